@@ -1,0 +1,52 @@
+// The daemon's configuration: one YAML file, parsed and validated in exactly one place.
+// Every key is typed, defaulted and bounded (config/reference.yaml documents each one);
+// every error names file:line:column and the key path. Start and reload (SIGHUP) go
+// through the same LoadConfigFile path.
+//
+// Thread safety: pure functions; a Config is an immutable value.
+#ifndef STOCKD_DAEMON_CONFIG_CONFIG_H_
+#define STOCKD_DAEMON_CONFIG_CONFIG_H_
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "daemon/engine/engine.h"
+#include "daemon/engine/model.h"
+
+namespace stockd::config {
+
+struct ServerConfig {
+  std::string listen = "127.0.0.1:50551";  // host:port; port 0 = ephemeral
+  int max_batch = 1000;           // ops per Batch, SKUs per GetAvailability (1..100000)
+  int64_t drain_timeout_ms = 10'000;  // SIGTERM: time to finish in-flight calls
+};
+
+struct RedisConfig {
+  std::string address;  // empty = embedded redis-server under data_dir (durability issue)
+};
+
+struct Config {
+  std::string path;  // the file it came from ("" for text)
+  ServerConfig server;
+  std::string data_dir = "/var/lib/stockd";
+  RedisConfig redis;
+  engine::Model model;
+  engine::EngineOptions engine;  // clock/journal left null: the daemon wires them
+};
+
+// Parses and validates YAML text. `source_name` is used in error messages.
+// Errors: INVALID_ARGUMENT, message "<source>:<line>:<col>: <key.path>: <what>", one
+// line per error found (all errors are reported, not only the first).
+absl::StatusOr<Config> ParseConfig(std::string_view yaml_text, std::string_view source_name);
+
+// Reads and parses a file. NOT_FOUND if it cannot be read.
+absl::StatusOr<Config> LoadConfigFile(const std::string& path);
+
+// Parses a duration: an integer with unit ms, s, m, h or d ("500ms", "15m", "24h").
+// A bare integer means seconds. INVALID_ARGUMENT otherwise. Exposed for tests.
+absl::StatusOr<int64_t> ParseDurationMs(std::string_view text);
+
+}  // namespace stockd::config
+
+#endif  // STOCKD_DAEMON_CONFIG_CONFIG_H_

@@ -1,0 +1,166 @@
+// Mutation commands the engine executes and the values it returns. Plain data, copied
+// freely. Names (sku, location, channel) are strings here; the engine resolves them and
+// answers NOT_FOUND / INVALID_ARGUMENT for unknown or malformed ones.
+#ifndef STOCKD_DAEMON_ENGINE_COMMANDS_H_
+#define STOCKD_DAEMON_ENGINE_COMMANDS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "daemon/engine/availability.h"
+
+namespace stockd::engine {
+
+enum class HoldState { kHeld = 1, kCommitted, kReleased, kExpired, kFulfilled, kCancelled };
+const char* HoldStateName(HoldState state);
+inline bool IsOpen(HoldState s) { return s == HoldState::kHeld || s == HoldState::kCommitted; }
+
+enum class AdjustReason { kUnspecified = 0, kReceipt, kReturn, kDamage, kShrinkage, kCorrection };
+const char* AdjustReasonName(AdjustReason reason);
+
+struct Line {
+  std::string sku;
+  std::string location;  // optional on Reserve; always set in results
+  int64_t qty = 0;
+};
+
+// Fields every mutation carries.
+struct CommandMeta {
+  std::string request_id;  // empty = not idempotent
+  std::string actor;       // who, for the audit log
+};
+
+struct ReserveCmd {
+  std::string channel;
+  std::vector<Line> lines;
+  int64_t ttl_ms = 0;  // 0 = default
+  std::string reference;
+};
+struct ExtendCmd {
+  std::string hold_id;
+  int64_t ttl_ms = 0;
+};
+struct CommitCmd {
+  std::string hold_id;
+  std::vector<Line> lines;  // empty = whole hold
+};
+struct ReleaseCmd {
+  std::string hold_id;
+};
+struct FulfillCmd {
+  std::string hold_id;
+  std::vector<Line> lines;  // empty = everything committed
+};
+struct CancelCmd {
+  std::string hold_id;
+};
+struct SellCmd {
+  std::string channel;
+  std::string location;
+  std::string sku;
+  int64_t qty = 0;
+  bool override_limit = false;
+  std::string reference;
+};
+struct AdjustCmd {
+  std::string location;
+  std::string sku;
+  int64_t delta = 0;
+  AdjustReason reason = AdjustReason::kUnspecified;
+  std::string note;
+};
+struct CountCmd {
+  std::string location;
+  std::string sku;
+  int64_t on_hand = 0;
+  std::optional<int64_t> expected;
+  std::string note;
+};
+struct TransferCmd {
+  std::string from_location;
+  std::string to_location;
+  std::string sku;
+  int64_t qty = 0;
+  std::string note;
+};
+// Internal: the daemon releasing a HELD hold at its deadline.
+struct ExpireCmd {
+  std::string hold_id;
+};
+
+using CommandBody = std::variant<ReserveCmd, ExtendCmd, CommitCmd, ReleaseCmd, FulfillCmd,
+                                 CancelCmd, SellCmd, AdjustCmd, CountCmd, TransferCmd,
+                                 ExpireCmd>;
+
+struct Command {
+  CommandMeta meta;
+  CommandBody body;
+};
+
+// Operation name for logs and audit ("reserve", "sell", ...).
+const char* CommandName(const CommandBody& body);
+
+// Stable 64-bit fingerprint of a command's body (not its meta), used to tell a replay
+// from a misuse of a request_id. Stable across processes and versions of the daemon
+// that keep the field set.
+uint64_t Fingerprint(const CommandBody& body);
+
+// ---------------------------------------------------------------- results
+
+struct RowView {
+  std::string sku;
+  std::string location;
+  Counters counters;
+};
+
+struct HoldView {
+  std::string hold_id;
+  std::string channel;
+  HoldState state = HoldState::kHeld;
+  std::vector<Line> lines;
+  int64_t created_ms = 0;
+  int64_t deadline_ms = 0;
+  int64_t updated_ms = 0;
+  std::string reference;
+};
+
+// The result of a successful mutation. Which fields are set depends on the command:
+// hold commands set `hold`; Sell/Adjust/Count set one row in before/after; Transfer sets
+// before/after for {from, to}.
+struct Outcome {
+  std::optional<HoldView> hold;
+  std::vector<RowView> before;
+  std::vector<RowView> after;
+  bool breach = false;
+  int64_t breach_units = 0;
+};
+
+struct AuditEntry {
+  uint64_t sequence = 0;
+  int64_t time_ms = 0;
+  std::string actor;
+  std::string operation;
+  std::string request_id;
+  std::string channel;
+  std::string hold_id;
+  std::string reason;
+  std::vector<RowView> before;
+  std::vector<RowView> after;
+};
+
+// A published quantity that changed.
+struct PublishedChange {
+  std::string channel;
+  std::string sku;
+  int64_t previous = 0;
+  int64_t published = 0;
+  int64_t reservable = 0;
+  int64_t time_ms = 0;
+};
+
+}  // namespace stockd::engine
+
+#endif  // STOCKD_DAEMON_ENGINE_COMMANDS_H_

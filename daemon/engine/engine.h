@@ -1,0 +1,152 @@
+// The stock engine: the authoritative in-memory stock of every SKU at every location,
+// holds, idempotency and the audit log. It decides, under the availability formula,
+// what every channel may take and is shown.
+//
+// Concurrency: all public methods are thread-safe. State is sharded by SKU hash, each
+// shard behind its own mutex; holds and idempotency records live in their own striped
+// tables. No global lock on the hot path: a hot SKU only occupies its shard.
+// Lock order (never reversed): idempotency stripe (briefly, never nested) ->
+// hold stripe -> SKU shards in ascending index order.
+//
+// Mutations are asynchronous: Execute validates and applies the command in memory,
+// hands the MutationRecord to the Journal (if any) and calls `done` once the journal
+// reports it durable. Without a journal `done` runs inline before Execute returns.
+// `done` is never called with engine locks held.
+#ifndef STOCKD_DAEMON_ENGINE_ENGINE_H_
+#define STOCKD_DAEMON_ENGINE_ENGINE_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "daemon/engine/clock.h"
+#include "daemon/engine/commands.h"
+#include "daemon/engine/journal.h"
+#include "daemon/engine/model.h"
+
+namespace stockd::engine {
+
+struct EngineOptions {
+  int shards = 256;                          // 1..65536; rounded up to a power of two
+  int64_t default_ttl_ms = 15 * 60 * 1000;   // Reserve/Extend with ttl 0
+  int64_t min_ttl_ms = 100;
+  int64_t max_ttl_ms = 7LL * 24 * 3600 * 1000;
+  int64_t hold_retention_ms = 3600 * 1000;   // resolved holds stay queryable this long
+  int64_t idempotency_ttl_ms = 24LL * 3600 * 1000;
+  int max_lines = 500;                       // lines per Reserve/Commit/Fulfill
+  size_t audit_capacity = 100'000;           // in-memory audit ring
+  const Clock* clock = nullptr;              // not owned; nullptr = system clock
+  Journal* journal = nullptr;                // not owned; nullptr = in-memory only
+};
+
+struct AvailabilityItem {
+  std::string sku;
+  std::string channel;
+  int64_t reservable = 0;
+  int64_t published = 0;
+};
+
+struct ExplainSourceTerm {
+  std::string location;
+  Counters counters;
+  std::vector<std::pair<std::string, int64_t>> protected_by_others;  // channel, units
+  int64_t protected_total = 0;
+  int64_t own_protect = 0;
+  int64_t avail = 0;
+};
+
+struct Explanation {
+  std::string channel;
+  std::string sku;
+  std::vector<ExplainSourceTerm> sources;
+  int64_t reservable = 0;
+  ChannelPolicy policy;  // effective, after overrides (protect omitted)
+  int64_t after_safety = 0;
+  int64_t after_share = 0;
+  int64_t published = 0;
+  std::vector<std::string> overrides_applied;
+};
+
+struct HoldFilter {
+  std::string channel;  // empty = any
+  std::string sku;      // empty = any
+  std::optional<HoldState> state;  // nullopt = open (HELD or COMMITTED)
+  int limit = 100;
+};
+
+struct InvariantReport {
+  std::vector<std::string> violations;
+  int64_t rows_checked = 0;
+  int64_t holds_checked = 0;
+  bool ok() const { return violations.empty(); }
+};
+
+struct EngineStats {
+  int64_t skus = 0;
+  int64_t rows = 0;
+  int64_t open_holds = 0;
+  int64_t mutations = 0;
+  int64_t breaches = 0;
+  int64_t expired_holds = 0;
+};
+
+class Engine {
+ public:
+  using Done = std::function<void(absl::StatusOr<Outcome>)>;
+
+  // INVALID_ARGUMENT if the model is structurally invalid.
+  static absl::StatusOr<std::unique_ptr<Engine>> Create(Model model, EngineOptions options);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Executes one mutation; `done` runs exactly once (see the file comment).
+  void Execute(Command command, Done done);
+  // Convenience for tests and tools: Execute and wait for `done`.
+  absl::StatusOr<Outcome> ExecuteAndWait(Command command);
+
+  // Releases every HELD hold whose deadline has passed (as ExpireCmd mutations).
+  // Returns how many were expired. Also purges resolved holds and idempotency records
+  // past their retention. Called periodically by the daemon's reaper.
+  int ExpireDue();
+
+  // ---- Queries: read committed-in-memory state; never block on the journal.
+  absl::StatusOr<std::vector<RowView>> GetStock(const std::string& sku,
+                                                const std::vector<std::string>& locations) const;
+  // Empty `channels` = all channels. sku-major order.
+  absl::StatusOr<std::vector<AvailabilityItem>> GetAvailability(
+      const std::vector<std::string>& skus, const std::vector<std::string>& channels) const;
+  absl::StatusOr<Explanation> Explain(const std::string& channel, const std::string& sku) const;
+  absl::StatusOr<HoldView> GetHold(const std::string& hold_id) const;
+  std::vector<HoldView> ListHolds(const HoldFilter& filter) const;
+  // Newest first; empty sku = all.
+  std::vector<AuditEntry> ListAudit(const std::string& sku, int limit) const;
+  // Published quantities of (channels x skus) for a Watch snapshot; empty = all. Calls
+  // `emit` per item with the SKU's shard lock held: `emit` must be quick.
+  void ForEachPublished(const std::vector<std::string>& channels,
+                        const std::vector<std::string>& skus,
+                        const std::function<void(const PublishedChange&)>& emit) const;
+
+  // Recomputes held/committed from the open holds and published from the counters and
+  // compares them with the maintained values. Takes every lock: for tests and operators.
+  InvariantReport CheckInvariants() const;
+
+  EngineStats Stats() const;
+  const Model& model() const;
+  const EngineOptions& options() const;
+
+  // Listeners receive published changes after durability. Add before serving; not owned.
+  void AddListener(ChangeListener* listener);
+
+ private:
+  class Impl;
+  explicit Engine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace stockd::engine
+
+#endif  // STOCKD_DAEMON_ENGINE_ENGINE_H_
