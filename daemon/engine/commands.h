@@ -21,10 +21,16 @@ inline bool IsOpen(HoldState s) { return s == HoldState::kHeld || s == HoldState
 enum class AdjustReason { kUnspecified = 0, kReceipt, kReturn, kDamage, kShrinkage, kCorrection };
 const char* AdjustReasonName(AdjustReason reason);
 
+// Largest quantity (or |delta|) accepted anywhere; larger is INVALID_ARGUMENT.
+inline constexpr int64_t kMaxQuantity = 1'000'000'000'000;
+// Longest free text (reference, note) accepted; longer is INVALID_ARGUMENT.
+inline constexpr size_t kMaxTextBytes = 256;
+
 struct Line {
   std::string sku;
   std::string location;  // optional on Reserve; always set in results
   int64_t qty = 0;
+  int64_t fulfilled = 0;  // holds only: units of qty already fulfilled
 };
 
 // Fields every mutation carries.

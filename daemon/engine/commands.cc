@@ -1,0 +1,136 @@
+#include "daemon/engine/commands.h"
+
+#include <type_traits>
+
+namespace stockd::engine {
+
+const char* HoldStateName(HoldState state) {
+  switch (state) {
+    case HoldState::kHeld:
+      return "HELD";
+    case HoldState::kCommitted:
+      return "COMMITTED";
+    case HoldState::kReleased:
+      return "RELEASED";
+    case HoldState::kExpired:
+      return "EXPIRED";
+    case HoldState::kFulfilled:
+      return "FULFILLED";
+    case HoldState::kCancelled:
+      return "CANCELLED";
+  }
+  return "?";
+}
+
+const char* AdjustReasonName(AdjustReason reason) {
+  switch (reason) {
+    case AdjustReason::kUnspecified:
+      return "unspecified";
+    case AdjustReason::kReceipt:
+      return "receipt";
+    case AdjustReason::kReturn:
+      return "return";
+    case AdjustReason::kDamage:
+      return "damage";
+    case AdjustReason::kShrinkage:
+      return "shrinkage";
+    case AdjustReason::kCorrection:
+      return "correction";
+  }
+  return "?";
+}
+
+const char* CommandName(const CommandBody& body) {
+  static constexpr const char* kNames[] = {"reserve", "extend", "commit", "release",
+                                           "fulfill", "cancel", "sell",   "adjust",
+                                           "count",   "transfer", "expire"};
+  static_assert(std::size(kNames) == std::variant_size_v<CommandBody>);
+  return kNames[body.index()];
+}
+
+namespace {
+
+// FNV-1a over a length-prefixed field encoding: stable across processes and builds.
+class Fnv {
+ public:
+  void Bytes(const void* data, size_t n) {
+    const auto* p = static_cast<const unsigned char*>(data);
+    for (size_t i = 0; i < n; ++i) {
+      h_ ^= p[i];
+      h_ *= 0x100000001b3ULL;
+    }
+  }
+  void Int(int64_t v) { Bytes(&v, sizeof v); }
+  void Str(const std::string& s) {
+    Int(static_cast<int64_t>(s.size()));
+    Bytes(s.data(), s.size());
+  }
+  void Lines(const std::vector<Line>& lines) {
+    Int(static_cast<int64_t>(lines.size()));
+    for (const Line& l : lines) {
+      Str(l.sku);
+      Str(l.location);
+      Int(l.qty);
+    }
+  }
+  uint64_t value() const { return h_; }
+
+ private:
+  uint64_t h_ = 0xcbf29ce484222325ULL;
+};
+
+}  // namespace
+
+uint64_t Fingerprint(const CommandBody& body) {
+  Fnv f;
+  f.Int(static_cast<int64_t>(body.index()));
+  std::visit(
+      [&f](const auto& c) {
+        using T = std::decay_t<decltype(c)>;
+        if constexpr (std::is_same_v<T, ReserveCmd>) {
+          f.Str(c.channel);
+          f.Lines(c.lines);
+          f.Int(c.ttl_ms);
+          f.Str(c.reference);
+        } else if constexpr (std::is_same_v<T, ExtendCmd>) {
+          f.Str(c.hold_id);
+          f.Int(c.ttl_ms);
+        } else if constexpr (std::is_same_v<T, CommitCmd> || std::is_same_v<T, FulfillCmd>) {
+          f.Str(c.hold_id);
+          f.Lines(c.lines);
+        } else if constexpr (std::is_same_v<T, ReleaseCmd> || std::is_same_v<T, CancelCmd> ||
+                             std::is_same_v<T, ExpireCmd>) {
+          f.Str(c.hold_id);
+        } else if constexpr (std::is_same_v<T, SellCmd>) {
+          f.Str(c.channel);
+          f.Str(c.location);
+          f.Str(c.sku);
+          f.Int(c.qty);
+          f.Int(c.override_limit ? 1 : 0);
+          f.Str(c.reference);
+        } else if constexpr (std::is_same_v<T, AdjustCmd>) {
+          f.Str(c.location);
+          f.Str(c.sku);
+          f.Int(c.delta);
+          f.Int(static_cast<int64_t>(c.reason));
+          f.Str(c.note);
+        } else if constexpr (std::is_same_v<T, CountCmd>) {
+          f.Str(c.location);
+          f.Str(c.sku);
+          f.Int(c.on_hand);
+          f.Int(c.expected ? 1 : 0);
+          f.Int(c.expected.value_or(0));
+          f.Str(c.note);
+        } else if constexpr (std::is_same_v<T, TransferCmd>) {
+          f.Str(c.from_location);
+          f.Str(c.to_location);
+          f.Str(c.sku);
+          f.Int(c.qty);
+          f.Str(c.note);
+        }
+      },
+      body);
+  return f.value();
+}
+
+}  // namespace stockd::engine

@@ -1,0 +1,116 @@
+// stockd: the daemon's thin entry point. Everything it runs lives in stockd_core.
+//
+//   stockd --config FILE [--listen ADDR]   run in the foreground until SIGTERM/SIGINT
+//   stockd --check-config FILE             validate FILE, print errors, exit 0/1
+//   stockd --version
+#include <signal.h>
+
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <thread>
+
+#include "daemon/config/config.h"
+#include "daemon/server/daemon.h"
+#include "daemon/server/log.h"
+
+namespace {
+
+constexpr char kUsage[] =
+    "usage: stockd --config FILE [--listen HOST:PORT]\n"
+    "       stockd --check-config FILE\n"
+    "       stockd --version\n";
+
+int CheckConfig(const std::string& path) {
+  absl::StatusOr<stockd::config::Config> config = stockd::config::LoadConfigFile(path);
+  if (!config.ok()) {
+    std::cerr << config.status().message() << "\n";
+    return 1;
+  }
+  std::cout << path << ": ok (" << config->model.locations.size() << " locations, "
+            << config->model.channels.size() << " channels, " << config->model.overrides.size()
+            << " overrides)\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path, check_path, listen;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&](const char* name) -> std::string {
+      if (i + 1 >= argc) {
+        std::cerr << "stockd: " << name << " needs a value\n" << kUsage;
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (arg == "--config") {
+      config_path = value("--config");
+    } else if (arg == "--check-config") {
+      check_path = value("--check-config");
+    } else if (arg == "--listen") {
+      listen = value("--listen");
+    } else if (arg == "--version") {
+      std::cout << "stockd " << STOCKD_VERSION << "\n";
+      return 0;
+    } else if (arg == "--help" || arg == "-h") {
+      std::cout << kUsage;
+      return 0;
+    } else {
+      std::cerr << "stockd: unknown argument '" << arg << "'\n" << kUsage;
+      return 2;
+    }
+  }
+  if (!check_path.empty()) return CheckConfig(check_path);
+  if (config_path.empty()) {
+    std::cerr << kUsage;
+    return 2;
+  }
+
+  // Signals are taken synchronously by one thread; block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  absl::StatusOr<stockd::config::Config> config = stockd::config::LoadConfigFile(config_path);
+  if (!config.ok()) {
+    stockd::log::Error("invalid configuration", {{"error", std::string(config.status().message())}});
+    return 1;
+  }
+  if (!listen.empty()) config->server.listen = listen;
+
+  absl::StatusOr<std::unique_ptr<stockd::server::Daemon>> daemon =
+      stockd::server::Daemon::Start(*config);
+  if (!daemon.ok()) {
+    stockd::log::Error("cannot start", {{"error", std::string(daemon.status().message())}});
+    return 1;
+  }
+
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      // Reload re-validates the file; applying a new model to a running engine comes
+      // with the config-reload work (see README "Limitations").
+      absl::StatusOr<stockd::config::Config> next = stockd::config::LoadConfigFile(config_path);
+      if (!next.ok()) {
+        stockd::log::Error("SIGHUP: new configuration rejected, keeping the running one",
+                           {{"error", std::string(next.status().message())}});
+      } else {
+        stockd::log::Warn("SIGHUP: configuration is valid; restart stockd to apply it "
+                          "(live reload is not implemented yet)");
+      }
+      continue;
+    }
+    stockd::log::Info("signal received", {{"signal", strsignal(sig)}});
+    break;
+  }
+  (*daemon)->Shutdown();
+  return 0;
+}

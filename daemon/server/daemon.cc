@@ -1,0 +1,138 @@
+#include "daemon/server/daemon.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "daemon/server/log.h"
+#include "daemon/server/stock_service.h"
+#include "daemon/server/watch_hub.h"
+
+namespace stockd::server {
+
+bool IsLoopbackListen(const std::string& listen) {
+  if (listen.rfind("unix:", 0) == 0) return true;
+  std::string host;
+  if (!listen.empty() && listen[0] == '[') {
+    size_t end = listen.find(']');
+    if (end == std::string::npos) return false;
+    host = listen.substr(1, end - 1);
+  } else {
+    size_t colon = listen.rfind(':');
+    host = colon == std::string::npos ? listen : listen.substr(0, colon);
+  }
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+class Daemon::Impl {
+ public:
+  explicit Impl(const config::Config& config) : config_(config) {}
+
+  absl::Status Start() {
+    if (!IsLoopbackListen(config_.server.listen)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "server.listen '", config_.server.listen,
+          "': without TLS stockd binds loopback addresses or unix sockets only"));
+    }
+    engine::EngineOptions options = config_.engine;
+    absl::StatusOr<std::unique_ptr<engine::Engine>> engine =
+        engine::Engine::Create(config_.model, options);
+    if (!engine.ok()) return engine.status();
+    engine_ = std::move(*engine);
+    engine_->AddListener(&hub_);
+
+    ServiceOptions service_options;
+    service_options.max_batch = config_.server.max_batch;
+    service_options.config_path = config_.path;
+    service_options.listen = config_.server.listen;
+    service_ = std::make_unique<StockService>(engine_.get(), &hub_, service_options);
+
+    grpc::EnableDefaultHealthCheckService(true);
+    grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort(config_.server.listen, grpc::InsecureServerCredentials(), &port_);
+    builder.RegisterService(service_.get());
+    builder.SetMaxReceiveMessageSize(64 << 20);
+    server_ = builder.BuildAndStart();
+    if (server_ == nullptr || (port_ == 0 && config_.server.listen.rfind("unix:", 0) != 0)) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot listen on '", config_.server.listen, "' (address in use?)"));
+    }
+    server_->GetHealthCheckService()->SetServingStatus(true);
+    server_->GetHealthCheckService()->SetServingStatus("stockd.v1.Stock", true);
+
+    reaper_ = std::thread([this] { ReapLoop(); });
+    log::Info("stockd serving",
+              {{"listen", config_.server.listen},
+               {"port", std::to_string(port_)},
+               {"config", config_.path},
+               {"locations", std::to_string(config_.model.locations.size())},
+               {"channels", std::to_string(config_.model.channels.size())},
+               {"durability", "none (in-memory)"}});
+    return absl::OkStatus();
+  }
+
+  void Shutdown() {
+    {
+      absl::MutexLock lock(&mu_);
+      if (shutting_down_) return;
+      shutting_down_ = true;
+    }
+    log::Info("draining", {{"timeout_ms", std::to_string(config_.server.drain_timeout_ms)}});
+    if (server_) {
+      server_->GetHealthCheckService()->Shutdown();
+      hub_.CloseAll();
+      server_->Shutdown(std::chrono::system_clock::now() +
+                        std::chrono::milliseconds(config_.server.drain_timeout_ms));
+      server_->Wait();
+    }
+    stop_reaper_.Notify();
+    if (reaper_.joinable()) reaper_.join();
+    log::Info("stopped");
+    stopped_.Notify();
+  }
+
+  void Wait() { stopped_.WaitForNotification(); }
+  int port() const { return port_; }
+  engine::Engine* engine() { return engine_.get(); }
+
+ private:
+  void ReapLoop() {
+    // Holds expire within ~50 ms of their deadline.
+    while (!stop_reaper_.WaitForNotificationWithTimeout(absl::Milliseconds(50))) {
+      engine_->ExpireDue();
+    }
+  }
+
+  const config::Config config_;
+  std::unique_ptr<engine::Engine> engine_;
+  WatchHub hub_;
+  std::unique_ptr<StockService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  std::thread reaper_;
+  absl::Notification stop_reaper_;
+  absl::Notification stopped_;
+  absl::Mutex mu_;
+  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& config) {
+  auto impl = std::make_unique<Impl>(config);
+  if (absl::Status st = impl->Start(); !st.ok()) return st;
+  return std::unique_ptr<Daemon>(new Daemon(std::move(impl)));
+}
+
+Daemon::Daemon(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Daemon::~Daemon() { impl_->Shutdown(); }
+int Daemon::port() const { return impl_->port(); }
+engine::Engine* Daemon::engine() { return impl_->engine(); }
+void Daemon::Shutdown() { impl_->Shutdown(); }
+void Daemon::Wait() { impl_->Wait(); }
+
+}  // namespace stockd::server

@@ -1,0 +1,50 @@
+// The running daemon: engine, watch hub, hold reaper and gRPC server (with the standard
+// health service and server reflection), assembled from a Config. main() and the
+// end-to-end tests both start it through Daemon::Start.
+//
+// Thread safety: Start/Shutdown/Wait from one controlling thread; port() and engine()
+// from any thread once started.
+#ifndef STOCKD_DAEMON_SERVER_DAEMON_H_
+#define STOCKD_DAEMON_SERVER_DAEMON_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "daemon/config/config.h"
+#include "daemon/engine/engine.h"
+
+namespace stockd::server {
+
+// True when `listen` ("host:port", "[v6]:port" or "unix:/path") names a loopback address
+// or a unix socket. Without TLS the daemon refuses any other address.
+bool IsLoopbackListen(const std::string& listen);
+
+class Daemon {
+ public:
+  // Builds and starts everything; returns once the server accepts calls.
+  // FAILED_PRECONDITION for a non-loopback address without TLS; UNAVAILABLE when the
+  // port cannot be bound.
+  static absl::StatusOr<std::unique_ptr<Daemon>> Start(const config::Config& config);
+  ~Daemon();  // Shuts down if still running.
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  int port() const;  // the bound TCP port (useful with port 0)
+  engine::Engine* engine();
+
+  // Drain: closes Watch streams, stops accepting calls, waits up to the configured drain
+  // timeout for in-flight calls, then stops the reaper. Idempotent.
+  void Shutdown();
+  // Blocks until Shutdown has completed.
+  void Wait();
+
+ private:
+  class Impl;
+  explicit Daemon(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace stockd::server
+
+#endif  // STOCKD_DAEMON_SERVER_DAEMON_H_

@@ -1,0 +1,93 @@
+// The gRPC service stockd.v1.Stock over the engine, on the gRPC callback API. Unary
+// mutations hand the command to the engine and finish their reactor from the engine's
+// completion (which, with a durable journal, runs on the writer's thread): no gRPC thread
+// ever waits for durability. Queries are answered from memory inline.
+//
+// Thread safety: gRPC calls the handlers from its own threads; the service holds no
+// mutable state of its own beyond the engine and the hub, which are thread-safe.
+#ifndef STOCKD_DAEMON_SERVER_STOCK_SERVICE_H_
+#define STOCKD_DAEMON_SERVER_STOCK_SERVICE_H_
+
+#include <string>
+
+#include "daemon/engine/engine.h"
+#include "daemon/server/watch_hub.h"
+#include "stockd/v1/stockd.grpc.pb.h"
+
+namespace stockd::server {
+
+struct ServiceOptions {
+  int max_batch = 1000;              // ops per Batch; SKUs per GetAvailability
+  int64_t max_availability_items = 100'000;  // skus x channels per GetAvailability
+  std::string config_path;           // for GetConfigSummary
+  std::string listen;                // for GetConfigSummary
+};
+
+class StockService final : public v1::Stock::CallbackService {
+ public:
+  // `engine` and `hub` are not owned and must outlive the service.
+  StockService(engine::Engine* engine, WatchHub* hub, ServiceOptions options);
+
+  grpc::ServerUnaryReactor* Reserve(grpc::CallbackServerContext* ctx, const v1::ReserveRequest* req,
+                                    v1::ReserveResponse* resp) override;
+  grpc::ServerUnaryReactor* Extend(grpc::CallbackServerContext* ctx, const v1::ExtendRequest* req,
+                                   v1::HoldResponse* resp) override;
+  grpc::ServerUnaryReactor* Commit(grpc::CallbackServerContext* ctx, const v1::CommitRequest* req,
+                                   v1::HoldResponse* resp) override;
+  grpc::ServerUnaryReactor* Release(grpc::CallbackServerContext* ctx,
+                                    const v1::ReleaseRequest* req, v1::HoldResponse* resp) override;
+  grpc::ServerUnaryReactor* Fulfill(grpc::CallbackServerContext* ctx,
+                                    const v1::FulfillRequest* req, v1::HoldResponse* resp) override;
+  grpc::ServerUnaryReactor* Cancel(grpc::CallbackServerContext* ctx, const v1::CancelRequest* req,
+                                   v1::HoldResponse* resp) override;
+  grpc::ServerUnaryReactor* Sell(grpc::CallbackServerContext* ctx, const v1::SellRequest* req,
+                                 v1::SellResponse* resp) override;
+  grpc::ServerUnaryReactor* Adjust(grpc::CallbackServerContext* ctx, const v1::AdjustRequest* req,
+                                   v1::StockRowResponse* resp) override;
+  grpc::ServerUnaryReactor* Count(grpc::CallbackServerContext* ctx, const v1::CountRequest* req,
+                                  v1::StockRowResponse* resp) override;
+  grpc::ServerUnaryReactor* Transfer(grpc::CallbackServerContext* ctx,
+                                     const v1::TransferRequest* req,
+                                     v1::TransferResponse* resp) override;
+  grpc::ServerUnaryReactor* Batch(grpc::CallbackServerContext* ctx, const v1::BatchRequest* req,
+                                  v1::BatchResponse* resp) override;
+
+  grpc::ServerUnaryReactor* GetStock(grpc::CallbackServerContext* ctx,
+                                     const v1::GetStockRequest* req,
+                                     v1::GetStockResponse* resp) override;
+  grpc::ServerUnaryReactor* GetAvailability(grpc::CallbackServerContext* ctx,
+                                            const v1::GetAvailabilityRequest* req,
+                                            v1::GetAvailabilityResponse* resp) override;
+  grpc::ServerUnaryReactor* Explain(grpc::CallbackServerContext* ctx, const v1::ExplainRequest* req,
+                                    v1::ExplainResponse* resp) override;
+  grpc::ServerUnaryReactor* GetHold(grpc::CallbackServerContext* ctx, const v1::GetHoldRequest* req,
+                                    v1::Hold* resp) override;
+  grpc::ServerUnaryReactor* ListHolds(grpc::CallbackServerContext* ctx,
+                                      const v1::ListHoldsRequest* req,
+                                      v1::ListHoldsResponse* resp) override;
+  grpc::ServerWriteReactor<v1::WatchEvent>* Watch(grpc::CallbackServerContext* ctx,
+                                                  const v1::WatchRequest* req) override;
+
+  grpc::ServerUnaryReactor* GetConfigSummary(grpc::CallbackServerContext* ctx,
+                                             const v1::GetConfigSummaryRequest* req,
+                                             v1::ConfigSummary* resp) override;
+  grpc::ServerUnaryReactor* ListAudit(grpc::CallbackServerContext* ctx,
+                                      const v1::ListAuditRequest* req,
+                                      v1::ListAuditResponse* resp) override;
+  grpc::ServerUnaryReactor* CheckInvariants(grpc::CallbackServerContext* ctx,
+                                            const v1::CheckInvariantsRequest* req,
+                                            v1::CheckInvariantsResponse* resp) override;
+
+ private:
+  template <typename Request, typename Response>
+  grpc::ServerUnaryReactor* Mutate(grpc::CallbackServerContext* ctx, const Request* req,
+                                   Response* resp);
+
+  engine::Engine* const engine_;
+  WatchHub* const hub_;
+  const ServiceOptions options_;
+};
+
+}  // namespace stockd::server
+
+#endif  // STOCKD_DAEMON_SERVER_STOCK_SERVICE_H_

@@ -1,0 +1,53 @@
+// Fans published-quantity changes out to Watch streams. The engine calls
+// OnPublishedChanges after a mutation is durable; the hub numbers each change with a
+// daemon-wide sequence and offers it to every subscriber. Subscribers must take it
+// without blocking (Watch streams coalesce per (channel, sku) into their own queue), so a
+// slow watcher never slows the engine or the other watchers.
+//
+// Thread safety: all methods are thread-safe. Lock order: hub -> subscriber.
+#ifndef STOCKD_DAEMON_SERVER_WATCH_HUB_H_
+#define STOCKD_DAEMON_SERVER_WATCH_HUB_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/synchronization/mutex.h"
+#include "daemon/engine/journal.h"
+
+namespace stockd::server {
+
+class WatchHub final : public engine::ChangeListener {
+ public:
+  class Subscriber {
+   public:
+    virtual ~Subscriber() = default;
+    // Called with the hub lock held: must not block and must not call the hub.
+    virtual void Offer(const engine::PublishedChange& change, uint64_t sequence) = 0;
+    // The daemon is shutting down: finish the stream.
+    virtual void Close() = 0;
+  };
+
+  void OnPublishedChanges(const std::vector<engine::PublishedChange>& changes) override;
+
+  // Registers `s` (not owned) and returns the sequence of the last change announced
+  // before it: `s` gets every change after it.
+  uint64_t Add(Subscriber* s);
+  // After Remove returns, `s` is offered nothing more. Idempotent.
+  void Remove(Subscriber* s);
+  // Closes every subscriber (drain on SIGTERM); later Adds are closed at once.
+  void CloseAll();
+
+  uint64_t sequence() const;
+  size_t subscribers() const;
+
+ private:
+  mutable absl::Mutex mu_;
+  absl::flat_hash_set<Subscriber*> subscribers_ ABSL_GUARDED_BY(mu_);
+  uint64_t sequence_ ABSL_GUARDED_BY(mu_) = 0;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace stockd::server
+
+#endif  // STOCKD_DAEMON_SERVER_WATCH_HUB_H_
