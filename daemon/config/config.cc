@@ -1,0 +1,904 @@
+// The YAML schema of stockd's configuration, in one place (config/reference.yaml is its
+// documentation). Parsing never stops at the first problem: every error is collected
+// with its file:line:column and key path, and all of them are returned together.
+#include "daemon/config/config.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <initializer_list>
+#include <limits>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
+#include "yaml-cpp/yaml.h"
+
+namespace stockd::config {
+namespace {
+
+using engine::kNoCap;
+
+constexpr int64_t kMsPerSecond = 1000;
+constexpr int64_t kMsPerMinute = 60 * kMsPerSecond;
+constexpr int64_t kMsPerHour = 60 * kMsPerMinute;
+constexpr int64_t kMsPerDay = 24 * kMsPerHour;
+
+// Bounds of the schema (config/reference.yaml documents each one).
+constexpr int64_t kMaxBatch = 100'000;
+constexpr int64_t kMaxDrainTimeoutMs = 10 * kMsPerMinute;
+constexpr int64_t kMaxShards = 65'536;
+constexpr int64_t kMinTtlMs = 100;
+constexpr int64_t kMinMaxTtlMs = kMsPerSecond;
+constexpr int64_t kMaxTtlMs = 30 * kMsPerDay;
+constexpr int64_t kMaxRetentionMs = 30 * kMsPerDay;
+constexpr int64_t kMaxLines = 10'000;
+constexpr int64_t kMinIdempotencyTtlMs = kMsPerMinute;
+constexpr int64_t kMaxIdempotencyTtlMs = 30 * kMsPerDay;
+constexpr int64_t kMaxAuditEntries = 10'000'000;
+constexpr int64_t kMaxLocations = 4096;
+constexpr int64_t kMaxChannels = 256;
+// Unit counts (protect, safety_stock, min/max_publish) share the engine's quantity bound,
+// so sums over channels cannot overflow.
+constexpr int64_t kMaxUnits = engine::kMaxQuantity;
+// A config file larger than this is a mistake (e.g. pointing at a log or a device).
+constexpr size_t kMaxFileBytes = 16 << 20;
+
+constexpr char kIntTag[] = "tag:yaml.org,2002:int";
+constexpr char kStrTag[] = "tag:yaml.org,2002:str";
+constexpr char kDocumentPath[] = "(document)";
+
+// ---------------------------------------------------------------- errors
+
+class ErrorList {
+ public:
+  explicit ErrorList(absl::string_view source) : source_(source) {}
+
+  void Add(const YAML::Mark& mark, absl::string_view path, absl::string_view what) {
+    // yaml-cpp marks are 0-based; a null mark (no position known) reads as 1:1.
+    const int line = mark.is_null() ? 1 : mark.line + 1;
+    const int column = mark.is_null() ? 1 : mark.column + 1;
+    entries_.push_back(
+        {line, column, absl::StrCat(source_, ":", line, ":", column, ": ", path, ": ", what)});
+  }
+
+  bool empty() const { return entries_.empty(); }
+
+  // All errors, in file order, one per line.
+  absl::Status ToStatus() const {
+    std::vector<Entry> sorted = entries_;
+    std::stable_sort(sorted.begin(), sorted.end(), [](const Entry& a, const Entry& b) {
+      return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+    });
+    std::vector<std::string> lines;
+    lines.reserve(sorted.size());
+    for (const Entry& e : sorted) lines.push_back(e.text);
+    return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
+  }
+
+  const std::string& source() const { return source_; }
+
+ private:
+  struct Entry {
+    int line;
+    int column;
+    std::string text;
+  };
+  std::string source_;
+  std::vector<Entry> entries_;
+};
+
+// ---------------------------------------------------------------- typed YAML access
+
+// A YAML value with the key path and position used to report problems with it.
+struct Value {
+  YAML::Node node;
+  YAML::Mark mark;  // the value's position; its key's when the value is empty (null)
+  std::string path;
+};
+
+// User text as it appears in an error: control bytes escaped, so that every error stays
+// on one line.
+std::string Printable(absl::string_view s) { return absl::CHexEscape(s); }
+
+// Printable, and cut to a length that keeps the error readable.
+std::string Truncated(absl::string_view s) {
+  constexpr size_t kMax = 40;
+  if (s.size() <= kMax) return Printable(s);
+  return absl::StrCat(Printable(s.substr(0, kMax)), "...");
+}
+
+// "a mapping", "the string \"5\"", "'abc'": what was found instead of what was expected.
+std::string Describe(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      return "nothing (null)";
+    case YAML::NodeType::Sequence:
+      return "a sequence";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Scalar:
+      break;
+  }
+  if (node.Tag() == "!")
+    return absl::StrCat("the quoted string \"", Truncated(node.Scalar()), "\"");
+  return absl::StrCat("'", Truncated(node.Scalar()), "'");
+}
+
+bool IsPlainOrTagged(const YAML::Node& node, const char* tag) {
+  return node.Tag() == "?" || node.Tag() == tag;
+}
+
+// Parses [+-]?[0-9]+ into an int64; nullopt on anything else or on overflow.
+std::optional<int64_t> ParseDecimal(absl::string_view s) {
+  bool negative = false;
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
+    negative = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  if (s.empty()) return std::nullopt;
+  int64_t value = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    const int digit = c - '0';
+    // Accumulate negatively so that INT64_MIN is representable.
+    if (value < (std::numeric_limits<int64_t>::min() + digit) / 10) return std::nullopt;
+    value = value * 10 - digit;
+  }
+  if (!negative) {
+    if (value == std::numeric_limits<int64_t>::min()) return std::nullopt;
+    value = -value;
+  }
+  return value;
+}
+
+std::string FormatDuration(int64_t ms) {
+  if (ms == 0) return "0s";
+  if (ms % kMsPerDay == 0) return absl::StrCat(ms / kMsPerDay, "d");
+  if (ms % kMsPerHour == 0) return absl::StrCat(ms / kMsPerHour, "h");
+  if (ms % kMsPerMinute == 0) return absl::StrCat(ms / kMsPerMinute, "m");
+  if (ms % kMsPerSecond == 0) return absl::StrCat(ms / kMsPerSecond, "s");
+  return absl::StrCat(ms, "ms");
+}
+
+std::string BoundsText(int64_t min, int64_t max) {
+  if (max == std::numeric_limits<int64_t>::max()) return absl::StrCat("at least ", min);
+  return absl::StrCat("between ", min, " and ", max);
+}
+
+std::optional<int64_t> ReadInt(const Value& v, int64_t min, int64_t max, ErrorList& errors) {
+  std::optional<int64_t> n;
+  if (v.node.IsScalar() && IsPlainOrTagged(v.node, kIntTag)) n = ParseDecimal(v.node.Scalar());
+  if (!n.has_value()) {
+    // A plain scalar made only of a sign and digits failed by overflow, not by type.
+    const std::string& s = v.node.IsScalar() ? v.node.Scalar() : std::string();
+    const bool digits = v.node.IsScalar() && v.node.Tag() == "?" && !s.empty() &&
+                        s.find_first_not_of("+-0123456789") == std::string::npos;
+    errors.Add(v.mark, v.path,
+               digits ? absl::StrCat("integer '", Truncated(s), "' is out of range (must be ",
+                                     BoundsText(min, max), ")")
+                      : absl::StrCat("expected an integer, got ", Describe(v.node)));
+    return std::nullopt;
+  }
+  if (*n < min || *n > max) {
+    errors.Add(v.mark, v.path,
+               min == 0 && *n < 0 ? absl::StrCat("must not be negative, got ", *n)
+                                  : absl::StrCat("must be ", BoundsText(min, max), ", got ", *n));
+    return std::nullopt;
+  }
+  return n;
+}
+
+std::optional<int64_t> ReadDuration(const Value& v, int64_t min_ms, int64_t max_ms,
+                                    ErrorList& errors) {
+  if (!v.node.IsScalar() ||
+      !(IsPlainOrTagged(v.node, kIntTag) || v.node.Tag() == "!" || v.node.Tag() == kStrTag)) {
+    errors.Add(v.mark, v.path,
+               absl::StrCat("expected a duration such as \"15m\", got ", Describe(v.node)));
+    return std::nullopt;
+  }
+  absl::StatusOr<int64_t> ms = ParseDurationMs(v.node.Scalar());
+  if (!ms.ok()) {
+    errors.Add(v.mark, v.path, ms.status().message());
+    return std::nullopt;
+  }
+  if (*ms < min_ms || *ms > max_ms) {
+    errors.Add(v.mark, v.path,
+               absl::StrCat("must be between ", FormatDuration(min_ms), " and ",
+                            FormatDuration(max_ms), ", got ", Truncated(v.node.Scalar())));
+    return std::nullopt;
+  }
+  return *ms;
+}
+
+std::optional<std::string> ReadString(const Value& v, ErrorList& errors) {
+  if (!v.node.IsScalar()) {
+    errors.Add(v.mark, v.path, absl::StrCat("expected a string, got ", Describe(v.node)));
+    return std::nullopt;
+  }
+  return v.node.Scalar();
+}
+
+std::optional<std::string> ReadId(const Value& v, ErrorList& errors) {
+  std::optional<std::string> s = ReadString(v, errors);
+  if (s.has_value() && !engine::IsValidId(*s)) {
+    errors.Add(v.mark, v.path,
+               absl::StrCat("'", Truncated(*s),
+                            "' is not a valid id (1 to 128 bytes of A-Z a-z 0-9 . _ : / -)"));
+  }
+  return s;  // returned even when invalid, so later references do not cascade
+}
+
+std::vector<Value> ReadSequence(const Value& v, ErrorList& errors) {
+  std::vector<Value> items;
+  if (!v.node.IsSequence()) {
+    errors.Add(v.mark, v.path, absl::StrCat("expected a sequence, got ", Describe(v.node)));
+    return items;
+  }
+  items.reserve(v.node.size());
+  int index = 0;
+  for (YAML::const_iterator it = v.node.begin(); it != v.node.end(); ++it, ++index) {
+    YAML::Node item = *it;
+    YAML::Mark mark = item.IsNull() || item.Mark().is_null() ? v.mark : item.Mark();
+    items.push_back({item, mark, absl::StrCat(v.path, "[", index, "]")});
+  }
+  return items;
+}
+
+// One key of a mapping.
+struct Entry {
+  std::string key;
+  YAML::Mark key_mark;
+  Value value;
+};
+
+// The entries of a mapping, in file order. Reports non-scalar and duplicate keys (which
+// are then skipped). An empty value (null) reads as an empty mapping.
+std::vector<Entry> ReadEntries(const Value& v, ErrorList& errors, bool* is_map = nullptr) {
+  std::vector<Entry> entries;
+  if (is_map != nullptr) *is_map = v.node.IsMap() || v.node.IsNull();
+  if (v.node.IsNull()) return entries;
+  if (!v.node.IsMap()) {
+    errors.Add(v.mark, v.path, absl::StrCat("expected a mapping, got ", Describe(v.node)));
+    return entries;
+  }
+  absl::flat_hash_map<std::string, YAML::Mark> seen;
+  for (YAML::const_iterator it = v.node.begin(); it != v.node.end(); ++it) {
+    const YAML::Node& key = it->first;
+    const YAML::Node& value = it->second;
+    if (!key.IsScalar()) {
+      errors.Add(key.Mark(), v.path, absl::StrCat("keys must be strings, got ", Describe(key)));
+      continue;
+    }
+    const std::string key_text = Printable(key.Scalar());
+    std::string path = v.path.empty() ? key_text : absl::StrCat(v.path, ".", key_text);
+    auto [first, inserted] = seen.emplace(key.Scalar(), key.Mark());
+    if (!inserted) {
+      errors.Add(key.Mark(), path,
+                 absl::StrCat("duplicate key '", Truncated(key.Scalar()), "' (first at line ",
+                              first->second.line + 1, ")"));
+      continue;
+    }
+    YAML::Mark mark = value.IsNull() || value.Mark().is_null() ? key.Mark() : value.Mark();
+    entries.push_back({key.Scalar(), key.Mark(), Value{value, mark, std::move(path)}});
+  }
+  return entries;
+}
+
+// A mapping with a fixed set of keys: reports unknown keys, then serves typed lookups.
+// Lookups return nullopt when the key is absent or its value is invalid (reported).
+class MapReader {
+ public:
+  MapReader(const Value& map, std::initializer_list<const char*> allowed, ErrorList& errors)
+      : map_(map), errors_(errors) {
+    for (Entry& entry : ReadEntries(map, errors, &is_map_)) {
+      if (std::find_if(allowed.begin(), allowed.end(),
+                       [&](const char* k) { return entry.key == k; }) == allowed.end()) {
+        errors.Add(entry.key_mark, entry.value.path,
+                   absl::StrCat("unknown key '", Truncated(entry.key),
+                                "'; allowed keys: ", absl::StrJoin(allowed, ", ")));
+        continue;
+      }
+      entries_.push_back(std::move(entry));
+    }
+  }
+
+  std::optional<Value> Get(absl::string_view key) const {
+    for (const Entry& e : entries_) {
+      if (e.key == key) return e.value;
+    }
+    return std::nullopt;
+  }
+
+  // Like Get, and reports a missing key (unless the map itself was not a mapping).
+  std::optional<Value> Require(absl::string_view key) const {
+    std::optional<Value> v = Get(key);
+    if (!v.has_value() && is_map_) {
+      errors_.Add(map_.mark, Child(key), "required key is missing");
+    }
+    return v;
+  }
+
+  std::optional<int64_t> Int(absl::string_view key, int64_t min, int64_t max) const {
+    std::optional<Value> v = Get(key);
+    return v.has_value() ? ReadInt(*v, min, max, errors_) : std::nullopt;
+  }
+
+  std::optional<int64_t> Duration(absl::string_view key, int64_t min_ms, int64_t max_ms) const {
+    std::optional<Value> v = Get(key);
+    return v.has_value() ? ReadDuration(*v, min_ms, max_ms, errors_) : std::nullopt;
+  }
+
+  std::optional<std::string> String(absl::string_view key) const {
+    std::optional<Value> v = Get(key);
+    return v.has_value() ? ReadString(*v, errors_) : std::nullopt;
+  }
+
+  std::string Child(absl::string_view key) const {
+    return map_.path.empty() ? std::string(key) : absl::StrCat(map_.path, ".", key);
+  }
+  const Value& value() const { return map_; }
+  bool empty() const { return entries_.empty(); }
+
+ private:
+  Value map_;
+  ErrorList& errors_;
+  bool is_map_ = false;
+  std::vector<Entry> entries_;
+};
+
+// ---------------------------------------------------------------- value checks
+
+// "" when `listen` is host:port with a port in 0..65535, else what is wrong.
+std::string CheckHostPort(absl::string_view address, int min_port) {
+  size_t colon = address.rfind(':');
+  if (colon == absl::string_view::npos) return "expected host:port";
+  absl::string_view host = address.substr(0, colon);
+  absl::string_view port = address.substr(colon + 1);
+  if (host.empty()) return "expected host:port; the host is empty";
+  if (host.front() == '[') {
+    if (host.size() < 3 || host.back() != ']') return "expected [ipv6]:port";
+  } else if (host.find(':') != absl::string_view::npos) {
+    return "an IPv6 host must be in brackets, e.g. [::1]:50551";
+  }
+  std::optional<int64_t> n;
+  if (!port.empty() && port.find_first_not_of("0123456789") == absl::string_view::npos &&
+      port.size() <= 5) {
+    n = ParseDecimal(port);
+  }
+  if (!n.has_value() || *n < min_port || *n > 65535) {
+    return absl::StrCat("port '", Truncated(port), "' must be an integer between ", min_port,
+                        " and 65535");
+  }
+  return "";
+}
+
+// "" when `pattern` is a well-formed SKU glob, else what is wrong.
+std::string CheckSkuPattern(absl::string_view pattern) {
+  if (pattern.empty()) return "the pattern is empty";
+  bool in_set = false;
+  size_t set_size = 0;
+  for (char c : pattern) {
+    const bool id_byte = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                         (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' || c == '/' ||
+                         c == '-';
+    if (in_set) {
+      if (c == ']') {
+        if (set_size == 0) return "empty set '[]'";
+        in_set = false;
+      } else if (id_byte) {
+        ++set_size;
+      } else {
+        return absl::StrCat("'", Printable(std::string(1, c)), "' is not allowed inside a [set]");
+      }
+      continue;
+    }
+    if (c == '[') {
+      in_set = true;
+      set_size = 0;
+    } else if (c == ']') {
+      return "']' without a matching '['";
+    } else if (!id_byte && c != '*' && c != '?') {
+      return absl::StrCat("byte '", Printable(std::string(1, c)),
+                          "' is not allowed (A-Z a-z 0-9 . _ : / - and the globs * ? [set])");
+    }
+  }
+  if (in_set) return "'[' without a matching ']'";
+  return "";
+}
+
+// ---------------------------------------------------------------- the schema
+
+class ConfigParser {
+ public:
+  explicit ConfigParser(absl::string_view source_name) : errors_(source_name) {}
+
+  absl::StatusOr<Config> Parse(absl::string_view text) {
+    std::vector<YAML::Node> documents;
+    try {
+      documents = YAML::LoadAll(std::string(text));
+    } catch (const YAML::Exception& e) {
+      errors_.Add(e.mark, "yaml", absl::StrCat("syntax error: ", e.msg));
+      return errors_.ToStatus();
+    }
+    if (documents.size() > 1) {
+      errors_.Add(documents[1].Mark(), kDocumentPath,
+                  absl::StrCat("expected one YAML document, found ", documents.size()));
+    }
+    YAML::Node root = documents.empty() ? YAML::Node() : documents[0];
+    try {
+      ParseRoot(Value{root, root.Mark(), ""});
+    } catch (const YAML::Exception& e) {
+      // Not expected (only non-throwing accessors are used); reported, never propagated.
+      errors_.Add(e.mark, kDocumentPath, e.msg);
+    }
+    if (!errors_.empty()) return errors_.ToStatus();
+    return std::move(config_);
+  }
+
+ private:
+  void ParseRoot(const Value& root) {
+    if (!root.node.IsMap()) {
+      errors_.Add(root.mark, kDocumentPath,
+                  root.node.IsNull()
+                      ? "the document is empty; expected a mapping with at least 'locations' "
+                        "and 'channels'"
+                      : absl::StrCat("expected a mapping, got ", Describe(root.node)));
+      return;
+    }
+    MapReader map(root,
+                  {"server", "data_dir", "redis", "engine", "holds", "idempotency", "audit",
+                   "locations", "channels", "overrides"},
+                  errors_);
+    if (auto v = map.Get("server")) ParseServer(*v);
+    if (auto v = map.Get("data_dir")) {
+      if (auto dir = ReadString(*v, errors_)) {
+        if (dir->empty()) {
+          errors_.Add(v->mark, v->path, "must not be empty");
+        } else {
+          config_.data_dir = *dir;
+        }
+      }
+    }
+    if (auto v = map.Get("redis")) ParseRedis(*v);
+    if (auto v = map.Get("engine")) {
+      MapReader engine_section(*v, {"shards"}, errors_);
+      if (auto n = engine_section.Int("shards", 1, kMaxShards)) config_.engine.shards = *n;
+    }
+    if (auto v = map.Get("holds")) ParseHolds(*v);
+    if (auto v = map.Get("idempotency")) {
+      MapReader idempotency(*v, {"ttl"}, errors_);
+      if (auto ms = idempotency.Duration("ttl", kMinIdempotencyTtlMs, kMaxIdempotencyTtlMs)) {
+        config_.engine.idempotency_ttl_ms = *ms;
+      }
+    }
+    if (auto v = map.Get("audit")) {
+      MapReader audit(*v, {"memory_entries"}, errors_);
+      if (auto n = audit.Int("memory_entries", 0, kMaxAuditEntries)) {
+        config_.engine.audit_capacity = static_cast<size_t>(*n);
+      }
+    }
+    // Channels refer to locations and overrides to channels: parse in that order,
+    // whatever the order of the keys in the file.
+    if (auto v = map.Require("locations")) ParseLocations(*v);
+    if (auto v = map.Require("channels")) ParseChannels(*v);
+    if (auto v = map.Get("overrides")) ParseOverrides(*v);
+  }
+
+  void ParseServer(const Value& v) {
+    MapReader server(v, {"listen", "max_batch", "drain_timeout"}, errors_);
+    if (auto listen = server.String("listen")) {
+      std::string problem = CheckHostPort(*listen, /*min_port=*/0);
+      if (problem.empty()) {
+        config_.server.listen = *listen;
+      } else {
+        const Value field = *server.Get("listen");
+        errors_.Add(field.mark, field.path, absl::StrCat("'", Truncated(*listen), "': ", problem));
+      }
+    }
+    if (auto n = server.Int("max_batch", 1, kMaxBatch)) config_.server.max_batch = *n;
+    if (auto ms = server.Duration("drain_timeout", 0, kMaxDrainTimeoutMs)) {
+      config_.server.drain_timeout_ms = *ms;
+    }
+  }
+
+  void ParseRedis(const Value& v) {
+    MapReader redis(v, {"address"}, errors_);
+    std::optional<std::string> address = redis.String("address");
+    if (!address.has_value()) return;
+    std::string problem;
+    if (address->starts_with("unix:")) {
+      if (address->size() == 5) problem = "expected unix:/path/to/redis.sock; the path is empty";
+    } else if (!address->empty()) {
+      problem = CheckHostPort(*address, /*min_port=*/1);
+      if (!problem.empty()) absl::StrAppend(&problem, " (or unix:/path, or \"\" for embedded)");
+    }
+    if (problem.empty()) {
+      config_.redis.address = *address;
+    } else {
+      const Value field = *redis.Get("address");
+      errors_.Add(field.mark, field.path, absl::StrCat("'", Truncated(*address), "': ", problem));
+    }
+  }
+
+  void ParseHolds(const Value& v) {
+    MapReader holds(v, {"default_ttl", "max_ttl", "retention", "max_lines"}, errors_);
+    engine::EngineOptions& options = config_.engine;
+    std::optional<int64_t> max_ttl = holds.Duration("max_ttl", kMinMaxTtlMs, kMaxTtlMs);
+    if (max_ttl.has_value()) options.max_ttl_ms = *max_ttl;
+    std::optional<int64_t> default_ttl = holds.Duration("default_ttl", kMinTtlMs, kMaxTtlMs);
+    if (default_ttl.has_value()) options.default_ttl_ms = *default_ttl;
+    // default_ttl <= max_ttl, checked only when both are valid; reported at the key the
+    // file sets (default_ttl when both are set).
+    const bool max_ttl_ok = max_ttl.has_value() || !holds.Get("max_ttl").has_value();
+    const bool default_ttl_ok = default_ttl.has_value() || !holds.Get("default_ttl").has_value();
+    if (max_ttl_ok && default_ttl_ok && options.default_ttl_ms > options.max_ttl_ms) {
+      if (default_ttl.has_value()) {
+        const Value field = *holds.Get("default_ttl");
+        errors_.Add(field.mark, field.path,
+                    absl::StrCat(FormatDuration(options.default_ttl_ms), " exceeds holds.max_ttl (",
+                                 FormatDuration(options.max_ttl_ms),
+                                 max_ttl.has_value() ? ")" : ", the default)"));
+      } else {
+        const Value field = *holds.Get("max_ttl");
+        errors_.Add(
+            field.mark, field.path,
+            absl::StrCat(FormatDuration(options.max_ttl_ms), " is below holds.default_ttl (",
+                         FormatDuration(options.default_ttl_ms),
+                         ", the default); set holds.default_ttl too"));
+      }
+    }
+    if (auto ms = holds.Duration("retention", 0, kMaxRetentionMs)) {
+      options.hold_retention_ms = *ms;
+    }
+    if (auto n = holds.Int("max_lines", 1, kMaxLines)) options.max_lines = *n;
+  }
+
+  void ParseLocations(const Value& v) {
+    std::vector<Value> items = ReadSequence(v, errors_);
+    if (v.node.IsSequence()) CheckCount(v, items.size(), kMaxLocations, "location");
+    absl::flat_hash_map<std::string, std::string> first_at;  // id -> "locations[i] (line n)"
+    for (const Value& item : items) {
+      MapReader map(item, {"id", "type", "name"}, errors_);
+      engine::Location location;
+      if (auto id_value = map.Require("id")) {
+        if (auto id = ReadId(*id_value, errors_)) {
+          auto [first, inserted] = first_at.emplace(
+              *id, absl::StrCat(item.path, " (line ", id_value->mark.line + 1, ")"));
+          if (!inserted) {
+            errors_.Add(id_value->mark, id_value->path,
+                        absl::StrCat("duplicate location id '", Truncated(*id),
+                                     "'; first defined at ", first->second));
+          }
+          location.id = *id;
+        }
+      }
+      if (auto type_value = map.Require("type")) {
+        if (auto type = ReadString(*type_value, errors_)) {
+          if (*type == engine::LocationTypeName(engine::LocationType::kWarehouse)) {
+            location.type = engine::LocationType::kWarehouse;
+          } else if (*type == engine::LocationTypeName(engine::LocationType::kStore)) {
+            location.type = engine::LocationType::kStore;
+          } else {
+            errors_.Add(
+                type_value->mark, type_value->path,
+                absl::StrCat("unknown location type '", Truncated(*type), "'; expected ",
+                             engine::LocationTypeName(engine::LocationType::kWarehouse), " or ",
+                             engine::LocationTypeName(engine::LocationType::kStore)));
+          }
+        }
+      }
+      if (auto name = map.String("name")) location.name = *name;
+      // Kept even when invalid, so channels that name it report no second error.
+      config_.model.locations.push_back(std::move(location));
+    }
+  }
+
+  void ParseChannels(const Value& v) {
+    std::vector<Value> items = ReadSequence(v, errors_);
+    if (v.node.IsSequence()) CheckCount(v, items.size(), kMaxChannels, "channel");
+    absl::flat_hash_map<std::string, std::string> first_at;
+    for (const Value& item : items) {
+      MapReader map(item,
+                    {"id", "type", "sources", "protect", "safety_stock", "share_percent",
+                     "min_publish", "max_publish"},
+                    errors_);
+      engine::Channel channel;
+      if (auto id_value = map.Require("id")) {
+        if (auto id = ReadId(*id_value, errors_)) {
+          auto [first, inserted] = first_at.emplace(
+              *id, absl::StrCat(item.path, " (line ", id_value->mark.line + 1, ")"));
+          if (!inserted) {
+            errors_.Add(id_value->mark, id_value->path,
+                        absl::StrCat("duplicate channel id '", Truncated(*id),
+                                     "'; first defined at ", first->second));
+          }
+          channel.id = *id;
+        }
+      }
+      if (auto type_value = map.Require("type")) ParseChannelType(*type_value, &channel);
+
+      SourceSet sources;
+      if (auto sources_value = map.Require("sources")) {
+        sources = ParseSources(*sources_value, &channel);
+      }
+      channel.policy.protect.assign(config_.model.locations.size(), 0);
+      if (auto protect_value = map.Get("protect")) {
+        std::vector<std::pair<int, int64_t>> protect;
+        ParseProtect(*protect_value, channel, sources, &protect);
+        for (const auto& [location, units] : protect) channel.policy.protect[location] = units;
+      }
+
+      engine::ChannelPolicy& policy = channel.policy;
+      if (auto n = map.Int("safety_stock", 0, kMaxUnits)) policy.safety_stock = *n;
+      if (auto n = map.Int("share_percent", 0, 100)) policy.share_percent = *n;
+      std::optional<int64_t> min_publish = map.Int("min_publish", 0, kMaxUnits);
+      std::optional<int64_t> max_publish = map.Int("max_publish", 0, kMaxUnits);
+      if (min_publish.has_value()) policy.min_publish = *min_publish;
+      if (max_publish.has_value()) policy.max_publish = *max_publish;
+      if (min_publish.has_value() && max_publish.has_value() && *min_publish > *max_publish) {
+        const Value field = *map.Get("max_publish");
+        errors_.Add(field.mark, field.path,
+                    absl::StrCat(*max_publish, " is below min_publish (", *min_publish, ")"));
+      }
+      config_.model.channels.push_back(std::move(channel));
+    }
+  }
+
+  // What the file listed as a channel's sources, to judge protect keys against.
+  struct SourceSet {
+    bool valid = false;                // sources parsed as a sequence
+    std::vector<std::string> unknown;  // names already reported as unknown locations
+  };
+
+  void ParseChannelType(const Value& v, engine::Channel* channel) {
+    std::optional<std::string> type = ReadString(v, errors_);
+    if (!type.has_value()) return;
+    for (engine::ChannelType t : {engine::ChannelType::kWebshop, engine::ChannelType::kMarketplace,
+                                  engine::ChannelType::kStore}) {
+      if (*type == engine::ChannelTypeName(t)) {
+        channel->type = t;
+        return;
+      }
+    }
+    errors_.Add(v.mark, v.path,
+                absl::StrCat("unknown channel type '", Truncated(*type), "'; expected ",
+                             engine::ChannelTypeName(engine::ChannelType::kWebshop), ", ",
+                             engine::ChannelTypeName(engine::ChannelType::kMarketplace), " or ",
+                             engine::ChannelTypeName(engine::ChannelType::kStore)));
+  }
+
+  SourceSet ParseSources(const Value& v, engine::Channel* channel) {
+    SourceSet set;
+    std::vector<Value> items = ReadSequence(v, errors_);
+    if (!v.node.IsSequence()) return set;
+    set.valid = true;
+    if (items.empty()) {
+      errors_.Add(v.mark, v.path, "must list at least one location");
+      return set;
+    }
+    // Location index -> its position in the file's list, to name the first listing.
+    std::vector<int> listed_at(config_.model.locations.size(), -1);
+    for (size_t position = 0; position < items.size(); ++position) {
+      const Value& item = items[position];
+      std::optional<std::string> id = ReadString(item, errors_);
+      if (!id.has_value()) continue;
+      const int index = config_.model.LocationIndex(*id);
+      if (index < 0) {
+        errors_.Add(item.mark, item.path, absl::StrCat("unknown location '", Truncated(*id), "'"));
+        set.unknown.push_back(*id);
+        continue;
+      }
+      if (listed_at[index] >= 0) {
+        errors_.Add(item.mark, item.path,
+                    absl::StrCat("duplicate source '", Truncated(*id), "' (already ", v.path, "[",
+                                 listed_at[index], "])"));
+        continue;
+      }
+      listed_at[index] = static_cast<int>(position);
+      channel->sources.push_back(index);
+    }
+    return set;
+  }
+
+  // Reads `protect` (location id -> units) for `channel`; each key must be one of the
+  // channel's sources. With `sources.valid` false the membership is not judged (the
+  // sources themselves were reported).
+  void ParseProtect(const Value& v, const engine::Channel& channel, const SourceSet& sources,
+                    std::vector<std::pair<int, int64_t>>* out) {
+    std::vector<bool> source_locations(config_.model.locations.size(), false);
+    for (int source : channel.sources) source_locations[source] = true;
+    for (const Entry& entry : ReadEntries(v, errors_)) {
+      std::optional<int64_t> units = ReadInt(entry.value, 0, kMaxUnits, errors_);
+      const int location = config_.model.LocationIndex(entry.key);
+      const bool is_source = location >= 0 && source_locations[location];
+      const bool already_reported = std::find(sources.unknown.begin(), sources.unknown.end(),
+                                              entry.key) != sources.unknown.end();
+      if (!is_source) {
+        if (sources.valid && !already_reported) {
+          errors_.Add(entry.key_mark, entry.value.path,
+                      absl::StrCat("'", Truncated(entry.key), "' is not a source of channel '",
+                                   Truncated(channel.id), "'",
+                                   location < 0 ? " (no location has this id)" : ""));
+        }
+        continue;
+      }
+      if (units.has_value()) out->emplace_back(location, *units);
+    }
+  }
+
+  void ParseOverrides(const Value& v) {
+    for (const Value& item : ReadSequence(v, errors_)) {
+      MapReader map(item,
+                    {"sku", "channel", "protect", "safety_stock", "share_percent", "min_publish",
+                     "max_publish"},
+                    errors_);
+      engine::PolicyOverride override_entry;
+      override_entry.origin = absl::StrCat(errors_.source(), ":", item.mark.line + 1);
+      if (auto sku_value = map.Require("sku")) {
+        if (auto pattern = ReadString(*sku_value, errors_)) {
+          std::string problem = CheckSkuPattern(*pattern);
+          if (!problem.empty()) {
+            errors_.Add(sku_value->mark, sku_value->path,
+                        absl::StrCat("invalid SKU pattern '", Truncated(*pattern), "': ", problem));
+          }
+          override_entry.pattern = *pattern;
+        }
+      }
+      const engine::Channel* channel = nullptr;
+      if (auto channel_value = map.Require("channel")) {
+        if (auto id = ReadString(*channel_value, errors_)) {
+          override_entry.channel = config_.model.ChannelIndex(*id);
+          if (override_entry.channel < 0) {
+            errors_.Add(channel_value->mark, channel_value->path,
+                        absl::StrCat("unknown channel '", Truncated(*id), "'"));
+          } else {
+            channel = &config_.model.channels[override_entry.channel];
+          }
+        }
+      }
+      if (auto protect_value = map.Get("protect")) {
+        // With an unknown channel only the values are checked (the channel was reported).
+        const engine::Channel no_channel;
+        SourceSet sources;
+        sources.valid = channel != nullptr;
+        ParseProtect(*protect_value, channel != nullptr ? *channel : no_channel, sources,
+                     &override_entry.protect);
+      }
+      override_entry.safety_stock = map.Int("safety_stock", 0, kMaxUnits);
+      if (auto n = map.Int("share_percent", 0, 100)) override_entry.share_percent = *n;
+      override_entry.min_publish = map.Int("min_publish", 0, kMaxUnits);
+      override_entry.max_publish = map.Int("max_publish", 0, kMaxUnits);
+      CheckOverridePublishBounds(map, override_entry, channel);
+
+      const bool sets_something =
+          map.Get("protect").has_value() || map.Get("safety_stock").has_value() ||
+          map.Get("share_percent").has_value() || map.Get("min_publish").has_value() ||
+          map.Get("max_publish").has_value();
+      if (!sets_something) {
+        errors_.Add(item.mark, item.path,
+                    "the override changes nothing; set at least one of protect, safety_stock, "
+                    "share_percent, min_publish, max_publish");
+      }
+      config_.model.overrides.push_back(std::move(override_entry));
+    }
+  }
+
+  // min_publish <= max_publish, taking the channel's own value for the field the
+  // override leaves alone.
+  void CheckOverridePublishBounds(const MapReader& map, const engine::PolicyOverride& o,
+                                  const engine::Channel* channel) {
+    if (!o.min_publish.has_value() && !o.max_publish.has_value()) return;
+    if (channel == nullptr && !(o.min_publish.has_value() && o.max_publish.has_value())) return;
+    const int64_t min = o.min_publish.value_or(channel ? channel->policy.min_publish : 0);
+    const int64_t max = o.max_publish.value_or(channel ? channel->policy.max_publish : kNoCap);
+    if (min <= max) return;
+    if (o.max_publish.has_value()) {
+      const Value field = *map.Get("max_publish");
+      errors_.Add(field.mark, field.path,
+                  absl::StrCat(max, " is below min_publish (", min,
+                               o.min_publish.has_value() ? ")" : ", from the channel)"));
+    } else {
+      const Value field = *map.Get("min_publish");
+      errors_.Add(field.mark, field.path,
+                  absl::StrCat(min, " is above max_publish (", max, ", from the channel)"));
+    }
+  }
+
+  void CheckCount(const Value& v, size_t count, int64_t max, const char* what) {
+    if (count == 0) {
+      errors_.Add(v.mark, v.path, absl::StrCat("must list at least one ", what));
+    } else if (static_cast<int64_t>(count) > max) {
+      errors_.Add(v.mark, v.path,
+                  absl::StrCat("lists ", count, " entries; at most ", max, " are allowed"));
+    }
+  }
+
+  ErrorList errors_;
+  Config config_;
+};
+
+}  // namespace
+
+absl::StatusOr<int64_t> ParseDurationMs(std::string_view std_text) {
+  const absl::string_view text(std_text.data(), std_text.size());
+  auto invalid = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid duration '", Truncated(text), "': ", why));
+  };
+  if (text.empty()) return invalid("empty; expected e.g. \"500ms\", \"30s\", \"15m\", \"24h\"");
+  if (text[0] == '-') return invalid("must not be negative");
+  size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  if (digits == 0) return invalid("expected an integer followed by ms, s, m, h or d");
+  const absl::string_view unit = text.substr(digits);
+  int64_t scale = 0;
+  if (unit.empty() || unit == "s") {
+    scale = kMsPerSecond;
+  } else if (unit == "ms") {
+    scale = 1;
+  } else if (unit == "m") {
+    scale = kMsPerMinute;
+  } else if (unit == "h") {
+    scale = kMsPerHour;
+  } else if (unit == "d") {
+    scale = kMsPerDay;
+  } else {
+    return invalid(absl::StrCat("unknown unit '", Truncated(unit), "'; expected ms, s, m, h or d"));
+  }
+  std::optional<int64_t> value = ParseDecimal(text.substr(0, digits));
+  if (!value.has_value() || *value > std::numeric_limits<int64_t>::max() / scale) {
+    return invalid("too large");
+  }
+  return *value * scale;
+}
+
+absl::StatusOr<Config> ParseConfig(std::string_view yaml_text, std::string_view source_name) {
+  return ConfigParser(absl::string_view(source_name.data(), source_name.size()))
+      .Parse(absl::string_view(yaml_text.data(), yaml_text.size()));
+}
+
+absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
+  auto unreadable = [&](int error) {
+    return absl::NotFoundError(
+        absl::StrCat("cannot read config file ", path, ": ", std::strerror(error)));
+  };
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return unreadable(errno);
+  std::string text;
+  char buffer[64 * 1024];
+  while (true) {
+    const ssize_t n = ::read(fd, buffer, sizeof(buffer));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int error = errno;
+      ::close(fd);
+      return unreadable(error);
+    }
+    if (n == 0) break;
+    text.append(buffer, static_cast<size_t>(n));
+    if (text.size() > kMaxFileBytes) {
+      ::close(fd);
+      return absl::InvalidArgumentError(absl::StrCat(path, ": larger than ", kMaxFileBytes >> 20,
+                                                     " MiB; is this really the config file?"));
+    }
+  }
+  ::close(fd);
+  absl::StatusOr<Config> config = ParseConfig(text, path);
+  if (config.ok()) config->path = path;
+  return config;
+}
+
+}  // namespace stockd::config
