@@ -17,6 +17,8 @@ namespace {
 constexpr char kConfig[] = R"yaml(
 server:
   listen: "127.0.0.1:0"
+redis:
+  mode: memory
 locations:
   - {id: wh, type: warehouse}
   - {id: store-a, type: store}

@@ -47,6 +47,10 @@ constexpr int64_t kMaxLines = 10'000;
 constexpr int64_t kMinIdempotencyTtlMs = kMsPerMinute;
 constexpr int64_t kMaxIdempotencyTtlMs = 30 * kMsPerDay;
 constexpr int64_t kMaxAuditEntries = 10'000'000;
+constexpr int64_t kMinRedisTimeoutMs = 100;
+constexpr int64_t kMaxRedisTimeoutMs = 60'000;
+constexpr int64_t kMaxRedisBatch = 100'000;
+constexpr int64_t kMaxAuditStreamEntries = 100'000'000;
 constexpr int64_t kMaxLocations = 4096;
 constexpr int64_t kMaxChannels = 256;
 // Unit counts (protect, safety_stock, min/max_publish) share the engine's quantity bound,
@@ -515,21 +519,59 @@ class ConfigParser {
   }
 
   void ParseRedis(const Value& v) {
-    MapReader redis(v, {"address"}, errors_);
+    MapReader redis(v, {"mode", "address", "appendfsync", "timeout", "max_batch", "audit_entries"},
+                    errors_);
+    RedisConfig& rc = config_.redis;
     std::optional<std::string> address = redis.String("address");
-    if (!address.has_value()) return;
-    std::string problem;
-    if (address->starts_with("unix:")) {
-      if (address->size() == 5) problem = "expected unix:/path/to/redis.sock; the path is empty";
-    } else if (!address->empty()) {
-      problem = CheckHostPort(*address, /*min_port=*/1);
-      if (!problem.empty()) absl::StrAppend(&problem, " (or unix:/path, or \"\" for embedded)");
+    if (address.has_value()) {
+      std::string problem;
+      if (address->starts_with("unix:")) {
+        if (address->size() == 5) problem = "expected unix:/path/to/redis.sock; the path is empty";
+      } else if (!address->empty()) {
+        problem = CheckHostPort(*address, /*min_port=*/1);
+        if (!problem.empty()) absl::StrAppend(&problem, " (or unix:/path, or \"\" for embedded)");
+      }
+      if (problem.empty()) {
+        rc.address = *address;
+      } else {
+        const Value field = *redis.Get("address");
+        errors_.Add(field.mark, field.path, absl::StrCat("'", Truncated(*address), "': ", problem));
+      }
     }
-    if (problem.empty()) {
-      config_.redis.address = *address;
-    } else {
-      const Value field = *redis.Get("address");
-      errors_.Add(field.mark, field.path, absl::StrCat("'", Truncated(*address), "': ", problem));
+    rc.mode = rc.address.empty() ? RedisConfig::Mode::kEmbedded : RedisConfig::Mode::kExternal;
+    if (std::optional<std::string> mode = redis.String("mode")) {
+      const Value field = *redis.Get("mode");
+      if (*mode == "embedded" || *mode == "memory") {
+        rc.mode = *mode == "embedded" ? RedisConfig::Mode::kEmbedded : RedisConfig::Mode::kMemory;
+        if (!rc.address.empty()) {
+          errors_.Add(field.mark, field.path,
+                      absl::StrCat("'", *mode, "' takes no redis.address; remove it or use 'external'"));
+        }
+      } else if (*mode == "external") {
+        rc.mode = RedisConfig::Mode::kExternal;
+        if (rc.address.empty()) {
+          errors_.Add(field.mark, field.path, "'external' needs redis.address");
+        }
+      } else {
+        errors_.Add(field.mark, field.path,
+                    absl::StrCat("'", Truncated(*mode), "': expected embedded, external or memory"));
+      }
+    }
+    if (std::optional<std::string> fsync = redis.String("appendfsync")) {
+      if (*fsync == "always" || *fsync == "everysec" || *fsync == "no") {
+        rc.appendfsync = *fsync;
+      } else {
+        const Value field = *redis.Get("appendfsync");
+        errors_.Add(field.mark, field.path,
+                    absl::StrCat("'", Truncated(*fsync), "': expected always, everysec or no"));
+      }
+    }
+    if (auto ms = redis.Duration("timeout", kMinRedisTimeoutMs, kMaxRedisTimeoutMs)) {
+      rc.timeout_ms = *ms;
+    }
+    if (auto n = redis.Int("max_batch", 1, kMaxRedisBatch)) rc.max_batch = static_cast<int>(*n);
+    if (auto n = redis.Int("audit_entries", 0, kMaxAuditStreamEntries)) {
+      rc.audit_stream_entries = *n;
     }
   }
 

@@ -23,7 +23,16 @@ struct ServerConfig {
 };
 
 struct RedisConfig {
-  std::string address;  // empty = embedded redis-server under data_dir (durability issue)
+  // embedded: stockd runs its own redis-server under data_dir (the default when no
+  // address is set); external: the Redis at `address`; memory: no durability at all
+  // (tests and benchmarks only — every restart loses everything; logged loudly).
+  enum class Mode { kEmbedded, kExternal, kMemory };
+  Mode mode = Mode::kEmbedded;
+  std::string address;               // external only: host:port or unix:/path
+  std::string appendfsync = "everysec";  // embedded only: always | everysec | no
+  int64_t timeout_ms = 2000;         // connect and write round-trip timeout
+  int max_batch = 4096;              // mutations per MULTI/EXEC (group commit)
+  int64_t audit_stream_entries = 1'000'000;  // bound of the audit stream (0 = off)
 };
 
 struct Config {

@@ -142,6 +142,15 @@ class Engine::Impl {
   // ------------------------------------------------------------ execute
 
   void Execute(Command command, Done done) {
+    if (!writable_.load(std::memory_order_acquire)) {
+      std::string reason;
+      {
+        absl::MutexLock lock(&gate_mu_);
+        reason = gate_reason_;
+      }
+      done(absl::UnavailableError(absl::StrCat("writes are unavailable: ", reason)));
+      return;
+    }
     auto pending = std::make_shared<Pending>();
     pending->request_id = command.meta.request_id;
     pending->done = std::move(done);
@@ -459,6 +468,15 @@ class Engine::Impl {
     return report;
   }
 
+  void SetWritable(bool writable, const std::string& reason) {
+    absl::MutexLock lock(&gate_mu_);
+    gate_reason_ = reason;
+    writable_.store(writable, std::memory_order_release);
+  }
+  bool writable() const { return writable_.load(std::memory_order_acquire); }
+
+  absl::Status Restore(const Snapshot& snapshot, const std::function<void()>& while_locked);
+
   EngineStats Stats() const {
     EngineStats s;
     s.skus = skus_.load();
@@ -653,7 +671,7 @@ class Engine::Impl {
           it->second.outcome = pending->outcome;
           it->second.expires_ms = NowMs() + options_.idempotency_ttl_ms;
           stripe.expiry.emplace_back(it->second.expires_ms, pending->request_id);
-        } else {
+        } else if (!it->second.done) {
           stripe.entries.erase(it);  // failed calls are not recorded
         }
       }
@@ -797,6 +815,9 @@ class Engine::Impl {
 
   std::string hold_prefix_;
   std::atomic<uint64_t> hold_counter_{0};
+  std::atomic<bool> writable_{true};
+  absl::Mutex gate_mu_;
+  std::string gate_reason_ ABSL_GUARDED_BY(gate_mu_);
   std::atomic<int64_t> skus_{0}, rows_{0}, open_holds_{0}, mutations_{0}, breaches_{0},
       expired_{0};
 };
@@ -1361,6 +1382,144 @@ RecordOr Engine::Impl::Apply(TransferCmd& cmd, const CommandMeta& meta,
   return Seal(change, meta, "transfer", p);
 }
 
+// ---------------------------------------------------------------- restore
+
+absl::Status Engine::Impl::Restore(const Snapshot& snap, const std::function<void()>& while_locked)
+    ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  // Build the new state off-lock; swap it in under every lock.
+  std::vector<absl::flat_hash_map<std::string, std::unique_ptr<SkuState>>> skus(shards_.size());
+  int64_t num_rows = 0;
+  auto sku_state = [&](const std::string& sku) -> SkuState* {
+    auto& slot = skus[ShardIndex(sku)][sku];
+    if (!slot) {
+      slot = std::make_unique<SkuState>();
+      slot->sku = sku;
+      slot->policies = PoliciesFor(sku);
+      slot->rows.assign(model_.locations.size(), Counters{});
+      slot->present.assign(model_.locations.size(), false);
+      slot->published.assign(model_.channels.size(), 0);
+    }
+    return slot.get();
+  };
+  for (const RowView& row : snap.rows) {
+    int l = model_.LocationIndex(row.location);
+    if (l < 0) {
+      if (row.counters == Counters{}) continue;  // an empty row of a removed location
+      return absl::FailedPreconditionError(absl::StrCat(
+          "stored stock of '", row.sku, "' at location '", row.location,
+          "' (on_hand ", row.counters.on_hand, ") but the config has no such location"));
+    }
+    if (!IsValidId(row.sku)) return absl::FailedPreconditionError("stored row with invalid sku");
+    SkuState* s = sku_state(row.sku);
+    s->rows[l] = row.counters;
+    if (!s->present[l]) ++num_rows;
+    s->present[l] = true;
+  }
+
+  std::array<absl::flat_hash_map<std::string, std::unique_ptr<HoldRec>>, kHoldStripes> holds;
+  std::array<std::set<std::pair<int64_t, std::string>>, kHoldStripes> deadlines, resolved;
+  std::map<std::pair<std::string, int>, Counters> sums;  // from open holds
+  int64_t open = 0;
+  for (const HoldView& v : snap.holds) {
+    auto rec = std::make_unique<HoldRec>();
+    rec->view = v;
+    rec->channel = model_.ChannelIndex(v.channel);
+    if (rec->channel < 0 && IsOpen(v.state)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "stored open hold '", v.hold_id, "' on channel '", v.channel,
+          "' but the config has no such channel"));
+    }
+    for (const Line& line : v.lines) {
+      int l = model_.LocationIndex(line.location);
+      if (l < 0 && IsOpen(v.state)) {
+        return absl::FailedPreconditionError(absl::StrCat("stored open hold '", v.hold_id,
+                                                          "' at unknown location '",
+                                                          line.location, "'"));
+      }
+      rec->locations.push_back(l);
+      if (v.state == HoldState::kHeld) sums[{line.sku, l}].held += line.qty;
+      if (v.state == HoldState::kCommitted) {
+        sums[{line.sku, l}].committed += line.qty - line.fulfilled;
+      }
+    }
+    const size_t stripe = absl::Hash<absl::string_view>{}(v.hold_id) % kHoldStripes;
+    if (v.state == HoldState::kHeld) deadlines[stripe].emplace(v.deadline_ms, v.hold_id);
+    if (!IsOpen(v.state)) resolved[stripe].emplace(v.updated_ms, v.hold_id);
+    if (IsOpen(v.state)) ++open;
+    holds[stripe][v.hold_id] = std::move(rec);
+  }
+  // held/committed must equal the open holds exactly: they were written atomically.
+  for (auto& shard : skus) {
+    for (auto& [sku, s] : shard) {
+      for (size_t l = 0; l < s->rows.size(); ++l) {
+        auto it = sums.find({sku, static_cast<int>(l)});
+        Counters want = it == sums.end() ? Counters{} : it->second;
+        if (it != sums.end()) sums.erase(it);
+        if (s->rows[l].held != want.held || s->rows[l].committed != want.committed) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "stored counters of '", sku, "' at '", model_.locations[l].id, "' (held ",
+              s->rows[l].held, ", committed ", s->rows[l].committed,
+              ") disagree with its open holds (held ", want.held, ", committed ",
+              want.committed, ")"));
+        }
+      }
+      for (size_t c = 0; c < model_.channels.size(); ++c) {
+        s->published[c] = Publish(s->policies->channels[c],
+                                  Reservable(model_, *s->policies, static_cast<int>(c), s->rows));
+      }
+    }
+  }
+  for (const auto& [key, c] : sums) {
+    if (c.held != 0 || c.committed != 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "stored open holds reference '", key.first, "' which has no stored row"));
+    }
+  }
+  std::array<absl::flat_hash_map<std::string, IdemEntry>, kIdemStripes> idem;
+  std::array<std::deque<std::pair<int64_t, std::string>>, kIdemStripes> idem_expiry;
+  std::vector<IdempotencyRecord> records = snap.idempotency;
+  std::sort(records.begin(), records.end(),
+            [](const auto& a, const auto& b) { return a.expires_ms < b.expires_ms; });
+  for (const IdempotencyRecord& r : records) {
+    const size_t stripe = absl::Hash<std::string>{}(r.request_id) % kIdemStripes;
+    IdemEntry& e = idem[stripe][r.request_id];
+    e.fingerprint = r.fingerprint;
+    e.done = true;
+    e.outcome = r.outcome;
+    e.expires_ms = r.expires_ms;
+    idem_expiry[stripe].emplace_back(r.expires_ms, r.request_id);
+  }
+
+  for (HoldStripe& stripe : hold_stripes_) stripe.mu.Lock();
+  for (Shard& shard : shards_) shard.mu.Lock();
+  for (IdemStripe& stripe : idem_stripes_) stripe.mu.Lock();
+  for (size_t i = 0; i < shards_.size(); ++i) shards_[i].skus = std::move(skus[i]);
+  for (size_t i = 0; i < kHoldStripes; ++i) {
+    hold_stripes_[i].holds = std::move(holds[i]);
+    hold_stripes_[i].deadlines = std::move(deadlines[i]);
+    hold_stripes_[i].resolved = std::move(resolved[i]);
+  }
+  for (size_t i = 0; i < kIdemStripes; ++i) {
+    // Requests still in flight keep their entries: their journal completion resolves them.
+    for (auto& [id, e] : idem_stripes_[i].entries) {
+      if (!e.done && !idem[i].contains(id)) idem[i].emplace(id, std::move(e));
+    }
+    idem_stripes_[i].entries = std::move(idem[i]);
+    idem_stripes_[i].expiry = std::move(idem_expiry[i]);
+  }
+  int64_t num_skus = 0;
+  for (const auto& shard : shards_) num_skus += static_cast<int64_t>(shard.skus.size());
+  skus_.store(num_skus);
+  rows_.store(num_rows);
+  open_holds_.store(open);
+  if (static_cast<int64_t>(snap.sequence) > mutations_.load()) mutations_.store(snap.sequence);
+  if (while_locked) while_locked();
+  for (auto it = idem_stripes_.rbegin(); it != idem_stripes_.rend(); ++it) it->mu.Unlock();
+  for (auto it = shards_.rbegin(); it != shards_.rend(); ++it) it->mu.Unlock();
+  for (auto it = hold_stripes_.rbegin(); it != hold_stripes_.rend(); ++it) it->mu.Unlock();
+  return absl::OkStatus();
+}
+
 // ---------------------------------------------------------------- model checks
 
 namespace {
@@ -1490,6 +1649,13 @@ void Engine::ForEachPublished(const std::vector<std::string>& channels,
 }
 
 InvariantReport Engine::CheckInvariants() const { return impl_->CheckInvariants(); }
+absl::Status Engine::Restore(const Snapshot& snapshot, const std::function<void()>& while_locked) {
+  return impl_->Restore(snapshot, while_locked);
+}
+void Engine::SetWritable(bool writable, const std::string& reason) {
+  impl_->SetWritable(writable, reason);
+}
+bool Engine::writable() const { return impl_->writable(); }
 EngineStats Engine::Stats() const { return impl_->Stats(); }
 const Model& Engine::model() const { return impl_->model(); }
 const EngineOptions& Engine::options() const { return impl_->options(); }

@@ -84,6 +84,14 @@ struct InvariantReport {
   bool ok() const { return violations.empty(); }
 };
 
+// The whole durable state, as the storage layer loads it.
+struct Snapshot {
+  std::vector<RowView> rows;          // absolute counters
+  std::vector<HoldView> holds;        // any state; resolved ones stay queryable
+  std::vector<IdempotencyRecord> idempotency;
+  uint64_t sequence = 0;              // last durable mutation sequence
+};
+
 struct EngineStats {
   int64_t skus = 0;
   int64_t rows = 0;
@@ -137,6 +145,20 @@ class Engine {
   EngineStats Stats() const;
   const Model& model() const;
   const EngineOptions& options() const;
+
+  // Replaces the whole state with `snapshot`: at start-up, and to re-sync after a Redis
+  // outage. Takes every lock; `while_locked` runs before they are released (the storage
+  // layer re-arms its journal there, so no record of the old state can follow).
+  // Published quantities are recomputed; no change events are emitted.
+  // FAILED_PRECONDITION when the snapshot is inconsistent with the model (a row at a
+  // location or a hold on a channel the config no longer has, counters that disagree
+  // with the open holds); the engine is then left unchanged.
+  absl::Status Restore(const Snapshot& snapshot, const std::function<void()>& while_locked = {});
+
+  // While not writable every mutation fails fast with UNAVAILABLE (and `reason`) before
+  // it is applied. The storage layer closes the gate during a Redis outage. Thread-safe.
+  void SetWritable(bool writable, const std::string& reason = "");
+  bool writable() const;
 
   // Listeners receive published changes after durability. Add before serving; not owned.
   void AddListener(ChangeListener* listener);

@@ -10,6 +10,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "daemon/server/log.h"
+#include "daemon/storage/durable_store.h"
 #include "daemon/server/stock_service.h"
 #include "daemon/server/watch_hub.h"
 
@@ -40,11 +41,46 @@ class Daemon::Impl {
           "': without TLS stockd binds loopback addresses or unix sockets only"));
     }
     engine::EngineOptions options = config_.engine;
+    std::string durability = "memory only (redis.mode: memory) - a restart loses everything";
+    if (config_.redis.mode == config::RedisConfig::Mode::kMemory) {
+      log::Warn("durability is OFF: redis.mode is 'memory'; every restart loses all stock");
+    } else {
+      storage::DurableStoreOptions so;
+      so.address = config_.redis.address;
+      so.data_dir = config_.data_dir;
+      so.appendfsync = config_.redis.appendfsync;
+      so.timeout_ms = config_.redis.timeout_ms;
+      so.max_batch = config_.redis.max_batch;
+      so.write.hold_retention_ms = config_.engine.hold_retention_ms;
+      so.write.audit_max_len = config_.redis.audit_stream_entries;
+      so.log = [](const std::string& level, const std::string& msg) {
+        if (level == "error") {
+          log::Error(msg, {{"component", "storage"}});
+        } else if (level == "warn") {
+          log::Warn(msg, {{"component", "storage"}});
+        } else {
+          log::Info(msg, {{"component", "storage"}});
+        }
+      };
+      so.on_write_state = [this](bool writable) { SetWriteHealth(writable); };
+      absl::StatusOr<std::unique_ptr<storage::DurableStore>> store =
+          storage::DurableStore::Open(std::move(so));
+      if (!store.ok()) return store.status();
+      store_ = std::move(*store);
+      options.journal = store_->journal();
+      const storage::LoadStats& ls = store_->load_stats();
+      durability = absl::StrCat("redis ", store_->address(), " (loaded ", ls.rows, " rows, ",
+                                ls.holds, " holds, ", ls.idempotency, " request ids in ",
+                                ls.load_ms, " ms)");
+    }
     absl::StatusOr<std::unique_ptr<engine::Engine>> engine =
         engine::Engine::Create(config_.model, options);
     if (!engine.ok()) return engine.status();
     engine_ = std::move(*engine);
     engine_->AddListener(&hub_);
+    if (store_) {
+      if (absl::Status st = store_->Attach(engine_.get()); !st.ok()) return st;
+    }
 
     ServiceOptions service_options;
     service_options.max_batch = config_.server.max_batch;
@@ -65,6 +101,11 @@ class Daemon::Impl {
     }
     server_->GetHealthCheckService()->SetServingStatus(true);
     server_->GetHealthCheckService()->SetServingStatus("stockd.v1.Stock", true);
+    {
+      absl::MutexLock lock(&mu_);
+      health_ready_ = true;
+      server_->GetHealthCheckService()->SetServingStatus(kWriteHealth, write_healthy_);
+    }
 
     reaper_ = std::thread([this] { ReapLoop(); });
     log::Info("stockd serving",
@@ -73,7 +114,7 @@ class Daemon::Impl {
                {"config", config_.path},
                {"locations", std::to_string(config_.model.locations.size())},
                {"channels", std::to_string(config_.model.channels.size())},
-               {"durability", "none (in-memory)"}});
+               {"durability", durability}});
     return absl::OkStatus();
   }
 
@@ -93,11 +134,20 @@ class Daemon::Impl {
     }
     stop_reaper_.Notify();
     if (reaper_.joinable()) reaper_.join();
+    if (store_) store_->Stop();  // after the server: in-flight writes were flushed
     log::Info("stopped");
     stopped_.Notify();
   }
 
   void Wait() { stopped_.WaitForNotification(); }
+
+  void SetWriteHealth(bool writable) {
+    absl::MutexLock lock(&mu_);
+    write_healthy_ = writable;
+    if (health_ready_ && !shutting_down_) {
+      server_->GetHealthCheckService()->SetServingStatus(kWriteHealth, writable);
+    }
+  }
   int port() const { return port_; }
   engine::Engine* engine() { return engine_.get(); }
 
@@ -110,7 +160,11 @@ class Daemon::Impl {
   }
 
   const config::Config config_;
+  static constexpr char kWriteHealth[] = "stockd.v1.Stock.Write";
+
   std::unique_ptr<engine::Engine> engine_;
+  // Declared after the engine so it stops (joining its threads) before the engine goes.
+  std::unique_ptr<storage::DurableStore> store_;  // null in memory mode
   WatchHub hub_;
   std::unique_ptr<StockService> service_;
   std::unique_ptr<grpc::Server> server_;
@@ -120,6 +174,8 @@ class Daemon::Impl {
   absl::Notification stopped_;
   absl::Mutex mu_;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+  bool health_ready_ ABSL_GUARDED_BY(mu_) = false;
+  bool write_healthy_ ABSL_GUARDED_BY(mu_) = true;
 };
 
 absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& config) {

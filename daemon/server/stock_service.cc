@@ -6,9 +6,10 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
-#include "daemon/server/convert.h"
+#include "daemon/api/convert.h"
 
 namespace stockd::server {
+using namespace api;  // NOLINT: the conversions are this file's vocabulary
 namespace {
 
 constexpr char kActorHeader[] = "x-stockd-actor";

@@ -1,8 +1,8 @@
 // Conversions between the public API (stockd.v1 protobuf) and the engine's values, and
 // from absl::Status to grpc::Status. This is the only place that knows both sides.
 // Pure functions; thread-safe.
-#ifndef STOCKD_DAEMON_SERVER_CONVERT_H_
-#define STOCKD_DAEMON_SERVER_CONVERT_H_
+#ifndef STOCKD_DAEMON_API_CONVERT_H_
+#define STOCKD_DAEMON_API_CONVERT_H_
 
 #include <grpcpp/support/status.h>
 
@@ -11,7 +11,7 @@
 #include "daemon/engine/engine.h"
 #include "stockd/v1/stockd.pb.h"
 
-namespace stockd::server {
+namespace stockd::api {
 
 grpc::Status ToGrpc(const absl::Status& status);
 
@@ -41,8 +41,10 @@ void ToResponse(const engine::Outcome& o, v1::StockRowResponse* out);
 void ToResponse(const engine::Outcome& o, v1::TransferResponse* out);
 
 engine::HoldState FromProto(v1::HoldState s);  // UNSPECIFIED is not valid here
+engine::HoldView FromProto(const v1::Hold& h);
+engine::RowView FromProto(const v1::StockRow& r);
 v1::HoldState ToProto(engine::HoldState s);
 
-}  // namespace stockd::server
+}  // namespace stockd::api
 
-#endif  // STOCKD_DAEMON_SERVER_CONVERT_H_
+#endif  // STOCKD_DAEMON_API_CONVERT_H_

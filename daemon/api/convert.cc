@@ -1,9 +1,9 @@
-#include "daemon/server/convert.h"
+#include "daemon/api/convert.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
-namespace stockd::server {
+namespace stockd::api {
 namespace {
 
 std::vector<engine::Line> ToLines(const google::protobuf::RepeatedPtrField<v1::HoldLine>& lines) {
@@ -126,6 +126,25 @@ void ToProto(const engine::HoldView& v, v1::Hold* out) {
   out->set_reference(v.reference);
 }
 
+engine::HoldView FromProto(const v1::Hold& h) {
+  engine::HoldView v;
+  v.hold_id = h.hold_id();
+  v.channel = h.channel();
+  v.state = FromProto(h.state());
+  for (const v1::HoldLine& l : h.lines()) {
+    v.lines.push_back({l.sku(), l.location(), l.qty(), l.fulfilled()});
+  }
+  v.created_ms = h.created_ms();
+  v.deadline_ms = h.deadline_ms();
+  v.updated_ms = h.updated_ms();
+  v.reference = h.reference();
+  return v;
+}
+
+engine::RowView FromProto(const v1::StockRow& r) {
+  return engine::RowView{r.sku(), r.location(), {r.on_hand(), r.held(), r.committed()}};
+}
+
 void ToProto(const engine::RowView& v, v1::StockRow* out) {
   out->set_sku(v.sku);
   out->set_location(v.location);
@@ -211,4 +230,4 @@ void ToResponse(const engine::Outcome& o, v1::TransferResponse* out) {
   }
 }
 
-}  // namespace stockd::server
+}  // namespace stockd::api

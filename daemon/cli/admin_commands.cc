@@ -1,0 +1,148 @@
+// Admin commands: config, audit, check.
+#include <map>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "daemon/cli/commands.h"
+#include "daemon/cli/format.h"
+
+namespace stockd::cli {
+namespace {
+
+namespace v1 = stockd::v1;
+
+std::string Protect(const google::protobuf::Map<std::string, int64_t>& protect) {
+  if (protect.empty()) return "-";
+  // Sorted for a stable display (a protobuf map has no order).
+  std::map<std::string, int64_t> sorted(protect.begin(), protect.end());
+  return absl::StrJoin(sorted, ", ", [](std::string* out, const auto& entry) {
+    absl::StrAppend(out, entry.first, " ", entry.second);
+  });
+}
+
+// What an audit entry changed: "SKU@loc on_hand 4->2 held 1->0", one per row.
+std::string Changes(const v1::AuditEntry& entry) {
+  std::map<std::pair<std::string, std::string>, const v1::StockRow*> before;
+  for (const v1::StockRow& row : entry.before()) before[{row.sku(), row.location()}] = &row;
+  std::vector<std::string> changes;
+  for (const v1::StockRow& after : entry.after()) {
+    auto it = before.find({after.sku(), after.location()});
+    v1::StockRow empty;
+    const v1::StockRow& old = it == before.end() ? empty : *it->second;
+    std::string change = absl::StrCat(after.sku(), "@", after.location());
+    auto field = [&](absl::string_view name, int64_t from, int64_t to) {
+      if (from != to) absl::StrAppend(&change, " ", name, " ", from, "->", to);
+    };
+    field("on_hand", old.on_hand(), after.on_hand());
+    field("held", old.held(), after.held());
+    field("committed", old.committed(), after.committed());
+    changes.push_back(std::move(change));
+  }
+  return absl::StrJoin(changes, "; ");
+}
+
+}  // namespace
+
+int RunConfig(Invocation& invocation) {
+  v1::GetConfigSummaryRequest request;
+  v1::ConfigSummary config;
+  grpc::Status status = invocation.client.Call(&Stub::GetConfigSummary, request, &config);
+  if (!status.ok()) return ReportRpcError(status);
+  if (invocation.json()) {
+    PrintJson(invocation.out, config);
+    return kExitOk;
+  }
+  std::ostream& out = invocation.out;
+  PrintFields(out, {{"config", config.config_path()},
+                    {"listen", config.listen()},
+                    {"version", config.version()},
+                    {"skus", absl::StrCat(config.skus())},
+                    {"stock rows", absl::StrCat(config.rows())},
+                    {"open holds", absl::StrCat(config.open_holds())},
+                    {"overrides", absl::StrCat(config.overrides())}});
+  out << "\n";
+  Table locations({{"LOCATION"}, {"TYPE"}, {"NAME"}});
+  for (const v1::LocationSummary& location : config.locations()) {
+    locations.AddRow({location.id(), location.type(), location.name()});
+  }
+  locations.Print(out);
+  out << "\n";
+  Table channels({{"CHANNEL"},
+                  {"TYPE"},
+                  {"SOURCES"},
+                  {"PROTECT"},
+                  Num("SAFETY"),
+                  Num("SHARE"),
+                  Num("MIN"),
+                  Num("MAX")});
+  for (const v1::ChannelSummary& channel : config.channels()) {
+    channels.AddRow({channel.id(), channel.type(), absl::StrJoin(channel.sources(), ","),
+                     Protect(channel.protect()), absl::StrCat(channel.safety_stock()),
+                     absl::StrCat(channel.share_percent(), "%"),
+                     absl::StrCat(channel.min_publish()),
+                     channel.max_publish() < 0 ? "-" : absl::StrCat(channel.max_publish())});
+  }
+  channels.Print(out);
+  return kExitOk;
+}
+
+int RunAudit(Invocation& invocation) {
+  Args& args = invocation.args;
+  v1::ListAuditRequest request;
+  request.set_sku(args.Value("sku"));
+  if (args.Has("limit")) {
+    request.set_limit(args.PositiveInt32(args.Value("limit"), "--limit"));
+  }
+  if (!args.ok()) return invocation.BadArguments();
+
+  v1::ListAuditResponse response;
+  grpc::Status status = invocation.client.Call(&Stub::ListAudit, request, &response);
+  if (!status.ok()) return ReportRpcError(status);
+  if (invocation.json()) {
+    PrintJson(invocation.out, response);
+    return kExitOk;
+  }
+  if (response.entries().empty()) {
+    invocation.out << "no audit entries\n";
+    return kExitOk;
+  }
+  Table table({Num("SEQ"),
+               {"TIME"},
+               {"ACTOR"},
+               {"OPERATION"},
+               {"CHANNEL"},
+               {"HOLD"},
+               {"REASON"},
+               {"CHANGES"}});
+  for (const v1::AuditEntry& entry : response.entries()) {
+    table.AddRow({absl::StrCat(entry.sequence()), FormatTime(entry.time_ms()), entry.actor(),
+                  entry.operation(), entry.channel(), entry.hold_id(), entry.reason(),
+                  Changes(entry)});
+  }
+  table.Print(invocation.out);
+  return kExitOk;
+}
+
+int RunCheck(Invocation& invocation) {
+  v1::CheckInvariantsRequest request;
+  v1::CheckInvariantsResponse response;
+  grpc::Status status = invocation.client.Call(&Stub::CheckInvariants, request, &response);
+  if (!status.ok()) return ReportRpcError(status);
+  if (invocation.json()) {
+    PrintJson(invocation.out, response);
+  } else if (response.ok()) {
+    invocation.out << "ok: " << response.rows_checked() << " stock rows and "
+                   << response.holds_checked() << " holds checked, no violations\n";
+  } else {
+    invocation.out << "VIOLATIONS (" << response.violations_size() << ") in "
+                   << response.rows_checked() << " stock rows and " << response.holds_checked()
+                   << " holds:\n";
+    for (const std::string& violation : response.violations()) {
+      invocation.out << "  " << violation << "\n";
+    }
+  }
+  return response.ok() ? kExitOk : kExitFailed;
+}
+
+}  // namespace stockd::cli

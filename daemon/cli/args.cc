@@ -1,0 +1,292 @@
+#include "daemon/cli/args.h"
+
+#include <charconv>
+#include <cstdlib>
+#include <limits>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace stockd::cli {
+namespace {
+
+constexpr absl::string_view kDefaultAddr = "127.0.0.1:50551";
+
+constexpr FlagSpec kGlobalFlags[] = {
+    {"addr", "HOST:PORT", "daemon address (default $STOCKD_ADDR, else 127.0.0.1:50551)"},
+    {"json", "", "print the response message(s) as JSON, one object per line"},
+    {"actor", "NAME", "who you are, recorded in the audit log (default $USER)"},
+    {"timeout", "SECONDS", "deadline of each call (default 10)"},
+};
+
+const FlagSpec* FindFlag(std::span<const FlagSpec> flags, absl::string_view name) {
+  for (const FlagSpec& flag : flags) {
+    if (flag.name == name) return &flag;
+  }
+  return nullptr;
+}
+
+bool LooksLikeFlag(absl::string_view token) {
+  return token.size() > 2 && absl::StartsWith(token, "--");
+}
+
+// Splits "--name=value" into name and value; "--name" gives no value.
+void SplitFlag(absl::string_view token, absl::string_view* name,
+               std::optional<absl::string_view>* value) {
+  token.remove_prefix(2);
+  size_t eq = token.find('=');
+  if (eq == absl::string_view::npos) {
+    *name = token;
+    value->reset();
+  } else {
+    *name = token.substr(0, eq);
+    *value = token.substr(eq + 1);
+  }
+}
+
+// Takes the value of a flag: inline ("--x=v") or the next token.
+std::optional<std::string> TakeValue(std::span<char* const> tokens, size_t* index,
+                                     std::optional<absl::string_view> inline_value) {
+  if (inline_value) return std::string(*inline_value);
+  if (*index + 1 >= tokens.size()) return std::nullopt;
+  ++*index;
+  return std::string(tokens[*index]);
+}
+
+}  // namespace
+
+std::span<const FlagSpec> GlobalFlags() { return kGlobalFlags; }
+
+GlobalOptions DefaultGlobalOptions() {
+  GlobalOptions options;
+  const char* addr = std::getenv("STOCKD_ADDR");
+  options.addr = (addr != nullptr && *addr != '\0') ? addr : std::string(kDefaultAddr);
+  const char* user = std::getenv("USER");
+  options.actor = (user != nullptr && *user != '\0') ? user : "stockctl";
+  return options;
+}
+
+bool ConsumeGlobalFlag(std::span<char* const> tokens, size_t* index, GlobalOptions* options,
+                       std::string* error) {
+  absl::string_view token = tokens[*index];
+  if (!LooksLikeFlag(token)) return false;
+  absl::string_view name;
+  std::optional<absl::string_view> inline_value;
+  SplitFlag(token, &name, &inline_value);
+  const FlagSpec* spec = FindFlag(kGlobalFlags, name);
+  if (spec == nullptr) return false;
+
+  if (name == "json") {
+    if (inline_value) {
+      *error = "--json takes no value";
+    } else {
+      options->json = true;
+    }
+    ++*index;
+    return true;
+  }
+  std::optional<std::string> value = TakeValue(tokens, index, inline_value);
+  ++*index;
+  if (!value) {
+    *error = absl::StrCat("--", name, " needs a value (", spec->value_name, ")");
+    return true;
+  }
+  if (name == "addr") {
+    if (value->empty()) *error = "--addr must not be empty";
+    options->addr = *value;
+  } else if (name == "actor") {
+    bool printable = !value->empty();
+    for (char c : *value) printable = printable && absl::ascii_isprint(c);
+    if (!printable) *error = "--actor must be non-empty printable ASCII";
+    options->actor = *value;
+  } else if (name == "timeout") {
+    char* end = nullptr;
+    double seconds = std::strtod(value->c_str(), &end);
+    if (value->empty() || *end != '\0' || !(seconds > 0) || seconds > 86400) {
+      *error = absl::StrCat("--timeout: '", *value, "' is not a number of seconds in (0, 86400]");
+    } else {
+      options->timeout_seconds = seconds;
+    }
+  }
+  return true;
+}
+
+Args Args::Parse(std::span<char* const> tokens, std::span<const FlagSpec> flags,
+                 GlobalOptions* options) {
+  Args args;
+  bool flags_ended = false;
+  size_t i = 0;
+  while (i < tokens.size()) {
+    absl::string_view token = tokens[i];
+    if (flags_ended) {
+      args.positionals_.emplace_back(token);
+      ++i;
+      continue;
+    }
+    if (token == "--") {
+      flags_ended = true;
+      ++i;
+      continue;
+    }
+    if (token == "-h" || token == "--help") {
+      args.help_requested_ = true;
+      ++i;
+      continue;
+    }
+    if (!absl::StartsWith(token, "-") || token == "-" ||
+        (token.size() > 1 && absl::ascii_isdigit(token[1]))) {
+      args.positionals_.emplace_back(token);
+      ++i;
+      continue;
+    }
+    std::string global_error;
+    if (ConsumeGlobalFlag(tokens, &i, options, &global_error)) {
+      if (!global_error.empty()) args.Fail(global_error);
+      continue;
+    }
+    if (!LooksLikeFlag(token)) {
+      args.Fail(absl::StrCat("unknown option '", token, "'"));
+      ++i;
+      continue;
+    }
+    absl::string_view name;
+    std::optional<absl::string_view> inline_value;
+    SplitFlag(token, &name, &inline_value);
+    const FlagSpec* spec = FindFlag(flags, name);
+    if (spec == nullptr) {
+      args.Fail(absl::StrCat("unknown option '--", name, "'"));
+      ++i;
+      continue;
+    }
+    std::string key(name);
+    if (args.flags_.contains(key) && !spec->repeated) {
+      args.Fail(absl::StrCat("--", name, " given twice"));
+    }
+    if (spec->value_name.empty()) {
+      if (inline_value) args.Fail(absl::StrCat("--", name, " takes no value"));
+      args.flags_[key].emplace_back();
+      ++i;
+      continue;
+    }
+    std::optional<std::string> value = TakeValue(tokens, &i, inline_value);
+    ++i;
+    if (!value) {
+      args.Fail(absl::StrCat("--", name, " needs a value (", spec->value_name, ")"));
+      continue;
+    }
+    args.flags_[key].push_back(std::move(*value));
+  }
+  return args;
+}
+
+std::string Args::Value(absl::string_view flag, absl::string_view fallback) const {
+  auto it = flags_.find(flag);
+  if (it == flags_.end() || it->second.empty()) return std::string(fallback);
+  return it->second.back();
+}
+
+std::vector<std::string> Args::Values(absl::string_view flag) const {
+  auto it = flags_.find(flag);
+  if (it == flags_.end()) return {};
+  return it->second;
+}
+
+int64_t Args::Int(absl::string_view text, absl::string_view what) {
+  std::optional<int64_t> value = ParseInt64(text);
+  if (!value) {
+    Fail(absl::StrCat(what, ": '", text, "' is not a whole number"));
+    return 0;
+  }
+  return *value;
+}
+
+int64_t Args::PositiveInt(absl::string_view text, absl::string_view what) {
+  std::optional<int64_t> value = ParseInt64(text);
+  if (!value || *value <= 0) {
+    Fail(absl::StrCat(what, ": '", text, "' is not a positive whole number"));
+    return 1;
+  }
+  return *value;
+}
+
+int32_t Args::PositiveInt32(absl::string_view text, absl::string_view what) {
+  int64_t value = PositiveInt(text, what);
+  if (value > std::numeric_limits<int32_t>::max()) {
+    Fail(absl::StrCat(what, ": '", text, "' is too large"));
+    return 1;
+  }
+  return static_cast<int32_t>(value);
+}
+
+int64_t Args::DurationMs(absl::string_view text, absl::string_view what) {
+  std::optional<int64_t> value = ParseDurationMs(text);
+  if (!value || *value <= 0) {
+    Fail(absl::StrCat(what, ": '", text,
+                      "' is not a duration (examples: 500ms, 30s, 15m, 2h, 1h30m)"));
+    return 1;
+  }
+  return *value;
+}
+
+void Args::Fail(std::string message) {
+  if (error_.empty()) error_ = std::move(message);
+}
+
+std::optional<int64_t> ParseInt64(absl::string_view text) {
+  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+  int64_t value = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec != std::errc() || ptr != end) return std::nullopt;
+  return value;
+}
+
+std::optional<int64_t> ParseDurationMs(absl::string_view text) {
+  struct Unit {
+    absl::string_view suffix;
+    int64_t ms;
+  };
+  // "ms" before "m" so that the longer suffix wins.
+  static constexpr Unit kUnits[] = {{"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}};
+  if (text.empty()) return std::nullopt;
+  int64_t total = 0;
+  while (!text.empty()) {
+    size_t digits = 0;
+    while (digits < text.size() && absl::ascii_isdigit(text[digits])) ++digits;
+    if (digits == 0 || digits > 12) return std::nullopt;
+    int64_t amount = *ParseInt64(text.substr(0, digits));
+    text.remove_prefix(digits);
+    const Unit* unit = nullptr;
+    for (const Unit& candidate : kUnits) {
+      if (absl::StartsWith(text, candidate.suffix)) {
+        unit = &candidate;
+        break;
+      }
+    }
+    if (unit == nullptr) return std::nullopt;
+    text.remove_prefix(unit->suffix.size());
+    if (amount > (std::numeric_limits<int64_t>::max() - total) / unit->ms) return std::nullopt;
+    total += amount * unit->ms;
+  }
+  return total;
+}
+
+std::optional<LineArg> ParseLineArg(absl::string_view text) {
+  LineArg line;
+  size_t at = text.rfind('@');
+  if (at != absl::string_view::npos) {
+    line.location = std::string(text.substr(at + 1));
+    if (line.location.empty()) return std::nullopt;
+    text = text.substr(0, at);
+  }
+  size_t colon = text.rfind(':');
+  if (colon == absl::string_view::npos || colon == 0) return std::nullopt;
+  std::optional<int64_t> qty = ParseInt64(text.substr(colon + 1));
+  if (!qty) return std::nullopt;
+  line.sku = std::string(text.substr(0, colon));
+  line.qty = *qty;
+  return line;
+}
+
+}  // namespace stockd::cli

@@ -1,0 +1,275 @@
+#include "daemon/cli/commands.h"
+
+#include <algorithm>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+
+namespace stockd::cli {
+namespace {
+
+constexpr size_t kAny = CommandSpec::kUnbounded;
+
+constexpr FlagSpec kRequestIdFlag = {
+    "request-id", "ID", "idempotency key (default: random); a replay returns the first result"};
+
+const std::vector<CommandSpec>& CommandTable() {
+  static const auto* const kCommands = new std::vector<CommandSpec>{
+      // ---------------------------------------------------------------- queries
+      {.name = "get",
+       .usage = "SKU [LOCATION...]",
+       .summary = "stock counters of a SKU per location",
+       .details = "Shows on_hand, held, committed and free (= on_hand - held - committed) at\n"
+                  "the given locations, or at every location the SKU has stock at.",
+       .min_args = 1,
+       .max_args = kAny,
+       .run = RunGet},
+      {.name = "avail",
+       .usage = "SKU... [--channel C]...",
+       .summary = "what each channel may sell (reservable) and is shown (published)",
+       .min_args = 1,
+       .max_args = kAny,
+       .flags = {{"channel", "C", "only this channel (repeatable; default: every channel)", true}},
+       .run = RunAvail},
+      {.name = "explain",
+       .usage = "CHANNEL SKU",
+       .summary = "why a channel shows what it shows: every term of the computation",
+       .min_args = 2,
+       .max_args = 2,
+       .run = RunExplain},
+      {.name = "watch",
+       .usage = "[--channel C]... [--sku S]... [--snapshot]",
+       .summary = "stream published-quantity changes until Ctrl-C",
+       .flags = {{"channel", "C", "only this channel (repeatable)", true},
+                 {"sku", "S", "only this SKU (repeatable)", true},
+                 {"snapshot", "", "first print the current published quantities"}},
+       .run = RunWatch},
+      // ---------------------------------------------------------------- holds
+      {.name = "reserve",
+       .usage = "CHANNEL SKU:QTY[@LOCATION]... [--ttl DURATION] [--ref TEXT]",
+       .summary = "hold units for a checkout or click & collect (all lines or none)",
+       .details = "A line without @LOCATION takes the first source of the channel whose\n"
+                  "available stock covers the whole line.",
+       .min_args = 2,
+       .max_args = kAny,
+       .mutation = true,
+       .flags = {{"ttl", "DURATION", "time to live, e.g. 30s, 15m (default: the daemon's)"},
+                 {"ref", "TEXT", "your reference: order or cart id"}},
+       .run = RunReserve},
+      {.name = "commit",
+       .usage = "HOLD [SKU:QTY...]",
+       .summary = "held -> committed (an order was placed); lines: commit part, release rest",
+       .min_args = 1,
+       .max_args = kAny,
+       .mutation = true,
+       .run = RunCommit},
+      {.name = "release",
+       .usage = "HOLD",
+       .summary = "held -> released: the units become free again",
+       .min_args = 1,
+       .max_args = 1,
+       .mutation = true,
+       .run = RunRelease},
+      {.name = "fulfill",
+       .usage = "HOLD [SKU:QTY...]",
+       .summary = "committed -> fulfilled: the units leave on_hand (lines: part of them)",
+       .min_args = 1,
+       .max_args = kAny,
+       .mutation = true,
+       .run = RunFulfill},
+      {.name = "cancel",
+       .usage = "HOLD",
+       .summary = "committed -> cancelled: the units become free again",
+       .min_args = 1,
+       .max_args = 1,
+       .mutation = true,
+       .run = RunCancel},
+      {.name = "extend",
+       .usage = "HOLD DURATION",
+       .summary = "set a held hold's deadline to now + DURATION",
+       .min_args = 2,
+       .max_args = 2,
+       .mutation = true,
+       .run = RunExtend},
+      {.name = "hold",
+       .usage = "HOLD",
+       .summary = "show one hold",
+       .min_args = 1,
+       .max_args = 1,
+       .run = RunHold},
+      {.name = "holds",
+       .usage = "[--channel C] [--sku S] [--state STATE] [--limit N]",
+       .summary = "list holds, oldest first (default: the open ones)",
+       .flags = {{"channel", "C", "only holds of this channel"},
+                 {"sku", "S", "only holds with a line of this SKU"},
+                 {"state", "STATE",
+                  "held|committed|released|expired|fulfilled|cancelled (default: open holds)"},
+                 {"limit", "N", "at most N holds, 1..1000 (default 100)"}},
+       .run = RunHolds},
+      // ---------------------------------------------------------------- movements
+      {.name = "sell",
+       .usage = "CHANNEL LOCATION SKU QTY [--override] [--ref TEXT]",
+       .summary = "record a point-of-sale sale of units in hand",
+       .details = "Refused (FAILED_PRECONDITION) when it exceeds what CHANNEL may sell at\n"
+                  "LOCATION, unless --override: the sale is a physical fact, it is recorded\n"
+                  "and reported as a breach.",
+       .min_args = 4,
+       .max_args = 4,
+       .mutation = true,
+       .flags = {{"override", "", "record the sale even beyond what the channel may sell"},
+                 {"ref", "TEXT", "receipt number"}},
+       .run = RunSell},
+      {.name = "adjust",
+       .usage = "LOCATION SKU DELTA --reason REASON [--note TEXT]",
+       .summary = "change on_hand by DELTA (goods received, returns, damage, ...)",
+       .details = "REASON is receipt or return (DELTA > 0), damage or shrinkage (DELTA < 0),\n"
+                  "or correction (either sign).",
+       .min_args = 3,
+       .max_args = 3,
+       .mutation = true,
+       .flags = {{"reason", "REASON", "receipt|return|damage|shrinkage|correction (required)"},
+                 {"note", "TEXT", "free text for the audit log"}},
+       .run = RunAdjust},
+      {.name = "count",
+       .usage = "LOCATION SKU ON_HAND [--expected N] [--note TEXT]",
+       .summary = "set on_hand after a stock take",
+       .min_args = 3,
+       .max_args = 3,
+       .mutation = true,
+       .flags = {{"expected", "N", "apply only if on_hand is still N (else ABORTED)"},
+                 {"note", "TEXT", "free text for the audit log"}},
+       .run = RunCount},
+      {.name = "transfer",
+       .usage = "FROM TO SKU QTY [--note TEXT]",
+       .summary = "move free units from one location to another",
+       .min_args = 4,
+       .max_args = 4,
+       .mutation = true,
+       .flags = {{"note", "TEXT", "free text for the audit log"}},
+       .run = RunTransfer},
+      {.name = "import",
+       .usage = "FILE.csv [--batch N]",
+       .summary = "set on_hand from a CSV file of sku,location,on_hand",
+       .details = "The header line is optional; blank lines and lines starting with # are\n"
+                  "skipped. The whole file is checked before anything is sent; then the\n"
+                  "rows are sent as counts in batches.",
+       .min_args = 1,
+       .max_args = 1,
+       .flags = {{"batch", "N", "rows per Batch call (default 500)"}},
+       .run = RunImport},
+      // ---------------------------------------------------------------- admin
+      {.name = "config",
+       .usage = "",
+       .summary = "the daemon's configuration: locations, channels, policies",
+       .run = RunConfig},
+      {.name = "audit",
+       .usage = "[--sku S] [--limit N]",
+       .summary = "the audit log, newest first",
+       .flags = {{"sku", "S", "only entries about this SKU"},
+                 {"limit", "N", "at most N entries, 1..1000 (default 100)"}},
+       .run = RunAudit},
+      {.name = "check",
+       .usage = "",
+       .summary = "verify the daemon's invariants (exit 1 on violations)",
+       .run = RunCheck},
+      {.name = "help",
+       .usage = "[COMMAND]",
+       .summary = "this overview, or the help of one command",
+       .max_args = 1,
+       .run = RunHelp},
+  };
+  return *kCommands;
+}
+
+std::string FlagSynopsis(const FlagSpec& flag) {
+  std::string text = absl::StrCat("--", flag.name);
+  if (!flag.value_name.empty()) absl::StrAppend(&text, " ", flag.value_name);
+  return text;
+}
+
+void PrintFlagList(std::ostream& out, std::span<const FlagSpec> flags) {
+  size_t width = 0;
+  for (const FlagSpec& flag : flags) width = std::max(width, FlagSynopsis(flag).size());
+  for (const FlagSpec& flag : flags) {
+    std::string synopsis = FlagSynopsis(flag);
+    out << "  " << synopsis << std::string(width - synopsis.size() + 2, ' ') << flag.help << "\n";
+  }
+}
+
+}  // namespace
+
+std::span<const CommandSpec> AllCommands() { return CommandTable(); }
+
+const CommandSpec* FindCommand(absl::string_view name) {
+  for (const CommandSpec& command : CommandTable()) {
+    if (command.name == name) return &command;
+  }
+  return nullptr;
+}
+
+std::vector<FlagSpec> CommandFlags(const CommandSpec& command) {
+  std::vector<FlagSpec> flags = command.flags;
+  if (command.mutation) flags.push_back(kRequestIdFlag);
+  return flags;
+}
+
+int Invocation::UsageError(absl::string_view message) const {
+  std::cerr << "stockctl " << command.name << ": " << message << "\n"
+            << "usage: stockctl " << command.name << (command.usage.empty() ? "" : " ")
+            << command.usage << "\n"
+            << "(stockctl " << command.name << " --help for more)\n";
+  return kExitUsage;
+}
+
+std::string Invocation::RequestId() const {
+  std::string given = args.Value(kRequestIdFlag.name);
+  return given.empty() ? NewRequestId() : given;
+}
+
+void PrintOverview(std::ostream& out) {
+  out << "stockctl: operator tool of stockd, the cross-channel inventory daemon\n\n"
+         "usage: stockctl [--addr HOST:PORT] [--json] [--actor NAME] [--timeout SECONDS]\n"
+         "                COMMAND [ARGS...]\n\n"
+         "commands:\n";
+  size_t width = 0;
+  for (const CommandSpec& command : CommandTable()) {
+    width = std::max(width, command.name.size());
+  }
+  for (const CommandSpec& command : CommandTable()) {
+    out << "  " << command.name << std::string(width - command.name.size() + 2, ' ')
+        << command.summary << "\n";
+  }
+  out << "\noptions (before or after the command):\n";
+  PrintFlagList(out, GlobalFlags());
+  out << "\nDurations: 500ms, 30s, 15m, 2h, 1h30m. Mutations take --request-id ID.\n"
+         "Exit status: 0 ok, 1 refused by the daemon, 2 usage error, 3 daemon unreachable.\n"
+         "Run 'stockctl COMMAND --help' for the details of a command.\n";
+}
+
+void PrintCommandHelp(std::ostream& out, const CommandSpec& command) {
+  out << "usage: stockctl " << command.name << (command.usage.empty() ? "" : " ") << command.usage
+      << "\n\n"
+      << command.summary << "\n";
+  if (!command.details.empty()) out << "\n" << command.details << "\n";
+  std::vector<FlagSpec> flags = CommandFlags(command);
+  if (!flags.empty()) {
+    out << "\noptions:\n";
+    PrintFlagList(out, flags);
+  }
+}
+
+int RunHelp(Invocation& invocation) {
+  if (invocation.args.positionals().empty()) {
+    PrintOverview(invocation.out);
+    return kExitOk;
+  }
+  const std::string& name = invocation.args.positional(0);
+  const CommandSpec* command = FindCommand(name);
+  if (command == nullptr) {
+    return invocation.UsageError(absl::StrCat("no command '", name, "'"));
+  }
+  PrintCommandHelp(invocation.out, *command);
+  return kExitOk;
+}
+
+}  // namespace stockd::cli

@@ -1,0 +1,47 @@
+// `stockctl import`: stock levels from a CSV file of `sku,location,on_hand`.
+//
+// The whole file is parsed and checked first (every problem is reported with its
+// line); only a clean file is sent, as Count operations in Batch calls. Each Count
+// carries the request id "import-<run id>-<line>", so a batch whose outcome is unknown
+// can be retried without applying it twice, and a second run of the same file simply
+// sets the same levels again.
+//
+// Single-threaded.
+#ifndef STOCKD_DAEMON_CLI_CSV_IMPORT_H_
+#define STOCKD_DAEMON_CLI_CSV_IMPORT_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+
+namespace stockd::cli {
+
+struct CsvStockRow {
+  int line = 0;  // 1-based line number in the file
+  std::string sku;
+  std::string location;
+  int64_t on_hand = 0;
+};
+
+struct CsvProblem {
+  int line = 0;
+  std::string message;
+};
+
+struct ParsedStockCsv {
+  std::vector<CsvStockRow> rows;
+  std::vector<CsvProblem> problems;  // empty = the file is fine
+};
+
+// Parses the text of a stock CSV. Accepted: an optional header `sku,location,on_hand`,
+// blank lines, lines starting with '#', CRLF line ends, a UTF-8 BOM, fields quoted
+// with '"' and surrounding spaces. Checked: three fields, identifiers of 1..128
+// characters of [A-Za-z0-9._:/-], on_hand a whole number >= 0, no (sku, location)
+// twice.
+ParsedStockCsv ParseStockCsv(absl::string_view text);
+
+}  // namespace stockd::cli
+
+#endif  // STOCKD_DAEMON_CLI_CSV_IMPORT_H_

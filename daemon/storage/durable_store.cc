@@ -1,0 +1,185 @@
+#include "daemon/storage/durable_store.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+
+namespace stockd::storage {
+namespace {
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+DurableStore::DurableStore(DurableStoreOptions options)
+    : options_(std::move(options)), keys_(options_.key_prefix) {}
+
+DurableStore::~DurableStore() { Stop(); }
+
+void DurableStore::Log(const std::string& level, const std::string& msg) const {
+  if (options_.log) options_.log(level, msg);
+}
+
+absl::StatusOr<std::unique_ptr<DurableStore>> DurableStore::Open(DurableStoreOptions options) {
+  std::unique_ptr<DurableStore> store(new DurableStore(std::move(options)));
+  DurableStoreOptions& o = store->options_;
+  if (o.address.empty()) {
+    EmbeddedRedisOptions eo;
+    eo.data_dir = o.data_dir;
+    eo.appendfsync = o.appendfsync;
+    eo.log = o.log;
+    absl::StatusOr<std::unique_ptr<EmbeddedRedis>> embedded = EmbeddedRedis::Start(eo);
+    if (!embedded.ok()) return embedded.status();
+    store->embedded_ = std::move(*embedded);
+    o.address = store->embedded_->address();
+    store->Log("info", absl::StrCat("embedded redis-server started at ", o.address,
+                                    " (appendfsync ", o.appendfsync, ")"));
+  }
+
+  absl::StatusOr<engine::Snapshot> snap = store->Load();
+  if (!snap.ok()) return snap.status();
+  store->initial_ = std::move(*snap);
+
+  JournalOptions jo;
+  jo.address = o.address;
+  jo.timeout_ms = o.timeout_ms;
+  jo.max_batch = o.max_batch;
+  jo.keys = store->keys_;
+  jo.write = o.write;
+  DurableStore* raw = store.get();
+  store->journal_ = std::make_unique<RedisJournal>(
+      jo, [raw](const absl::Status& st) { raw->OnJournalFailure(st); });
+  if (absl::Status st = store->journal_->Start(); !st.ok()) return st;
+  return store;
+}
+
+absl::StatusOr<engine::Snapshot> DurableStore::Load() {
+  const int64_t start = NowMs();
+  absl::StatusOr<std::unique_ptr<RedisConnection>> conn =
+      RedisConnection::Connect(options_.address, options_.timeout_ms);
+  if (!conn.ok()) return conn.status();
+  RedisConnection& redis = **conn;
+
+  // Persistence check: a Redis without AOF loses acknowledged writes on restart.
+  absl::StatusOr<Reply> aof = redis.Command({"CONFIG", "GET", "appendonly"});
+  if (!aof.ok()) return aof.status();
+  if (aof->type == Reply::Type::kArray && aof->elements.size() == 2) {
+    if (aof->elements[1].str != "yes") {
+      Log("error", absl::StrCat(
+                       "WARNING: redis at ", options_.address,
+                       " has appendonly=no: acknowledged writes can be lost when Redis "
+                       "restarts. Enable the append-only file (appendonly yes)."));
+    }
+  } else {
+    Log("warn", absl::StrCat("cannot verify persistence of redis at ", options_.address, ": ",
+                             aof->str));
+  }
+  absl::StatusOr<Reply> schema = redis.Command({"HGET", keys_.Meta(), "schema"});
+  if (!schema.ok()) return schema.status();
+  if (schema->type == Reply::Type::kString && schema->str != absl::StrCat(kSchemaVersion)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "redis at ", options_.address, " holds stockd schema ", schema->str,
+        "; this stockd understands schema ", kSchemaVersion));
+  }
+
+  absl::StatusOr<engine::Snapshot> snap = LoadSnapshot(redis, keys_);
+  if (!snap.ok()) return snap.status();
+  load_stats_.rows = static_cast<int64_t>(snap->rows.size());
+  load_stats_.holds = static_cast<int64_t>(snap->holds.size());
+  load_stats_.idempotency = static_cast<int64_t>(snap->idempotency.size());
+  load_stats_.load_ms = NowMs() - start;
+  return snap;
+}
+
+engine::Journal* DurableStore::journal() { return journal_.get(); }
+
+absl::Status DurableStore::Attach(engine::Engine* engine) {
+  engine_ = engine;
+  absl::Status st = engine_->Restore(initial_);
+  initial_ = engine::Snapshot{};  // free the copy
+  if (!st.ok()) return st;
+  recovery_ = std::thread([this] { RecoveryLoop(); });
+  return absl::OkStatus();
+}
+
+void DurableStore::OnJournalFailure(const absl::Status& status) {
+  // Close the gate first: nothing more is applied to a state about to be replaced.
+  if (engine_ != nullptr) engine_->SetWritable(false, std::string(status.message()));
+  if (options_.on_write_state) options_.on_write_state(false);
+  Log("error", absl::StrCat("redis write failed, writes unavailable until re-synced: ",
+                            status.message()));
+  absl::MutexLock lock(&mu_);
+  broken_ = true;
+}
+
+void DurableStore::RecoveryLoop() {
+  for (;;) {
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](DurableStore* s) ABSL_NO_THREAD_SAFETY_ANALYSIS { return s->broken_ || s->stopping_; },
+          this));
+      if (stopping_) return;
+    }
+    const int64_t started = NowMs();
+    journal_->Drain();  // every record of the old state has failed back to its caller
+    int64_t backoff_ms = 50;
+    for (;;) {
+      {
+        absl::MutexLock lock(&mu_);
+        if (mu_.AwaitWithTimeout(
+                absl::Condition(
+                    +[](DurableStore* s) ABSL_NO_THREAD_SAFETY_ANALYSIS { return s->stopping_; },
+                    this),
+                absl::Milliseconds(backoff_ms))) {
+          return;
+        }
+      }
+      backoff_ms = std::min<int64_t>(backoff_ms * 2, 500);
+      if (absl::Status st = journal_->Reconnect(); !st.ok()) continue;
+      absl::StatusOr<engine::Snapshot> snap = Load();
+      if (!snap.ok()) {
+        Log("warn", absl::StrCat("re-sync: ", snap.status().message()));
+        continue;
+      }
+      absl::Status st = engine_->Restore(*snap, [this] { journal_->MarkHealthy(); });
+      if (!st.ok()) {
+        Log("error", absl::StrCat("re-sync: stored state rejected: ", st.message()));
+        backoff_ms = 5000;
+        continue;
+      }
+      break;
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      broken_ = false;
+      ++recoveries_;
+    }
+    engine_->SetWritable(true);
+    if (options_.on_write_state) options_.on_write_state(true);
+    Log("info", absl::StrCat("re-synced with redis in ", NowMs() - started, " ms (",
+                             load_stats_.rows, " rows, ", load_stats_.holds, " holds)"));
+  }
+}
+
+int DurableStore::recoveries() const {
+  absl::MutexLock lock(&mu_);
+  return recoveries_;
+}
+
+void DurableStore::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  if (recovery_.joinable()) recovery_.join();
+  if (journal_) journal_->Stop();
+  if (embedded_) embedded_->Stop();
+}
+
+}  // namespace stockd::storage

@@ -1,0 +1,94 @@
+// The durability owner: starts the embedded redis-server when no address is configured,
+// connects, warns when Redis has no persistence, loads the durable state at start, runs
+// the group-committing RedisJournal, and re-syncs the engine after an outage.
+//
+// Outage protocol (DESIGN.md "Durability"): when a write batch fails, the journal fails
+// it and everything behind it with UNAVAILABLE; the store closes the engine's write gate
+// (mutations fail fast, queries keep serving from memory) and reports the write path as
+// not serving. A recovery thread reconnects, reloads the whole state from Redis (the
+// failed batch may or may not have landed), Engine::Restore()s it, re-arms the journal
+// while the engine is locked, and re-opens the gate.
+//
+// Thread safety: Open/Attach/Stop from the owner thread; the rest is internal.
+#ifndef STOCKD_DAEMON_STORAGE_DURABLE_STORE_H_
+#define STOCKD_DAEMON_STORAGE_DURABLE_STORE_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "daemon/engine/engine.h"
+#include "daemon/storage/embedded_redis.h"
+#include "daemon/storage/redis_journal.h"
+
+namespace stockd::storage {
+
+struct DurableStoreOptions {
+  std::string address;              // "" = embedded redis-server under data_dir
+  std::string data_dir;             // embedded only
+  std::string appendfsync = "everysec";  // embedded only: always | everysec | no
+  int64_t timeout_ms = 2000;        // connect and round-trip timeout
+  int max_batch = 4096;             // records per MULTI/EXEC
+  WriteOptions write;
+  std::string key_prefix = "stockd";
+  // level ("info", "warn", "error") + message.
+  std::function<void(const std::string&, const std::string&)> log;
+  // The write path became (un)available.
+  std::function<void(bool writable)> on_write_state;
+};
+
+struct LoadStats {
+  int64_t rows = 0;
+  int64_t holds = 0;
+  int64_t idempotency = 0;
+  int64_t load_ms = 0;
+};
+
+class DurableStore {
+ public:
+  // Starts Redis if embedded, connects, loads the snapshot.
+  static absl::StatusOr<std::unique_ptr<DurableStore>> Open(DurableStoreOptions options);
+  ~DurableStore();  // Stop()
+
+  // The journal to hand to the engine (EngineOptions::journal).
+  engine::Journal* journal();
+  // Restores the loaded snapshot into `engine` (not owned; must outlive the store) and
+  // starts outage supervision. Call once, before serving.
+  absl::Status Attach(engine::Engine* engine);
+  // Flushes what the journal accepted, stops recovery and the journal, then the
+  // embedded Redis. Idempotent. Call after the server stopped taking calls.
+  void Stop();
+
+  const LoadStats& load_stats() const { return load_stats_; }
+  std::string address() const { return options_.address; }
+  int recoveries() const;
+  JournalStats journal_stats() const { return journal_->stats(); }
+
+ private:
+  explicit DurableStore(DurableStoreOptions options);
+  absl::StatusOr<engine::Snapshot> Load();
+  void OnJournalFailure(const absl::Status& status);
+  void RecoveryLoop();
+  void Log(const std::string& level, const std::string& msg) const;
+
+  DurableStoreOptions options_;
+  KeyLayout keys_;
+  std::unique_ptr<EmbeddedRedis> embedded_;
+  std::unique_ptr<RedisJournal> journal_;
+  engine::Engine* engine_ = nullptr;
+  engine::Snapshot initial_;
+  LoadStats load_stats_;
+
+  mutable absl::Mutex mu_;
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  int recoveries_ ABSL_GUARDED_BY(mu_) = 0;
+  std::thread recovery_;
+};
+
+}  // namespace stockd::storage
+
+#endif  // STOCKD_DAEMON_STORAGE_DURABLE_STORE_H_

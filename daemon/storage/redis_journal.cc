@@ -1,0 +1,167 @@
+#include "daemon/storage/redis_journal.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace stockd::storage {
+
+RedisJournal::RedisJournal(JournalOptions options,
+                           std::function<void(const absl::Status&)> on_failure)
+    : options_(std::move(options)), on_failure_(std::move(on_failure)) {}
+
+RedisJournal::~RedisJournal() { Stop(); }
+
+absl::Status RedisJournal::Start() {
+  absl::StatusOr<std::unique_ptr<RedisConnection>> conn =
+      RedisConnection::Connect(options_.address, options_.timeout_ms);
+  if (!conn.ok()) return conn.status();
+  redis_ = std::move(*conn);
+  {
+    absl::MutexLock lock(&mu_);
+    healthy_ = true;
+  }
+  writer_ = std::thread([this] { WriterLoop(); });
+  return absl::OkStatus();
+}
+
+void RedisJournal::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  if (writer_.joinable()) writer_.join();
+}
+
+void RedisJournal::Append(std::shared_ptr<const engine::MutationRecord> record,
+                          std::function<void(absl::Status)> done) {
+  absl::MutexLock lock(&mu_);
+  queue_.push_back(Item{std::move(record), std::move(done), !healthy_ || stopping_});
+}
+
+absl::Status RedisJournal::Reconnect() {
+  absl::StatusOr<std::unique_ptr<RedisConnection>> conn =
+      RedisConnection::Connect(options_.address, options_.timeout_ms);
+  if (!conn.ok()) return conn.status();
+  absl::StatusOr<Reply> pong = (*conn)->Command({"PING"});
+  if (!pong.ok()) return pong.status();
+  if (pong->is_error()) return absl::UnavailableError(absl::StrCat("redis: ", pong->str));
+  absl::MutexLock lock(&mu_);
+  pending_connection_ = std::move(*conn);  // the writer adopts it
+  return absl::OkStatus();
+}
+
+void RedisJournal::MarkHealthy() {
+  absl::MutexLock lock(&mu_);
+  healthy_ = true;
+}
+
+bool RedisJournal::healthy() const {
+  absl::MutexLock lock(&mu_);
+  return healthy_;
+}
+
+void RedisJournal::Drain() {
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(
+      +[](RedisJournal* j) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+        return j->queue_.empty() && j->in_flight_ == 0;
+      },
+      this));
+}
+
+JournalStats RedisJournal::stats() const {
+  absl::MutexLock lock(&mu_);
+  return stats_;
+}
+
+void RedisJournal::WriterLoop() {
+  std::vector<Item> batch;
+  for (;;) {
+    bool healthy = false;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](RedisJournal* j) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+            return !j->queue_.empty() || j->stopping_ || j->pending_connection_ != nullptr;
+          },
+          this));
+      if (pending_connection_) redis_ = std::move(pending_connection_);
+      if (queue_.empty() && stopping_) return;
+      // A doomed item (appended while broken) ends the batch before it, so a batch is
+      // either all writable or all doomed.
+      const bool doomed = !queue_.empty() && queue_.front().doomed;
+      while (!queue_.empty() && batch.size() < static_cast<size_t>(options_.max_batch) &&
+             queue_.front().doomed == doomed) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      in_flight_ = static_cast<int64_t>(batch.size());
+      healthy = healthy_ && !doomed;  // on Stop, what was accepted is still written
+    }
+    if (batch.empty()) continue;
+
+    absl::Status status =
+        healthy ? WriteBatch(batch)
+                : absl::UnavailableError("writes are unavailable: re-syncing with Redis");
+    bool newly_broken = false;
+    {
+      absl::MutexLock lock(&mu_);
+      if (status.ok()) {
+        ++stats_.batches;
+        stats_.records += static_cast<int64_t>(batch.size());
+        stats_.max_batch_seen = std::max<int64_t>(stats_.max_batch_seen, batch.size());
+      } else {
+        stats_.failed_records += static_cast<int64_t>(batch.size());
+        if (healthy_ && healthy) {
+          healthy_ = false;
+          newly_broken = true;
+          // Everything queued behind a failed batch fails too: it depends on it.
+          for (Item& item : queue_) item.doomed = true;
+        }
+      }
+    }
+    if (newly_broken) on_failure_(status);
+    for (Item& item : batch) item.done(status);
+    batch.clear();
+    {
+      absl::MutexLock lock(&mu_);
+      in_flight_ = 0;
+    }
+  }
+}
+
+absl::Status RedisJournal::WriteBatch(const std::vector<Item>& batch) {
+  if (redis_ == nullptr || !redis_->ok()) {
+    return absl::UnavailableError("redis connection lost");
+  }
+  std::vector<Args> commands;
+  commands.reserve(batch.size() * 4 + 3);
+  commands.push_back({"MULTI"});
+  for (const Item& item : batch) {
+    AppendRecordCommands(options_.keys, options_.write, *item.record, &commands);
+  }
+  commands.push_back({"HSET", options_.keys.Meta(), "sequence",
+                      absl::StrCat(batch.back().record->sequence), "schema",
+                      absl::StrCat(kSchemaVersion)});
+  commands.push_back({"EXEC"});
+  absl::StatusOr<std::vector<Reply>> replies = redis_->Pipeline(commands);
+  if (!replies.ok()) return replies.status();
+  const Reply& exec = replies->back();
+  if (exec.type != Reply::Type::kArray) {
+    // EXECABORT (a command was rejected while queueing) or a nil EXEC.
+    std::string why = exec.str;
+    for (const Reply& r : *replies) {
+      if (r.is_error()) {
+        why = r.str;
+        break;
+      }
+    }
+    return absl::UnavailableError(absl::StrCat("redis MULTI/EXEC failed: ", why));
+  }
+  for (const Reply& r : exec.elements) {
+    if (r.is_error()) return absl::UnavailableError(absl::StrCat("redis EXEC: ", r.str));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace stockd::storage
