@@ -1,7 +1,10 @@
 #include "daemon/storage/redis_client.h"
 
 #include <hiredis/hiredis.h>
+#include <signal.h>
 #include <sys/time.h>
+
+#include <mutex>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -50,6 +53,10 @@ Reply Copy(const redisReply* r) {
 
 absl::StatusOr<std::unique_ptr<RedisConnection>> RedisConnection::Connect(
     const std::string& address, int64_t timeout_ms) {
+  // hiredis writes with plain write(2): a peer that died would raise SIGPIPE and kill the
+  // process instead of returning EPIPE. Ignore it once, process-wide.
+  static std::once_flag ignore_sigpipe;
+  std::call_once(ignore_sigpipe, [] { ::signal(SIGPIPE, SIG_IGN); });
   const timeval tv = ToTimeval(timeout_ms);
   redisContext* ctx = nullptr;
   if (address.rfind("unix:", 0) == 0) {

@@ -1,6 +1,9 @@
 // A small owning wrapper over one hiredis connection: connect (TCP or unix socket) with
 // timeouts, run one command, or run a pipeline of commands in one round trip.
 //
+// The first Connect sets SIGPIPE to SIG_IGN process-wide (a dead peer must be an error,
+// not a signal).
+//
 // Thread safety: none. A hiredis context belongs to one thread; every RedisConnection is
 // owned and used by exactly one thread (the journal's writer, the loader, ...).
 #ifndef STOCKD_DAEMON_STORAGE_REDIS_CLIENT_H_

@@ -1,0 +1,321 @@
+// Durability against a real redis-server (started by the test in a temp dir): group
+// commit, acknowledgement only after EXEC, restart recovery, replay after restart,
+// outage behaviour (UNAVAILABLE, never an ack) and re-sync, persistence warnings, and the
+// cluster-safe key layout.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "daemon/engine/engine.h"
+#include "daemon/storage/durable_store.h"
+#include "daemon/storage/records.h"
+#include "tests/redis_fixture.h"
+#include "tests/test_model.h"
+
+namespace stockd {
+namespace {
+
+using engine::Command;
+using engine::Engine;
+using engine::Outcome;
+using storage::DurableStore;
+using testing::ModelBuilder;
+using testing::RedisCommand;
+using testing::TestRedis;
+
+engine::Model RetailModel() {
+  return ModelBuilder()
+      .Location("wh")
+      .Location("store", engine::LocationType::kStore)
+      .Channel("webshop", engine::ChannelType::kWebshop, {"wh", "store"})
+      .Channel("pos", engine::ChannelType::kStore, {"store"})
+      .Protect("webshop", "store", 2)
+      .Build();
+}
+
+// An engine wired to a DurableStore on `redis`, as the daemon wires them.
+struct Node {
+  std::unique_ptr<DurableStore> store;
+  std::unique_ptr<Engine> engine;
+  std::vector<std::string> logs;
+  std::mutex logs_mu;
+
+  absl::Status Open(const std::string& address, engine::EngineOptions options = {}) {
+    storage::DurableStoreOptions so;
+    so.address = address;
+    so.timeout_ms = 1000;
+    so.log = [this](const std::string& level, const std::string& msg) {
+      std::lock_guard<std::mutex> lock(logs_mu);
+      logs.push_back(level + ": " + msg);
+    };
+    absl::StatusOr<std::unique_ptr<DurableStore>> s = DurableStore::Open(so);
+    if (!s.ok()) return s.status();
+    store = std::move(*s);
+    options.journal = store->journal();
+    absl::StatusOr<std::unique_ptr<Engine>> e = Engine::Create(RetailModel(), options);
+    if (!e.ok()) return e.status();
+    engine = std::move(*e);
+    return store->Attach(engine.get());
+  }
+  void Close() {
+    if (store) store->Stop();
+    engine.reset();
+    store.reset();
+  }
+  ~Node() { Close(); }
+  bool Logged(const std::string& needle) {
+    std::lock_guard<std::mutex> lock(logs_mu);
+    for (const std::string& l : logs) {
+      if (l.find(needle) != std::string::npos) return true;
+    }
+    return false;
+  }
+};
+
+Command Count(const std::string& loc, const std::string& sku, int64_t on_hand,
+              const std::string& rid = "") {
+  return Command{{rid, "test"}, engine::CountCmd{loc, sku, on_hand, std::nullopt, ""}};
+}
+Command Reserve(const std::string& sku, int64_t qty, const std::string& rid = "",
+                int64_t ttl_ms = 60'000) {
+  return Command{{rid, "test"}, engine::ReserveCmd{"webshop", {{sku, "", qty, 0}}, ttl_ms, ""}};
+}
+
+std::vector<engine::RowView> Rows(Engine& e, const std::string& sku) {
+  absl::StatusOr<std::vector<engine::RowView>> rows = e.GetStock(sku, {});
+  return rows.ok() ? *rows : std::vector<engine::RowView>{};
+}
+
+class DurabilityTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(redis_.ok()) << redis_.status(); }
+  TestRedis redis_;
+};
+
+TEST_F(DurabilityTest, AcknowledgedStateSurvivesRestartExactly) {
+  std::string hold_id;
+  {
+    Node a;
+    ASSERT_TRUE(a.Open(redis_.address()).ok());
+    ASSERT_TRUE(a.engine->ExecuteAndWait(Count("wh", "SKU-A", 10)).ok());
+    ASSERT_TRUE(a.engine->ExecuteAndWait(Count("store", "SKU-A", 4)).ok());
+    absl::StatusOr<Outcome> r = a.engine->ExecuteAndWait(Reserve("SKU-A", 3, "order-1"));
+    ASSERT_TRUE(r.ok()) << r.status();
+    hold_id = r->hold->hold_id;
+    absl::StatusOr<Outcome> c = a.engine->ExecuteAndWait(
+        Command{{"commit-1", "test"}, engine::CommitCmd{hold_id, {{"SKU-A", "", 2, 0}}}});
+    ASSERT_TRUE(c.ok()) << c.status();
+    // Crash-like stop: no orderly engine shutdown, just the process's parts going away.
+  }
+  Node b;
+  ASSERT_TRUE(b.Open(redis_.address()).ok());
+  std::vector<engine::RowView> rows = Rows(*b.engine, "SKU-A");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].location, "wh");
+  EXPECT_EQ(rows[0].counters, (engine::Counters{10, 0, 2}));  // 1 released by the partial commit
+  EXPECT_EQ(rows[1].counters, (engine::Counters{4, 0, 0}));
+  absl::StatusOr<engine::HoldView> hold = b.engine->GetHold(hold_id);
+  ASSERT_TRUE(hold.ok());
+  EXPECT_EQ(hold->state, engine::HoldState::kCommitted);
+  ASSERT_EQ(hold->lines.size(), 1u);
+  EXPECT_EQ(hold->lines[0].qty, 2);
+  EXPECT_TRUE(b.engine->CheckInvariants().ok());
+  EXPECT_EQ(b.store->load_stats().rows, 2);
+
+  // A replay after the restart returns the first result and changes nothing.
+  absl::StatusOr<Outcome> replay = b.engine->ExecuteAndWait(Reserve("SKU-A", 3, "order-1"));
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  EXPECT_EQ(replay->hold->hold_id, hold_id);
+  EXPECT_EQ(replay->hold->state, engine::HoldState::kHeld);  // the first result, as it was
+  EXPECT_EQ(Rows(*b.engine, "SKU-A")[0].counters, (engine::Counters{10, 0, 2}));
+  // ... and the same id with a different request is refused.
+  EXPECT_EQ(b.engine->ExecuteAndWait(Reserve("SKU-A", 1, "order-1")).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(DurabilityTest, ConcurrentWritesAreGroupCommitted) {
+  Node a;
+  ASSERT_TRUE(a.Open(redis_.address()).ok());
+  constexpr int kThreads = 16, kPerThread = 200;
+  std::atomic<int> acked{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const std::string sku = "G-" + std::to_string(t * kPerThread + i);
+        if (a.engine->ExecuteAndWait(Count("wh", sku, i + 1, "c-" + sku)).ok()) ++acked;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  ASSERT_EQ(acked.load(), kThreads * kPerThread);
+  storage::JournalStats stats = a.store->journal_stats();
+  EXPECT_EQ(stats.records, kThreads * kPerThread);
+  // 16 writers and one round trip in flight at a time: batches must have formed.
+  EXPECT_LT(stats.batches, stats.records);
+  EXPECT_GT(stats.max_batch_seen, 1);
+
+  Node b;
+  a.Close();
+  ASSERT_TRUE(b.Open(redis_.address()).ok());
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kPerThread; i += 37) {
+      const std::string sku = "G-" + std::to_string(t * kPerThread + i);
+      std::vector<engine::RowView> rows = Rows(*b.engine, sku);
+      ASSERT_EQ(rows.size(), 1u) << sku;
+      EXPECT_EQ(rows[0].counters.on_hand, i + 1) << sku;
+    }
+  }
+}
+
+TEST_F(DurabilityTest, AckWaitsForExec) {
+  Node a;
+  ASSERT_TRUE(a.Open(redis_.address()).ok());
+  ASSERT_TRUE(a.engine->ExecuteAndWait(Count("wh", "SKU-E", 5, "rid-e")).ok());
+  // Acknowledged => already in Redis, readable by anyone.
+  absl::StatusOr<std::vector<std::string>> value =
+      RedisCommand(redis_.socket_path(), {"HGET", "stockd:{SKU-E}:stock", "wh"});
+  ASSERT_TRUE(value.ok()) << value.status();
+  ASSERT_EQ(value->size(), 1u);
+  EXPECT_EQ((*value)[0], "5 0 0");
+  absl::StatusOr<std::vector<std::string>> idem =
+      RedisCommand(redis_.socket_path(), {"EXISTS", "stockd:idem:{rid-e}"});
+  ASSERT_TRUE(idem.ok());
+  EXPECT_EQ((*idem)[0], "1");
+  absl::StatusOr<std::vector<std::string>> audit =
+      RedisCommand(redis_.socket_path(), {"XLEN", "stockd:audit"});
+  ASSERT_TRUE(audit.ok());
+  EXPECT_EQ((*audit)[0], "1");
+}
+
+TEST_F(DurabilityTest, HoldsOverdueAtRestartAreExpired) {
+  std::string hold_id;
+  {
+    Node a;
+    ASSERT_TRUE(a.Open(redis_.address()).ok());
+    ASSERT_TRUE(a.engine->ExecuteAndWait(Count("wh", "SKU-T", 5)).ok());
+    absl::StatusOr<Outcome> r = a.engine->ExecuteAndWait(Reserve("SKU-T", 2, "", 150));
+    ASSERT_TRUE(r.ok()) << r.status();
+    hold_id = r->hold->hold_id;
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  Node b;
+  ASSERT_TRUE(b.Open(redis_.address()).ok());
+  EXPECT_EQ(Rows(*b.engine, "SKU-T")[0].counters.held, 2);  // loaded as it was
+  EXPECT_EQ(b.engine->ExpireDue(), 1);
+  // Wait for the expiry's own durable completion.
+  for (int i = 0; i < 200 && b.engine->GetHold(hold_id)->state != engine::HoldState::kExpired; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(b.engine->GetHold(hold_id)->state, engine::HoldState::kExpired);
+  EXPECT_EQ(Rows(*b.engine, "SKU-T")[0].counters.held, 0);
+  b.Close();
+  Node c;  // the expiry itself was durable
+  ASSERT_TRUE(c.Open(redis_.address()).ok());
+  EXPECT_EQ(Rows(*c.engine, "SKU-T")[0].counters.held, 0);
+}
+
+TEST_F(DurabilityTest, RedisKilledWritesFailUnavailableThenResync) {
+  Node a;
+  ASSERT_TRUE(a.Open(redis_.address()).ok());
+  ASSERT_TRUE(a.engine->ExecuteAndWait(Count("wh", "SKU-K", 100, "seed")).ok());
+
+  redis_.KillHard();  // SIGKILL; the supervisor restarts it from the AOF
+  // Until re-synced every write fails with UNAVAILABLE: never an ack without EXEC.
+  int unavailable = 0, acked_after = 0;
+  const auto start = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::duration first_ok{};
+  for (int i = 0; std::chrono::steady_clock::now() - start < std::chrono::seconds(8); ++i) {
+    absl::StatusOr<Outcome> r = a.engine->ExecuteAndWait(Reserve("SKU-K", 1, "k-" + std::to_string(i)));
+    if (r.ok()) {
+      if (acked_after++ == 0) first_ok = std::chrono::steady_clock::now() - start;
+      if (acked_after >= 5) break;
+    } else {
+      ASSERT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
+      ++unavailable;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  EXPECT_GE(unavailable, 1);
+  ASSERT_EQ(acked_after, 5) << "writes did not come back";
+  EXPECT_LT(first_ok, std::chrono::seconds(5));
+  EXPECT_GE(a.store->recoveries(), 1);
+  EXPECT_TRUE(a.engine->writable());
+  EXPECT_TRUE(a.engine->CheckInvariants().ok());
+
+  // Memory and Redis agree after the re-sync: a fresh node loads the same state.
+  std::vector<engine::RowView> live = Rows(*a.engine, "SKU-K");
+  a.Close();
+  Node b;
+  ASSERT_TRUE(b.Open(redis_.address()).ok());
+  std::vector<engine::RowView> loaded = Rows(*b.engine, "SKU-K");
+  ASSERT_EQ(loaded.size(), live.size());
+  EXPECT_EQ(loaded[0].counters, live[0].counters);
+  EXPECT_EQ(loaded[0].counters.held, 5);
+}
+
+TEST_F(DurabilityTest, WarnsLoudlyWithoutPersistence) {
+  ASSERT_TRUE(RedisCommand(redis_.socket_path(), {"CONFIG", "SET", "appendonly", "no"}).ok());
+  Node a;
+  ASSERT_TRUE(a.Open(redis_.address()).ok());
+  EXPECT_TRUE(a.Logged("appendonly=no"));
+}
+
+TEST_F(DurabilityTest, RefusesUnknownSchemaAndCorruptData) {
+  ASSERT_TRUE(RedisCommand(redis_.socket_path(), {"HSET", "stockd:meta", "schema", "99"}).ok());
+  Node a;
+  absl::Status st = a.Open(redis_.address());
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition) << st;
+
+  ASSERT_TRUE(RedisCommand(redis_.socket_path(), {"HSET", "stockd:meta", "schema", "1"}).ok());
+  ASSERT_TRUE(RedisCommand(redis_.socket_path(), {"HSET", "stockd:{BAD}:stock", "wh", "x y"}).ok());
+  Node b;
+  st = b.Open(redis_.address());
+  EXPECT_EQ(st.code(), absl::StatusCode::kDataLoss) << st;
+  EXPECT_NE(st.message().find("stockd:{BAD}:stock"), std::string::npos) << st;
+}
+
+TEST_F(DurabilityTest, PerSkuKeysCarryTheSkuHashTag) {
+  Node a;
+  ASSERT_TRUE(a.Open(redis_.address()).ok());
+  ASSERT_TRUE(a.engine->ExecuteAndWait(Count("wh", "TAG-1", 3)).ok());
+  ASSERT_TRUE(a.engine->ExecuteAndWait(Reserve("TAG-1", 1)).ok());
+  absl::StatusOr<std::vector<std::string>> keys = RedisCommand(redis_.socket_path(), {"KEYS", "*"});
+  ASSERT_TRUE(keys.ok());
+  int stock_keys = 0;
+  for (const std::string& k : *keys) {
+    if (k.find(":stock") != std::string::npos) {
+      ++stock_keys;
+      EXPECT_EQ(k, "stockd:{TAG-1}:stock");
+    }
+    // Every key has exactly one hash tag or is a documented global key.
+    if (k != "stockd:meta" && k != "stockd:audit") {
+      EXPECT_NE(k.find('{'), std::string::npos) << k;
+      EXPECT_NE(k.find('}'), std::string::npos) << k;
+    }
+  }
+  EXPECT_EQ(stock_keys, 1);
+}
+
+TEST(RecordsTest, CodecsRoundTrip) {
+  engine::HoldView h{"h1-1", "webshop", engine::HoldState::kCommitted,
+                     {{"A", "wh", 3, 1}, {"B", "store", 2, 0}}, 10, 0, 12, "order 9"};
+  absl::StatusOr<engine::HoldView> back = storage::DecodeHold(storage::EncodeHold(h));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->hold_id, "h1-1");
+  EXPECT_EQ(back->state, engine::HoldState::kCommitted);
+  ASSERT_EQ(back->lines.size(), 2u);
+  EXPECT_EQ(back->lines[0].fulfilled, 1);
+  EXPECT_EQ(back->reference, "order 9");
+  EXPECT_EQ(storage::DecodeCounters("7 2 1")->on_hand, 7);
+  EXPECT_FALSE(storage::DecodeCounters("7 2").ok());
+  EXPECT_FALSE(storage::DecodeCounters("-1 0 0").ok());
+  storage::KeyLayout keys;
+  EXPECT_EQ(keys.SkuOfStockKey("stockd:{A:b/c}:stock"), "A:b/c");
+  EXPECT_EQ(keys.SkuOfStockKey("stockd:hold:{x}"), "");
+}
+
+}  // namespace
+}  // namespace stockd
