@@ -175,15 +175,50 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchEvent>,
 StockService::StockService(engine::Engine* engine, WatchHub* hub, ServiceOptions options)
     : engine_(engine), hub_(hub), options_(std::move(options)) {}
 
+struct StockService::CallGuard {
+  std::atomic<bool> finished{false};
+  DeadlineTimer::Id timer = 0;
+};
+
+std::shared_ptr<StockService::CallGuard> StockService::ArmDeadline(
+    grpc::CallbackServerContext* ctx, grpc::ServerUnaryReactor* reactor) {
+  const auto remaining = ctx->deadline() - std::chrono::system_clock::now();
+  if (remaining > std::chrono::hours(1)) return nullptr;  // no (or a far) deadline
+  // Answer a little before the client gives up: 10% of the budget, at most 50 ms.
+  const auto margin = std::min<std::chrono::system_clock::duration>(std::chrono::milliseconds(50),
+                                                                     remaining / 10);
+  auto guard = std::make_shared<CallGuard>();
+  guard->timer = timer_.Schedule(
+      DeadlineTimer::Clock::now() +
+          std::chrono::duration_cast<DeadlineTimer::Clock::duration>(remaining - margin),
+      [guard, reactor] {
+        if (guard->finished.exchange(true)) return;
+        reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                     "not confirmed durable within the call's deadline; the "
+                                     "outcome is unknown: retry with the same request_id"));
+      });
+  return guard;
+}
+
+bool StockService::Claim(const std::shared_ptr<CallGuard>& guard) {
+  if (guard == nullptr) return true;
+  if (guard->finished.exchange(true)) return false;  // the deadline answered already
+  timer_.Cancel(guard->timer);
+  return true;
+}
+
 template <typename Request, typename Response>
 grpc::ServerUnaryReactor* StockService::Mutate(grpc::CallbackServerContext* ctx,
                                                const Request* req, Response* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  std::shared_ptr<CallGuard> guard = ArmDeadline(ctx, reactor);
   engine::Command cmd{Meta(ctx, req->request_id()), ToCommand(*req)};
-  engine_->Execute(std::move(cmd), [reactor, resp](absl::StatusOr<engine::Outcome> r) {
-    if (r.ok()) ToResponse(*r, resp);
-    reactor->Finish(ToGrpc(r.status()));
-  });
+  engine_->Execute(std::move(cmd),
+                   [this, reactor, resp, guard](absl::StatusOr<engine::Outcome> r) {
+                     if (!Claim(guard)) return;
+                     if (r.ok()) ToResponse(*r, resp);
+                     reactor->Finish(ToGrpc(r.status()));
+                   });
   return reactor;
 }
 
@@ -293,15 +328,20 @@ grpc::ServerUnaryReactor* StockService::Batch(grpc::CallbackServerContext* ctx,
     return FinishNow(ctx, InvalidArgument(absl::StrCat("ops: ", n, " operations, at most ",
                                                        options_.max_batch, " per Batch")));
   }
-  // Results are allocated up front: each completion writes only its own element.
-  for (int i = 0; i < n; ++i) resp->add_results();
+  // Results live in a buffer of their own until the call is claimed: each completion
+  // writes only its own element, and the last one moves them into the response (never
+  // after a deadline answer, when gRPC may already be sending the response).
+  auto results = std::make_shared<std::vector<v1::BatchResult>>(n);
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  std::shared_ptr<CallGuard> guard = ArmDeadline(ctx, reactor);
   auto remaining = std::make_shared<std::atomic<int>>(n);
-  auto finish_one = [reactor, remaining]() {
-    if (remaining->fetch_sub(1) == 1) reactor->Finish(grpc::Status::OK);
+  auto finish_one = [this, reactor, resp, results, remaining, guard]() {
+    if (remaining->fetch_sub(1) != 1 || !Claim(guard)) return;
+    for (v1::BatchResult& r : *results) resp->add_results()->Swap(&r);
+    reactor->Finish(grpc::Status::OK);
   };
   for (int i = 0; i < n; ++i) {
-    v1::BatchResult* result = resp->mutable_results(i);
+    v1::BatchResult* result = &(*results)[i];
     std::optional<BatchItem> item = ToItem(req->ops(i));
     if (!item) {
       result->set_code(grpc::StatusCode::INVALID_ARGUMENT);

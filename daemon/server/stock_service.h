@@ -11,6 +11,7 @@
 #include <string>
 
 #include "daemon/engine/engine.h"
+#include "daemon/server/deadline_timer.h"
 #include "daemon/server/watch_hub.h"
 #include "stockd/v1/stockd.grpc.pb.h"
 
@@ -83,6 +84,14 @@ class StockService final : public v1::Stock::CallbackService {
   grpc::ServerUnaryReactor* Mutate(grpc::CallbackServerContext* ctx, const Request* req,
                                    Response* resp);
 
+  // Finishes a mutation's reactor exactly once: from the engine's completion, or with
+  // UNAVAILABLE shortly before the call's deadline if durability has not answered.
+  struct CallGuard;
+  std::shared_ptr<CallGuard> ArmDeadline(grpc::CallbackServerContext* ctx,
+                                         grpc::ServerUnaryReactor* reactor);
+  bool Claim(const std::shared_ptr<CallGuard>& guard);
+
+  DeadlineTimer timer_;
   engine::Engine* const engine_;
   WatchHub* const hub_;
   const ServiceOptions options_;
