@@ -323,8 +323,12 @@ class Engine::Impl {
         out.push_back(v);
       }
     }
+    // Oldest first. Within one millisecond, creation order: ids of one daemon run share a
+    // prefix and end in a decimal counter, so shorter ids are older.
     std::sort(out.begin(), out.end(), [](const HoldView& a, const HoldView& b) {
-      return a.created_ms != b.created_ms ? a.created_ms < b.created_ms : a.hold_id < b.hold_id;
+      if (a.created_ms != b.created_ms) return a.created_ms < b.created_ms;
+      if (a.hold_id.size() != b.hold_id.size()) return a.hold_id.size() < b.hold_id.size();
+      return a.hold_id < b.hold_id;
     });
     if (f.limit > 0 && out.size() > static_cast<size_t>(f.limit)) out.resize(f.limit);
     return out;
