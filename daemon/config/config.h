@@ -29,10 +29,29 @@ struct RedisConfig {
   enum class Mode { kEmbedded, kExternal, kMemory };
   Mode mode = Mode::kEmbedded;
   std::string address;               // external only: host:port or unix:/path
-  std::string appendfsync = "everysec";  // embedded only: always | everysec | no
+  // Embedded only: always | everysec | no. Default always: with everysec, Redis 7.0 may
+  // postpone its AOF write by up to 2 s under disk pressure while still replying, so a
+  // SIGKILL of redis-server can lose acknowledged writes (docs/storage.md).
+  std::string appendfsync = "always";
   int64_t timeout_ms = 2000;         // connect and write round-trip timeout
   int max_batch = 4096;              // mutations per MULTI/EXEC (group commit)
   int64_t audit_stream_entries = 1'000'000;  // bound of the audit stream (0 = off)
+};
+
+// A channel's adapter plugin (push engine). Absent for channels nobody pushes to (the
+// webshop and POS usually Watch instead).
+struct AdapterConfig {
+  std::string channel;      // the channel id
+  std::string plugin;       // loads <plugin_dir>/libstockd_adapter_<plugin>.so
+  std::string config_json;  // the `config` mapping as a JSON object, handed to the plugin
+  int max_batch = 0;        // 0 = the plugin's own maximum; else min(this, plugin's)
+  double rate_per_second = 0;  // items pushed per second; 0 = unlimited
+  int burst = 0;            // token bucket size; 0 = max(1, rate_per_second)
+  std::string listings_file;  // CSV sku,listing_id; "" = the listing id is the SKU
+  int64_t reconcile_interval_ms = 0;  // periodic resync; 0 = off
+  int64_t retry_initial_ms = 200;     // first backoff after a failed push
+  int64_t retry_max_ms = 60'000;      // backoff cap
+  std::string origin;       // "file:line" of the adapter entry
 };
 
 struct Config {
@@ -42,6 +61,8 @@ struct Config {
   RedisConfig redis;
   engine::Model model;
   engine::EngineOptions engine;  // clock/journal left null: the daemon wires them
+  std::string plugin_dir;  // "" = <directory of the stockd binary>/plugins
+  std::vector<AdapterConfig> adapters;
 };
 
 // Parses and validates YAML text. `source_name` is used in error messages.

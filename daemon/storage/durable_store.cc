@@ -78,6 +78,15 @@ absl::StatusOr<engine::Snapshot> DurableStore::Load() {
     Log("warn", absl::StrCat("cannot verify persistence of redis at ", options_.address, ": ",
                              aof->str));
   }
+  absl::StatusOr<Reply> fsync = redis.Command({"CONFIG", "GET", "appendfsync"});
+  if (!fsync.ok()) return fsync.status();
+  if (fsync->type == Reply::Type::kArray && fsync->elements.size() == 2 &&
+      fsync->elements[1].str != "always") {
+    Log("warn", absl::StrCat("redis at ", options_.address, " has appendfsync=",
+                             fsync->elements[1].str,
+                             ": a crash of redis-server itself can lose recently acknowledged "
+                             "writes (appendfsync always closes that window)"));
+  }
   absl::StatusOr<Reply> schema = redis.Command({"HGET", keys_.Meta(), "schema"});
   if (!schema.ok()) return schema.status();
   if (schema->type == Reply::Type::kString && schema->str != absl::StrCat(kSchemaVersion)) {

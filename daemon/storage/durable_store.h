@@ -29,7 +29,7 @@ namespace stockd::storage {
 struct DurableStoreOptions {
   std::string address;              // "" = embedded redis-server under data_dir
   std::string data_dir;             // embedded only
-  std::string appendfsync = "everysec";  // embedded only: always | everysec | no
+  std::string appendfsync = "always";  // embedded only: always | everysec | no
   int64_t timeout_ms = 2000;        // connect and round-trip timeout
   int max_batch = 4096;             // records per MULTI/EXEC
   WriteOptions write;

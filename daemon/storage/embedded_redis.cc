@@ -417,6 +417,9 @@ int AboveStdio(int fd) {
                             const char* binary, char* const argv[]) {
   ::prctl(PR_SET_PDEATHSIG, SIGTERM);
   if (::getppid() != parent) ::_exit(1);  // the parent died before prctl took effect
+  // Own process group: a Ctrl-C or killpg aimed at stockd does not reach Redis directly,
+  // so stockd drains its writes first and then stops Redis itself (or PDEATHSIG does).
+  ::setpgid(0, 0);
 
   ::dup2(stdin_fd, STDIN_FILENO);
   ::dup2(out_fd, STDOUT_FILENO);

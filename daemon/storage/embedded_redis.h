@@ -13,7 +13,9 @@
 // shutting down) is found through redis.pid, terminated and replaced.
 //
 // The child gets PR_SET_PDEATHSIG(SIGTERM), tied to the supervisor thread (which forks
-// every child and lives until Stop), so Redis flushes and exits when stockd dies.
+// every child and lives until Stop), so Redis flushes and exits when stockd dies. It runs
+// in its own process group, so terminal signals (Ctrl-C) reach stockd only and stockd
+// stops Redis after draining. (Under systemd use KillMode=mixed for the same reason.)
 //
 // This file knows nothing of the server or the engine; it logs through
 // EmbeddedRedisOptions::log.
@@ -52,7 +54,7 @@ struct EmbeddedRedisOptions {
   // replies, so a SIGKILLed/OOM-killed redis-server loses those writes (observed with
   // 7.0 under write-back pressure). A clean stop (SIGTERM, also sent through
   // PR_SET_PDEATHSIG when stockd dies) writes and fsyncs everything in any mode.
-  std::string appendfsync = "everysec";
+  std::string appendfsync = "always";
   // From spawn until the child answers PING with +PONG (it answers -LOADING while it
   // replays the AOF, which counts as not ready). Applies to every (re)start.
   int64_t start_timeout_ms = 10'000;
