@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cerrno>
 #include <cstring>
 #include <initializer_list>
@@ -21,6 +22,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "yaml-cpp/yaml.h"
@@ -124,6 +126,83 @@ std::string Truncated(absl::string_view s) {
 }
 
 // "a mapping", "the string \"5\"", "'abc'": what was found instead of what was expected.
+// A YAML subtree as JSON text (adapter configs are handed to plugins as JSON). Plain
+// scalars that read as integers, reals, booleans or null keep their type; everything
+// else is a string.
+void AppendJson(const YAML::Node& node, std::string* out) {
+  auto quote = [out](const std::string& s) {
+    out->push_back('"');
+    for (unsigned char c : s) {
+      switch (c) {
+        case '"': *out += "\\\""; break;
+        case '\\': *out += "\\\\"; break;
+        case '\n': *out += "\\n"; break;
+        case '\r': *out += "\\r"; break;
+        case '\t': *out += "\\t"; break;
+        default:
+          if (c < 0x20) {
+            *out += absl::StrFormat("\\u%04x", c);
+          } else {
+            out->push_back(static_cast<char>(c));
+          }
+      }
+    }
+    out->push_back('"');
+  };
+  switch (node.Type()) {
+    case YAML::NodeType::Map: {
+      out->push_back('{');
+      bool first = true;
+      for (const auto& kv : node) {
+        if (!first) out->push_back(',');
+        first = false;
+        quote(kv.first.Scalar());
+        out->push_back(':');
+        AppendJson(kv.second, out);
+      }
+      out->push_back('}');
+      return;
+    }
+    case YAML::NodeType::Sequence: {
+      out->push_back('[');
+      for (size_t i = 0; i < node.size(); ++i) {
+        if (i > 0) out->push_back(',');
+        AppendJson(node[i], out);
+      }
+      out->push_back(']');
+      return;
+    }
+    case YAML::NodeType::Scalar: {
+      const std::string& text = node.Scalar();
+      if (node.Tag() == "!") {  // quoted in the YAML: always a string
+        quote(text);
+        return;
+      }
+      int64_t i;
+      double d;
+      if (text == "true" || text == "false" || text == "null") {
+        *out += text;
+      } else if (absl::SimpleAtoi(text, &i)) {
+        *out += absl::StrCat(i);
+      } else if (absl::SimpleAtod(text, &d) && std::isfinite(d) &&
+                 text.find_first_not_of("0123456789.eE+-") == std::string::npos) {
+        *out += text;
+      } else {
+        quote(text);
+      }
+      return;
+    }
+    default:
+      *out += "null";
+  }
+}
+
+std::string YamlToJson(const YAML::Node& node) {
+  std::string out;
+  AppendJson(node, &out);
+  return out;
+}
+
 std::string Describe(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Null:
@@ -464,7 +543,7 @@ class ConfigParser {
     }
     MapReader map(root,
                   {"server", "data_dir", "redis", "engine", "holds", "idempotency", "audit",
-                   "locations", "channels", "overrides"},
+                   "plugin_dir", "locations", "channels", "overrides"},
                   errors_);
     if (auto v = map.Get("server")) ParseServer(*v);
     if (auto v = map.Get("data_dir")) {
@@ -477,6 +556,9 @@ class ConfigParser {
       }
     }
     if (auto v = map.Get("redis")) ParseRedis(*v);
+    if (auto v = map.Get("plugin_dir")) {
+      if (auto dir = ReadString(*v, errors_)) config_.plugin_dir = *dir;
+    }
     if (auto v = map.Get("engine")) {
       MapReader engine_section(*v, {"shards"}, errors_);
       if (auto n = engine_section.Int("shards", 1, kMaxShards)) config_.engine.shards = *n;
@@ -655,7 +737,7 @@ class ConfigParser {
     for (const Value& item : items) {
       MapReader map(item,
                     {"id", "type", "sources", "protect", "safety_stock", "share_percent",
-                     "min_publish", "max_publish"},
+                     "min_publish", "max_publish", "adapter"},
                     errors_);
       engine::Channel channel;
       if (auto id_value = map.Require("id")) {
@@ -695,8 +777,55 @@ class ConfigParser {
         errors_.Add(field.mark, field.path,
                     absl::StrCat(*max_publish, " is below min_publish (", *min_publish, ")"));
       }
+      if (auto adapter = map.Get("adapter")) ParseAdapter(*adapter, channel.id);
       config_.model.channels.push_back(std::move(channel));
     }
+  }
+
+  void ParseAdapter(const Value& v, const std::string& channel) {
+    MapReader map(v,
+                  {"plugin", "config", "max_batch", "rate_limit", "burst", "listings",
+                   "reconcile_interval", "retry_initial", "retry_max"},
+                  errors_);
+    AdapterConfig a;
+    a.channel = channel;
+    a.origin = absl::StrCat(errors_.source(), ":", v.mark.line + 1);
+    if (auto plugin_value = map.Require("plugin")) {
+      if (auto plugin = ReadString(*plugin_value, errors_)) {
+        const bool ok = !plugin->empty() && plugin->size() <= 64 &&
+                        std::all_of(plugin->begin(), plugin->end(), [](char c) {
+                          return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+                        });
+        if (ok) {
+          a.plugin = *plugin;
+        } else {
+          errors_.Add(plugin_value->mark, plugin_value->path,
+                      absl::StrCat("'", Truncated(*plugin),
+                                   "': a plugin name is 1-64 bytes of [a-z0-9_]"));
+        }
+      }
+    }
+    a.config_json = "{}";
+    if (auto c = map.Get("config")) {
+      if (c->node.IsMap()) {
+        a.config_json = YamlToJson(c->node);
+      } else if (!c->node.IsNull()) {
+        errors_.Add(c->mark, c->path, absl::StrCat("expected a mapping, got ", Describe(c->node)));
+      }
+    }
+    if (auto n = map.Int("max_batch", 1, 100'000)) a.max_batch = static_cast<int>(*n);
+    if (auto n = map.Int("rate_limit", 0, 1'000'000)) a.rate_per_second = static_cast<double>(*n);
+    if (auto n = map.Int("burst", 1, 1'000'000)) a.burst = static_cast<int>(*n);
+    if (auto file = map.String("listings")) a.listings_file = *file;
+    if (auto ms = map.Duration("reconcile_interval", 0, 30 * kMsPerDay)) {
+      a.reconcile_interval_ms = *ms;
+    }
+    if (auto ms = map.Duration("retry_initial", 10, kMsPerMinute * 10)) a.retry_initial_ms = *ms;
+    if (auto ms = map.Duration("retry_max", 100, kMsPerDay)) a.retry_max_ms = *ms;
+    if (a.retry_max_ms < a.retry_initial_ms) {
+      errors_.Add(v.mark, v.path, "retry_max is below retry_initial");
+    }
+    config_.adapters.push_back(std::move(a));
   }
 
   // What the file listed as a channel's sources, to judge protect keys against.

@@ -10,6 +10,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "daemon/server/log.h"
+#include "daemon/push/push_engine.h"
 #include "daemon/storage/durable_store.h"
 #include "daemon/server/stock_service.h"
 #include "daemon/server/watch_hub.h"
@@ -82,11 +83,32 @@ class Daemon::Impl {
       if (absl::Status st = store_->Attach(engine_.get()); !st.ok()) return st;
     }
 
+    // The push engine: after the restore (it compares acknowledged with published).
+    if (store_) {
+      acks_ = std::make_unique<push::RedisAckStore>(store_->address(), config_.redis.timeout_ms);
+    } else {
+      acks_ = std::make_unique<push::MemoryAckStore>();
+    }
+    absl::StatusOr<std::unique_ptr<push::PushEngine>> push = push::PushEngine::Create(
+        config_, engine_.get(), acks_.get(), &clock_, [](const std::string& level, const std::string& msg) {
+          if (level == "error") {
+            log::Error(msg, {{"component", "push"}});
+          } else if (level == "warn") {
+            log::Warn(msg, {{"component", "push"}});
+          } else {
+            log::Info(msg, {{"component", "push"}});
+          }
+        });
+    if (!push.ok()) return push.status();
+    push_ = std::move(*push);
+    engine_->AddListener(push_.get());
+    if (absl::Status st = push_->Start(); !st.ok()) return st;
+
     ServiceOptions service_options;
     service_options.max_batch = config_.server.max_batch;
     service_options.config_path = config_.path;
     service_options.listen = config_.server.listen;
-    service_ = std::make_unique<StockService>(engine_.get(), &hub_, service_options);
+    service_ = std::make_unique<StockService>(engine_.get(), &hub_, push_.get(), service_options);
 
     grpc::EnableDefaultHealthCheckService(true);
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -134,6 +156,7 @@ class Daemon::Impl {
     }
     stop_reaper_.Notify();
     if (reaper_.joinable()) reaper_.join();
+    if (push_) push_->Stop();
     if (store_) store_->Stop();  // after the server: in-flight writes were flushed
     log::Info("stopped");
     stopped_.Notify();
@@ -162,10 +185,15 @@ class Daemon::Impl {
   const config::Config config_;
   static constexpr char kWriteHealth[] = "stockd.v1.Stock.Write";
 
+  engine::SystemClock clock_;
+  // Watch sequences start at the start time in microseconds: they keep increasing across
+  // restarts, so a resume point from an earlier run is never mistaken for a recent one.
+  WatchHub hub_{static_cast<uint64_t>(clock_.NowMs()) * 1000};
   std::unique_ptr<engine::Engine> engine_;
-  // Declared after the engine so it stops (joining its threads) before the engine goes.
+  // Declared after the engine so they stop (joining their threads) before it goes.
   std::unique_ptr<storage::DurableStore> store_;  // null in memory mode
-  WatchHub hub_;
+  std::unique_ptr<push::AckStore> acks_;
+  std::unique_ptr<push::PushEngine> push_;
   std::unique_ptr<StockService> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <deque>
+#include <thread>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -54,8 +55,9 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchEvent>,
       channels_.insert(c);
     }
     for (const std::string& s : req.skus()) skus_.insert(s);
-    const uint64_t seq = hub_->Add(this);
-    if (req.snapshot()) {
+    WatchHub::Registration reg = hub_->Add(this, req.resume_after());
+    const uint64_t seq = reg.sequence;
+    if (req.snapshot() || (req.resume_after() > 0 && !reg.resumed)) {
       std::vector<std::string> channels(req.channels().begin(), req.channels().end());
       std::vector<std::string> skus(req.skus().begin(), req.skus().end());
       engine->ForEachPublished(channels, skus, [this, seq](const engine::PublishedChange& c) {
@@ -172,8 +174,9 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchEvent>,
 
 }  // namespace
 
-StockService::StockService(engine::Engine* engine, WatchHub* hub, ServiceOptions options)
-    : engine_(engine), hub_(hub), options_(std::move(options)) {}
+StockService::StockService(engine::Engine* engine, WatchHub* hub, push::PushEngine* push,
+                           ServiceOptions options)
+    : engine_(engine), hub_(hub), push_(push), options_(std::move(options)) {}
 
 struct StockService::CallGuard {
   std::atomic<bool> finished{false};
@@ -502,6 +505,71 @@ grpc::ServerUnaryReactor* StockService::CheckInvariants(grpc::CallbackServerCont
   for (const std::string& v : report.violations) resp->add_violations(v);
   resp->set_rows_checked(report.rows_checked);
   resp->set_holds_checked(report.holds_checked);
+  return FinishNow(ctx, grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* StockService::Resync(grpc::CallbackServerContext* ctx,
+                                               const v1::ResyncRequest* req,
+                                               v1::ResyncResponse* resp) {
+  if (engine_->model().ChannelIndex(req->channel()) < 0) {
+    return FinishNow(ctx, grpc::Status(grpc::StatusCode::NOT_FOUND,
+                                       absl::StrCat("unknown channel '", req->channel(), "'")));
+  }
+  if (push_ == nullptr || push_->pusher(req->channel()) == nullptr) {
+    return FinishNow(ctx, grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                                       absl::StrCat("channel '", req->channel(),
+                                                    "' has no adapter to resync")));
+  }
+  // Resync waits for the channel's worker (and its adapter's fetch): not on a gRPC thread.
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  std::thread([this, reactor, req, resp] {
+    absl::StatusOr<push::DriftReport> r = push_->Resync(req->channel(), req->force());
+    if (r.ok()) {
+      resp->set_channel(req->channel());
+      resp->set_checked(r->checked);
+      resp->set_drifted(r->drifted);
+      resp->set_fetched(r->fetched);
+      for (const push::DriftItem& d : r->largest) {
+        v1::DriftItem* item = resp->add_largest();
+        item->set_sku(d.sku);
+        item->set_listing_id(d.listing_id);
+        item->set_channel_quantity(d.channel_quantity);
+        item->set_published(d.published);
+      }
+    }
+    reactor->Finish(ToGrpc(r.status()));
+  }).detach();
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* StockService::GetPushStatus(grpc::CallbackServerContext* ctx,
+                                                      const v1::GetPushStatusRequest* req,
+                                                      v1::GetPushStatusResponse* resp) {
+  if (!req->channel().empty() && engine_->model().ChannelIndex(req->channel()) < 0) {
+    return FinishNow(ctx, grpc::Status(grpc::StatusCode::NOT_FOUND,
+                                       absl::StrCat("unknown channel '", req->channel(), "'")));
+  }
+  if (push_ != nullptr) {
+    for (const push::PusherStats& s : push_->Stats()) {
+      if (!req->channel().empty() && s.channel != req->channel()) continue;
+      v1::PushStatus* p = resp->add_channels();
+      p->set_channel(s.channel);
+      p->set_adapter(s.adapter);
+      p->set_dirty(s.dirty);
+      p->set_acknowledged(s.acked);
+      p->set_pushes(s.pushes);
+      p->set_items_ok(s.items_ok);
+      p->set_items_retry(s.items_retry);
+      p->set_items_permanent(s.items_permanent);
+      p->set_priority_items(s.priority_items);
+      p->set_latency_p50_ms(s.latency_p50_ms);
+      p->set_latency_p99_ms(s.latency_p99_ms);
+      p->set_latency_max_ms(s.latency_max_ms);
+      p->set_paused_until_ms(s.paused_until_ms);
+      p->set_last_error(s.last_error);
+      p->set_ack_save_failures(s.ack_save_failures);
+    }
+  }
   return FinishNow(ctx, grpc::Status::OK);
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "daemon/engine/engine.h"
+#include "daemon/push/push_engine.h"
 #include "daemon/server/deadline_timer.h"
 #include "daemon/server/watch_hub.h"
 #include "stockd/v1/stockd.grpc.pb.h"
@@ -26,8 +27,10 @@ struct ServiceOptions {
 
 class StockService final : public v1::Stock::CallbackService {
  public:
-  // `engine` and `hub` are not owned and must outlive the service.
-  StockService(engine::Engine* engine, WatchHub* hub, ServiceOptions options);
+  // `engine`, `hub` and `push` (nullable: no channel has an adapter) are not owned and
+  // must outlive the service.
+  StockService(engine::Engine* engine, WatchHub* hub, push::PushEngine* push,
+               ServiceOptions options);
 
   grpc::ServerUnaryReactor* Reserve(grpc::CallbackServerContext* ctx, const v1::ReserveRequest* req,
                                     v1::ReserveResponse* resp) override;
@@ -78,6 +81,11 @@ class StockService final : public v1::Stock::CallbackService {
   grpc::ServerUnaryReactor* CheckInvariants(grpc::CallbackServerContext* ctx,
                                             const v1::CheckInvariantsRequest* req,
                                             v1::CheckInvariantsResponse* resp) override;
+  grpc::ServerUnaryReactor* Resync(grpc::CallbackServerContext* ctx, const v1::ResyncRequest* req,
+                                   v1::ResyncResponse* resp) override;
+  grpc::ServerUnaryReactor* GetPushStatus(grpc::CallbackServerContext* ctx,
+                                          const v1::GetPushStatusRequest* req,
+                                          v1::GetPushStatusResponse* resp) override;
 
  private:
   template <typename Request, typename Response>
@@ -94,6 +102,7 @@ class StockService final : public v1::Stock::CallbackService {
   DeadlineTimer timer_;
   engine::Engine* const engine_;
   WatchHub* const hub_;
+  push::PushEngine* const push_;
   const ServiceOptions options_;
 };
 

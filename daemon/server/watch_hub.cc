@@ -2,22 +2,42 @@
 
 namespace stockd::server {
 
+WatchHub::WatchHub(uint64_t first_sequence, size_t history)
+    : sequence_(first_sequence), history_limit_(history) {}
+
 void WatchHub::OnPublishedChanges(const std::vector<engine::PublishedChange>& changes) {
   absl::MutexLock lock(&mu_);
   for (const engine::PublishedChange& change : changes) {
     const uint64_t seq = ++sequence_;
     for (Subscriber* s : subscribers_) s->Offer(change, seq);
+    if (history_limit_ > 0) {
+      history_.emplace_back(seq, change);
+      if (history_.size() > history_limit_) history_.pop_front();
+    }
   }
 }
 
-uint64_t WatchHub::Add(Subscriber* s) {
+WatchHub::Registration WatchHub::Add(Subscriber* s, uint64_t resume_after) {
+  Registration r;
   absl::MutexLock lock(&mu_);
+  r.sequence = sequence_;
   if (closed_) {
     s->Close();
-    return sequence_;
+    return r;
+  }
+  if (resume_after > 0) {
+    // Covered when nothing after resume_after has left the history. The backlog is
+    // offered before the subscriber joins, under the lock: no live change can overtake it.
+    const uint64_t oldest = history_.empty() ? sequence_ + 1 : history_.front().first;
+    if (resume_after <= sequence_ && resume_after + 1 >= oldest) {
+      r.resumed = true;
+      for (const auto& [seq, change] : history_) {
+        if (seq > resume_after) s->Offer(change, seq);
+      }
+    }
   }
   subscribers_.insert(s);
-  return sequence_;
+  return r;
 }
 
 void WatchHub::Remove(Subscriber* s) {

@@ -9,6 +9,7 @@
 #define STOCKD_DAEMON_SERVER_WATCH_HUB_H_
 
 #include <cstdint>
+#include <deque>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
@@ -28,11 +29,22 @@ class WatchHub final : public engine::ChangeListener {
     virtual void Close() = 0;
   };
 
+  // Sequences start at `first_sequence` (the daemon passes its start time in
+  // microseconds, so they keep increasing across restarts) and keep the last
+  // `history` changes for resuming watchers.
+  explicit WatchHub(uint64_t first_sequence = 0, size_t history = 65'536);
+
   void OnPublishedChanges(const std::vector<engine::PublishedChange>& changes) override;
 
-  // Registers `s` (not owned) and returns the sequence of the last change announced
-  // before it: `s` gets every change after it.
-  uint64_t Add(Subscriber* s);
+  struct Registration {
+    uint64_t sequence = 0;  // last change announced before the subscriber was added
+    // With a resume point: true when the history covered it; the changes after it were
+    // offered to the subscriber (oldest first) before it joined.
+    bool resumed = false;
+  };
+  // Registers `s` (not owned): it is offered every change after `sequence`.
+  // `resume_after` > 0 asks for the history after that sequence first.
+  Registration Add(Subscriber* s, uint64_t resume_after = 0);
   // After Remove returns, `s` is offered nothing more. Idempotent.
   void Remove(Subscriber* s);
   // Closes every subscriber (drain on SIGTERM); later Adds are closed at once.
@@ -45,6 +57,8 @@ class WatchHub final : public engine::ChangeListener {
   mutable absl::Mutex mu_;
   absl::flat_hash_set<Subscriber*> subscribers_ ABSL_GUARDED_BY(mu_);
   uint64_t sequence_ ABSL_GUARDED_BY(mu_) = 0;
+  const size_t history_limit_;
+  std::deque<std::pair<uint64_t, engine::PublishedChange>> history_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };
 

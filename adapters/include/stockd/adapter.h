@@ -1,0 +1,138 @@
+/*
+ * stockd adapter plugin ABI, version 1.
+ *
+ * An adapter connects one sales channel (a marketplace, the webshop, a store system, an
+ * ERP import folder) to stockd. It is a shared object loaded by name from the daemon's
+ * `plugin_dir` (file `libstockd_adapter_<name>.so`) with dlopen(RTLD_NOW | RTLD_LOCAL).
+ * The daemon looks up ONE symbol, `stockd_adapter_entry`, and calls it with the ABI
+ * version it speaks; the plugin returns a table of functions built against this header.
+ * The daemon refuses a plugin whose `abi_version` differs from its own, naming both.
+ *
+ * Pure C (C99), no C++ types across the boundary. Every pointer carries an OWNERSHIP
+ * note. Entries marked OPTIONAL may be NULL; the daemon tests them before calling.
+ * Structs that may grow carry `struct_size`; the reader uses only fields that fit.
+ *
+ * Threading: the daemon calls one instance from one thread at a time (the channel's
+ * push worker), never concurrently. Host callbacks may be called from any plugin thread.
+ */
+#ifndef STOCKD_ADAPTER_H_
+#define STOCKD_ADAPTER_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define STOCKD_ADAPTER_ABI_VERSION 1u
+
+/* Log levels for stockd_host.log. */
+#define STOCKD_LOG_DEBUG 0
+#define STOCKD_LOG_INFO 1
+#define STOCKD_LOG_WARN 2
+#define STOCKD_LOG_ERROR 3
+
+/* What the daemon offers the plugin. OWNERSHIP: owned by the daemon, valid from create
+ * until destroy returns; the plugin keeps the pointer, never frees it. */
+typedef struct stockd_host {
+  uint32_t struct_size; /* sizeof(stockd_host) as the daemon built it */
+  void* host_data;      /* opaque; pass back to every callback */
+  /* `msg`: OWNERSHIP borrowed for the call (the daemon copies it). */
+  void (*log)(void* host_data, int level, const char* msg);
+  /* Adds `delta` to the counter `name` (a short [a-z0-9_] name; the daemon prefixes it
+   * with stockd_adapter_ and labels it with the channel). `name` borrowed. */
+  void (*count)(void* host_data, const char* name, double delta);
+  /* Unix epoch milliseconds from the daemon's clock (tests control it). */
+  int64_t (*now_ms)(void* host_data);
+} stockd_host;
+
+/* One quantity to publish. OWNERSHIP: strings borrowed for the duration of push(). */
+typedef struct stockd_push_item {
+  const char* sku;        /* stockd's SKU */
+  const char* listing_id; /* the channel's id for it (mapping file; default: the SKU) */
+  int64_t quantity;       /* the quantity the channel must show */
+  int64_t previous;       /* what the channel last acknowledged; -1 if never */
+} stockd_push_item;
+
+/* Per-item outcome of push(). */
+#define STOCKD_PUSH_OK 0        /* the channel has the quantity */
+#define STOCKD_PUSH_RETRY 1     /* transient (429, 5xx, timeout): retry after retry_after_ms */
+#define STOCKD_PUSH_PERMANENT 2 /* rejected (unknown listing, 4xx): not retried until the
+                                   quantity changes or an operator resyncs */
+
+#define STOCKD_MESSAGE_MAX 256
+
+/* OWNERSHIP: an array owned by the daemon, one per item, zeroed before the call; the
+ * plugin fills it. */
+typedef struct stockd_push_result {
+  int32_t status;          /* STOCKD_PUSH_* */
+  int32_t retry_after_ms;  /* RETRY: the channel's Retry-After (0 = daemon's backoff) */
+  char message[STOCKD_MESSAGE_MAX]; /* NUL-terminated; empty when OK */
+} stockd_push_result;
+
+/* One order line on a channel (poll_orders). Strings borrowed for the callback. */
+typedef struct stockd_order_line {
+  const char* listing_id;
+  int64_t quantity;
+} stockd_order_line;
+
+/* An order seen on the channel. Strings and `lines` borrowed for the callback. */
+typedef struct stockd_order {
+  const char* order_id; /* unique on the channel: the daemon's idempotency key */
+  const char* status;   /* "placed" (reserve+commit) or "cancelled" */
+  const stockd_order_line* lines;
+  size_t line_count;
+} stockd_order;
+
+/* The daemon's sink for poll_orders; returns 0 to continue, non-zero to stop early. */
+typedef int (*stockd_order_sink)(void* sink_data, const stockd_order* order);
+
+typedef struct stockd_adapter_api {
+  uint32_t abi_version; /* must be STOCKD_ADAPTER_ABI_VERSION the plugin was built with */
+  uint32_t struct_size; /* sizeof(stockd_adapter_api) as the plugin built it */
+  const char* name;     /* OWNERSHIP: static string in the plugin */
+  uint32_t max_batch;   /* largest push batch the adapter takes (>= 1) */
+
+  /* Creates an instance from the channel's adapter config (a JSON object text).
+   * Returns NULL on failure and writes a NUL-terminated reason into `error`
+   * (capacity `error_len`). `config_json` borrowed for the call; `host` see above.
+   * The returned instance is OWNED by the daemon and released with destroy(). */
+  void* (*create)(const char* config_json, const stockd_host* host, char* error,
+                  size_t error_len);
+
+  /* Frees everything the instance owns. Called once; the instance is not used after. */
+  void (*destroy)(void* instance);
+
+  /* Publishes `count` items (1..max_batch) and fills `results[0..count)`. Returns 0, or
+   * non-zero when the whole call failed before any item could be attempted (then every
+   * item counts as RETRY with the daemon's backoff). Must return: use timeouts. */
+  int (*push)(void* instance, const stockd_push_item* items, size_t count,
+              stockd_push_result* results);
+
+  /* OPTIONAL. Reads the channel's own quantities of `count` listings for reconciliation:
+   * writes quantities[i], or -1 where the channel has no such listing. `listing_ids`
+   * borrowed; `quantities` owned by the daemon. Returns 0, or non-zero with `error`. */
+  int (*fetch)(void* instance, const char* const* listing_ids, size_t count,
+               int64_t* quantities, char* error, size_t error_len);
+
+  /* OPTIONAL. Calls `sink` for every order placed or cancelled on the channel after
+   * `cursor` (NUL-terminated; "" = from now). Writes the new cursor (NUL-terminated,
+   * capacity `next_cursor_len`). Returns 0, or non-zero with `error`. */
+  int (*poll_orders)(void* instance, const char* cursor, stockd_order_sink sink,
+                     void* sink_data, char* next_cursor, size_t next_cursor_len, char* error,
+                     size_t error_len);
+} stockd_adapter_api;
+
+/* The one symbol a plugin exports. `host_abi_version` is the daemon's
+ * STOCKD_ADAPTER_ABI_VERSION; a plugin may serve an older daemon by returning a table of
+ * that version, or return its own and let the daemon refuse it. OWNERSHIP: the table is
+ * static in the plugin. */
+#define STOCKD_ADAPTER_ENTRY_SYMBOL "stockd_adapter_entry"
+typedef const stockd_adapter_api* (*stockd_adapter_entry_fn)(uint32_t host_abi_version);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* STOCKD_ADAPTER_H_ */

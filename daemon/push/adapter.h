@@ -1,0 +1,68 @@
+// The push engine's view of an adapter, and the loader of adapter plugins (shared
+// objects behind the C ABI of adapters/include/stockd/adapter.h).
+//
+// Thread safety: an Adapter is used by one thread at a time (its channel's worker).
+// LoadPlugin is thread-safe.
+#ifndef STOCKD_DAEMON_PUSH_ADAPTER_H_
+#define STOCKD_DAEMON_PUSH_ADAPTER_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace stockd::push {
+
+struct PushItem {
+  std::string sku;
+  std::string listing_id;
+  int64_t quantity = 0;
+  int64_t previous = -1;  // last acknowledged; -1 = never
+};
+
+struct PushResult {
+  enum class Status { kOk, kRetry, kPermanent };
+  Status status = Status::kRetry;
+  int64_t retry_after_ms = 0;  // kRetry: the channel's Retry-After; 0 = our backoff
+  std::string message;
+};
+
+class Adapter {
+ public:
+  virtual ~Adapter() = default;
+  virtual const std::string& name() const = 0;
+  virtual int max_batch() const = 0;
+  // One result per item, in order.
+  virtual std::vector<PushResult> Push(const std::vector<PushItem>& items) = 0;
+  virtual bool can_fetch() const = 0;
+  // The channel's quantity per listing id; -1 where it has none.
+  virtual absl::StatusOr<std::vector<int64_t>> Fetch(const std::vector<std::string>& listing_ids) = 0;
+};
+
+// What a plugin instance may call back into.
+struct HostCallbacks {
+  std::function<void(int level, const std::string& msg)> log;
+  std::function<void(const std::string& counter, double delta)> count;
+  std::function<int64_t()> now_ms;
+};
+
+// Loads <plugin_dir>/libstockd_adapter_<plugin>.so (dlopen RTLD_NOW|RTLD_LOCAL), checks
+// its ABI version and entries, and creates an instance from `config_json`.
+// Errors: NOT_FOUND (no such file), FAILED_PRECONDITION (not a stockd adapter, another ABI
+// version — both versions named — or missing required entries), INVALID_ARGUMENT (the
+// plugin rejected its config; its message is included).
+absl::StatusOr<std::unique_ptr<Adapter>> LoadPlugin(const std::string& plugin_dir,
+                                                    const std::string& plugin,
+                                                    const std::string& config_json,
+                                                    HostCallbacks host);
+
+// The directory plugins are loaded from when the config names none: the "plugins" folder
+// next to the running binary.
+std::string DefaultPluginDir();
+
+}  // namespace stockd::push
+
+#endif  // STOCKD_DAEMON_PUSH_ADAPTER_H_

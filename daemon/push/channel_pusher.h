@@ -1,0 +1,173 @@
+// Desired-state reconciliation for one channel: keeps the channel's published quantity
+// of every SKU equal to what the engine decided, through the channel's adapter.
+//
+// * Offer(sku, desired) marks the SKU dirty with the latest desired value (coalescing:
+//   1,000 changes of one SKU while a push is in flight become one more push). Offer
+//   never blocks on the adapter: it takes the pusher's lock for a map update.
+// * A worker thread drains dirty SKUs in batches of up to max_batch, oldest first, with a
+//   priority lane for sold-out crossings (the channel shows > 0 and must show 0, or the
+//   reverse) that overtakes any backlog; honours a token-bucket rate limit (items/s),
+//   Retry-After, and exponential backoff with jitter; and records what the channel
+//   acknowledged in the AckStore, so a restart re-sends nothing acknowledged.
+// * Items the channel rejects permanently are not retried until their desired value
+//   changes or an operator resyncs.
+// * Resync compares the channel's own quantities (adapter fetch) — or, without fetch,
+//   the acknowledged ones — with the desired ones and pushes corrections.
+//
+// A slow or hung adapter only holds up its own worker: the engine and other channels are
+// untouched.
+//
+// Thread safety: Offer, Resync and the accessors are thread-safe; Start/Stop from the
+// owner.
+#ifndef STOCKD_DAEMON_PUSH_CHANNEL_PUSHER_H_
+#define STOCKD_DAEMON_PUSH_CHANNEL_PUSHER_H_
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "daemon/engine/clock.h"
+#include "daemon/push/ack_store.h"
+#include "daemon/push/adapter.h"
+
+namespace stockd::push {
+
+struct PusherOptions {
+  std::string channel;
+  int max_batch = 100;             // capped by the adapter's own maximum
+  double rate_per_second = 0;      // items/s; 0 = unlimited
+  int burst = 0;                   // bucket size; 0 = max(1, rate)
+  int64_t retry_initial_ms = 200;
+  int64_t retry_max_ms = 60'000;
+  absl::flat_hash_map<std::string, std::string> listings;  // sku -> listing id
+};
+
+struct DriftItem {
+  std::string sku;
+  std::string listing_id;
+  int64_t channel_quantity = -1;  // what the channel shows (fetch) or last acked; -1 unknown
+  int64_t published = 0;          // what it should show
+};
+
+struct DriftReport {
+  int64_t checked = 0;
+  int64_t drifted = 0;
+  bool fetched = false;            // compared against the channel's own numbers
+  std::vector<DriftItem> largest;  // up to 10, largest |difference| first
+};
+
+struct PusherStats {
+  std::string channel;
+  std::string adapter;
+  int64_t dirty = 0;
+  int64_t acked = 0;
+  int64_t pushes = 0;  // adapter calls
+  int64_t items_ok = 0;
+  int64_t items_retry = 0;
+  int64_t items_permanent = 0;
+  int64_t priority_items = 0;
+  int64_t ack_save_failures = 0;
+  int64_t latency_p50_ms = 0;  // first dirty -> acknowledged, over the last 10,000 items
+  int64_t latency_p99_ms = 0;
+  int64_t latency_max_ms = 0;
+  int64_t latency_samples = 0;
+  int64_t paused_until_ms = 0;
+  std::string last_error;
+};
+
+class ChannelPusher {
+ public:
+  ChannelPusher(PusherOptions options, std::unique_ptr<Adapter> adapter, AckStore* acks,
+                const engine::Clock* clock);
+  ~ChannelPusher();  // Stop()
+  ChannelPusher(const ChannelPusher&) = delete;
+  ChannelPusher& operator=(const ChannelPusher&) = delete;
+
+  // What the channel acknowledged before (from the AckStore). Call before Start.
+  void LoadAcked(absl::flat_hash_map<std::string, int64_t> acked);
+  void Start();
+  // Stops the worker after the push in flight. What is still dirty is re-derived at the
+  // next start from the engine and the acknowledged values. Idempotent.
+  void Stop();
+
+  void Offer(const std::string& sku, int64_t desired);
+
+  // Runs on the worker (between pushes) and waits for it. `desired`: every SKU the
+  // channel should show, with its published quantity. `force`: re-push all of them.
+  DriftReport Resync(std::vector<std::pair<std::string, int64_t>> desired, bool force);
+
+  PusherStats Stats() const;
+  // -1 when the channel never acknowledged the SKU.
+  int64_t Acked(const std::string& sku) const;
+  // Nothing dirty and no push in flight.
+  bool Idle() const;
+  const std::string& channel() const { return options_.channel; }
+  std::string ListingId(const std::string& sku) const;
+
+ private:
+  enum class Lane { kNone, kNormal, kPriority };
+  struct Dirty {
+    int64_t desired = 0;
+    int64_t first_dirty_ms = 0;
+    int64_t not_before_ms = 0;
+    int attempts = 0;
+    bool force = false;
+    bool in_flight = false;
+    Lane lane = Lane::kNone;
+  };
+  struct Sent {
+    std::string sku;
+    int64_t quantity;
+    int64_t first_dirty_ms;
+  };
+
+  void WorkerLoop();
+  void OfferLocked(const std::string& sku, int64_t desired, bool force)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool Crossing(const std::string& sku, int64_t desired) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Enqueue(const std::string& sku, Dirty& d, Lane lane) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Picks the next batch; empty when nothing is due. Sets *wait_ms to when to look again.
+  std::vector<Sent> TakeBatch(int64_t now, int64_t* wait_ms) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ApplyResults(const std::vector<Sent>& sent, const std::vector<PushResult>& results,
+                    int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  int64_t Backoff(int attempts) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RefillTokens(int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  DriftReport DoResync(const std::vector<std::pair<std::string, int64_t>>& desired, bool force);
+
+  const PusherOptions options_;
+  const std::unique_ptr<Adapter> adapter_;  // worker thread only (and Resync, on the worker)
+  AckStore* const acks_;
+  const engine::Clock* const clock_;
+  const int max_batch_;
+
+  mutable absl::Mutex mu_;
+  absl::CondVar wake_;
+  absl::flat_hash_map<std::string, Dirty> dirty_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::string> normal_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::string> priority_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, int64_t> acked_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, int64_t> rejected_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::pair<std::string, int64_t>> unsaved_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::function<void()>> tasks_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool pushing_ ABSL_GUARDED_BY(mu_) = false;
+  double tokens_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t tokens_at_ms_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t paused_until_ms_ ABSL_GUARDED_BY(mu_) = 0;
+  int channel_failures_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<int64_t> latencies_ ABSL_GUARDED_BY(mu_);  // ring of the last 10,000
+  size_t latency_next_ ABSL_GUARDED_BY(mu_) = 0;
+  PusherStats stats_ ABSL_GUARDED_BY(mu_);
+  std::mt19937_64 rng_ ABSL_GUARDED_BY(mu_);
+  std::thread worker_;
+};
+
+}  // namespace stockd::push
+
+#endif  // STOCKD_DAEMON_PUSH_CHANNEL_PUSHER_H_

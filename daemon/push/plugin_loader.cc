@@ -1,0 +1,185 @@
+// Loading adapter plugins through the C ABI.
+#include <dlfcn.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "daemon/push/adapter.h"
+#include "stockd/adapter.h"
+
+namespace stockd::push {
+namespace {
+
+// Fields of stockd_adapter_api a version-1 plugin must provide.
+constexpr size_t kMinApiSize = offsetof(stockd_adapter_api, fetch);
+
+struct HostContext {
+  HostCallbacks callbacks;
+  stockd_host host{};
+};
+
+void HostLog(void* data, int level, const char* msg) {
+  auto* ctx = static_cast<HostContext*>(data);
+  if (ctx->callbacks.log) ctx->callbacks.log(level, msg != nullptr ? msg : "");
+}
+void HostCount(void* data, const char* name, double delta) {
+  auto* ctx = static_cast<HostContext*>(data);
+  if (ctx->callbacks.count && name != nullptr) ctx->callbacks.count(name, delta);
+}
+int64_t HostNow(void* data) {
+  auto* ctx = static_cast<HostContext*>(data);
+  return ctx->callbacks.now_ms ? ctx->callbacks.now_ms() : 0;
+}
+
+// Owns the dlopen handle, the host context and the instance; destroys in that order's
+// reverse.
+class PluginAdapter final : public Adapter {
+ public:
+  PluginAdapter(void* handle, const stockd_adapter_api* api, std::unique_ptr<HostContext> host)
+      : handle_(handle), api_(api), host_(std::move(host)), name_(api->name ? api->name : "?") {}
+
+  ~PluginAdapter() override {
+    if (instance_ != nullptr) api_->destroy(instance_);
+    dlclose(handle_);
+  }
+
+  absl::Status Create(const std::string& config_json) {
+    char error[512] = {0};
+    instance_ = api_->create(config_json.c_str(), &host_->host, error, sizeof error);
+    if (instance_ == nullptr) {
+      error[sizeof error - 1] = '\0';
+      return absl::InvalidArgumentError(
+          absl::StrCat("adapter '", name_, "' rejected its config: ",
+                       error[0] != '\0' ? error : "(no reason given)"));
+    }
+    return absl::OkStatus();
+  }
+
+  const std::string& name() const override { return name_; }
+  int max_batch() const override { return api_->max_batch > 0 ? static_cast<int>(api_->max_batch) : 1; }
+  bool can_fetch() const override { return HasFetch() && api_->fetch != nullptr; }
+
+  std::vector<PushResult> Push(const std::vector<PushItem>& items) override {
+    std::vector<stockd_push_item> c_items(items.size());
+    for (size_t i = 0; i < items.size(); ++i) {
+      c_items[i] = {items[i].sku.c_str(), items[i].listing_id.c_str(), items[i].quantity,
+                    items[i].previous};
+    }
+    std::vector<stockd_push_result> c_results(items.size());
+    std::memset(c_results.data(), 0, c_results.size() * sizeof(stockd_push_result));
+    const int rc = api_->push(instance_, c_items.data(), c_items.size(), c_results.data());
+    std::vector<PushResult> out(items.size());
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (rc != 0) {
+        out[i] = {PushResult::Status::kRetry, 0, "adapter push failed as a whole"};
+        continue;
+      }
+      const stockd_push_result& r = c_results[i];
+      switch (r.status) {
+        case STOCKD_PUSH_OK:
+          out[i].status = PushResult::Status::kOk;
+          break;
+        case STOCKD_PUSH_PERMANENT:
+          out[i].status = PushResult::Status::kPermanent;
+          break;
+        default:
+          out[i].status = PushResult::Status::kRetry;
+      }
+      out[i].retry_after_ms = r.retry_after_ms > 0 ? r.retry_after_ms : 0;
+      out[i].message.assign(r.message, strnlen(r.message, STOCKD_MESSAGE_MAX));
+    }
+    return out;
+  }
+
+  absl::StatusOr<std::vector<int64_t>> Fetch(const std::vector<std::string>& listing_ids) override {
+    if (!can_fetch()) return absl::UnimplementedError(absl::StrCat("adapter '", name_, "' cannot fetch"));
+    std::vector<const char*> ids(listing_ids.size());
+    for (size_t i = 0; i < ids.size(); ++i) ids[i] = listing_ids[i].c_str();
+    std::vector<int64_t> quantities(listing_ids.size(), -1);
+    char error[512] = {0};
+    if (api_->fetch(instance_, ids.data(), ids.size(), quantities.data(), error, sizeof error) != 0) {
+      error[sizeof error - 1] = '\0';
+      return absl::UnavailableError(absl::StrCat("adapter '", name_, "' fetch: ", error));
+    }
+    return quantities;
+  }
+
+ private:
+  bool HasFetch() const {
+    return api_->struct_size >= offsetof(stockd_adapter_api, fetch) + sizeof(api_->fetch);
+  }
+
+  void* handle_;
+  const stockd_adapter_api* api_;
+  std::unique_ptr<HostContext> host_;
+  std::string name_;
+  void* instance_ = nullptr;
+};
+
+}  // namespace
+
+std::string DefaultPluginDir() {
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return "plugins";
+  std::string exe(buf, static_cast<size_t>(n));
+  size_t slash = exe.rfind('/');
+  return (slash == std::string::npos ? std::string(".") : exe.substr(0, slash)) + "/plugins";
+}
+
+absl::StatusOr<std::unique_ptr<Adapter>> LoadPlugin(const std::string& plugin_dir,
+                                                    const std::string& plugin,
+                                                    const std::string& config_json,
+                                                    HostCallbacks host) {
+  const std::string path = absl::StrCat(plugin_dir, "/libstockd_adapter_", plugin, ".so");
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    return absl::NotFoundError(absl::StrCat("adapter plugin '", plugin, "': ", path, ": ",
+                                            std::strerror(errno)));
+  }
+  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("adapter plugin '", plugin, "': cannot load ", path, ": ", dlerror()));
+  }
+  auto entry = reinterpret_cast<stockd_adapter_entry_fn>(dlsym(handle, STOCKD_ADAPTER_ENTRY_SYMBOL));
+  if (entry == nullptr) {
+    dlclose(handle);
+    return absl::FailedPreconditionError(absl::StrCat(
+        "adapter plugin '", plugin, "': ", path, " exports no ", STOCKD_ADAPTER_ENTRY_SYMBOL,
+        " (not a stockd adapter)"));
+  }
+  const stockd_adapter_api* api = entry(STOCKD_ADAPTER_ABI_VERSION);
+  if (api == nullptr) {
+    dlclose(handle);
+    return absl::FailedPreconditionError(
+        absl::StrCat("adapter plugin '", plugin, "': its entry returned no API table"));
+  }
+  if (api->abi_version != STOCKD_ADAPTER_ABI_VERSION) {
+    const uint32_t theirs = api->abi_version;
+    dlclose(handle);
+    return absl::FailedPreconditionError(absl::StrCat(
+        "adapter plugin '", plugin, "' (", path, ") was built for adapter ABI version ", theirs,
+        "; this stockd speaks ABI version ", STOCKD_ADAPTER_ABI_VERSION, ": rebuild the plugin"));
+  }
+  if (api->struct_size < kMinApiSize || api->create == nullptr || api->destroy == nullptr ||
+      api->push == nullptr) {
+    dlclose(handle);
+    return absl::FailedPreconditionError(absl::StrCat(
+        "adapter plugin '", plugin, "': API table lacks create, destroy or push"));
+  }
+  auto ctx = std::make_unique<HostContext>();
+  ctx->callbacks = std::move(host);
+  ctx->host.struct_size = sizeof(stockd_host);
+  ctx->host.host_data = ctx.get();
+  ctx->host.log = &HostLog;
+  ctx->host.count = &HostCount;
+  ctx->host.now_ms = &HostNow;
+  auto adapter = std::make_unique<PluginAdapter>(handle, api, std::move(ctx));
+  if (absl::Status s = adapter->Create(config_json); !s.ok()) return s;
+  return adapter;
+}
+
+}  // namespace stockd::push

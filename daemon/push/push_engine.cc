@@ -1,0 +1,187 @@
+#include "daemon/push/push_engine.h"
+
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace stockd::push {
+
+absl::StatusOr<absl::flat_hash_map<std::string, std::string>> ReadListings(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("listings file ", path, ": cannot open"));
+  absl::flat_hash_map<std::string, std::string> out;
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    absl::string_view text = absl::StripAsciiWhitespace(line);
+    if (text.empty() || text[0] == '#') continue;
+    std::vector<std::string> fields = absl::StrSplit(text, ',');
+    for (std::string& f : fields) f = std::string(absl::StripAsciiWhitespace(f));
+    if (number == 1 && fields.size() == 2 && fields[0] == "sku") continue;  // header
+    if (fields.size() != 2 || !engine::IsValidId(fields[0]) || fields[1].empty() ||
+        fields[1].size() > 256) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ":", number, ": expected 'sku,listing_id' with a valid sku, got '", text, "'"));
+    }
+    if (!out.emplace(fields[0], fields[1]).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ":", number, ": sku '", fields[0], "' is listed twice"));
+    }
+  }
+  return out;
+}
+
+PushEngine::PushEngine(engine::Engine* engine, AckStore* acks, LogFn log)
+    : engine_(engine), acks_(acks), log_(std::move(log)) {}
+
+PushEngine::~PushEngine() { Stop(); }
+
+absl::StatusOr<std::unique_ptr<PushEngine>> PushEngine::Create(const config::Config& config,
+                                                               engine::Engine* engine,
+                                                               AckStore* acks,
+                                                               const engine::Clock* clock,
+                                                               LogFn log) {
+  std::unique_ptr<PushEngine> pe(new PushEngine(engine, acks, log));
+  const std::string dir = config.plugin_dir.empty() ? DefaultPluginDir() : config.plugin_dir;
+  for (const config::AdapterConfig& a : config.adapters) {
+    HostCallbacks host;
+    host.log = [log, channel = a.channel](int level, const std::string& msg) {
+      if (log) {
+        log(level >= 3 ? "error" : level == 2 ? "warn" : "info",
+            absl::StrCat("adapter[", channel, "]: ", msg));
+      }
+    };
+    host.now_ms = [clock] { return clock->NowMs(); };
+    absl::StatusOr<std::unique_ptr<Adapter>> adapter =
+        LoadPlugin(dir, a.plugin, a.config_json, std::move(host));
+    if (!adapter.ok()) {
+      return absl::Status(adapter.status().code(),
+                          absl::StrCat(a.origin, ": channel '", a.channel, "': ",
+                                       adapter.status().message()));
+    }
+    PusherOptions po;
+    po.channel = a.channel;
+    po.max_batch = a.max_batch;
+    po.rate_per_second = a.rate_per_second;
+    po.burst = a.burst;
+    po.retry_initial_ms = a.retry_initial_ms;
+    po.retry_max_ms = a.retry_max_ms;
+    if (!a.listings_file.empty()) {
+      absl::StatusOr<absl::flat_hash_map<std::string, std::string>> listings =
+          ReadListings(a.listings_file);
+      if (!listings.ok()) return listings.status();
+      po.listings = std::move(*listings);
+    }
+    pe->reconcile_interval_ms_[a.channel] = a.reconcile_interval_ms;
+    pe->pushers_[a.channel] =
+        std::make_unique<ChannelPusher>(std::move(po), std::move(*adapter), acks, clock);
+  }
+  return pe;
+}
+
+std::vector<std::pair<std::string, int64_t>> PushEngine::Desired(const std::string& channel) const {
+  std::vector<std::pair<std::string, int64_t>> out;
+  engine_->ForEachPublished({channel}, {}, [&out](const engine::PublishedChange& c) {
+    out.emplace_back(c.sku, c.published);
+  });
+  return out;
+}
+
+absl::Status PushEngine::Start() {
+  if (pushers_.empty()) return absl::OkStatus();
+  absl::StatusOr<AckMap> acked = acks_->LoadAll();
+  if (!acked.ok()) return acked.status();
+  for (auto& [channel, pusher] : pushers_) {
+    auto it = acked->find(channel);
+    absl::flat_hash_map<std::string, int64_t> mine;
+    if (it != acked->end()) mine = std::move(it->second);
+    pusher->LoadAcked(mine);
+    int64_t queued = 0;
+    for (const auto& [sku, published] : Desired(channel)) {
+      auto a = mine.find(sku);
+      // Never pushed and nothing to show: the channel has nothing to learn.
+      if (a == mine.end() ? published > 0 : a->second != published) {
+        pusher->Offer(sku, published);
+        ++queued;
+      }
+    }
+    pusher->Start();
+    if (log_) {
+      log_("info", absl::StrCat("push[", channel, "]: ", mine.size(), " acknowledged, ", queued,
+                                " to push at start"));
+    }
+  }
+  reconciler_ = std::thread([this] { ReconcileLoop(); });
+  return absl::OkStatus();
+}
+
+void PushEngine::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  if (reconciler_.joinable()) reconciler_.join();
+  for (auto& [channel, pusher] : pushers_) pusher->Stop();
+}
+
+void PushEngine::OnPublishedChanges(const std::vector<engine::PublishedChange>& changes) {
+  for (const engine::PublishedChange& c : changes) {
+    auto it = pushers_.find(c.channel);
+    if (it != pushers_.end()) it->second->Offer(c.sku, c.published);
+  }
+}
+
+absl::StatusOr<DriftReport> PushEngine::Resync(const std::string& channel, bool force) {
+  if (engine_->model().ChannelIndex(channel) < 0) {
+    return absl::NotFoundError(absl::StrCat("unknown channel '", channel, "'"));
+  }
+  auto it = pushers_.find(channel);
+  if (it == pushers_.end()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("channel '", channel, "' has no adapter to resync"));
+  }
+  DriftReport report = it->second->Resync(Desired(channel), force);
+  if (log_) {
+    log_(report.drifted > 0 ? "warn" : "info",
+         absl::StrCat("resync[", channel, "]: ", report.checked, " checked, ", report.drifted,
+                      " drifted", report.fetched ? " (channel's own numbers)" : " (acknowledged numbers)"));
+  }
+  return report;
+}
+
+std::vector<PusherStats> PushEngine::Stats() const {
+  std::vector<PusherStats> out;
+  for (const auto& [channel, pusher] : pushers_) out.push_back(pusher->Stats());
+  return out;
+}
+
+ChannelPusher* PushEngine::pusher(const std::string& channel) const {
+  auto it = pushers_.find(channel);
+  return it == pushers_.end() ? nullptr : it->second.get();
+}
+
+void PushEngine::ReconcileLoop() {
+  std::map<std::string, int64_t> next_ms;
+  for (const auto& [channel, interval] : reconcile_interval_ms_) {
+    if (interval > 0) next_ms[channel] = interval;
+  }
+  if (next_ms.empty()) return;
+  int64_t elapsed_ms = 0;
+  for (;;) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::Seconds(1))) return;
+    }
+    elapsed_ms += 1000;
+    for (auto& [channel, due] : next_ms) {
+      if (elapsed_ms < due) continue;
+      due = elapsed_ms + reconcile_interval_ms_[channel];
+      absl::StatusOr<DriftReport> r = Resync(channel, /*force=*/false);
+      if (!r.ok() && log_) log_("warn", absl::StrCat("reconcile[", channel, "]: ", r.status().message()));
+    }
+  }
+}
+
+}  // namespace stockd::push

@@ -1,0 +1,79 @@
+// The push engine: one ChannelPusher per channel that has an adapter. It listens to the
+// engine's published-quantity changes (after durability) and offers them to the
+// channel's pusher; at start it compares what every channel acknowledged (AckStore)
+// with what it should show and queues the differences, so a restart resumes the sync
+// without re-sending what was acknowledged. It also runs periodic reconciliation.
+//
+// Thread safety: OnPublishedChanges, Resync and Stats are thread-safe; Start/Stop from
+// the owner.
+#ifndef STOCKD_DAEMON_PUSH_PUSH_ENGINE_H_
+#define STOCKD_DAEMON_PUSH_PUSH_ENGINE_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "daemon/config/config.h"
+#include "daemon/engine/engine.h"
+#include "daemon/push/ack_store.h"
+#include "daemon/push/channel_pusher.h"
+
+namespace stockd::push {
+
+class PushEngine final : public engine::ChangeListener {
+ public:
+  using LogFn = std::function<void(const std::string& level, const std::string& msg)>;
+
+  // Loads every configured adapter plugin and its listings file. Any failure (missing
+  // plugin, ABI mismatch, rejected config, bad listings file) is returned: a daemon
+  // does not start with a channel it cannot serve. `engine`, `acks`, `clock` not owned.
+  static absl::StatusOr<std::unique_ptr<PushEngine>> Create(const config::Config& config,
+                                                           engine::Engine* engine,
+                                                           AckStore* acks,
+                                                           const engine::Clock* clock, LogFn log);
+  ~PushEngine() override;  // Stop()
+
+  // Loads acknowledged quantities, queues what differs from the engine's published
+  // quantities, starts the workers and the reconcile timer.
+  absl::Status Start();
+  void Stop();
+
+  void OnPublishedChanges(const std::vector<engine::PublishedChange>& changes) override;
+
+  // NOT_FOUND for an unknown channel, FAILED_PRECONDITION for one without an adapter.
+  // Blocks until the channel's worker has compared and queued the corrections.
+  absl::StatusOr<DriftReport> Resync(const std::string& channel, bool force);
+  std::vector<PusherStats> Stats() const;
+  // nullptr when the channel has no adapter.
+  ChannelPusher* pusher(const std::string& channel) const;
+  bool empty() const { return pushers_.empty(); }
+
+ private:
+  PushEngine(engine::Engine* engine, AckStore* acks, LogFn log);
+  std::vector<std::pair<std::string, int64_t>> Desired(const std::string& channel) const;
+  void ReconcileLoop();
+
+  engine::Engine* const engine_;
+  AckStore* const acks_;
+  const LogFn log_;
+  // Fixed after Create: read without locks.
+  std::map<std::string, std::unique_ptr<ChannelPusher>> pushers_;
+  std::map<std::string, int64_t> reconcile_interval_ms_;
+
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread reconciler_;
+};
+
+// Reads a listings file: CSV `sku,listing_id` (header line optional, '#' comments, blank
+// lines skipped). INVALID_ARGUMENT with file:line on a malformed line or duplicate SKU.
+absl::StatusOr<absl::flat_hash_map<std::string, std::string>> ReadListings(const std::string& path);
+
+}  // namespace stockd::push
+
+#endif  // STOCKD_DAEMON_PUSH_PUSH_ENGINE_H_
