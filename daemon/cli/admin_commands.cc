@@ -145,4 +145,60 @@ int RunCheck(Invocation& invocation) {
   return response.ok() ? kExitOk : kExitFailed;
 }
 
+int RunResync(Invocation& invocation) {
+  Args& args = invocation.args;
+  v1::ResyncRequest request;
+  request.set_channel(args.positional(0));
+  request.set_force(args.Has("force"));
+  v1::ResyncResponse response;
+  grpc::Status status = invocation.client.Call(&Stub::Resync, request, &response);
+  if (!status.ok()) return ReportRpcError(status);
+  if (invocation.json()) {
+    PrintJson(invocation.out, response);
+    return kExitOk;
+  }
+  invocation.out << response.channel() << ": " << response.checked() << " SKUs checked against "
+                 << (response.fetched() ? "the channel's own numbers"
+                                        : "the last acknowledged numbers")
+                 << ", " << response.drifted() << " drifted (corrections queued)\n";
+  if (response.largest_size() > 0) {
+    Table table({{"SKU"}, {"LISTING"}, Num("CHANNEL SHOWS"), Num("SHOULD SHOW")});
+    for (const v1::DriftItem& d : response.largest()) {
+      table.AddRow({d.sku(), d.listing_id(),
+                    d.channel_quantity() < 0 ? "-" : absl::StrCat(d.channel_quantity()),
+                    absl::StrCat(d.published())});
+    }
+    table.Print(invocation.out, 2);
+  }
+  return kExitOk;
+}
+
+int RunPushStatus(Invocation& invocation) {
+  v1::GetPushStatusRequest request;
+  if (!invocation.args.positionals().empty()) request.set_channel(invocation.args.positional(0));
+  v1::GetPushStatusResponse response;
+  grpc::Status status = invocation.client.Call(&Stub::GetPushStatus, request, &response);
+  if (!status.ok()) return ReportRpcError(status);
+  if (invocation.json()) {
+    PrintJson(invocation.out, response);
+    return kExitOk;
+  }
+  if (response.channels().empty()) {
+    invocation.out << "no channel has an adapter\n";
+    return kExitOk;
+  }
+  Table table({{"CHANNEL"}, {"ADAPTER"}, Num("BACKLOG"), Num("ACKED"), Num("PUSHES"),
+               Num("OK"), Num("RETRY"), Num("REJECTED"), Num("P50 MS"), Num("P99 MS"),
+               {"LAST ERROR"}});
+  for (const v1::PushStatus& p : response.channels()) {
+    table.AddRow({p.channel(), p.adapter(), absl::StrCat(p.dirty()), absl::StrCat(p.acknowledged()),
+                  absl::StrCat(p.pushes()), absl::StrCat(p.items_ok()),
+                  absl::StrCat(p.items_retry()), absl::StrCat(p.items_permanent()),
+                  absl::StrCat(p.latency_p50_ms()), absl::StrCat(p.latency_p99_ms()),
+                  p.last_error()});
+  }
+  table.Print(invocation.out);
+  return kExitOk;
+}
+
 }  // namespace stockd::cli

@@ -89,6 +89,8 @@ int RunWatch(Invocation& invocation);
 int RunConfig(Invocation& invocation);
 int RunAudit(Invocation& invocation);
 int RunCheck(Invocation& invocation);
+int RunResync(Invocation& invocation);
+int RunPushStatus(Invocation& invocation);
 // commands.cc
 int RunHelp(Invocation& invocation);
 

@@ -785,7 +785,7 @@ class ConfigParser {
   void ParseAdapter(const Value& v, const std::string& channel) {
     MapReader map(v,
                   {"plugin", "config", "max_batch", "rate_limit", "burst", "listings",
-                   "reconcile_interval", "retry_initial", "retry_max"},
+                   "reconcile_interval", "retry_initial", "retry_max", "coalesce_window"},
                   errors_);
     AdapterConfig a;
     a.channel = channel;
@@ -822,6 +822,7 @@ class ConfigParser {
     }
     if (auto ms = map.Duration("retry_initial", 10, kMsPerMinute * 10)) a.retry_initial_ms = *ms;
     if (auto ms = map.Duration("retry_max", 100, kMsPerDay)) a.retry_max_ms = *ms;
+    if (auto ms = map.Duration("coalesce_window", 0, kMsPerMinute)) a.coalesce_window_ms = *ms;
     if (a.retry_max_ms < a.retry_initial_ms) {
       errors_.Add(v.mark, v.path, "retry_max is below retry_initial");
     }

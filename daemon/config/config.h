@@ -51,6 +51,7 @@ struct AdapterConfig {
   int64_t reconcile_interval_ms = 0;  // periodic resync; 0 = off
   int64_t retry_initial_ms = 200;     // first backoff after a failed push
   int64_t retry_max_ms = 60'000;      // backoff cap
+  int64_t coalesce_window_ms = 1000;  // a SKU pushed this recently waits (latest value wins)
   std::string origin;       // "file:line" of the adapter entry
 };
 

@@ -68,8 +68,16 @@ bool ChannelPusher::Crossing(const std::string& sku, int64_t desired) const {
   return (it->second > 0) != (desired > 0);
 }
 
+int64_t ChannelPusher::WindowEnd(const std::string& sku) const {
+  if (options_.coalesce_window_ms <= 0) return 0;
+  auto it = last_sent_ms_.find(sku);
+  return it == last_sent_ms_.end() ? 0 : it->second + options_.coalesce_window_ms;
+}
+
 void ChannelPusher::Enqueue(const std::string& sku, Dirty& d, Lane lane) {
   d.lane = lane;
+  // Crossings go now; anything else waits out the SKU's coalescing window.
+  if (lane == Lane::kNormal) d.not_before_ms = std::max(d.not_before_ms, WindowEnd(sku));
   (lane == Lane::kPriority ? priority_ : normal_).push_back(sku);
   wake_.Signal();
 }
@@ -158,6 +166,13 @@ std::vector<ChannelPusher::Sent> ChannelPusher::TakeBatch(int64_t now, int64_t* 
     }
   }
   for (auto& [sku, lane] : deferred) (lane == Lane::kPriority ? priority_ : normal_).push_back(sku);
+  // Forget send times older than the window now and then (bounded by the SKU count).
+  if (options_.coalesce_window_ms > 0 && now - last_prune_ms_ > 10 * options_.coalesce_window_ms) {
+    absl::erase_if(last_sent_ms_, [&](const auto& e) {
+      return e.second + options_.coalesce_window_ms <= now;
+    });
+    last_prune_ms_ = now;
+  }
   if (options_.rate_per_second > 0) tokens_ -= static_cast<double>(batch.size());
   return batch;
 }
@@ -179,6 +194,7 @@ void ChannelPusher::ApplyResults(const std::vector<Sent>& sent,
         all_retry = false;
         ++stats_.items_ok;
         acked_[s.sku] = s.quantity;
+        last_sent_ms_[s.sku] = now;  // opens the SKU's coalescing window
         unsaved_.emplace_back(s.sku, s.quantity);
         const int64_t latency = now - s.first_dirty_ms;
         if (latencies_.size() < kLatencySamples) {

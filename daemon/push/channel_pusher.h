@@ -45,6 +45,10 @@ struct PusherOptions {
   int burst = 0;                   // bucket size; 0 = max(1, rate)
   int64_t retry_initial_ms = 200;
   int64_t retry_max_ms = 60'000;
+  // A SKU pushed less than this long ago waits for the rest of the window (its latest
+  // value then goes out), so a SKU changing 1,000 times a second costs one or two
+  // pushes, not one per round trip. Sold-out crossings ignore the window. 0 = off.
+  int64_t coalesce_window_ms = 1000;
   absl::flat_hash_map<std::string, std::string> listings;  // sku -> listing id
 };
 
@@ -132,6 +136,8 @@ class ChannelPusher {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool Crossing(const std::string& sku, int64_t desired) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Enqueue(const std::string& sku, Dirty& d, Lane lane) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Earliest time `sku` may be sent again under the coalescing window.
+  int64_t WindowEnd(const std::string& sku) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Picks the next batch; empty when nothing is due. Sets *wait_ms to when to look again.
   std::vector<Sent> TakeBatch(int64_t now, int64_t* wait_ms) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ApplyResults(const std::vector<Sent>& sent, const std::vector<PushResult>& results,
@@ -153,6 +159,9 @@ class ChannelPusher {
   std::deque<std::string> priority_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, int64_t> acked_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, int64_t> rejected_ ABSL_GUARDED_BY(mu_);
+  // When each SKU was last sent (for the coalescing window); pruned as it ages.
+  absl::flat_hash_map<std::string, int64_t> last_sent_ms_ ABSL_GUARDED_BY(mu_);
+  int64_t last_prune_ms_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::pair<std::string, int64_t>> unsaved_ ABSL_GUARDED_BY(mu_);
   std::deque<std::function<void()>> tasks_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -67,6 +67,7 @@ absl::StatusOr<std::unique_ptr<PushEngine>> PushEngine::Create(const config::Con
     po.burst = a.burst;
     po.retry_initial_ms = a.retry_initial_ms;
     po.retry_max_ms = a.retry_max_ms;
+    po.coalesce_window_ms = a.coalesce_window_ms;
     if (!a.listings_file.empty()) {
       absl::StatusOr<absl::flat_hash_map<std::string, std::string>> listings =
           ReadListings(a.listings_file);
