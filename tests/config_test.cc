@@ -391,7 +391,7 @@ const ErrorCase kErrorCases[] = {
     // Unknown keys.
     {"UnknownTopLevelKey", Base("serverr:\n  listen: x\n"),
      "test.yaml:10:1: serverr: unknown key 'serverr'; allowed keys: server, data_dir, redis, "
-     "engine, holds, idempotency, audit, locations, channels, overrides"},
+     "engine, holds, idempotency, audit, plugin_dir, locations, channels, overrides"},
     {"UnknownNestedKey", Base("server:\n  port: 5\n"),
      "test.yaml:11:3: server.port: unknown key 'port'; allowed keys: listen, max_batch, "
      "drain_timeout"},
@@ -716,6 +716,81 @@ TEST(ParseDurationMsTest, RejectsEverythingElse) {
     EXPECT_TRUE(Contains(parsed.status().message(), why)) << text;
     EXPECT_TRUE(Contains(parsed.status().message(), std::string("'") + text + "'")) << text;
   }
+}
+
+}  // namespace
+}  // namespace stockd::config
+
+// ---------------------------------------------------------------- redis and adapters
+
+namespace stockd::config {
+namespace {
+
+TEST(ConfigRedisTest, ModesFsyncAndBounds) {
+  absl::StatusOr<Config> c = ParseConfig(Base(""), "test.yaml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->redis.mode, RedisConfig::Mode::kEmbedded);
+  EXPECT_EQ(c->redis.appendfsync, "always");
+  EXPECT_EQ(c->redis.timeout_ms, 2000);
+  c = ParseConfig(Base("redis: {address: \"unix:/run/r.sock\", timeout: 500ms, max_batch: 64}\n"),
+                  "test.yaml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->redis.mode, RedisConfig::Mode::kExternal);
+  EXPECT_EQ(c->redis.timeout_ms, 500);
+  EXPECT_EQ(c->redis.max_batch, 64);
+  c = ParseConfig(Base("redis: {mode: memory, appendfsync: everysec}\n"), "test.yaml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->redis.mode, RedisConfig::Mode::kMemory);
+  EXPECT_EQ(c->redis.appendfsync, "everysec");
+
+  EXPECT_TRUE(Contains(ErrorOf(Base("redis: {mode: external}\n")),
+                       "test.yaml:10:15: redis.mode: 'external' needs redis.address"));
+  EXPECT_TRUE(Contains(ErrorOf(Base("redis: {mode: memory, address: \"h:1\"}\n")),
+                       "redis.mode: 'memory' takes no redis.address"));
+  EXPECT_TRUE(Contains(ErrorOf(Base("redis: {appendfsync: sometimes}\n")),
+                       "redis.appendfsync: 'sometimes': expected always, everysec or no"));
+  EXPECT_TRUE(Contains(ErrorOf(Base("redis: {timeout: 10ms}\n")), "redis.timeout"));
+}
+
+TEST(ConfigAdapterTest, AdapterBecomesPluginConfigJson) {
+  absl::StatusOr<Config> c = ParseConfig(
+      Base("    adapter:\n"
+           "      plugin: webhook\n"
+           "      config:\n"
+           "        url: \"http://127.0.0.1:9/stock\"\n"
+           "        timeout_ms: 250\n"
+           "        verify: true\n"
+           "        headers: {X-Key: \"a\\\"b\"}\n"
+           "        tags: [1, two]\n"
+           "      rate_limit: 20\n"
+           "      burst: 40\n"
+           "      reconcile_interval: 1h\n"
+           "      coalesce_window: 250ms\n"),
+      "test.yaml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->adapters.size(), 1u);
+  const AdapterConfig& a = c->adapters[0];
+  EXPECT_EQ(a.channel, "web");
+  EXPECT_EQ(a.plugin, "webhook");
+  EXPECT_EQ(a.config_json,
+            "{\"url\":\"http://127.0.0.1:9/stock\",\"timeout_ms\":250,\"verify\":true,"
+            "\"headers\":{\"X-Key\":\"a\\\"b\"},\"tags\":[1,\"two\"]}");
+  EXPECT_EQ(a.rate_per_second, 20);
+  EXPECT_EQ(a.burst, 40);
+  EXPECT_EQ(a.reconcile_interval_ms, kHour);
+  EXPECT_EQ(a.coalesce_window_ms, 250);
+  EXPECT_EQ(a.origin, "test.yaml:11");  // where the adapter mapping starts
+}
+
+TEST(ConfigAdapterTest, AdapterErrorsNameTheKey) {
+  EXPECT_TRUE(Contains(ErrorOf(Base("    adapter: {config: {}}\n")),
+                       "channels[0].adapter.plugin: required key is missing"));
+  EXPECT_TRUE(Contains(ErrorOf(Base("    adapter: {plugin: \"Web Hook\"}\n")),
+                       "a plugin name is 1-64 bytes of [a-z0-9_]"));
+  EXPECT_TRUE(Contains(ErrorOf(Base("    adapter: {plugin: webhook, config: [1]}\n")),
+                       "channels[0].adapter.config: expected a mapping"));
+  EXPECT_TRUE(Contains(ErrorOf(Base("    adapter: {plugin: webhook, rate: 5}\n")),
+                       "unknown key 'rate'"));
 }
 
 }  // namespace

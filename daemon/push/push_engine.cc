@@ -53,8 +53,15 @@ absl::StatusOr<std::unique_ptr<PushEngine>> PushEngine::Create(const config::Con
       }
     };
     host.now_ms = [clock] { return clock->NowMs(); };
+    // Plugins learn their channel id as "channel" unless the config names one.
+    std::string config_json = a.config_json;
+    if (config_json.find("\"channel\"") == std::string::npos && config_json.size() >= 2 &&
+        config_json.front() == '{') {
+      config_json = absl::StrCat("{\"channel\":\"", a.channel, "\"",
+                                 config_json == "{}" ? "" : ",", config_json.substr(1));
+    }
     absl::StatusOr<std::unique_ptr<Adapter>> adapter =
-        LoadPlugin(dir, a.plugin, a.config_json, std::move(host));
+        LoadPlugin(dir, a.plugin, config_json, std::move(host));
     if (!adapter.ok()) {
       return absl::Status(adapter.status().code(),
                           absl::StrCat(a.origin, ": channel '", a.channel, "': ",
