@@ -1,0 +1,456 @@
+// stockd adapter SDK: write an adapter plugin as one C++ class.
+//
+// Header-only, C++17, over the C ABI of stockd/adapter.h. A plugin author derives a class
+// from stockd::sdk::Adapter, gives it a constructor `(const stockd::sdk::Json& config,
+// stockd::sdk::Host host)`, overrides Push (and Fetch / PollOrders where the channel can),
+// and names it once with STOCKD_ADAPTER in one .cc file of the shared object:
+//
+//   class MyAdapter final : public stockd::sdk::Adapter {
+//    public:
+//     MyAdapter(const stockd::sdk::Json& config, stockd::sdk::Host host);
+//     std::vector<stockd::sdk::PushResult> Push(const std::vector<stockd::sdk::Item>&) override;
+//   };
+//   STOCKD_ADAPTER(MyAdapter, "my", /*max_batch=*/100, /*has_fetch=*/false,
+//                  /*has_poll=*/false)
+//
+// The macro emits the one exported symbol, `stockd_adapter_entry`, and the C trampolines.
+// No exception crosses the C boundary: a constructor that throws makes create() return
+// NULL with the exception's message as the reason (throw stockd::sdk::Error for config
+// errors); a Push that throws marks every item RETRY with the message; a Fetch or
+// PollOrders that throws returns non-zero with the message.
+//
+// Threading (the ABI's contract): the daemon calls an instance from one thread at a time,
+// so an Adapter needs no locking of its own unless it starts threads. Host is a small
+// value wrapper; its callbacks may be called from any thread.
+//
+// Dependencies: the C header stockd/adapter.h and nlohmann/json (Debian:
+// nlohmann-json3-dev), which parses the config.
+#ifndef STOCKD_ADAPTER_SDK_H_
+#define STOCKD_ADAPTER_SDK_H_
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <functional>
+#include <initializer_list>
+#include <new>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "stockd/adapter.h"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define STOCKD_ADAPTER_EXPORT __attribute__((visibility("default")))
+#else
+#define STOCKD_ADAPTER_EXPORT
+#endif
+
+namespace stockd::sdk {
+
+using Json = nlohmann::json;
+
+// An error whose message is meant for the operator: a rejected config, a failed fetch.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class LogLevel : int {
+  kDebug = STOCKD_LOG_DEBUG,
+  kInfo = STOCKD_LOG_INFO,
+  kWarn = STOCKD_LOG_WARN,
+  kError = STOCKD_LOG_ERROR,
+};
+
+// The daemon's callbacks. Cheap to copy; valid for the life of the instance it was given
+// to. Every call is safe when the daemon left a callback out (older or smaller host).
+class Host {
+ public:
+  explicit Host(const stockd_host* host) noexcept : host_(host) {}
+
+  void Log(LogLevel level, const std::string& message) const noexcept {
+    if (Has(offsetof(stockd_host, log), sizeof host_->log) && host_->log != nullptr) {
+      host_->log(host_->host_data, static_cast<int>(level), message.c_str());
+    }
+  }
+
+  // Adds `delta` to the daemon's counter `name` ([a-z0-9_]; the daemon prefixes it).
+  void Count(const char* name, double delta = 1) const noexcept {
+    if (Has(offsetof(stockd_host, count), sizeof host_->count) && host_->count != nullptr) {
+      host_->count(host_->host_data, name, delta);
+    }
+  }
+
+  // Unix epoch milliseconds from the daemon's clock (the system clock if it has none).
+  int64_t NowMs() const noexcept {
+    if (Has(offsetof(stockd_host, now_ms), sizeof host_->now_ms) && host_->now_ms != nullptr) {
+      return host_->now_ms(host_->host_data);
+    }
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
+ private:
+  bool Has(size_t offset, size_t size) const noexcept {
+    return host_ != nullptr && host_->struct_size >= offset + size;
+  }
+
+  const stockd_host* host_;
+};
+
+// One quantity to publish. The views are valid during Push only: copy what you keep.
+struct Item {
+  std::string_view sku;
+  std::string_view listing_id;  // the channel's id (mapping file; default: the SKU)
+  int64_t quantity = 0;         // what the channel must show
+  int64_t previous = -1;        // what the channel last acknowledged; -1 if never
+};
+
+// The outcome of one item of a Push.
+struct PushResult {
+  enum class Status : int32_t {
+    kOk = STOCKD_PUSH_OK,                // the channel has the quantity
+    kRetry = STOCKD_PUSH_RETRY,          // transient: the daemon retries
+    kPermanent = STOCKD_PUSH_PERMANENT,  // rejected: not retried until the quantity changes
+  };
+
+  Status status = Status::kOk;
+  int32_t retry_after_ms = 0;  // kRetry: the channel's Retry-After; 0 = the daemon's backoff
+  std::string message;         // why (cut to STOCKD_MESSAGE_MAX - 1 bytes); empty when OK
+
+  static PushResult Ok() { return {}; }
+  static PushResult Retry(std::string message, int32_t retry_after_ms = 0) {
+    return {Status::kRetry, retry_after_ms, std::move(message)};
+  }
+  static PushResult Permanent(std::string message) {
+    return {Status::kPermanent, 0, std::move(message)};
+  }
+};
+
+// An order seen on the channel (PollOrders).
+struct OrderLine {
+  std::string listing_id;
+  int64_t quantity = 0;
+};
+struct Order {
+  std::string order_id;  // unique on the channel: the daemon's idempotency key
+  std::string status;    // "placed" or "cancelled"
+  std::vector<OrderLine> lines;
+};
+// Hands one order to the daemon; returns false when the daemon wants no more this round.
+using OrderSink = std::function<bool(const Order&)>;
+
+// The base class of every adapter. The constructor takes the parsed config object and
+// the host; it throws (preferably Error) to reject the config.
+class Adapter {
+ public:
+  Adapter() = default;
+  Adapter(const Adapter&) = delete;
+  Adapter& operator=(const Adapter&) = delete;
+  virtual ~Adapter() = default;
+
+  // Publishes 1..max_batch items; returns one result per item, in order. Must return in
+  // bounded time: put timeouts on every remote call.
+  virtual std::vector<PushResult> Push(const std::vector<Item>& items) = 0;
+
+  // The channel's own quantity per listing id, in order; -1 where it has no such listing.
+  // Only called when STOCKD_ADAPTER says has_fetch. Throw to fail the whole call.
+  virtual std::vector<int64_t> Fetch(const std::vector<std::string_view>& listing_ids) {
+    (void)listing_ids;
+    throw Error("this adapter cannot fetch quantities");
+  }
+
+  // Hands every order placed or cancelled after `cursor` ("" = from now) to `sink` and
+  // returns the new cursor. Only called when STOCKD_ADAPTER says has_poll.
+  virtual std::string PollOrders(std::string_view cursor, const OrderSink& sink) {
+    (void)cursor;
+    (void)sink;
+    throw Error("this adapter cannot poll orders");
+  }
+};
+
+// ---------------------------------------------------------------- config helpers
+// Typed reads of the config object with errors that name the key. A missing key or a
+// null value takes the default.
+
+namespace internal {
+inline std::string Shown(const Json& value) {
+  std::string text = value.dump(-1, ' ', false, Json::error_handler_t::replace);
+  if (text.size() > 60) text = text.substr(0, 57) + "...";
+  return text;
+}
+inline const Json* Find(const Json& config, const char* key) {
+  if (!config.is_object()) return nullptr;
+  auto it = config.find(key);
+  return it == config.end() || it->is_null() ? nullptr : &*it;
+}
+}  // namespace internal
+
+inline std::string GetString(const Json& config, const char* key, std::string default_value) {
+  const Json* value = internal::Find(config, key);
+  if (value == nullptr) return default_value;
+  if (!value->is_string()) {
+    throw Error(std::string("config: \"") + key + "\" must be a string, got " +
+                internal::Shown(*value));
+  }
+  return value->get<std::string>();
+}
+
+inline std::string RequireString(const Json& config, const char* key) {
+  if (internal::Find(config, key) == nullptr) {
+    throw Error(std::string("config: \"") + key + "\" is required (a string)");
+  }
+  std::string value = GetString(config, key, "");
+  if (value.empty()) throw Error(std::string("config: \"") + key + "\" must not be empty");
+  return value;
+}
+
+inline bool GetBool(const Json& config, const char* key, bool default_value) {
+  const Json* value = internal::Find(config, key);
+  if (value == nullptr) return default_value;
+  if (!value->is_boolean()) {
+    throw Error(std::string("config: \"") + key + "\" must be true or false, got " +
+                internal::Shown(*value));
+  }
+  return value->get<bool>();
+}
+
+inline int64_t GetInt(const Json& config, const char* key, int64_t default_value, int64_t min,
+                      int64_t max) {
+  const Json* value = internal::Find(config, key);
+  if (value == nullptr) return default_value;
+  const auto out_of_range = [&] {
+    return Error(std::string("config: \"") + key + "\" must be an integer in [" +
+                 std::to_string(min) + ", " + std::to_string(max) + "], got " +
+                 internal::Shown(*value));
+  };
+  if (value->is_number_unsigned()) {
+    const uint64_t n = value->get<uint64_t>();
+    if (n > static_cast<uint64_t>(max) || static_cast<int64_t>(n) < min) throw out_of_range();
+    return static_cast<int64_t>(n);
+  }
+  if (!value->is_number_integer()) throw out_of_range();
+  const int64_t n = value->get<int64_t>();
+  if (n < min || n > max) throw out_of_range();
+  return n;
+}
+
+// Rejects a key the adapter does not know (a typo must not silently take a default).
+// "channel" is always allowed: the daemon adds the channel's id under that key.
+inline void RejectUnknownKeys(const Json& config, std::initializer_list<const char*> known) {
+  if (!config.is_object()) throw Error("config must be a JSON object");
+  for (auto it = config.begin(); it != config.end(); ++it) {
+    if (it.key() == "channel") continue;
+    bool found = false;
+    for (const char* k : known) found = found || it.key() == k;
+    if (found) continue;
+    std::string list;
+    for (const char* k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+    throw Error("config: unknown key \"" + it.key() + "\" (this adapter takes: " + list + ")");
+  }
+}
+
+// ---------------------------------------------------------------- C trampolines
+namespace internal {
+
+// Copies `text` into a C buffer of `capacity` bytes, NUL-terminated, without splitting a
+// UTF-8 sequence. Returns false when it had to cut.
+inline bool CopyOut(std::string_view text, char* out, size_t capacity) noexcept {
+  if (out == nullptr || capacity == 0) return text.empty();
+  size_t n = text.size();
+  const bool fits = n < capacity;
+  if (!fits) {
+    n = capacity - 1;
+    while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
+  }
+  std::memcpy(out, text.data(), n);
+  out[n] = '\0';
+  return fits;
+}
+
+inline std::string_view View(const char* s) noexcept {
+  return s == nullptr ? std::string_view() : std::string_view(s);
+}
+
+// The message of the exception being handled (call inside a catch block only).
+inline std::string CurrentExceptionMessage() noexcept {
+  try {
+    throw;
+  } catch (const std::bad_alloc&) {
+    return "out of memory";
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
+template <typename T>
+struct Trampolines {
+  static void* Create(const char* config_json, const stockd_host* host, char* error,
+                      size_t error_len) noexcept {
+    try {
+      Json config = Json::parse(View(config_json).empty() ? "{}" : config_json);
+      if (!config.is_object()) throw Error("config must be a JSON object");
+      Adapter* adapter = new T(static_cast<const Json&>(config), Host(host));
+      return static_cast<void*>(adapter);
+    } catch (const Json::parse_error& e) {
+      CopyOut(std::string("config is not valid JSON: ") + e.what(), error, error_len);
+    } catch (...) {
+      CopyOut(CurrentExceptionMessage(), error, error_len);
+    }
+    return nullptr;
+  }
+
+  static void Destroy(void* instance) noexcept {
+    try {
+      delete static_cast<Adapter*>(instance);
+    } catch (...) {
+    }
+  }
+
+  static void Fill(const PushResult& from, stockd_push_result* to) noexcept {
+    switch (from.status) {
+      case PushResult::Status::kOk:
+      case PushResult::Status::kRetry:
+      case PushResult::Status::kPermanent:
+        to->status = static_cast<int32_t>(from.status);
+        break;
+      default:
+        to->status = STOCKD_PUSH_RETRY;
+    }
+    to->retry_after_ms =
+        to->status == STOCKD_PUSH_RETRY && from.retry_after_ms > 0 ? from.retry_after_ms : 0;
+    CopyOut(from.message, to->message, sizeof to->message);
+  }
+
+  static void FillAll(stockd_push_result* results, size_t count, const char* message) noexcept {
+    for (size_t i = 0; i < count; ++i) {
+      results[i].status = STOCKD_PUSH_RETRY;
+      results[i].retry_after_ms = 0;
+      CopyOut(message, results[i].message, sizeof results[i].message);
+    }
+  }
+
+  static int Push(void* instance, const stockd_push_item* items, size_t count,
+                  stockd_push_result* results) noexcept {
+    if (instance == nullptr || (count > 0 && (items == nullptr || results == nullptr))) return 1;
+    try {
+      std::vector<Item> batch(count);
+      for (size_t i = 0; i < count; ++i) {
+        batch[i] = {View(items[i].sku), View(items[i].listing_id), items[i].quantity,
+                    items[i].previous};
+      }
+      const std::vector<PushResult> out = static_cast<Adapter*>(instance)->Push(batch);
+      if (out.size() != count) {
+        const std::string message = "adapter bug: " + std::to_string(out.size()) + " results for " +
+                                    std::to_string(count) + " items";
+        FillAll(results, count, message.c_str());
+        return 0;
+      }
+      for (size_t i = 0; i < count; ++i) Fill(out[i], &results[i]);
+    } catch (...) {
+      FillAll(results, count, CurrentExceptionMessage().c_str());
+    }
+    return 0;
+  }
+
+  static int Fetch(void* instance, const char* const* listing_ids, size_t count,
+                   int64_t* quantities, char* error, size_t error_len) noexcept {
+    if (instance == nullptr || (count > 0 && (listing_ids == nullptr || quantities == nullptr))) {
+      CopyOut("invalid arguments", error, error_len);
+      return 1;
+    }
+    try {
+      std::vector<std::string_view> ids(count);
+      for (size_t i = 0; i < count; ++i) ids[i] = View(listing_ids[i]);
+      const std::vector<int64_t> out = static_cast<Adapter*>(instance)->Fetch(ids);
+      if (out.size() != count) {
+        throw Error("adapter bug: " + std::to_string(out.size()) + " quantities for " +
+                    std::to_string(count) + " listings");
+      }
+      for (size_t i = 0; i < count; ++i) quantities[i] = out[i] < 0 ? -1 : out[i];
+      return 0;
+    } catch (...) {
+      CopyOut(CurrentExceptionMessage(), error, error_len);
+      return 1;
+    }
+  }
+
+  static int PollOrders(void* instance, const char* cursor, stockd_order_sink sink, void* sink_data,
+                        char* next_cursor, size_t next_cursor_len, char* error,
+                        size_t error_len) noexcept {
+    if (instance == nullptr || sink == nullptr) {
+      CopyOut("invalid arguments", error, error_len);
+      return 1;
+    }
+    try {
+      const OrderSink to_daemon = [sink, sink_data](const Order& order) {
+        std::vector<stockd_order_line> lines(order.lines.size());
+        for (size_t i = 0; i < lines.size(); ++i) {
+          lines[i] = {order.lines[i].listing_id.c_str(), order.lines[i].quantity};
+        }
+        const stockd_order c_order{order.order_id.c_str(), order.status.c_str(), lines.data(),
+                                   lines.size()};
+        return sink(sink_data, &c_order) == 0;
+      };
+      const std::string next = static_cast<Adapter*>(instance)->PollOrders(View(cursor), to_daemon);
+      if (!CopyOut(next, next_cursor, next_cursor_len)) {
+        throw Error("the new cursor (" + std::to_string(next.size()) +
+                    " bytes) does not fit the daemon's buffer");
+      }
+      return 0;
+    } catch (...) {
+      CopyOut(CurrentExceptionMessage(), error, error_len);
+      return 1;
+    }
+  }
+};
+
+// The API table for adapter class T (STOCKD_ADAPTER uses this; tests may too).
+template <typename T>
+constexpr stockd_adapter_api MakeApi(const char* name, uint32_t max_batch, bool has_fetch,
+                                     bool has_poll) {
+  static_assert(std::is_base_of_v<Adapter, T>, "an adapter derives from stockd::sdk::Adapter");
+  static_assert(std::is_constructible_v<T, const Json&, Host>,
+                "an adapter is constructible from (const stockd::sdk::Json&, stockd::sdk::Host)");
+  return stockd_adapter_api{
+      STOCKD_ADAPTER_ABI_VERSION,
+      static_cast<uint32_t>(sizeof(stockd_adapter_api)),
+      name,
+      max_batch,
+      &Trampolines<T>::Create,
+      &Trampolines<T>::Destroy,
+      &Trampolines<T>::Push,
+      has_fetch ? &Trampolines<T>::Fetch : nullptr,
+      has_poll ? &Trampolines<T>::PollOrders : nullptr,
+  };
+}
+
+}  // namespace internal
+}  // namespace stockd::sdk
+
+// Declares the plugin's adapter: its class, its name (the `plugin:` of the config, which
+// is also the file name libstockd_adapter_<name>.so), the largest batch it takes, and
+// whether it implements Fetch and PollOrders. Use exactly once per shared object, at
+// namespace scope.
+#define STOCKD_ADAPTER(ClassName, name, max_batch, has_fetch, has_poll)                          \
+  static_assert((max_batch) >= 1, "max_batch must be at least 1");                               \
+  extern "C" STOCKD_ADAPTER_EXPORT const stockd_adapter_api* stockd_adapter_entry(               \
+      uint32_t host_abi_version) {                                                               \
+    (void)host_abi_version;                                                                      \
+    static constexpr stockd_adapter_api kStockdAdapterApi =                                      \
+        ::stockd::sdk::internal::MakeApi<ClassName>(name, (max_batch), (has_fetch), (has_poll)); \
+    return &kStockdAdapterApi;                                                                   \
+  }                                                                                              \
+  static_assert(true, "")
+
+#endif  // STOCKD_ADAPTER_SDK_H_

@@ -1,0 +1,233 @@
+// A fake sales channel that speaks the webhook adapter's protocol (adapters/README.md), for
+// tests and the demo. It listens on 127.0.0.1, accepts
+//   POST /stock                       a batch of quantities (stores them, answers 200)
+//   GET  /stock?listing_ids=a,b,c     {"quantities": {"a": 5, "b": null}}
+// verifies the HMAC-SHA256 signature as a real receiver would (401 when a secret is set
+// and the signature is missing or wrong), rejects malformed JSON with 400, and answers each
+// request according to a programmable schedule of faults (429, 500, slow, timeout,
+// connection reset, per-item errors); an empty schedule means "answer normally".
+//
+// It is a small hand-written HTTP/1.1 server (keep-alive, Content-Length bodies), so that a
+// fault can be exact: a reset is a TCP RST after the request was read, a timeout holds the
+// connection open without a byte of answer.
+//
+// Thread safety: every public method may be called from any thread. Each connection is
+// served by its own thread; callbacks run on those threads.
+#ifndef STOCKD_TESTS_FAKES_FAKE_CHANNEL_SERVER_H_
+#define STOCKD_TESTS_FAKES_FAKE_CHANNEL_SERVER_H_
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <initializer_list>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace stockd::fakes {
+
+// How the fake answers one request. Build with the named constructors.
+struct Behaviour {
+  enum class Kind {
+    kOk,            // answer normally
+    k429,           // 429 Too Many Requests, with Retry-After
+    k500,           // 500 Internal Server Error
+    kSlow,          // wait delay_ms, then answer normally
+    kTimeout,       // read the request, hold the connection silent for delay_ms, close it
+    kReset,         // read the request, close with a TCP RST and no answer
+    kPerItemError,  // 200 with {"results": [...]}: `listing` is "error", the rest "ok"
+    kStatus,        // answer `status` with `body` (e.g. 404, 400), store nothing
+  };
+
+  Kind kind = Kind::kOk;
+  int retry_after_s = -1;   // k429: the Retry-After seconds (-1: no header)
+  std::string retry_after;  // k429: a literal Retry-After value (an HTTP-date), if set
+  int delay_ms = 0;         // kSlow, kTimeout
+  std::string listing;      // kPerItemError
+  std::string message;      // kPerItemError: the item's message
+  int status = 200;         // kStatus
+  std::string body;         // kStatus
+  bool apply = false;       // kTimeout, kReset: store the batch before failing (the
+                            // "processed, but the answer was lost" case)
+
+  static Behaviour Ok() { return {}; }
+  static Behaviour TooManyRequests(int retry_after_s) {
+    Behaviour b;
+    b.kind = Kind::k429;
+    b.retry_after_s = retry_after_s;
+    return b;
+  }
+  static Behaviour TooManyRequestsUntil(std::string http_date) {
+    Behaviour b;
+    b.kind = Kind::k429;
+    b.retry_after = std::move(http_date);
+    return b;
+  }
+  static Behaviour ServerError() {
+    Behaviour b;
+    b.kind = Kind::k500;
+    return b;
+  }
+  static Behaviour Slow(int delay_ms) {
+    Behaviour b;
+    b.kind = Kind::kSlow;
+    b.delay_ms = delay_ms;
+    return b;
+  }
+  static Behaviour Timeout(int hold_ms, bool apply = false) {
+    Behaviour b;
+    b.kind = Kind::kTimeout;
+    b.delay_ms = hold_ms;
+    b.apply = apply;
+    return b;
+  }
+  static Behaviour Reset(bool apply = false) {
+    Behaviour b;
+    b.kind = Kind::kReset;
+    b.apply = apply;
+    return b;
+  }
+  static Behaviour PerItemError(std::string listing, std::string message = "unknown listing") {
+    Behaviour b;
+    b.kind = Kind::kPerItemError;
+    b.listing = std::move(listing);
+    b.message = std::move(message);
+    return b;
+  }
+  static Behaviour Status(int status, std::string body) {
+    Behaviour b;
+    b.kind = Kind::kStatus;
+    b.status = status;
+    b.body = std::move(body);
+    return b;
+  }
+};
+
+struct ReceivedItem {
+  std::string sku;
+  std::string listing_id;
+  int64_t quantity = 0;
+  int64_t previous = -1;
+};
+
+// One batch the fake accepted (stored).
+struct ReceivedBatch {
+  int64_t received_ms = 0;  // system clock, Unix epoch ms
+  std::string channel;
+  int64_t sent_at_ms = 0;
+  std::vector<ReceivedItem> items;
+};
+
+// Every request, as received, and what the fake answered.
+struct RequestRecord {
+  std::string method;
+  std::string target;                          // path and query
+  std::map<std::string, std::string> headers;  // names lower-cased
+  std::string body;
+  Behaviour::Kind behaviour = Behaviour::Kind::kOk;
+  int status = 0;  // the status answered; 0 when no answer was sent
+};
+
+class FakeChannelServer {
+ public:
+  struct Options {
+    std::string secret;  // HMAC key; empty: signatures are not checked
+    uint16_t port = 0;   // 0: an ephemeral port
+  };
+
+  FakeChannelServer() : FakeChannelServer(Options{}) {}
+  explicit FakeChannelServer(Options options);
+  ~FakeChannelServer();  // Stop()s
+  FakeChannelServer(const FakeChannelServer&) = delete;
+  FakeChannelServer& operator=(const FakeChannelServer&) = delete;
+
+  // Binds and starts serving. Returns false with *error set when it cannot.
+  bool Start(std::string* error);
+  // Closes every connection (interrupting held ones) and joins every thread. Idempotent.
+  void Stop();
+
+  uint16_t port() const { return port_; }
+  std::string url() const;  // http://127.0.0.1:<port>/stock
+
+  // The schedule: each request consumes the next behaviour; kOk once it is empty.
+  void Enqueue(Behaviour behaviour);
+  void Enqueue(std::initializer_list<Behaviour> behaviours);
+  void ClearSchedule();
+  size_t PendingBehaviours() const;
+
+  // The channel's own state: the final quantity per listing id.
+  void SetQuantity(const std::string& listing_id, int64_t quantity);
+  std::optional<int64_t> Quantity(const std::string& listing_id) const;
+  std::map<std::string, int64_t> Quantities() const;
+
+  std::vector<ReceivedBatch> Batches() const;
+  std::map<std::string, int64_t> PushCounts() const;  // stored pushes per listing id
+  int64_t PushCount(const std::string& listing_id) const;
+  std::vector<RequestRecord> Requests() const;
+  size_t RequestCount() const;
+  int64_t ConnectionCount() const;    // TCP connections accepted so far
+  int64_t SignatureFailures() const;  // requests answered 401
+
+  // Waits until RequestCount() >= n or `timeout` passes; returns whether it got there.
+  bool WaitForRequests(size_t n, std::chrono::milliseconds timeout) const;
+  // Waits until the listing's stored quantity is `quantity`.
+  bool WaitForQuantity(const std::string& listing_id, int64_t quantity,
+                       std::chrono::milliseconds timeout) const;
+
+  // Called after each stored batch, on the connection's thread, without locks held.
+  void OnBatch(std::function<void(const ReceivedBatch&)> callback);
+
+ private:
+  struct Connection {
+    int fd = -1;
+    std::thread thread;
+    std::atomic<bool> done{false};
+  };
+  struct Request;
+  struct Answer;
+
+  void AcceptLoop();
+  void Serve(Connection* connection);
+  Answer Handle(const Request& request, const Behaviour& behaviour);
+  Answer HandlePush(const Request& request, const Behaviour& behaviour);
+  Answer HandleFetch(const Request& request);
+  Behaviour NextBehaviour();
+  void Record(const Request& request, Behaviour::Kind kind, int status);
+  bool SleepUnlessStopped(int ms);
+  void ReapFinished();  // requires mu_
+
+  const Options options_;
+  uint16_t port_ = 0;
+  int listen_fd_ = -1;
+  int wake_fd_ = -1;  // eventfd that stops the accept loop
+  std::thread accept_thread_;
+
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;  // signalled on every request, quantity and stop
+  bool started_ = false;
+  bool stopping_ = false;
+  std::list<std::unique_ptr<Connection>> connections_;
+  std::deque<Behaviour> schedule_;
+  std::map<std::string, int64_t> quantities_;
+  std::map<std::string, int64_t> push_counts_;
+  std::vector<ReceivedBatch> batches_;
+  std::vector<RequestRecord> requests_;
+  int64_t connection_count_ = 0;
+  int64_t signature_failures_ = 0;
+  std::function<void(const ReceivedBatch&)> on_batch_;
+};
+
+// The signature a receiver expects: "sha256=" + hex(HMAC-SHA256(secret, body)).
+std::string WebhookSignature(const std::string& secret, const std::string& body);
+
+}  // namespace stockd::fakes
+
+#endif  // STOCKD_TESTS_FAKES_FAKE_CHANNEL_SERVER_H_

@@ -1,0 +1,144 @@
+// fake-marketplace: a local stand-in for a marketplace's stock API, for the demo. It runs
+// the tests' FakeChannelServer (webhook protocol, adapters/README.md) until SIGINT/SIGTERM
+// and prints every batch it receives as one line:
+//
+//   12:00:01.234 amazon 2 items: SKU-1 (B0-SKU-1)=4 was 5, SKU-2=0 was 3
+//
+// Usage: fake-marketplace [--port N] [--secret-file F] [--log FILE]
+#include <signal.h>
+
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <sstream>
+#include <string>
+
+#include "tests/fakes/fake_channel_server.h"
+
+namespace {
+
+constexpr char kUsage[] =
+    "usage: fake-marketplace [--port N] [--secret-file F] [--log FILE]\n"
+    "  --port N         listen on 127.0.0.1:N (default: an ephemeral port, printed)\n"
+    "  --secret-file F  verify X-Stockd-Signature with the key in F (401 when wrong)\n"
+    "  --log FILE       also append each received batch line to FILE\n";
+
+std::string Clock(int64_t ms) {
+  const time_t seconds = static_cast<time_t>(ms / 1000);
+  tm local{};
+  localtime_r(&seconds, &local);
+  char out[32];
+  std::snprintf(out, sizeof out, "%02d:%02d:%02d.%03d", local.tm_hour, local.tm_min, local.tm_sec,
+                static_cast<int>(ms % 1000));
+  return out;
+}
+
+std::string Describe(const stockd::fakes::ReceivedBatch& batch) {
+  std::ostringstream line;
+  line << Clock(batch.received_ms) << " " << (batch.channel.empty() ? "-" : batch.channel) << " "
+       << batch.items.size() << (batch.items.size() == 1 ? " item: " : " items: ");
+  for (size_t i = 0; i < batch.items.size(); ++i) {
+    const stockd::fakes::ReceivedItem& item = batch.items[i];
+    if (i > 0) line << ", ";
+    line << item.sku;
+    if (item.listing_id != item.sku) line << " (" << item.listing_id << ")";
+    line << "=" << item.quantity;
+    if (item.previous >= 0) line << " was " << item.previous;
+  }
+  return line.str();
+}
+
+bool ParsePort(const char* text, uint16_t* port) {
+  char* end = nullptr;
+  const unsigned long value = std::strtoul(text, &end, 10);
+  if (*text == '\0' || *end != '\0' || value > 65535) return false;
+  *port = static_cast<uint16_t>(value);
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  stockd::fakes::FakeChannelServer::Options options;
+  std::string log_path;
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (flag == "--help" || flag == "-h") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if (i + 1 >= argc) {
+      std::cerr << "fake-marketplace: " << flag << " needs a value\n" << kUsage;
+      return 2;
+    }
+    const char* value = argv[++i];
+    if (flag == "--port") {
+      if (!ParsePort(value, &options.port)) {
+        std::cerr << "fake-marketplace: --port: '" << value << "' is not a port number\n";
+        return 2;
+      }
+    } else if (flag == "--secret-file") {
+      std::ifstream in(value, std::ios::binary);
+      std::ostringstream secret;
+      if (!in || !(secret << in.rdbuf())) {
+        std::cerr << "fake-marketplace: cannot read --secret-file " << value << ": "
+                  << std::strerror(errno) << "\n";
+        return 2;
+      }
+      options.secret = secret.str();
+      while (!options.secret.empty() &&
+             (options.secret.back() == '\n' || options.secret.back() == '\r')) {
+        options.secret.pop_back();
+      }
+    } else if (flag == "--log") {
+      log_path = value;
+    } else {
+      std::cerr << "fake-marketplace: unknown flag " << flag << "\n" << kUsage;
+      return 2;
+    }
+  }
+
+  std::ofstream log_file;
+  if (!log_path.empty()) {
+    log_file.open(log_path, std::ios::app);
+    if (!log_file) {
+      std::cerr << "fake-marketplace: cannot open --log " << log_path << ": "
+                << std::strerror(errno) << "\n";
+      return 2;
+    }
+  }
+
+  // Signals are taken by sigwait below, never by the server's threads.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  stockd::fakes::FakeChannelServer server(options);
+  std::mutex out_mu;
+  server.OnBatch([&](const stockd::fakes::ReceivedBatch& batch) {
+    const std::string line = Describe(batch);
+    std::lock_guard<std::mutex> lock(out_mu);
+    std::cout << line << std::endl;
+    if (log_file.is_open()) log_file << line << std::endl;
+  });
+  std::string error;
+  if (!server.Start(&error)) {
+    std::cerr << "fake-marketplace: " << error << "\n";
+    return 1;
+  }
+  std::cout << "fake-marketplace listening on " << server.url()
+            << (options.secret.empty() ? " (signatures not checked)" : " (signatures checked)")
+            << std::endl;
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  server.Stop();
+  std::cout << "fake-marketplace: stopped after " << server.RequestCount() << " requests"
+            << std::endl;
+  return 0;
+}

@@ -1,0 +1,189 @@
+// Loads an adapter plugin for a test exactly as the daemon does: dlopen(RTLD_NOW |
+// RTLD_LOCAL) of <dir>/libstockd_adapter_<name>.so, the one entry symbol, the ABI version
+// check; then creates instances with a test host (captured logs and counters, a settable
+// clock) and calls them through the C table.
+//
+// Thread safety: a PluginUnderTest and its instances belong to one test thread; the test
+// host's callbacks may be called from any thread.
+#ifndef STOCKD_TESTS_FAKES_PLUGIN_UNDER_TEST_H_
+#define STOCKD_TESTS_FAKES_PLUGIN_UNDER_TEST_H_
+
+#include <dlfcn.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "stockd/adapter.h"
+
+namespace stockd::fakes {
+
+// The host side of the ABI, recording what the plugin reports.
+class TestHost {
+ public:
+  TestHost() {
+    host_.struct_size = sizeof(stockd_host);
+    host_.host_data = this;
+    host_.log = [](void* data, int level, const char* msg) {
+      auto* self = static_cast<TestHost*>(data);
+      std::lock_guard<std::mutex> lock(self->mu_);
+      self->logs_.emplace_back(level, msg != nullptr ? msg : "");
+    };
+    host_.count = [](void* data, const char* name, double delta) {
+      auto* self = static_cast<TestHost*>(data);
+      std::lock_guard<std::mutex> lock(self->mu_);
+      self->counters_[name != nullptr ? name : ""] += delta;
+    };
+    host_.now_ms = [](void* data) -> int64_t {
+      auto* self = static_cast<TestHost*>(data);
+      const int64_t fixed = self->now_ms_.load();
+      if (fixed != 0) return fixed;
+      return std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+          .count();
+    };
+  }
+  TestHost(const TestHost&) = delete;
+  TestHost& operator=(const TestHost&) = delete;
+
+  const stockd_host* host() const { return &host_; }
+  void SetNowMs(int64_t now_ms) { now_ms_.store(now_ms); }  // 0: the system clock
+
+  std::vector<std::pair<int, std::string>> Logs() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return logs_;
+  }
+  double Counter(const std::string& name) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    const auto it = counters_.find(name);
+    return it == counters_.end() ? 0 : it->second;
+  }
+
+ private:
+  stockd_host host_{};
+  std::atomic<int64_t> now_ms_{0};
+  mutable std::mutex mu_;
+  std::vector<std::pair<int, std::string>> logs_;
+  std::map<std::string, double> counters_;
+};
+
+struct TestItem {
+  std::string sku;
+  std::string listing_id;
+  int64_t quantity = 0;
+  int64_t previous = -1;
+};
+
+struct PushOutcome {
+  int rc = -1;
+  std::vector<stockd_push_result> results;
+};
+
+// One instance of a loaded plugin; destroy()ed by the destructor.
+class PluginInstance {
+ public:
+  PluginInstance(const stockd_adapter_api* api, void* instance) : api_(api), instance_(instance) {}
+  ~PluginInstance() { api_->destroy(instance_); }
+  PluginInstance(const PluginInstance&) = delete;
+  PluginInstance& operator=(const PluginInstance&) = delete;
+
+  PushOutcome Push(const std::vector<TestItem>& items) {
+    std::vector<stockd_push_item> c_items;
+    for (const TestItem& item : items) {
+      c_items.push_back({item.sku.c_str(), item.listing_id.c_str(), item.quantity, item.previous});
+    }
+    PushOutcome out;
+    out.results.resize(items.size());
+    std::memset(out.results.data(), 0, out.results.size() * sizeof(stockd_push_result));
+    out.rc = api_->push(instance_, c_items.data(), c_items.size(), out.results.data());
+    return out;
+  }
+
+  // Returns fetch()'s code; fills *quantities (pre-set to -2 to catch unwritten slots).
+  int Fetch(const std::vector<std::string>& listing_ids, std::vector<int64_t>* quantities,
+            std::string* error) {
+    std::vector<const char*> ids;
+    for (const std::string& id : listing_ids) ids.push_back(id.c_str());
+    quantities->assign(listing_ids.size(), -2);
+    char buffer[512] = {0};
+    const int rc =
+        api_->fetch(instance_, ids.data(), ids.size(), quantities->data(), buffer, sizeof buffer);
+    *error = buffer;
+    return rc;
+  }
+
+ private:
+  const stockd_adapter_api* api_;
+  void* instance_;
+};
+
+class PluginUnderTest {
+ public:
+  // Loads <dir>/libstockd_adapter_<name>.so; check ok() / error().
+  PluginUnderTest(const std::string& dir, const std::string& name) {
+    path_ = dir + "/libstockd_adapter_" + name + ".so";
+    handle_ = dlopen(path_.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (handle_ == nullptr) {
+      error_ = std::string("dlopen: ") + dlerror();
+      return;
+    }
+    auto entry =
+        reinterpret_cast<stockd_adapter_entry_fn>(dlsym(handle_, STOCKD_ADAPTER_ENTRY_SYMBOL));
+    if (entry == nullptr) {
+      error_ = path_ + " exports no " STOCKD_ADAPTER_ENTRY_SYMBOL;
+      return;
+    }
+    api_ = entry(STOCKD_ADAPTER_ABI_VERSION);
+    if (api_ == nullptr) {
+      error_ = "the entry returned no table";
+    } else if (api_->abi_version != STOCKD_ADAPTER_ABI_VERSION) {
+      error_ = "built for ABI version " + std::to_string(api_->abi_version) + ", not " +
+               std::to_string(STOCKD_ADAPTER_ABI_VERSION);
+      api_ = nullptr;
+    }
+  }
+  ~PluginUnderTest() {
+    if (handle_ != nullptr) dlclose(handle_);
+  }
+  PluginUnderTest(const PluginUnderTest&) = delete;
+  PluginUnderTest& operator=(const PluginUnderTest&) = delete;
+
+  bool ok() const { return api_ != nullptr; }
+  const std::string& error() const { return error_; }
+  const std::string& path() const { return path_; }
+  const stockd_adapter_api* api() const { return api_; }
+  void* handle() const { return handle_; }
+
+  // create(); nullptr with *error = the plugin's reason on failure.
+  std::unique_ptr<PluginInstance> Create(const std::string& config_json, const TestHost& host,
+                                         std::string* error) const {
+    char buffer[512];
+    std::memset(buffer, 'x', sizeof buffer);  // the plugin must NUL-terminate
+    void* instance = api_->create(config_json.c_str(), host.host(), buffer, sizeof buffer);
+    if (instance == nullptr) {
+      *error = std::string(buffer, strnlen(buffer, sizeof buffer));
+      return nullptr;
+    }
+    error->clear();
+    return std::make_unique<PluginInstance>(api_, instance);
+  }
+
+ private:
+  std::string path_;
+  void* handle_ = nullptr;
+  const stockd_adapter_api* api_ = nullptr;
+  std::string error_;
+};
+
+// Where the build puts the plugins.
+inline std::string PluginDir() { return std::string(STOCKD_BINARY_DIR) + "/plugins"; }
+
+}  // namespace stockd::fakes
+
+#endif  // STOCKD_TESTS_FAKES_PLUGIN_UNDER_TEST_H_
