@@ -22,10 +22,22 @@ using EchoStub = stockd::bench::v1::Echo::Stub;
 constexpr char kActorHeader[] = "x-stockd-actor";
 
 constexpr std::array<absl::string_view, kStatusCodes> kCodeNames = {
-    "OK",          "CANCELLED",          "UNKNOWN",      "INVALID_ARGUMENT",
-    "DEADLINE_EXCEEDED", "NOT_FOUND",    "ALREADY_EXISTS", "PERMISSION_DENIED",
-    "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-    "UNIMPLEMENTED", "INTERNAL",         "UNAVAILABLE",  "DATA_LOSS",
+    "OK",
+    "CANCELLED",
+    "UNKNOWN",
+    "INVALID_ARGUMENT",
+    "DEADLINE_EXCEEDED",
+    "NOT_FOUND",
+    "ALREADY_EXISTS",
+    "PERMISSION_DENIED",
+    "RESOURCE_EXHAUSTED",
+    "FAILED_PRECONDITION",
+    "ABORTED",
+    "OUT_OF_RANGE",
+    "UNIMPLEMENTED",
+    "INTERNAL",
+    "UNAVAILABLE",
+    "DATA_LOSS",
     "UNAUTHENTICATED",
 };
 
@@ -45,10 +57,10 @@ double ProcessCpuSeconds() {
 }
 
 stockd::v1::ReserveRequest SampleReserveRequest(const BenchOptions& options) {
-  RequestIds ids(options.id_prefix, 0);
   SkuNamer namer(options.sku_prefix, options.sku_width);
   stockd::v1::ReserveRequest request;
-  ids.Next(request.mutable_request_id());
+  // A request id of the shape RequestIds makes, with a counter of a typical run.
+  request.set_request_id(absl::StrCat(options.id_prefix, "0123456789abcdef-1234567"));
   request.set_channel(options.channel_name);
   request.set_ttl_ms(absl::ToInt64Milliseconds(options.ttl));
   stockd::v1::HoldLine* line = request.add_lines();
@@ -418,18 +430,18 @@ class SetupSlot final : public Slot {
   int64_t rows_in_call_ = 0;
 };
 
-// Sleeps until `until`, printing the op rate every second when `progress` is set.
+// Sleeps until `until`; with `progress`, wakes every second to print the op rate.
 void SleepWithProgress(const Shared& shared, absl::Time until, absl::string_view label,
                        bool progress) {
+  if (!progress) {
+    absl::SleepFor(until - absl::Now());
+    return;
+  }
   absl::Time last = absl::Now();
   uint64_t last_ops = shared.ops_done.load(std::memory_order_relaxed);
-  while (true) {
-    const absl::Time now = absl::Now();
-    if (now >= until) return;
-    absl::SleepFor(std::min(until - now, last + absl::Seconds(1) - now));
-    if (!progress) continue;
+  for (absl::Time now = last; now < until; now = absl::Now()) {
+    absl::SleepFor(std::min(until, last + absl::Seconds(1)) - now);
     const absl::Time t = absl::Now();
-    if (t - last < absl::Milliseconds(999) && t < until) continue;
     const uint64_t ops = shared.ops_done.load(std::memory_order_relaxed);
     std::fprintf(stderr, "stockd-bench: %-8s %10.0f ops/s\n", std::string(label).c_str(),
                  (ops - last_ops) / absl::ToDoubleSeconds(t - last));
@@ -491,7 +503,8 @@ std::unique_ptr<RunResult> Driver::Drive(bool setup) {
     }
     switch (op) {
       case Op::kReserve:
-        slots.push_back(std::make_unique<ReserveSlot>(shared.get(), seed, stock, 1, FollowUp::kNone));
+        slots.push_back(
+            std::make_unique<ReserveSlot>(shared.get(), seed, stock, 1, FollowUp::kNone));
         break;
       case Op::kBatch:
         slots.push_back(std::make_unique<ReserveSlot>(shared.get(), seed, stock, options_.lines,
@@ -551,7 +564,8 @@ std::unique_ptr<RunResult> Driver::Drive(bool setup) {
   result->client_cpu_seconds = cpu_end - cpu_begin;
   result->rpcs_ok = shared->rpcs_ok.load();
   result->failed_lines = shared->failed_lines.load();
-  for (int code = 0; code < kStatusCodes; ++code) result->errors[code] = shared->errors[code].load();
+  for (int code = 0; code < kStatusCodes; ++code)
+    result->errors[code] = shared->errors[code].load();
 
   if (!result->drained) {
     // Calls are still outstanding and will complete into these objects: keep them.

@@ -62,11 +62,11 @@ struct RunResult {
   std::vector<std::unique_ptr<Series>> series;
   // Failed RPCs (and, in setup, failed Count ops inside a Batch) by status code.
   std::array<uint64_t, kStatusCodes> errors{};
-  uint64_t rpcs_ok = 0;       // successful RPCs in the window, every kind
-  uint64_t failed_lines = 0;  // setup: Count ops that did not apply
-  double seconds = 0;         // length of the measurement window
+  uint64_t rpcs_ok = 0;           // successful RPCs in the window, every kind
+  uint64_t failed_lines = 0;      // setup: Count ops that did not apply
+  double seconds = 0;             // length of the measurement window
   double client_cpu_seconds = 0;  // CPU time of this process in the window (user + sys)
-  bool drained = true;        // every call completed after the stop
+  bool drained = true;            // every call completed after the stop
 
   const Series& primary() const { return *series.front(); }
   uint64_t total_errors() const;

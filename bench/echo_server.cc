@@ -21,7 +21,8 @@
 
 namespace {
 
-constexpr char kUsage[] = "usage: stockd-echo-server [--listen HOST:PORT]   (default 127.0.0.1:50552)\n";
+constexpr char kUsage[] =
+    "usage: stockd-echo-server [--listen HOST:PORT]   (default 127.0.0.1:50552)\n";
 constexpr int kMaxReplyBytes = 4 << 20;
 
 class EchoService final : public stockd::bench::v1::Echo::CallbackService {

@@ -19,9 +19,9 @@ namespace stockd::bench {
 
 class LatencyHistogram {
  public:
-  static constexpr int kLinearBits = 8;                           // 256 exact buckets
+  static constexpr int kLinearBits = 8;  // 256 exact buckets
   static constexpr uint64_t kLinearCount = uint64_t{1} << kLinearBits;
-  static constexpr uint64_t kSubBuckets = kLinearCount / 2;       // per power of two
+  static constexpr uint64_t kSubBuckets = kLinearCount / 2;  // per power of two
   static constexpr size_t kBucketCount = kLinearCount + (64 - kLinearBits) * kSubBuckets;
 
   LatencyHistogram() = default;

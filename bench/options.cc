@@ -98,14 +98,15 @@ absl::Status ParseIntFlag(absl::string_view flag, absl::string_view value, Int m
 }
 
 absl::Status ParseOp(absl::string_view value, Op* out) {
-  for (Op op : {Op::kReserve, Op::kReserveCommit, Op::kReserveRelease, Op::kSell, Op::kBatch,
-                Op::kEcho}) {
+  for (Op op :
+       {Op::kReserve, Op::kReserveCommit, Op::kReserveRelease, Op::kSell, Op::kBatch, Op::kEcho}) {
     if (value == OpName(op)) {
       *out = op;
       return absl::OkStatus();
     }
   }
-  return Invalid("--op", value, "one of reserve, reserve-commit, reserve-release, sell, batch, echo");
+  return Invalid("--op", value,
+                 "one of reserve, reserve-commit, reserve-release, sell, batch, echo");
 }
 
 absl::Status ParseSkew(absl::string_view value, Skew* out) {
@@ -123,8 +124,8 @@ absl::Status Validate(const BenchOptions& o) {
   int64_t max_skus = 1;
   for (int i = 0; i < o.sku_width; ++i) max_skus *= 10;
   if (o.skus > max_skus) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--skus ", o.skus, " does not fit in --sku-width ", o.sku_width, " digits"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--skus ", o.skus, " does not fit in --sku-width ", o.sku_width, " digits"));
   }
   if (o.sku_prefix.size() + o.sku_width > 128) {
     return absl::InvalidArgumentError("--sku-prefix + --sku-width: a SKU is at most 128 bytes");
@@ -154,21 +155,30 @@ absl::Status Validate(const BenchOptions& o) {
 
 absl::string_view OpName(Op op) {
   switch (op) {
-    case Op::kReserve: return "reserve";
-    case Op::kReserveCommit: return "reserve-commit";
-    case Op::kReserveRelease: return "reserve-release";
-    case Op::kSell: return "sell";
-    case Op::kBatch: return "batch";
-    case Op::kEcho: return "echo";
+    case Op::kReserve:
+      return "reserve";
+    case Op::kReserveCommit:
+      return "reserve-commit";
+    case Op::kReserveRelease:
+      return "reserve-release";
+    case Op::kSell:
+      return "sell";
+    case Op::kBatch:
+      return "batch";
+    case Op::kEcho:
+      return "echo";
   }
   return "?";
 }
 
 absl::string_view SkewName(Skew skew) {
   switch (skew) {
-    case Skew::kUniform: return "uniform";
-    case Skew::kHot: return "hot";
-    case Skew::kZipf: return "zipf";
+    case Skew::kUniform:
+      return "uniform";
+    case Skew::kHot:
+      return "hot";
+    case Skew::kZipf:
+      return "zipf";
   }
   return "?";
 }
@@ -254,9 +264,9 @@ absl::StatusOr<BenchOptions> ParseOptions(int argc, char** argv) {
       {"--label", text(&o.label)},
   };
   const std::map<std::string, bool*, std::less<>> switches = {
-      {"--setup", &o.setup},       {"--setup-and-run", &o.setup_and_run},
-      {"--check", &o.check},       {"--progress", &o.progress},
-      {"--help", &o.help},         {"-h", &o.help},
+      {"--setup", &o.setup}, {"--setup-and-run", &o.setup_and_run},
+      {"--check", &o.check}, {"--progress", &o.progress},
+      {"--help", &o.help},   {"-h", &o.help},
   };
 
   for (int i = 1; i < argc; ++i) {

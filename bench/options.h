@@ -55,7 +55,7 @@ struct BenchOptions {
   double zipf_s = 0.99;
   int lines = 100;  // lines per Reserve of --op batch
   absl::Duration ttl = absl::Seconds(2);
-  std::string id_prefix = "bench-";  // request_id = id_prefix + run id + "-" + counter
+  std::string id_prefix = "bench-";    // request_id = id_prefix + run id + "-" + counter
   std::string actor = "stockd-bench";  // x-stockd-actor metadata on every call
   uint64_t seed = 0;                   // 0 = random
 
@@ -68,12 +68,12 @@ struct BenchOptions {
   bool setup = false;          // setup, then exit
   bool setup_and_run = false;  // setup, then run
   int64_t stock = 1000000;
-  int setup_batch = 1000;   // Count ops per Batch call
-  int setup_inflight = 4;   // Batch calls outstanding
+  int setup_batch = 1000;  // Count ops per Batch call
+  int setup_inflight = 4;  // Batch calls outstanding
 
   bool check = false;  // zero-oversell check of SKU 0 + CheckInvariants at the end
   std::string json_path;
-  std::string label;  // free text carried into the report
+  std::string label;      // free text carried into the report
   bool progress = false;  // per-second throughput on stderr
 
   bool help = false;

@@ -92,10 +92,18 @@ class Json {
     text_.push_back('"');
     for (char c : s) {
       switch (c) {
-        case '"': text_ += "\\\""; break;
-        case '\\': text_ += "\\\\"; break;
-        case '\n': text_ += "\\n"; break;
-        case '\t': text_ += "\\t"; break;
+        case '"':
+          text_ += "\\\"";
+          break;
+        case '\\':
+          text_ += "\\\\";
+          break;
+        case '\n':
+          text_ += "\\n";
+          break;
+        case '\t':
+          text_ += "\\t";
+          break;
         default:
           if (static_cast<unsigned char>(c) < 0x20) {
             absl::StrAppend(&text_, absl::StrFormat("\\u%04x", c));
@@ -220,7 +228,8 @@ void PrintRun(std::ostream& out, const BenchOptions& o, const RunInfo& info, con
 void PrintCheck(std::ostream& out, const CheckReport& check) {
   if (!check.ran) return;
   for (const std::string& row : check.rows) out << "check: " << row << "\n";
-  for (const std::string& violation : check.violations) out << "check: VIOLATION " << violation << "\n";
+  for (const std::string& violation : check.violations)
+    out << "check: VIOLATION " << violation << "\n";
   out << absl::StrFormat("CHECK %s oversell=%s invariants_rows=%d invariants_holds=%d\n",
                          check.ok ? "ok" : "FAILED", check.ok ? "none" : "see above",
                          check.rows_checked, check.holds_checked);

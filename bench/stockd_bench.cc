@@ -27,7 +27,7 @@ namespace {
 
 enum ExitCode : int {
   kExitOk = 0,
-  kExitFailed = 1,       // a check failed, setup failed, or no call succeeded
+  kExitFailed = 1,  // a check failed, setup failed, or no call succeeded
   kExitUsage = 2,
   kExitUnreachable = 3,  // the target cannot be reached or is not what the op needs
 };
@@ -90,10 +90,10 @@ std::optional<Failure> Connect(const BenchOptions& o,
       state = channel->GetState(/*try_to_connect=*/true);
     }
     if (state != GRPC_CHANNEL_READY) {
-      return Failure{kExitUnreachable,
-                     absl::StrCat("cannot connect to ", o.target, ": is ",
-                                  o.op == Op::kEcho ? "stockd-echo-server" : "stockd",
-                                  " running there?")};
+      return Failure{
+          kExitUnreachable,
+          absl::StrCat("cannot connect to ", o.target, ": is ",
+                       o.op == Op::kEcho ? "stockd-echo-server" : "stockd", " running there?")};
     }
   }
   return std::nullopt;
@@ -108,8 +108,9 @@ std::optional<Failure> PreflightEcho(const BenchOptions& o,
   stockd::bench::v1::EchoReply reply;
   grpc::Status status = stub->Echo(&context, request, &reply);
   if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
-    return Failure{kExitUnreachable, absl::StrCat(o.target, " does not serve stockd.bench.v1.Echo: "
-                                                            "point --target at stockd-echo-server")};
+    return Failure{kExitUnreachable, absl::StrCat(o.target,
+                                                  " does not serve stockd.bench.v1.Echo: "
+                                                  "point --target at stockd-echo-server")};
   }
   if (!status.ok()) return CallFailed("Echo", status);
   return std::nullopt;
@@ -144,16 +145,16 @@ std::optional<Failure> PreflightStock(const BenchOptions& o, stockd::v1::Stock::
   }
   for (const std::string& location : needed_locations) {
     if (!has(known_locations, location)) {
-      return Failure{kExitFailed, absl::StrCat("the daemon has no location '", location,
-                                               "' (it has: ", absl::StrJoin(known_locations, ", "),
-                                               ")")};
+      return Failure{kExitFailed,
+                     absl::StrCat("the daemon has no location '", location,
+                                  "' (it has: ", absl::StrJoin(known_locations, ", "), ")")};
     }
   }
   for (const std::string& channel : needed_channels) {
     if (!has(known_channels, channel)) {
-      return Failure{kExitFailed, absl::StrCat("the daemon has no channel '", channel,
-                                               "' (it has: ", absl::StrJoin(known_channels, ", "),
-                                               ")")};
+      return Failure{kExitFailed,
+                     absl::StrCat("the daemon has no channel '", channel,
+                                  "' (it has: ", absl::StrJoin(known_channels, ", "), ")")};
     }
   }
   return std::nullopt;
@@ -217,8 +218,8 @@ CheckReport RunCheck(const BenchOptions& o, stockd::v1::Stock::Stub* stub) {
         check.violations.push_back(absl::StrCat(where, ": negative counter"));
       }
       if (row.free() != row.on_hand() - row.held() - row.committed()) {
-        check.violations.push_back(absl::StrCat(where, ": free ", row.free(),
-                                                " != on_hand - held - committed"));
+        check.violations.push_back(
+            absl::StrCat(where, ": free ", row.free(), " != on_hand - held - committed"));
       }
     }
   }
