@@ -228,7 +228,7 @@ TEST(ConfigTest, AbsentKeysTakeTheirDefaults) {
   EXPECT_EQ(config->engine.hold_retention_ms, kHour);
   EXPECT_EQ(config->engine.idempotency_ttl_ms, 24 * kHour);
   EXPECT_EQ(config->engine.max_lines, 500);
-  EXPECT_EQ(config->engine.audit_capacity, 100'000u);
+  EXPECT_EQ(config->engine.audit_capacity, 10'000u);
   EXPECT_EQ(config->engine.clock, nullptr);
   EXPECT_EQ(config->engine.journal, nullptr);
   ASSERT_EQ(config->model.channels.size(), 1u);

@@ -34,7 +34,8 @@ struct SkuState {
 struct Shard {
   mutable absl::Mutex mu;
   absl::flat_hash_map<std::string, std::unique_ptr<SkuState>> skus ABSL_GUARDED_BY(mu);
-  std::deque<AuditEntry> audit ABSL_GUARDED_BY(mu);  // oldest first, bounded
+  // Recent mutations (their audit entries), oldest first, bounded; shared with the journal.
+  std::deque<std::shared_ptr<const MutationRecord>> audit ABSL_GUARDED_BY(mu);
 };
 
 struct HoldRec {
@@ -345,8 +346,8 @@ class Engine::Impl {
     };
     for (const Shard& shard : shards_) {
       absl::MutexLock lock(&shard.mu);
-      for (const AuditEntry& e : shard.audit) {
-        if (matches(e)) out.push_back(e);
+      for (const auto& record : shard.audit) {
+        if (matches(record->audit)) out.push_back(record->audit);
       }
     }
     std::sort(out.begin(), out.end(),
@@ -746,7 +747,7 @@ class Engine::Impl {
     }
     if (audit_per_shard_ > 0 && !skus.empty()) {
       Shard& shard = ShardFor(skus.front()->sku);
-      shard.audit.push_back(audit);
+      shard.audit.push_back(record);
       while (shard.audit.size() > audit_per_shard_) shard.audit.pop_front();
     }
     if (options_.journal != nullptr) {

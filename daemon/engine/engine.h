@@ -37,7 +37,7 @@ struct EngineOptions {
   int64_t hold_retention_ms = 3600 * 1000;   // resolved holds stay queryable this long
   int64_t idempotency_ttl_ms = 24LL * 3600 * 1000;
   int max_lines = 500;                       // lines per Reserve/Commit/Fulfill
-  size_t audit_capacity = 100'000;           // in-memory audit ring
+  size_t audit_capacity = 10'000;            // in-memory audit ring (recent mutations)
   const Clock* clock = nullptr;              // not owned; nullptr = system clock
   Journal* journal = nullptr;                // not owned; nullptr = in-memory only
 };
