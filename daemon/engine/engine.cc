@@ -6,6 +6,7 @@
 #include <deque>
 #include <future>
 #include <map>
+#include <queue>
 #include <set>
 
 #include "absl/container/flat_hash_map.h"
@@ -47,8 +48,13 @@ struct HoldRec {
 struct HoldStripe {
   mutable absl::Mutex mu;
   absl::flat_hash_map<std::string, std::unique_ptr<HoldRec>> holds ABSL_GUARDED_BY(mu);
-  std::set<std::pair<int64_t, std::string>> deadlines ABSL_GUARDED_BY(mu);  // HELD only
-  std::set<std::pair<int64_t, std::string>> resolved ABSL_GUARDED_BY(mu);   // terminal
+  // Min-heap of (deadline, hold id) of HELD holds. Entries go stale when a hold is
+  // extended or resolved; ExpireDue skips those (lazy deletion: no erase on the hot path).
+  std::priority_queue<std::pair<int64_t, std::string>, std::vector<std::pair<int64_t, std::string>>,
+                      std::greater<>>
+      deadlines ABSL_GUARDED_BY(mu);
+  // (resolved at, hold id) of terminal holds, in resolution order, for the retention purge.
+  std::deque<std::pair<int64_t, std::string>> resolved ABSL_GUARDED_BY(mu);
 };
 
 struct IdemEntry {
@@ -175,17 +181,25 @@ class Engine::Impl {
 
   int ExpireDue() {
     const int64_t now = NowMs();
-    std::vector<std::string> due;
+    std::vector<std::pair<int64_t, std::string>> due;
     for (HoldStripe& stripe : hold_stripes_) {
       absl::MutexLock lock(&stripe.mu);
-      for (auto it = stripe.deadlines.begin(); it != stripe.deadlines.end() && it->first <= now; ++it) {
-        due.push_back(it->second);
+      while (!stripe.deadlines.empty() && stripe.deadlines.top().first <= now) {
+        std::pair<int64_t, std::string> entry = stripe.deadlines.top();
+        stripe.deadlines.pop();
+        auto it = stripe.holds.find(entry.second);
+        if (it == stripe.holds.end() || it->second->view.state != HoldState::kHeld ||
+            it->second->view.deadline_ms != entry.first) {
+          continue;  // stale: extended or resolved since
+        }
+        due.push_back(std::move(entry));
       }
       // Purge resolved holds past retention (memory only; storage keeps its own TTL).
       while (!stripe.resolved.empty() &&
-             stripe.resolved.begin()->first + options_.hold_retention_ms <= now) {
-        stripe.holds.erase(stripe.resolved.begin()->second);
-        stripe.resolved.erase(stripe.resolved.begin());
+             stripe.resolved.front().first + options_.hold_retention_ms <= now) {
+        auto it = stripe.holds.find(stripe.resolved.front().second);
+        if (it != stripe.holds.end() && !IsOpen(it->second->view.state)) stripe.holds.erase(it);
+        stripe.resolved.pop_front();
       }
     }
     for (IdemStripe& stripe : idem_stripes_) {
@@ -198,15 +212,22 @@ class Engine::Impl {
         stripe.expiry.pop_front();
       }
     }
-    int expired = 0;
-    for (const std::string& id : due) {
-      Command cmd{{"", "stockd"}, ExpireCmd{id}};
-      Execute(std::move(cmd), [&expired](const absl::StatusOr<Outcome>& r) {
-        if (r.ok()) ++expired;
+    auto expired = std::make_shared<std::atomic<int>>(0);
+    for (auto& entry : due) {
+      Command cmd{{"", "stockd"}, ExpireCmd{entry.second}};
+      Execute(std::move(cmd), [this, expired, entry](const absl::StatusOr<Outcome>& r) {
+        if (r.ok()) {
+          expired->fetch_add(1);
+        } else if (r.status().code() == absl::StatusCode::kUnavailable) {
+          // Not durable (Redis outage): try again at the next tick.
+          HoldStripe& stripe = StripeFor(entry.second);
+          absl::MutexLock lock(&stripe.mu);
+          stripe.deadlines.push(entry);
+        }
       });
     }
-    // Without a journal `expired` is exact; with one it counts completions seen so far.
-    return options_.journal == nullptr ? expired : static_cast<int>(due.size());
+    // Without a journal the count is exact; with one it counts the expiries submitted.
+    return options_.journal == nullptr ? expired->load() : static_cast<int>(due.size());
   }
 
   // ------------------------------------------------------------ queries
@@ -901,12 +922,11 @@ SkuState* Engine::Impl::HoldSku(const Line& line) {
 
 void Engine::Impl::Resolve(HoldStripe& stripe, HoldRec& h, HoldState state) {
   const int64_t now = NowMs();
-  if (h.view.state == HoldState::kHeld) stripe.deadlines.erase({h.view.deadline_ms, h.view.hold_id});
   h.view.state = state;
   h.view.deadline_ms = 0;
   h.view.updated_ms = now;
   if (!IsOpen(state)) {
-    stripe.resolved.emplace(now, h.view.hold_id);
+    stripe.resolved.emplace_back(now, h.view.hold_id);
     open_holds_.fetch_sub(1);
   }
 }
@@ -990,7 +1010,7 @@ RecordOr Engine::Impl::Apply(ReserveCmd& cmd, const CommandMeta& meta,
     rec->locations.push_back(chosen[i]);
   }
   HoldRec* raw = rec.get();
-  stripe.deadlines.emplace(v.deadline_ms, id);
+  stripe.deadlines.emplace(v.deadline_ms, id);  // priority_queue::emplace
   stripe.holds.emplace(id, std::move(rec));
   open_holds_.fetch_add(1);
   change.hold = raw;
@@ -1017,7 +1037,6 @@ RecordOr Engine::Impl::Apply(ExtendCmd& cmd, const CommandMeta& meta,
     change.Touch(HoldSku(hold.view.lines[i]), hold.locations[i]);
   }
   const int64_t now = NowMs();
-  stripe.deadlines.erase({hold.view.deadline_ms, hold.view.hold_id});
   hold.view.deadline_ms = now + *ttl;
   hold.view.updated_ms = now;
   stripe.deadlines.emplace(hold.view.deadline_ms, hold.view.hold_id);
@@ -1422,7 +1441,7 @@ absl::Status Engine::Impl::Restore(const Snapshot& snap, const std::function<voi
   }
 
   std::array<absl::flat_hash_map<std::string, std::unique_ptr<HoldRec>>, kHoldStripes> holds;
-  std::array<std::set<std::pair<int64_t, std::string>>, kHoldStripes> deadlines, resolved;
+  std::array<std::vector<std::pair<int64_t, std::string>>, kHoldStripes> deadlines, resolved;
   std::map<std::pair<std::string, int>, Counters> sums;  // from open holds
   int64_t open = 0;
   for (const HoldView& v : snap.holds) {
@@ -1448,8 +1467,8 @@ absl::Status Engine::Impl::Restore(const Snapshot& snap, const std::function<voi
       }
     }
     const size_t stripe = absl::Hash<absl::string_view>{}(v.hold_id) % kHoldStripes;
-    if (v.state == HoldState::kHeld) deadlines[stripe].emplace(v.deadline_ms, v.hold_id);
-    if (!IsOpen(v.state)) resolved[stripe].emplace(v.updated_ms, v.hold_id);
+    if (v.state == HoldState::kHeld) deadlines[stripe].emplace_back(v.deadline_ms, v.hold_id);
+    if (!IsOpen(v.state)) resolved[stripe].emplace_back(v.updated_ms, v.hold_id);
     if (IsOpen(v.state)) ++open;
     holds[stripe][v.hold_id] = std::move(rec);
   }
@@ -1501,8 +1520,10 @@ absl::Status Engine::Impl::Restore(const Snapshot& snap, const std::function<voi
   for (size_t i = 0; i < shards_.size(); ++i) shards_[i].skus = std::move(skus[i]);
   for (size_t i = 0; i < kHoldStripes; ++i) {
     hold_stripes_[i].holds = std::move(holds[i]);
-    hold_stripes_[i].deadlines = std::move(deadlines[i]);
-    hold_stripes_[i].resolved = std::move(resolved[i]);
+    hold_stripes_[i].deadlines = decltype(HoldStripe::deadlines)(
+        std::greater<>(), std::move(deadlines[i]));
+    std::sort(resolved[i].begin(), resolved[i].end());
+    hold_stripes_[i].resolved.assign(resolved[i].begin(), resolved[i].end());
   }
   for (size_t i = 0; i < kIdemStripes; ++i) {
     // Requests still in flight keep their entries: their journal completion resolves them.
