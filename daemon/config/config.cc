@@ -3,6 +3,8 @@
 // with its file:line:column and key path, and all of them are returned together.
 #include "daemon/config/config.h"
 
+#include "daemon/util/json.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -132,21 +134,7 @@ std::string Truncated(absl::string_view s) {
 void AppendJson(const YAML::Node& node, std::string* out) {
   auto quote = [out](const std::string& s) {
     out->push_back('"');
-    for (unsigned char c : s) {
-      switch (c) {
-        case '"': *out += "\\\""; break;
-        case '\\': *out += "\\\\"; break;
-        case '\n': *out += "\\n"; break;
-        case '\r': *out += "\\r"; break;
-        case '\t': *out += "\\t"; break;
-        default:
-          if (c < 0x20) {
-            *out += absl::StrFormat("\\u%04x", c);
-          } else {
-            out->push_back(static_cast<char>(c));
-          }
-      }
-    }
+    *out += util::JsonEscape(s);
     out->push_back('"');
   };
   switch (node.Type()) {

@@ -1,5 +1,7 @@
 #include "daemon/server/log.h"
 
+#include "daemon/util/json.h"
+
 #include <unistd.h>
 
 #include <chrono>
@@ -25,38 +27,7 @@ void Write(const char* level, const std::string& msg, std::initializer_list<Fiel
 
 }  // namespace
 
-std::string JsonEscape(const std::string& s) {
-  std::string out;
-  out.reserve(s.size());
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out;
-}
+std::string JsonEscape(const std::string& s) { return util::JsonEscape(s); }
 
 void Info(const std::string& msg, std::initializer_list<Field> fields) { Write("info", msg, fields); }
 void Warn(const std::string& msg, std::initializer_list<Field> fields) { Write("warn", msg, fields); }

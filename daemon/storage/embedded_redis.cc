@@ -1,5 +1,7 @@
 #include "daemon/storage/embedded_redis.h"
 
+#include "daemon/util/json.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
@@ -49,38 +51,6 @@ std::string ErrnoString(int err) {
   return strerror_r(err, buf, sizeof buf);  // GNU variant: returns the message
 }
 
-std::string JsonEscape(const std::string& s) {
-  std::string out;
-  out.reserve(s.size() + 8);
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out;
-}
 
 void LogTo(const EmbeddedRedisOptions& options, const char* level, const std::string& msg) {
   if (options.log) {
@@ -90,7 +60,7 @@ void LogTo(const EmbeddedRedisOptions& options, const char* level, const std::st
   using namespace std::chrono;
   const int64_t ts = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
   const std::string line = absl::StrCat("{\"ts_ms\":", ts, ",\"level\":\"", level, "\",\"msg\":\"",
-                                        JsonEscape(msg), "\",\"component\":\"embedded_redis\"}\n");
+                                        util::JsonEscape(msg), "\",\"component\":\"embedded_redis\"}\n");
   ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());
   (void)ignored;
 }
