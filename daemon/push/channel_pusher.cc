@@ -1,5 +1,7 @@
 #include "daemon/push/channel_pusher.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <future>
 
@@ -39,7 +41,11 @@ void ChannelPusher::Start() {
     absl::MutexLock lock(&mu_);
     tokens_at_ms_ = clock_->NowMs();
   }
-  worker_ = std::thread([this] { WorkerLoop(); });
+  worker_ = std::thread([this] {
+    // Linux thread names are at most 15 bytes.
+    pthread_setname_np(pthread_self(), ("push:" + options_.channel).substr(0, 15).c_str());
+    WorkerLoop();
+  });
 }
 
 void ChannelPusher::Stop() {

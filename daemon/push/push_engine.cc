@@ -1,5 +1,7 @@
 #include "daemon/push/push_engine.h"
 
+#include <pthread.h>
+
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
@@ -120,7 +122,10 @@ absl::Status PushEngine::Start() {
                                 " to push at start"));
     }
   }
-  reconciler_ = std::thread([this] { ReconcileLoop(); });
+  reconciler_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "stockd-reconcil");
+    ReconcileLoop();
+  });
   return absl::OkStatus();
 }
 

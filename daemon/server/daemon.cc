@@ -1,5 +1,7 @@
 #include "daemon/server/daemon.h"
 
+#include <pthread.h>
+
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -129,7 +131,10 @@ class Daemon::Impl {
       server_->GetHealthCheckService()->SetServingStatus(kWriteHealth, write_healthy_);
     }
 
-    reaper_ = std::thread([this] { ReapLoop(); });
+    reaper_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "stockd-reaper");
+      ReapLoop();
+    });
     log::Info("stockd serving",
               {{"listen", config_.server.listen},
                {"port", std::to_string(port_)},

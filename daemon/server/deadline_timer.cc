@@ -1,10 +1,16 @@
 #include "daemon/server/deadline_timer.h"
 
+#include <pthread.h>
+
 #include "absl/time/clock.h"
 
 namespace stockd::server {
 
-DeadlineTimer::DeadlineTimer() : thread_([this] { Loop(); }) {}
+DeadlineTimer::DeadlineTimer()
+    : thread_([this] {
+        pthread_setname_np(pthread_self(), "stockd-deadline");
+        Loop();
+      }) {}
 
 DeadlineTimer::~DeadlineTimer() {
   {

@@ -1,5 +1,7 @@
 #include "daemon/storage/durable_store.h"
 
+#include <pthread.h>
+
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
@@ -111,7 +113,10 @@ absl::Status DurableStore::Attach(engine::Engine* engine) {
   absl::Status st = engine_->Restore(initial_);
   initial_ = engine::Snapshot{};  // free the copy
   if (!st.ok()) return st;
-  recovery_ = std::thread([this] { RecoveryLoop(); });
+  recovery_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "stockd-resync");
+    RecoveryLoop();
+  });
   return absl::OkStatus();
 }
 

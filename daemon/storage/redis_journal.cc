@@ -1,5 +1,7 @@
 #include "daemon/storage/redis_journal.h"
 
+#include <pthread.h>
+
 #include "absl/strings/str_cat.h"
 
 namespace stockd::storage {
@@ -19,7 +21,10 @@ absl::Status RedisJournal::Start() {
     absl::MutexLock lock(&mu_);
     healthy_ = true;
   }
-  writer_ = std::thread([this] { WriterLoop(); });
+  writer_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "stockd-journal");
+    WriterLoop();
+  });
   return absl::OkStatus();
 }
 
