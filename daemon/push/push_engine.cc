@@ -146,6 +146,12 @@ void PushEngine::OnPublishedChanges(const std::vector<engine::PublishedChange>& 
   }
 }
 
+void PushEngine::OfferAll() {
+  for (auto& [channel, pusher] : pushers_) {
+    for (const auto& [sku, published] : Desired(channel)) pusher->Offer(sku, published);
+  }
+}
+
 absl::StatusOr<DriftReport> PushEngine::Resync(const std::string& channel, bool force) {
   if (engine_->model().ChannelIndex(channel) < 0) {
     return absl::NotFoundError(absl::StrCat("unknown channel '", channel, "'"));

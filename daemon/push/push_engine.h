@@ -44,6 +44,10 @@ class PushEngine final : public engine::ChangeListener {
   void Stop();
 
   void OnPublishedChanges(const std::vector<engine::PublishedChange>& changes) override;
+  // Offers every SKU's published quantity to every channel again (after a re-sync from
+  // Redis, when changes may have happened without events); pushers skip what the channel
+  // already acknowledged.
+  void OfferAll();
 
   // NOT_FOUND for an unknown channel, FAILED_PRECONDITION for one without an adapter.
   // Blocks until the channel's worker has compared and queued the corrections.

@@ -6,6 +6,7 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <atomic>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -36,6 +37,11 @@ bool IsLoopbackListen(const std::string& listen) {
 class Daemon::Impl {
  public:
   explicit Impl(const config::Config& config) : config_(config) {}
+  // Joins the store's threads (which call into the hub and the push engine) before any
+  // member is destroyed, also when Start failed half way.
+  ~Impl() {
+    if (store_) store_->Stop();
+  }
 
   absl::Status Start() {
     if (!IsLoopbackListen(config_.server.listen)) {
@@ -66,6 +72,10 @@ class Daemon::Impl {
         }
       };
       so.on_write_state = [this](bool writable) { SetWriteHealth(writable); };
+      so.on_resynced = [this] {
+        hub_.Reset();
+        if (push::PushEngine* push = push_ready_.load()) push->OfferAll();
+      };
       absl::StatusOr<std::unique_ptr<storage::DurableStore>> store =
           storage::DurableStore::Open(std::move(so));
       if (!store.ok()) return store.status();
@@ -105,6 +115,7 @@ class Daemon::Impl {
     push_ = std::move(*push);
     engine_->AddListener(push_.get());
     if (absl::Status st = push_->Start(); !st.ok()) return st;
+    push_ready_.store(push_.get());
 
     ServiceOptions service_options;
     service_options.max_batch = config_.server.max_batch;
@@ -199,6 +210,7 @@ class Daemon::Impl {
   std::unique_ptr<storage::DurableStore> store_;  // null in memory mode
   std::unique_ptr<push::AckStore> acks_;
   std::unique_ptr<push::PushEngine> push_;
+  std::atomic<push::PushEngine*> push_ready_{nullptr};  // for the resync callback
   std::unique_ptr<StockService> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

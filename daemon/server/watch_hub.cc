@@ -52,6 +52,13 @@ void WatchHub::CloseAll() {
   subscribers_.clear();
 }
 
+void WatchHub::Reset() {
+  absl::MutexLock lock(&mu_);
+  for (Subscriber* s : subscribers_) s->Close();
+  subscribers_.clear();
+  history_.clear();
+}
+
 uint64_t WatchHub::sequence() const {
   absl::MutexLock lock(&mu_);
   return sequence_;

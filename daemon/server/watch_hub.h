@@ -49,6 +49,9 @@ class WatchHub final : public engine::ChangeListener {
   void Remove(Subscriber* s);
   // Closes every subscriber (drain on SIGTERM); later Adds are closed at once.
   void CloseAll();
+  // After a re-sync from Redis: ends every stream (clients reconnect) and forgets the
+  // history, so a resume falls back to a snapshot of the re-synced state.
+  void Reset();
 
   uint64_t sequence() const;
   size_t subscribers() const;

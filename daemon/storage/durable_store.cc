@@ -173,6 +173,7 @@ void DurableStore::RecoveryLoop() {
       broken_ = false;
       ++recoveries_;
     }
+    if (options_.on_resynced) options_.on_resynced();
     engine_->SetWritable(true);
     if (options_.on_write_state) options_.on_write_state(true);
     Log("info", absl::StrCat("re-synced with redis in ", NowMs() - started, " ms (",

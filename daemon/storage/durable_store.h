@@ -38,6 +38,10 @@ struct DurableStoreOptions {
   std::function<void(const std::string&, const std::string&)> log;
   // The write path became (un)available.
   std::function<void(bool writable)> on_write_state;
+  // The engine was re-synced from Redis after an outage, before writes reopened. The
+  // batch that failed may have landed after all, so published quantities may have
+  // changed without a change event: listeners re-derive what they show.
+  std::function<void()> on_resynced;
 };
 
 struct LoadStats {
