@@ -27,9 +27,9 @@ constexpr int kIdemStripes = 64;
 struct SkuState {
   std::string sku;
   std::shared_ptr<const PolicySet> policies;
-  std::vector<Counters> rows;       // by location index
-  std::vector<bool> present;        // by location index: the row exists
-  std::vector<int64_t> published;   // by channel index
+  std::vector<Counters> rows;      // by location index
+  std::vector<bool> present;       // by location index: the row exists
+  std::vector<int64_t> published;  // by channel index
 };
 
 struct Shard {
@@ -80,14 +80,16 @@ struct Pending {
 };
 
 absl::Status InvalidId(absl::string_view what, absl::string_view value) {
-  return absl::InvalidArgumentError(absl::StrCat(
-      what, ": '", value.substr(0, 140), "' is not a valid identifier (1-128 bytes of [A-Za-z0-9._:/-])"));
+  return absl::InvalidArgumentError(
+      absl::StrCat(what, ": '", value.substr(0, 140),
+                   "' is not a valid identifier (1-128 bytes of [A-Za-z0-9._:/-])"));
 }
 
 absl::Status CheckQty(absl::string_view what, int64_t qty) {
   if (qty <= 0) return absl::InvalidArgumentError(absl::StrCat(what, " must be > 0, got ", qty));
   if (qty > kMaxQuantity) {
-    return absl::InvalidArgumentError(absl::StrCat(what, " must be <= ", kMaxQuantity, ", got ", qty));
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " must be <= ", kMaxQuantity, ", got ", qty));
   }
   return absl::OkStatus();
 }
@@ -277,8 +279,8 @@ class Engine::Impl {
       const SkuState* s = FindSku(shard, sku);
       if (s == nullptr) return UnknownSku(sku);
       for (int c : chans) {
-        items.push_back({sku, model_.channels[c].id,
-                         Reservable(model_, *s->policies, c, s->rows), s->published[c]});
+        items.push_back({sku, model_.channels[c].id, Reservable(model_, *s->policies, c, s->rows),
+                         s->published[c]});
       }
     }
     return items;
@@ -391,8 +393,12 @@ class Engine::Impl {
     const int64_t now = NowMs();
     auto emit_sku = [&](const SkuState& s) {
       for (int c : chans) {
-        PublishedChange change{model_.channels[c].id, s.sku, s.published[c], s.published[c],
-                               Reservable(model_, *s.policies, c, s.rows), now};
+        PublishedChange change{model_.channels[c].id,
+                               s.sku,
+                               s.published[c],
+                               s.published[c],
+                               Reservable(model_, *s.policies, c, s.rows),
+                               now};
         emit(change);
       }
     };
@@ -445,8 +451,8 @@ class Engine::Impl {
           const Counters& c = s->rows[l];
           if (!s->present[l]) {
             if (!(c == Counters{})) {
-              report.violations.push_back(absl::StrCat(sku, "@", model_.locations[l].id,
-                                                       ": counters on an absent row"));
+              report.violations.push_back(
+                  absl::StrCat(sku, "@", model_.locations[l].id, ": counters on an absent row"));
             }
             continue;
           }
@@ -573,8 +579,8 @@ class Engine::Impl {
     auto it = shard.skus.find(sku);
     return it == shard.skus.end() ? nullptr : it->second.get();
   }
-  static const SkuState* FindSku(const Shard& shard, absl::string_view sku)
-      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  static const SkuState* FindSku(const Shard& shard,
+                                 absl::string_view sku) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     auto it = shard.skus.find(sku);
     return it == shard.skus.end() ? nullptr : it->second.get();
   }
@@ -651,7 +657,8 @@ class Engine::Impl {
   // Returns true when the caller should go on and apply the command.
   bool BeginIdempotent(const std::shared_ptr<Pending>& pending) {
     const uint64_t fingerprint = pending->fingerprint;
-    IdemStripe& stripe = idem_stripes_[absl::Hash<std::string>{}(pending->request_id) % kIdemStripes];
+    IdemStripe& stripe =
+        idem_stripes_[absl::Hash<std::string>{}(pending->request_id) % kIdemStripes];
     Outcome replay;
     bool misuse = false;
     {
@@ -679,7 +686,6 @@ class Engine::Impl {
     pending->done(std::move(replay));
     return false;
   }
-
 
   // Finishes a mutation: records the idempotent result, announces changes, answers.
   void Complete(const std::shared_ptr<Pending>& pending,
@@ -718,10 +724,9 @@ class Engine::Impl {
 
   // Recomputes published quantities of the touched SKUs, builds the record and the audit
   // entry, and hands the record to the journal. Called with every touched lock held.
-  std::shared_ptr<const MutationRecord> Seal(Change& change, const CommandMeta& meta,
-                                             const char* operation,
-                                             const std::shared_ptr<Pending>& pending)
-      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  std::shared_ptr<const MutationRecord> Seal(
+      Change& change, const CommandMeta& meta, const char* operation,
+      const std::shared_ptr<Pending>& pending) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     auto record = std::make_shared<MutationRecord>();
     const int64_t now = NowMs();
     record->sequence = mutations_.fetch_add(1) + 1;
@@ -763,8 +768,8 @@ class Engine::Impl {
       record->holds.push_back(change.hold->view);
     }
     if (!meta.request_id.empty()) {
-      record->idempotency =
-          IdempotencyRecord{meta.request_id, pending->fingerprint, pending->outcome, now + options_.idempotency_ttl_ms};
+      record->idempotency = IdempotencyRecord{meta.request_id, pending->fingerprint,
+                                              pending->outcome, now + options_.idempotency_ttl_ms};
     }
     if (audit_per_shard_ > 0 && !skus.empty()) {
       Shard& shard = ShardFor(skus.front()->sku);
@@ -789,6 +794,13 @@ class Engine::Impl {
       const std::string& hold_id, HoldState final_state, const CommandMeta& meta,
       const std::shared_ptr<Pending>& p);
 
+  // Validates the hold id, locks the hold's stripe, finds it, checks it is in `want`
+  // state, locks its SKUs' shards, then runs `fn(stripe, hold)`.
+  template <typename Fn>
+  absl::StatusOr<std::shared_ptr<const MutationRecord>> WithHold(const std::string& id,
+                                                                 HoldState want, const char* op,
+                                                                 Fn&& fn);
+
   // One per command type; defined below.
   absl::StatusOr<std::shared_ptr<const MutationRecord>> Apply(ReserveCmd& cmd,
                                                               const CommandMeta& meta,
@@ -811,8 +823,7 @@ class Engine::Impl {
   absl::StatusOr<std::shared_ptr<const MutationRecord>> Apply(ExpireCmd& cmd,
                                                               const CommandMeta& meta,
                                                               const std::shared_ptr<Pending>& p);
-  absl::StatusOr<std::shared_ptr<const MutationRecord>> Apply(SellCmd& cmd,
-                                                              const CommandMeta& meta,
+  absl::StatusOr<std::shared_ptr<const MutationRecord>> Apply(SellCmd& cmd, const CommandMeta& meta,
                                                               const std::shared_ptr<Pending>& p);
   absl::StatusOr<std::shared_ptr<const MutationRecord>> Apply(AdjustCmd& cmd,
                                                               const CommandMeta& meta,
@@ -844,8 +855,7 @@ class Engine::Impl {
   std::atomic<bool> writable_{true};
   absl::Mutex gate_mu_;
   std::string gate_reason_ ABSL_GUARDED_BY(gate_mu_);
-  std::atomic<int64_t> skus_{0}, rows_{0}, open_holds_{0}, mutations_{0}, breaches_{0},
-      expired_{0};
+  std::atomic<int64_t> skus_{0}, rows_{0}, open_holds_{0}, mutations_{0}, breaches_{0}, expired_{0};
 };
 
 }  // namespace stockd::engine
@@ -856,7 +866,8 @@ namespace {
 using RecordOr = absl::StatusOr<std::shared_ptr<const MutationRecord>>;
 
 absl::Status CheckLines(const std::vector<Line>& lines, size_t max_lines, bool required) {
-  if (lines.empty() && required) return absl::InvalidArgumentError("lines: at least one line required");
+  if (lines.empty() && required)
+    return absl::InvalidArgumentError("lines: at least one line required");
   if (lines.size() > max_lines) {
     return absl::InvalidArgumentError(
         absl::StrCat("lines: ", lines.size(), " lines, at most ", max_lines, " per call"));
@@ -867,8 +878,8 @@ absl::Status CheckLines(const std::vector<Line>& lines, size_t max_lines, bool r
     if (absl::Status st = CheckQty(where + ".qty", lines[i].qty); !st.ok()) return st;
     for (size_t j = 0; j < i; ++j) {
       if (lines[j].sku == lines[i].sku) {
-        return absl::InvalidArgumentError(absl::StrCat(where, ": sku '", lines[i].sku,
-                                                       "' already in lines[", j, "]"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, ": sku '", lines[i].sku, "' already in lines[", j, "]"));
       }
     }
   }
@@ -900,8 +911,7 @@ absl::Status Engine::Impl::RequireState(const HoldRec& h, HoldState want, const 
   return absl::OkStatus();
 }
 
-absl::StatusOr<HoldRec*> Engine::Impl::FindHold(HoldStripe& stripe,
-                                                              const std::string& id) {
+absl::StatusOr<HoldRec*> Engine::Impl::FindHold(HoldStripe& stripe, const std::string& id) {
   auto it = stripe.holds.find(id);
   if (it == stripe.holds.end()) return UnknownHold(id);
   return it->second.get();
@@ -929,6 +939,19 @@ void Engine::Impl::Resolve(HoldStripe& stripe, HoldRec& h, HoldState state) {
     stripe.resolved.emplace_back(now, h.view.hold_id);
     open_holds_.fetch_sub(1);
   }
+}
+
+template <typename Fn>
+RecordOr Engine::Impl::WithHold(const std::string& id, HoldState want, const char* op, Fn&& fn) {
+  if (absl::Status st = CheckHoldId(id); !st.ok()) return st;
+  HoldStripe& stripe = StripeFor(id);
+  absl::MutexLock hold_lock(&stripe.mu);
+  absl::StatusOr<HoldRec*> h = FindHold(stripe, id);
+  if (!h.ok()) return h.status();
+  if (absl::Status st = RequireState(**h, want, op); !st.ok()) return st;
+  ShardLocks locks;
+  locks.LockSorted(ShardsForHold(**h));
+  return fn(stripe, **h);
 }
 
 // ---------------------------------------------------------------- apply
@@ -970,9 +993,9 @@ RecordOr Engine::Impl::Apply(ReserveCmd& cmd, const CommandMeta& meta,
     if (wanted[i] >= 0) {
       int64_t avail = Avail(ps, c, wanted[i], s->rows[wanted[i]]);
       if (avail < line.qty) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "sku '", line.sku, "': channel '", cmd.channel, "' may take ", avail, " at '",
-            model_.locations[wanted[i]].id, "', asked ", line.qty));
+        return absl::FailedPreconditionError(
+            absl::StrCat("sku '", line.sku, "': channel '", cmd.channel, "' may take ", avail,
+                         " at '", model_.locations[wanted[i]].id, "', asked ", line.qty));
       }
       chosen[i] = wanted[i];
       continue;
@@ -1020,85 +1043,72 @@ RecordOr Engine::Impl::Apply(ReserveCmd& cmd, const CommandMeta& meta,
 
 RecordOr Engine::Impl::Apply(ExtendCmd& cmd, const CommandMeta& meta,
                              const std::shared_ptr<Pending>& p) {
-  if (absl::Status st = CheckHoldId(cmd.hold_id); !st.ok()) return st;
   absl::StatusOr<int64_t> ttl = ResolveTtl(cmd.ttl_ms);
   if (!ttl.ok()) return ttl.status();
-  HoldStripe& stripe = StripeFor(cmd.hold_id);
-  absl::MutexLock hold_lock(&stripe.mu);
-  absl::StatusOr<HoldRec*> h = FindHold(stripe, cmd.hold_id);
-  if (!h.ok()) return h.status();
-  HoldRec& hold = **h;
-  if (absl::Status st = RequireState(hold, HoldState::kHeld, "extend"); !st.ok()) return st;
-  ShardLocks locks;
-  locks.LockSorted(ShardsForHold(hold));
-  Change change;
-  change.channel = hold.view.channel;
-  for (size_t i = 0; i < hold.view.lines.size(); ++i) {
-    change.Touch(HoldSku(hold.view.lines[i]), hold.locations[i]);
-  }
-  const int64_t now = NowMs();
-  hold.view.deadline_ms = now + *ttl;
-  hold.view.updated_ms = now;
-  stripe.deadlines.emplace(hold.view.deadline_ms, hold.view.hold_id);
-  change.reason = absl::StrCat("ttl_ms=", *ttl);
-  change.hold = &hold;
-  p->outcome.hold = hold.view;
-  return Seal(change, meta, "extend", p);
+  return WithHold(cmd.hold_id, HoldState::kHeld, "extend",
+                  [&](HoldStripe& stripe, HoldRec& hold) -> RecordOr {
+                    Change change;
+                    change.channel = hold.view.channel;
+                    for (size_t i = 0; i < hold.view.lines.size(); ++i) {
+                      change.Touch(HoldSku(hold.view.lines[i]), hold.locations[i]);
+                    }
+                    const int64_t now = NowMs();
+                    hold.view.deadline_ms = now + *ttl;
+                    hold.view.updated_ms = now;
+                    stripe.deadlines.emplace(hold.view.deadline_ms, hold.view.hold_id);
+                    change.reason = absl::StrCat("ttl_ms=", *ttl);
+                    change.hold = &hold;
+                    p->outcome.hold = hold.view;
+                    return Seal(change, meta, "extend", p);
+                  });
 }
 
 RecordOr Engine::Impl::Apply(CommitCmd& cmd, const CommandMeta& meta,
                              const std::shared_ptr<Pending>& p) {
-  if (absl::Status st = CheckHoldId(cmd.hold_id); !st.ok()) return st;
   if (absl::Status st = CheckLines(cmd.lines, options_.max_lines, false); !st.ok()) return st;
-  HoldStripe& stripe = StripeFor(cmd.hold_id);
-  absl::MutexLock hold_lock(&stripe.mu);
-  absl::StatusOr<HoldRec*> h = FindHold(stripe, cmd.hold_id);
-  if (!h.ok()) return h.status();
-  HoldRec& hold = **h;
-  if (absl::Status st = RequireState(hold, HoldState::kHeld, "commit"); !st.ok()) return st;
+  return WithHold(
+      cmd.hold_id, HoldState::kHeld, "commit", [&](HoldStripe& stripe, HoldRec& hold) -> RecordOr {
+        std::vector<int64_t> commit(hold.view.lines.size(), 0);
+        if (cmd.lines.empty()) {
+          for (size_t i = 0; i < commit.size(); ++i) commit[i] = hold.view.lines[i].qty;
+        }
+        for (size_t i = 0; i < cmd.lines.size(); ++i) {
+          int at = FindLine(hold.view, cmd.lines[i].sku);
+          if (at < 0) {
+            return absl::InvalidArgumentError(absl::StrCat(
+                "lines[", i, "].sku: '", cmd.lines[i].sku, "' is not in hold '", cmd.hold_id, "'"));
+          }
+          if (cmd.lines[i].qty > hold.view.lines[at].qty) {
+            return absl::InvalidArgumentError(absl::StrCat("lines[", i, "].qty: ", cmd.lines[i].qty,
+                                                           " exceeds the ", hold.view.lines[at].qty,
+                                                           " held of '", cmd.lines[i].sku, "'"));
+          }
+          commit[at] = cmd.lines[i].qty;
+        }
 
-  std::vector<int64_t> commit(hold.view.lines.size(), 0);
-  if (cmd.lines.empty()) {
-    for (size_t i = 0; i < commit.size(); ++i) commit[i] = hold.view.lines[i].qty;
-  }
-  for (size_t i = 0; i < cmd.lines.size(); ++i) {
-    int at = FindLine(hold.view, cmd.lines[i].sku);
-    if (at < 0) {
-      return absl::InvalidArgumentError(absl::StrCat("lines[", i, "].sku: '", cmd.lines[i].sku,
-                                                     "' is not in hold '", cmd.hold_id, "'"));
-    }
-    if (cmd.lines[i].qty > hold.view.lines[at].qty) {
-      return absl::InvalidArgumentError(absl::StrCat("lines[", i, "].qty: ", cmd.lines[i].qty,
-                                                     " exceeds the ", hold.view.lines[at].qty,
-                                                     " held of '", cmd.lines[i].sku, "'"));
-    }
-    commit[at] = cmd.lines[i].qty;
-  }
-
-  ShardLocks locks;
-  locks.LockSorted(ShardsForHold(hold));
-  Change change;
-  change.channel = hold.view.channel;
-  std::vector<Line> lines;
-  std::vector<int> locations;
-  for (size_t i = 0; i < hold.view.lines.size(); ++i) {
-    const Line& line = hold.view.lines[i];
-    SkuState* s = HoldSku(line);
-    change.Touch(s, hold.locations[i]);
-    Counters& row = s->rows[hold.locations[i]];
-    row.held -= line.qty;
-    row.committed += commit[i];
-    if (commit[i] > 0) {
-      lines.push_back({line.sku, line.location, commit[i], 0});
-      locations.push_back(hold.locations[i]);
-    }
-  }
-  hold.view.lines = std::move(lines);
-  hold.locations = std::move(locations);
-  Resolve(stripe, hold, HoldState::kCommitted);
-  change.hold = &hold;
-  p->outcome.hold = hold.view;
-  return Seal(change, meta, "commit", p);
+        Change change;
+        change.channel = hold.view.channel;
+        std::vector<Line> lines;
+        std::vector<int> locations;
+        for (size_t i = 0; i < hold.view.lines.size(); ++i) {
+          const Line& line = hold.view.lines[i];
+          SkuState* s = HoldSku(line);
+          change.Touch(s, hold.locations[i]);
+          Counters& row = s->rows[hold.locations[i]];
+          row.held -= line.qty;
+          row.committed += commit[i];
+          if (commit[i] > 0) {
+            lines.push_back({line.sku, line.location, commit[i], 0});
+            locations.push_back(hold.locations[i]);
+          }
+        }
+        hold.view.lines = std::move(lines);
+        hold.locations = std::move(locations);
+        Resolve(stripe, hold, HoldState::kCommitted);
+        change.hold = &hold;
+        p->outcome.hold = hold.view;
+        return Seal(change, meta, "commit", p);
+      });
 }
 
 RecordOr Engine::Impl::ReleaseHeld(const std::string& hold_id, HoldState final_state,
@@ -1144,92 +1154,80 @@ RecordOr Engine::Impl::Apply(ExpireCmd& cmd, const CommandMeta& meta,
 
 RecordOr Engine::Impl::Apply(FulfillCmd& cmd, const CommandMeta& meta,
                              const std::shared_ptr<Pending>& p) {
-  if (absl::Status st = CheckHoldId(cmd.hold_id); !st.ok()) return st;
   if (absl::Status st = CheckLines(cmd.lines, options_.max_lines, false); !st.ok()) return st;
-  HoldStripe& stripe = StripeFor(cmd.hold_id);
-  absl::MutexLock hold_lock(&stripe.mu);
-  absl::StatusOr<HoldRec*> h = FindHold(stripe, cmd.hold_id);
-  if (!h.ok()) return h.status();
-  HoldRec& hold = **h;
-  if (absl::Status st = RequireState(hold, HoldState::kCommitted, "fulfill"); !st.ok()) return st;
+  return WithHold(
+      cmd.hold_id, HoldState::kCommitted, "fulfill",
+      [&](HoldStripe& stripe, HoldRec& hold) -> RecordOr {
+        std::vector<int64_t> take(hold.view.lines.size(), 0);
+        if (cmd.lines.empty()) {
+          for (size_t i = 0; i < take.size(); ++i) {
+            take[i] = hold.view.lines[i].qty - hold.view.lines[i].fulfilled;
+          }
+        }
+        for (size_t i = 0; i < cmd.lines.size(); ++i) {
+          int at = FindLine(hold.view, cmd.lines[i].sku);
+          if (at < 0) {
+            return absl::InvalidArgumentError(absl::StrCat(
+                "lines[", i, "].sku: '", cmd.lines[i].sku, "' is not in hold '", cmd.hold_id, "'"));
+          }
+          int64_t open = hold.view.lines[at].qty - hold.view.lines[at].fulfilled;
+          if (cmd.lines[i].qty > open) {
+            return absl::InvalidArgumentError(
+                absl::StrCat("lines[", i, "].qty: ", cmd.lines[i].qty, " exceeds the ", open,
+                             " committed of '", cmd.lines[i].sku, "' not yet fulfilled"));
+          }
+          take[at] = cmd.lines[i].qty;
+        }
 
-  std::vector<int64_t> take(hold.view.lines.size(), 0);
-  if (cmd.lines.empty()) {
-    for (size_t i = 0; i < take.size(); ++i) {
-      take[i] = hold.view.lines[i].qty - hold.view.lines[i].fulfilled;
-    }
-  }
-  for (size_t i = 0; i < cmd.lines.size(); ++i) {
-    int at = FindLine(hold.view, cmd.lines[i].sku);
-    if (at < 0) {
-      return absl::InvalidArgumentError(absl::StrCat("lines[", i, "].sku: '", cmd.lines[i].sku,
-                                                     "' is not in hold '", cmd.hold_id, "'"));
-    }
-    int64_t open = hold.view.lines[at].qty - hold.view.lines[at].fulfilled;
-    if (cmd.lines[i].qty > open) {
-      return absl::InvalidArgumentError(absl::StrCat("lines[", i, "].qty: ", cmd.lines[i].qty,
-                                                     " exceeds the ", open, " committed of '",
-                                                     cmd.lines[i].sku, "' not yet fulfilled"));
-    }
-    take[at] = cmd.lines[i].qty;
-  }
-
-  ShardLocks locks;
-  locks.LockSorted(ShardsForHold(hold));
-  for (size_t i = 0; i < hold.view.lines.size(); ++i) {
-    const Counters& row = HoldSku(hold.view.lines[i])->rows[hold.locations[i]];
-    if (row.on_hand < take[i]) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "sku '", hold.view.lines[i].sku, "' at '", hold.view.lines[i].location, "': on_hand ",
-          row.on_hand, " < ", take[i], " to fulfil; record a Count first"));
-    }
-  }
-  Change change;
-  change.channel = hold.view.channel;
-  bool all_done = true;
-  for (size_t i = 0; i < hold.view.lines.size(); ++i) {
-    Line& line = hold.view.lines[i];
-    SkuState* s = HoldSku(line);
-    change.Touch(s, hold.locations[i]);
-    Counters& row = s->rows[hold.locations[i]];
-    row.committed -= take[i];
-    row.on_hand -= take[i];
-    line.fulfilled += take[i];
-    if (line.fulfilled < line.qty) all_done = false;
-  }
-  if (all_done) {
-    Resolve(stripe, hold, HoldState::kFulfilled);
-  } else {
-    hold.view.updated_ms = NowMs();
-  }
-  change.hold = &hold;
-  p->outcome.hold = hold.view;
-  return Seal(change, meta, "fulfill", p);
+        for (size_t i = 0; i < hold.view.lines.size(); ++i) {
+          const Counters& row = HoldSku(hold.view.lines[i])->rows[hold.locations[i]];
+          if (row.on_hand < take[i]) {
+            return absl::FailedPreconditionError(absl::StrCat(
+                "sku '", hold.view.lines[i].sku, "' at '", hold.view.lines[i].location,
+                "': on_hand ", row.on_hand, " < ", take[i], " to fulfil; record a Count first"));
+          }
+        }
+        Change change;
+        change.channel = hold.view.channel;
+        bool all_done = true;
+        for (size_t i = 0; i < hold.view.lines.size(); ++i) {
+          Line& line = hold.view.lines[i];
+          SkuState* s = HoldSku(line);
+          change.Touch(s, hold.locations[i]);
+          Counters& row = s->rows[hold.locations[i]];
+          row.committed -= take[i];
+          row.on_hand -= take[i];
+          line.fulfilled += take[i];
+          if (line.fulfilled < line.qty) all_done = false;
+        }
+        if (all_done) {
+          Resolve(stripe, hold, HoldState::kFulfilled);
+        } else {
+          hold.view.updated_ms = NowMs();
+        }
+        change.hold = &hold;
+        p->outcome.hold = hold.view;
+        return Seal(change, meta, "fulfill", p);
+      });
 }
 
 RecordOr Engine::Impl::Apply(CancelCmd& cmd, const CommandMeta& meta,
                              const std::shared_ptr<Pending>& p) {
-  if (absl::Status st = CheckHoldId(cmd.hold_id); !st.ok()) return st;
-  HoldStripe& stripe = StripeFor(cmd.hold_id);
-  absl::MutexLock hold_lock(&stripe.mu);
-  absl::StatusOr<HoldRec*> h = FindHold(stripe, cmd.hold_id);
-  if (!h.ok()) return h.status();
-  HoldRec& hold = **h;
-  if (absl::Status st = RequireState(hold, HoldState::kCommitted, "cancel"); !st.ok()) return st;
-  ShardLocks locks;
-  locks.LockSorted(ShardsForHold(hold));
-  Change change;
-  change.channel = hold.view.channel;
-  for (size_t i = 0; i < hold.view.lines.size(); ++i) {
-    const Line& line = hold.view.lines[i];
-    SkuState* s = HoldSku(line);
-    change.Touch(s, hold.locations[i]);
-    s->rows[hold.locations[i]].committed -= line.qty - line.fulfilled;
-  }
-  Resolve(stripe, hold, HoldState::kCancelled);
-  change.hold = &hold;
-  p->outcome.hold = hold.view;
-  return Seal(change, meta, "cancel", p);
+  return WithHold(cmd.hold_id, HoldState::kCommitted, "cancel",
+                  [&](HoldStripe& stripe, HoldRec& hold) -> RecordOr {
+                    Change change;
+                    change.channel = hold.view.channel;
+                    for (size_t i = 0; i < hold.view.lines.size(); ++i) {
+                      const Line& line = hold.view.lines[i];
+                      SkuState* s = HoldSku(line);
+                      change.Touch(s, hold.locations[i]);
+                      s->rows[hold.locations[i]].committed -= line.qty - line.fulfilled;
+                    }
+                    Resolve(stripe, hold, HoldState::kCancelled);
+                    change.hold = &hold;
+                    p->outcome.hold = hold.view;
+                    return Seal(change, meta, "cancel", p);
+                  });
 }
 
 RecordOr Engine::Impl::Apply(SellCmd& cmd, const CommandMeta& meta,
@@ -1251,16 +1249,16 @@ RecordOr Engine::Impl::Apply(SellCmd& cmd, const CommandMeta& meta,
   Counters& row = s->rows[l];
   const int64_t avail = Avail(*s->policies, c, l, row);
   if (cmd.qty > avail && !cmd.override_limit) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "sku '", cmd.sku, "': channel '", cmd.channel, "' may sell ", avail, " at '", cmd.location,
-        "' (free ", row.free(), ", protected for other channels ",
-        ProtectedByOthers(*s->policies, c, l), "), asked ", cmd.qty,
-        "; set override to record a physical sale"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("sku '", cmd.sku, "': channel '", cmd.channel, "' may sell ", avail, " at '",
+                     cmd.location, "' (free ", row.free(), ", protected for other channels ",
+                     ProtectedByOthers(*s->policies, c, l), "), asked ", cmd.qty,
+                     "; set override to record a physical sale"));
   }
   if (cmd.qty > row.on_hand) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("sku '", cmd.sku, "': only ", row.on_hand, " on hand at '", cmd.location,
-                     "', sold ", cmd.qty, "; record a Count first"));
+    return absl::FailedPreconditionError(absl::StrCat("sku '", cmd.sku, "': only ", row.on_hand,
+                                                      " on hand at '", cmd.location, "', sold ",
+                                                      cmd.qty, "; record a Count first"));
   }
   Change change;
   change.channel = cmd.channel;
@@ -1296,15 +1294,15 @@ RecordOr Engine::Impl::Apply(AdjustCmd& cmd, const CommandMeta& meta,
     case AdjustReason::kReceipt:
     case AdjustReason::kReturn:
       if (cmd.delta < 0) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "delta: a ", AdjustReasonName(cmd.reason), " adds stock, got ", cmd.delta));
+        return absl::InvalidArgumentError(absl::StrCat("delta: a ", AdjustReasonName(cmd.reason),
+                                                       " adds stock, got ", cmd.delta));
       }
       break;
     case AdjustReason::kDamage:
     case AdjustReason::kShrinkage:
       if (cmd.delta > 0) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "delta: ", AdjustReasonName(cmd.reason), " removes stock, got +", cmd.delta));
+        return absl::InvalidArgumentError(absl::StrCat("delta: ", AdjustReasonName(cmd.reason),
+                                                       " removes stock, got +", cmd.delta));
       }
       break;
     case AdjustReason::kCorrection:
@@ -1318,9 +1316,9 @@ RecordOr Engine::Impl::Apply(AdjustCmd& cmd, const CommandMeta& meta,
   const int64_t current = s ? s->rows[l].on_hand : 0;
   if (s == nullptr && cmd.delta < 0) return UnknownSku(cmd.sku);
   if (current + cmd.delta < 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("sku '", cmd.sku, "': on_hand at '", cmd.location, "' is ", current,
-                     "; delta ", cmd.delta, " would take it below 0"));
+    return absl::FailedPreconditionError(absl::StrCat("sku '", cmd.sku, "': on_hand at '",
+                                                      cmd.location, "' is ", current, "; delta ",
+                                                      cmd.delta, " would take it below 0"));
   }
   if (current + cmd.delta > kMaxQuantity) {
     return absl::FailedPreconditionError(absl::StrCat("on_hand would exceed ", kMaxQuantity));
@@ -1329,7 +1327,8 @@ RecordOr Engine::Impl::Apply(AdjustCmd& cmd, const CommandMeta& meta,
   Change change;
   change.Touch(s, l);
   s->rows[l].on_hand += cmd.delta;
-  change.reason = absl::StrCat(AdjustReasonName(cmd.reason), cmd.note.empty() ? "" : ": ", cmd.note);
+  change.reason =
+      absl::StrCat(AdjustReasonName(cmd.reason), cmd.note.empty() ? "" : ": ", cmd.note);
   p->outcome.before.push_back({cmd.sku, cmd.location, change.rows[0].before});
   p->outcome.after.push_back(View(*s, l));
   return Seal(change, meta, "adjust", p);
@@ -1385,10 +1384,9 @@ RecordOr Engine::Impl::Apply(TransferCmd& cmd, const CommandMeta& meta,
   SkuState* s = FindSku(shard, cmd.sku);
   if (s == nullptr) return UnknownSku(cmd.sku);
   if (s->rows[*from].free() < cmd.qty) {
-    return absl::FailedPreconditionError(absl::StrCat("sku '", cmd.sku, "': only ",
-                                                      std::max<int64_t>(0, s->rows[*from].free()),
-                                                      " free at '", cmd.from_location,
-                                                      "', asked ", cmd.qty));
+    return absl::FailedPreconditionError(
+        absl::StrCat("sku '", cmd.sku, "': only ", std::max<int64_t>(0, s->rows[*from].free()),
+                     " free at '", cmd.from_location, "', asked ", cmd.qty));
   }
   if (s->rows[*to].on_hand + cmd.qty > kMaxQuantity) {
     return absl::FailedPreconditionError(absl::StrCat("on_hand would exceed ", kMaxQuantity));
@@ -1429,9 +1427,9 @@ absl::Status Engine::Impl::Restore(const Snapshot& snap, const std::function<voi
     int l = model_.LocationIndex(row.location);
     if (l < 0) {
       if (row.counters == Counters{}) continue;  // an empty row of a removed location
-      return absl::FailedPreconditionError(absl::StrCat(
-          "stored stock of '", row.sku, "' at location '", row.location,
-          "' (on_hand ", row.counters.on_hand, ") but the config has no such location"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("stored stock of '", row.sku, "' at location '", row.location, "' (on_hand ",
+                       row.counters.on_hand, ") but the config has no such location"));
     }
     if (!IsValidId(row.sku)) return absl::FailedPreconditionError("stored row with invalid sku");
     SkuState* s = sku_state(row.sku);
@@ -1449,16 +1447,15 @@ absl::Status Engine::Impl::Restore(const Snapshot& snap, const std::function<voi
     rec->view = v;
     rec->channel = model_.ChannelIndex(v.channel);
     if (rec->channel < 0 && IsOpen(v.state)) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "stored open hold '", v.hold_id, "' on channel '", v.channel,
-          "' but the config has no such channel"));
+      return absl::FailedPreconditionError(absl::StrCat("stored open hold '", v.hold_id,
+                                                        "' on channel '", v.channel,
+                                                        "' but the config has no such channel"));
     }
     for (const Line& line : v.lines) {
       int l = model_.LocationIndex(line.location);
       if (l < 0 && IsOpen(v.state)) {
-        return absl::FailedPreconditionError(absl::StrCat("stored open hold '", v.hold_id,
-                                                          "' at unknown location '",
-                                                          line.location, "'"));
+        return absl::FailedPreconditionError(absl::StrCat(
+            "stored open hold '", v.hold_id, "' at unknown location '", line.location, "'"));
       }
       rec->locations.push_back(l);
       if (v.state == HoldState::kHeld) sums[{line.sku, l}].held += line.qty;
@@ -1480,11 +1477,11 @@ absl::Status Engine::Impl::Restore(const Snapshot& snap, const std::function<voi
         Counters want = it == sums.end() ? Counters{} : it->second;
         if (it != sums.end()) sums.erase(it);
         if (s->rows[l].held != want.held || s->rows[l].committed != want.committed) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "stored counters of '", sku, "' at '", model_.locations[l].id, "' (held ",
-              s->rows[l].held, ", committed ", s->rows[l].committed,
-              ") disagree with its open holds (held ", want.held, ", committed ",
-              want.committed, ")"));
+          return absl::FailedPreconditionError(
+              absl::StrCat("stored counters of '", sku, "' at '", model_.locations[l].id,
+                           "' (held ", s->rows[l].held, ", committed ", s->rows[l].committed,
+                           ") disagree with its open holds (held ", want.held, ", committed ",
+                           want.committed, ")"));
         }
       }
       for (size_t c = 0; c < model_.channels.size(); ++c) {
@@ -1495,8 +1492,8 @@ absl::Status Engine::Impl::Restore(const Snapshot& snap, const std::function<voi
   }
   for (const auto& [key, c] : sums) {
     if (c.held != 0 || c.committed != 0) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "stored open holds reference '", key.first, "' which has no stored row"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("stored open holds reference '", key.first, "' which has no stored row"));
     }
   }
   std::array<absl::flat_hash_map<std::string, IdemEntry>, kIdemStripes> idem;
@@ -1520,8 +1517,8 @@ absl::Status Engine::Impl::Restore(const Snapshot& snap, const std::function<voi
   for (size_t i = 0; i < shards_.size(); ++i) shards_[i].skus = std::move(skus[i]);
   for (size_t i = 0; i < kHoldStripes; ++i) {
     hold_stripes_[i].holds = std::move(holds[i]);
-    hold_stripes_[i].deadlines = decltype(HoldStripe::deadlines)(
-        std::greater<>(), std::move(deadlines[i]));
+    hold_stripes_[i].deadlines =
+        decltype(HoldStripe::deadlines)(std::greater<>(), std::move(deadlines[i]));
     std::sort(resolved[i].begin(), resolved[i].end());
     hold_stripes_[i].resolved.assign(resolved[i].begin(), resolved[i].end());
   }
@@ -1563,14 +1560,16 @@ absl::Status ValidateModel(const Model& m) {
   }
   auto check_policy = [&](const ChannelPolicy& p, const std::string& who) -> absl::Status {
     if (p.safety_stock < 0) return bad(who, ": safety_stock < 0");
-    if (p.share_percent < 0 || p.share_percent > 100) return bad(who, ": share_percent outside 0..100");
+    if (p.share_percent < 0 || p.share_percent > 100)
+      return bad(who, ": share_percent outside 0..100");
     if (p.min_publish < 0 || p.max_publish < 0) return bad(who, ": min/max_publish < 0");
     return absl::OkStatus();
   };
   for (size_t i = 0; i < m.channels.size(); ++i) {
     const Channel& ch = m.channels[i];
     if (!IsValidId(ch.id)) return bad("channel ", i, ": invalid id");
-    if (m.ChannelIndex(ch.id) != static_cast<int>(i)) return bad("channel '", ch.id, "' defined twice");
+    if (m.ChannelIndex(ch.id) != static_cast<int>(i))
+      return bad("channel '", ch.id, "' defined twice");
     if (ch.sources.empty()) return bad("channel '", ch.id, "': no sources");
     for (int l : ch.sources) {
       if (l < 0 || static_cast<size_t>(l) >= nl) return bad("channel '", ch.id, "': bad source");
@@ -1578,8 +1577,8 @@ absl::Status ValidateModel(const Model& m) {
     if (ch.policy.protect.size() != nl) return bad("channel '", ch.id, "': protect size");
     for (size_t l = 0; l < nl; ++l) {
       if (ch.policy.protect[l] < 0) return bad("channel '", ch.id, "': negative protect");
-      bool source = std::find(ch.sources.begin(), ch.sources.end(), static_cast<int>(l)) !=
-                    ch.sources.end();
+      bool source =
+          std::find(ch.sources.begin(), ch.sources.end(), static_cast<int>(l)) != ch.sources.end();
       if (ch.policy.protect[l] > 0 && !source) {
         return bad("channel '", ch.id, "': protects '", m.locations[l].id, "', not a source");
       }
@@ -1620,8 +1619,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(Model model, EngineOption
     return absl::InvalidArgumentError("ttl options: need 0 < min_ttl <= default_ttl <= max_ttl");
   }
   if (options.max_lines < 1) return absl::InvalidArgumentError("max_lines must be >= 1");
-  return std::unique_ptr<Engine>(
-      new Engine(std::make_unique<Impl>(std::move(model), options)));
+  return std::unique_ptr<Engine>(new Engine(std::make_unique<Impl>(std::move(model), options)));
 }
 
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
