@@ -1,5 +1,7 @@
 #include "bench/driver.h"
 
+#include "daemon/util/status_names.h"
+
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -21,25 +23,6 @@ using EchoStub = stockd::bench::v1::Echo::Stub;
 
 constexpr char kActorHeader[] = "x-stockd-actor";
 
-constexpr std::array<absl::string_view, kStatusCodes> kCodeNames = {
-    "OK",
-    "CANCELLED",
-    "UNKNOWN",
-    "INVALID_ARGUMENT",
-    "DEADLINE_EXCEEDED",
-    "NOT_FOUND",
-    "ALREADY_EXISTS",
-    "PERMISSION_DENIED",
-    "RESOURCE_EXHAUSTED",
-    "FAILED_PRECONDITION",
-    "ABORTED",
-    "OUT_OF_RANGE",
-    "UNIMPLEMENTED",
-    "INTERNAL",
-    "UNAVAILABLE",
-    "DATA_LOSS",
-    "UNAUTHENTICATED",
-};
 
 enum Phase : int { kWarmup, kMeasure, kStop };
 
@@ -71,10 +54,7 @@ stockd::v1::ReserveRequest SampleReserveRequest(const BenchOptions& options) {
 
 }  // namespace
 
-absl::string_view StatusCodeName(int code) {
-  if (code < 0 || code >= kStatusCodes) return "UNKNOWN";
-  return kCodeNames[code];
-}
+absl::string_view StatusCodeName(int code) { return util::StatusCodeName(code); }
 
 uint64_t RunResult::total_errors() const {
   uint64_t total = 0;
@@ -189,6 +169,20 @@ class Slot {
     context_.emplace();
     shared_->PrepareContext(&*context_);
     return &*context_;
+  }
+
+  // Completion of a one-RPC operation (sell, echo): records it, issues the next.
+  void OnSingleCallDone(const grpc::Status& status) {
+    const int64_t now = NowNanos();
+    const bool measuring = shared_->Measuring();
+    shared_->OpDone();
+    if (!status.ok()) {
+      shared_->RecordError(status.error_code(), measuring);
+    } else if (measuring) {
+      shared_->RecordRpcOk(measuring);
+      shared_->op_series->RecordOk(now - start_ns_, 1);
+    }
+    Issue();
   }
 
   Shared* shared_;
@@ -311,22 +305,10 @@ class SellSlot final : public Slot {
     response_.Clear();
     start_ns_ = NowNanos();
     stub_->async()->Sell(FreshContext(), &sell_, &response_,
-                         [this](grpc::Status status) { OnDone(status); });
+                         [this](grpc::Status status) { OnSingleCallDone(status); });
   }
 
  private:
-  void OnDone(const grpc::Status& status) {
-    const int64_t now = NowNanos();
-    const bool measuring = shared_->Measuring();
-    shared_->OpDone();
-    if (!status.ok()) {
-      shared_->RecordError(status.error_code(), measuring);
-    } else if (measuring) {
-      shared_->RecordRpcOk(measuring);
-      shared_->op_series->RecordOk(now - start_ns_, 1);
-    }
-    Issue();
-  }
 
   StockStub* stub_;
   stockd::v1::SellRequest sell_;
@@ -348,22 +330,10 @@ class EchoSlot final : public Slot {
     reply_.Clear();
     start_ns_ = NowNanos();
     stub_->async()->Echo(FreshContext(), &request_, &reply_,
-                         [this](grpc::Status status) { OnDone(status); });
+                         [this](grpc::Status status) { OnSingleCallDone(status); });
   }
 
  private:
-  void OnDone(const grpc::Status& status) {
-    const int64_t now = NowNanos();
-    const bool measuring = shared_->Measuring();
-    shared_->OpDone();
-    if (!status.ok()) {
-      shared_->RecordError(status.error_code(), measuring);
-    } else if (measuring) {
-      shared_->RecordRpcOk(measuring);
-      shared_->op_series->RecordOk(now - start_ns_, 1);
-    }
-    Issue();
-  }
 
   EchoStub* stub_;
   stockd::bench::v1::EchoRequest request_;
@@ -398,7 +368,7 @@ class SetupSlot final : public Slot {
     response_.Clear();
     start_ns_ = NowNanos();
     stub_->async()->Batch(FreshContext(), &batch_, &response_,
-                          [this](grpc::Status status) { OnDone(status); });
+                          [this](grpc::Status status) { OnSingleCallDone(status); });
   }
 
  private:

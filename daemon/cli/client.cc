@@ -1,5 +1,7 @@
 #include "daemon/cli/client.h"
 
+#include "daemon/util/status_names.h"
+
 #include <array>
 #include <chrono>
 #include <iostream>
@@ -12,25 +14,6 @@ namespace {
 
 constexpr absl::string_view kActorMetadataKey = "x-stockd-actor";
 
-constexpr std::array<absl::string_view, 17> kCodeNames = {
-    "OK",
-    "CANCELLED",
-    "UNKNOWN",
-    "INVALID_ARGUMENT",
-    "DEADLINE_EXCEEDED",
-    "NOT_FOUND",
-    "ALREADY_EXISTS",
-    "PERMISSION_DENIED",
-    "RESOURCE_EXHAUSTED",
-    "FAILED_PRECONDITION",
-    "ABORTED",
-    "OUT_OF_RANGE",
-    "UNIMPLEMENTED",
-    "INTERNAL",
-    "UNAVAILABLE",
-    "DATA_LOSS",
-    "UNAUTHENTICATED",
-};
 
 }  // namespace
 
@@ -56,10 +39,7 @@ std::string NewRequestId() {
   return absl::StrCat(absl::Hex(high, absl::kZeroPad16), absl::Hex(low, absl::kZeroPad16));
 }
 
-absl::string_view StatusCodeName(int code) {
-  if (code < 0 || code >= static_cast<int>(kCodeNames.size())) return "UNKNOWN";
-  return kCodeNames[code];
-}
+absl::string_view StatusCodeName(int code) { return util::StatusCodeName(code); }
 
 absl::string_view StatusCodeName(grpc::StatusCode code) {
   return StatusCodeName(static_cast<int>(code));
