@@ -5,6 +5,7 @@
 #include <atomic>
 #include <deque>
 #include <future>
+#include <limits>
 #include <map>
 #include <queue>
 #include <set>
@@ -181,8 +182,9 @@ class Engine::Impl {
     if (options_.journal == nullptr) Complete(pending, *record, absl::OkStatus());
   }
 
-  int ExpireDue() {
+  int ExpireDue(int64_t* next_due_ms) {
     const int64_t now = NowMs();
+    int64_t next_due = std::numeric_limits<int64_t>::max();
     std::vector<std::pair<int64_t, std::string>> due;
     for (HoldStripe& stripe : hold_stripes_) {
       absl::MutexLock lock(&stripe.mu);
@@ -196,6 +198,7 @@ class Engine::Impl {
         }
         due.push_back(std::move(entry));
       }
+      if (!stripe.deadlines.empty()) next_due = std::min(next_due, stripe.deadlines.top().first);
       // Purge resolved holds past retention (memory only; storage keeps its own TTL).
       while (!stripe.resolved.empty() &&
              stripe.resolved.front().first + options_.hold_retention_ms <= now) {
@@ -228,6 +231,7 @@ class Engine::Impl {
         }
       });
     }
+    if (next_due_ms != nullptr) *next_due_ms = next_due;
     // Without a journal the count is exact; with one it counts the expiries submitted.
     return options_.journal == nullptr ? expired->load() : static_cast<int>(due.size());
   }
@@ -1637,7 +1641,7 @@ absl::StatusOr<Outcome> Engine::ExecuteAndWait(Command command) {
   return future.get();
 }
 
-int Engine::ExpireDue() { return impl_->ExpireDue(); }
+int Engine::ExpireDue(int64_t* next_due_ms) { return impl_->ExpireDue(next_due_ms); }
 
 absl::StatusOr<std::vector<RowView>> Engine::GetStock(
     const std::string& sku, const std::vector<std::string>& locations) const {

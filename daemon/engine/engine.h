@@ -118,8 +118,11 @@ class Engine {
 
   // Releases every HELD hold whose deadline has passed (as ExpireCmd mutations).
   // Returns how many were expired. Also purges resolved holds and idempotency records
-  // past their retention. Called periodically by the daemon's reaper.
-  int ExpireDue();
+  // past their retention. Called by the daemon's reaper. If `next_due_ms` is given it
+  // receives the earliest deadline still pending (INT64_MAX when none), so the reaper
+  // can sleep until then: expiring holds as they fall due, not in bursts, keeps the
+  // journal's batches even (a 50 ms tick doubled the p99 of a reserve benchmark).
+  int ExpireDue(int64_t* next_due_ms = nullptr);
 
   // ---- Queries: read committed-in-memory state; never block on the journal.
   absl::StatusOr<std::vector<RowView>> GetStock(const std::string& sku,

@@ -6,7 +6,9 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <algorithm>
 #include <atomic>
+#include <limits>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -192,11 +194,20 @@ class Daemon::Impl {
 
  private:
   void ReapLoop() {
-    // Holds expire within ~50 ms of their deadline.
-    while (!stop_reaper_.WaitForNotificationWithTimeout(absl::Milliseconds(50))) {
-      engine_->ExpireDue();
+    // Expire holds as they fall due: sleep until the earliest pending deadline, at least
+    // 2 ms and at most 50 ms (new holds may have earlier deadlines; the hold TTL minimum
+    // is 100 ms, so 50 ms bounds how late a hold can expire).
+    int64_t wait_ms = 2;
+    while (!stop_reaper_.WaitForNotificationWithTimeout(absl::Milliseconds(wait_ms))) {
+      int64_t next_due_ms = 0;
+      engine_->ExpireDue(&next_due_ms);
+      const int64_t until = next_due_ms == std::numeric_limits<int64_t>::max()
+                                ? 50
+                                : next_due_ms - clock_.NowMs();
+      wait_ms = std::clamp<int64_t>(until, 2, 50);
     }
   }
+
 
   const config::Config config_;
   static constexpr char kWriteHealth[] = "stockd.v1.Stock.Write";
