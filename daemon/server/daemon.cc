@@ -1,10 +1,9 @@
 #include "daemon/server/daemon.h"
 
-#include <pthread.h>
-
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <atomic>
@@ -14,11 +13,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
-#include "daemon/server/log.h"
 #include "daemon/push/push_engine.h"
-#include "daemon/storage/durable_store.h"
+#include "daemon/server/log.h"
 #include "daemon/server/stock_service.h"
 #include "daemon/server/watch_hub.h"
+#include "daemon/storage/durable_store.h"
 
 namespace stockd::server {
 
@@ -36,6 +35,23 @@ bool IsLoopbackListen(const std::string& listen) {
   return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
+namespace {
+
+// A (level, message) logger for a component that knows nothing of the server's logging.
+std::function<void(const std::string&, const std::string&)> ComponentLog(const char* component) {
+  return [component](const std::string& level, const std::string& msg) {
+    if (level == "error") {
+      log::Error(msg, {{"component", component}});
+    } else if (level == "warn") {
+      log::Warn(msg, {{"component", component}});
+    } else {
+      log::Info(msg, {{"component", component}});
+    }
+  };
+}
+
+}  // namespace
+
 class Daemon::Impl {
  public:
   explicit Impl(const config::Config& config) : config_(config) {}
@@ -47,9 +63,9 @@ class Daemon::Impl {
 
   absl::Status Start() {
     if (!IsLoopbackListen(config_.server.listen)) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "server.listen '", config_.server.listen,
-          "': without TLS stockd binds loopback addresses or unix sockets only"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("server.listen '", config_.server.listen,
+                       "': without TLS stockd binds loopback addresses or unix sockets only"));
     }
     engine::EngineOptions options = config_.engine;
     std::string durability = "memory only (redis.mode: memory) - a restart loses everything";
@@ -64,15 +80,7 @@ class Daemon::Impl {
       so.max_batch = config_.redis.max_batch;
       so.write.hold_retention_ms = config_.engine.hold_retention_ms;
       so.write.audit_max_len = config_.redis.audit_stream_entries;
-      so.log = [](const std::string& level, const std::string& msg) {
-        if (level == "error") {
-          log::Error(msg, {{"component", "storage"}});
-        } else if (level == "warn") {
-          log::Warn(msg, {{"component", "storage"}});
-        } else {
-          log::Info(msg, {{"component", "storage"}});
-        }
-      };
+      so.log = ComponentLog("storage");
       so.on_write_state = [this](bool writable) { SetWriteHealth(writable); };
       so.on_resynced = [this] {
         hub_.Reset();
@@ -84,9 +92,9 @@ class Daemon::Impl {
       store_ = std::move(*store);
       options.journal = store_->journal();
       const storage::LoadStats& ls = store_->load_stats();
-      durability = absl::StrCat("redis ", store_->address(), " (loaded ", ls.rows, " rows, ",
-                                ls.holds, " holds, ", ls.idempotency, " request ids in ",
-                                ls.load_ms, " ms)");
+      durability =
+          absl::StrCat("redis ", store_->address(), " (loaded ", ls.rows, " rows, ", ls.holds,
+                       " holds, ", ls.idempotency, " request ids in ", ls.load_ms, " ms)");
     }
     absl::StatusOr<std::unique_ptr<engine::Engine>> engine =
         engine::Engine::Create(config_.model, options);
@@ -104,15 +112,7 @@ class Daemon::Impl {
       acks_ = std::make_unique<push::MemoryAckStore>();
     }
     absl::StatusOr<std::unique_ptr<push::PushEngine>> push = push::PushEngine::Create(
-        config_, engine_.get(), acks_.get(), &clock_, [](const std::string& level, const std::string& msg) {
-          if (level == "error") {
-            log::Error(msg, {{"component", "push"}});
-          } else if (level == "warn") {
-            log::Warn(msg, {{"component", "push"}});
-          } else {
-            log::Info(msg, {{"component", "push"}});
-          }
-        });
+        config_, engine_.get(), acks_.get(), &clock_, ComponentLog("push"));
     if (!push.ok()) return push.status();
     push_ = std::move(*push);
     engine_->AddListener(push_.get());
@@ -148,13 +148,12 @@ class Daemon::Impl {
       pthread_setname_np(pthread_self(), "stockd-reaper");
       ReapLoop();
     });
-    log::Info("stockd serving",
-              {{"listen", config_.server.listen},
-               {"port", std::to_string(port_)},
-               {"config", config_.path},
-               {"locations", std::to_string(config_.model.locations.size())},
-               {"channels", std::to_string(config_.model.channels.size())},
-               {"durability", durability}});
+    log::Info("stockd serving", {{"listen", config_.server.listen},
+                                 {"port", std::to_string(port_)},
+                                 {"config", config_.path},
+                                 {"locations", std::to_string(config_.model.locations.size())},
+                                 {"channels", std::to_string(config_.model.channels.size())},
+                                 {"durability", durability}});
     return absl::OkStatus();
   }
 
@@ -201,13 +200,11 @@ class Daemon::Impl {
     while (!stop_reaper_.WaitForNotificationWithTimeout(absl::Milliseconds(wait_ms))) {
       int64_t next_due_ms = 0;
       engine_->ExpireDue(&next_due_ms);
-      const int64_t until = next_due_ms == std::numeric_limits<int64_t>::max()
-                                ? 50
-                                : next_due_ms - clock_.NowMs();
+      const int64_t until =
+          next_due_ms == std::numeric_limits<int64_t>::max() ? 50 : next_due_ms - clock_.NowMs();
       wait_ms = std::clamp<int64_t>(until, 2, 50);
     }
   }
-
 
   const config::Config config_;
   static constexpr char kWriteHealth[] = "stockd.v1.Stock.Write";
