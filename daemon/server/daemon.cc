@@ -123,6 +123,7 @@ class Daemon::Impl {
     service_options.max_batch = config_.server.max_batch;
     service_options.config_path = config_.path;
     service_options.listen = config_.server.listen;
+    service_options.write_timeout_ms = store_ ? config_.redis.timeout_ms : 0;
     service_ = std::make_unique<StockService>(engine_.get(), &hub_, push_.get(), service_options);
 
     grpc::EnableDefaultHealthCheckService(true);

@@ -185,8 +185,11 @@ struct StockService::CallGuard {
 
 std::shared_ptr<StockService::CallGuard> StockService::ArmDeadline(
     grpc::CallbackServerContext* ctx, grpc::ServerUnaryReactor* reactor) {
+  if (options_.write_timeout_ms <= 0) return nullptr;  // in memory: answered at once
   const auto remaining = ctx->deadline() - std::chrono::system_clock::now();
-  if (remaining > std::chrono::hours(1)) return nullptr;  // no (or a far) deadline
+  if (remaining > std::chrono::milliseconds(options_.write_timeout_ms + 1000)) {
+    return nullptr;  // the journal's own timeout answers first
+  }
   // Answer a little before the client gives up: 10% of the budget, at most 50 ms.
   const auto margin = std::min<std::chrono::system_clock::duration>(std::chrono::milliseconds(50),
                                                                      remaining / 10);

@@ -23,6 +23,12 @@ struct ServiceOptions {
   int64_t max_availability_items = 100'000;  // skus x channels per GetAvailability
   std::string config_path;           // for GetConfigSummary
   std::string listen;                // for GetConfigSummary
+  // The durability layer's own write timeout (redis.timeout); 0 = no durability layer.
+  // A mutation whose deadline is further away than this plus a second is answered by
+  // the journal (OK, or UNAVAILABLE when its batch times out) before the deadline
+  // anyway, so only closer deadlines get a timer (one global lock and an allocation
+  // fewer per call on the common path).
+  int64_t write_timeout_ms = 0;
 };
 
 class StockService final : public v1::Stock::CallbackService {
