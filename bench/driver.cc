@@ -368,7 +368,7 @@ class SetupSlot final : public Slot {
     response_.Clear();
     start_ns_ = NowNanos();
     stub_->async()->Batch(FreshContext(), &batch_, &response_,
-                          [this](grpc::Status status) { OnSingleCallDone(status); });
+                          [this](grpc::Status status) { OnDone(status); });
   }
 
  private:
