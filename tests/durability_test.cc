@@ -256,6 +256,45 @@ TEST_F(DurabilityTest, RedisKilledWritesFailUnavailableThenResync) {
   EXPECT_EQ(loaded[0].counters.held, 5);
 }
 
+TEST_F(DurabilityTest, ResyncRejectingStoredStateKeepsWritesClosedUntilRepaired) {
+  Node a;
+  ASSERT_TRUE(a.Open(redis_.address()).ok());
+  ASSERT_TRUE(a.engine->ExecuteAndWait(Count("wh", "SKU-R", 10, "seed-r")).ok());
+  // Someone damages the stored state (5 held, but no hold holds them), then Redis dies:
+  // the re-sync's Restore must refuse that state, and writes must stay UNAVAILABLE
+  // (never acknowledged against a state the engine does not have).
+  ASSERT_TRUE(
+      RedisCommand(redis_.socket_path(), {"HSET", "stockd:{SKU-R}:stock", "wh", "10 5 0"}).ok());
+  redis_.KillHard();
+  ASSERT_TRUE(redis_.WaitReady());
+  const auto start = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - start < std::chrono::seconds(2)) {
+    absl::StatusOr<Outcome> r = a.engine->ExecuteAndWait(Count("wh", "SKU-R", 11));
+    ASSERT_FALSE(r.ok()) << "acknowledged a write while the stored state is unreadable";
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_FALSE(a.engine->writable());
+  EXPECT_EQ(a.store->recoveries(), 0);
+  EXPECT_TRUE(a.Logged("stored state rejected")) << "the rejection is not logged";
+  EXPECT_TRUE(a.Logged("'SKU-R'")) << "the rejected SKU is not named in the logs";
+
+  // Repaired: the next attempt (every 50-500 ms, 5 s after a rejection) re-syncs.
+  ASSERT_TRUE(
+      RedisCommand(redis_.socket_path(), {"HSET", "stockd:{SKU-R}:stock", "wh", "10 0 0"}).ok());
+  absl::StatusOr<Outcome> ok;
+  const auto repaired = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - repaired < std::chrono::seconds(15)) {
+    ok = a.engine->ExecuteAndWait(Count("wh", "SKU-R", 12));
+    if (ok.ok()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(a.store->recoveries(), 1);
+  EXPECT_EQ(Rows(*a.engine, "SKU-R")[0].counters.on_hand, 12);
+  EXPECT_TRUE(a.engine->CheckInvariants().ok());
+}
+
 TEST_F(DurabilityTest, WarnsLoudlyWithoutPersistence) {
   ASSERT_TRUE(RedisCommand(redis_.socket_path(), {"CONFIG", "SET", "appendonly", "no"}).ok());
   Node a;
