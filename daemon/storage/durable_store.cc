@@ -94,7 +94,11 @@ absl::StatusOr<engine::Snapshot> DurableStore::Load() {
   if (schema->type == Reply::Type::kString && schema->str != absl::StrCat(kSchemaVersion)) {
     return absl::FailedPreconditionError(absl::StrCat(
         "redis at ", options_.address, " holds stockd schema ", schema->str,
-        "; this stockd understands schema ", kSchemaVersion));
+        "; this stockd understands schema ", kSchemaVersion,
+        schema->str == "1" ? " (schema 1 is the one-key-per-SKU layout of the first builds: "
+                             "stock counts are re-imported with `stockctl import`, see "
+                             "docs/storage.md)"
+                           : ""));
   }
 
   absl::StatusOr<engine::Snapshot> snap = LoadSnapshot(redis, keys_);

@@ -1,7 +1,10 @@
 #include "daemon/storage/records.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <map>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -10,14 +13,32 @@
 
 namespace stockd::storage {
 
-std::string KeyLayout::SkuOfStockKey(const std::string& key) const {
-  const std::string head = prefix_ + ":{";
-  const std::string tail = "}:stock";
-  if (key.size() <= head.size() + tail.size() || key.compare(0, head.size(), head) != 0 ||
-      key.compare(key.size() - tail.size(), tail.size(), tail) != 0) {
-    return "";
+std::string KeyLayout::ResolvedHolds(int64_t bucket) const {
+  return absl::StrCat(prefix_, ":holds:", bucket);
+}
+
+std::string KeyLayout::Idempotency(int64_t bucket) const {
+  return absl::StrCat(prefix_, ":idem:", bucket);
+}
+
+std::string KeyLayout::RowField(const std::string& sku, const std::string& location) {
+  std::string field;
+  field.reserve(sku.size() + 1 + location.size());
+  field.append(sku).push_back(' ');
+  field.append(location);
+  return field;
+}
+
+bool KeyLayout::SplitRowField(const std::string& field, std::string* sku,
+                              std::string* location) {
+  const size_t space = field.find(' ');
+  if (space == std::string::npos || space == 0 || space + 1 == field.size() ||
+      field.find(' ', space + 1) != std::string::npos) {
+    return false;
   }
-  return key.substr(head.size(), key.size() - head.size() - tail.size());
+  sku->assign(field, 0, space);
+  location->assign(field, space + 1, std::string::npos);
+  return true;
 }
 
 std::string EncodeCounters(const engine::Counters& c) {
@@ -86,35 +107,100 @@ std::string EncodeAudit(const engine::AuditEntry& entry) {
   return e.SerializeAsString();
 }
 
-void AppendRecordCommands(const KeyLayout& keys, const WriteOptions& options,
-                          const engine::MutationRecord& record, std::vector<Args>* out) {
-  for (const engine::RowView& row : record.rows) {
-    out->push_back({"HSET", keys.Stock(row.sku), row.location, EncodeCounters(row.counters)});
+namespace {
+
+// One command under construction: "HSET <key>" followed by field/value pairs.
+struct HashWrite {
+  Args args;
+  void Add(std::string field, std::string value) {
+    args.push_back(std::move(field));
+    args.push_back(std::move(value));
   }
-  for (const engine::HoldView& hold : record.holds) {
-    if (engine::IsOpen(hold.state)) {
-      out->push_back({"SET", keys.Hold(hold.hold_id), EncodeHold(hold)});
+};
+
+HashWrite& HashFor(std::map<std::string, HashWrite>& by_key, const std::string& key) {
+  HashWrite& w = by_key[key];
+  if (w.args.empty()) w.args = {"HSET", key};
+  return w;
+}
+
+}  // namespace
+
+bool AppendBatchCommands(const KeyLayout& keys, const WriteOptions& options,
+                         const std::vector<const engine::MutationRecord*>& records,
+                         std::vector<Args>* out) {
+  // Last value wins: rows and holds are absolute, so only the newest of a batch is written.
+  absl::flat_hash_map<std::string, const engine::Counters*> rows;
+  absl::flat_hash_map<std::string, const engine::HoldView*> holds;
+  for (const engine::MutationRecord* record : records) {
+    for (const engine::RowView& row : record->rows) {
+      rows[KeyLayout::RowField(row.sku, row.location)] = &row.counters;
+    }
+    for (const engine::HoldView& hold : record->holds) holds[hold.hold_id] = &hold;
+  }
+  if (!rows.empty()) {
+    Args hset;
+    hset.reserve(2 + 2 * rows.size());
+    hset.push_back("HSET");
+    hset.push_back(keys.Stock());
+    for (auto& [field, counters] : rows) {
+      hset.push_back(field);
+      hset.push_back(EncodeCounters(*counters));
+    }
+    out->push_back(std::move(hset));
+  }
+
+  // Open holds live in one hash; a resolved hold moves to the bucket of the minute its
+  // retention ends (HDEL from the open hash first: it may have been open before).
+  std::map<std::string, HashWrite> buckets;  // ordered: deterministic command order
+  HashWrite open;
+  Args resolved_ids = {"HDEL", keys.OpenHolds()};
+  for (auto& [id, hold] : holds) {
+    if (engine::IsOpen(hold->state)) {
+      if (open.args.empty()) open.args = {"HSET", keys.OpenHolds()};
+      open.Add(id, EncodeHold(*hold));
     } else {
-      out->push_back({"SET", keys.Hold(hold.hold_id), EncodeHold(hold), "PXAT",
-                      absl::StrCat(hold.updated_ms + options.hold_retention_ms)});
+      resolved_ids.push_back(id);
+      const int64_t bucket = KeyLayout::Bucket(hold->updated_ms + options.hold_retention_ms);
+      HashFor(buckets, keys.ResolvedHolds(bucket)).Add(id, EncodeHold(*hold));
     }
   }
-  if (record.idempotency) {
-    out->push_back({"SET", keys.Idempotency(record.idempotency->request_id),
-                    EncodeIdempotency(*record.idempotency), "PXAT",
-                    absl::StrCat(record.idempotency->expires_ms)});
+  if (!open.args.empty()) out->push_back(std::move(open.args));
+  if (resolved_ids.size() > 2) out->push_back(std::move(resolved_ids));
+
+  for (const engine::MutationRecord* record : records) {
+    if (!record->idempotency) continue;
+    const engine::IdempotencyRecord& idem = *record->idempotency;
+    HashFor(buckets, keys.Idempotency(KeyLayout::Bucket(idem.expires_ms)))
+        .Add(idem.request_id, EncodeIdempotency(idem));
   }
-  if (options.audit_max_len > 0) {
-    out->push_back({"XADD", keys.Audit(), "MAXLEN", "~", absl::StrCat(options.audit_max_len), "*",
-                    "e", EncodeAudit(record.audit)});
+  for (auto& [key, write] : buckets) {
+    // The bucket number is the key's last ':'-separated part.
+    const int64_t bucket = std::stoll(key.substr(key.rfind(':') + 1));
+    out->push_back(std::move(write.args));
+    out->push_back({"PEXPIREAT", key, absl::StrCat(KeyLayout::BucketEndMs(bucket))});
   }
+
+  if (options.audit_max_len <= 0 || records.empty()) return false;
+  Args xadd;
+  xadd.reserve(3 + 2 * records.size());
+  xadd.push_back("XADD");
+  xadd.push_back(keys.Audit());
+  xadd.push_back("*");
+  for (const engine::MutationRecord* record : records) {
+    xadd.push_back(absl::StrCat(record->sequence));
+    xadd.push_back(EncodeAudit(record->audit));
+  }
+  out->push_back(std::move(xadd));
+  return true;
 }
 
 namespace {
 
-// SCANs every key matching `pattern`, handing each page of keys to `page_fn`.
-absl::Status ScanAll(RedisConnection& redis, const std::string& pattern, int page,
-                     const std::function<absl::Status(const std::vector<std::string>&)>& page_fn) {
+// SCANs every key matching `pattern` and returns them.
+absl::StatusOr<std::vector<std::string>> ScanKeys(RedisConnection& redis,
+                                                  const std::string& pattern, int page) {
+  std::vector<std::string> keys;
   std::string cursor = "0";
   do {
     absl::StatusOr<Reply> r =
@@ -124,26 +210,40 @@ absl::Status ScanAll(RedisConnection& redis, const std::string& pattern, int pag
       return absl::UnavailableError(absl::StrCat("SCAN failed: ", r->str));
     }
     cursor = r->elements[0].str;
-    std::vector<std::string> keys;
-    keys.reserve(r->elements[1].elements.size());
-    for (const Reply& k : r->elements[1].elements) keys.push_back(k.str);
-    if (!keys.empty()) {
-      if (absl::Status st = page_fn(keys); !st.ok()) return st;
+    for (Reply& k : r->elements[1].elements) keys.push_back(std::move(k.str));
+  } while (cursor != "0");
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());  // SCAN may repeat
+  return keys;
+}
+
+absl::Status Corrupt(const std::string& key, const std::string& field, const absl::Status& why) {
+  return absl::DataLossError(
+      absl::StrCat("redis key '", key, "' field '", field, "': ", why.message()));
+}
+
+// HSCANs the hash `key`, calling `fn(field, value)` for every field (a field may come
+// twice when the hash is rehashed meanwhile: callers keep the last).
+absl::Status ScanHash(RedisConnection& redis, const std::string& key, int page,
+                      const std::function<absl::Status(std::string&, std::string&)>& fn) {
+  std::string cursor = "0";
+  do {
+    absl::StatusOr<Reply> r = redis.Command({"HSCAN", key, cursor, "COUNT", absl::StrCat(page)});
+    if (!r.ok()) return r.status();
+    if (r->type == Reply::Type::kError) {
+      return absl::DataLossError(absl::StrCat("redis key '", key, "': ", r->str));
+    }
+    if (r->type != Reply::Type::kArray || r->elements.size() != 2 ||
+        r->elements[1].elements.size() % 2 != 0) {
+      return absl::UnavailableError(absl::StrCat("HSCAN ", key, " failed"));
+    }
+    cursor = r->elements[0].str;
+    std::vector<Reply>& kv = r->elements[1].elements;
+    for (size_t i = 0; i + 1 < kv.size(); i += 2) {
+      if (absl::Status st = fn(kv[i].str, kv[i + 1].str); !st.ok()) return st;
     }
   } while (cursor != "0");
   return absl::OkStatus();
-}
-
-absl::StatusOr<std::vector<Reply>> FetchAll(RedisConnection& redis, const char* command,
-                                            const std::vector<std::string>& keys) {
-  std::vector<Args> cmds;
-  cmds.reserve(keys.size());
-  for (const std::string& k : keys) cmds.push_back({command, k});
-  return redis.Pipeline(cmds);
-}
-
-absl::Status Corrupt(const std::string& key, const absl::Status& why) {
-  return absl::DataLossError(absl::StrCat("redis key '", key, "': ", why.message()));
 }
 
 }  // namespace
@@ -157,58 +257,64 @@ absl::StatusOr<engine::Snapshot> LoadSnapshot(RedisConnection& redis, const KeyL
     return absl::DataLossError(absl::StrCat("redis key '", keys.Meta(), "': bad sequence"));
   }
 
-  absl::Status st = ScanAll(redis, keys.StockPattern(), page, [&](const auto& page_keys) {
-    absl::StatusOr<std::vector<Reply>> values = FetchAll(redis, "HGETALL", page_keys);
-    if (!values.ok()) return values.status();
-    for (size_t i = 0; i < page_keys.size(); ++i) {
-      const Reply& v = (*values)[i];
-      const std::string sku = keys.SkuOfStockKey(page_keys[i]);
-      if (sku.empty() || v.type != Reply::Type::kArray || v.elements.size() % 2 != 0) {
-        return Corrupt(page_keys[i], absl::DataLossError("not a stock hash"));
-      }
-      for (size_t f = 0; f + 1 < v.elements.size(); f += 2) {
-        absl::StatusOr<engine::Counters> c = DecodeCounters(v.elements[f + 1].str);
-        if (!c.ok()) return Corrupt(page_keys[i], c.status());
-        snap.rows.push_back({sku, v.elements[f].str, *c});
-      }
+  absl::flat_hash_map<std::string, engine::Counters> rows;
+  const std::string stock_key = keys.Stock();
+  absl::Status st = ScanHash(redis, stock_key, page, [&](std::string& field, std::string& value) {
+    absl::StatusOr<engine::Counters> c = DecodeCounters(value);
+    if (!c.ok()) return Corrupt(stock_key, field, c.status());
+    std::string sku, location;
+    if (!KeyLayout::SplitRowField(field, &sku, &location)) {
+      return Corrupt(stock_key, field, absl::DataLossError("not \"<sku> <location>\""));
     }
+    rows[field] = *c;
     return absl::OkStatus();
   });
   if (!st.ok()) return st;
+  snap.rows.reserve(rows.size());
+  for (auto& [field, counters] : rows) {
+    engine::RowView row;
+    KeyLayout::SplitRowField(field, &row.sku, &row.location);
+    row.counters = counters;
+    snap.rows.push_back(std::move(row));
+  }
 
-  st = ScanAll(redis, keys.HoldPattern(), page, [&](const auto& page_keys) {
-    absl::StatusOr<std::vector<Reply>> values = FetchAll(redis, "GET", page_keys);
-    if (!values.ok()) return values.status();
-    for (size_t i = 0; i < page_keys.size(); ++i) {
-      if ((*values)[i].type == Reply::Type::kNil) continue;  // expired meanwhile
-      absl::StatusOr<engine::HoldView> h = DecodeHold((*values)[i].str);
-      if (!h.ok()) return Corrupt(page_keys[i], h.status());
-      snap.holds.push_back(std::move(*h));
-    }
-    return absl::OkStatus();
-  });
-  if (!st.ok()) return st;
+  // Holds: the open hash and every resolved bucket; should a hold be in two places (a
+  // crash can't do that, a hand edit can), the most recently updated copy wins.
+  absl::flat_hash_map<std::string, engine::HoldView> holds;
+  auto add_hold = [&](const std::string& key) {
+    return ScanHash(redis, key, page, [&](std::string& id, std::string& value) {
+      absl::StatusOr<engine::HoldView> h = DecodeHold(value);
+      if (!h.ok()) return Corrupt(key, id, h.status());
+      if (h->hold_id != id) return Corrupt(key, id, absl::DataLossError("hold id mismatch"));
+      auto [it, inserted] = holds.try_emplace(id, *h);
+      if (!inserted && h->updated_ms >= it->second.updated_ms) it->second = std::move(*h);
+      return absl::OkStatus();
+    });
+  };
+  if (st = add_hold(keys.OpenHolds()); !st.ok()) return st;
+  absl::StatusOr<std::vector<std::string>> buckets =
+      ScanKeys(redis, keys.ResolvedHoldsPattern(), page);
+  if (!buckets.ok()) return buckets.status();
+  for (const std::string& key : *buckets) {
+    if (st = add_hold(key); !st.ok()) return st;
+  }
+  snap.holds.reserve(holds.size());
+  for (auto& [id, hold] : holds) snap.holds.push_back(std::move(hold));
 
-  const std::string idem_head = keys.Idempotency("");  // "<p>:idem:{}"
-  st = ScanAll(redis, keys.IdempotencyPattern(), page, [&](const auto& page_keys) {
-    absl::StatusOr<std::vector<Reply>> values = FetchAll(redis, "GET", page_keys);
-    if (!values.ok()) return values.status();
-    for (size_t i = 0; i < page_keys.size(); ++i) {
-      if ((*values)[i].type == Reply::Type::kNil) continue;
-      const std::string& key = page_keys[i];
-      // "<p>:idem:{" + id + "}"
-      const size_t open = idem_head.size() - 1;
-      if (key.size() < idem_head.size() || key.back() != '}') {
-        return Corrupt(key, absl::DataLossError("not an idempotency key"));
-      }
-      std::string id = key.substr(open, key.size() - open - 1);
-      absl::StatusOr<engine::IdempotencyRecord> r = DecodeIdempotency(id, (*values)[i].str);
-      if (!r.ok()) return Corrupt(key, r.status());
-      snap.idempotency.push_back(std::move(*r));
-    }
-    return absl::OkStatus();
-  });
-  if (!st.ok()) return st;
+  buckets = ScanKeys(redis, keys.IdempotencyPattern(), page);
+  if (!buckets.ok()) return buckets.status();
+  absl::flat_hash_map<std::string, engine::IdempotencyRecord> idem;
+  for (const std::string& key : *buckets) {
+    st = ScanHash(redis, key, page, [&](std::string& id, std::string& value) {
+      absl::StatusOr<engine::IdempotencyRecord> r = DecodeIdempotency(id, value);
+      if (!r.ok()) return Corrupt(key, id, r.status());
+      idem[id] = std::move(*r);
+      return absl::OkStatus();
+    });
+    if (!st.ok()) return st;
+  }
+  snap.idempotency.reserve(idem.size());
+  for (auto& [id, record] : idem) snap.idempotency.push_back(std::move(record));
   return snap;
 }
 

@@ -1,13 +1,21 @@
-// The Redis key layout and the encoding of engine records into Redis commands and back.
-// docs/storage.md describes the layout for operators. Every per-SKU key carries the SKU as
-// a hash tag ({sku}) so all keys of one SKU share a Redis Cluster slot.
+// The Redis key layout (schema 2) and the encoding of engine records into Redis commands
+// and back. docs/storage.md describes the layout for operators.
 //
-//   <p>:{<sku>}:stock      hash   location -> "on_hand held committed"
-//   <p>:{<sku>}:acked      hash   channel -> last quantity the channel acknowledged
-//   <p>:hold:{<hold_id>}   string stockd.v1.Hold (protobuf); resolved holds expire
-//   <p>:idem:{<req_id>}    string stockd.storage.v1.StoredOutcome; expires (PXAT)
-//   <p>:audit              stream field "e" = stockd.v1.AuditEntry, trimmed MAXLEN ~ N
-//   <p>:meta               hash   schema, sequence (last durable mutation)
+//   <p>:stock            hash   "<sku> <location>" -> "on_hand held committed"
+//   <p>:holds            hash   hold id -> stockd.v1.Hold (protobuf), open holds
+//   <p>:holds:<bucket>   hash   hold id -> stockd.v1.Hold, resolved holds whose retention
+//                               ends in that minute; the key expires (PEXPIREAT) at its end
+//   <p>:idem:<bucket>    hash   request id -> stockd.records.v1.StoredOutcome, records whose
+//                               TTL ends in that minute; the key expires at its end
+//   <p>:audit            stream one entry per group commit: field = mutation sequence,
+//                               value = stockd.v1.AuditEntry (protobuf)
+//   <p>:meta             hash   schema, sequence (last durable mutation)
+//   <p>:{<sku>}:acked    hash   channel -> last quantity the channel acknowledged (push)
+//
+// Why few big hashes rather than a key per row: one group commit of N mutations becomes a
+// handful of multi-field commands (one HSET per hash) instead of ~4 N commands, which is
+// what Redis spends its time on (per-command dispatch, not bytes). Identifiers never
+// contain a space (engine::IsValidId), so "<sku> <location>" is unambiguous.
 //
 // Pure functions; thread-safe.
 #ifndef STOCKD_DAEMON_STORAGE_RECORDS_H_
@@ -23,23 +31,31 @@
 
 namespace stockd::storage {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
+// Resolved holds and idempotency records are grouped by the minute their retention ends;
+// a bucket key expires at the end of its minute (so up to one minute late).
+inline constexpr int64_t kExpiryBucketMs = 60'000;
 
 class KeyLayout {
  public:
   explicit KeyLayout(std::string prefix = "stockd") : prefix_(std::move(prefix)) {}
-  std::string Stock(const std::string& sku) const { return prefix_ + ":{" + sku + "}:stock"; }
+  std::string Stock() const { return prefix_ + ":stock"; }
+  std::string OpenHolds() const { return prefix_ + ":holds"; }
+  std::string ResolvedHolds(int64_t bucket) const;
+  std::string Idempotency(int64_t bucket) const;
   std::string Acked(const std::string& sku) const { return prefix_ + ":{" + sku + "}:acked"; }
-  std::string Hold(const std::string& id) const { return prefix_ + ":hold:{" + id + "}"; }
-  std::string Idempotency(const std::string& id) const { return prefix_ + ":idem:{" + id + "}"; }
   std::string Audit() const { return prefix_ + ":audit"; }
   std::string Meta() const { return prefix_ + ":meta"; }
-  // SCAN patterns.
-  std::string StockPattern() const { return prefix_ + ":{*}:stock"; }
-  std::string HoldPattern() const { return prefix_ + ":hold:*"; }
+  // SCAN patterns of the bucket keys.
+  std::string ResolvedHoldsPattern() const { return prefix_ + ":holds:*"; }
   std::string IdempotencyPattern() const { return prefix_ + ":idem:*"; }
-  // The SKU inside a stock key, or "" if `key` is not one.
-  std::string SkuOfStockKey(const std::string& key) const;
+
+  // The field of a row in Stock(), and back ("" parts when `field` is not one).
+  static std::string RowField(const std::string& sku, const std::string& location);
+  static bool SplitRowField(const std::string& field, std::string* sku, std::string* location);
+  // The bucket of an expiry time, and the time its key expires.
+  static int64_t Bucket(int64_t expires_ms) { return expires_ms / kExpiryBucketMs; }
+  static int64_t BucketEndMs(int64_t bucket) { return (bucket + 1) * kExpiryBucketMs; }
 
  private:
   std::string prefix_;
@@ -59,14 +75,18 @@ absl::StatusOr<engine::IdempotencyRecord> DecodeIdempotency(const std::string& r
                                                            const std::string& bytes);
 std::string EncodeAudit(const engine::AuditEntry& entry);
 
-// Appends the commands that persist `record` (absolute rows, holds, idempotency record,
-// audit entry) to `out`. The caller wraps a batch in MULTI/EXEC.
-void AppendRecordCommands(const KeyLayout& keys, const WriteOptions& options,
-                          const engine::MutationRecord& record, std::vector<Args>* out);
+// Appends the commands that persist a group commit of `records` (in apply order) to `out`:
+// the last value of every row and hold wins (values are absolute), one HSET per hash, one
+// XADD carrying every audit entry (when options.audit_max_len > 0; returns true then: its
+// reply is the stream entry's id). The caller wraps them in MULTI/EXEC.
+bool AppendBatchCommands(const KeyLayout& keys, const WriteOptions& options,
+                         const std::vector<const engine::MutationRecord*>& records,
+                         std::vector<Args>* out);
 
-// Loads the whole durable state with pipelined reads: SCAN in pages of `page` keys, each
-// page's values fetched in one round trip. INTERNAL/FAILED_PRECONDITION on undecodable
-// data (the message names the key); UNAVAILABLE on transport errors.
+// Loads the whole durable state: HSCAN of every hash in pages of `page` fields. Records
+// past their expiry (a bucket outlives them by up to a minute) are returned as they are:
+// the engine drops them by its own clock. DATA_LOSS on undecodable data (the message names the key and
+// field); UNAVAILABLE on transport errors.
 absl::StatusOr<engine::Snapshot> LoadSnapshot(RedisConnection& redis, const KeyLayout& keys,
                                               int page = 5000);
 

@@ -106,6 +106,11 @@ absl::StatusOr<Reply> RedisConnection::Command(const Args& args) {
 }
 
 absl::StatusOr<std::vector<Reply>> RedisConnection::Pipeline(const std::vector<Args>& commands) {
+  if (absl::Status st = Send(commands); !st.ok()) return st;
+  return Receive(commands.size());
+}
+
+absl::Status RedisConnection::Send(const std::vector<Args>& commands) {
   if (!ok_) return absl::UnavailableError(absl::StrCat("redis at '", address_, "': broken"));
   std::vector<const char*> argv;
   std::vector<size_t> argvlen;
@@ -121,9 +126,19 @@ absl::StatusOr<std::vector<Reply>> RedisConnection::Pipeline(const std::vector<A
       return Broken("append");
     }
   }
+  // Flush the whole output buffer now (a blocking socket with a send timeout).
+  int done = 0;
+  while (!done) {
+    if (redisBufferWrite(ctx_, &done) != REDIS_OK) return Broken("write");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<Reply>> RedisConnection::Receive(size_t count) {
+  if (!ok_) return absl::UnavailableError(absl::StrCat("redis at '", address_, "': broken"));
   std::vector<Reply> out;
-  out.reserve(commands.size());
-  for (size_t i = 0; i < commands.size(); ++i) {
+  out.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
     void* raw = nullptr;
     if (redisGetReply(ctx_, &raw) != REDIS_OK || raw == nullptr) return Broken("read");
     auto* reply = static_cast<redisReply*>(raw);

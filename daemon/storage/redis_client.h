@@ -48,6 +48,10 @@ class RedisConnection {
   absl::StatusOr<Reply> Command(const Args& args);
   // Sends every command, then reads every reply: one round trip. Same error rules.
   absl::StatusOr<std::vector<Reply>> Pipeline(const std::vector<Args>& commands);
+  // Pipeline in two halves, so the caller can work while Redis does: Send writes every
+  // command to the socket; Receive reads `count` replies. Same error rules.
+  absl::Status Send(const std::vector<Args>& commands);
+  absl::StatusOr<std::vector<Reply>> Receive(size_t count);
 
   // False once a transport error happened; a broken connection must be replaced.
   bool ok() const { return ok_; }

@@ -1,8 +1,10 @@
 // The engine's Journal on Redis, with group commit: one writer thread owns one hiredis
 // connection; every record appended while a batch is in flight joins the next batch, and
 // a whole batch (up to max_batch records with their idempotency records and audit
-// entries) is one MULTI/EXEC round trip. `done` callbacks run on the writer thread only
-// after EXEC has returned, in append order.
+// entries) is one MULTI/EXEC round trip of a few multi-field commands (records.h).
+// `done` callbacks run on the writer thread only after EXEC has returned, in append
+// order: a batch's callbacks run once the next batch has been sent, so answering the
+// calls overlaps with Redis executing and fsyncing the next batch.
 //
 // Failure: a batch whose round trip fails (connection lost, timeout, EXEC error) fails
 // with UNAVAILABLE, and so does everything appended after it, until the owner re-syncs
@@ -75,8 +77,17 @@ class RedisJournal final : public engine::Journal {
     bool doomed = false;  // appended while broken: fails without being written
   };
 
+  // One batch's MULTI ... EXEC, and where its audit XADD's reply will be.
+  struct Prepared {
+    std::vector<Args> commands;
+    bool audited = false;
+    size_t xadd_index = 0;  // in EXEC's reply
+  };
+
   void WriterLoop();
-  absl::Status WriteBatch(const std::vector<Item>& batch);
+  Prepared Prepare(const std::vector<Item>& batch);
+  // Reads the replies of a sent batch; OK only when EXEC ran every command.
+  absl::Status Confirm(const Prepared& prepared, size_t records);
 
   const JournalOptions options_;
   const std::function<void(const absl::Status&)> on_failure_;
@@ -90,6 +101,9 @@ class RedisJournal final : public engine::Journal {
   std::unique_ptr<RedisConnection> pending_connection_ ABSL_GUARDED_BY(mu_);
 
   std::unique_ptr<RedisConnection> redis_;  // writer thread only (and Start before it)
+  // Audit stream entries this writer added (id, mutations in it), oldest first: writer only.
+  std::deque<std::pair<std::string, int64_t>> audit_entries_;
+  int64_t audit_total_ = 0;
   std::thread writer_;
 };
 
