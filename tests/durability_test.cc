@@ -176,12 +176,12 @@ TEST_F(DurabilityTest, AckWaitsForExec) {
   ASSERT_TRUE(a.engine->ExecuteAndWait(Count("wh", "SKU-E", 5, "rid-e")).ok());
   // Acknowledged => already in Redis, readable by anyone.
   absl::StatusOr<std::vector<std::string>> value =
-      RedisCommand(redis_.socket_path(), {"HGET", "stockd:stock", "SKU-E wh"});
+      RedisCommand(redis_.socket_path(), {"HGET", "{stockd}:stock", "SKU-E wh"});
   ASSERT_TRUE(value.ok()) << value.status();
   ASSERT_EQ(value->size(), 1u);
   EXPECT_EQ((*value)[0], "5 0 0");
   absl::StatusOr<std::vector<std::string>> buckets =
-      RedisCommand(redis_.socket_path(), {"KEYS", "stockd:idem:*"});
+      RedisCommand(redis_.socket_path(), {"KEYS", "{stockd}:idem:*"});
   ASSERT_TRUE(buckets.ok());
   ASSERT_EQ(buckets->size(), 1u);
   absl::StatusOr<std::vector<std::string>> idem =
@@ -189,7 +189,7 @@ TEST_F(DurabilityTest, AckWaitsForExec) {
   ASSERT_TRUE(idem.ok());
   EXPECT_EQ((*idem)[0], "1");
   absl::StatusOr<std::vector<std::string>> audit =
-      RedisCommand(redis_.socket_path(), {"XLEN", "stockd:audit"});
+      RedisCommand(redis_.socket_path(), {"XLEN", "{stockd}:audit"});
   ASSERT_TRUE(audit.ok());
   EXPECT_EQ((*audit)[0], "1");
 }
@@ -268,7 +268,7 @@ TEST_F(DurabilityTest, ResyncRejectingStoredStateKeepsWritesClosedUntilRepaired)
   // the re-sync's Restore must refuse that state, and writes must stay UNAVAILABLE
   // (never acknowledged against a state the engine does not have).
   ASSERT_TRUE(
-      RedisCommand(redis_.socket_path(), {"HSET", "stockd:stock", "SKU-R wh", "10 5 0"}).ok());
+      RedisCommand(redis_.socket_path(), {"HSET", "{stockd}:stock", "SKU-R wh", "10 5 0"}).ok());
   redis_.KillHard();
   ASSERT_TRUE(redis_.WaitReady());
   const auto start = std::chrono::steady_clock::now();
@@ -285,7 +285,7 @@ TEST_F(DurabilityTest, ResyncRejectingStoredStateKeepsWritesClosedUntilRepaired)
 
   // Repaired: the next attempt (every 50-500 ms, 5 s after a rejection) re-syncs.
   ASSERT_TRUE(
-      RedisCommand(redis_.socket_path(), {"HSET", "stockd:stock", "SKU-R wh", "10 0 0"}).ok());
+      RedisCommand(redis_.socket_path(), {"HSET", "{stockd}:stock", "SKU-R wh", "10 0 0"}).ok());
   absl::StatusOr<Outcome> ok;
   const auto repaired = std::chrono::steady_clock::now();
   while (std::chrono::steady_clock::now() - repaired < std::chrono::seconds(15)) {
@@ -307,30 +307,32 @@ TEST_F(DurabilityTest, WarnsLoudlyWithoutPersistence) {
 }
 
 TEST_F(DurabilityTest, RefusesUnknownSchemaAndCorruptData) {
-  ASSERT_TRUE(RedisCommand(redis_.socket_path(), {"HSET", "stockd:meta", "schema", "99"}).ok());
+  ASSERT_TRUE(RedisCommand(redis_.socket_path(), {"HSET", "{stockd}:meta", "schema", "99"}).ok());
   Node a;
   absl::Status st = a.Open(redis_.address());
   EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition) << st;
-  // Schema 1 (one key per SKU, before group commits were packed) is named as such.
+  // Schema 1 (untagged keys, one per SKU) is refused, not mistaken for an empty Redis.
+  ASSERT_TRUE(RedisCommand(redis_.socket_path(), {"DEL", "{stockd}:meta"}).ok());
   ASSERT_TRUE(RedisCommand(redis_.socket_path(), {"HSET", "stockd:meta", "schema", "1"}).ok());
   Node a1;
   st = a1.Open(redis_.address());
   EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition) << st;
   EXPECT_NE(st.message().find("schema 1"), std::string::npos) << st;
+  ASSERT_TRUE(RedisCommand(redis_.socket_path(), {"DEL", "stockd:meta"}).ok());
 
-  ASSERT_TRUE(RedisCommand(redis_.socket_path(), {"HSET", "stockd:meta", "schema", "2"}).ok());
-  ASSERT_TRUE(RedisCommand(redis_.socket_path(), {"HSET", "stockd:stock", "BAD wh", "x y"}).ok());
+  ASSERT_TRUE(RedisCommand(redis_.socket_path(), {"HSET", "{stockd}:meta", "schema", "2"}).ok());
+  ASSERT_TRUE(RedisCommand(redis_.socket_path(), {"HSET", "{stockd}:stock", "BAD wh", "x y"}).ok());
   Node b;
   st = b.Open(redis_.address());
   EXPECT_EQ(st.code(), absl::StatusCode::kDataLoss) << st;
-  EXPECT_NE(st.message().find("'stockd:stock' field 'BAD wh'"), std::string::npos) << st;
+  EXPECT_NE(st.message().find("'{stockd}:stock' field 'BAD wh'"), std::string::npos) << st;
 
-  ASSERT_TRUE(RedisCommand(redis_.socket_path(), {"HSET", "stockd:stock", "BAD wh", "1 0 0"}).ok());
-  ASSERT_TRUE(RedisCommand(redis_.socket_path(), {"HSET", "stockd:holds", "h-9", "junk"}).ok());
+  ASSERT_TRUE(RedisCommand(redis_.socket_path(), {"HSET", "{stockd}:stock", "BAD wh", "1 0 0"}).ok());
+  ASSERT_TRUE(RedisCommand(redis_.socket_path(), {"HSET", "{stockd}:holds", "h-9", "junk"}).ok());
   Node c;
   st = c.Open(redis_.address());
   EXPECT_EQ(st.code(), absl::StatusCode::kDataLoss) << st;
-  EXPECT_NE(st.message().find("'stockd:holds' field 'h-9'"), std::string::npos) << st;
+  EXPECT_NE(st.message().find("'{stockd}:holds' field 'h-9'"), std::string::npos) << st;
 }
 
 // The documented layout (docs/storage.md): a handful of hashes, whatever the number of
@@ -353,10 +355,10 @@ TEST_F(DurabilityTest, LayoutIsAFewHashesWithExpiringBuckets) {
   ASSERT_TRUE(keys.ok());
   std::vector<std::string> buckets;
   for (const std::string& k : *keys) {
-    if (k == "stockd:stock" || k == "stockd:holds" || k == "stockd:audit" || k == "stockd:meta") {
+    if (k == "{stockd}:stock" || k == "{stockd}:holds" || k == "{stockd}:audit" || k == "{stockd}:meta") {
       continue;
     }
-    ASSERT_TRUE(k.rfind("stockd:holds:", 0) == 0 || k.rfind("stockd:idem:", 0) == 0) << k;
+    ASSERT_TRUE(k.rfind("{stockd}:holds:", 0) == 0 || k.rfind("{stockd}:idem:", 0) == 0) << k;
     buckets.push_back(k);
   }
   EXPECT_EQ(keys->size(), 4u + buckets.size());
@@ -369,11 +371,11 @@ TEST_F(DurabilityTest, LayoutIsAFewHashesWithExpiringBuckets) {
   auto hexists = [&](const std::string& key, const std::string& field) {
     return (*RedisCommand(redis_.socket_path(), {"HEXISTS", key, field}))[0] == "1";
   };
-  EXPECT_TRUE(hexists("stockd:holds", open->hold->hold_id));
-  EXPECT_FALSE(hexists("stockd:holds", held->hold->hold_id)) << "a released hold stays open";
-  EXPECT_EQ((*RedisCommand(redis_.socket_path(), {"HLEN", "stockd:stock"}))[0], "50");
-  EXPECT_EQ((*RedisCommand(redis_.socket_path(), {"HGET", "stockd:stock", "L-1 wh"}))[0], "3 0 0");
-  EXPECT_EQ((*RedisCommand(redis_.socket_path(), {"HGET", "stockd:stock", "L-2 wh"}))[0], "3 1 0");
+  EXPECT_TRUE(hexists("{stockd}:holds", open->hold->hold_id));
+  EXPECT_FALSE(hexists("{stockd}:holds", held->hold->hold_id)) << "a released hold stays open";
+  EXPECT_EQ((*RedisCommand(redis_.socket_path(), {"HLEN", "{stockd}:stock"}))[0], "50");
+  EXPECT_EQ((*RedisCommand(redis_.socket_path(), {"HGET", "{stockd}:stock", "L-1 wh"}))[0], "3 0 0");
+  EXPECT_EQ((*RedisCommand(redis_.socket_path(), {"HGET", "{stockd}:stock", "L-2 wh"}))[0], "3 1 0");
 
   // And it all comes back.
   a.Close();
@@ -404,19 +406,19 @@ TEST(RecordsTest, BatchWritesTheLastValueOncePerHash) {
   ASSERT_TRUE(storage::AppendBatchCommands(storage::KeyLayout(), options, {&r1, &r2}, &cmds));
   std::map<std::string, storage::Args> by_name;
   for (const storage::Args& c : cmds) by_name[c[0] + " " + c[1]] = c;
-  ASSERT_EQ(by_name.count("HSET stockd:stock"), 1u);
-  storage::Args rows = by_name["HSET stockd:stock"];
+  ASSERT_EQ(by_name.count("HSET {stockd}:stock"), 1u);
+  storage::Args rows = by_name["HSET {stockd}:stock"];
   ASSERT_EQ(rows.size(), 6u);  // two rows, A once
   for (size_t i = 2; i < rows.size(); i += 2) {
     if (rows[i] == "A wh") EXPECT_EQ(rows[i + 1], "5 0 0");
     if (rows[i] == "B wh") EXPECT_EQ(rows[i + 1], "2 0 0");
   }
-  EXPECT_EQ(by_name.count("HSET stockd:holds"), 0u) << "h1 ended released";
-  EXPECT_EQ(by_name["HDEL stockd:holds"], (storage::Args{"HDEL", "stockd:holds", "h1"}));
+  EXPECT_EQ(by_name.count("HSET {stockd}:holds"), 0u) << "h1 ended released";
+  EXPECT_EQ(by_name["HDEL {stockd}:holds"], (storage::Args{"HDEL", "{stockd}:holds", "h1"}));
   // Released at 130 s + 60 s retention: the bucket of minute 3, expiring at 240 s.
-  ASSERT_EQ(by_name.count("HSET stockd:holds:3"), 1u);
-  EXPECT_EQ(by_name["PEXPIREAT stockd:holds:3"][2], "240000");
-  storage::Args xadd = by_name["XADD stockd:audit"];
+  ASSERT_EQ(by_name.count("HSET {stockd}:holds:3"), 1u);
+  EXPECT_EQ(by_name["PEXPIREAT {stockd}:holds:3"][2], "240000");
+  storage::Args xadd = by_name["XADD {stockd}:audit"];
   ASSERT_EQ(xadd.size(), 7u);  // XADD key * 7 e 8 e
   EXPECT_EQ(xadd[3], "7");
   EXPECT_EQ(xadd[5], "8");
@@ -438,7 +440,7 @@ TEST_F(DurabilityTest, AuditStreamIsTrimmedByMutationsNotEntries) {
   (*store)->Stop();
   // Count the mutations left in the stream: at least the newest 100, not much more.
   absl::StatusOr<std::vector<std::string>> len =
-      RedisCommand(redis_.socket_path(), {"XLEN", "stockd:audit"});
+      RedisCommand(redis_.socket_path(), {"XLEN", "{stockd}:audit"});
   ASSERT_TRUE(len.ok());
   const int64_t entries = std::stoll((*len)[0]);
   EXPECT_GE(entries, 100);  // one mutation per entry here (ExecuteAndWait: no grouping)

@@ -37,41 +37,26 @@ absl::StatusOr<AckMap> RedisAckStore::LoadAll() {
   absl::MutexLock lock(&mu_);
   if (absl::Status st = EnsureConnected(); !st.ok()) return st;
   const storage::KeyLayout keys(prefix_);
-  const std::string head = prefix_ + ":{";
-  const std::string tail = "}:acked";
+  absl::StatusOr<std::vector<std::string>> channel_keys =
+      storage::ScanKeys(*redis_, keys.AckedPattern());
+  if (!channel_keys.ok()) return channel_keys.status();
   AckMap out;
-  std::string cursor = "0";
-  do {
-    absl::StatusOr<storage::Reply> r =
-        redis_->Command({"SCAN", cursor, "MATCH", head + "*" + tail, "COUNT", "5000"});
-    if (!r.ok()) return r.status();
-    if (r->type != storage::Reply::Type::kArray || r->elements.size() != 2) {
-      return absl::UnavailableError(absl::StrCat("SCAN: ", r->str));
-    }
-    cursor = r->elements[0].str;
-    std::vector<storage::Args> gets;
-    std::vector<std::string> skus;
-    for (const storage::Reply& k : r->elements[1].elements) {
-      const std::string& key = k.str;
-      if (key.size() <= head.size() + tail.size()) continue;
-      skus.push_back(key.substr(head.size(), key.size() - head.size() - tail.size()));
-      gets.push_back({"HGETALL", key});
-    }
-    if (gets.empty()) continue;
-    absl::StatusOr<std::vector<storage::Reply>> values = redis_->Pipeline(gets);
-    if (!values.ok()) return values.status();
-    for (size_t i = 0; i < skus.size(); ++i) {
-      const storage::Reply& v = (*values)[i];
-      for (size_t f = 0; f + 1 < v.elements.size(); f += 2) {
-        int64_t qty = 0;
-        if (!absl::SimpleAtoi(v.elements[f + 1].str, &qty)) {
-          return absl::DataLossError(
-              absl::StrCat("redis key '", keys.Acked(skus[i]), "': bad quantity"));
-        }
-        out[v.elements[f].str][skus[i]] = qty;
-      }
-    }
-  } while (cursor != "0");
+  for (const std::string& key : *channel_keys) {
+    const std::string channel = keys.ChannelOfAckedKey(key);
+    if (channel.empty()) continue;
+    absl::flat_hash_map<std::string, int64_t>& acked = out[channel];
+    absl::Status st = storage::ScanHash(
+        *redis_, key, 5000, [&](std::string& sku, std::string& value) -> absl::Status {
+          int64_t qty = 0;
+          if (!absl::SimpleAtoi(value, &qty)) {
+            return absl::DataLossError(
+                absl::StrCat("redis key '", key, "' field '", sku, "': bad quantity"));
+          }
+          acked[sku] = qty;
+          return absl::OkStatus();
+        });
+    if (!st.ok()) return st;
+  }
   return out;
 }
 
@@ -81,16 +66,17 @@ absl::Status RedisAckStore::Save(const std::string& channel,
   absl::MutexLock lock(&mu_);
   if (absl::Status st = EnsureConnected(); !st.ok()) return st;
   const storage::KeyLayout keys(prefix_);
-  std::vector<storage::Args> cmds;
-  cmds.reserve(acked.size());
+  storage::Args hset;
+  hset.reserve(2 + 2 * acked.size());
+  hset.push_back("HSET");
+  hset.push_back(keys.Acked(channel));
   for (const auto& [sku, qty] : acked) {
-    cmds.push_back({"HSET", keys.Acked(sku), channel, absl::StrCat(qty)});
+    hset.push_back(sku);
+    hset.push_back(absl::StrCat(qty));
   }
-  absl::StatusOr<std::vector<storage::Reply>> replies = redis_->Pipeline(cmds);
-  if (!replies.ok()) return replies.status();
-  for (const storage::Reply& r : *replies) {
-    if (r.is_error()) return absl::UnavailableError(absl::StrCat("redis: ", r.str));
-  }
+  absl::StatusOr<storage::Reply> reply = redis_->Command(hset);
+  if (!reply.ok()) return reply.status();
+  if (reply->is_error()) return absl::UnavailableError(absl::StrCat("redis: ", reply->str));
   return absl::OkStatus();
 }
 

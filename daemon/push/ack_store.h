@@ -1,7 +1,7 @@
 // Where the push engine records, per (channel, SKU), the quantity the channel last
 // acknowledged, so that a restart resumes the sync without re-sending what was
-// acknowledged. The Redis implementation keeps it in stockd:{<sku>}:acked (field =
-// channel), next to the SKU's stock (docs/storage.md).
+// acknowledged. The Redis implementation keeps it in one hash per channel,
+// {stockd}:acked:<channel> (field = SKU), under the daemon's hash tag (docs/storage.md).
 //
 // Thread safety: implementations are thread-safe (several channel workers share one).
 #ifndef STOCKD_DAEMON_PUSH_ACK_STORE_H_

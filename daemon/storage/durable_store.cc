@@ -94,11 +94,21 @@ absl::StatusOr<engine::Snapshot> DurableStore::Load() {
   if (schema->type == Reply::Type::kString && schema->str != absl::StrCat(kSchemaVersion)) {
     return absl::FailedPreconditionError(absl::StrCat(
         "redis at ", options_.address, " holds stockd schema ", schema->str,
-        "; this stockd understands schema ", kSchemaVersion,
-        schema->str == "1" ? " (schema 1 is the one-key-per-SKU layout of the first builds: "
-                             "stock counts are re-imported with `stockctl import`, see "
-                             "docs/storage.md)"
-                           : ""));
+        "; this stockd understands schema ", kSchemaVersion));
+  }
+  if (schema->type == Reply::Type::kNil) {
+    // No schema-2 data. Data of the first builds (schema 1: untagged "<prefix>:meta", a key
+    // per SKU) must not be mistaken for an empty Redis.
+    const std::string legacy_meta = options_.key_prefix + ":meta";
+    absl::StatusOr<Reply> legacy = redis.Command({"HGET", legacy_meta, "schema"});
+    if (!legacy.ok()) return legacy.status();
+    if (legacy->type == Reply::Type::kString) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "redis at ", options_.address, " holds stockd schema ", legacy->str, " (key '",
+          legacy_meta, "'); this stockd understands schema ", kSchemaVersion,
+          ": there is no in-place migration; start on an empty Redis and re-import stock "
+          "with `stockctl import` (docs/storage.md)"));
+    }
   }
 
   absl::StatusOr<engine::Snapshot> snap = LoadSnapshot(redis, keys_);

@@ -14,11 +14,17 @@
 namespace stockd::storage {
 
 std::string KeyLayout::ResolvedHolds(int64_t bucket) const {
-  return absl::StrCat(prefix_, ":holds:", bucket);
+  return absl::StrCat(tag_, "holds:", bucket);
 }
 
 std::string KeyLayout::Idempotency(int64_t bucket) const {
-  return absl::StrCat(prefix_, ":idem:", bucket);
+  return absl::StrCat(tag_, "idem:", bucket);
+}
+
+std::string KeyLayout::ChannelOfAckedKey(const std::string& key) const {
+  const std::string head = tag_ + "acked:";
+  if (key.size() <= head.size() || key.compare(0, head.size(), head) != 0) return "";
+  return key.substr(head.size());
 }
 
 std::string KeyLayout::RowField(const std::string& sku, const std::string& location) {
@@ -195,9 +201,6 @@ bool AppendBatchCommands(const KeyLayout& keys, const WriteOptions& options,
   return true;
 }
 
-namespace {
-
-// SCANs every key matching `pattern` and returns them.
 absl::StatusOr<std::vector<std::string>> ScanKeys(RedisConnection& redis,
                                                   const std::string& pattern, int page) {
   std::vector<std::string> keys;
@@ -217,13 +220,6 @@ absl::StatusOr<std::vector<std::string>> ScanKeys(RedisConnection& redis,
   return keys;
 }
 
-absl::Status Corrupt(const std::string& key, const std::string& field, const absl::Status& why) {
-  return absl::DataLossError(
-      absl::StrCat("redis key '", key, "' field '", field, "': ", why.message()));
-}
-
-// HSCANs the hash `key`, calling `fn(field, value)` for every field (a field may come
-// twice when the hash is rehashed meanwhile: callers keep the last).
 absl::Status ScanHash(RedisConnection& redis, const std::string& key, int page,
                       const std::function<absl::Status(std::string&, std::string&)>& fn) {
   std::string cursor = "0";
@@ -244,6 +240,13 @@ absl::Status ScanHash(RedisConnection& redis, const std::string& key, int page,
     }
   } while (cursor != "0");
   return absl::OkStatus();
+}
+
+namespace {
+
+absl::Status Corrupt(const std::string& key, const std::string& field, const absl::Status& why) {
+  return absl::DataLossError(
+      absl::StrCat("redis key '", key, "' field '", field, "': ", why.message()));
 }
 
 }  // namespace

@@ -1,16 +1,19 @@
 // The Redis key layout (schema 2) and the encoding of engine records into Redis commands
 // and back. docs/storage.md describes the layout for operators.
 //
-//   <p>:stock            hash   "<sku> <location>" -> "on_hand held committed"
-//   <p>:holds            hash   hold id -> stockd.v1.Hold (protobuf), open holds
-//   <p>:holds:<bucket>   hash   hold id -> stockd.v1.Hold, resolved holds whose retention
-//                               ends in that minute; the key expires (PEXPIREAT) at its end
-//   <p>:idem:<bucket>    hash   request id -> stockd.records.v1.StoredOutcome, records whose
-//                               TTL ends in that minute; the key expires at its end
-//   <p>:audit            stream one entry per group commit: field = mutation sequence,
-//                               value = stockd.v1.AuditEntry (protobuf)
-//   <p>:meta             hash   schema, sequence (last durable mutation)
-//   <p>:{<sku>}:acked    hash   channel -> last quantity the channel acknowledged (push)
+// Every key carries the same Redis Cluster hash tag, {<p>} ("{stockd}" by default), so one
+// daemon's keys share a slot and a group commit's MULTI/EXEC is valid on a cluster too.
+//
+//   {<p>}:stock            hash   "<sku> <location>" -> "on_hand held committed"
+//   {<p>}:holds            hash   hold id -> stockd.v1.Hold (protobuf), open holds
+//   {<p>}:holds:<bucket>   hash   hold id -> stockd.v1.Hold, resolved holds whose retention
+//                                 ends in that minute; the key expires (PEXPIREAT) at its end
+//   {<p>}:idem:<bucket>    hash   request id -> stockd.records.v1.StoredOutcome, records
+//                                 whose TTL ends in that minute; the key expires at its end
+//   {<p>}:audit            stream one entry per group commit: field = mutation sequence,
+//                                 value = stockd.v1.AuditEntry (protobuf)
+//   {<p>}:meta             hash   schema, sequence (last durable mutation)
+//   {<p>}:acked:<channel>  hash   sku -> last quantity the channel acknowledged (push)
 //
 // Why few big hashes rather than a key per row: one group commit of N mutations becomes a
 // handful of multi-field commands (one HSET per hash) instead of ~4 N commands, which is
@@ -21,6 +24,7 @@
 #ifndef STOCKD_DAEMON_STORAGE_RECORDS_H_
 #define STOCKD_DAEMON_STORAGE_RECORDS_H_
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -38,19 +42,22 @@ inline constexpr int64_t kExpiryBucketMs = 60'000;
 
 class KeyLayout {
  public:
-  explicit KeyLayout(std::string prefix = "stockd") : prefix_(std::move(prefix)) {}
-  std::string Stock() const { return prefix_ + ":stock"; }
-  std::string OpenHolds() const { return prefix_ + ":holds"; }
+  explicit KeyLayout(std::string prefix = "stockd") : tag_("{" + prefix + "}:") {}
+  std::string Stock() const { return tag_ + "stock"; }
+  std::string OpenHolds() const { return tag_ + "holds"; }
   std::string ResolvedHolds(int64_t bucket) const;
   std::string Idempotency(int64_t bucket) const;
-  std::string Acked(const std::string& sku) const { return prefix_ + ":{" + sku + "}:acked"; }
-  std::string Audit() const { return prefix_ + ":audit"; }
-  std::string Meta() const { return prefix_ + ":meta"; }
-  // SCAN patterns of the bucket keys.
-  std::string ResolvedHoldsPattern() const { return prefix_ + ":holds:*"; }
-  std::string IdempotencyPattern() const { return prefix_ + ":idem:*"; }
+  std::string Acked(const std::string& channel) const { return tag_ + "acked:" + channel; }
+  std::string Audit() const { return tag_ + "audit"; }
+  std::string Meta() const { return tag_ + "meta"; }
+  // SCAN patterns of the per-bucket and per-channel keys.
+  std::string ResolvedHoldsPattern() const { return tag_ + "holds:*"; }
+  std::string IdempotencyPattern() const { return tag_ + "idem:*"; }
+  std::string AckedPattern() const { return tag_ + "acked:*"; }
+  // The channel of an Acked() key, or "" if `key` is not one.
+  std::string ChannelOfAckedKey(const std::string& key) const;
 
-  // The field of a row in Stock(), and back ("" parts when `field` is not one).
+  // The field of a row in Stock(), and back (false when `field` is not one).
   static std::string RowField(const std::string& sku, const std::string& location);
   static bool SplitRowField(const std::string& field, std::string* sku, std::string* location);
   // The bucket of an expiry time, and the time its key expires.
@@ -58,7 +65,7 @@ class KeyLayout {
   static int64_t BucketEndMs(int64_t bucket) { return (bucket + 1) * kExpiryBucketMs; }
 
  private:
-  std::string prefix_;
+  std::string tag_;  // "{<prefix>}:": every key carries the same hash tag
 };
 
 struct WriteOptions {
@@ -82,6 +89,15 @@ std::string EncodeAudit(const engine::AuditEntry& entry);
 bool AppendBatchCommands(const KeyLayout& keys, const WriteOptions& options,
                          const std::vector<const engine::MutationRecord*>& records,
                          std::vector<Args>* out);
+
+// Every key matching the SCAN `pattern`, sorted, without duplicates.
+absl::StatusOr<std::vector<std::string>> ScanKeys(RedisConnection& redis,
+                                                  const std::string& pattern, int page = 5000);
+// HSCANs the hash `key` in pages of `page` fields, calling `fn(field, value)` for every
+// field (a field may come twice when the hash is rehashed meanwhile: callers keep the
+// last). UNAVAILABLE on transport errors, DATA_LOSS when `key` is not a hash.
+absl::Status ScanHash(RedisConnection& redis, const std::string& key, int page,
+                      const std::function<absl::Status(std::string&, std::string&)>& fn);
 
 // Loads the whole durable state: HSCAN of every hash in pages of `page` fields. Records
 // past their expiry (a bucket outlives them by up to a minute) are returned as they are:
