@@ -147,6 +147,8 @@ TEST(EmbeddedRedisTest, ConfigHasAofAndRequestedFsync) {
     const std::string conf = ReadFile(dir.path() + "/redis.conf");
     EXPECT_THAT(conf, HasSubstr("appendonly yes\n"));
     EXPECT_THAT(conf, HasSubstr(std::string("appendfsync ") + fsync + "\n"));
+    EXPECT_THAT(RedisCommand(sock, {"CONFIG", "GET", "auto-aof-rewrite-min-size"}).value(),
+                ElementsAre("auto-aof-rewrite-min-size", std::to_string(512LL << 20)));
   }
 }
 

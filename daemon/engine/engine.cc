@@ -11,6 +11,7 @@
 #include <set>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -426,7 +427,7 @@ class Engine::Impl {
     for (const Shard& shard : shards_) shard.mu.Lock();
 
     // (sku, location) -> {held, committed} summed from the open holds.
-    std::map<std::pair<std::string, int>, std::pair<int64_t, int64_t>> from_holds;
+    absl::flat_hash_map<std::pair<std::string, int>, std::pair<int64_t, int64_t>> from_holds;
     int64_t open = 0;
     for (const HoldStripe& stripe : hold_stripes_) {
       for (const auto& [id, rec] : stripe.holds) {
@@ -540,9 +541,21 @@ class Engine::Impl {
     std::string channel;
     std::string reason;
 
+    // Index of `rows` by (SKU, location) once a multi-line mutation has many rows; a
+    // linear scan is cheaper below that.
+    absl::flat_hash_set<std::pair<const SkuState*, int>> index;
+    static constexpr size_t kIndexFrom = 16;
+
     void Touch(SkuState* s, int l) {
-      for (const Touched& t : rows) {
-        if (t.sku == s && t.location == l) return;
+      if (rows.size() < kIndexFrom) {
+        for (const Touched& t : rows) {
+          if (t.sku == s && t.location == l) return;
+        }
+      } else {
+        if (index.empty()) {
+          for (const Touched& t : rows) index.insert({t.sku, t.location});
+        }
+        if (!index.insert({s, l}).second) return;
       }
       rows.push_back({s, l, s->rows[l], s->present[l]});
     }
@@ -744,7 +757,13 @@ class Engine::Impl {
     audit.channel = change.channel;
     audit.reason = change.reason;
 
+    // Every SKU the mutation touched, once, in first-touch order: its published
+    // quantities are recomputed below.
     std::vector<SkuState*> skus;
+    absl::flat_hash_set<const SkuState*> seen;  // only for many rows; a scan below that
+    const bool many = change.rows.size() >= Change::kIndexFrom;
+    audit.before.reserve(change.rows.size());
+    record->rows.reserve(change.rows.size());
     for (const Touched& t : change.rows) {
       if (!t.sku->present[t.location]) {
         t.sku->present[t.location] = true;
@@ -752,7 +771,9 @@ class Engine::Impl {
       }
       audit.before.push_back({t.sku->sku, model_.locations[t.location].id, t.before});
       record->rows.push_back(View(*t.sku, t.location));
-      if (std::find(skus.begin(), skus.end(), t.sku) == skus.end()) skus.push_back(t.sku);
+      const bool is_new = many ? seen.insert(t.sku).second
+                               : std::find(skus.begin(), skus.end(), t.sku) == skus.end();
+      if (is_new) skus.push_back(t.sku);
     }
     audit.after = record->rows;
 
@@ -1444,7 +1465,8 @@ absl::Status Engine::Impl::Restore(const Snapshot& snap, const std::function<voi
 
   std::array<absl::flat_hash_map<std::string, std::unique_ptr<HoldRec>>, kHoldStripes> holds;
   std::array<std::vector<std::pair<int64_t, std::string>>, kHoldStripes> deadlines, resolved;
-  std::map<std::pair<std::string, int>, Counters> sums;  // from open holds
+  // From the open holds; the keys point into `snap`, which outlives the map.
+  absl::flat_hash_map<std::pair<absl::string_view, int>, Counters> sums;
   int64_t open = 0;
   for (const HoldView& v : snap.holds) {
     auto rec = std::make_unique<HoldRec>();
@@ -1502,10 +1524,13 @@ absl::Status Engine::Impl::Restore(const Snapshot& snap, const std::function<voi
   }
   std::array<absl::flat_hash_map<std::string, IdemEntry>, kIdemStripes> idem;
   std::array<std::deque<std::pair<int64_t, std::string>>, kIdemStripes> idem_expiry;
-  std::vector<IdempotencyRecord> records = snap.idempotency;
+  std::vector<const IdempotencyRecord*> records;
+  records.reserve(snap.idempotency.size());
+  for (const IdempotencyRecord& r : snap.idempotency) records.push_back(&r);
   std::sort(records.begin(), records.end(),
-            [](const auto& a, const auto& b) { return a.expires_ms < b.expires_ms; });
-  for (const IdempotencyRecord& r : records) {
+            [](const auto* a, const auto* b) { return a->expires_ms < b->expires_ms; });
+  for (const IdempotencyRecord* rp : records) {
+    const IdempotencyRecord& r = *rp;
     const size_t stripe = absl::Hash<std::string>{}(r.request_id) % kIdemStripes;
     IdemEntry& e = idem[stripe][r.request_id];
     e.fingerprint = r.fingerprint;

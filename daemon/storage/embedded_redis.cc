@@ -255,6 +255,11 @@ std::string RenderConf(const std::string& dir, const std::string& socket_path,
       "port 0\n", "unixsocket ", QuoteConf(socket_path), "\n", "unixsocketperm 700\n", "dir ",
       QuoteConf(dir), "\n", "appendonly yes\n", "appendfsync ", appendfsync, "\n",
       "appenddirname appendonlydir\n", "aof-use-rdb-preamble yes\n", "save \"\"\n",
+      // Rewrite the AOF when it has doubled and is at least 512 MB (Redis: 64 MB). Every
+      // rewrite forks redis-server (a pause proportional to its memory) and serializes the
+      // whole data set on the same cores stockd runs on; at 64 MB a busy daemon rewrote
+      // every few seconds. 512 MB of increments replay in a few seconds at start.
+      "auto-aof-rewrite-percentage 100\n", "auto-aof-rewrite-min-size 512mb\n",
       "daemonize no\n", "pidfile ", QuoteConf(dir + "/redis.pid"), "\n", "logfile ",
       QuoteConf(dir + "/redis.log"), "\n", "loglevel notice\n", "maxmemory 0\n",
       "protected-mode yes\n",
