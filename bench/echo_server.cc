@@ -17,6 +17,7 @@
 #include <iostream>
 #include <string>
 
+#include "absl/synchronization/mutex.h"
 #include "bench/echo.grpc.pb.h"
 
 namespace {
@@ -44,6 +45,8 @@ class EchoService final : public stockd::bench::v1::Echo::CallbackService {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Like stockd (daemon/main.cc): Debian's absl records every lock in a deadlock graph.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   std::string listen = "127.0.0.1:50552";
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--listen") == 0 && i + 1 < argc) {
