@@ -46,8 +46,8 @@ class MemoryAckStore final : public AckStore {
   AckMap acked_ ABSL_GUARDED_BY(mu_);
 };
 
-// On Redis: one connection, reconnected on demand, shared under a mutex (a Save is one
-// pipelined round trip per push batch).
+// On Redis: one connection, reconnected on demand, shared under a mutex. A Save is one
+// HSET of the pushed batch on {<prefix>}:acked:<channel>; LoadAll HSCANs every channel.
 class RedisAckStore final : public AckStore {
  public:
   RedisAckStore(std::string address, int64_t timeout_ms, std::string key_prefix = "stockd");
