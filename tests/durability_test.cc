@@ -392,6 +392,7 @@ TEST_F(DurabilityTest, LayoutIsAFewHashesWithExpiringBuckets) {
 // A group commit writes the newest value of a row or hold once, in one HSET per hash.
 TEST(RecordsTest, BatchWritesTheLastValueOncePerHash) {
   engine::MutationRecord r1, r2;
+  r1.audit = r2.audit = std::make_shared<engine::AuditEntry>();
   r1.sequence = 7;
   r1.rows = {{"A", "wh", {5, 1, 0}}, {"B", "wh", {2, 0, 0}}};
   r1.holds = {engine::HoldView{"h1", "webshop", engine::HoldState::kHeld, {{"A", "wh", 1, 0}},

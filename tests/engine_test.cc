@@ -1382,10 +1382,10 @@ TEST_F(JournalTest, RecordsCarrySequenceAbsoluteRowsAndIdempotency) {
 
   ASSERT_EQ(records[2]->holds.size(), 1u);
   EXPECT_EQ(Str(records[2]->holds[0]), Str(*held->hold));
-  EXPECT_EQ(records[2]->audit.operation, "reserve");
-  EXPECT_EQ(records[2]->audit.request_id, "rq-1");
-  EXPECT_EQ(records[2]->audit.sequence, records[2]->sequence);
-  EXPECT_EQ(Str(records[2]->audit.after), "A@wh=15/2/0");
+  EXPECT_EQ(records[2]->audit->operation, "reserve");
+  EXPECT_EQ(records[2]->audit->request_id, "rq-1");
+  EXPECT_EQ(records[2]->audit->sequence, records[2]->sequence);
+  EXPECT_EQ(Str(records[2]->audit->after), "A@wh=15/2/0");
   // web 15 -> 13; amazon floor(13 / 2) = 6 -> floor(11 / 2) = 5.
   const int64_t now = clock_.NowMs();
   EXPECT_EQ(StrChanges(records[2]->changes), StrChanges({PublishedChange{"web", "A", 15, 13, 13, now},

@@ -37,8 +37,8 @@ struct SkuState {
 struct Shard {
   mutable absl::Mutex mu;
   absl::flat_hash_map<std::string, std::unique_ptr<SkuState>> skus ABSL_GUARDED_BY(mu);
-  // Recent mutations (their audit entries), oldest first, bounded; shared with the journal.
-  std::deque<std::shared_ptr<const MutationRecord>> audit ABSL_GUARDED_BY(mu);
+  // Audit entries of recent mutations, oldest first, bounded; shared with the journal.
+  std::deque<std::shared_ptr<const AuditEntry>> audit ABSL_GUARDED_BY(mu);
 };
 
 struct HoldRec {
@@ -374,8 +374,8 @@ class Engine::Impl {
     };
     for (const Shard& shard : shards_) {
       absl::MutexLock lock(&shard.mu);
-      for (const auto& record : shard.audit) {
-        if (matches(record->audit)) out.push_back(record->audit);
+      for (const auto& entry : shard.audit) {
+        if (matches(*entry)) out.push_back(*entry);
       }
     }
     std::sort(out.begin(), out.end(),
@@ -748,7 +748,9 @@ class Engine::Impl {
     const int64_t now = NowMs();
     record->sequence = mutations_.fetch_add(1) + 1;
 
-    AuditEntry& audit = record->audit;
+    auto audit_entry = std::make_shared<AuditEntry>();
+    record->audit = audit_entry;
+    AuditEntry& audit = *audit_entry;
     audit.sequence = record->sequence;
     audit.time_ms = now;
     audit.actor = meta.actor;
@@ -798,7 +800,7 @@ class Engine::Impl {
     }
     if (audit_per_shard_ > 0 && !skus.empty()) {
       Shard& shard = ShardFor(skus.front()->sku);
-      shard.audit.push_back(record);
+      shard.audit.push_back(record->audit);
       while (shard.audit.size() > audit_per_shard_) shard.audit.pop_front();
     }
     if (options_.journal != nullptr) {

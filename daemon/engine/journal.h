@@ -31,7 +31,9 @@ struct MutationRecord {
   std::vector<RowView> rows;    // absolute counters after the mutation
   std::vector<HoldView> holds;  // holds after the mutation (any state)
   std::optional<IdempotencyRecord> idempotency;
-  AuditEntry audit;
+  // Its own allocation: the engine's audit ring keeps only this, not the whole record
+  // (rows, holds, idempotency copies) of the last audit_capacity mutations. Never null.
+  std::shared_ptr<const AuditEntry> audit;
   std::vector<PublishedChange> changes;
 };
 

@@ -195,7 +195,7 @@ bool AppendBatchCommands(const KeyLayout& keys, const WriteOptions& options,
   xadd.push_back("*");
   for (const engine::MutationRecord* record : records) {
     xadd.push_back(absl::StrCat(record->sequence));
-    xadd.push_back(EncodeAudit(record->audit));
+    xadd.push_back(EncodeAudit(*record->audit));
   }
   out->push_back(std::move(xadd));
   return true;
