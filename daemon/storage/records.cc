@@ -115,18 +115,24 @@ std::string EncodeAudit(const engine::AuditEntry& entry) {
 
 namespace {
 
-// One command under construction: "HSET <key>" followed by field/value pairs.
+// One command under construction: "HSET <key>" followed by field/value pairs; for a
+// bucket key, the bucket (its PEXPIREAT time follows from it).
 struct HashWrite {
   Args args;
+  int64_t bucket = 0;
   void Add(std::string field, std::string value) {
     args.push_back(std::move(field));
     args.push_back(std::move(value));
   }
 };
 
-HashWrite& HashFor(std::map<std::string, HashWrite>& by_key, const std::string& key) {
+HashWrite& BucketWrite(std::map<std::string, HashWrite>& by_key, const std::string& key,
+                       int64_t bucket) {
   HashWrite& w = by_key[key];
-  if (w.args.empty()) w.args = {"HSET", key};
+  if (w.args.empty()) {
+    w.args = {"HSET", key};
+    w.bucket = bucket;
+  }
   return w;
 }
 
@@ -168,7 +174,7 @@ bool AppendBatchCommands(const KeyLayout& keys, const WriteOptions& options,
     } else {
       resolved_ids.push_back(id);
       const int64_t bucket = KeyLayout::Bucket(hold->updated_ms + options.hold_retention_ms);
-      HashFor(buckets, keys.ResolvedHolds(bucket)).Add(id, EncodeHold(*hold));
+      BucketWrite(buckets, keys.ResolvedHolds(bucket), bucket).Add(id, EncodeHold(*hold));
     }
   }
   if (!open.args.empty()) out->push_back(std::move(open.args));
@@ -177,14 +183,13 @@ bool AppendBatchCommands(const KeyLayout& keys, const WriteOptions& options,
   for (const engine::MutationRecord* record : records) {
     if (!record->idempotency) continue;
     const engine::IdempotencyRecord& idem = *record->idempotency;
-    HashFor(buckets, keys.Idempotency(KeyLayout::Bucket(idem.expires_ms)))
+    const int64_t bucket = KeyLayout::Bucket(idem.expires_ms);
+    BucketWrite(buckets, keys.Idempotency(bucket), bucket)
         .Add(idem.request_id, EncodeIdempotency(idem));
   }
   for (auto& [key, write] : buckets) {
-    // The bucket number is the key's last ':'-separated part.
-    const int64_t bucket = std::stoll(key.substr(key.rfind(':') + 1));
     out->push_back(std::move(write.args));
-    out->push_back({"PEXPIREAT", key, absl::StrCat(KeyLayout::BucketEndMs(bucket))});
+    out->push_back({"PEXPIREAT", key, absl::StrCat(KeyLayout::BucketEndMs(write.bucket))});
   }
 
   if (options.audit_max_len <= 0 || records.empty()) return false;
