@@ -287,6 +287,67 @@ TEST(ChannelPusherTest, RestartResendsNothingAcknowledged) {
   EXPECT_EQ(raw->calls()[0].items[0].previous, 1);
 }
 
+// An AckStore whose saves fail while `down` (Redis unreachable), counting attempts.
+class FlakyAckStore final : public AckStore {
+ public:
+  std::atomic<bool> down{true};
+  std::atomic<int> saves{0};
+  MemoryAckStore inner;
+
+  absl::StatusOr<AckMap> LoadAll() override { return inner.LoadAll(); }
+  absl::Status Save(const std::string& channel,
+                    const std::vector<std::pair<std::string, int64_t>>& acked) override {
+    ++saves;
+    if (down) return absl::UnavailableError("redis at 'unix:/x': connection refused");
+    return inner.Save(channel, acked);
+  }
+};
+
+// A failed ack save is retried on its own, with backoff (no busy loop while Redis is
+// down), and the newest acknowledged quantity of a SKU is the one saved.
+TEST(ChannelPusherTest, FailedAckSaveIsRetriedWithBackoffUntilSaved) {
+  engine::SystemClock clock;
+  FlakyAckStore acks;
+  auto a = std::make_unique<RecordingAdapter>();
+  RecordingAdapter* raw = a.get();
+  PusherOptions o;
+  o.channel = "ebay";
+  o.retry_initial_ms = 50;
+  o.retry_max_ms = 200;
+  ChannelPusher p(o, std::move(a), &acks, &clock);
+  p.Start();
+  for (int i = 0; i < 10; ++i) p.Offer("S-" + std::to_string(i), i + 1);
+  for (int i = 0; i < 500 && !p.Idle(); ++i) std::this_thread::sleep_for(2ms);
+  ASSERT_TRUE(p.Idle());
+  p.Offer("S-0", 42);  // a newer quantity of a SKU whose first ack is still unsaved
+  for (int i = 0; i < 500 && !p.Idle(); ++i) std::this_thread::sleep_for(2ms);
+  ASSERT_TRUE(p.Idle());
+
+  std::this_thread::sleep_for(1s);
+  // Backoff 50 ms doubling to 200 ms: about 6-8 attempts in a second, never thousands.
+  EXPECT_GE(acks.saves.load(), 2);
+  EXPECT_LE(acks.saves.load(), 30) << "the pusher retries the save in a busy loop";
+  EXPECT_GE(p.Stats().ack_save_failures, 2);
+  EXPECT_TRUE(acks.inner.LoadAll()->empty());
+
+  acks.down = false;  // Redis is back: the next attempt saves everything, no new push
+  const size_t pushes = raw->calls().size();
+  absl::StatusOr<AckMap> saved;
+  for (int i = 0; i < 200; ++i) {
+    saved = acks.inner.LoadAll();
+    if (saved.ok() && (*saved)["ebay"].size() == 10) break;
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_TRUE(saved.ok());
+  ASSERT_EQ((*saved)["ebay"].size(), 10u);
+  EXPECT_EQ((*saved)["ebay"]["S-0"], 42) << "an older ack overwrote a newer one";
+  EXPECT_EQ((*saved)["ebay"]["S-9"], 10);
+  EXPECT_EQ(raw->calls().size(), pushes) << "saving must not re-push";
+  const int after = acks.saves.load();
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(acks.saves.load(), after) << "nothing left to save, yet it keeps saving";
+}
+
 TEST(ChannelPusherTest, HungAdapterNeverBlocksOffer) {
   Fixture f;
   f.pusher->Start();

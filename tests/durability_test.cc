@@ -304,6 +304,8 @@ TEST_F(DurabilityTest, WarnsLoudlyWithoutPersistence) {
   Node a;
   ASSERT_TRUE(a.Open(redis_.address()).ok());
   EXPECT_TRUE(a.Logged("appendonly=no"));
+  // An external Redis that keeps torn transactions after a crash is named too.
+  EXPECT_TRUE(a.Logged("aof-load-truncated=yes"));
 }
 
 TEST_F(DurabilityTest, RefusesUnknownSchemaAndCorruptData) {

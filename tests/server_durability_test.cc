@@ -164,5 +164,79 @@ TEST_F(ServerDurabilityTest, StalledRedisFailsWritesWithinDeadlineThenRecovers) 
   EXPECT_EQ(OnHand("S-1"), 13);
 }
 
+// The deadline guard covers Batch too: with Redis stalled, a Batch whose ops cannot be
+// made durable answers UNAVAILABLE before the client's deadline (not a bare
+// DEADLINE_EXCEEDED). Retried with the same request ids after Redis returns, every op is
+// applied exactly once, whether or not the first attempt reached Redis.
+TEST_F(ServerDurabilityTest, StalledRedisFailsBatchWithinDeadlineAndRetryAppliesOnce) {
+  const std::vector<std::string> skus = {"B-1", "B-2", "B-3"};
+  for (const std::string& sku : skus) {
+    grpc::ClientContext ctx;
+    v1::CountRequest req;
+    req.set_location("store");
+    req.set_sku(sku);
+    req.set_on_hand(10);
+    v1::StockRowResponse resp;
+    ASSERT_TRUE(stub_->Count(&ctx, req, &resp).ok());
+  }
+  auto store_on_hand = [&](const std::string& sku) -> int64_t {
+    grpc::ClientContext ctx;
+    v1::GetStockRequest req;
+    req.set_sku(sku);
+    req.add_locations("store");
+    v1::GetStockResponse resp;
+    if (!stub_->GetStock(&ctx, req, &resp).ok() || resp.rows_size() != 1) return -1;
+    return resp.rows(0).on_hand();
+  };
+  v1::BatchRequest batch;
+  for (const std::string& sku : skus) {
+    v1::SellRequest* sell = batch.add_ops()->mutable_sell();
+    sell->set_request_id("batch-sell-" + sku);
+    sell->set_channel("pos");
+    sell->set_location("store");
+    sell->set_sku(sku);
+    sell->set_qty(1);
+  }
+  auto send = [&](std::chrono::milliseconds deadline, v1::BatchResponse* resp) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + deadline);
+    return stub_->Batch(&ctx, batch, resp);
+  };
+
+  ASSERT_EQ(kill(RedisPid(), SIGSTOP), 0);
+  redis_stopped_ = true;
+  const auto start = std::chrono::steady_clock::now();
+  v1::BatchResponse failed;
+  grpc::Status st = send(400ms, &failed);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 400ms);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAVAILABLE) << st.error_message();
+  EXPECT_EQ(failed.results_size(), 0) << "an UNAVAILABLE Batch carries no results";
+
+  ASSERT_EQ(kill(RedisPid(), SIGCONT), 0);
+  redis_stopped_ = false;
+  v1::BatchResponse ok;
+  const auto resumed = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - resumed < 10s) {
+    ok.Clear();
+    st = send(2s, &ok);
+    if (st.ok()) break;
+    ASSERT_EQ(st.error_code(), grpc::StatusCode::UNAVAILABLE) << st.error_message();
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_EQ(ok.results_size(), 3);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(ok.results(i).code(), 0) << ok.results(i).message();
+    EXPECT_EQ(ok.results(i).sell().row().on_hand(), 9) << skus[i];
+  }
+  // Exactly once: 10 - 1, also after another replay and after a restart from Redis.
+  ASSERT_TRUE(send(2s, &ok).ok());
+  for (const std::string& sku : skus) EXPECT_EQ(store_on_hand(sku), 9) << sku;
+  daemon_->Shutdown();
+  daemon_.reset();
+  Start();
+  for (const std::string& sku : skus) EXPECT_EQ(store_on_hand(sku), 9) << sku;
+}
+
 }  // namespace
 }  // namespace stockd

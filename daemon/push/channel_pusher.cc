@@ -267,12 +267,17 @@ void ChannelPusher::WorkerLoop() {
           break;
         }
         int64_t wait_ms = 100;
-        batch = TakeBatch(clock_->NowMs(), &wait_ms);
-        if (!batch.empty() || !unsaved_.empty()) break;
+        const int64_t now = clock_->NowMs();
+        batch = TakeBatch(now, &wait_ms);
+        // Acknowledged quantities not saved yet are saved on their own too, but after a
+        // failed save only once its backoff has passed (Redis down: no busy loop).
+        const bool save_due = !unsaved_.empty() && now >= save_retry_at_ms_;
+        if (!batch.empty() || save_due) break;
+        if (!unsaved_.empty()) wait_ms = std::min(wait_ms, save_retry_at_ms_ - now);
         wake_.WaitWithTimeout(&mu_, absl::Milliseconds(std::max<int64_t>(1, wait_ms)));
       }
       pushing_ = !batch.empty();
-      to_save.swap(unsaved_);
+      if (clock_->NowMs() >= save_retry_at_ms_) to_save.swap(unsaved_);
     }
     for (std::function<void()>& task : tasks) task();
 
@@ -292,16 +297,22 @@ void ChannelPusher::WorkerLoop() {
       absl::MutexLock lock(&mu_);
       ApplyResults(batch, results, clock_->NowMs());
       pushing_ = false;
-      to_save.insert(to_save.end(), unsaved_.begin(), unsaved_.end());
-      unsaved_.clear();
+      if (clock_->NowMs() >= save_retry_at_ms_) {
+        to_save.insert(to_save.end(), unsaved_.begin(), unsaved_.end());
+        unsaved_.clear();
+      }
     }
     if (!to_save.empty()) {
       absl::Status st = acks_->Save(options_.channel, to_save);
-      if (!st.ok()) {
-        absl::MutexLock lock(&mu_);
+      absl::MutexLock lock(&mu_);
+      if (st.ok()) {
+        save_failures_ = 0;
+      } else {
         ++stats_.ack_save_failures;
         stats_.last_error = absl::StrCat("saving acknowledged quantities: ", st.message());
-        unsaved_.insert(unsaved_.end(), to_save.begin(), to_save.end());
+        // Older first: a later ack of the same SKU (pushed meanwhile) must win on save.
+        unsaved_.insert(unsaved_.begin(), to_save.begin(), to_save.end());
+        save_retry_at_ms_ = clock_->NowMs() + Backoff(++save_failures_);
       }
     }
   }

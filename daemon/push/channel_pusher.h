@@ -163,6 +163,8 @@ class ChannelPusher {
   absl::flat_hash_map<std::string, int64_t> last_sent_ms_ ABSL_GUARDED_BY(mu_);
   int64_t last_prune_ms_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::pair<std::string, int64_t>> unsaved_ ABSL_GUARDED_BY(mu_);
+  int save_failures_ ABSL_GUARDED_BY(mu_) = 0;          // consecutive failed ack saves
+  int64_t save_retry_at_ms_ ABSL_GUARDED_BY(mu_) = 0;   // no save attempt before this
   std::deque<std::function<void()>> tasks_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool pushing_ ABSL_GUARDED_BY(mu_) = false;

@@ -89,6 +89,22 @@ absl::StatusOr<engine::Snapshot> DurableStore::Load() {
                              ": a crash of redis-server itself can lose recently acknowledged "
                              "writes (appendfsync always closes that window)"));
   }
+  if (embedded_ == nullptr) {
+    // Redis 7.0 with aof-load-truncated yes keeps a torn MULTI block after a crash and
+    // later applies it in part, or loses the writes after it (aof_repair.h). The embedded
+    // server's AOF is repaired by stockd before every start; an external one can't be.
+    absl::StatusOr<Reply> truncated = redis.Command({"CONFIG", "GET", "aof-load-truncated"});
+    if (!truncated.ok()) return truncated.status();
+    if (truncated->type == Reply::Type::kArray && truncated->elements.size() == 2 &&
+        truncated->elements[1].str == "yes") {
+      Log("warn", absl::StrCat(
+                      "redis at ", options_.address,
+                      " has aof-load-truncated=yes: after a crash in the middle of a "
+                      "transaction, Redis 7.0 can apply part of a group commit or lose the "
+                      "writes after it; set aof-load-truncated no and repair with "
+                      "redis-check-aof --fix when it refuses to start (docs/storage.md)"));
+    }
+  }
   absl::StatusOr<Reply> schema = redis.Command({"HGET", keys_.Meta(), "schema"});
   if (!schema.ok()) return schema.status();
   if (schema->type == Reply::Type::kString && schema->str != absl::StrCat(kSchemaVersion)) {

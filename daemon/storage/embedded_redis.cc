@@ -1,5 +1,6 @@
 #include "daemon/storage/embedded_redis.h"
 
+#include "daemon/storage/aof_repair.h"
 #include "daemon/util/json.h"
 
 #include <fcntl.h>
@@ -597,6 +598,21 @@ void EmbeddedRedis::Log(const char* level, const std::string& msg) const {
   LogTo(options_, level, msg);
 }
 
+void EmbeddedRedis::RepairAof() {
+  // Before every start: a redis-server that died while writing a transaction leaves a
+  // torn one at the end of its AOF, which Redis 7.0 would half apply (aof_repair.h).
+  absl::StatusOr<AofRepair> repair = RepairAofTail(options_.data_dir + "/appendonlydir");
+  if (!repair.ok()) {
+    Log("warn", absl::StrCat("cannot check the AOF tail: ", repair.status().message()));
+  } else if (repair->dropped_bytes > 0) {
+    Log("warn", absl::StrCat("redis AOF ", repair->file, " ended inside a transaction or a "
+                             "command (redis-server died while writing it): cut its last ",
+                             repair->dropped_bytes, " of ", repair->size,
+                             " bytes, an unacknowledged group commit, so that Redis cannot "
+                             "apply part of it"));
+  }
+}
+
 absl::StatusOr<pid_t> EmbeddedRedis::Spawn() {
   // Everything the child needs is prepared here: after fork it may only make
   // async-signal-safe calls (other threads may hold malloc's locks).
@@ -689,6 +705,7 @@ void EmbeddedRedis::Supervise() {
     return !mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::Milliseconds(ms));
   };
   for (;;) {
+    RepairAof();
     absl::StatusOr<pid_t> spawned;
     bool first;
     {

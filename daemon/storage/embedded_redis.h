@@ -104,6 +104,8 @@ class EmbeddedRedis {
   // Supervisor thread body: spawn, probe readiness, reap, back off, respawn.
   void Supervise();
   // fork+exec of the child; sets pid_. Returns 0 when Stop was requested first.
+  // Cuts a torn transaction from the end of the AOF before redis-server loads it.
+  void RepairAof();
   absl::StatusOr<pid_t> Spawn() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Polls PING every 20 ms until ready, exit, stop or start_timeout_ms. True if ready.
   bool ProbeUntilReady(pid_t child, std::string* failure);
