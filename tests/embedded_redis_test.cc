@@ -179,6 +179,49 @@ TEST(EmbeddedRedisTest, DataSurvivesStopAndStart) {
               ElementsAre("42"));
 }
 
+// The supervisor repairs a torn AOF tail before redis-server loads it (aof_repair.h):
+// a transaction whose EXEC never reached the file is cut, and said so in the log, so the
+// next writes are not swallowed by it at a later start.
+TEST(EmbeddedRedisTest, TornTransactionAtTheEndOfTheAofIsCutBeforeStart) {
+  TempDir dir;
+  {
+    auto redis = EmbeddedRedis::Start(OptionsFor(dir.path()));
+    ASSERT_TRUE(redis.ok()) << redis.status();
+    EXPECT_THAT(RedisCommand((*redis)->socket_path(), {"SET", "a", "1"}).value(),
+                ElementsAre("OK"));
+    (*redis)->Stop();
+  }
+  // What a SIGKILL in the middle of writing a transaction leaves at the end of the file.
+  std::string incr;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path() + "/appendonlydir")) {
+    if (entry.path().string().find(".incr.aof") != std::string::npos) incr = entry.path();
+  }
+  ASSERT_FALSE(incr.empty());
+  const auto clean_size = std::filesystem::file_size(incr);
+  {
+    std::ofstream out(incr, std::ios::binary | std::ios::app);
+    out << "*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n2\r\n*3\r\n$3\r\nSE";
+  }
+  LogSink sink;
+  EmbeddedRedisOptions options = OptionsFor(dir.path());
+  options.log = sink.Fn();
+  {
+    auto redis = EmbeddedRedis::Start(options);
+    ASSERT_TRUE(redis.ok()) << redis.status();
+    EXPECT_THAT(sink.All(), HasSubstr("ended inside a transaction or a command"));
+    EXPECT_THAT(RedisCommand((*redis)->socket_path(), {"EXISTS", "b"}).value(), ElementsAre("0"));
+    EXPECT_THAT(RedisCommand((*redis)->socket_path(), {"SET", "c", "3"}).value(),
+                ElementsAre("OK"));
+    (*redis)->Stop();
+  }
+  EXPECT_GE(std::filesystem::file_size(incr), clean_size);
+  auto redis = EmbeddedRedis::Start(OptionsFor(dir.path()));  // the write after it stays
+  ASSERT_TRUE(redis.ok()) << redis.status();
+  EXPECT_THAT(RedisCommand((*redis)->socket_path(), {"GET", "a"}).value(), ElementsAre("1"));
+  EXPECT_THAT(RedisCommand((*redis)->socket_path(), {"GET", "c"}).value(), ElementsAre("3"));
+  EXPECT_THAT(RedisCommand((*redis)->socket_path(), {"EXISTS", "b"}).value(), ElementsAre("0"));
+}
+
 TEST(EmbeddedRedisTest, SupervisorRestartsAfterSigkillAndAofKeepsData) {
   LogSink sink;
   EmbeddedRedisOptions options;

@@ -271,13 +271,12 @@ void ChannelPusher::WorkerLoop() {
         batch = TakeBatch(now, &wait_ms);
         // Acknowledged quantities not saved yet are saved on their own too, but after a
         // failed save only once its backoff has passed (Redis down: no busy loop).
-        const bool save_due = !unsaved_.empty() && now >= save_retry_at_ms_;
-        if (!batch.empty() || save_due) break;
+        if (!batch.empty() || (!unsaved_.empty() && SaveDue())) break;
         if (!unsaved_.empty()) wait_ms = std::min(wait_ms, save_retry_at_ms_ - now);
         wake_.WaitWithTimeout(&mu_, absl::Milliseconds(std::max<int64_t>(1, wait_ms)));
       }
       pushing_ = !batch.empty();
-      if (clock_->NowMs() >= save_retry_at_ms_) to_save.swap(unsaved_);
+      if (SaveDue()) to_save.swap(unsaved_);
     }
     for (std::function<void()>& task : tasks) task();
 
@@ -297,7 +296,7 @@ void ChannelPusher::WorkerLoop() {
       absl::MutexLock lock(&mu_);
       ApplyResults(batch, results, clock_->NowMs());
       pushing_ = false;
-      if (clock_->NowMs() >= save_retry_at_ms_) {
+      if (SaveDue()) {
         to_save.insert(to_save.end(), unsaved_.begin(), unsaved_.end());
         unsaved_.clear();
       }

@@ -143,6 +143,10 @@ class ChannelPusher {
   void ApplyResults(const std::vector<Sent>& sent, const std::vector<PushResult>& results,
                     int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   int64_t Backoff(int attempts) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // False while a failed ack save backs off (no attempt before save_retry_at_ms_).
+  bool SaveDue() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return clock_->NowMs() >= save_retry_at_ms_;
+  }
   void RefillTokens(int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   DriftReport DoResync(const std::vector<std::pair<std::string, int64_t>>& desired, bool force);
 

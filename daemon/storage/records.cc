@@ -151,25 +151,19 @@ bool AppendBatchCommands(const KeyLayout& keys, const WriteOptions& options,
     for (const engine::HoldView& hold : record->holds) holds[hold.hold_id] = &hold;
   }
   if (!rows.empty()) {
-    Args hset;
-    hset.reserve(2 + 2 * rows.size());
-    hset.push_back("HSET");
-    hset.push_back(keys.Stock());
-    for (auto& [field, counters] : rows) {
-      hset.push_back(field);
-      hset.push_back(EncodeCounters(*counters));
-    }
-    out->push_back(std::move(hset));
+    HashWrite stock{{"HSET", keys.Stock()}};
+    stock.args.reserve(2 + 2 * rows.size());
+    for (auto& [field, counters] : rows) stock.Add(field, EncodeCounters(*counters));
+    out->push_back(std::move(stock.args));
   }
 
   // Open holds live in one hash; a resolved hold moves to the bucket of the minute its
   // retention ends (HDEL from the open hash first: it may have been open before).
   std::map<std::string, HashWrite> buckets;  // ordered: deterministic command order
-  HashWrite open;
+  HashWrite open{{"HSET", keys.OpenHolds()}};
   Args resolved_ids = {"HDEL", keys.OpenHolds()};
   for (auto& [id, hold] : holds) {
     if (engine::IsOpen(hold->state)) {
-      if (open.args.empty()) open.args = {"HSET", keys.OpenHolds()};
       open.Add(id, EncodeHold(*hold));
     } else {
       resolved_ids.push_back(id);
@@ -177,7 +171,7 @@ bool AppendBatchCommands(const KeyLayout& keys, const WriteOptions& options,
       BucketWrite(buckets, keys.ResolvedHolds(bucket), bucket).Add(id, EncodeHold(*hold));
     }
   }
-  if (!open.args.empty()) out->push_back(std::move(open.args));
+  if (open.args.size() > 2) out->push_back(std::move(open.args));
   if (resolved_ids.size() > 2) out->push_back(std::move(resolved_ids));
 
   for (const engine::MutationRecord* record : records) {
