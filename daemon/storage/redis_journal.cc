@@ -176,6 +176,11 @@ RedisJournal::Prepared RedisJournal::Prepare(const std::vector<Item>& batch) {
   records.reserve(batch.size());
   for (const Item& item : batch) records.push_back(item.record.get());
   commands.push_back({"MULTI"});
+  if (options_.batch_body) {
+    options_.batch_body(records, &commands);
+    commands.push_back({"EXEC"});
+    return p;
+  }
   p.audited = AppendBatchCommands(options_.keys, options_.write, records, &commands);
   p.xadd_index = commands.size() - 2;  // in EXEC's reply (MULTI not counted)
   // Trim the audit stream by mutations, not stream entries (one entry is one batch): once

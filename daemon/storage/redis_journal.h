@@ -34,6 +34,11 @@ struct JournalOptions {
   int max_batch = 4096;         // records per MULTI/EXEC
   KeyLayout keys;
   WriteOptions write;
+  // What one group commit writes between MULTI and EXEC. Empty (the daemon): the stored
+  // layout (AppendBatchCommands), the audit trim and the meta sequence. bench/ sets it to
+  // measure the same journal with a minimal payload (scripts/bench "durable floor").
+  std::function<void(const std::vector<const engine::MutationRecord*>&, std::vector<Args>*)>
+      batch_body;
 };
 
 struct JournalStats {
