@@ -181,13 +181,18 @@ TEST_F(DurabilityTest, AckWaitsForExec) {
   ASSERT_EQ(value->size(), 1u);
   EXPECT_EQ((*value)[0], "5 0 0");
   absl::StatusOr<std::vector<std::string>> buckets =
-      RedisCommand(redis_.socket_path(), {"KEYS", "{stockd}:idem:*"});
+      RedisCommand(redis_.socket_path(), {"KEYS", "{stockd}:requests:*"});
   ASSERT_TRUE(buckets.ok());
   ASSERT_EQ(buckets->size(), 1u);
   absl::StatusOr<std::vector<std::string>> idem =
-      RedisCommand(redis_.socket_path(), {"HEXISTS", (*buckets)[0], "rid-e"});
+      RedisCommand(redis_.socket_path(), {"HGETALL", (*buckets)[0]});
   ASSERT_TRUE(idem.ok());
-  EXPECT_EQ((*idem)[0], "1");
+  ASSERT_EQ(idem->size(), 2u);  // one group commit: one field
+  absl::StatusOr<std::vector<engine::IdempotencyRecord>> records =
+      storage::DecodeIdempotencyBatch((*idem)[1]);
+  ASSERT_TRUE(records.ok()) << records.status();
+  ASSERT_EQ(records->size(), 1u);
+  EXPECT_EQ((*records)[0].request_id, "rid-e");
   absl::StatusOr<std::vector<std::string>> audit =
       RedisCommand(redis_.socket_path(), {"XLEN", "{stockd}:audit"});
   ASSERT_TRUE(audit.ok());
@@ -360,7 +365,7 @@ TEST_F(DurabilityTest, LayoutIsAFewHashesWithExpiringBuckets) {
     if (k == "{stockd}:stock" || k == "{stockd}:holds" || k == "{stockd}:audit" || k == "{stockd}:meta") {
       continue;
     }
-    ASSERT_TRUE(k.rfind("{stockd}:holds:", 0) == 0 || k.rfind("{stockd}:idem:", 0) == 0) << k;
+    ASSERT_TRUE(k.rfind("{stockd}:holds:", 0) == 0 || k.rfind("{stockd}:requests:", 0) == 0) << k;
     buckets.push_back(k);
   }
   EXPECT_EQ(keys->size(), 4u + buckets.size());
@@ -425,6 +430,102 @@ TEST(RecordsTest, BatchWritesTheLastValueOncePerHash) {
   ASSERT_EQ(xadd.size(), 7u);  // XADD key * 7 e 8 e
   EXPECT_EQ(xadd[3], "7");
   EXPECT_EQ(xadd[5], "8");
+}
+
+// A group commit stores its idempotency records as one field per expiry bucket, not one
+// per request id (a hash insert each was what Redis spent most on).
+TEST(RecordsTest, BatchStoresItsIdempotencyRecordsInOneField) {
+  engine::MutationRecord r1, r2, r3;
+  r1.audit = r2.audit = r3.audit = std::make_shared<engine::AuditEntry>();
+  r1.sequence = 41;
+  r2.sequence = 42;
+  r3.sequence = 43;
+  r1.idempotency = engine::IdempotencyRecord{"rid-1", 11, {}, 61'000};
+  r2.idempotency = engine::IdempotencyRecord{std::string("rid 2\n\0x", 8), 22, {}, 62'000};
+  r2.idempotency->outcome.breach = true;
+  r2.idempotency->outcome.after = {{"A", "wh", {1, 2, 3}}};
+  r3.idempotency = engine::IdempotencyRecord{"rid-3", 33, {}, 150'000};  // a later minute
+  std::vector<storage::Args> cmds;
+  storage::AppendBatchCommands(storage::KeyLayout(), storage::WriteOptions(), {&r1, &r2, &r3},
+                               &cmds);
+  std::map<std::string, storage::Args> by_name;
+  for (const storage::Args& c : cmds) by_name[c[0] + " " + c[1]] = c;
+  ASSERT_EQ(by_name.count("HSET {stockd}:requests:1"), 1u);
+  ASSERT_EQ(by_name.count("HSET {stockd}:requests:2"), 1u);
+  EXPECT_EQ(by_name["PEXPIREAT {stockd}:requests:1"][2], "120000");
+  const storage::Args& minute1 = by_name["HSET {stockd}:requests:1"];
+  ASSERT_EQ(minute1.size(), 4u);  // HSET key <last sequence> <records>
+  EXPECT_EQ(minute1[2], "43");
+  absl::StatusOr<std::vector<engine::IdempotencyRecord>> back =
+      storage::DecodeIdempotencyBatch(minute1[3]);
+  ASSERT_TRUE(back.ok()) << back.status();
+  ASSERT_EQ(back->size(), 2u);
+  EXPECT_EQ((*back)[0].request_id, "rid-1");
+  EXPECT_EQ((*back)[0].fingerprint, 11u);
+  EXPECT_EQ((*back)[1].request_id, std::string("rid 2\n\0x", 8));  // any bytes
+  EXPECT_EQ((*back)[1].expires_ms, 62'000);
+  EXPECT_TRUE((*back)[1].outcome.breach);
+  ASSERT_EQ((*back)[1].outcome.after.size(), 1u);
+  EXPECT_EQ((*back)[1].outcome.after[0].counters.committed, 3);
+  back = storage::DecodeIdempotencyBatch(by_name["HSET {stockd}:requests:2"][3]);
+  ASSERT_TRUE(back.ok());
+  ASSERT_EQ(back->size(), 1u);
+  EXPECT_EQ((*back)[0].request_id, "rid-3");
+  EXPECT_FALSE(storage::DecodeIdempotencyBatch("junk").ok());
+  // A record without its request id can't be answered from: corrupt.
+  std::string nameless;
+  storage::AppendIdempotency(engine::IdempotencyRecord{"", 1, {}, 1}, &nameless);
+  absl::StatusOr<std::vector<engine::IdempotencyRecord>> bad =
+      storage::DecodeIdempotencyBatch(nameless);
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(bad.status().message().find("without request id"), std::string::npos);
+}
+
+// Schema 2 (the first schema-2 builds) stored one field per request id under
+// {stockd}:idem:<minute>: such data still loads and answers replays; the first group
+// commit marks it schema 3.
+TEST_F(DurabilityTest, Schema2IdempotencyRecordsStillLoad) {
+  std::string hold_id;
+  {
+    Node a;
+    ASSERT_TRUE(a.Open(redis_.address()).ok());
+    ASSERT_TRUE(a.engine->ExecuteAndWait(Count("wh", "S2", 5)).ok());
+    absl::StatusOr<Outcome> held = a.engine->ExecuteAndWait(Reserve("S2", 2, "rid-s2"));
+    ASSERT_TRUE(held.ok()) << held.status();
+    hold_id = held->hold->hold_id;
+  }
+  // Rewrite the stored record the schema-2 way.
+  absl::StatusOr<std::vector<std::string>> buckets =
+      RedisCommand(redis_.socket_path(), {"KEYS", "{stockd}:requests:*"});
+  ASSERT_TRUE(buckets.ok());
+  ASSERT_EQ(buckets->size(), 1u);
+  std::vector<std::string> fields = *RedisCommand(redis_.socket_path(), {"HGETALL", (*buckets)[0]});
+  std::string target;
+  std::string value;
+  for (size_t i = 0; i + 1 < fields.size(); i += 2) {
+    absl::StatusOr<std::vector<engine::IdempotencyRecord>> rs =
+        storage::DecodeIdempotencyBatch(fields[i + 1]);
+    ASSERT_TRUE(rs.ok());
+    for (engine::IdempotencyRecord& r : *rs) {
+      if (r.request_id != "rid-s2") continue;
+      r.request_id.clear();  // schema 2 kept it in the field name only
+      value = storage::EncodeIdempotency(r);
+      target = "{stockd}:idem:" + std::to_string(storage::KeyLayout::Bucket(r.expires_ms));
+    }
+  }
+  ASSERT_FALSE(value.empty());
+  ASSERT_TRUE(RedisCommand(redis_.socket_path(), {"DEL", (*buckets)[0]}).ok());
+  ASSERT_TRUE(RedisCommand(redis_.socket_path(), {"HSET", target, "rid-s2", value}).ok());
+  ASSERT_TRUE(RedisCommand(redis_.socket_path(), {"HSET", "{stockd}:meta", "schema", "2"}).ok());
+
+  Node b;
+  ASSERT_TRUE(b.Open(redis_.address()).ok());
+  absl::StatusOr<Outcome> replay = b.engine->ExecuteAndWait(Reserve("S2", 2, "rid-s2"));
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  EXPECT_EQ(replay->hold->hold_id, hold_id) << "the schema-2 record answered the replay";
+  EXPECT_EQ(Rows(*b.engine, "S2")[0].counters.held, 2) << "and nothing was reserved twice";
+  ASSERT_TRUE(b.engine->ExecuteAndWait(Count("wh", "S2", 6)).ok());
+  EXPECT_EQ((*RedisCommand(redis_.socket_path(), {"HGET", "{stockd}:meta", "schema"}))[0], "3");
 }
 
 TEST_F(DurabilityTest, AuditStreamIsTrimmedByMutationsNotEntries) {

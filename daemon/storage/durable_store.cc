@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace stockd::storage {
@@ -107,13 +108,16 @@ absl::StatusOr<engine::Snapshot> DurableStore::Load() {
   }
   absl::StatusOr<Reply> schema = redis.Command({"HGET", keys_.Meta(), "schema"});
   if (!schema.ok()) return schema.status();
-  if (schema->type == Reply::Type::kString && schema->str != absl::StrCat(kSchemaVersion)) {
+  int stored_schema = 0;
+  if (schema->type == Reply::Type::kString &&
+      (!absl::SimpleAtoi(schema->str, &stored_schema) || stored_schema < kOldestReadableSchema ||
+       stored_schema > kSchemaVersion)) {
     return absl::FailedPreconditionError(absl::StrCat(
         "redis at ", options_.address, " holds stockd schema ", schema->str,
-        "; this stockd understands schema ", kSchemaVersion));
+        "; this stockd understands schema ", kOldestReadableSchema, " to ", kSchemaVersion));
   }
   if (schema->type == Reply::Type::kNil) {
-    // No schema-2 data. Data of the first builds (schema 1: untagged "<prefix>:meta", a key
+    // No schema-2 or -3 data. Data of the first builds (schema 1: untagged "<prefix>:meta", a key
     // per SKU) must not be mistaken for an empty Redis.
     const std::string legacy_meta = options_.key_prefix + ":meta";
     absl::StatusOr<Reply> legacy = redis.Command({"HGET", legacy_meta, "schema"});
@@ -121,7 +125,8 @@ absl::StatusOr<engine::Snapshot> DurableStore::Load() {
     if (legacy->type == Reply::Type::kString) {
       return absl::FailedPreconditionError(absl::StrCat(
           "redis at ", options_.address, " holds stockd schema ", legacy->str, " (key '",
-          legacy_meta, "'); this stockd understands schema ", kSchemaVersion,
+          legacy_meta, "'); this stockd understands schema ", kOldestReadableSchema, " to ",
+          kSchemaVersion,
           ": there is no in-place migration; start on an empty Redis and re-import stock "
           "with `stockctl import` (docs/storage.md)"));
     }

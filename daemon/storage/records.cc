@@ -17,6 +17,10 @@ std::string KeyLayout::ResolvedHolds(int64_t bucket) const {
   return absl::StrCat(tag_, "holds:", bucket);
 }
 
+std::string KeyLayout::Requests(int64_t bucket) const {
+  return absl::StrCat(tag_, "requests:", bucket);
+}
+
 std::string KeyLayout::Idempotency(int64_t bucket) const {
   return absl::StrCat(tag_, "idem:", bucket);
 }
@@ -77,8 +81,11 @@ absl::StatusOr<engine::HoldView> DecodeHold(const std::string& bytes) {
   return api::FromProto(h);
 }
 
-std::string EncodeIdempotency(const engine::IdempotencyRecord& record) {
+namespace {
+
+records::v1::StoredOutcome ToStored(const engine::IdempotencyRecord& record) {
   records::v1::StoredOutcome s;
+  s.set_request_id(record.request_id);
   s.set_fingerprint(record.fingerprint);
   if (record.outcome.hold) {
     api::ToProto(*record.outcome.hold, s.mutable_hold());
@@ -88,13 +95,11 @@ std::string EncodeIdempotency(const engine::IdempotencyRecord& record) {
   s.set_breach(record.outcome.breach);
   s.set_breach_units(record.outcome.breach_units);
   s.set_expires_ms(record.expires_ms);
-  return s.SerializeAsString();
+  return s;
 }
 
-absl::StatusOr<engine::IdempotencyRecord> DecodeIdempotency(const std::string& request_id,
-                                                           const std::string& bytes) {
-  records::v1::StoredOutcome s;
-  if (!s.ParseFromString(bytes)) return absl::DataLossError("undecodable idempotency record");
+engine::IdempotencyRecord FromStored(const records::v1::StoredOutcome& s,
+                                     const std::string& request_id) {
   engine::IdempotencyRecord r;
   r.request_id = request_id;
   r.fingerprint = s.fingerprint();
@@ -105,6 +110,50 @@ absl::StatusOr<engine::IdempotencyRecord> DecodeIdempotency(const std::string& r
   r.outcome.breach_units = s.breach_units();
   r.expires_ms = s.expires_ms();
   return r;
+}
+
+}  // namespace
+
+std::string EncodeIdempotency(const engine::IdempotencyRecord& record) {
+  return ToStored(record).SerializeAsString();
+}
+
+absl::StatusOr<engine::IdempotencyRecord> DecodeIdempotency(const std::string& request_id,
+                                                           const std::string& bytes) {
+  records::v1::StoredOutcome s;
+  if (!s.ParseFromString(bytes)) return absl::DataLossError("undecodable idempotency record");
+  return FromStored(s, request_id);
+}
+
+void AppendIdempotency(const engine::IdempotencyRecord& record, std::string* outcomes) {
+  // StoredOutcomes.outcomes (field 1, length-delimited): tag, varint length, message. The
+  // entries of a repeated message field are just concatenated, so no StoredOutcomes
+  // object (and no second copy of every record) is built.
+  const std::string bytes = EncodeIdempotency(record);
+  outcomes->push_back(static_cast<char>((1 << 3) | 2));
+  for (uint64_t n = bytes.size(); ; n >>= 7) {
+    if (n < 0x80) {
+      outcomes->push_back(static_cast<char>(n));
+      break;
+    }
+    outcomes->push_back(static_cast<char>((n & 0x7f) | 0x80));
+  }
+  outcomes->append(bytes);
+}
+
+absl::StatusOr<std::vector<engine::IdempotencyRecord>> DecodeIdempotencyBatch(
+    const std::string& bytes) {
+  records::v1::StoredOutcomes batch;
+  if (!batch.ParseFromString(bytes)) {
+    return absl::DataLossError("undecodable idempotency records");
+  }
+  std::vector<engine::IdempotencyRecord> out;
+  out.reserve(batch.outcomes_size());
+  for (const records::v1::StoredOutcome& s : batch.outcomes()) {
+    if (s.request_id().empty()) return absl::DataLossError("idempotency record without request id");
+    out.push_back(FromStored(s, s.request_id()));
+  }
+  return out;
 }
 
 std::string EncodeAudit(const engine::AuditEntry& entry) {
@@ -174,12 +223,17 @@ bool AppendBatchCommands(const KeyLayout& keys, const WriteOptions& options,
   if (open.args.size() > 2) out->push_back(std::move(open.args));
   if (resolved_ids.size() > 2) out->push_back(std::move(resolved_ids));
 
+  // Idempotency records: one field per bucket for the whole batch (they are read back
+  // only whole, at start), named by the batch's last sequence, unique across batches.
+  std::map<int64_t, std::string> outcomes;  // bucket -> StoredOutcomes
   for (const engine::MutationRecord* record : records) {
     if (!record->idempotency) continue;
     const engine::IdempotencyRecord& idem = *record->idempotency;
-    const int64_t bucket = KeyLayout::Bucket(idem.expires_ms);
-    BucketWrite(buckets, keys.Idempotency(bucket), bucket)
-        .Add(idem.request_id, EncodeIdempotency(idem));
+    AppendIdempotency(idem, &outcomes[KeyLayout::Bucket(idem.expires_ms)]);
+  }
+  for (auto& [bucket, value] : outcomes) {
+    BucketWrite(buckets, keys.Requests(bucket), bucket)
+        .Add(absl::StrCat(records.back()->sequence), std::move(value));
   }
   for (auto& [key, write] : buckets) {
     out->push_back(std::move(write.args));
@@ -303,9 +357,25 @@ absl::StatusOr<engine::Snapshot> LoadSnapshot(RedisConnection& redis, const KeyL
   snap.holds.reserve(holds.size());
   for (auto& [id, hold] : holds) snap.holds.push_back(std::move(hold));
 
+  // Idempotency records: per group commit (schema 3), then per request (schema 2 data not
+  // yet expired). A request id is recorded once, so which copy wins does not matter.
+  absl::flat_hash_map<std::string, engine::IdempotencyRecord> idem;
+  buckets = ScanKeys(redis, keys.RequestsPattern(), page);
+  if (!buckets.ok()) return buckets.status();
+  for (const std::string& key : *buckets) {
+    st = ScanHash(redis, key, page, [&](std::string& field, std::string& value) {
+      absl::StatusOr<std::vector<engine::IdempotencyRecord>> rs = DecodeIdempotencyBatch(value);
+      if (!rs.ok()) return Corrupt(key, field, rs.status());
+      for (engine::IdempotencyRecord& r : *rs) {
+        std::string id = r.request_id;
+        idem[std::move(id)] = std::move(r);
+      }
+      return absl::OkStatus();
+    });
+    if (!st.ok()) return st;
+  }
   buckets = ScanKeys(redis, keys.IdempotencyPattern(), page);
   if (!buckets.ok()) return buckets.status();
-  absl::flat_hash_map<std::string, engine::IdempotencyRecord> idem;
   for (const std::string& key : *buckets) {
     st = ScanHash(redis, key, page, [&](std::string& id, std::string& value) {
       absl::StatusOr<engine::IdempotencyRecord> r = DecodeIdempotency(id, value);

@@ -1,4 +1,4 @@
-// The Redis key layout (schema 2) and the encoding of engine records into Redis commands
+// The Redis key layout (schema 3) and the encoding of engine records into Redis commands
 // and back. docs/storage.md describes the layout for operators.
 //
 // Every key carries the same Redis Cluster hash tag, {<p>} ("{stockd}" by default), so one
@@ -8,8 +8,12 @@
 //   {<p>}:holds            hash   hold id -> stockd.v1.Hold (protobuf), open holds
 //   {<p>}:holds:<bucket>   hash   hold id -> stockd.v1.Hold, resolved holds whose retention
 //                                 ends in that minute; the key expires (PEXPIREAT) at its end
-//   {<p>}:idem:<bucket>    hash   request id -> stockd.records.v1.StoredOutcome, records
-//                                 whose TTL ends in that minute; the key expires at its end
+//   {<p>}:requests:<bucket> hash  sequence of a group commit's last mutation ->
+//                                 stockd.records.v1.StoredOutcomes: that commit's
+//                                 idempotency records whose TTL ends in that minute; the key
+//                                 expires at its end
+//   {<p>}:idem:<bucket>    hash   schema 2 (read, no longer written): request id ->
+//                                 stockd.records.v1.StoredOutcome
 //   {<p>}:audit            stream one entry per group commit: field = mutation sequence,
 //                                 value = stockd.v1.AuditEntry (protobuf)
 //   {<p>}:meta             hash   schema, sequence (last durable mutation)
@@ -17,7 +21,9 @@
 //
 // Why few big hashes rather than a key per row: one group commit of N mutations becomes a
 // handful of multi-field commands (one HSET per hash) instead of ~4 N commands, which is
-// what Redis spends its time on (per-command dispatch, not bytes). Identifiers never
+// what Redis spends its time on (per-command dispatch, not bytes). Idempotency records
+// are only read back whole (at start), so a commit's records are one field, not one per
+// request: a hash insert each cost Redis more than their bytes. Identifiers never
 // contain a space (engine::IsValidId), so "<sku> <location>" is unambiguous.
 //
 // Pure functions; thread-safe.
@@ -35,7 +41,10 @@
 
 namespace stockd::storage {
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
+// Schema 2 differs only in idempotency records (one field per request id, {<p>}:idem:*):
+// they are still read, so data of schema 2 loads; the first group commit marks it 3.
+inline constexpr int kOldestReadableSchema = 2;
 // Resolved holds and idempotency records are grouped by the minute their retention ends;
 // a bucket key expires at the end of its minute (so up to one minute late).
 inline constexpr int64_t kExpiryBucketMs = 60'000;
@@ -46,13 +55,15 @@ class KeyLayout {
   std::string Stock() const { return tag_ + "stock"; }
   std::string OpenHolds() const { return tag_ + "holds"; }
   std::string ResolvedHolds(int64_t bucket) const;
-  std::string Idempotency(int64_t bucket) const;
+  std::string Requests(int64_t bucket) const;
+  std::string Idempotency(int64_t bucket) const;  // schema 2
   std::string Acked(const std::string& channel) const { return tag_ + "acked:" + channel; }
   std::string Audit() const { return tag_ + "audit"; }
   std::string Meta() const { return tag_ + "meta"; }
   // SCAN patterns of the per-bucket and per-channel keys.
   std::string ResolvedHoldsPattern() const { return tag_ + "holds:*"; }
-  std::string IdempotencyPattern() const { return tag_ + "idem:*"; }
+  std::string RequestsPattern() const { return tag_ + "requests:*"; }
+  std::string IdempotencyPattern() const { return tag_ + "idem:*"; }  // schema 2
   std::string AckedPattern() const { return tag_ + "acked:*"; }
   // The channel of an Acked() key, or "" if `key` is not one.
   std::string ChannelOfAckedKey(const std::string& key) const;
@@ -78,8 +89,14 @@ absl::StatusOr<engine::Counters> DecodeCounters(const std::string& text);
 std::string EncodeHold(const engine::HoldView& hold);
 absl::StatusOr<engine::HoldView> DecodeHold(const std::string& bytes);
 std::string EncodeIdempotency(const engine::IdempotencyRecord& record);
+// Schema 2: one record, its request id the hash field.
 absl::StatusOr<engine::IdempotencyRecord> DecodeIdempotency(const std::string& request_id,
                                                            const std::string& bytes);
+// Appends `record` to a StoredOutcomes value (its wire form: one `outcomes` entry).
+void AppendIdempotency(const engine::IdempotencyRecord& record, std::string* outcomes);
+// A StoredOutcomes value; every record must name its request id.
+absl::StatusOr<std::vector<engine::IdempotencyRecord>> DecodeIdempotencyBatch(
+    const std::string& bytes);
 std::string EncodeAudit(const engine::AuditEntry& entry);
 
 // Appends the commands that persist a group commit of `records` (in apply order) to `out`:
