@@ -399,13 +399,16 @@ TEST_F(DurabilityTest, LayoutIsAFewHashesWithExpiringBuckets) {
 // A group commit writes the newest value of a row or hold once, in one HSET per hash.
 TEST(RecordsTest, BatchWritesTheLastValueOncePerHash) {
   engine::MutationRecord r1, r2;
-  r1.audit = r2.audit = std::make_shared<engine::AuditEntry>();
+  auto a1 = std::make_shared<engine::AuditEntry>();
+  auto a2 = std::make_shared<engine::AuditEntry>();
+  a1->after = {{"A", "wh", {5, 1, 0}}, {"B", "wh", {2, 0, 0}}};
+  a2->after = {{"A", "wh", {5, 0, 0}}};
+  r1.audit = a1;
+  r2.audit = a2;
   r1.sequence = 7;
-  r1.rows = {{"A", "wh", {5, 1, 0}}, {"B", "wh", {2, 0, 0}}};
   r1.holds = {engine::HoldView{"h1", "webshop", engine::HoldState::kHeld, {{"A", "wh", 1, 0}},
                                100, 0, 100, ""}};
   r2.sequence = 8;
-  r2.rows = {{"A", "wh", {5, 0, 0}}};
   r2.holds = {engine::HoldView{"h1", "webshop", engine::HoldState::kReleased,
                                {{"A", "wh", 1, 0}}, 100, 0, 130'000, ""}};
   std::vector<storage::Args> cmds;

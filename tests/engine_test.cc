@@ -1235,7 +1235,7 @@ class QueueJournal : public Journal {
 
  private:
   void Fold(const MutationRecord& r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    for (const RowView& row : r.rows) rows_[{row.sku, row.location}] = row;
+    for (const RowView& row : r.rows()) rows_[{row.sku, row.location}] = row;
     for (const HoldView& hold : r.holds) holds_[hold.hold_id] = hold;
     if (r.idempotency) idempotency_[r.idempotency->request_id] = *r.idempotency;
     sequence_ = std::max(sequence_, r.sequence);
@@ -1366,10 +1366,10 @@ TEST_F(JournalTest, RecordsCarrySequenceAbsoluteRowsAndIdempotency) {
     EXPECT_GT(records[i]->sequence, records[i - 1]->sequence);
   }
   // Absolute counters, not deltas.
-  EXPECT_EQ(Str(records[0]->rows), "A@wh=10/0/0");
-  EXPECT_EQ(Str(records[1]->rows), "A@wh=15/0/0");
-  EXPECT_EQ(Str(records[2]->rows), "A@wh=15/2/0");
-  EXPECT_EQ(Str(records[3]->rows), "A@wh=12/2/0, A@s2=3/0/0");
+  EXPECT_EQ(Str(records[0]->rows()), "A@wh=10/0/0");
+  EXPECT_EQ(Str(records[1]->rows()), "A@wh=15/0/0");
+  EXPECT_EQ(Str(records[2]->rows()), "A@wh=15/2/0");
+  EXPECT_EQ(Str(records[3]->rows()), "A@wh=12/2/0, A@s2=3/0/0");
 
   EXPECT_FALSE(records[0]->idempotency.has_value());
   ASSERT_TRUE(records[2]->idempotency.has_value());
@@ -1571,6 +1571,33 @@ TEST_F(EngineTest, RestoreRejectsAnInconsistentSnapshot) {
   unknown_channel.holds = {hold};
   EXPECT_EQ(engine_->Restore(unknown_channel).code(), kPrecondition);
   EXPECT_EQ(Observe(), before) << "a rejected snapshot leaves the engine unchanged";
+}
+
+// Duplicate SKUs are found (and named) whatever the number of lines: a scan below 16
+// lines, an index from 16 on.
+TEST(EngineLinesTest, DuplicateSkuIsNamedInShortAndLongReserves) {
+  std::unique_ptr<Engine> engine =
+      *Engine::Create(ModelBuilder()
+                          .Location("wh")
+                          .Channel("web", ChannelType::kWebshop, {"wh"})
+                          .Build(),
+                      EngineOptions());
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(engine->ExecuteAndWait(Cmd(CountCmd{"wh", "S" + std::to_string(i), 5,
+                                                     std::nullopt, ""})).ok());
+  }
+  for (size_t n : {3u, 15u, 16u, 40u}) {
+    std::vector<Line> lines;
+    for (size_t i = 0; i < n; ++i) lines.push_back(L("S" + std::to_string(i), 1));
+    lines.push_back(L("S1", 1));  // the duplicate, last
+    absl::StatusOr<Outcome> r = engine->ExecuteAndWait(Cmd(t::Reserve("web", lines)));
+    ASSERT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << n;
+    EXPECT_EQ(r.status().message(),
+              "lines[" + std::to_string(n) + "]: sku 'S1' already in lines[1]") << n;
+    lines.pop_back();
+    EXPECT_TRUE(engine->ExecuteAndWait(Cmd(t::Reserve("web", lines))).ok()) << n;
+  }
+  EXPECT_TRUE(engine->CheckInvariants().ok());
 }
 
 }  // namespace

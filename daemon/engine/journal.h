@@ -28,13 +28,16 @@ struct IdempotencyRecord {
 
 struct MutationRecord {
   uint64_t sequence = 0;  // engine-wide, increasing in apply order
-  std::vector<RowView> rows;    // absolute counters after the mutation
   std::vector<HoldView> holds;  // holds after the mutation (any state)
   std::optional<IdempotencyRecord> idempotency;
   // Its own allocation: the engine's audit ring keeps only this, not the whole record
   // (rows, holds, idempotency copies) of the last audit_capacity mutations. Never null.
   std::shared_ptr<const AuditEntry> audit;
   std::vector<PublishedChange> changes;
+
+  // The rows the mutation touched, absolute counters after it: the audit entry's `after`
+  // (kept once, not copied into the record).
+  const std::vector<RowView>& rows() const { return audit->after; }
 };
 
 class Journal {

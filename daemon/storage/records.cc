@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "daemon/api/convert.h"
+#include "daemon/storage/wire.h"
 #include "stockd/storage/v1/records.pb.h"
 
 namespace stockd::storage {
@@ -67,9 +68,9 @@ absl::StatusOr<engine::Counters> DecodeCounters(const std::string& text) {
 }
 
 std::string EncodeHold(const engine::HoldView& hold) {
-  v1::Hold h;
-  api::ToProto(hold, &h);
-  return h.SerializeAsString();
+  std::string bytes;
+  wire::AppendHold(hold, &bytes);
+  return bytes;
 }
 
 absl::StatusOr<engine::HoldView> DecodeHold(const std::string& bytes) {
@@ -82,21 +83,6 @@ absl::StatusOr<engine::HoldView> DecodeHold(const std::string& bytes) {
 }
 
 namespace {
-
-records::v1::StoredOutcome ToStored(const engine::IdempotencyRecord& record) {
-  records::v1::StoredOutcome s;
-  s.set_request_id(record.request_id);
-  s.set_fingerprint(record.fingerprint);
-  if (record.outcome.hold) {
-    api::ToProto(*record.outcome.hold, s.mutable_hold());
-  }
-  for (const engine::RowView& r : record.outcome.before) api::ToProto(r, s.add_before());
-  for (const engine::RowView& r : record.outcome.after) api::ToProto(r, s.add_after());
-  s.set_breach(record.outcome.breach);
-  s.set_breach_units(record.outcome.breach_units);
-  s.set_expires_ms(record.expires_ms);
-  return s;
-}
 
 engine::IdempotencyRecord FromStored(const records::v1::StoredOutcome& s,
                                      const std::string& request_id) {
@@ -115,7 +101,9 @@ engine::IdempotencyRecord FromStored(const records::v1::StoredOutcome& s,
 }  // namespace
 
 std::string EncodeIdempotency(const engine::IdempotencyRecord& record) {
-  return ToStored(record).SerializeAsString();
+  std::string bytes;
+  wire::AppendStoredOutcome(record, &bytes);
+  return bytes;
 }
 
 absl::StatusOr<engine::IdempotencyRecord> DecodeIdempotency(const std::string& request_id,
@@ -126,19 +114,7 @@ absl::StatusOr<engine::IdempotencyRecord> DecodeIdempotency(const std::string& r
 }
 
 void AppendIdempotency(const engine::IdempotencyRecord& record, std::string* outcomes) {
-  // StoredOutcomes.outcomes (field 1, length-delimited): tag, varint length, message. The
-  // entries of a repeated message field are just concatenated, so no StoredOutcomes
-  // object (and no second copy of every record) is built.
-  const std::string bytes = EncodeIdempotency(record);
-  outcomes->push_back(static_cast<char>((1 << 3) | 2));
-  for (uint64_t n = bytes.size(); ; n >>= 7) {
-    if (n < 0x80) {
-      outcomes->push_back(static_cast<char>(n));
-      break;
-    }
-    outcomes->push_back(static_cast<char>((n & 0x7f) | 0x80));
-  }
-  outcomes->append(bytes);
+  wire::AppendStoredOutcomesEntry(record, outcomes);
 }
 
 absl::StatusOr<std::vector<engine::IdempotencyRecord>> DecodeIdempotencyBatch(
@@ -157,9 +133,9 @@ absl::StatusOr<std::vector<engine::IdempotencyRecord>> DecodeIdempotencyBatch(
 }
 
 std::string EncodeAudit(const engine::AuditEntry& entry) {
-  v1::AuditEntry e;
-  api::ToProto(entry, &e);
-  return e.SerializeAsString();
+  std::string bytes;
+  wire::AppendAudit(entry, &bytes);
+  return bytes;
 }
 
 namespace {
@@ -191,18 +167,20 @@ bool AppendBatchCommands(const KeyLayout& keys, const WriteOptions& options,
                          const std::vector<const engine::MutationRecord*>& records,
                          std::vector<Args>* out) {
   // Last value wins: rows and holds are absolute, so only the newest of a batch is written.
-  absl::flat_hash_map<std::string, const engine::Counters*> rows;
-  absl::flat_hash_map<std::string, const engine::HoldView*> holds;
+  // Keys are views of the records' own strings: no copy until a field is written.
+  absl::flat_hash_map<std::pair<absl::string_view, absl::string_view>, const engine::RowView*>
+      rows;
+  absl::flat_hash_map<absl::string_view, const engine::HoldView*> holds;
   for (const engine::MutationRecord* record : records) {
-    for (const engine::RowView& row : record->rows) {
-      rows[KeyLayout::RowField(row.sku, row.location)] = &row.counters;
-    }
+    for (const engine::RowView& row : record->rows()) rows[{row.sku, row.location}] = &row;
     for (const engine::HoldView& hold : record->holds) holds[hold.hold_id] = &hold;
   }
   if (!rows.empty()) {
     HashWrite stock{{"HSET", keys.Stock()}};
     stock.args.reserve(2 + 2 * rows.size());
-    for (auto& [field, counters] : rows) stock.Add(field, EncodeCounters(*counters));
+    for (const auto& [key, row] : rows) {
+      stock.Add(KeyLayout::RowField(row->sku, row->location), EncodeCounters(row->counters));
+    }
     out->push_back(std::move(stock.args));
   }
 
@@ -211,13 +189,14 @@ bool AppendBatchCommands(const KeyLayout& keys, const WriteOptions& options,
   std::map<std::string, HashWrite> buckets;  // ordered: deterministic command order
   HashWrite open{{"HSET", keys.OpenHolds()}};
   Args resolved_ids = {"HDEL", keys.OpenHolds()};
-  for (auto& [id, hold] : holds) {
+  for (const auto& [id, hold] : holds) {
     if (engine::IsOpen(hold->state)) {
-      open.Add(id, EncodeHold(*hold));
+      open.Add(hold->hold_id, EncodeHold(*hold));
     } else {
-      resolved_ids.push_back(id);
+      resolved_ids.push_back(hold->hold_id);
       const int64_t bucket = KeyLayout::Bucket(hold->updated_ms + options.hold_retention_ms);
-      BucketWrite(buckets, keys.ResolvedHolds(bucket), bucket).Add(id, EncodeHold(*hold));
+      BucketWrite(buckets, keys.ResolvedHolds(bucket), bucket)
+          .Add(hold->hold_id, EncodeHold(*hold));
     }
   }
   if (open.args.size() > 2) out->push_back(std::move(open.args));
