@@ -443,11 +443,15 @@ TEST(RecordsTest, BatchStoresItsIdempotencyRecordsInOneField) {
   r1.sequence = 41;
   r2.sequence = 42;
   r3.sequence = 43;
-  r1.idempotency = engine::IdempotencyRecord{"rid-1", 11, {}, 61'000};
-  r2.idempotency = engine::IdempotencyRecord{std::string("rid 2\n\0x", 8), 22, {}, 62'000};
-  r2.idempotency->outcome.breach = true;
-  r2.idempotency->outcome.after = {{"A", "wh", {1, 2, 3}}};
-  r3.idempotency = engine::IdempotencyRecord{"rid-3", 33, {}, 150'000};  // a later minute
+  r1.idempotency = std::make_shared<engine::IdempotencyRecord>(
+      engine::IdempotencyRecord{"rid-1", 11, {}, 61'000});
+  auto idem2 = std::make_shared<engine::IdempotencyRecord>(
+      engine::IdempotencyRecord{std::string("rid 2\n\0x", 8), 22, {}, 62'000});
+  idem2->outcome.breach = true;
+  idem2->outcome.after = {{"A", "wh", {1, 2, 3}}};
+  r2.idempotency = idem2;
+  r3.idempotency = std::make_shared<engine::IdempotencyRecord>(
+      engine::IdempotencyRecord{"rid-3", 33, {}, 150'000});  // a later minute
   std::vector<storage::Args> cmds;
   storage::AppendBatchCommands(storage::KeyLayout(), storage::WriteOptions(), {&r1, &r2, &r3},
                                &cmds);

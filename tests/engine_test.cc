@@ -1371,8 +1371,8 @@ TEST_F(JournalTest, RecordsCarrySequenceAbsoluteRowsAndIdempotency) {
   EXPECT_EQ(Str(records[2]->rows()), "A@wh=15/2/0");
   EXPECT_EQ(Str(records[3]->rows()), "A@wh=12/2/0, A@s2=3/0/0");
 
-  EXPECT_FALSE(records[0]->idempotency.has_value());
-  ASSERT_TRUE(records[2]->idempotency.has_value());
+  EXPECT_EQ(records[0]->idempotency, nullptr);
+  ASSERT_TRUE(records[2]->idempotency != nullptr);
   const IdempotencyRecord& idem = *records[2]->idempotency;
   EXPECT_EQ(idem.request_id, "rq-1");
   EXPECT_EQ(idem.fingerprint, Fingerprint(reserve));

@@ -62,7 +62,7 @@ struct HoldStripe {
 struct IdemEntry {
   uint64_t fingerprint = 0;
   bool done = false;
-  Outcome outcome;
+  std::shared_ptr<const IdempotencyRecord> record;  // once done: the first result
   int64_t expires_ms = 0;
   std::vector<Engine::Done> waiters;  // replays that arrived while in flight
 };
@@ -692,7 +692,7 @@ class Engine::Impl {
         e.waiters.push_back(std::move(pending->done));
         return false;
       } else {
-        replay = e.outcome;
+        replay = e.record->outcome;
       }
     }
     if (misuse) {
@@ -717,7 +717,11 @@ class Engine::Impl {
         waiters = std::move(it->second.waiters);
         if (status.ok()) {
           it->second.done = true;
-          it->second.outcome = pending->outcome;
+          it->second.record =
+              record && record->idempotency
+                  ? record->idempotency
+                  : std::make_shared<const IdempotencyRecord>(IdempotencyRecord{
+                        pending->request_id, pending->fingerprint, pending->outcome, 0});
           it->second.expires_ms = NowMs() + options_.idempotency_ttl_ms;
           stripe.expiry.emplace_back(it->second.expires_ms, pending->request_id);
         } else if (!it->second.done) {
@@ -794,8 +798,9 @@ class Engine::Impl {
       record->holds.push_back(change.hold->view);
     }
     if (!meta.request_id.empty()) {
-      record->idempotency = IdempotencyRecord{meta.request_id, pending->fingerprint,
-                                              pending->outcome, now + options_.idempotency_ttl_ms};
+      record->idempotency = std::make_shared<const IdempotencyRecord>(
+          IdempotencyRecord{meta.request_id, pending->fingerprint, pending->outcome,
+                            now + options_.idempotency_ttl_ms});
     }
     if (audit_per_shard_ > 0 && !skus.empty()) {
       Shard& shard = ShardFor(skus.front()->sku);
@@ -1551,7 +1556,7 @@ absl::Status Engine::Impl::Restore(const Snapshot& snap, const std::function<voi
     IdemEntry& e = idem[stripe][r.request_id];
     e.fingerprint = r.fingerprint;
     e.done = true;
-    e.outcome = r.outcome;
+    e.record = std::make_shared<const IdempotencyRecord>(r);
     e.expires_ms = r.expires_ms;
     idem_expiry[stripe].emplace_back(r.expires_ms, r.request_id);
   }

@@ -29,7 +29,9 @@ struct IdempotencyRecord {
 struct MutationRecord {
   uint64_t sequence = 0;  // engine-wide, increasing in apply order
   std::vector<HoldView> holds;  // holds after the mutation (any state)
-  std::optional<IdempotencyRecord> idempotency;
+  // Shared with the engine's in-memory entry for the request id, which answers replays
+  // from it: one copy of the first result, not two. Null without a request id.
+  std::shared_ptr<const IdempotencyRecord> idempotency;
   // Its own allocation: the engine's audit ring keeps only this, not the whole record
   // (rows, holds, idempotency copies) of the last audit_capacity mutations. Never null.
   std::shared_ptr<const AuditEntry> audit;
