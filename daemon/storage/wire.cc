@@ -29,6 +29,9 @@ enum : int {
   kRequestId
 };
 }
+namespace outcomes {
+enum : int { kOutcomes = 1 };
+}
 constexpr int kVarint = 0;
 constexpr int kLengthDelimited = 2;
 
@@ -41,35 +44,37 @@ size_t VarintSize(uint64_t v) {
   return n;
 }
 
-// Sizes of fields as proto3 writes them: a zero number or an empty string is left out.
-// int64 is a varint of its two's complement (10 bytes when negative), as protobuf does.
-size_t IntSize(int field, int64_t v) {
-  return v == 0 ? 0 : VarintSize(static_cast<uint64_t>(field) << 3) +
-                          VarintSize(static_cast<uint64_t>(v));
-}
-size_t BytesSize(int field, const std::string& s) {
-  return s.empty() ? 0 : VarintSize(static_cast<uint64_t>(field) << 3) + VarintSize(s.size()) +
-                             s.size();
-}
-// A nested message (always written when present, even when empty).
-size_t MessageSize(int field, size_t body) {
-  return VarintSize(static_cast<uint64_t>(field) << 3) + VarintSize(body) + body;
-}
+// Every message is described once, by a Visit* function over a Sink, and run twice: by a
+// Sizer (its encoded size, so the buffer grows once and a nested message's length prefix
+// is known before its body) and by a Writer. Both follow proto3's rules: a zero number or
+// an empty string is left out; int64 is the varint of its two's complement (ten bytes
+// when negative); a nested message is written whenever it is present.
+class Sizer {
+ public:
+  size_t size() const { return size_; }
+  void Int(int field, int64_t v) {
+    if (v != 0) size_ += VarintSize(Tag(field)) + VarintSize(static_cast<uint64_t>(v));
+  }
+  void Bytes(int field, const std::string& s) {
+    if (!s.empty()) size_ += VarintSize(Tag(field)) + VarintSize(s.size()) + s.size();
+  }
+  template <typename Body>
+  void Message(int field, Body&& body) {
+    Sizer inner;
+    body(inner);
+    size_ += VarintSize(Tag(field)) + VarintSize(inner.size()) + inner.size();
+  }
 
-// Writes into a buffer sized beforehand from the *Size functions (one resize per
-// message, no per-byte appends).
+ private:
+  static uint64_t Tag(int field) { return static_cast<uint64_t>(field) << 3; }
+  size_t size_ = 0;
+};
+
+// Writes into a buffer the Sizer sized (no per-byte appends).
 class Writer {
  public:
   explicit Writer(char* at) : p_(at) {}
   char* at() const { return p_; }
-  void Varint(uint64_t v) {
-    while (v >= 0x80) {
-      *p_++ = static_cast<char>((v & 0x7f) | 0x80);
-      v >>= 7;
-    }
-    *p_++ = static_cast<char>(v);
-  }
-  void Tag(int field, int type) { Varint((static_cast<uint64_t>(field) << 3) | type); }
   void Int(int field, int64_t v) {
     if (v == 0) return;
     Tag(field, kVarint);
@@ -82,145 +87,117 @@ class Writer {
     std::memcpy(p_, s.data(), s.size());
     p_ += s.size();
   }
-  void MessageHeader(int field, size_t body) {
+  template <typename Body>
+  void Message(int field, Body&& body) {
+    Sizer inner;
+    body(inner);
     Tag(field, kLengthDelimited);
-    Varint(body);
+    Varint(inner.size());
+    body(*this);
   }
 
  private:
+  void Varint(uint64_t v) {
+    while (v >= 0x80) {
+      *p_++ = static_cast<char>((v & 0x7f) | 0x80);
+      v >>= 7;
+    }
+    *p_++ = static_cast<char>(v);
+  }
+  void Tag(int field, int type) { Varint((static_cast<uint64_t>(field) << 3) | type); }
   char* p_;
 };
 
-// Grows `out` by `size` bytes and runs `write` on a Writer at the old end; the sizes and
-// the writes must agree (they are checked in debug builds and by tests/wire_test.cc).
-template <typename Fn>
-void AppendSized(std::string* out, size_t size, Fn&& write) {
-  const size_t old = out->size();
-  out->resize(old + size);
-  Writer w(out->data() + old);
-  write(w);
-  assert(w.at() == out->data() + out->size());
-}
-
-size_t LineSize(const engine::Line& l) {
-  return BytesSize(line::kSku, l.sku) + BytesSize(line::kLocation, l.location) +
-         IntSize(line::kQty, l.qty) + IntSize(line::kFulfilled, l.fulfilled);
-}
-
-size_t HoldSize(const engine::HoldView& h) {
-  size_t n = BytesSize(hold::kHoldId, h.hold_id) + BytesSize(hold::kChannel, h.channel) +
-             IntSize(hold::kState, static_cast<int64_t>(h.state));
-  for (const engine::Line& l : h.lines) n += MessageSize(hold::kLines, LineSize(l));
-  return n + IntSize(hold::kCreatedMs, h.created_ms) + IntSize(hold::kDeadlineMs, h.deadline_ms) +
-         IntSize(hold::kUpdatedMs, h.updated_ms) + BytesSize(hold::kReference, h.reference);
-}
-
-void WriteHold(Writer& w, const engine::HoldView& h) {
-  w.Bytes(hold::kHoldId, h.hold_id);
-  w.Bytes(hold::kChannel, h.channel);
+template <typename Sink>
+void VisitHold(Sink& s, const engine::HoldView& h) {
+  s.Bytes(hold::kHoldId, h.hold_id);
+  s.Bytes(hold::kChannel, h.channel);
   // engine::HoldState's values are stockd.v1.HoldState's numbers (tests/wire_test.cc).
-  w.Int(hold::kState, static_cast<int64_t>(h.state));
+  s.Int(hold::kState, static_cast<int64_t>(h.state));
   for (const engine::Line& l : h.lines) {
-    w.MessageHeader(hold::kLines, LineSize(l));
-    w.Bytes(line::kSku, l.sku);
-    w.Bytes(line::kLocation, l.location);
-    w.Int(line::kQty, l.qty);
-    w.Int(line::kFulfilled, l.fulfilled);
+    s.Message(hold::kLines, [&](auto& m) {
+      m.Bytes(line::kSku, l.sku);
+      m.Bytes(line::kLocation, l.location);
+      m.Int(line::kQty, l.qty);
+      m.Int(line::kFulfilled, l.fulfilled);
+    });
   }
-  w.Int(hold::kCreatedMs, h.created_ms);
-  w.Int(hold::kDeadlineMs, h.deadline_ms);
-  w.Int(hold::kUpdatedMs, h.updated_ms);
-  w.Bytes(hold::kReference, h.reference);
+  s.Int(hold::kCreatedMs, h.created_ms);
+  s.Int(hold::kDeadlineMs, h.deadline_ms);
+  s.Int(hold::kUpdatedMs, h.updated_ms);
+  s.Bytes(hold::kReference, h.reference);
 }
 
-size_t RowSize(const engine::RowView& r) {
-  return BytesSize(row::kSku, r.sku) + BytesSize(row::kLocation, r.location) +
-         IntSize(row::kOnHand, r.counters.on_hand) + IntSize(row::kHeld, r.counters.held) +
-         IntSize(row::kCommitted, r.counters.committed) + IntSize(row::kFree, r.counters.free());
-}
-
-void WriteRows(Writer& w, int field, const std::vector<engine::RowView>& rows) {
+template <typename Sink>
+void VisitRows(Sink& s, int field, const std::vector<engine::RowView>& rows) {
   for (const engine::RowView& r : rows) {
-    w.MessageHeader(field, RowSize(r));
-    w.Bytes(row::kSku, r.sku);
-    w.Bytes(row::kLocation, r.location);
-    w.Int(row::kOnHand, r.counters.on_hand);
-    w.Int(row::kHeld, r.counters.held);
-    w.Int(row::kCommitted, r.counters.committed);
-    w.Int(row::kFree, r.counters.free());
+    s.Message(field, [&](auto& m) {
+      m.Bytes(row::kSku, r.sku);
+      m.Bytes(row::kLocation, r.location);
+      m.Int(row::kOnHand, r.counters.on_hand);
+      m.Int(row::kHeld, r.counters.held);
+      m.Int(row::kCommitted, r.counters.committed);
+      m.Int(row::kFree, r.counters.free());
+    });
   }
 }
 
-size_t RowsSize(int field, const std::vector<engine::RowView>& rows) {
-  size_t n = 0;
-  for (const engine::RowView& r : rows) n += MessageSize(field, RowSize(r));
-  return n;
+template <typename Sink>
+void VisitAudit(Sink& s, const engine::AuditEntry& e) {
+  s.Int(audit::kSequence, static_cast<int64_t>(e.sequence));
+  s.Int(audit::kTimeMs, e.time_ms);
+  s.Bytes(audit::kActor, e.actor);
+  s.Bytes(audit::kOperation, e.operation);
+  s.Bytes(audit::kRequestId, e.request_id);
+  s.Bytes(audit::kChannel, e.channel);
+  s.Bytes(audit::kHoldId, e.hold_id);
+  s.Bytes(audit::kReason, e.reason);
+  VisitRows(s, audit::kBefore, e.before);
+  VisitRows(s, audit::kAfter, e.after);
 }
 
-size_t StoredOutcomeSize(const engine::IdempotencyRecord& r) {
+template <typename Sink>
+void VisitStoredOutcome(Sink& s, const engine::IdempotencyRecord& r) {
   const engine::Outcome& o = r.outcome;
-  size_t n = IntSize(outcome::kFingerprint, static_cast<int64_t>(r.fingerprint));
-  if (o.hold) n += MessageSize(outcome::kHold, HoldSize(*o.hold));
-  return n + RowsSize(outcome::kBefore, o.before) + RowsSize(outcome::kAfter, o.after) +
-         IntSize(outcome::kBreach, o.breach ? 1 : 0) +
-         IntSize(outcome::kBreachUnits, o.breach_units) + IntSize(outcome::kExpiresMs, r.expires_ms) +
-         BytesSize(outcome::kRequestId, r.request_id);
+  s.Int(outcome::kFingerprint, static_cast<int64_t>(r.fingerprint));
+  if (o.hold) s.Message(outcome::kHold, [&](auto& m) { VisitHold(m, *o.hold); });
+  VisitRows(s, outcome::kBefore, o.before);
+  VisitRows(s, outcome::kAfter, o.after);
+  s.Int(outcome::kBreach, o.breach ? 1 : 0);
+  s.Int(outcome::kBreachUnits, o.breach_units);
+  s.Int(outcome::kExpiresMs, r.expires_ms);
+  s.Bytes(outcome::kRequestId, r.request_id);
 }
 
-void WriteStoredOutcome(Writer& w, const engine::IdempotencyRecord& r) {
-  const engine::Outcome& o = r.outcome;
-  w.Int(outcome::kFingerprint, static_cast<int64_t>(r.fingerprint));
-  if (o.hold) {
-    w.MessageHeader(outcome::kHold, HoldSize(*o.hold));
-    WriteHold(w, *o.hold);
-  }
-  WriteRows(w, outcome::kBefore, o.before);
-  WriteRows(w, outcome::kAfter, o.after);
-  w.Int(outcome::kBreach, o.breach ? 1 : 0);
-  w.Int(outcome::kBreachUnits, o.breach_units);
-  w.Int(outcome::kExpiresMs, r.expires_ms);
-  w.Bytes(outcome::kRequestId, r.request_id);
-}
-
-size_t AuditSize(const engine::AuditEntry& e) {
-  return IntSize(audit::kSequence, static_cast<int64_t>(e.sequence)) +
-         IntSize(audit::kTimeMs, e.time_ms) + BytesSize(audit::kActor, e.actor) +
-         BytesSize(audit::kOperation, e.operation) + BytesSize(audit::kRequestId, e.request_id) +
-         BytesSize(audit::kChannel, e.channel) + BytesSize(audit::kHoldId, e.hold_id) +
-         BytesSize(audit::kReason, e.reason) + RowsSize(audit::kBefore, e.before) +
-         RowsSize(audit::kAfter, e.after);
+// Sizes `visit`'s message, grows `out` once by that much, and writes it at the old end.
+template <typename Visit>
+void Append(std::string* out, Visit&& visit) {
+  Sizer sizer;
+  visit(sizer);
+  const size_t old = out->size();
+  out->resize(old + sizer.size());
+  Writer writer(out->data() + old);
+  visit(writer);
+  assert(writer.at() == out->data() + out->size());
 }
 
 }  // namespace
 
 void AppendHold(const engine::HoldView& hold, std::string* out) {
-  AppendSized(out, HoldSize(hold), [&](Writer& w) { WriteHold(w, hold); });
+  Append(out, [&](auto& s) { VisitHold(s, hold); });
 }
 
-void AppendAudit(const engine::AuditEntry& e, std::string* out) {
-  AppendSized(out, AuditSize(e), [&](Writer& w) {
-    w.Int(audit::kSequence, static_cast<int64_t>(e.sequence));
-    w.Int(audit::kTimeMs, e.time_ms);
-    w.Bytes(audit::kActor, e.actor);
-    w.Bytes(audit::kOperation, e.operation);
-    w.Bytes(audit::kRequestId, e.request_id);
-    w.Bytes(audit::kChannel, e.channel);
-    w.Bytes(audit::kHoldId, e.hold_id);
-    w.Bytes(audit::kReason, e.reason);
-    WriteRows(w, audit::kBefore, e.before);
-    WriteRows(w, audit::kAfter, e.after);
-  });
+void AppendAudit(const engine::AuditEntry& entry, std::string* out) {
+  Append(out, [&](auto& s) { VisitAudit(s, entry); });
 }
 
 void AppendStoredOutcome(const engine::IdempotencyRecord& record, std::string* out) {
-  AppendSized(out, StoredOutcomeSize(record), [&](Writer& w) { WriteStoredOutcome(w, record); });
+  Append(out, [&](auto& s) { VisitStoredOutcome(s, record); });
 }
 
 void AppendStoredOutcomesEntry(const engine::IdempotencyRecord& record, std::string* out) {
-  const size_t body = StoredOutcomeSize(record);
-  AppendSized(out, MessageSize(1, body), [&](Writer& w) {
-    w.MessageHeader(1, body);
-    WriteStoredOutcome(w, record);
+  Append(out, [&](auto& s) {
+    s.Message(outcomes::kOutcomes, [&](auto& m) { VisitStoredOutcome(m, record); });
   });
 }
 
