@@ -45,7 +45,8 @@ int Fail(const std::string& what) {
 void AppendSequences(const std::vector<const stockd::engine::MutationRecord*>& records,
                      std::vector<stockd::storage::Args>* out) {
   std::string sequences;
-  for (const stockd::engine::MutationRecord* r : records) absl::StrAppend(&sequences, r->sequence, ",");
+  for (const stockd::engine::MutationRecord* r : records)
+    absl::StrAppend(&sequences, r->sequence, ",");
   out->push_back({"APPEND", "{stockd-floor}:sequences", std::move(sequences)});
 }
 

@@ -47,8 +47,8 @@ TEST(WireTest, HoldStateNumbersAreTheProtoEnum) {
 }
 
 TEST(WireTest, HoldBytesAreTheGeneratedCodes) {
-  for (engine::HoldState s : {engine::HoldState::kHeld, engine::HoldState::kCommitted,
-                              engine::HoldState::kCancelled}) {
+  for (engine::HoldState s :
+       {engine::HoldState::kHeld, engine::HoldState::kCommitted, engine::HoldState::kCancelled}) {
     engine::HoldView h = SomeHold(s);
     v1::Hold m;
     api::ToProto(h, &m);

@@ -337,18 +337,20 @@ absl::StatusOr<engine::Snapshot> LoadSnapshot(RedisConnection& redis, const KeyL
   for (auto& [id, hold] : holds) snap.holds.push_back(std::move(hold));
 
   // Idempotency records: per group commit (schema 3), then per request (schema 2 data not
-  // yet expired). A request id is recorded once, so which copy wins does not matter.
+  // yet expired). Should one request id be stored twice (used again after its record
+  // expired, the old bucket not gone yet), the record that expires last wins.
   absl::flat_hash_map<std::string, engine::IdempotencyRecord> idem;
+  auto keep = [&idem](engine::IdempotencyRecord r) {
+    auto [it, inserted] = idem.try_emplace(r.request_id);
+    if (inserted || r.expires_ms >= it->second.expires_ms) it->second = std::move(r);
+  };
   buckets = ScanKeys(redis, keys.RequestsPattern(), page);
   if (!buckets.ok()) return buckets.status();
   for (const std::string& key : *buckets) {
     st = ScanHash(redis, key, page, [&](std::string& field, std::string& value) {
       absl::StatusOr<std::vector<engine::IdempotencyRecord>> rs = DecodeIdempotencyBatch(value);
       if (!rs.ok()) return Corrupt(key, field, rs.status());
-      for (engine::IdempotencyRecord& r : *rs) {
-        std::string id = r.request_id;
-        idem[std::move(id)] = std::move(r);
-      }
+      for (engine::IdempotencyRecord& r : *rs) keep(std::move(r));
       return absl::OkStatus();
     });
     if (!st.ok()) return st;
@@ -359,7 +361,7 @@ absl::StatusOr<engine::Snapshot> LoadSnapshot(RedisConnection& redis, const KeyL
     st = ScanHash(redis, key, page, [&](std::string& id, std::string& value) {
       absl::StatusOr<engine::IdempotencyRecord> r = DecodeIdempotency(id, value);
       if (!r.ok()) return Corrupt(key, id, r.status());
-      idem[id] = std::move(*r);
+      keep(std::move(*r));
       return absl::OkStatus();
     });
     if (!st.ok()) return st;

@@ -9,7 +9,16 @@ namespace {
 
 // Field numbers, as in proto/stockd/v1/stockd.proto and proto/stockd/storage/v1/records.proto.
 namespace hold {
-enum : int { kHoldId = 1, kChannel, kState, kLines, kCreatedMs, kDeadlineMs, kUpdatedMs, kReference };
+enum : int {
+  kHoldId = 1,
+  kChannel,
+  kState,
+  kLines,
+  kCreatedMs,
+  kDeadlineMs,
+  kUpdatedMs,
+  kReference
+};
 }
 namespace line {
 enum : int { kSku = 1, kLocation, kQty, kFulfilled };
@@ -19,13 +28,27 @@ enum : int { kSku = 1, kLocation, kOnHand, kHeld, kCommitted, kFree };
 }
 namespace audit {
 enum : int {
-  kSequence = 1, kTimeMs, kActor, kOperation, kRequestId, kChannel, kHoldId, kReason,
-  kBefore, kAfter
+  kSequence = 1,
+  kTimeMs,
+  kActor,
+  kOperation,
+  kRequestId,
+  kChannel,
+  kHoldId,
+  kReason,
+  kBefore,
+  kAfter
 };
 }
 namespace outcome {
 enum : int {
-  kFingerprint = 1, kHold = 2, kBefore = 4, kAfter, kBreach, kBreachUnits, kExpiresMs,
+  kFingerprint = 1,
+  kHold = 2,
+  kBefore = 4,
+  kAfter,
+  kBreach,
+  kBreachUnits,
+  kExpiresMs,
   kRequestId
 };
 }
