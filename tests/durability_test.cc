@@ -535,6 +535,41 @@ TEST_F(DurabilityTest, Schema2IdempotencyRecordsStillLoad) {
   EXPECT_EQ((*RedisCommand(redis_.socket_path(), {"HGET", "{stockd}:meta", "schema"}))[0], "3");
 }
 
+// One request id stored twice (used again after its record expired, the old bucket not
+// gone yet; or once per schema across an upgrade): the record that expires last is kept,
+// whichever key it is in.
+TEST_F(DurabilityTest, TheLaterOfTwoRecordsOfOneRequestIdIsLoaded) {
+  auto put = [&](bool schema2, uint64_t fingerprint, int64_t expires_ms) {
+    engine::IdempotencyRecord r{"rid-twice", fingerprint, {}, expires_ms};
+    const std::string bucket = std::to_string(storage::KeyLayout::Bucket(expires_ms));
+    if (schema2) {
+      r.request_id.clear();  // schema 2 kept it in the field name only
+      return RedisCommand(redis_.socket_path(), {"HSET", "{stockd}:idem:" + bucket, "rid-twice",
+                                                 storage::EncodeIdempotency(r)})
+          .ok();
+    }
+    std::string value;
+    storage::AppendIdempotency(r, &value);
+    return RedisCommand(redis_.socket_path(),
+                        {"HSET", "{stockd}:requests:" + bucket, std::to_string(fingerprint), value})
+        .ok();
+  };
+  auto loaded_fingerprint = [&]() -> uint64_t {
+    absl::StatusOr<std::unique_ptr<storage::RedisConnection>> conn =
+        storage::RedisConnection::Connect(redis_.address(), 2000);
+    EXPECT_TRUE(conn.ok());
+    absl::StatusOr<engine::Snapshot> snap = storage::LoadSnapshot(**conn, storage::KeyLayout());
+    EXPECT_TRUE(snap.ok()) << snap.status();
+    EXPECT_EQ(snap->idempotency.size(), 1u);
+    return snap->idempotency.empty() ? 0 : snap->idempotency[0].fingerprint;
+  };
+  ASSERT_TRUE(put(/*schema2=*/true, 1, 400'000));
+  ASSERT_TRUE(put(/*schema2=*/false, 2, 100'000));
+  EXPECT_EQ(loaded_fingerprint(), 1u) << "the schema-2 record expires last";
+  ASSERT_TRUE(put(/*schema2=*/false, 3, 500'000));
+  EXPECT_EQ(loaded_fingerprint(), 3u) << "now the schema-3 one does";
+}
+
 TEST_F(DurabilityTest, AuditStreamIsTrimmedByMutationsNotEntries) {
   storage::DurableStoreOptions so;
   so.address = redis_.address();
