@@ -365,7 +365,8 @@ TEST_F(DurabilityTest, LayoutIsAFewHashesWithExpiringBuckets) {
     if (k == "{stockd}:stock" || k == "{stockd}:holds" || k == "{stockd}:audit" || k == "{stockd}:meta") {
       continue;
     }
-    ASSERT_TRUE(k.rfind("{stockd}:holds:", 0) == 0 || k.rfind("{stockd}:requests:", 0) == 0) << k;
+    ASSERT_TRUE(k.rfind("{stockd}:resolved:", 0) == 0 || k.rfind("{stockd}:requests:", 0) == 0)
+        << k;
     buckets.push_back(k);
   }
   EXPECT_EQ(keys->size(), 4u + buckets.size());
@@ -426,9 +427,19 @@ TEST(RecordsTest, BatchWritesTheLastValueOncePerHash) {
   }
   EXPECT_EQ(by_name.count("HSET {stockd}:holds"), 0u) << "h1 ended released";
   EXPECT_EQ(by_name["HDEL {stockd}:holds"], (storage::Args{"HDEL", "{stockd}:holds", "h1"}));
-  // Released at 130 s + 60 s retention: the bucket of minute 3, expiring at 240 s.
-  ASSERT_EQ(by_name.count("HSET {stockd}:holds:3"), 1u);
-  EXPECT_EQ(by_name["PEXPIREAT {stockd}:holds:3"][2], "240000");
+  // Released at 130 s + 60 s retention: the bucket of minute 3, expiring at 240 s; the
+  // batch's resolved holds of that minute are one field, named by its last sequence.
+  ASSERT_EQ(by_name.count("HSET {stockd}:resolved:3"), 1u);
+  EXPECT_EQ(by_name["PEXPIREAT {stockd}:resolved:3"][2], "240000");
+  const storage::Args& resolved = by_name["HSET {stockd}:resolved:3"];
+  ASSERT_EQ(resolved.size(), 4u);
+  EXPECT_EQ(resolved[2], "8");
+  absl::StatusOr<std::vector<engine::HoldView>> released = storage::DecodeResolvedHolds(resolved[3]);
+  ASSERT_TRUE(released.ok()) << released.status();
+  ASSERT_EQ(released->size(), 1u);
+  EXPECT_EQ((*released)[0].hold_id, "h1");
+  EXPECT_EQ((*released)[0].state, engine::HoldState::kReleased);
+  EXPECT_FALSE(storage::DecodeResolvedHolds("junk").ok());
   storage::Args xadd = by_name["XADD {stockd}:audit"];
   ASSERT_EQ(xadd.size(), 7u);  // XADD key * 7 e 8 e
   EXPECT_EQ(xadd[3], "7");
@@ -489,8 +500,8 @@ TEST(RecordsTest, BatchStoresItsIdempotencyRecordsInOneField) {
 }
 
 // Schema 2 (the first schema-2 builds) stored one field per request id under
-// {stockd}:idem:<minute>: such data still loads and answers replays; the first group
-// commit marks it schema 3.
+// {stockd}:idem:<minute> and one per resolved hold under {stockd}:holds:<minute>: such
+// data still loads (and answers replays); the first group commit marks it schema 3.
 TEST_F(DurabilityTest, Schema2IdempotencyRecordsStillLoad) {
   std::string hold_id;
   {
@@ -523,6 +534,12 @@ TEST_F(DurabilityTest, Schema2IdempotencyRecordsStillLoad) {
   ASSERT_FALSE(value.empty());
   ASSERT_TRUE(RedisCommand(redis_.socket_path(), {"DEL", (*buckets)[0]}).ok());
   ASSERT_TRUE(RedisCommand(redis_.socket_path(), {"HSET", target, "rid-s2", value}).ok());
+  // And a resolved hold the schema-2 way: one field per hold in {stockd}:holds:<minute>.
+  engine::HoldView old_hold{"h-schema2", "webshop", engine::HoldState::kReleased,
+                            {{"S2", "wh", 1, 0}}, 1000, 0, 2000, ""};
+  ASSERT_TRUE(RedisCommand(redis_.socket_path(), {"HSET", "{stockd}:holds:99999999", "h-schema2",
+                                                  storage::EncodeHold(old_hold)})
+                  .ok());
   ASSERT_TRUE(RedisCommand(redis_.socket_path(), {"HSET", "{stockd}:meta", "schema", "2"}).ok());
 
   Node b;
@@ -531,6 +548,9 @@ TEST_F(DurabilityTest, Schema2IdempotencyRecordsStillLoad) {
   ASSERT_TRUE(replay.ok()) << replay.status();
   EXPECT_EQ(replay->hold->hold_id, hold_id) << "the schema-2 record answered the replay";
   EXPECT_EQ(Rows(*b.engine, "S2")[0].counters.held, 2) << "and nothing was reserved twice";
+  absl::StatusOr<engine::HoldView> old = b.engine->GetHold("h-schema2");
+  ASSERT_TRUE(old.ok()) << old.status();
+  EXPECT_EQ(old->state, engine::HoldState::kReleased);
   ASSERT_TRUE(b.engine->ExecuteAndWait(Count("wh", "S2", 6)).ok());
   EXPECT_EQ((*RedisCommand(redis_.socket_path(), {"HGET", "{stockd}:meta", "schema"}))[0], "3");
 }

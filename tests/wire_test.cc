@@ -60,6 +60,22 @@ TEST(WireTest, HoldBytesAreTheGeneratedCodes) {
   EXPECT_EQ(storage::EncodeHold(empty), m.SerializeAsString());
 }
 
+TEST(WireTest, StoredHoldsBytesAreTheGeneratedCodes) {
+  std::string two;
+  records::v1::StoredHolds m;
+  for (engine::HoldState s : {engine::HoldState::kReleased, engine::HoldState::kFulfilled}) {
+    engine::HoldView h = SomeHold(s);
+    storage::AppendResolvedHold(h, &two);
+    api::ToProto(h, m.add_holds());
+  }
+  EXPECT_EQ(two, m.SerializeAsString());
+  absl::StatusOr<std::vector<engine::HoldView>> back = storage::DecodeResolvedHolds(two);
+  ASSERT_TRUE(back.ok()) << back.status();
+  ASSERT_EQ(back->size(), 2u);
+  EXPECT_EQ((*back)[1].state, engine::HoldState::kFulfilled);
+  EXPECT_EQ((*back)[1].lines.size(), 130u);
+}
+
 TEST(WireTest, AuditBytesAreTheGeneratedCodes) {
   engine::AuditEntry e;
   e.sequence = 1ULL << 40;

@@ -14,6 +14,10 @@
 
 namespace stockd::storage {
 
+std::string KeyLayout::Resolved(int64_t bucket) const {
+  return absl::StrCat(tag_, "resolved:", bucket);
+}
+
 std::string KeyLayout::ResolvedHolds(int64_t bucket) const {
   return absl::StrCat(tag_, "holds:", bucket);
 }
@@ -80,6 +84,24 @@ absl::StatusOr<engine::HoldView> DecodeHold(const std::string& bytes) {
     return absl::DataLossError("undecodable hold");
   }
   return api::FromProto(h);
+}
+
+void AppendResolvedHold(const engine::HoldView& hold, std::string* holds) {
+  wire::AppendStoredHoldsEntry(hold, holds);
+}
+
+absl::StatusOr<std::vector<engine::HoldView>> DecodeResolvedHolds(const std::string& bytes) {
+  records::v1::StoredHolds stored;
+  if (!stored.ParseFromString(bytes)) return absl::DataLossError("undecodable holds");
+  std::vector<engine::HoldView> out;
+  out.reserve(stored.holds_size());
+  for (const v1::Hold& h : stored.holds()) {
+    if (h.hold_id().empty() || h.state() == v1::HOLD_STATE_UNSPECIFIED) {
+      return absl::DataLossError("undecodable hold");
+    }
+    out.push_back(api::FromProto(h));
+  }
+  return out;
 }
 
 namespace {
@@ -185,25 +207,30 @@ bool AppendBatchCommands(const KeyLayout& keys, const WriteOptions& options,
   }
 
   // Open holds live in one hash; a resolved hold moves to the bucket of the minute its
-  // retention ends (HDEL from the open hash first: it may have been open before).
+  // retention ends (HDEL from the open hash first: it may have been open before). The
+  // batch's resolved holds of one bucket are one field (read back only whole, at start).
+  // Fields are named by the batch's last sequence: unique across batches.
+  const std::string batch_field = absl::StrCat(records.empty() ? 0 : records.back()->sequence);
   std::map<std::string, HashWrite> buckets;  // ordered: deterministic command order
   HashWrite open{{"HSET", keys.OpenHolds()}};
   Args resolved_ids = {"HDEL", keys.OpenHolds()};
+  std::map<int64_t, std::string> resolved;  // bucket -> StoredHolds
   for (const auto& [id, hold] : holds) {
     if (engine::IsOpen(hold->state)) {
       open.Add(hold->hold_id, EncodeHold(*hold));
     } else {
       resolved_ids.push_back(hold->hold_id);
-      const int64_t bucket = KeyLayout::Bucket(hold->updated_ms + options.hold_retention_ms);
-      BucketWrite(buckets, keys.ResolvedHolds(bucket), bucket)
-          .Add(hold->hold_id, EncodeHold(*hold));
+      AppendResolvedHold(*hold, &resolved[KeyLayout::Bucket(hold->updated_ms +
+                                                            options.hold_retention_ms)]);
     }
+  }
+  for (auto& [bucket, value] : resolved) {
+    BucketWrite(buckets, keys.Resolved(bucket), bucket).Add(batch_field, std::move(value));
   }
   if (open.args.size() > 2) out->push_back(std::move(open.args));
   if (resolved_ids.size() > 2) out->push_back(std::move(resolved_ids));
 
-  // Idempotency records: one field per bucket for the whole batch (they are read back
-  // only whole, at start), named by the batch's last sequence, unique across batches.
+  // Idempotency records: one field per bucket for the whole batch, like resolved holds.
   std::map<int64_t, std::string> outcomes;  // bucket -> StoredOutcomes
   for (const engine::MutationRecord* record : records) {
     if (!record->idempotency) continue;
@@ -211,8 +238,7 @@ bool AppendBatchCommands(const KeyLayout& keys, const WriteOptions& options,
     AppendIdempotency(idem, &outcomes[KeyLayout::Bucket(idem.expires_ms)]);
   }
   for (auto& [bucket, value] : outcomes) {
-    BucketWrite(buckets, keys.Requests(bucket), bucket)
-        .Add(absl::StrCat(records.back()->sequence), std::move(value));
+    BucketWrite(buckets, keys.Requests(bucket), bucket).Add(batch_field, std::move(value));
   }
   for (auto& [key, write] : buckets) {
     out->push_back(std::move(write.args));
@@ -316,19 +342,32 @@ absl::StatusOr<engine::Snapshot> LoadSnapshot(RedisConnection& redis, const KeyL
   // Holds: the open hash and every resolved bucket; should a hold be in two places (a
   // crash can't do that, a hand edit can), the most recently updated copy wins.
   absl::flat_hash_map<std::string, engine::HoldView> holds;
-  auto add_hold = [&](const std::string& key) {
+  auto keep_hold = [&holds](engine::HoldView h) {
+    auto [it, inserted] = holds.try_emplace(h.hold_id);
+    if (inserted || h.updated_ms >= it->second.updated_ms) it->second = std::move(h);
+  };
+  auto add_hold = [&](const std::string& key) {  // a hash of hold id -> Hold
     return ScanHash(redis, key, page, [&](std::string& id, std::string& value) {
       absl::StatusOr<engine::HoldView> h = DecodeHold(value);
       if (!h.ok()) return Corrupt(key, id, h.status());
       if (h->hold_id != id) return Corrupt(key, id, absl::DataLossError("hold id mismatch"));
-      auto [it, inserted] = holds.try_emplace(id, *h);
-      if (!inserted && h->updated_ms >= it->second.updated_ms) it->second = std::move(*h);
+      keep_hold(std::move(*h));
       return absl::OkStatus();
     });
   };
   if (st = add_hold(keys.OpenHolds()); !st.ok()) return st;
-  absl::StatusOr<std::vector<std::string>> buckets =
-      ScanKeys(redis, keys.ResolvedHoldsPattern(), page);
+  absl::StatusOr<std::vector<std::string>> buckets = ScanKeys(redis, keys.ResolvedPattern(), page);
+  if (!buckets.ok()) return buckets.status();
+  for (const std::string& key : *buckets) {
+    st = ScanHash(redis, key, page, [&](std::string& field, std::string& value) {
+      absl::StatusOr<std::vector<engine::HoldView>> hs = DecodeResolvedHolds(value);
+      if (!hs.ok()) return Corrupt(key, field, hs.status());
+      for (engine::HoldView& h : *hs) keep_hold(std::move(h));
+      return absl::OkStatus();
+    });
+    if (!st.ok()) return st;
+  }
+  buckets = ScanKeys(redis, keys.ResolvedHoldsPattern(), page);  // schema 2
   if (!buckets.ok()) return buckets.status();
   for (const std::string& key : *buckets) {
     if (st = add_hold(key); !st.ok()) return st;

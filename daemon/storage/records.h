@@ -6,8 +6,11 @@
 //
 //   {<p>}:stock            hash   "<sku> <location>" -> "on_hand held committed"
 //   {<p>}:holds            hash   hold id -> stockd.v1.Hold (protobuf), open holds
-//   {<p>}:holds:<bucket>   hash   hold id -> stockd.v1.Hold, resolved holds whose retention
-//                                 ends in that minute; the key expires (PEXPIREAT) at its end
+//   {<p>}:resolved:<bucket> hash  sequence of a group commit's last mutation ->
+//                                 stockd.records.v1.StoredHolds: the holds that commit
+//                                 resolved whose retention ends in that minute; the key
+//                                 expires (PEXPIREAT) at its end
+//   {<p>}:holds:<bucket>   hash   schema 2 (read, no longer written): hold id -> Hold
 //   {<p>}:requests:<bucket> hash  sequence of a group commit's last mutation ->
 //                                 stockd.records.v1.StoredOutcomes: that commit's
 //                                 idempotency records whose TTL ends in that minute; the key
@@ -22,8 +25,8 @@
 // Why few big hashes rather than a key per row: one group commit of N mutations becomes a
 // handful of multi-field commands (one HSET per hash) instead of ~4 N commands, which is
 // what Redis spends its time on (per-command dispatch, not bytes). Idempotency records
-// are only read back whole (at start), so a commit's records are one field, not one per
-// request: a hash insert each cost Redis more than their bytes. Identifiers never
+// and resolved holds are only read back whole (at start), so a commit's are one field,
+// not one per request or hold: a hash insert each cost Redis more than their bytes. Identifiers never
 // contain a space (engine::IsValidId), so "<sku> <location>" is unambiguous.
 //
 // Pure functions; thread-safe.
@@ -42,8 +45,9 @@
 namespace stockd::storage {
 
 inline constexpr int kSchemaVersion = 3;
-// Schema 2 differs only in idempotency records (one field per request id, {<p>}:idem:*):
-// they are still read, so data of schema 2 loads; the first group commit marks it 3.
+// Schema 2 differs only in idempotency records and resolved holds (one field per request
+// id or hold: {<p>}:idem:*, {<p>}:holds:*): they are still read, so data of schema 2
+// loads; the first group commit marks it 3.
 inline constexpr int kOldestReadableSchema = 2;
 // Resolved holds and idempotency records are grouped by the minute their retention ends;
 // a bucket key expires at the end of its minute (so up to one minute late).
@@ -54,14 +58,16 @@ class KeyLayout {
   explicit KeyLayout(std::string prefix = "stockd") : tag_("{" + prefix + "}:") {}
   std::string Stock() const { return tag_ + "stock"; }
   std::string OpenHolds() const { return tag_ + "holds"; }
-  std::string ResolvedHolds(int64_t bucket) const;
+  std::string Resolved(int64_t bucket) const;
+  std::string ResolvedHolds(int64_t bucket) const;  // schema 2
   std::string Requests(int64_t bucket) const;
   std::string Idempotency(int64_t bucket) const;  // schema 2
   std::string Acked(const std::string& channel) const { return tag_ + "acked:" + channel; }
   std::string Audit() const { return tag_ + "audit"; }
   std::string Meta() const { return tag_ + "meta"; }
   // SCAN patterns of the per-bucket and per-channel keys.
-  std::string ResolvedHoldsPattern() const { return tag_ + "holds:*"; }
+  std::string ResolvedPattern() const { return tag_ + "resolved:*"; }
+  std::string ResolvedHoldsPattern() const { return tag_ + "holds:*"; }  // schema 2
   std::string RequestsPattern() const { return tag_ + "requests:*"; }
   std::string IdempotencyPattern() const { return tag_ + "idem:*"; }  // schema 2
   std::string AckedPattern() const { return tag_ + "acked:*"; }
@@ -88,6 +94,9 @@ std::string EncodeCounters(const engine::Counters& c);
 absl::StatusOr<engine::Counters> DecodeCounters(const std::string& text);
 std::string EncodeHold(const engine::HoldView& hold);
 absl::StatusOr<engine::HoldView> DecodeHold(const std::string& bytes);
+// Appends `hold` to a StoredHolds value; decodes one (every hold checked as DecodeHold).
+void AppendResolvedHold(const engine::HoldView& hold, std::string* holds);
+absl::StatusOr<std::vector<engine::HoldView>> DecodeResolvedHolds(const std::string& bytes);
 std::string EncodeIdempotency(const engine::IdempotencyRecord& record);
 // Schema 2: one record, its request id the hash field.
 absl::StatusOr<engine::IdempotencyRecord> DecodeIdempotency(const std::string& request_id,

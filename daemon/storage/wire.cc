@@ -52,6 +52,9 @@ enum : int {
   kRequestId
 };
 }
+namespace holds {
+enum : int { kHolds = 1 };
+}
 namespace outcomes {
 enum : int { kOutcomes = 1 };
 }
@@ -216,6 +219,10 @@ void AppendAudit(const engine::AuditEntry& entry, std::string* out) {
 
 void AppendStoredOutcome(const engine::IdempotencyRecord& record, std::string* out) {
   Append(out, [&](auto& s) { VisitStoredOutcome(s, record); });
+}
+
+void AppendStoredHoldsEntry(const engine::HoldView& hold, std::string* out) {
+  Append(out, [&](auto& s) { s.Message(holds::kHolds, [&](auto& m) { VisitHold(m, hold); }); });
 }
 
 void AppendStoredOutcomesEntry(const engine::IdempotencyRecord& record, std::string* out) {

@@ -21,6 +21,8 @@ namespace stockd::storage::wire {
 void AppendHold(const engine::HoldView& hold, std::string* out);
 void AppendAudit(const engine::AuditEntry& entry, std::string* out);
 void AppendStoredOutcome(const engine::IdempotencyRecord& record, std::string* out);
+// Appends `hold` as one entry of a StoredHolds message (field 1: tag, length, bytes).
+void AppendStoredHoldsEntry(const engine::HoldView& hold, std::string* out);
 // Appends `record` as one entry of a StoredOutcomes message (field 1: tag, length, bytes).
 void AppendStoredOutcomesEntry(const engine::IdempotencyRecord& record, std::string* out);
 
