@@ -434,7 +434,8 @@ TEST(RecordsTest, BatchWritesTheLastValueOncePerHash) {
   const storage::Args& resolved = by_name["HSET {stockd}:resolved:3"];
   ASSERT_EQ(resolved.size(), 4u);
   EXPECT_EQ(resolved[2], "8");
-  absl::StatusOr<std::vector<engine::HoldView>> released = storage::DecodeResolvedHolds(resolved[3]);
+  absl::StatusOr<std::vector<engine::HoldView>> released =
+      storage::DecodeResolvedHolds(resolved[3]);
   ASSERT_TRUE(released.ok()) << released.status();
   ASSERT_EQ(released->size(), 1u);
   EXPECT_EQ((*released)[0].hold_id, "h1");

@@ -18,16 +18,8 @@ std::string KeyLayout::Resolved(int64_t bucket) const {
   return absl::StrCat(tag_, "resolved:", bucket);
 }
 
-std::string KeyLayout::ResolvedHolds(int64_t bucket) const {
-  return absl::StrCat(tag_, "holds:", bucket);
-}
-
 std::string KeyLayout::Requests(int64_t bucket) const {
   return absl::StrCat(tag_, "requests:", bucket);
-}
-
-std::string KeyLayout::Idempotency(int64_t bucket) const {
-  return absl::StrCat(tag_, "idem:", bucket);
 }
 
 std::string KeyLayout::ChannelOfAckedKey(const std::string& key) const {

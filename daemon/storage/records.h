@@ -59,17 +59,16 @@ class KeyLayout {
   std::string Stock() const { return tag_ + "stock"; }
   std::string OpenHolds() const { return tag_ + "holds"; }
   std::string Resolved(int64_t bucket) const;
-  std::string ResolvedHolds(int64_t bucket) const;  // schema 2
   std::string Requests(int64_t bucket) const;
-  std::string Idempotency(int64_t bucket) const;  // schema 2
   std::string Acked(const std::string& channel) const { return tag_ + "acked:" + channel; }
   std::string Audit() const { return tag_ + "audit"; }
   std::string Meta() const { return tag_ + "meta"; }
   // SCAN patterns of the per-bucket and per-channel keys.
   std::string ResolvedPattern() const { return tag_ + "resolved:*"; }
-  std::string ResolvedHoldsPattern() const { return tag_ + "holds:*"; }  // schema 2
   std::string RequestsPattern() const { return tag_ + "requests:*"; }
-  std::string IdempotencyPattern() const { return tag_ + "idem:*"; }  // schema 2
+  // Schema 2's per-hold and per-request buckets: still read, no longer written.
+  std::string ResolvedHoldsPattern() const { return tag_ + "holds:*"; }
+  std::string IdempotencyPattern() const { return tag_ + "idem:*"; }
   std::string AckedPattern() const { return tag_ + "acked:*"; }
   // The channel of an Acked() key, or "" if `key` is not one.
   std::string ChannelOfAckedKey(const std::string& key) const;
