@@ -340,6 +340,18 @@ TEST_F(DurabilityTest, RefusesUnknownSchemaAndCorruptData) {
   st = c.Open(redis_.address());
   EXPECT_EQ(st.code(), absl::StatusCode::kDataLoss) << st;
   EXPECT_NE(st.message().find("'{stockd}:holds' field 'h-9'"), std::string::npos) << st;
+
+  // The group commits' packed values too: the key and the commit's field are named.
+  ASSERT_TRUE(RedisCommand(redis_.socket_path(), {"HDEL", "{stockd}:holds", "h-9"}).ok());
+  for (const char* key : {"{stockd}:requests:29913000", "{stockd}:resolved:29913000"}) {
+    ASSERT_TRUE(RedisCommand(redis_.socket_path(), {"HSET", key, "77", "junk"}).ok());
+    Node d;
+    st = d.Open(redis_.address());
+    EXPECT_EQ(st.code(), absl::StatusCode::kDataLoss) << st;
+    EXPECT_NE(st.message().find(std::string("'") + key + "' field '77'"), std::string::npos)
+        << st;
+    ASSERT_TRUE(RedisCommand(redis_.socket_path(), {"DEL", key}).ok());
+  }
 }
 
 // The documented layout (docs/storage.md): a handful of hashes, whatever the number of
