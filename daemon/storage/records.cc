@@ -299,6 +299,38 @@ absl::Status Corrupt(const std::string& key, const std::string& field, const abs
       absl::StrCat("redis key '", key, "' field '", field, "': ", why.message()));
 }
 
+using FieldFn = std::function<absl::Status(const std::string& key, std::string& field,
+                                           std::string& value)>;
+
+// Every field of the hash `key`.
+absl::Status ForEachField(RedisConnection& redis, const std::string& key, int page,
+                          const FieldFn& fn) {
+  return ScanHash(redis, key, page,
+                  [&](std::string& field, std::string& value) { return fn(key, field, value); });
+}
+
+// Every field of every hash whose key matches the SCAN `pattern`.
+absl::Status ForEachFieldOfKeys(RedisConnection& redis, const std::string& pattern, int page,
+                                const FieldFn& fn) {
+  absl::StatusOr<std::vector<std::string>> keys = ScanKeys(redis, pattern, page);
+  if (!keys.ok()) return keys.status();
+  for (const std::string& key : *keys) {
+    if (absl::Status st = ForEachField(redis, key, page, fn); !st.ok()) return st;
+  }
+  return absl::OkStatus();
+}
+
+// A field of a hash of hold id -> Hold (the open holds; schema 2's resolved buckets).
+template <typename Keep>
+absl::Status KeepHold(const std::string& key, const std::string& id, const std::string& value,
+                      Keep& keep) {
+  absl::StatusOr<engine::HoldView> h = DecodeHold(value);
+  if (!h.ok()) return Corrupt(key, id, h.status());
+  if (h->hold_id != id) return Corrupt(key, id, absl::DataLossError("hold id mismatch"));
+  keep(std::move(*h));
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<engine::Snapshot> LoadSnapshot(RedisConnection& redis, const KeyLayout& keys,
@@ -338,32 +370,25 @@ absl::StatusOr<engine::Snapshot> LoadSnapshot(RedisConnection& redis, const KeyL
     auto [it, inserted] = holds.try_emplace(h.hold_id);
     if (inserted || h.updated_ms >= it->second.updated_ms) it->second = std::move(h);
   };
-  auto add_hold = [&](const std::string& key) {  // a hash of hold id -> Hold
-    return ScanHash(redis, key, page, [&](std::string& id, std::string& value) {
-      absl::StatusOr<engine::HoldView> h = DecodeHold(value);
-      if (!h.ok()) return Corrupt(key, id, h.status());
-      if (h->hold_id != id) return Corrupt(key, id, absl::DataLossError("hold id mismatch"));
-      keep_hold(std::move(*h));
-      return absl::OkStatus();
-    });
-  };
-  if (st = add_hold(keys.OpenHolds()); !st.ok()) return st;
-  absl::StatusOr<std::vector<std::string>> buckets = ScanKeys(redis, keys.ResolvedPattern(), page);
-  if (!buckets.ok()) return buckets.status();
-  for (const std::string& key : *buckets) {
-    st = ScanHash(redis, key, page, [&](std::string& field, std::string& value) {
-      absl::StatusOr<std::vector<engine::HoldView>> hs = DecodeResolvedHolds(value);
-      if (!hs.ok()) return Corrupt(key, field, hs.status());
-      for (engine::HoldView& h : *hs) keep_hold(std::move(h));
-      return absl::OkStatus();
-    });
-    if (!st.ok()) return st;
-  }
-  buckets = ScanKeys(redis, keys.ResolvedHoldsPattern(), page);  // schema 2
-  if (!buckets.ok()) return buckets.status();
-  for (const std::string& key : *buckets) {
-    if (st = add_hold(key); !st.ok()) return st;
-  }
+  st = ForEachField(redis, keys.OpenHolds(), page,
+                    [&](const std::string& key, std::string& id, std::string& value) {
+                      return KeepHold(key, id, value, keep_hold);
+                    });
+  if (!st.ok()) return st;
+  st = ForEachFieldOfKeys(redis, keys.ResolvedPattern(), page,
+                          [&](const std::string& key, std::string& field, std::string& value) {
+                            absl::StatusOr<std::vector<engine::HoldView>> hs =
+                                DecodeResolvedHolds(value);
+                            if (!hs.ok()) return Corrupt(key, field, hs.status());
+                            for (engine::HoldView& h : *hs) keep_hold(std::move(h));
+                            return absl::OkStatus();
+                          });
+  if (!st.ok()) return st;
+  st = ForEachFieldOfKeys(redis, keys.ResolvedHoldsPattern(), page,  // schema 2
+                          [&](const std::string& key, std::string& id, std::string& value) {
+                            return KeepHold(key, id, value, keep_hold);
+                          });
+  if (!st.ok()) return st;
   snap.holds.reserve(holds.size());
   for (auto& [id, hold] : holds) snap.holds.push_back(std::move(hold));
 
@@ -375,28 +400,24 @@ absl::StatusOr<engine::Snapshot> LoadSnapshot(RedisConnection& redis, const KeyL
     auto [it, inserted] = idem.try_emplace(r.request_id);
     if (inserted || r.expires_ms >= it->second.expires_ms) it->second = std::move(r);
   };
-  buckets = ScanKeys(redis, keys.RequestsPattern(), page);
-  if (!buckets.ok()) return buckets.status();
-  for (const std::string& key : *buckets) {
-    st = ScanHash(redis, key, page, [&](std::string& field, std::string& value) {
-      absl::StatusOr<std::vector<engine::IdempotencyRecord>> rs = DecodeIdempotencyBatch(value);
-      if (!rs.ok()) return Corrupt(key, field, rs.status());
-      for (engine::IdempotencyRecord& r : *rs) keep(std::move(r));
-      return absl::OkStatus();
-    });
-    if (!st.ok()) return st;
-  }
-  buckets = ScanKeys(redis, keys.IdempotencyPattern(), page);
-  if (!buckets.ok()) return buckets.status();
-  for (const std::string& key : *buckets) {
-    st = ScanHash(redis, key, page, [&](std::string& id, std::string& value) {
-      absl::StatusOr<engine::IdempotencyRecord> r = DecodeIdempotency(id, value);
-      if (!r.ok()) return Corrupt(key, id, r.status());
-      keep(std::move(*r));
-      return absl::OkStatus();
-    });
-    if (!st.ok()) return st;
-  }
+  st = ForEachFieldOfKeys(
+      redis, keys.RequestsPattern(), page,
+      [&](const std::string& key, std::string& field, std::string& value) {
+        absl::StatusOr<std::vector<engine::IdempotencyRecord>> rs = DecodeIdempotencyBatch(value);
+        if (!rs.ok()) return Corrupt(key, field, rs.status());
+        for (engine::IdempotencyRecord& r : *rs) keep(std::move(r));
+        return absl::OkStatus();
+      });
+  if (!st.ok()) return st;
+  st = ForEachFieldOfKeys(redis, keys.IdempotencyPattern(), page,  // schema 2
+                          [&](const std::string& key, std::string& id, std::string& value) {
+                            absl::StatusOr<engine::IdempotencyRecord> r =
+                                DecodeIdempotency(id, value);
+                            if (!r.ok()) return Corrupt(key, id, r.status());
+                            keep(std::move(*r));
+                            return absl::OkStatus();
+                          });
+  if (!st.ok()) return st;
   snap.idempotency.reserve(idem.size());
   for (auto& [id, record] : idem) snap.idempotency.push_back(std::move(record));
   return snap;
