@@ -11,7 +11,6 @@
 #include <set>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -62,8 +61,9 @@ struct HoldStripe {
 struct IdemEntry {
   uint64_t fingerprint = 0;
   bool done = false;
-  std::shared_ptr<const IdempotencyRecord> record;  // once done: the first result
-  int64_t expires_ms = 0;
+  // Once done: the first result, and when it may be forgotten (record->expires_ms, the
+  // expiry stored with it in Redis, so a restart forgets it at the same time).
+  std::shared_ptr<const IdempotencyRecord> record;
   std::vector<Engine::Done> waiters;  // replays that arrived while in flight
 };
 
@@ -109,6 +109,36 @@ absl::Status CheckHoldId(const std::string& id) {
   if (!IsValidId(id)) return InvalidId("hold_id", id);
   return absl::OkStatus();
 }
+
+// The position of each key's first Add among the keys added so far: a linear scan while
+// there are few (cheaper than hashing them), a hash index from kIndexFrom keys on, so a
+// 100-line mutation is not quadratic. Keys are cheap to copy (pointers, views).
+template <typename Key>
+class FirstSeen {
+ public:
+  // Adds `key` unless it was added before; returns the position of its first Add (for a
+  // new key: the number of keys before it).
+  size_t Add(const Key& key) {
+    if (keys_.size() < kIndexFrom) {
+      for (size_t i = 0; i < keys_.size(); ++i) {
+        if (keys_[i] == key) return i;
+      }
+      keys_.push_back(key);
+      if (keys_.size() == kIndexFrom) {
+        for (size_t i = 0; i < keys_.size(); ++i) index_.emplace(keys_[i], i);
+      }
+      return keys_.size() - 1;
+    }
+    auto [it, inserted] = index_.try_emplace(key, keys_.size());
+    if (inserted) keys_.push_back(key);
+    return it->second;
+  }
+
+ private:
+  static constexpr size_t kIndexFrom = 16;
+  std::vector<Key> keys_;
+  absl::flat_hash_map<Key, size_t> index_;
+};
 
 // Holds shard locks in ascending index order; unlocks in reverse on destruction.
 class ShardLocks {
@@ -212,7 +242,8 @@ class Engine::Impl {
       absl::MutexLock lock(&stripe.mu);
       while (!stripe.expiry.empty() && stripe.expiry.front().first <= now) {
         auto it = stripe.entries.find(stripe.expiry.front().second);
-        if (it != stripe.entries.end() && it->second.done && it->second.expires_ms <= now) {
+        if (it != stripe.entries.end() && it->second.done &&
+            it->second.record->expires_ms <= now) {
           stripe.entries.erase(it);
         }
         stripe.expiry.pop_front();
@@ -541,22 +572,11 @@ class Engine::Impl {
     std::string channel;
     std::string reason;
 
-    // Index of `rows` by (SKU, location) once a multi-line mutation has many rows; a
-    // linear scan is cheaper below that.
-    absl::flat_hash_set<std::pair<const SkuState*, int>> index;
-    static constexpr size_t kIndexFrom = 16;
+    // (SKU, location) of each entry of `rows`, in the same order.
+    FirstSeen<std::pair<const SkuState*, int>> touched;
 
     void Touch(SkuState* s, int l) {
-      if (rows.size() < kIndexFrom) {
-        for (const Touched& t : rows) {
-          if (t.sku == s && t.location == l) return;
-        }
-      } else {
-        if (index.empty()) {
-          for (const Touched& t : rows) index.insert({t.sku, t.location});
-        }
-        if (!index.insert({s, l}).second) return;
-      }
+      if (touched.Add({s, l}) < rows.size()) return;  // touched before
       rows.push_back({s, l, s->rows[l], s->present[l]});
     }
   };
@@ -717,13 +737,15 @@ class Engine::Impl {
         waiters = std::move(it->second.waiters);
         if (status.ok()) {
           it->second.done = true;
+          // An OK completion always comes with its record (Seal); the fallback keeps a
+          // replay answerable should that ever change.
           it->second.record =
               record && record->idempotency
                   ? record->idempotency
-                  : std::make_shared<const IdempotencyRecord>(IdempotencyRecord{
-                        pending->request_id, pending->fingerprint, pending->outcome, 0});
-          it->second.expires_ms = NowMs() + options_.idempotency_ttl_ms;
-          stripe.expiry.emplace_back(it->second.expires_ms, pending->request_id);
+                  : std::make_shared<const IdempotencyRecord>(
+                        IdempotencyRecord{pending->request_id, pending->fingerprint,
+                                          pending->outcome, NowMs() + options_.idempotency_ttl_ms});
+          stripe.expiry.emplace_back(it->second.record->expires_ms, pending->request_id);
         } else if (!it->second.done) {
           stripe.entries.erase(it);  // failed calls are not recorded
         }
@@ -766,8 +788,7 @@ class Engine::Impl {
     // Every SKU the mutation touched, once, in first-touch order: its published
     // quantities are recomputed below.
     std::vector<SkuState*> skus;
-    absl::flat_hash_set<const SkuState*> seen;  // only for many rows; a scan below that
-    const bool many = change.rows.size() >= Change::kIndexFrom;
+    FirstSeen<const SkuState*> seen;
     audit.before.reserve(change.rows.size());
     audit.after.reserve(change.rows.size());
     for (const Touched& t : change.rows) {
@@ -777,9 +798,7 @@ class Engine::Impl {
       }
       audit.before.push_back({t.sku->sku, model_.locations[t.location].id, t.before});
       audit.after.push_back(View(*t.sku, t.location));
-      const bool is_new = many ? seen.insert(t.sku).second
-                               : std::find(skus.begin(), skus.end(), t.sku) == skus.end();
-      if (is_new) skus.push_back(t.sku);
+      if (seen.Add(t.sku) == skus.size()) skus.push_back(t.sku);
     }
 
     for (SkuState* s : skus) {
@@ -904,25 +923,15 @@ absl::Status CheckLines(const std::vector<Line>& lines, size_t max_lines, bool r
         absl::StrCat("lines: ", lines.size(), " lines, at most ", max_lines, " per call"));
   }
   auto where = [](size_t i) { return absl::StrCat("lines[", i, "]"); };  // errors only
-  // Duplicate SKUs: a scan of the lines before for a few lines, an index for many (a
-  // 100-line Reserve spent a third of its engine time in the pairwise scan).
-  constexpr size_t kIndexFrom = 16;
-  absl::flat_hash_map<absl::string_view, size_t> seen;
-  if (lines.size() >= kIndexFrom) seen.reserve(lines.size());
+  // Duplicate SKUs (a pairwise scan was a third of a 100-line Reserve's engine time).
+  FirstSeen<absl::string_view> seen;
   for (size_t i = 0; i < lines.size(); ++i) {
     if (!IsValidId(lines[i].sku)) return InvalidId(where(i) + ".sku", lines[i].sku);
     if (lines[i].qty <= 0 || lines[i].qty > kMaxQuantity) {
       if (absl::Status st = CheckQty(where(i) + ".qty", lines[i].qty); !st.ok()) return st;
     }
-    size_t first = i;
-    if (lines.size() < kIndexFrom) {
-      for (size_t j = 0; j < i && first == i; ++j) {
-        if (lines[j].sku == lines[i].sku) first = j;
-      }
-    } else {
-      first = seen.try_emplace(lines[i].sku, i).first->second;
-    }
-    if (first != i) {
+    // Every line before i was new (a duplicate returns), so a new SKU gets position i.
+    if (const size_t first = seen.Add(lines[i].sku); first != i) {
       return absl::InvalidArgumentError(
           absl::StrCat(where(i), ": sku '", lines[i].sku, "' already in lines[", first, "]"));
     }
@@ -1557,7 +1566,6 @@ absl::Status Engine::Impl::Restore(const Snapshot& snap, const std::function<voi
     e.fingerprint = r.fingerprint;
     e.done = true;
     e.record = std::make_shared<const IdempotencyRecord>(r);
-    e.expires_ms = r.expires_ms;
     idem_expiry[stripe].emplace_back(r.expires_ms, r.request_id);
   }
 
