@@ -3,6 +3,7 @@
 // with its file:line:column and key path, and all of them are returned together.
 #include "daemon/config/config.h"
 
+#include "daemon/api/response_size.h"
 #include "daemon/util/json.h"
 
 #include <fcntl.h>
@@ -43,6 +44,12 @@ constexpr int64_t kMsPerDay = 24 * kMsPerHour;
 constexpr int64_t kMaxBatch = 100'000;
 constexpr int64_t kMaxDrainTimeoutMs = 10 * kMsPerMinute;
 constexpr int64_t kMaxShards = 65'536;
+constexpr int64_t kMinMessageBytes = 64 << 10;
+constexpr int64_t kMaxMessageBytes = 32 << 20;
+constexpr int64_t kMaxWatchStreams = 100'000;
+constexpr int64_t kMaxConcurrentStreams = 100'000;
+constexpr int64_t kMinServerThreads = 4;
+constexpr int64_t kMaxServerThreads = 4096;
 constexpr int64_t kMinTtlMs = 100;
 constexpr int64_t kMinMaxTtlMs = kMsPerSecond;
 constexpr int64_t kMaxTtlMs = 30 * kMsPerDay;
@@ -569,10 +576,27 @@ class ConfigParser {
     if (auto v = map.Require("locations")) ParseLocations(*v);
     if (auto v = map.Require("channels")) ParseChannels(*v);
     if (auto v = map.Get("overrides")) ParseOverrides(*v);
+    CheckResponseFitsHolds(map);
+  }
+
+  // The largest hold must fit in one response (Reserve, Commit, GetHold, ...).
+  void CheckResponseFitsHolds(const MapReader& root) {
+    const int64_t need = api::MaxHoldBytes(config_.engine.max_lines) + api::kResultOverheadBytes;
+    if (need <= config_.server.max_response_bytes) return;
+    std::optional<Value> where = root.Get("server");
+    errors_.Add(where.has_value() ? where->mark : YAML::Mark::null_mark(),
+                "server.max_response_bytes",
+                absl::StrCat(config_.server.max_response_bytes, " bytes cannot hold a hold of ",
+                             config_.engine.max_lines, " lines (holds.max_lines), which may need ",
+                             need, " bytes: raise it or lower holds.max_lines"));
   }
 
   void ParseServer(const Value& v) {
-    MapReader server(v, {"listen", "max_batch", "drain_timeout"}, errors_);
+    MapReader server(v,
+                     {"listen", "max_batch", "drain_timeout", "max_request_bytes",
+                      "max_response_bytes", "max_watch_streams", "max_concurrent_streams",
+                      "max_threads"},
+                     errors_);
     if (auto listen = server.String("listen")) {
       std::string problem = CheckHostPort(*listen, /*min_port=*/0);
       if (problem.empty()) {
@@ -585,6 +609,21 @@ class ConfigParser {
     if (auto n = server.Int("max_batch", 1, kMaxBatch)) config_.server.max_batch = *n;
     if (auto ms = server.Duration("drain_timeout", 0, kMaxDrainTimeoutMs)) {
       config_.server.drain_timeout_ms = *ms;
+    }
+    if (auto n = server.Int("max_request_bytes", kMinMessageBytes, kMaxMessageBytes)) {
+      config_.server.max_request_bytes = *n;
+    }
+    if (auto n = server.Int("max_response_bytes", kMinMessageBytes, kMaxMessageBytes)) {
+      config_.server.max_response_bytes = *n;
+    }
+    if (auto n = server.Int("max_watch_streams", 1, kMaxWatchStreams)) {
+      config_.server.max_watch_streams = static_cast<int>(*n);
+    }
+    if (auto n = server.Int("max_concurrent_streams", 1, kMaxConcurrentStreams)) {
+      config_.server.max_concurrent_streams = static_cast<int>(*n);
+    }
+    if (auto n = server.Int("max_threads", kMinServerThreads, kMaxServerThreads)) {
+      config_.server.max_threads = static_cast<int>(*n);
     }
   }
 

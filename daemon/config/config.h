@@ -20,6 +20,12 @@ struct ServerConfig {
   std::string listen = "127.0.0.1:50551";  // host:port; port 0 = ephemeral
   int max_batch = 1000;           // ops per Batch, SKUs per GetAvailability (1..100000)
   int64_t drain_timeout_ms = 10'000;  // SIGTERM: time to finish in-flight calls
+  // Resource bounds (config/reference.yaml explains each).
+  int64_t max_request_bytes = 4 << 20;   // largest request message accepted
+  int64_t max_response_bytes = 4 << 20;  // largest response a call may produce
+  int max_watch_streams = 1000;          // Watch streams open at once
+  int max_concurrent_streams = 1000;     // calls in flight per client connection
+  int max_threads = 256;                 // gRPC server threads (resource quota)
 };
 
 struct RedisConfig {

@@ -6,6 +6,8 @@
 #include <deque>
 #include <future>
 #include <limits>
+#include <string_view>
+#include <tuple>
 #include <map>
 #include <queue>
 #include <set>
@@ -369,34 +371,58 @@ class Engine::Impl {
   }
 
   std::vector<HoldView> ListHolds(const HoldFilter& f) const {
-    std::vector<HoldView> out;
+    // Oldest first. Within one millisecond, creation order: ids of one daemon run share a
+    // prefix and end in a decimal counter, so shorter ids are older. Only the `limit`
+    // oldest holds after the cursor are kept while scanning (a bounded max-heap), so a
+    // page costs one pass over the holds and `limit` copies, not a copy and sort of all.
+    auto order_key = [](const HoldView& v) {
+      return std::make_tuple(v.created_ms, v.hold_id.size(), std::string_view(v.hold_id));
+    };
+    auto older = [&](const HoldView& a, const HoldView& b) { return order_key(a) < order_key(b); };
+    std::optional<std::tuple<int64_t, size_t, std::string_view>> after;
+    if (f.after.has_value()) {
+      after.emplace(f.after->created_ms, f.after->hold_id.size(), f.after->hold_id);
+    }
+    const size_t limit = f.limit > 0 ? static_cast<size_t>(f.limit)
+                                     : std::numeric_limits<size_t>::max();
+    std::vector<HoldView> out;  // a max-heap by `older` while scanning
     for (const HoldStripe& stripe : hold_stripes_) {
       absl::MutexLock lock(&stripe.mu);
       for (const auto& [id, rec] : stripe.holds) {
         const HoldView& v = rec->view;
         if (f.state ? v.state != *f.state : !IsOpen(v.state)) continue;
         if (!f.channel.empty() && v.channel != f.channel) continue;
+        if (after.has_value() && !(*after < order_key(v))) continue;
+        if (out.size() == limit && !older(v, out.front())) continue;
         if (!f.sku.empty() && std::none_of(v.lines.begin(), v.lines.end(),
                                            [&](const Line& l) { return l.sku == f.sku; })) {
           continue;
         }
-        out.push_back(v);
+        if (out.size() == limit) {
+          std::pop_heap(out.begin(), out.end(), older);
+          out.back() = v;
+        } else {
+          out.push_back(v);
+        }
+        std::push_heap(out.begin(), out.end(), older);
       }
     }
-    // Oldest first. Within one millisecond, creation order: ids of one daemon run share a
-    // prefix and end in a decimal counter, so shorter ids are older.
-    std::sort(out.begin(), out.end(), [](const HoldView& a, const HoldView& b) {
-      if (a.created_ms != b.created_ms) return a.created_ms < b.created_ms;
-      if (a.hold_id.size() != b.hold_id.size()) return a.hold_id.size() < b.hold_id.size();
-      return a.hold_id < b.hold_id;
-    });
-    if (f.limit > 0 && out.size() > static_cast<size_t>(f.limit)) out.resize(f.limit);
+    std::sort_heap(out.begin(), out.end(), older);
     return out;
   }
 
-  std::vector<AuditEntry> ListAudit(const std::string& sku, int limit) const {
+  int HoldLineCount(const std::string& hold_id) const {
+    const HoldStripe& stripe = StripeFor(hold_id);
+    absl::MutexLock lock(&stripe.mu);
+    auto it = stripe.holds.find(hold_id);
+    return it == stripe.holds.end() ? 0 : static_cast<int>(it->second->view.lines.size());
+  }
+
+  std::vector<AuditEntry> ListAudit(const std::string& sku, int limit,
+                                    uint64_t before_sequence) const {
     std::vector<AuditEntry> out;
-    auto matches = [&sku](const AuditEntry& e) {
+    auto matches = [&sku, before_sequence](const AuditEntry& e) {
+      if (before_sequence > 0 && e.sequence >= before_sequence) return false;
       if (sku.empty()) return true;
       for (const RowView& r : e.after) {
         if (r.sku == sku) return true;
@@ -1720,8 +1746,13 @@ std::vector<HoldView> Engine::ListHolds(const HoldFilter& filter) const {
   return impl_->ListHolds(filter);
 }
 
-std::vector<AuditEntry> Engine::ListAudit(const std::string& sku, int limit) const {
-  return impl_->ListAudit(sku, limit);
+std::vector<AuditEntry> Engine::ListAudit(const std::string& sku, int limit,
+                                          uint64_t before_sequence) const {
+  return impl_->ListAudit(sku, limit, before_sequence);
+}
+
+int Engine::HoldLineCount(const std::string& hold_id) const {
+  return impl_->HoldLineCount(hold_id);
 }
 
 void Engine::ForEachPublished(const std::vector<std::string>& channels,

@@ -74,7 +74,13 @@ struct HoldFilter {
   std::string channel;  // empty = any
   std::string sku;      // empty = any
   std::optional<HoldState> state;  // nullopt = open (HELD or COMMITTED)
-  int limit = 100;
+  int limit = 100;                 // 0 = no limit
+  // Paging: only holds after this one in the listing order (created_ms, then id).
+  struct Cursor {
+    int64_t created_ms = 0;
+    std::string hold_id;
+  };
+  std::optional<Cursor> after;
 };
 
 struct InvariantReport {
@@ -134,7 +140,12 @@ class Engine {
   absl::StatusOr<HoldView> GetHold(const std::string& hold_id) const;
   std::vector<HoldView> ListHolds(const HoldFilter& filter) const;
   // Newest first; empty sku = all.
-  std::vector<AuditEntry> ListAudit(const std::string& sku, int limit) const;
+  // `before_sequence` > 0: only entries with a lower sequence (paging).
+  std::vector<AuditEntry> ListAudit(const std::string& sku, int limit,
+                                    uint64_t before_sequence = 0) const;
+  // Lines of the hold (0 when unknown): its response can only be this large or smaller,
+  // since a hold's lines never grow.
+  int HoldLineCount(const std::string& hold_id) const;
   // Published quantities of (channels x skus) for a Watch snapshot; empty = all. Calls
   // `emit` per item with the SKU's shard lock held: `emit` must be quick.
   void ForEachPublished(const std::vector<std::string>& channels,

@@ -9,11 +9,13 @@
 #include <atomic>
 #include <limits>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "daemon/push/push_engine.h"
+#include "daemon/server/decode_errors.h"
 #include "daemon/server/log.h"
 #include "daemon/server/stock_service.h"
 #include "daemon/server/watch_hub.h"
@@ -124,6 +126,8 @@ class Daemon::Impl {
     service_options.config_path = config_.path;
     service_options.listen = config_.server.listen;
     service_options.write_timeout_ms = store_ ? config_.redis.timeout_ms : 0;
+    service_options.max_watch_streams = config_.server.max_watch_streams;
+    service_options.max_response_bytes = config_.server.max_response_bytes;
     service_ = std::make_unique<StockService>(engine_.get(), &hub_, push_.get(), service_options);
 
     grpc::EnableDefaultHealthCheckService(true);
@@ -131,7 +135,16 @@ class Daemon::Impl {
     grpc::ServerBuilder builder;
     builder.AddListeningPort(config_.server.listen, grpc::InsecureServerCredentials(), &port_);
     builder.RegisterService(service_.get());
-    builder.SetMaxReceiveMessageSize(64 << 20);
+    builder.SetMaxReceiveMessageSize(static_cast<int>(config_.server.max_request_bytes));
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                               config_.server.max_concurrent_streams);
+    grpc::ResourceQuota quota("stockd");
+    quota.SetMaxThreads(config_.server.max_threads);
+    builder.SetResourceQuota(quota);
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+        interceptors;
+    interceptors.push_back(DecodeErrorInterceptor());
+    builder.experimental().SetInterceptorCreators(std::move(interceptors));
     server_ = builder.BuildAndStart();
     if (server_ == nullptr || (port_ == 0 && config_.server.listen.rfind("unix:", 0) != 0)) {
       return absl::UnavailableError(

@@ -1,5 +1,6 @@
 #include "daemon/server/stock_service.h"
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <thread>
@@ -7,176 +8,43 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/numbers.h"
 #include "daemon/api/convert.h"
+#include "daemon/api/response_size.h"
+#include "daemon/server/call_helpers.h"
+#include "daemon/server/watch_stream.h"
 
 namespace stockd::server {
 using namespace api;  // NOLINT: the conversions are this file's vocabulary
 namespace {
 
-constexpr char kActorHeader[] = "x-stockd-actor";
+constexpr int kMaxStockPage = 4096;
 
-engine::CommandMeta Meta(grpc::CallbackServerContext* ctx, const std::string& request_id) {
-  engine::CommandMeta meta;
-  meta.request_id = request_id;
-  const auto& md = ctx->client_metadata();
-  auto it = md.find(kActorHeader);
-  if (it != md.end()) {
-    meta.actor.assign(it->second.data(), std::min<size_t>(it->second.size(), 128));
-  } else {
-    meta.actor = ctx->peer();
-  }
-  return meta;
-}
-
-grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* ctx, const grpc::Status& status) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  reactor->Finish(status);
-  return reactor;
-}
-
-grpc::Status InvalidArgument(std::string message) {
-  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::move(message));
-}
-
-// One Watch stream. Coalesces per (channel, sku): a slow reader gets the latest value of
-// each key in the order keys first became dirty, never a growing backlog of stale values.
-class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchEvent>,
-                           public WatchHub::Subscriber {
+// Counts the bytes of a list response as items are added; the first item always fits
+// (a page makes progress), later ones only within the limit.
+class ResponseBudget {
  public:
-  WatchReactor(const engine::Engine* engine, WatchHub* hub, const v1::WatchRequest& req)
-      : hub_(hub) {
-    for (const std::string& c : req.channels()) {
-      if (engine->model().ChannelIndex(c) < 0) {
-        absl::MutexLock lock(&mu_);
-        finished_ = true;
-        Finish(grpc::Status(grpc::StatusCode::NOT_FOUND, absl::StrCat("unknown channel '", c, "'")));
-        return;
-      }
-      channels_.insert(c);
-    }
-    for (const std::string& s : req.skus()) skus_.insert(s);
-    WatchHub::Registration reg = hub_->Add(this, req.resume_after());
-    const uint64_t seq = reg.sequence;
-    if (req.snapshot() || (req.resume_after() > 0 && !reg.resumed)) {
-      std::vector<std::string> channels(req.channels().begin(), req.channels().end());
-      std::vector<std::string> skus(req.skus().begin(), req.skus().end());
-      engine->ForEachPublished(channels, skus, [this, seq](const engine::PublishedChange& c) {
-        v1::WatchEvent e = ToEvent(c, seq);
-        e.set_snapshot(true);
-        Enqueue(std::move(e));
-      });
-      v1::WatchEvent done;
-      done.set_sequence(seq);
-      done.set_snapshot_done(true);
-      Enqueue(std::move(done));
-    }
-  }
-
-  void Offer(const engine::PublishedChange& change, uint64_t sequence) override {
-    if (!channels_.empty() && !channels_.contains(change.channel)) return;
-    if (!skus_.empty() && !skus_.contains(change.sku)) return;
-    Enqueue(ToEvent(change, sequence));
-  }
-
-  void Close() override {
-    absl::MutexLock lock(&mu_);
-    closing_ = true;
-    MaybeWriteLocked();
-  }
-
-  void OnWriteDone(bool ok) override {
-    absl::MutexLock lock(&mu_);
-    writing_ = false;
-    if (!ok) {
-      FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "write failed"));
-      return;
-    }
-    MaybeWriteLocked();
-  }
-
-  void OnCancel() override {
-    hub_->Remove(this);
-    absl::MutexLock lock(&mu_);
-    FinishLocked(grpc::Status::CANCELLED);
-  }
-
-  void OnDone() override {
-    hub_->Remove(this);
-    delete this;
+  explicit ResponseBudget(int64_t limit) : left_(limit - kFraming) {}
+  bool Take(size_t item_bytes, int items_so_far) {
+    const int64_t bytes = static_cast<int64_t>(item_bytes) + kFieldOverhead;
+    if (items_so_far > 0 && bytes > left_) return false;
+    left_ -= bytes;
+    return true;
   }
 
  private:
-  static v1::WatchEvent ToEvent(const engine::PublishedChange& c, uint64_t sequence) {
-    v1::WatchEvent e;
-    e.set_sequence(sequence);
-    e.set_channel(c.channel);
-    e.set_sku(c.sku);
-    e.set_published(c.published);
-    e.set_reservable(c.reservable);
-    e.set_previous_published(c.previous);
-    e.set_time_ms(c.time_ms);
-    return e;
-  }
-
-  void Enqueue(v1::WatchEvent e) {
-    absl::MutexLock lock(&mu_);
-    if (finished_) return;
-    std::string key = e.snapshot_done() ? std::string("\x01") : absl::StrCat(e.channel(), "\x00", e.sku());
-    auto [it, inserted] = pending_.try_emplace(key);
-    if (inserted) {
-      order_.push_back(key);
-      it->second = std::move(e);
-    } else {
-      // Keep the first previous value and the snapshot flag of the queued event.
-      int64_t previous = it->second.previous_published();
-      bool snapshot = it->second.snapshot();
-      it->second = std::move(e);
-      it->second.set_previous_published(previous);
-      it->second.set_snapshot(snapshot && it->second.snapshot());
-    }
-    MaybeWriteLocked();
-  }
-
-  void MaybeWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (writing_ || finished_) return;
-    if (order_.empty()) {
-      if (closing_) FinishLocked(grpc::Status::OK);
-      return;
-    }
-    auto it = pending_.find(order_.front());
-    current_ = std::move(it->second);
-    pending_.erase(it);
-    order_.pop_front();
-    writing_ = true;
-    StartWrite(&current_);
-  }
-
-  void FinishLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (finished_) return;
-    finished_ = true;
-    pending_.clear();
-    order_.clear();
-    Finish(status);
-  }
-
-  WatchHub* const hub_;
-  absl::flat_hash_set<std::string> channels_;  // empty = all; immutable after construction
-  absl::flat_hash_set<std::string> skus_;
-
-  absl::Mutex mu_;
-  absl::flat_hash_map<std::string, v1::WatchEvent> pending_ ABSL_GUARDED_BY(mu_);
-  std::deque<std::string> order_ ABSL_GUARDED_BY(mu_);
-  v1::WatchEvent current_ ABSL_GUARDED_BY(mu_);
-  bool writing_ ABSL_GUARDED_BY(mu_) = false;
-  bool closing_ ABSL_GUARDED_BY(mu_) = false;
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  static constexpr int64_t kFraming = 1024;  // the page token and the message's framing
+  int64_t left_;
 };
 
 }  // namespace
-
 StockService::StockService(engine::Engine* engine, WatchHub* hub, push::PushEngine* push,
                            ServiceOptions options)
-    : engine_(engine), hub_(hub), push_(push), options_(std::move(options)) {}
+    : engine_(engine), hub_(hub), push_(push), options_(std::move(options)) {
+  for (const engine::Location& l : engine_->model().locations) {
+    max_location_bytes_ = std::max<int64_t>(max_location_bytes_, l.id.size());
+  }
+}
 
 struct StockService::CallGuard {
   std::atomic<bool> finished{false};
@@ -278,107 +146,34 @@ grpc::ServerUnaryReactor* StockService::Transfer(grpc::CallbackServerContext* ct
   return Mutate(ctx, req, resp);
 }
 
-namespace {
-
-// Converts one batch op into its command and the filler of its result.
-struct BatchItem {
-  std::string request_id;
-  engine::CommandBody body;
-  std::function<void(const engine::Outcome&, v1::BatchResult*)> fill;
-};
-
-template <typename Request, typename Response>
-BatchItem MakeItem(const Request& req, Response* (v1::BatchResult::*mutable_field)()) {
-  return BatchItem{req.request_id(), ToCommand(req),
-                   [mutable_field](const engine::Outcome& o, v1::BatchResult* r) {
-                     ToResponse(o, (r->*mutable_field)());
-                   }};
-}
-
-std::optional<BatchItem> ToItem(const v1::BatchOperation& op) {
-  switch (op.op_case()) {
-    case v1::BatchOperation::kReserve:
-      return MakeItem(op.reserve(), &v1::BatchResult::mutable_reserve);
-    case v1::BatchOperation::kExtend:
-      return MakeItem(op.extend(), &v1::BatchResult::mutable_hold);
-    case v1::BatchOperation::kCommit:
-      return MakeItem(op.commit(), &v1::BatchResult::mutable_hold);
-    case v1::BatchOperation::kRelease:
-      return MakeItem(op.release(), &v1::BatchResult::mutable_hold);
-    case v1::BatchOperation::kFulfill:
-      return MakeItem(op.fulfill(), &v1::BatchResult::mutable_hold);
-    case v1::BatchOperation::kCancel:
-      return MakeItem(op.cancel(), &v1::BatchResult::mutable_hold);
-    case v1::BatchOperation::kSell:
-      return MakeItem(op.sell(), &v1::BatchResult::mutable_sell);
-    case v1::BatchOperation::kAdjust:
-      return MakeItem(op.adjust(), &v1::BatchResult::mutable_row);
-    case v1::BatchOperation::kCount:
-      return MakeItem(op.count(), &v1::BatchResult::mutable_row);
-    case v1::BatchOperation::kTransfer:
-      return MakeItem(op.transfer(), &v1::BatchResult::mutable_transfer);
-    case v1::BatchOperation::OP_NOT_SET:
-      break;
-  }
-  return std::nullopt;
-}
-
-}  // namespace
-
-grpc::ServerUnaryReactor* StockService::Batch(grpc::CallbackServerContext* ctx,
-                                              const v1::BatchRequest* req,
-                                              v1::BatchResponse* resp) {
-  const int n = req->ops_size();
-  if (n == 0) return FinishNow(ctx, InvalidArgument("ops: at least one operation required"));
-  if (n > options_.max_batch) {
-    return FinishNow(ctx, InvalidArgument(absl::StrCat("ops: ", n, " operations, at most ",
-                                                       options_.max_batch, " per Batch")));
-  }
-  // Results live in a buffer of their own until the call is claimed: each completion
-  // writes only its own element, and the last one moves them into the response (never
-  // after a deadline answer, when gRPC may already be sending the response).
-  auto results = std::make_shared<std::vector<v1::BatchResult>>(n);
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  std::shared_ptr<CallGuard> guard = ArmDeadline(ctx, reactor);
-  auto remaining = std::make_shared<std::atomic<int>>(n);
-  auto finish_one = [this, reactor, resp, results, remaining, guard]() {
-    if (remaining->fetch_sub(1) != 1 || !Claim(guard)) return;
-    for (v1::BatchResult& r : *results) resp->add_results()->Swap(&r);
-    reactor->Finish(grpc::Status::OK);
-  };
-  for (int i = 0; i < n; ++i) {
-    v1::BatchResult* result = &(*results)[i];
-    std::optional<BatchItem> item = ToItem(req->ops(i));
-    if (!item) {
-      result->set_code(grpc::StatusCode::INVALID_ARGUMENT);
-      result->set_message(absl::StrCat("ops[", i, "]: no operation set"));
-      finish_one();
-      continue;
-    }
-    engine::Command cmd{Meta(ctx, item->request_id), std::move(item->body)};
-    engine_->Execute(std::move(cmd), [result, fill = std::move(item->fill),
-                                      finish_one](absl::StatusOr<engine::Outcome> r) {
-      if (r.ok()) {
-        fill(*r, result);
-      } else {
-        result->set_code(static_cast<int>(r.status().code()));
-        result->set_message(std::string(r.status().message()));
-      }
-      finish_one();
-    });
-  }
-  return reactor;
-}
-
 grpc::ServerUnaryReactor* StockService::GetStock(grpc::CallbackServerContext* ctx,
                                                  const v1::GetStockRequest* req,
                                                  v1::GetStockResponse* resp) {
+  if (req->page_size() < 0 || req->page_size() > kMaxStockPage) {
+    return FinishNow(ctx, InvalidArgument(absl::StrCat("page_size must be within 0..",
+                                                       kMaxStockPage, " (0 = all that fit)")));
+  }
+  size_t offset = 0;
+  if (!req->page_token().empty() && !absl::SimpleAtoi(req->page_token(), &offset)) {
+    return FinishNow(ctx, InvalidArgument("page_token: not a token this call returned"));
+  }
   std::vector<std::string> locations(req->locations().begin(), req->locations().end());
   absl::StatusOr<std::vector<engine::RowView>> rows = engine_->GetStock(req->sku(), locations);
-  if (rows.ok()) {
-    for (const engine::RowView& r : *rows) ToProto(r, resp->add_rows());
+  if (!rows.ok()) return FinishNow(ctx, ToGrpc(rows.status()));
+  if (offset > rows->size()) {
+    return FinishNow(ctx, InvalidArgument("page_token: past the last row"));
   }
-  return FinishNow(ctx, ToGrpc(rows.status()));
+  const size_t page = req->page_size() == 0 ? rows->size() : req->page_size();
+  ResponseBudget budget(options_.max_response_bytes);
+  size_t i = offset;
+  for (; i < rows->size() && i - offset < page; ++i) {
+    v1::StockRow row;
+    ToProto((*rows)[i], &row);
+    if (!budget.Take(row.ByteSizeLong(), resp->rows_size())) break;
+    resp->add_rows()->Swap(&row);
+  }
+  if (i < rows->size()) resp->set_next_page_token(absl::StrCat(i));
+  return FinishNow(ctx, grpc::Status::OK);
 }
 
 grpc::ServerUnaryReactor* StockService::GetAvailability(grpc::CallbackServerContext* ctx,
@@ -433,7 +228,8 @@ grpc::ServerUnaryReactor* StockService::ListHolds(grpc::CallbackServerContext* c
   if (req->limit() < 0 || req->limit() > 1000) {
     return FinishNow(ctx, InvalidArgument("limit must be within 1..1000 (0 = 100)"));
   }
-  filter.limit = req->limit() == 0 ? 100 : req->limit();
+  const int limit = req->limit() == 0 ? 100 : req->limit();
+  filter.limit = limit + 1;  // one more than the page: tells whether another page exists
   if (!req->channel().empty() && engine_->model().ChannelIndex(req->channel()) < 0) {
     return FinishNow(ctx, grpc::Status(grpc::StatusCode::NOT_FOUND,
                                        absl::StrCat("unknown channel '", req->channel(), "'")));
@@ -444,13 +240,43 @@ grpc::ServerUnaryReactor* StockService::ListHolds(grpc::CallbackServerContext* c
     if (!v1::HoldState_IsValid(req->state())) return FinishNow(ctx, InvalidArgument("state: unknown"));
     filter.state = FromProto(req->state());
   }
-  for (const engine::HoldView& h : engine_->ListHolds(filter)) ToProto(h, resp->add_holds());
+  if (!req->page_token().empty()) {
+    // "<created_ms>:<hold id>" of the last hold of the previous page.
+    const size_t colon = req->page_token().find(':');
+    engine::HoldFilter::Cursor cursor;
+    if (colon == std::string::npos ||
+        !absl::SimpleAtoi(req->page_token().substr(0, colon), &cursor.created_ms)) {
+      return FinishNow(ctx, InvalidArgument("page_token: not a token this call returned"));
+    }
+    cursor.hold_id = req->page_token().substr(colon + 1);
+    filter.after = std::move(cursor);
+  }
+  std::vector<engine::HoldView> holds = engine_->ListHolds(filter);
+  ResponseBudget budget(options_.max_response_bytes);
+  size_t shown = 0;
+  for (; shown < holds.size() && shown < static_cast<size_t>(limit); ++shown) {
+    v1::Hold hold;
+    ToProto(holds[shown], &hold);
+    if (!budget.Take(hold.ByteSizeLong(), resp->holds_size())) break;
+    resp->add_holds()->Swap(&hold);
+  }
+  if (shown < holds.size() && shown > 0) {
+    const engine::HoldView& last = holds[shown - 1];
+    resp->set_next_page_token(absl::StrCat(last.created_ms, ":", last.hold_id));
+  }
   return FinishNow(ctx, grpc::Status::OK);
 }
 
 grpc::ServerWriteReactor<v1::WatchEvent>* StockService::Watch(grpc::CallbackServerContext* ctx,
                                                               const v1::WatchRequest* req) {
-  return new WatchReactor(engine_, hub_, *req);
+  if (watch_streams_.fetch_add(1) >= options_.max_watch_streams) {
+    watch_streams_.fetch_sub(1);
+    return RefuseWatch(grpc::Status(
+        grpc::StatusCode::RESOURCE_EXHAUSTED,
+        absl::StrCat("too many Watch streams open (server.max_watch_streams: ",
+                     options_.max_watch_streams, "); retry later")));
+  }
+  return StartWatch(engine_, hub_, *req, &watch_streams_);
 }
 
 grpc::ServerUnaryReactor* StockService::GetConfigSummary(grpc::CallbackServerContext* ctx,
@@ -493,9 +319,23 @@ grpc::ServerUnaryReactor* StockService::ListAudit(grpc::CallbackServerContext* c
   if (req->limit() < 0 || req->limit() > 1000) {
     return FinishNow(ctx, InvalidArgument("limit must be within 1..1000 (0 = 100)"));
   }
-  for (const engine::AuditEntry& e :
-       engine_->ListAudit(req->sku(), req->limit() == 0 ? 100 : req->limit())) {
-    ToProto(e, resp->add_entries());
+  uint64_t before = 0;
+  if (!req->page_token().empty() &&
+      (!absl::SimpleAtoi(req->page_token(), &before) || before == 0)) {
+    return FinishNow(ctx, InvalidArgument("page_token: not a token this call returned"));
+  }
+  const int limit = req->limit() == 0 ? 100 : req->limit();
+  std::vector<engine::AuditEntry> entries = engine_->ListAudit(req->sku(), limit + 1, before);
+  ResponseBudget budget(options_.max_response_bytes);
+  size_t shown = 0;
+  for (; shown < entries.size() && shown < static_cast<size_t>(limit); ++shown) {
+    v1::AuditEntry entry;
+    ToProto(entries[shown], &entry);
+    if (!budget.Take(entry.ByteSizeLong(), resp->entries_size())) break;
+    resp->add_entries()->Swap(&entry);
+  }
+  if (shown < entries.size() && shown > 0) {
+    resp->set_next_page_token(absl::StrCat(entries[shown - 1].sequence));
   }
   return FinishNow(ctx, grpc::Status::OK);
 }

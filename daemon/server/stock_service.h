@@ -8,6 +8,7 @@
 #ifndef STOCKD_DAEMON_SERVER_STOCK_SERVICE_H_
 #define STOCKD_DAEMON_SERVER_STOCK_SERVICE_H_
 
+#include <atomic>
 #include <string>
 
 #include "daemon/engine/engine.h"
@@ -29,6 +30,13 @@ struct ServiceOptions {
   // anyway, so only closer deadlines get a timer (one global lock and an allocation
   // fewer per call on the common path).
   int64_t write_timeout_ms = 0;
+  // Watch streams open at once; beyond it a new Watch gets RESOURCE_EXHAUSTED. Each
+  // stream buffers its snapshot until the client reads it.
+  int max_watch_streams = 1000;
+  // The largest response a call may produce (gRPC clients refuse messages over 4 MiB by
+  // default): a Batch whose results could exceed it is refused before anything is
+  // applied, and lists are paged to stay under it.
+  int64_t max_response_bytes = 4 << 20;
 };
 
 class StockService final : public v1::Stock::CallbackService {
@@ -106,6 +114,8 @@ class StockService final : public v1::Stock::CallbackService {
   bool Claim(const std::shared_ptr<CallGuard>& guard);
 
   DeadlineTimer timer_;
+  std::atomic<int> watch_streams_{0};
+  int64_t max_location_bytes_ = 0;  // longest location id of the model
   engine::Engine* const engine_;
   WatchHub* const hub_;
   push::PushEngine* const push_;
