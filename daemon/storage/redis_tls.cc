@@ -194,9 +194,9 @@ absl::StatusOr<std::unique_ptr<TlsStream>> TlsStream::Connect(const std::string&
 }
 
 TlsStream::~TlsStream() {
-  // close_notify only on a healthy stream: after an error or timeout it could block or
-  // write into a broken record.
-  if (ssl_ != nullptr && !failed_) SSL_shutdown(ssl_);
+  // close_notify only on a healthy, established stream: after an error or timeout it
+  // could block or write into a broken record.
+  if (ssl_ != nullptr && !failed_ && SSL_is_init_finished(ssl_)) SSL_shutdown(ssl_);
   SSL_free(ssl_);
   SSL_CTX_free(ctx_);
   ::close(fd_);
