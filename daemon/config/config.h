@@ -7,6 +7,7 @@
 #ifndef STOCKD_DAEMON_CONFIG_CONFIG_H_
 #define STOCKD_DAEMON_CONFIG_CONFIG_H_
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -28,6 +29,14 @@ struct ServerConfig {
   int max_threads = 256;                 // gRPC server threads (resource quota)
 };
 
+// redis.tls: TLS to an external host:port Redis (docs/storage.md, "External Redis").
+struct RedisTlsConfig {
+  std::string ca_file;    // required: PEM CA the server's certificate must chain to
+  std::string cert_file;  // client certificate (mTLS); set with key_file or not at all
+  std::string key_file;
+  std::string server_name;  // name the certificate must match; "" = the host of address
+};
+
 struct RedisConfig {
   // embedded: stockd runs its own redis-server under data_dir (the default when no
   // address is set); external: the Redis at `address`; memory: no durability at all
@@ -42,6 +51,11 @@ struct RedisConfig {
   int64_t timeout_ms = 2000;         // connect and write round-trip timeout
   int max_batch = 4096;              // mutations per MULTI/EXEC (group commit)
   int64_t audit_stream_entries = 1'000'000;  // bound of the audit stream (0 = off)
+  // External only. AUTH with the password in password_file (mode 0600 or stricter),
+  // read at every connect and never kept here; username selects an ACL user.
+  std::string username;
+  std::string password_file;          // "" = no AUTH
+  std::optional<RedisTlsConfig> tls;  // external host:port only
 };
 
 // A channel's adapter plugin (push engine). Absent for channels nobody pushes to (the

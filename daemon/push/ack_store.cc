@@ -19,15 +19,19 @@ absl::Status MemoryAckStore::Save(const std::string& channel,
   return absl::OkStatus();
 }
 
-RedisAckStore::RedisAckStore(std::string address, int64_t timeout_ms, std::string key_prefix)
-    : address_(std::move(address)), timeout_ms_(timeout_ms), prefix_(std::move(key_prefix)) {}
+RedisAckStore::RedisAckStore(std::string address, int64_t timeout_ms, std::string key_prefix,
+                             storage::RedisSecurity security)
+    : address_(std::move(address)),
+      timeout_ms_(timeout_ms),
+      prefix_(std::move(key_prefix)),
+      security_(std::move(security)) {}
 
 RedisAckStore::~RedisAckStore() = default;
 
 absl::Status RedisAckStore::EnsureConnected() {
   if (redis_ != nullptr && redis_->ok()) return absl::OkStatus();
   absl::StatusOr<std::unique_ptr<storage::RedisConnection>> conn =
-      storage::RedisConnection::Connect(address_, timeout_ms_);
+      storage::RedisConnection::Connect(address_, timeout_ms_, security_);
   if (!conn.ok()) return conn.status();
   redis_ = std::move(*conn);
   return absl::OkStatus();

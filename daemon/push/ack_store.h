@@ -16,10 +16,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-
-namespace stockd::storage {
-class RedisConnection;
-}
+#include "daemon/storage/redis_client.h"
 
 namespace stockd::push {
 
@@ -50,7 +47,8 @@ class MemoryAckStore final : public AckStore {
 // HSET of the pushed batch on {<prefix>}:acked:<channel>; LoadAll HSCANs every channel.
 class RedisAckStore final : public AckStore {
  public:
-  RedisAckStore(std::string address, int64_t timeout_ms, std::string key_prefix = "stockd");
+  RedisAckStore(std::string address, int64_t timeout_ms, std::string key_prefix = "stockd",
+                storage::RedisSecurity security = {});
   ~RedisAckStore() override;
   absl::StatusOr<AckMap> LoadAll() override;
   absl::Status Save(const std::string& channel,
@@ -62,6 +60,7 @@ class RedisAckStore final : public AckStore {
   const std::string address_;
   const int64_t timeout_ms_;
   const std::string prefix_;
+  const storage::RedisSecurity security_;
   absl::Mutex mu_;
   std::unique_ptr<storage::RedisConnection> redis_ ABSL_GUARDED_BY(mu_);
 };

@@ -52,6 +52,18 @@ std::function<void(const std::string&, const std::string&)> ComponentLog(const c
   };
 }
 
+// redis.username / password_file / tls as the storage layer takes them.
+storage::RedisSecurity RedisSecurityOf(const config::RedisConfig& redis) {
+  storage::RedisSecurity security;
+  security.username = redis.username;
+  security.password_file = redis.password_file;
+  if (redis.tls.has_value()) {
+    security.tls = storage::RedisTlsOptions{redis.tls->ca_file, redis.tls->cert_file,
+                                            redis.tls->key_file, redis.tls->server_name};
+  }
+  return security;
+}
+
 }  // namespace
 
 class Daemon::Impl {
@@ -79,6 +91,7 @@ class Daemon::Impl {
       so.data_dir = config_.data_dir;
       so.appendfsync = config_.redis.appendfsync;
       so.timeout_ms = config_.redis.timeout_ms;
+      so.security = RedisSecurityOf(config_.redis);
       so.max_batch = config_.redis.max_batch;
       so.write.hold_retention_ms = config_.engine.hold_retention_ms;
       so.write.audit_max_len = config_.redis.audit_stream_entries;
@@ -109,7 +122,8 @@ class Daemon::Impl {
 
     // The push engine: after the restore (it compares acknowledged with published).
     if (store_) {
-      acks_ = std::make_unique<push::RedisAckStore>(store_->address(), config_.redis.timeout_ms);
+      acks_ = std::make_unique<push::RedisAckStore>(store_->address(), config_.redis.timeout_ms,
+                                                    "stockd", RedisSecurityOf(config_.redis));
     } else {
       acks_ = std::make_unique<push::MemoryAckStore>();
     }

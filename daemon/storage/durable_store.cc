@@ -50,6 +50,7 @@ absl::StatusOr<std::unique_ptr<DurableStore>> DurableStore::Open(DurableStoreOpt
   JournalOptions jo;
   jo.address = o.address;
   jo.timeout_ms = o.timeout_ms;
+  jo.security = o.security;
   jo.max_batch = o.max_batch;
   jo.keys = store->keys_;
   jo.write = o.write;
@@ -63,7 +64,7 @@ absl::StatusOr<std::unique_ptr<DurableStore>> DurableStore::Open(DurableStoreOpt
 absl::StatusOr<engine::Snapshot> DurableStore::Load() {
   const int64_t start = NowMs();
   absl::StatusOr<std::unique_ptr<RedisConnection>> conn =
-      RedisConnection::Connect(options_.address, options_.timeout_ms);
+      RedisConnection::Connect(options_.address, options_.timeout_ms, options_.security);
   if (!conn.ok()) return conn.status();
   RedisConnection& redis = **conn;
 
@@ -177,6 +178,7 @@ void DurableStore::RecoveryLoop() {
     const int64_t started = NowMs();
     journal_->Drain();  // every record of the old state has failed back to its caller
     int64_t backoff_ms = 50;
+    std::string last_refusal;
     for (;;) {
       {
         absl::MutexLock lock(&mu_);
@@ -189,7 +191,14 @@ void DurableStore::RecoveryLoop() {
         }
       }
       backoff_ms = std::min<int64_t>(backoff_ms * 2, 500);
-      if (absl::Status st = journal_->Reconnect(); !st.ok()) continue;
+      if (absl::Status st = journal_->Reconnect(); !st.ok()) {
+        // Refused credentials or certificate: retrying alone will not help; say why, once.
+        if (st.code() != absl::StatusCode::kUnavailable && st.message() != last_refusal) {
+          last_refusal = std::string(st.message());
+          Log("error", absl::StrCat("re-sync: ", last_refusal));
+        }
+        continue;
+      }
       absl::StatusOr<engine::Snapshot> snap = Load();
       if (!snap.ok()) {
         Log("warn", absl::StrCat("re-sync: ", snap.status().message()));

@@ -31,6 +31,7 @@ struct DurableStoreOptions {
   std::string data_dir;             // embedded only
   std::string appendfsync = "always";  // embedded only: always | everysec | no
   int64_t timeout_ms = 2000;        // connect and round-trip timeout
+  RedisSecurity security;           // external only: AUTH and TLS (empty when embedded)
   int max_batch = 4096;             // records per MULTI/EXEC
   WriteOptions write;
   std::string key_prefix = "stockd";

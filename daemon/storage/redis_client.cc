@@ -1,6 +1,7 @@
 #include "daemon/storage/redis_client.h"
 
 #include <hiredis/hiredis.h>
+#include <openssl/crypto.h>
 #include <signal.h>
 #include <sys/time.h>
 
@@ -8,6 +9,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "daemon/util/secret_file.h"
 
 namespace stockd::storage {
 namespace {
@@ -49,17 +52,27 @@ Reply Copy(const redisReply* r) {
   return out;
 }
 
+// `st` with the same code, its message prefixed by the address.
+absl::Status AtAddress(const std::string& address, const absl::Status& st) {
+  return absl::Status(st.code(), absl::StrCat("redis at '", address, "': ", st.message()));
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<RedisConnection>> RedisConnection::Connect(
-    const std::string& address, int64_t timeout_ms) {
+    const std::string& address, int64_t timeout_ms, const RedisSecurity& security) {
   // hiredis writes with plain write(2): a peer that died would raise SIGPIPE and kill the
   // process instead of returning EPIPE. Ignore it once, process-wide.
   static std::once_flag ignore_sigpipe;
   std::call_once(ignore_sigpipe, [] { ::signal(SIGPIPE, SIG_IGN); });
   const timeval tv = ToTimeval(timeout_ms);
   redisContext* ctx = nullptr;
+  std::unique_ptr<RedisConnection> conn;
   if (address.rfind("unix:", 0) == 0) {
+    if (security.tls.has_value()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "redis address '", address, "': TLS needs host:port; a unix socket has no TLS"));
+    }
     ctx = redisConnectUnixWithTimeout(address.substr(5).c_str(), tv);
   } else {
     size_t colon = address.rfind(':');
@@ -73,30 +86,84 @@ absl::StatusOr<std::unique_ptr<RedisConnection>> RedisConnection::Connect(
     if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
       host = host.substr(1, host.size() - 2);
     }
-    ctx = redisConnectWithTimeout(host.c_str(), port, tv);
+    if (security.tls.has_value()) {
+      absl::StatusOr<std::unique_ptr<TlsStream>> stream =
+          TlsStream::Connect(host, port, *security.tls, timeout_ms);
+      if (!stream.ok()) return AtAddress(address, stream.status());
+      conn.reset(new RedisConnection(std::move(*stream), address));
+    } else {
+      ctx = redisConnectWithTimeout(host.c_str(), port, tv);
+    }
   }
-  if (ctx == nullptr) return absl::UnavailableError("redis: cannot allocate a connection");
-  if (ctx->err) {
-    std::string err = ctx->errstr;
-    redisFree(ctx);
-    return absl::UnavailableError(absl::StrCat("redis at '", address, "': ", err));
+  if (conn == nullptr) {
+    if (ctx == nullptr) return absl::UnavailableError("redis: cannot allocate a connection");
+    if (ctx->err) {
+      std::string err = ctx->errstr;
+      redisFree(ctx);
+      return absl::UnavailableError(absl::StrCat("redis at '", address, "': ", err));
+    }
+    if (redisSetTimeout(ctx, tv) != REDIS_OK) {
+      redisFree(ctx);
+      return absl::UnavailableError("redis: cannot set the socket timeout");
+    }
+    conn.reset(new RedisConnection(ctx, address));
   }
-  if (redisSetTimeout(ctx, tv) != REDIS_OK) {
-    redisFree(ctx);
-    return absl::UnavailableError("redis: cannot set the socket timeout");
-  }
-  return std::unique_ptr<RedisConnection>(new RedisConnection(ctx, address));
+  if (absl::Status st = conn->Authenticate(security); !st.ok()) return st;
+  return conn;
 }
 
 RedisConnection::RedisConnection(redisContext* ctx, std::string address)
     : ctx_(ctx), address_(std::move(address)) {}
 
-RedisConnection::~RedisConnection() { redisFree(ctx_); }
+RedisConnection::RedisConnection(std::unique_ptr<TlsStream> tls, std::string address)
+    : tls_(std::move(tls)), reader_(redisReaderCreate()), address_(std::move(address)) {
+  if (reader_ == nullptr) ok_ = false;  // out of memory: every call reports "broken"
+}
 
-absl::Status RedisConnection::Broken(const std::string& what) {
+RedisConnection::~RedisConnection() {
+  if (ctx_ != nullptr) redisFree(ctx_);
+  if (reader_ != nullptr) redisReaderFree(reader_);
+}
+
+absl::Status RedisConnection::Authenticate(const RedisSecurity& security) {
+  if (security.password_file.empty()) {
+    absl::StatusOr<Reply> pong = Command({"PING"});
+    if (!pong.ok()) return pong.status();
+    if (pong->is_error() && pong->str.rfind("NOAUTH", 0) == 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("redis at '", address_, "' requires authentication (", pong->str,
+                       "); set redis.password_file (and redis.username for an ACL user)"));
+    }
+    return absl::OkStatus();  // another error (e.g. LOADING) is for the caller's commands
+  }
+  absl::StatusOr<std::string> password = util::ReadSecretFile(security.password_file);
+  if (!password.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("redis.password_file: ", password.status().message()));
+  }
+  Args auth = {"AUTH"};
+  if (!security.username.empty()) auth.push_back(security.username);
+  auth.push_back(*password);
+  absl::StatusOr<Reply> reply = Command(auth);
+  std::string refusal = reply.ok() && reply->is_error() ? reply->str : "";
+  // Redis does not echo the password; make sure no reply of it can reach a log.
+  absl::StrReplaceAll({{*password, "<redacted>"}}, &refusal);
+  OPENSSL_cleanse(password->data(), password->size());
+  OPENSSL_cleanse(auth.back().data(), auth.back().size());
+  if (!reply.ok()) return reply.status();
+  if (reply->is_error()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("redis at '", address_, "' refused AUTH as ",
+                     security.username.empty() ? "the default user"
+                                               : absl::StrCat("user '", security.username, "'"),
+                     " with the password from redis.password_file: ", refusal));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RedisConnection::Broken(const std::string& what, const std::string& why) {
   ok_ = false;
-  return absl::UnavailableError(
-      absl::StrCat("redis at '", address_, "': ", what, ": ", ctx_->err ? ctx_->errstr : "closed"));
+  return absl::UnavailableError(absl::StrCat("redis at '", address_, "': ", what, ": ", why));
 }
 
 absl::StatusOr<Reply> RedisConnection::Command(const Args& args) {
@@ -114,6 +181,7 @@ absl::Status RedisConnection::Send(const std::vector<Args>& commands) {
   if (!ok_) return absl::UnavailableError(absl::StrCat("redis at '", address_, "': broken"));
   std::vector<const char*> argv;
   std::vector<size_t> argvlen;
+  std::string out;  // TLS: every formatted command, written at once
   for (const Args& args : commands) {
     argv.clear();
     argvlen.clear();
@@ -121,17 +189,44 @@ absl::Status RedisConnection::Send(const std::vector<Args>& commands) {
       argv.push_back(a.data());
       argvlen.push_back(a.size());
     }
-    if (redisAppendCommandArgv(ctx_, static_cast<int>(args.size()), argv.data(),
-                               argvlen.data()) != REDIS_OK) {
-      return Broken("append");
+    if (tls_ != nullptr) {
+      char* formatted = nullptr;
+      const int len = redisFormatCommandArgv(&formatted, static_cast<int>(args.size()), argv.data(),
+                                             argvlen.data());
+      if (len < 0) return Broken("format", "out of memory");
+      out.append(formatted, static_cast<size_t>(len));
+      redisFreeCommand(formatted);
+    } else if (redisAppendCommandArgv(ctx_, static_cast<int>(args.size()), argv.data(),
+                                      argvlen.data()) != REDIS_OK) {
+      return Broken("append", PlainError());
     }
+  }
+  if (tls_ != nullptr) {
+    absl::Status st = tls_->WriteAll(out.data(), out.size());
+    return st.ok() ? st : Broken("write", std::string(st.message()));
   }
   // Flush the whole output buffer now (a blocking socket with a send timeout).
   int done = 0;
   while (!done) {
-    if (redisBufferWrite(ctx_, &done) != REDIS_OK) return Broken("write");
+    if (redisBufferWrite(ctx_, &done) != REDIS_OK) return Broken("write", PlainError());
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<void*> RedisConnection::ReadTlsReply() {
+  char buf[16 * 1024];
+  for (;;) {
+    void* reply = nullptr;
+    if (redisReaderGetReply(reader_, &reply) != REDIS_OK) {
+      return Broken("read", absl::StrCat("protocol error: ", reader_->errstr));
+    }
+    if (reply != nullptr) return reply;
+    absl::StatusOr<size_t> n = tls_->ReadSome(buf, sizeof buf);
+    if (!n.ok()) return Broken("read", std::string(n.status().message()));
+    if (redisReaderFeed(reader_, buf, *n) != REDIS_OK) {
+      return Broken("read", absl::StrCat("protocol error: ", reader_->errstr));
+    }
+  }
 }
 
 absl::StatusOr<std::vector<Reply>> RedisConnection::Receive(size_t count) {
@@ -140,12 +235,20 @@ absl::StatusOr<std::vector<Reply>> RedisConnection::Receive(size_t count) {
   out.reserve(count);
   for (size_t i = 0; i < count; ++i) {
     void* raw = nullptr;
-    if (redisGetReply(ctx_, &raw) != REDIS_OK || raw == nullptr) return Broken("read");
+    if (tls_ != nullptr) {
+      absl::StatusOr<void*> reply = ReadTlsReply();
+      if (!reply.ok()) return reply.status();
+      raw = *reply;
+    } else if (redisGetReply(ctx_, &raw) != REDIS_OK || raw == nullptr) {
+      return Broken("read", PlainError());
+    }
     auto* reply = static_cast<redisReply*>(raw);
     out.push_back(Copy(reply));
     freeReplyObject(reply);
   }
   return out;
 }
+
+std::string RedisConnection::PlainError() const { return ctx_->err ? ctx_->errstr : "closed"; }
 
 }  // namespace stockd::storage

@@ -14,7 +14,7 @@ RedisJournal::~RedisJournal() { Stop(); }
 
 absl::Status RedisJournal::Start() {
   absl::StatusOr<std::unique_ptr<RedisConnection>> conn =
-      RedisConnection::Connect(options_.address, options_.timeout_ms);
+      RedisConnection::Connect(options_.address, options_.timeout_ms, options_.security);
   if (!conn.ok()) return conn.status();
   redis_ = std::move(*conn);
   {
@@ -45,7 +45,7 @@ void RedisJournal::Append(std::shared_ptr<const engine::MutationRecord> record,
 
 absl::Status RedisJournal::Reconnect() {
   absl::StatusOr<std::unique_ptr<RedisConnection>> conn =
-      RedisConnection::Connect(options_.address, options_.timeout_ms);
+      RedisConnection::Connect(options_.address, options_.timeout_ms, options_.security);
   if (!conn.ok()) return conn.status();
   absl::StatusOr<Reply> pong = (*conn)->Command({"PING"});
   if (!pong.ok()) return pong.status();

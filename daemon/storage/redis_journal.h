@@ -31,6 +31,7 @@ namespace stockd::storage {
 struct JournalOptions {
   std::string address;          // "host:port" or "unix:/path"
   int64_t timeout_ms = 2000;    // connect and round-trip timeout
+  RedisSecurity security;       // AUTH and TLS (external Redis)
   int max_batch = 4096;         // records per MULTI/EXEC
   KeyLayout keys;
   WriteOptions write;
