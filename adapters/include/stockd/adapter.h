@@ -61,7 +61,9 @@ typedef struct stockd_host {
    * from any plugin thread while an instance exists, so a plugin may poll it often, e.g.
    * from its HTTP client's progress callback every ~100 ms; on non-zero it abandons the
    * remote call and returns promptly (push: RETRY results; fetch/poll_orders: non-zero
-   * with a message). Once non-zero it stays non-zero for the instance. */
+   * with a message). Once non-zero it stays non-zero for the instance.
+   * OWNERSHIP: a daemon function reading daemon-owned state; valid, like `host`, from
+   * create until destroy returns. Takes and returns no pointers. */
   int (*cancelled)(void* host_data);
 } stockd_host;
 
