@@ -231,7 +231,9 @@ TEST_F(PushDrainTest, AHeaderValuedChannelDoesNotHideTheChannelId) {
   const std::vector<fakes::ReceivedBatch> batches = fake_->Batches();
   ASSERT_EQ(batches.size(), 1u);
   EXPECT_EQ(batches[0].channel, "amazon");
-  EXPECT_EQ(fake_->Requests().back().headers.at("x-tag"), "channel");
+  ASSERT_TRUE(fake_->WaitForRequests(1, 10s));  // recorded just after the batch is stored
+  const std::vector<fakes::RequestRecord> requests = fake_->Requests();
+  EXPECT_EQ(requests[0].headers.at("x-tag"), "channel");
 }
 
 TEST_F(PushDrainTest, TwoChannelsOnOneEndpointResyncWithoutDrift) {
