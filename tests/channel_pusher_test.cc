@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -362,11 +363,24 @@ TEST(ChannelPusherTest, HungAdapterNeverBlocksOffer) {
   ASSERT_TRUE(f.WaitIdle());
 }
 
+// Queues a Resync and waits for its answer (tests only: the daemon never waits).
+absl::StatusOr<DriftReport> ResyncAndWait(ChannelPusher& pusher,
+                                          std::vector<std::pair<std::string, int64_t>> desired,
+                                          bool force) {
+  std::promise<absl::StatusOr<DriftReport>> answer;
+  pusher.Resync([desired] { return desired; }, force,
+                [&answer](absl::StatusOr<DriftReport> r) { answer.set_value(std::move(r)); });
+  return answer.get_future().get();
+}
+
 TEST(ChannelPusherTest, ResyncWithoutFetchComparesAcknowledged) {
   Fixture f;
   f.pusher->LoadAcked({{"A", 5}, {"B", 3}});
   f.pusher->Start();
-  DriftReport r = f.pusher->Resync({{"A", 5}, {"B", 4}, {"C", 2}}, /*force=*/false);
+  absl::StatusOr<DriftReport> answer =
+      ResyncAndWait(*f.pusher, {{"A", 5}, {"B", 4}, {"C", 2}}, /*force=*/false);
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  const DriftReport& r = *answer;
   EXPECT_FALSE(r.fetched);
   EXPECT_EQ(r.checked, 3);
   EXPECT_EQ(r.drifted, 2);
@@ -375,6 +389,104 @@ TEST(ChannelPusherTest, ResyncWithoutFetchComparesAcknowledged) {
   EXPECT_EQ(f.pusher->Acked("B"), 4);
   EXPECT_EQ(f.pusher->Acked("C"), 2);
   EXPECT_EQ(f.adapter->PushesOf("A"), 0);
+}
+
+// An adapter whose fetch hangs until it is interrupted, like a channel that accepts the
+// connection and never answers.
+class HangingFetchAdapter final : public Adapter {
+ public:
+  const std::string& name() const override { return name_; }
+  int max_batch() const override { return 100; }
+  bool can_fetch() const override { return true; }
+  std::vector<PushResult> Push(const std::vector<PushItem>& items) override {
+    return std::vector<PushResult>(items.size(), PushResult{PushResult::Status::kOk, 0, ""});
+  }
+  absl::StatusOr<std::vector<int64_t>> Fetch(const std::vector<std::string>&) override {
+    std::unique_lock<std::mutex> lock(mu_);
+    ++fetches_;
+    cv_.notify_all();
+    cv_.wait(lock, [this] { return interrupted_; });
+    return absl::UnavailableError("fetch: abandoned, stockd is stopping");
+  }
+  void Interrupt() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    interrupted_ = true;
+    cv_.notify_all();
+  }
+  bool WaitForFetch() {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, 5s, [this] { return fetches_ > 0; });
+  }
+
+ private:
+  std::string name_ = "hanging";
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int fetches_ = 0;
+  bool interrupted_ = false;
+};
+
+TEST(ChannelPusherTest, ResyncQueueIsBoundedAndStopAnswersEveryResync) {
+  engine::SystemClock clock;
+  MemoryAckStore acks;
+  PusherOptions options;
+  options.channel = "amazon";
+  options.max_queued_resyncs = 3;
+  auto adapter = std::make_unique<HangingFetchAdapter>();
+  HangingFetchAdapter* hanging = adapter.get();
+  auto pusher = std::make_unique<ChannelPusher>(options, std::move(adapter), &acks, &clock);
+  pusher->Start();
+
+  std::mutex mu;
+  std::vector<absl::Status> answers;  // in the order they came
+  const auto record = [&](absl::StatusOr<DriftReport> r) {
+    std::lock_guard<std::mutex> lock(mu);
+    answers.push_back(r.status());
+  };
+  const auto desired = [] { return std::vector<std::pair<std::string, int64_t>>{{"A", 1}}; };
+  pusher->Resync(desired, false, record);  // runs, and hangs in fetch
+  ASSERT_TRUE(hanging->WaitForFetch());
+  for (int i = 0; i < 3; ++i) pusher->Resync(desired, false, record);  // queued
+  pusher->Resync(desired, false, record);  // one too many: refused at once
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    ASSERT_EQ(answers.size(), 1u);
+    EXPECT_EQ(answers[0].code(), absl::StatusCode::kResourceExhausted);
+    EXPECT_EQ(answers[0].message(),
+              "channel 'amazon' already has 3 resyncs waiting (at most 3; its adapter may be "
+              "slow or hung): retry later");
+  }
+
+  const auto start = Clock::now();
+  pusher->Stop();
+  EXPECT_LT(Clock::now() - start, 1s);
+  const std::string draining =
+      "channel 'amazon': the daemon is stopping (draining); resync not run, retry after the "
+      "restart";
+  ASSERT_EQ(answers.size(), 5u);
+  for (size_t i = 1; i < answers.size(); ++i) {
+    EXPECT_EQ(answers[i].code(), absl::StatusCode::kUnavailable) << i;
+    EXPECT_EQ(answers[i].message(), draining) << i;
+  }
+  // After Stop a Resync is answered at once.
+  pusher->Resync(desired, false, record);
+  ASSERT_EQ(answers.size(), 6u);
+  EXPECT_EQ(answers[5].code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(ChannelPusherTest, LastErrorIsRedacted) {
+  Fixture f({}, [](RecordingAdapter& a) {
+    a.answer = [](const PushItem&, int) {
+      return PushResult{PushResult::Status::kRetry, 60'000,
+                        "POST https://user:s3cr3t@shop.example/stock?token=abc: HTTP 503"};
+    };
+  });
+  f.pusher->Start();
+  f.pusher->Offer("A", 1);
+  const auto end = Clock::now() + 5s;
+  while (f.pusher->Stats().items_retry == 0 && Clock::now() < end) std::this_thread::sleep_for(2ms);
+  EXPECT_EQ(f.pusher->Stats().last_error,
+            "A: POST https://***@shop.example/stock?token=***: HTTP 503");
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -413,7 +414,8 @@ TEST_F(WebhookPluginTest, FetchReadsTheChannelsQuantities) {
   const std::vector<fakes::RequestRecord> requests = server_->Requests();
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_EQ(requests[0].method, "GET");
-  EXPECT_EQ(requests[0].target, "/stock?listing_ids=A,B,unknown,with%2Ccomma%20%26space%2F%C3%A9");
+  EXPECT_EQ(requests[0].target,
+            "/stock?channel=amazon&listing_ids=A,B,unknown,with%2Ccomma%20%26space%2F%C3%A9");
   EXPECT_EQ(requests[0].headers.at("x-stockd-signature"), fakes::WebhookSignature(kSecret, ""));
   EXPECT_EQ(requests[0].headers.at("x-stockd-timestamp"), std::to_string(kNow));
   EXPECT_EQ(server_->SignatureFailures(), 0);
@@ -489,6 +491,98 @@ TEST_F(WebhookPluginTest, ManyInstancesAndReloadsOfThePlugin) {
   }
   EXPECT_EQ(server_->Quantity("A"), 2);
   EXPECT_EQ(server_->Quantity("B"), 2);
+}
+
+TEST_F(WebhookPluginTest, FetchNamesTheChannelSoChannelsOnOneEndpointReadTheirOwn) {
+  auto amazon = Create(Config());
+  auto ebay = Create(Config({{"channel", "ebay & co"}}));
+  ASSERT_NE(amazon, nullptr);
+  ASSERT_NE(ebay, nullptr);
+  ExpectAll(amazon->Push({{"S", "L", 3, -1}}), STOCKD_PUSH_OK);
+  ExpectAll(ebay->Push({{"S", "L", 7, -1}}), STOCKD_PUSH_OK);
+  std::vector<int64_t> quantities;
+  std::string error;
+  ASSERT_EQ(amazon->Fetch({"L"}, &quantities, &error), 0) << error;
+  EXPECT_EQ(quantities, (std::vector<int64_t>{3}));
+  ASSERT_EQ(ebay->Fetch({"L"}, &quantities, &error), 0) << error;
+  EXPECT_EQ(quantities, (std::vector<int64_t>{7}));
+  EXPECT_EQ(server_->Requests().back().target, "/stock?channel=ebay%20%26%20co&listing_ids=L");
+}
+
+TEST_F(WebhookPluginTest, HungRequestIsAbandonedSoonAfterTheDaemonStops) {
+  auto webhook = Create(Config({{"timeout_ms", 20000}}));
+  ASSERT_NE(webhook, nullptr);
+  server_->Enqueue({Behaviour::Timeout(20000), Behaviour::Timeout(20000)});
+  std::thread stop([this] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    host_.SetCancelled(true);
+  });
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<int64_t> quantities;
+  std::string error;
+  EXPECT_NE(webhook->Fetch({"A"}, &quantities, &error), 0);
+  const int64_t took_ms = ElapsedMs(start);
+  stop.join();
+  EXPECT_EQ(error, "GET " + server_->url() + ": abandoned, stockd is stopping");
+  EXPECT_GE(took_ms, 300);
+  EXPECT_LT(took_ms, 300 + 400) << "the hung request outlived Stop by far more than ~100 ms";
+
+  // Once stopping, a push gives up at once too, and is retried after the restart.
+  const auto push_start = std::chrono::steady_clock::now();
+  const PushOutcome out = webhook->Push({{"A", "A", 1, -1}});
+  EXPECT_LT(ElapsedMs(push_start), 400);
+  ExpectAll(out, STOCKD_PUSH_RETRY);
+  EXPECT_EQ(std::string(out.results[0].message),
+            "POST " + server_->url() + ": abandoned, stockd is stopping");
+}
+
+TEST_F(WebhookPluginTest, AnOlderHostWithoutTheCancelledCallbackStillWorks) {
+  TestHost old_host;
+  old_host.SetNowMs(kNow);
+  old_host.TruncateStructTo(offsetof(stockd_host, cancelled));
+  old_host.SetCancelled(true);  // must not be read: the struct is too small for it
+  std::string error;
+  auto webhook = plugin_.Create(Config().dump(), old_host, &error);
+  ASSERT_NE(webhook, nullptr) << error;
+  ExpectAll(webhook->Push({{"A", "A", 4, -1}}), STOCKD_PUSH_OK);
+  EXPECT_EQ(server_->Quantity("A"), 4);
+}
+
+TEST_F(WebhookPluginTest, UrlCredentialsNeverAppearInMessages) {
+  const std::string url = "http://user:s3cr3t@127.0.0.1:" + std::to_string(server_->port()) +
+                          "/stock?token=abc&Api_Key=k3y&sku=1";
+  const std::string shown = "http://***@127.0.0.1:" + std::to_string(server_->port()) +
+                            "/stock?token=***&Api_Key=***&sku=1";
+  auto webhook = Create(Config({{"url", url}}));
+  ASSERT_NE(webhook, nullptr);
+  server_->Enqueue({Behaviour::Status(400, "bad listing"), Behaviour::Reset(),
+                    Behaviour::ServerError()});
+  std::vector<std::string> messages;
+  PushOutcome out = webhook->Push({{"A", "A", 1, -1}});
+  ExpectAll(out, STOCKD_PUSH_PERMANENT);
+  messages.push_back(out.results[0].message);
+  auto cold = Create(Config({{"url", url}}));  // a fresh connection: curl does not retry it
+  ASSERT_NE(cold, nullptr);
+  out = cold->Push({{"A", "A", 1, -1}});
+  ExpectAll(out, STOCKD_PUSH_RETRY);
+  messages.push_back(out.results[0].message);
+  std::vector<int64_t> quantities;
+  std::string error;
+  EXPECT_NE(webhook->Fetch({"A"}, &quantities, &error), 0);
+  messages.push_back(error);
+  messages.push_back(CreateError(Config({{"url", "ftp://user:s3cr3t@x/?token=abc"}}).dump()));
+  for (const auto& [level, line] : host_.Logs()) messages.push_back(line);
+  bool shown_in_a_log = false;
+  for (const std::string& m : messages) {
+    EXPECT_EQ(m.find("s3cr3t"), std::string::npos) << m;
+    EXPECT_EQ(m.find("abc"), std::string::npos) << m;
+    EXPECT_EQ(m.find("k3y"), std::string::npos) << m;
+    shown_in_a_log = shown_in_a_log || m.rfind("POST " + shown + " rejected 1 items", 0) == 0;
+  }
+  EXPECT_TRUE(shown_in_a_log);
+  EXPECT_EQ(messages[1].rfind("POST " + shown + ": ", 0), 0u) << messages[1];
+  EXPECT_EQ(messages[2], "GET " + shown + ": HTTP 500: {\"error\":\"internal error\"}");
+  EXPECT_EQ(messages[3], "config: \"url\" must be http:// or https://, got \"ftp://***@x/?token=***\"");
 }
 
 }  // namespace

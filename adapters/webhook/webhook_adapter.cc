@@ -9,10 +9,14 @@
 //   connect_timeout_ms  TCP/TLS connect limit, default 1000, [1, 600000]
 //   max_batch           items per request, default 100, [1, 1000]; a larger push is split
 //   headers             extra request headers, {"X-Api-Key": "..."}
-//   channel             the channel id, set by the daemon; sent in every batch
+//   channel             the channel id, set by the daemon; sent in every batch and as the
+//                       `channel` query parameter of every fetch
 //
-// One curl easy handle per instance keeps its connection alive between requests. Every
-// request is bounded by timeout_ms, so Push and Fetch always return.
+// One curl easy handle per instance (driven through a multi handle) keeps its connection
+// alive between requests. Every request is bounded by timeout_ms, so Push and Fetch always
+// return; and when the daemon stops (stockd_host.cancelled) a request in progress is
+// abandoned within kCancelPollMs. The URL appears in messages only through
+// sdk::RedactUrl: no userinfo, no secret-looking query values.
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -42,6 +46,7 @@ constexpr size_t kMaxResponseBytes = 8 << 20;     // a bigger answer is cut off:
 constexpr size_t kMaxFetchQueryBytes = 4000;      // keeps GET URLs within common server limits
 constexpr size_t kMaxErrorBodyBytes = 200;        // of a rejected request's body, in messages
 constexpr int64_t kMaxRetryAfterMs = 86'400'000;  // a longer Retry-After is capped to a day
+constexpr int kCancelPollMs = 50;                 // how often a request checks for Stop
 
 struct CurlSlistDeleter {
   void operator()(curl_slist* list) const { curl_slist_free_all(list); }
@@ -55,6 +60,7 @@ struct Response {
   std::string retry_after;  // the Retry-After header, trimmed
   std::string transport_error;
   bool too_large = false;  // the body exceeded kMaxResponseBytes
+  bool cancelled = false;  // abandoned because the daemon is stopping
 };
 
 std::string Trim(std::string_view s) {
@@ -134,6 +140,7 @@ class WebhookAdapter final : public stockd::sdk::Adapter {
     stockd::sdk::RejectUnknownKeys(
         config, {"url", "secret_file", "timeout_ms", "connect_timeout_ms", "max_batch", "headers"});
     url_ = stockd::sdk::RequireString(config, "url");
+    shown_url_ = stockd::sdk::RedactUrl(url_);
     CheckUrl(url_);
     const std::string secret_file = stockd::sdk::GetString(config, "secret_file", "");
     if (!secret_file.empty()) secret_ = ReadSecret(secret_file);
@@ -146,7 +153,12 @@ class WebhookAdapter final : public stockd::sdk::Adapter {
     static std::once_flag curl_initialized;
     std::call_once(curl_initialized, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
     curl_ = curl_easy_init();
-    if (curl_ == nullptr) throw Error("cannot initialize libcurl");
+    multi_ = curl_multi_init();
+    if (curl_ == nullptr || multi_ == nullptr) {
+      if (curl_ != nullptr) curl_easy_cleanup(curl_);
+      if (multi_ != nullptr) curl_multi_cleanup(multi_);
+      throw Error("cannot initialize libcurl");
+    }
     curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl_, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_ms_));
     curl_easy_setopt(curl_, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(connect_timeout_ms_));
@@ -154,12 +166,19 @@ class WebhookAdapter final : public stockd::sdk::Adapter {
     curl_easy_setopt(curl_, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(curl_, CURLOPT_USERAGENT, "stockd-webhook/1");
     curl_easy_setopt(curl_, CURLOPT_ERRORBUFFER, curl_error_);
+    // Polled while a request waits: the daemon's Stop aborts it (CURLE_ABORTED_BY_CALLBACK).
+    curl_easy_setopt(curl_, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(curl_, CURLOPT_XFERINFOFUNCTION, &WebhookAdapter::OnProgress);
+    curl_easy_setopt(curl_, CURLOPT_XFERINFODATA, this);
 #if LIBCURL_VERSION_NUM >= 0x075500
     curl_easy_setopt(curl_, CURLOPT_PROTOCOLS_STR, "http,https");
 #endif
   }
 
-  ~WebhookAdapter() override { curl_easy_cleanup(curl_); }
+  ~WebhookAdapter() override {
+    curl_multi_cleanup(multi_);  // curl_ is never left in it (Run removes it)
+    curl_easy_cleanup(curl_);
+  }
 
   std::vector<PushResult> Push(const std::vector<Item>& items) override {
     std::vector<PushResult> results;
@@ -181,9 +200,11 @@ class WebhookAdapter final : public stockd::sdk::Adapter {
 
   std::vector<int64_t> Fetch(const std::vector<std::string_view>& listing_ids) override {
     std::vector<int64_t> quantities(listing_ids.size(), -1);
+    // Two channels on one endpoint each read their own numbers.
+    const std::string channel = channel_.empty() ? "" : "channel=" + Escape(channel_) + "&";
     size_t start = 0;
     while (start < listing_ids.size()) {
-      std::string query = "listing_ids=";
+      std::string query = channel + "listing_ids=";
       size_t end = start;
       while (end < listing_ids.size() && end - start < max_batch_) {
         const std::string id = Escape(listing_ids[end]);
@@ -194,11 +215,11 @@ class WebhookAdapter final : public stockd::sdk::Adapter {
       const std::string url = url_ + (url_.find('?') == std::string::npos ? "?" : "&") + query;
       const Response r = Perform(/*post=*/false, url, "");
       if (r.code != CURLE_OK) throw Error(r.transport_error);
-      if (r.status < 200 || r.status >= 300) throw Error("GET " + url_ + ": " + HttpError(r));
+      if (r.status < 200 || r.status >= 300) throw Error("GET " + shown_url_ + ": " + HttpError(r));
       const Json answer = Json::parse(r.body, nullptr, /*allow_exceptions=*/false);
       if (!answer.is_object() || !answer.contains("quantities") ||
           !answer["quantities"].is_object()) {
-        throw Error("GET " + url_ +
+        throw Error("GET " + shown_url_ +
                     ": the answer has no \"quantities\" object: " + Excerpt(r.body));
       }
       const Json& got = answer["quantities"];
@@ -206,7 +227,7 @@ class WebhookAdapter final : public stockd::sdk::Adapter {
         const auto it = got.find(std::string(listing_ids[i]));
         if (it == got.end() || it->is_null()) continue;
         if (!it->is_number_integer()) {
-          throw Error("GET " + url_ + ": the quantity of \"" + std::string(listing_ids[i]) +
+          throw Error("GET " + shown_url_ + ": the quantity of \"" + std::string(listing_ids[i]) +
                       "\" is not an integer");
         }
         quantities[i] =
@@ -229,9 +250,10 @@ class WebhookAdapter final : public stockd::sdk::Adapter {
     const std::string scheme_text = scheme != nullptr ? Lower(scheme) : "";
     curl_free(scheme);
     curl_url_cleanup(parsed);
-    if (!ok) throw Error("config: \"url\" is not a valid URL: \"" + url + "\"");
+    const std::string shown = stockd::sdk::RedactUrl(url);
+    if (!ok) throw Error("config: \"url\" is not a valid URL: \"" + shown + "\"");
     if (scheme_text != "http" && scheme_text != "https") {
-      throw Error("config: \"url\" must be http:// or https://, got \"" + url + "\"");
+      throw Error("config: \"url\" must be http:// or https://, got \"" + shown + "\"");
     }
   }
 
@@ -294,7 +316,7 @@ class WebhookAdapter final : public stockd::sdk::Adapter {
     }
     host_.Count("requests_rejected");
     host_.Log(LogLevel::kWarn,
-              "POST " + url_ + " rejected " + std::to_string(end - start) + " items: " + message);
+"POST " + shown_url_ + " rejected " + std::to_string(end - start) + " items: " + message);
     for (size_t i = start; i < end; ++i) results->push_back(PushResult::Permanent(message));
     return true;
   }
@@ -372,6 +394,44 @@ class WebhookAdapter final : public stockd::sdk::Adapter {
     return n;
   }
 
+  static int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+    return static_cast<WebhookAdapter*>(user)->host_.Cancelled() ? 1 : 0;
+  }
+
+  // Runs the prepared request on multi_, checking every kCancelPollMs whether the daemon
+  // is stopping (libcurl's own progress calls can be a second apart on a silent socket).
+  CURLcode Run(Response* r) {
+    if (curl_multi_add_handle(multi_, curl_) != CURLM_OK) return CURLE_FAILED_INIT;
+    CURLcode code = CURLE_OK;
+    for (;;) {
+      int running = 0;
+      if (curl_multi_perform(multi_, &running) != CURLM_OK) {
+        code = CURLE_FAILED_INIT;
+        break;
+      }
+      bool done = false;
+      int queued = 0;
+      while (CURLMsg* msg = curl_multi_info_read(multi_, &queued)) {
+        if (msg->msg == CURLMSG_DONE && msg->easy_handle == curl_) {
+          code = msg->data.result;
+          done = true;
+        }
+      }
+      if (done) break;
+      if (host_.Cancelled()) {
+        code = CURLE_ABORTED_BY_CALLBACK;
+        break;
+      }
+      if (curl_multi_poll(multi_, nullptr, 0, kCancelPollMs, nullptr) != CURLM_OK) {
+        code = CURLE_FAILED_INIT;
+        break;
+      }
+    }
+    r->cancelled = code == CURLE_ABORTED_BY_CALLBACK;
+    curl_multi_remove_handle(multi_, curl_);
+    return code;
+  }
+
   static size_t OnHeader(char* data, size_t size, size_t count, void* user) {
     auto* r = static_cast<Response*>(user);
     const std::string_view line(data, size * count);
@@ -421,21 +481,23 @@ class WebhookAdapter final : public stockd::sdk::Adapter {
     curl_easy_setopt(curl_, CURLOPT_HEADERDATA, &r);
     curl_error_[0] = '\0';
 
-    r.code = curl_easy_perform(curl_);
+    r.code = Run(&r);
     curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &r.status);
     curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, nullptr);
     curl_easy_setopt(curl_, CURLOPT_WRITEDATA, nullptr);
     curl_easy_setopt(curl_, CURLOPT_HEADERDATA, nullptr);
     if (r.code != CURLE_OK) {
       const char* method = post ? "POST " : "GET ";
-      if (r.code == CURLE_OPERATION_TIMEDOUT) {
-        r.transport_error = std::string(method) + url_ + ": no answer within " +
+      if (r.cancelled) {
+        r.transport_error = std::string(method) + shown_url_ + ": abandoned, stockd is stopping";
+      } else if (r.code == CURLE_OPERATION_TIMEDOUT) {
+        r.transport_error = std::string(method) + shown_url_ + ": no answer within " +
                             std::to_string(timeout_ms_) + " ms";
       } else if (r.too_large) {
-        r.transport_error = std::string(method) + url_ + ": the answer exceeds " +
+        r.transport_error = std::string(method) + shown_url_ + ": the answer exceeds " +
                             std::to_string(kMaxResponseBytes) + " bytes";
       } else {
-        r.transport_error = std::string(method) + url_ + ": " + curl_easy_strerror(r.code) +
+        r.transport_error = std::string(method) + shown_url_ + ": " + curl_easy_strerror(r.code) +
                             (curl_error_[0] != '\0' ? std::string(" (") + curl_error_ + ")" : "");
       }
       host_.Log(LogLevel::kDebug, r.transport_error);
@@ -445,6 +507,7 @@ class WebhookAdapter final : public stockd::sdk::Adapter {
 
   stockd::sdk::Host host_;
   std::string url_;
+  std::string shown_url_;  // url_ for messages: RedactUrl(url_)
   std::string secret_;
   int64_t timeout_ms_ = 5000;
   int64_t connect_timeout_ms_ = 1000;
@@ -452,6 +515,7 @@ class WebhookAdapter final : public stockd::sdk::Adapter {
   std::string channel_;
   std::vector<std::string> extra_headers_;
   CURL* curl_ = nullptr;
+  CURLM* multi_ = nullptr;  // drives curl_ so a request can be abandoned at Stop
   char curl_error_[CURL_ERROR_SIZE] = {};
 };
 

@@ -40,9 +40,13 @@ class Adapter {
   virtual bool can_fetch() const = 0;
   // The channel's quantity per listing id; -1 where it has none.
   virtual absl::StatusOr<std::vector<int64_t>> Fetch(const std::vector<std::string>& listing_ids) = 0;
+  // Asks the Push or Fetch in progress, and every later one, to give up promptly (the
+  // daemon is stopping); irreversible. The ONE method that may be called from another
+  // thread while a call is in progress. Adapters that cannot be interrupted ignore it.
+  virtual void Interrupt() {}
 };
 
-// What a plugin instance may call back into.
+// What a plugin instance may call back into. Each may be empty.
 struct HostCallbacks {
   std::function<void(int level, const std::string& msg)> log;
   std::function<void(const std::string& counter, double delta)> count;

@@ -3,9 +3,10 @@
 #include <pthread.h>
 
 #include <algorithm>
-#include <future>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "daemon/util/redact.h"
 
 namespace stockd::push {
 namespace {
@@ -49,13 +50,28 @@ void ChannelPusher::Start() {
 }
 
 void ChannelPusher::Stop() {
+  std::deque<PendingResync> queued;
   {
     absl::MutexLock lock(&mu_);
     if (stopping_) return;
     stopping_ = true;
+    interrupted_.store(true);
+    queued.swap(resyncs_);
     wake_.SignalAll();
   }
+  adapter_->Interrupt();  // a hung push or fetch gives up now
+  for (PendingResync& r : queued) r.done(Draining());
   if (worker_.joinable()) worker_.join();
+}
+
+absl::Status ChannelPusher::Draining() const {
+  return absl::UnavailableError(absl::StrCat("channel '", options_.channel,
+                                             "': the daemon is stopping (draining); resync "
+                                             "not run, retry after the restart"));
+}
+
+void ChannelPusher::SetLastError(const std::string& message) {
+  stats_.last_error = util::RedactSecrets(message);
 }
 
 std::string ChannelPusher::ListingId(const std::string& sku) const {
@@ -221,7 +237,7 @@ void ChannelPusher::ApplyResults(const std::vector<Sent>& sent,
       case PushResult::Status::kPermanent: {
         all_retry = false;
         ++stats_.items_permanent;
-        stats_.last_error = absl::StrCat(s.sku, ": ", r.message);
+        SetLastError(absl::StrCat(s.sku, ": ", r.message));
         if (d.desired == s.quantity) {
           rejected_[s.sku] = s.quantity;
           dirty_.erase(it);
@@ -232,7 +248,7 @@ void ChannelPusher::ApplyResults(const std::vector<Sent>& sent,
       }
       case PushResult::Status::kRetry: {
         ++stats_.items_retry;
-        stats_.last_error = absl::StrCat(s.sku, ": ", r.message);
+        SetLastError(absl::StrCat(s.sku, ": ", r.message));
         ++d.attempts;
         const int64_t delay = r.retry_after_ms > 0 ? r.retry_after_ms : Backoff(d.attempts);
         d.not_before_ms = now + delay;
@@ -255,15 +271,16 @@ void ChannelPusher::ApplyResults(const std::vector<Sent>& sent,
 void ChannelPusher::WorkerLoop() {
   for (;;) {
     std::vector<Sent> batch;
-    std::vector<std::function<void()>> tasks;
+    std::optional<PendingResync> resync;
     std::vector<std::pair<std::string, int64_t>> to_save;
     {
       absl::MutexLock lock(&mu_);
       for (;;) {
-        if (stopping_ && tasks_.empty()) return;
-        if (!tasks_.empty()) {
-          tasks.assign(std::make_move_iterator(tasks_.begin()), std::make_move_iterator(tasks_.end()));
-          tasks_.clear();
+        if (stopping_) return;  // Stop answered the queued resyncs
+        if (!resyncs_.empty()) {  // one at a time: Stop answers the rest at once
+          resync.emplace(std::move(resyncs_.front()));
+          resyncs_.pop_front();
+          resync_running_ = true;
           break;
         }
         int64_t wait_ms = 100;
@@ -278,7 +295,14 @@ void ChannelPusher::WorkerLoop() {
       pushing_ = !batch.empty();
       if (SaveDue()) to_save.swap(unsaved_);
     }
-    for (std::function<void()>& task : tasks) task();
+    if (resync.has_value()) {
+      absl::StatusOr<DriftReport> report = DoResync(resync->desired(), resync->force);
+      {
+        absl::MutexLock lock(&mu_);
+        resync_running_ = false;
+      }
+      resync->done(std::move(report));
+    }
 
     if (!batch.empty()) {
       std::vector<PushItem> items;
@@ -308,7 +332,7 @@ void ChannelPusher::WorkerLoop() {
         save_failures_ = 0;
       } else {
         ++stats_.ack_save_failures;
-        stats_.last_error = absl::StrCat("saving acknowledged quantities: ", st.message());
+        SetLastError(absl::StrCat("saving acknowledged quantities: ", st.message()));
         // Older first: a later ack of the same SKU (pushed meanwhile) must win on save.
         unsaved_.insert(unsaved_.begin(), to_save.begin(), to_save.end());
         save_retry_at_ms_ = clock_->NowMs() + Backoff(++save_failures_);
@@ -317,23 +341,28 @@ void ChannelPusher::WorkerLoop() {
   }
 }
 
-DriftReport ChannelPusher::Resync(std::vector<std::pair<std::string, int64_t>> desired,
-                                  bool force) {
-  auto promise = std::make_shared<std::promise<DriftReport>>();
-  std::future<DriftReport> future = promise->get_future();
+void ChannelPusher::Resync(DesiredFn desired, bool force, ResyncDone done) {
+  absl::Status refused;
   {
     absl::MutexLock lock(&mu_);
-    if (stopping_) return DriftReport{};
-    tasks_.push_back([this, promise, desired = std::move(desired), force] {
-      promise->set_value(DoResync(desired, force));
-    });
-    wake_.Signal();
+    if (stopping_) {
+      refused = Draining();
+    } else if (static_cast<int>(resyncs_.size()) >= options_.max_queued_resyncs) {
+      refused = absl::ResourceExhaustedError(absl::StrCat(
+          "channel '", options_.channel, "' already has ", resyncs_.size(),
+          " resyncs waiting (at most ", options_.max_queued_resyncs,
+          "; its adapter may be slow or hung): retry later"));
+    } else {
+      resyncs_.push_back({std::move(desired), force, std::move(done)});
+      wake_.Signal();
+      return;
+    }
   }
-  return future.get();
+  done(std::move(refused));
 }
 
-DriftReport ChannelPusher::DoResync(const std::vector<std::pair<std::string, int64_t>>& desired,
-                                    bool force) {
+absl::StatusOr<DriftReport> ChannelPusher::DoResync(
+    const std::vector<std::pair<std::string, int64_t>>& desired, bool force) {
   DriftReport report;
   report.checked = static_cast<int64_t>(desired.size());
   std::vector<DriftItem> drift;
@@ -343,12 +372,15 @@ DriftReport ChannelPusher::DoResync(const std::vector<std::pair<std::string, int
       const size_t end = std::min(desired.size(), start + max_batch_);
       std::vector<std::string> ids;
       for (size_t i = start; i < end; ++i) ids.push_back(ListingId(desired[i].first));
+      if (interrupted_.load()) return Draining();
       absl::StatusOr<std::vector<int64_t>> got = adapter_->Fetch(ids);
+      // An interrupted fetch says nothing about the channel: leave it all as it was.
+      if (interrupted_.load()) return Draining();
       absl::MutexLock lock(&mu_);
+      if (!got.ok()) SetLastError(std::string(got.status().message()));
       for (size_t i = start; i < end; ++i) {
         const auto& [sku, want] = desired[i];
         const int64_t have = got.ok() ? (*got)[i - start] : -1;
-        if (!got.ok()) stats_.last_error = std::string(got.status().message());
         if (have != want || force) {
           if (have != want) drift.push_back({sku, ids[i - start], have, want});
           // The channel's own number is the truth about what it shows now.
@@ -400,7 +432,7 @@ int64_t ChannelPusher::Acked(const std::string& sku) const {
 
 bool ChannelPusher::Idle() const {
   absl::MutexLock lock(&mu_);
-  return dirty_.empty() && !pushing_ && tasks_.empty();
+  return dirty_.empty() && !pushing_ && resyncs_.empty() && !resync_running_;
 }
 
 }  // namespace stockd::push

@@ -12,16 +12,21 @@
 // * Items the channel rejects permanently are not retried until their desired value
 //   changes or an operator resyncs.
 // * Resync compares the channel's own quantities (adapter fetch) — or, without fetch,
-//   the acknowledged ones — with the desired ones and pushes corrections.
+//   the acknowledged ones — with the desired ones and pushes corrections. It is a task
+//   queued for the worker (at most max_queued_resyncs wait; more are refused) and
+//   answered through a callback: no thread waits for it.
+// * Stop answers every queued Resync with UNAVAILABLE and interrupts the adapter call in
+//   progress (Adapter::Interrupt), so stopping is prompt even when the channel hangs.
 //
 // A slow or hung adapter only holds up its own worker: the engine and other channels are
-// untouched.
+// untouched. Adapter messages reach Stats().last_error through util::RedactSecrets.
 //
-// Thread safety: Offer, Resync and the accessors are thread-safe; Start/Stop from the
-// owner.
+// Thread safety: Offer, Resync, Stop and the accessors are thread-safe; Start once, from
+// the owner.
 #ifndef STOCKD_DAEMON_PUSH_CHANNEL_PUSHER_H_
 #define STOCKD_DAEMON_PUSH_CHANNEL_PUSHER_H_
 
+#include <atomic>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -31,6 +36,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "daemon/engine/clock.h"
 #include "daemon/push/ack_store.h"
@@ -49,6 +55,8 @@ struct PusherOptions {
   // value then goes out), so a SKU changing 1,000 times a second costs one or two
   // pushes, not one per round trip. Sold-out crossings ignore the window. 0 = off.
   int64_t coalesce_window_ms = 1000;
+  // Resyncs waiting behind the one in progress; one more is refused (RESOURCE_EXHAUSTED).
+  int max_queued_resyncs = 4;
   absl::flat_hash_map<std::string, std::string> listings;  // sku -> listing id
 };
 
@@ -87,6 +95,13 @@ struct PusherStats {
 
 class ChannelPusher {
  public:
+  // Every SKU the channel should show, with its published quantity. Called on the worker
+  // when the Resync starts, so it sees the latest state.
+  using DesiredFn = std::function<std::vector<std::pair<std::string, int64_t>>()>;
+  // Receives a Resync's outcome, exactly once, on the worker, on the thread that called
+  // Stop, or (refused at once) on the caller's thread; never under the pusher's lock.
+  using ResyncDone = std::function<void(absl::StatusOr<DriftReport>)>;
+
   ChannelPusher(PusherOptions options, std::unique_ptr<Adapter> adapter, AckStore* acks,
                 const engine::Clock* clock);
   ~ChannelPusher();  // Stop()
@@ -96,15 +111,18 @@ class ChannelPusher {
   // What the channel acknowledged before (from the AckStore). Call before Start.
   void LoadAcked(absl::flat_hash_map<std::string, int64_t> acked);
   void Start();
-  // Stops the worker after the push in flight. What is still dirty is re-derived at the
-  // next start from the engine and the acknowledged values. Idempotent.
+  // Interrupts the adapter call in flight, answers every queued Resync with UNAVAILABLE
+  // ("draining"), and joins the worker. What is still dirty is re-derived at the next
+  // start from the engine and the acknowledged values. Idempotent.
   void Stop();
 
   void Offer(const std::string& sku, int64_t desired);
 
-  // Runs on the worker (between pushes) and waits for it. `desired`: every SKU the
-  // channel should show, with its published quantity. `force`: re-push all of them.
-  DriftReport Resync(std::vector<std::pair<std::string, int64_t>> desired, bool force);
+  // Queues a comparison of the channel with `desired()` for the worker (between pushes);
+  // `force`: re-push every SKU. `done` gets the DriftReport, or RESOURCE_EXHAUSTED when
+  // max_queued_resyncs already wait, UNAVAILABLE when the pusher is stopping or stopped
+  // (also for a queued one at Stop, or one whose fetch Stop interrupted).
+  void Resync(DesiredFn desired, bool force, ResyncDone done);
 
   PusherStats Stats() const;
   // -1 when the channel never acknowledged the SKU.
@@ -124,6 +142,11 @@ class ChannelPusher {
     bool force = false;
     bool in_flight = false;
     Lane lane = Lane::kNone;
+  };
+  struct PendingResync {
+    DesiredFn desired;
+    bool force = false;
+    ResyncDone done;
   };
   struct Sent {
     std::string sku;
@@ -148,7 +171,11 @@ class ChannelPusher {
     return clock_->NowMs() >= save_retry_at_ms_;
   }
   void RefillTokens(int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  DriftReport DoResync(const std::vector<std::pair<std::string, int64_t>>& desired, bool force);
+  absl::StatusOr<DriftReport> DoResync(const std::vector<std::pair<std::string, int64_t>>& desired,
+                                       bool force);
+  absl::Status Draining() const;
+  // Records an adapter's or the ack store's message, redacted.
+  void SetLastError(const std::string& message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const PusherOptions options_;
   const std::unique_ptr<Adapter> adapter_;  // worker thread only (and Resync, on the worker)
@@ -169,8 +196,10 @@ class ChannelPusher {
   std::vector<std::pair<std::string, int64_t>> unsaved_ ABSL_GUARDED_BY(mu_);
   int save_failures_ ABSL_GUARDED_BY(mu_) = 0;          // consecutive failed ack saves
   int64_t save_retry_at_ms_ ABSL_GUARDED_BY(mu_) = 0;   // no save attempt before this
-  std::deque<std::function<void()>> tasks_ ABSL_GUARDED_BY(mu_);
+  std::deque<PendingResync> resyncs_ ABSL_GUARDED_BY(mu_);
+  bool resync_running_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::atomic<bool> interrupted_{false};  // set by Stop; read by the worker without mu_
   bool pushing_ ABSL_GUARDED_BY(mu_) = false;
   double tokens_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t tokens_at_ms_ ABSL_GUARDED_BY(mu_) = 0;

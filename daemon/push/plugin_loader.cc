@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -17,6 +18,7 @@ constexpr size_t kMinApiSize = offsetof(stockd_adapter_api, fetch);
 
 struct HostContext {
   HostCallbacks callbacks;
+  std::atomic<bool> interrupted{false};  // what stockd_host.cancelled reports
   stockd_host host{};
 };
 
@@ -31,6 +33,9 @@ void HostCount(void* data, const char* name, double delta) {
 int64_t HostNow(void* data) {
   auto* ctx = static_cast<HostContext*>(data);
   return ctx->callbacks.now_ms ? ctx->callbacks.now_ms() : 0;
+}
+int HostCancelled(void* data) {
+  return static_cast<HostContext*>(data)->interrupted.load(std::memory_order_relaxed) ? 1 : 0;
 }
 
 // Owns the dlopen handle, the host context and the instance; destroys in that order's
@@ -56,6 +61,9 @@ class PluginAdapter final : public Adapter {
     }
     return absl::OkStatus();
   }
+
+  // The plugin sees it through stockd_host.cancelled (if it knows that field).
+  void Interrupt() override { host_->interrupted.store(true, std::memory_order_relaxed); }
 
   const std::string& name() const override { return name_; }
   int max_batch() const override { return api_->max_batch > 0 ? static_cast<int>(api_->max_batch) : 1; }
@@ -177,6 +185,7 @@ absl::StatusOr<std::unique_ptr<Adapter>> LoadPlugin(const std::string& plugin_di
   ctx->host.log = &HostLog;
   ctx->host.count = &HostCount;
   ctx->host.now_ms = &HostNow;
+  ctx->host.cancelled = &HostCancelled;
   auto adapter = std::make_unique<PluginAdapter>(handle, api, std::move(ctx));
   if (absl::Status s = adapter->Create(config_json); !s.ok()) return s;
   return adapter;

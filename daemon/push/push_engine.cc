@@ -3,10 +3,12 @@
 #include <pthread.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "daemon/util/redact.h"
 
 namespace stockd::push {
 
@@ -34,6 +36,27 @@ absl::StatusOr<absl::flat_hash_map<std::string, std::string>> ReadListings(const
   return out;
 }
 
+absl::StatusOr<std::string> AdapterConfigWithChannel(const std::string& config_json, const std::string& channel) {
+  nlohmann::json config = nlohmann::json::parse(config_json, nullptr, /*allow_exceptions=*/false);
+  if (!config.is_object()) {
+    return absl::InvalidArgumentError("the adapter config is not a JSON object");
+  }
+  if (!config.contains("channel")) config["channel"] = channel;
+  return config.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+namespace {
+
+// Every line the push engine logs, its own or an adapter's, goes out redacted.
+PushEngine::LogFn Redacting(PushEngine::LogFn log) {
+  if (!log) return log;
+  return [log = std::move(log)](const std::string& level, const std::string& msg) {
+    log(level, util::RedactSecrets(msg));
+  };
+}
+
+}  // namespace
+
 PushEngine::PushEngine(engine::Engine* engine, AckStore* acks, LogFn log)
     : engine_(engine), acks_(acks), log_(std::move(log)) {}
 
@@ -44,6 +67,7 @@ absl::StatusOr<std::unique_ptr<PushEngine>> PushEngine::Create(const config::Con
                                                                AckStore* acks,
                                                                const engine::Clock* clock,
                                                                LogFn log) {
+  log = Redacting(std::move(log));
   std::unique_ptr<PushEngine> pe(new PushEngine(engine, acks, log));
   const std::string dir = config.plugin_dir.empty() ? DefaultPluginDir() : config.plugin_dir;
   for (const config::AdapterConfig& a : config.adapters) {
@@ -55,15 +79,13 @@ absl::StatusOr<std::unique_ptr<PushEngine>> PushEngine::Create(const config::Con
       }
     };
     host.now_ms = [clock] { return clock->NowMs(); };
-    // Plugins learn their channel id as "channel" unless the config names one.
-    std::string config_json = a.config_json;
-    if (config_json.find("\"channel\"") == std::string::npos && config_json.size() >= 2 &&
-        config_json.front() == '{') {
-      config_json = absl::StrCat("{\"channel\":\"", a.channel, "\"",
-                                 config_json == "{}" ? "" : ",", config_json.substr(1));
+    absl::StatusOr<std::string> config_json = AdapterConfigWithChannel(a.config_json, a.channel);
+    if (!config_json.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(a.origin, ": channel '", a.channel,
+                                                     "': ", config_json.status().message()));
     }
     absl::StatusOr<std::unique_ptr<Adapter>> adapter =
-        LoadPlugin(dir, a.plugin, config_json, std::move(host));
+        LoadPlugin(dir, a.plugin, *config_json, std::move(host));
     if (!adapter.ok()) {
       return absl::Status(adapter.status().code(),
                           absl::StrCat(a.origin, ": channel '", a.channel, "': ",
@@ -152,22 +174,28 @@ void PushEngine::OfferAll() {
   }
 }
 
-absl::StatusOr<DriftReport> PushEngine::Resync(const std::string& channel, bool force) {
+void PushEngine::Resync(const std::string& channel, bool force, ChannelPusher::ResyncDone done) {
   if (engine_->model().ChannelIndex(channel) < 0) {
-    return absl::NotFoundError(absl::StrCat("unknown channel '", channel, "'"));
+    done(absl::NotFoundError(absl::StrCat("unknown channel '", channel, "'")));
+    return;
   }
   auto it = pushers_.find(channel);
   if (it == pushers_.end()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("channel '", channel, "' has no adapter to resync"));
+    done(absl::FailedPreconditionError(
+        absl::StrCat("channel '", channel, "' has no adapter to resync")));
+    return;
   }
-  DriftReport report = it->second->Resync(Desired(channel), force);
-  if (log_) {
-    log_(report.drifted > 0 ? "warn" : "info",
-         absl::StrCat("resync[", channel, "]: ", report.checked, " checked, ", report.drifted,
-                      " drifted", report.fetched ? " (channel's own numbers)" : " (acknowledged numbers)"));
-  }
-  return report;
+  it->second->Resync([this, channel] { return Desired(channel); }, force,
+                     [this, channel, done = std::move(done)](absl::StatusOr<DriftReport> r) {
+                       if (log_ && r.ok()) {
+                         log_(r->drifted > 0 ? "warn" : "info",
+                              absl::StrCat("resync[", channel, "]: ", r->checked, " checked, ",
+                                           r->drifted, " drifted",
+                                           r->fetched ? " (channel's own numbers)"
+                                                      : " (acknowledged numbers)"));
+                       }
+                       done(std::move(r));
+                     });
 }
 
 std::vector<PusherStats> PushEngine::Stats() const {
@@ -197,8 +225,12 @@ void PushEngine::ReconcileLoop() {
     for (auto& [channel, due] : next_ms) {
       if (elapsed_ms < due) continue;
       due = elapsed_ms + reconcile_interval_ms_[channel];
-      absl::StatusOr<DriftReport> r = Resync(channel, /*force=*/false);
-      if (!r.ok() && log_) log_("warn", absl::StrCat("reconcile[", channel, "]: ", r.status().message()));
+      // Queued on the channel's worker; this timer never waits for a (maybe hung) channel.
+      Resync(channel, /*force=*/false, [this, channel](absl::StatusOr<DriftReport> r) {
+        if (!r.ok() && log_) {
+          log_("warn", absl::StrCat("reconcile[", channel, "]: ", r.status().message()));
+        }
+      });
     }
   }
 }

@@ -4,6 +4,8 @@
 // with what it should show and queues the differences, so a restart resumes the sync
 // without re-sending what was acknowledged. It also runs periodic reconciliation.
 //
+// Every message it logs for itself or for an adapter passes through util::RedactSecrets.
+//
 // Thread safety: OnPublishedChanges, Resync and Stats are thread-safe; Start/Stop from
 // the owner.
 #ifndef STOCKD_DAEMON_PUSH_PUSH_ENGINE_H_
@@ -41,6 +43,8 @@ class PushEngine final : public engine::ChangeListener {
   // Loads acknowledged quantities, queues what differs from the engine's published
   // quantities, starts the workers and the reconcile timer.
   absl::Status Start();
+  // Stops the reconcile timer and every pusher: queued Resyncs are answered UNAVAILABLE,
+  // adapter calls in flight are interrupted. Returns promptly even if a channel hangs.
   void Stop();
 
   void OnPublishedChanges(const std::vector<engine::PublishedChange>& changes) override;
@@ -49,9 +53,12 @@ class PushEngine final : public engine::ChangeListener {
   // already acknowledged.
   void OfferAll();
 
-  // NOT_FOUND for an unknown channel, FAILED_PRECONDITION for one without an adapter.
-  // Blocks until the channel's worker has compared and queued the corrections.
-  absl::StatusOr<DriftReport> Resync(const std::string& channel, bool force);
+  // Queues a comparison of the channel with what it should show on the channel's worker;
+  // `done` gets the report once the corrections are queued (never waits on the calling
+  // thread). Errors through `done`: NOT_FOUND for an unknown channel, FAILED_PRECONDITION
+  // for one without an adapter, and ChannelPusher::Resync's (RESOURCE_EXHAUSTED,
+  // UNAVAILABLE).
+  void Resync(const std::string& channel, bool force, ChannelPusher::ResyncDone done);
   std::vector<PusherStats> Stats() const;
   // nullptr when the channel has no adapter.
   ChannelPusher* pusher(const std::string& channel) const;
@@ -73,6 +80,12 @@ class PushEngine final : public engine::ChangeListener {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread reconciler_;
 };
+
+// The adapter config a plugin gets: the channel's (`config_json`, a JSON object text),
+// plus the channel's id under the top-level key "channel" unless the config sets that key
+// itself. INVALID_ARGUMENT when `config_json` is not a JSON object.
+absl::StatusOr<std::string> AdapterConfigWithChannel(const std::string& config_json,
+                                                     const std::string& channel);
 
 // Reads a listings file: CSV `sku,listing_id` (header line optional, '#' comments, blank
 // lines skipped). INVALID_ARGUMENT with file:line on a malformed line or duplicate SKU.

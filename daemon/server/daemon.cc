@@ -192,6 +192,10 @@ class Daemon::Impl {
       shutting_down_ = true;
     }
     log::Info("draining", {{"timeout_ms", std::to_string(config_.server.drain_timeout_ms)}});
+    // The push engine first: it answers queued Resyncs (UNAVAILABLE) and interrupts
+    // adapter calls, so no RPC waits on a hung channel past the drain. What it leaves
+    // unpushed is re-derived at the next start (published vs acknowledged).
+    if (push_) push_->Stop();
     if (server_) {
       server_->GetHealthCheckService()->Shutdown();
       hub_.CloseAll();
@@ -201,7 +205,6 @@ class Daemon::Impl {
     }
     stop_reaper_.Notify();
     if (reaper_.joinable()) reaper_.join();
-    if (push_) push_->Stop();
     if (store_) store_->Stop();  // after the server: in-flight writes were flushed
     log::Info("stopped");
     stopped_.Notify();

@@ -363,10 +363,10 @@ grpc::ServerUnaryReactor* StockService::Resync(grpc::CallbackServerContext* ctx,
                                        absl::StrCat("channel '", req->channel(),
                                                     "' has no adapter to resync")));
   }
-  // Resync waits for the channel's worker (and its adapter's fetch): not on a gRPC thread.
+  // Queued on the channel's worker (bounded), which finishes the reactor when the
+  // comparison is done, or at once when refused or drained: no thread waits for it.
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  std::thread([this, reactor, req, resp] {
-    absl::StatusOr<push::DriftReport> r = push_->Resync(req->channel(), req->force());
+  auto finish = [reactor, req, resp](absl::StatusOr<push::DriftReport> r) {
     if (r.ok()) {
       resp->set_channel(req->channel());
       resp->set_checked(r->checked);
@@ -381,7 +381,8 @@ grpc::ServerUnaryReactor* StockService::Resync(grpc::CallbackServerContext* ctx,
       }
     }
     reactor->Finish(ToGrpc(r.status()));
-  }).detach();
+  };
+  push_->Resync(req->channel(), req->force(), std::move(finish));
   return reactor;
 }
 

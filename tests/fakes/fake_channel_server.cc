@@ -459,6 +459,7 @@ FakeChannelServer::Answer FakeChannelServer::HandlePush(const Request& request,
     std::lock_guard<std::mutex> lock(mu_);
     for (const ReceivedItem& item : batch.items) {
       quantities_[item.listing_id] = item.quantity;
+      channel_quantities_[batch.channel][item.listing_id] = item.quantity;
       ++push_counts_[item.listing_id];
     }
     batches_.push_back(batch);
@@ -474,12 +475,17 @@ FakeChannelServer::Answer FakeChannelServer::HandlePush(const Request& request,
 
 FakeChannelServer::Answer FakeChannelServer::HandleFetch(const Request& request) {
   std::optional<std::string> ids_param;
+  std::optional<std::string> channel;
   size_t start = 0;
   while (start <= request.query.size()) {
     size_t end = request.query.find('&', start);
     if (end == std::string::npos) end = request.query.size();
     const std::string pair = request.query.substr(start, end - start);
     if (pair.rfind("listing_ids=", 0) == 0) ids_param = pair.substr(12);
+    if (pair.rfind("channel=", 0) == 0) {
+      channel = UrlDecode(pair.substr(8));
+      if (!channel.has_value()) return {400, ErrorBody("bad escape in channel"), ""};
+    }
     start = end + 1;
   }
   if (!ids_param.has_value()) return {400, ErrorBody("missing listing_ids"), ""};
@@ -492,8 +498,13 @@ FakeChannelServer::Answer FakeChannelServer::HandleFetch(const Request& request)
     const std::optional<std::string> id = UrlDecode(ids_param->substr(start, end - start));
     if (!id.has_value()) return {400, ErrorBody("bad escape in listing_ids"), ""};
     if (!id->empty()) {
-      const auto it = quantities_.find(*id);
-      quantities[*id] = it == quantities_.end() ? Json(nullptr) : Json(it->second);
+      std::optional<int64_t> have;
+      if (channel.has_value()) {
+        have = ChannelQuantityLocked(*channel, *id);
+      } else if (const auto it = quantities_.find(*id); it != quantities_.end()) {
+        have = it->second;
+      }
+      quantities[*id] = have.has_value() ? Json(*have) : Json(nullptr);
     }
     start = end + 1;
   }
@@ -523,7 +534,46 @@ size_t FakeChannelServer::PendingBehaviours() const {
 void FakeChannelServer::SetQuantity(const std::string& listing_id, int64_t quantity) {
   std::lock_guard<std::mutex> lock(mu_);
   quantities_[listing_id] = quantity;
+  edited_[listing_id] = quantity;
+  for (auto& [channel, table] : channel_quantities_) {
+    if (auto it = table.find(listing_id); it != table.end()) it->second = quantity;
+  }
   cv_.notify_all();
+}
+
+void FakeChannelServer::SetChannelQuantity(const std::string& channel,
+                                           const std::string& listing_id, int64_t quantity) {
+  std::lock_guard<std::mutex> lock(mu_);
+  quantities_[listing_id] = quantity;
+  channel_quantities_[channel][listing_id] = quantity;
+  cv_.notify_all();
+}
+
+std::optional<int64_t> FakeChannelServer::ChannelQuantityLocked(
+    const std::string& channel, const std::string& listing_id) const {
+  if (const auto table = channel_quantities_.find(channel); table != channel_quantities_.end()) {
+    if (const auto it = table->second.find(listing_id); it != table->second.end()) {
+      return it->second;
+    }
+  }
+  if (const auto it = edited_.find(listing_id); it != edited_.end()) return it->second;
+  return std::nullopt;
+}
+
+std::optional<int64_t> FakeChannelServer::ChannelQuantity(const std::string& channel,
+                                                          const std::string& listing_id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return ChannelQuantityLocked(channel, listing_id);
+}
+
+std::map<std::string, int64_t> FakeChannelServer::ChannelQuantities(
+    const std::string& channel) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::map<std::string, int64_t> out = edited_;
+  if (const auto table = channel_quantities_.find(channel); table != channel_quantities_.end()) {
+    for (const auto& [listing, quantity] : table->second) out[listing] = quantity;
+  }
+  return out;
 }
 
 std::optional<int64_t> FakeChannelServer::Quantity(const std::string& listing_id) const {

@@ -1,7 +1,11 @@
 // A fake sales channel that speaks the webhook adapter's protocol (adapters/README.md), for
 // tests and the demo. It listens on 127.0.0.1, accepts
-//   POST /stock                       a batch of quantities (stores them, answers 200)
-//   GET  /stock?listing_ids=a,b,c     {"quantities": {"a": 5, "b": null}}
+//   POST /stock                       a batch of quantities (stores them under the batch's
+//                                     channel, answers 200)
+//   GET  /stock?channel=c&listing_ids=a,b,c
+//                                     {"quantities": {"a": 5, "b": null}}: channel c's own
+//                                     quantities (without `channel`: the latest stored for
+//                                     each listing on any channel)
 // verifies the HMAC-SHA256 signature as a real receiver would (401 when a secret is set
 // and the signature is missing or wrong), rejects malformed JSON with 400, and answers each
 // request according to a programmable schedule of faults (429, 500, slow, timeout,
@@ -163,10 +167,19 @@ class FakeChannelServer {
   void ClearSchedule();
   size_t PendingBehaviours() const;
 
-  // The channel's own state: the final quantity per listing id.
+  // The endpoint's state, one listing table per channel (batches carry their channel).
+  // Without a channel: the latest quantity stored per listing id on any channel, and
+  // SetQuantity edits the listing on every channel (and is what a channel shows for a
+  // listing it never had pushed).
   void SetQuantity(const std::string& listing_id, int64_t quantity);
   std::optional<int64_t> Quantity(const std::string& listing_id) const;
   std::map<std::string, int64_t> Quantities() const;
+  // One channel's own table, as a fetch naming that channel sees it.
+  void SetChannelQuantity(const std::string& channel, const std::string& listing_id,
+                          int64_t quantity);
+  std::optional<int64_t> ChannelQuantity(const std::string& channel,
+                                         const std::string& listing_id) const;
+  std::map<std::string, int64_t> ChannelQuantities(const std::string& channel) const;
 
   std::vector<ReceivedBatch> Batches() const;
   std::map<std::string, int64_t> PushCounts() const;  // stored pushes per listing id
@@ -203,6 +216,9 @@ class FakeChannelServer {
   void Record(const Request& request, Behaviour::Kind kind, int status);
   bool SleepUnlessStopped(int ms);
   void ReapFinished();  // requires mu_
+  // What `channel` shows for `listing_id`; requires mu_.
+  std::optional<int64_t> ChannelQuantityLocked(const std::string& channel,
+                                               const std::string& listing_id) const;
 
   const Options options_;
   uint16_t port_ = 0;
@@ -216,7 +232,9 @@ class FakeChannelServer {
   bool stopping_ = false;
   std::list<std::unique_ptr<Connection>> connections_;
   std::deque<Behaviour> schedule_;
-  std::map<std::string, int64_t> quantities_;
+  std::map<std::string, int64_t> quantities_;  // latest per listing, any channel
+  std::map<std::string, std::map<std::string, int64_t>> channel_quantities_;
+  std::map<std::string, int64_t> edited_;  // SetQuantity: shown by channels without their own
   std::map<std::string, int64_t> push_counts_;
   std::vector<ReceivedBatch> batches_;
   std::vector<RequestRecord> requests_;

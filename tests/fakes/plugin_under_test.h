@@ -48,12 +48,22 @@ class TestHost {
                  std::chrono::system_clock::now().time_since_epoch())
           .count();
     };
+    host_.cancelled = [](void* data) -> int {
+      return static_cast<TestHost*>(data)->cancelled_.load() ? 1 : 0;
+    };
   }
   TestHost(const TestHost&) = delete;
   TestHost& operator=(const TestHost&) = delete;
 
   const stockd_host* host() const { return &host_; }
   void SetNowMs(int64_t now_ms) { now_ms_.store(now_ms); }  // 0: the system clock
+  // What stockd_host.cancelled answers (the daemon stopping); any thread.
+  void SetCancelled(bool cancelled) { cancelled_.store(cancelled); }
+  // Poses as an older daemon whose stockd_host ends before `field_offset` (call before
+  // creating instances).
+  void TruncateStructTo(size_t field_offset) {
+    host_.struct_size = static_cast<uint32_t>(field_offset);
+  }
 
   std::vector<std::pair<int, std::string>> Logs() const {
     std::lock_guard<std::mutex> lock(mu_);
@@ -68,6 +78,7 @@ class TestHost {
  private:
   stockd_host host_{};
   std::atomic<int64_t> now_ms_{0};
+  std::atomic<bool> cancelled_{false};
   mutable std::mutex mu_;
   std::vector<std::pair<int, std::string>> logs_;
   std::map<std::string, double> counters_;

@@ -14,6 +14,12 @@
  *
  * Threading: the daemon calls one instance from one thread at a time (the channel's
  * push worker), never concurrently. Host callbacks may be called from any plugin thread.
+ *
+ * Growth within version 1 (the Redis-module way): new fields are only ever appended to
+ * the structs that carry `struct_size`, and are OPTIONAL. A plugin built against this
+ * header still loads in a daemon that predates a field (it checks `struct_size`/NULL),
+ * and an older plugin simply never reads the new fields. Added so far:
+ *   stockd_host.cancelled  the daemon asks the call in progress to give up (drain)
  */
 #ifndef STOCKD_ADAPTER_H_
 #define STOCKD_ADAPTER_H_
@@ -45,7 +51,27 @@ typedef struct stockd_host {
   void (*count)(void* host_data, const char* name, double delta);
   /* Unix epoch milliseconds from the daemon's clock (tests control it). */
   int64_t (*now_ms)(void* host_data);
+
+  /* ---- Added after the first release of ABI version 1 (the version did not change).
+   * A plugin reads these fields only when `struct_size` covers them AND they are not
+   * NULL: an older daemon passes a smaller struct. Use STOCKD_HOST_HAS(host, field). */
+
+  /* OPTIONAL. Returns non-zero once the call in progress should give up because the
+   * daemon is stopping (SIGTERM drain); 0 otherwise. Cheap (an atomic load) and callable
+   * from any plugin thread while an instance exists, so a plugin may poll it often, e.g.
+   * from its HTTP client's progress callback every ~100 ms; on non-zero it abandons the
+   * remote call and returns promptly (push: RETRY results; fetch/poll_orders: non-zero
+   * with a message). Once non-zero it stays non-zero for the instance.
+   * OWNERSHIP: a daemon function reading daemon-owned state; valid, like `host`, from
+   * create until destroy returns. Takes and returns no pointers. */
+  int (*cancelled)(void* host_data);
 } stockd_host;
+
+/* Non-zero when `host` (a const stockd_host*) was built with `field` and sets it. */
+#define STOCKD_HOST_HAS(host, field)                                                   \
+  ((host) != NULL &&                                                                   \
+   (host)->struct_size >= offsetof(stockd_host, field) + sizeof((host)->field) &&      \
+   (host)->field != NULL)
 
 /* One quantity to publish. OWNERSHIP: strings borrowed for the duration of push(). */
 typedef struct stockd_push_item {

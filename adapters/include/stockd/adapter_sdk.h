@@ -28,6 +28,7 @@
 #ifndef STOCKD_ADAPTER_SDK_H_
 #define STOCKD_ADAPTER_SDK_H_
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -96,6 +97,17 @@ class Host {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
                std::chrono::system_clock::now().time_since_epoch())
         .count();
+  }
+
+  // True once the daemon asks the call in progress to give up (it is stopping). False
+  // when the daemon predates the callback. Cheap: poll it from long waits (e.g. an HTTP
+  // client's progress callback) and return promptly once it is true.
+  bool Cancelled() const noexcept {
+    if (Has(offsetof(stockd_host, cancelled), sizeof host_->cancelled) &&
+        host_->cancelled != nullptr) {
+      return host_->cancelled(host_->host_data) != 0;
+    }
+    return false;
   }
 
  private:
@@ -256,6 +268,61 @@ inline void RejectUnknownKeys(const Json& config, std::initializer_list<const ch
     for (const char* k : known) list += (list.empty() ? "" : ", ") + std::string(k);
     throw Error("config: unknown key \"" + it.key() + "\" (this adapter takes: " + list + ")");
   }
+}
+
+// ---------------------------------------------------------------- message helpers
+
+// Whether a URL query parameter's name looks like it carries a secret (case-insensitive):
+// it ends in token, key, secret, password, passwd, pwd, signature or sig, or contains
+// "secret", "password" or "token" (access_token, api_key, X-Api-Key, clientSecret, ...).
+inline bool LooksSecret(std::string_view name) {
+  std::string lower(name);
+  for (char& c : lower) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  const auto ends_with = [&lower](std::string_view s) {
+    return lower.size() >= s.size() && lower.compare(lower.size() - s.size(), s.size(), s) == 0;
+  };
+  for (std::string_view s : {"token", "key", "secret", "password", "passwd", "pwd", "signature",
+                             "sig"}) {
+    if (ends_with(s)) return true;
+  }
+  for (std::string_view s : {"secret", "password", "token"}) {
+    if (lower.find(s) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// `url` as it may appear in a message or log: its userinfo replaced by "***"
+// ("https://user:pw@host/x" -> "https://***@host/x") and the value of every query
+// parameter whose name LooksSecret too ("?token=abc&a=1" -> "?token=***&a=1"). Use it
+// wherever an adapter echoes a configured URL: the daemon redacts again, but only as a
+// safety net.
+inline std::string RedactUrl(std::string_view url) {
+  std::string out(url);
+  const size_t scheme = out.find("://");
+  if (scheme != std::string::npos) {
+    const size_t host = scheme + 3;
+    const size_t authority_end = std::min(out.find_first_of("/?#", host), out.size());
+    const size_t at = out.rfind('@', authority_end == 0 ? 0 : authority_end - 1);
+    if (at != std::string::npos && at >= host && at < authority_end) {
+      out.replace(host, at - host, "***");
+    }
+  }
+  const size_t query = out.find('?');
+  if (query == std::string::npos) return out;
+  const size_t fragment = std::min(out.find('#', query), out.size());
+  std::string rebuilt;
+  size_t start = query + 1;
+  while (start <= fragment) {
+    const size_t end = std::min(out.find('&', start), fragment);
+    std::string part = out.substr(start, end - start);
+    const size_t eq = part.find('=');
+    if (eq != std::string::npos && eq + 1 < part.size() && LooksSecret(part.substr(0, eq))) {
+      part = part.substr(0, eq + 1) + "***";
+    }
+    rebuilt += (start == query + 1 ? "" : "&") + part;
+    start = end + 1;
+  }
+  return out.substr(0, query + 1) + rebuilt + out.substr(fragment);
 }
 
 // ---------------------------------------------------------------- C trampolines
