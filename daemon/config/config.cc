@@ -347,8 +347,10 @@ std::vector<Entry> ReadEntries(const Value& v, ErrorList& errors, bool* is_map =
   }
   absl::flat_hash_map<std::string, YAML::Mark> seen;
   for (YAML::const_iterator it = v.node.begin(); it != v.node.end(); ++it) {
-    const YAML::Node& key = it->first;
-    const YAML::Node& value = it->second;
+    // Copies: `it->first` is a member of a temporary the iterator's operator-> returns,
+    // gone at the end of the statement (a reference to it dangles).
+    const YAML::Node key = it->first;
+    const YAML::Node value = it->second;
     if (!key.IsScalar()) {
       errors.Add(key.Mark(), v.path, absl::StrCat("keys must be strings, got ", Describe(key)));
       continue;
