@@ -3,6 +3,7 @@
 // with its file:line:column and key path, and all of them are returned together.
 #include "daemon/config/config.h"
 
+#include "daemon/config/listen.h"
 #include "daemon/util/json.h"
 
 #include <fcntl.h>
@@ -434,30 +435,6 @@ class MapReader {
 
 // ---------------------------------------------------------------- value checks
 
-// "" when `listen` is host:port with a port in 0..65535, else what is wrong.
-std::string CheckHostPort(absl::string_view address, int min_port) {
-  size_t colon = address.rfind(':');
-  if (colon == absl::string_view::npos) return "expected host:port";
-  absl::string_view host = address.substr(0, colon);
-  absl::string_view port = address.substr(colon + 1);
-  if (host.empty()) return "expected host:port; the host is empty";
-  if (host.front() == '[') {
-    if (host.size() < 3 || host.back() != ']') return "expected [ipv6]:port";
-  } else if (host.find(':') != absl::string_view::npos) {
-    return "an IPv6 host must be in brackets, e.g. [::1]:50551";
-  }
-  std::optional<int64_t> n;
-  if (!port.empty() && port.find_first_not_of("0123456789") == absl::string_view::npos &&
-      port.size() <= 5) {
-    n = ParseDecimal(port);
-  }
-  if (!n.has_value() || *n < min_port || *n > 65535) {
-    return absl::StrCat("port '", Truncated(port), "' must be an integer between ", min_port,
-                        " and 65535");
-  }
-  return "";
-}
-
 // "" when `pattern` is a well-formed SKU glob, else what is wrong.
 std::string CheckSkuPattern(absl::string_view pattern) {
   if (pattern.empty()) return "the pattern is empty";
@@ -576,12 +553,13 @@ class ConfigParser {
   void ParseServer(const Value& v) {
     MapReader server(v, {"listen", "max_batch", "drain_timeout"}, errors_);
     if (auto listen = server.String("listen")) {
-      std::string problem = CheckHostPort(*listen, /*min_port=*/0);
-      if (problem.empty()) {
+      absl::Status listenable = CheckListenAddress(*listen);
+      if (listenable.ok()) {
         config_.server.listen = *listen;
       } else {
         const Value field = *server.Get("listen");
-        errors_.Add(field.mark, field.path, absl::StrCat("'", Truncated(*listen), "': ", problem));
+        errors_.Add(field.mark, field.path,
+                    absl::StrCat("'", Truncated(*listen), "': ", listenable.message()));
       }
     }
     if (auto n = server.Int("max_batch", 1, kMaxBatch)) config_.server.max_batch = *n;
@@ -600,8 +578,11 @@ class ConfigParser {
       if (address->starts_with("unix:")) {
         if (address->size() == 5) problem = "expected unix:/path/to/redis.sock; the path is empty";
       } else if (!address->empty()) {
-        problem = CheckHostPort(*address, /*min_port=*/1);
-        if (!problem.empty()) absl::StrAppend(&problem, " (or unix:/path, or \"\" for embedded)");
+        absl::StatusOr<HostPort> host_port = ParseHostPort(*address, /*min_port=*/1);
+        if (!host_port.ok()) {
+          problem =
+              absl::StrCat(host_port.status().message(), " (or unix:/path, or \"\" for embedded)");
+        }
       }
       if (problem.empty()) {
         rc.address = *address;
