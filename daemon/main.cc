@@ -13,6 +13,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "daemon/config/config.h"
+#include "daemon/config/listen.h"
 #include "daemon/server/daemon.h"
 #include "daemon/server/log.h"
 
@@ -89,7 +90,13 @@ int main(int argc, char** argv) {
     stockd::log::Error("invalid configuration", {{"error", std::string(config.status().message())}});
     return 1;
   }
-  if (!listen.empty()) config->server.listen = listen;
+  if (!listen.empty()) {
+    if (absl::Status st = stockd::config::CheckListenAddress(listen); !st.ok()) {
+      std::cerr << "stockd: --listen '" << listen << "': " << st.message() << "\n";
+      return 2;
+    }
+    config->server.listen = listen;
+  }
 
   absl::StatusOr<std::unique_ptr<stockd::server::Daemon>> daemon =
       stockd::server::Daemon::Start(*config);

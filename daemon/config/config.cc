@@ -4,6 +4,7 @@
 #include "daemon/config/config.h"
 
 #include "daemon/api/response_size.h"
+#include "daemon/config/listen.h"
 #include "daemon/util/json.h"
 #include "daemon/util/secret_file.h"
 
@@ -29,6 +30,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "yaml-cpp/depthguard.h"
 #include "yaml-cpp/yaml.h"
 
 namespace stockd::config {
@@ -70,6 +72,20 @@ constexpr int64_t kMaxChannels = 256;
 constexpr int64_t kMaxUnits = engine::kMaxQuantity;
 // A config file larger than this is a mistake (e.g. pointing at a log or a device).
 constexpr size_t kMaxFileBytes = 16 << 20;
+// An adapter's `config` as handed to its plugin: at most this much JSON once YAML aliases
+// are expanded, and at most this many levels of nested mappings and sequences (the
+// `config` mapping itself is level 1).
+constexpr size_t kMaxAdapterConfigJsonBytes = 1 << 20;
+constexpr int kMaxAdapterConfigDepth = 64;
+// All adapters' configs together (256 channels could each alias a 1 MiB config).
+constexpr size_t kMaxAdapterConfigsJsonBytes = 16 << 20;
+// List items and mapping entries the parser reads, aliases expanded: 4 Mi, more than
+// twice a config at the schema's maxima (4096 locations, 256 channels each selling from
+// and protecting all of them: 2.1 Mi), and far more than any real override list holds.
+constexpr size_t kMaxDocumentValues = 4 << 20;
+// Errors listed in full; the rest are counted.
+constexpr size_t kMaxReportedErrors = 1000;
+constexpr int64_t kMaxOverrides = 100'000;
 
 constexpr char kIntTag[] = "tag:yaml.org,2002:int";
 constexpr char kStrTag[] = "tag:yaml.org,2002:str";
@@ -77,16 +93,36 @@ constexpr char kDocumentPath[] = "(document)";
 
 // ---------------------------------------------------------------- errors
 
+// The errors found so far, and the parse's budget of values (the one thing every reader
+// already has at hand, so it is kept here).
 class ErrorList {
  public:
   explicit ErrorList(absl::string_view source) : source_(source) {}
 
   void Add(const YAML::Mark& mark, absl::string_view path, absl::string_view what) {
-    // yaml-cpp marks are 0-based; a null mark (no position known) reads as 1:1.
-    const int line = mark.is_null() ? 1 : mark.line + 1;
-    const int column = mark.is_null() ? 1 : mark.column + 1;
-    entries_.push_back(
-        {line, column, absl::StrCat(source_, ":", line, ":", column, ": ", path, ": ", what)});
+    if (out_of_values_) return;  // what follows would only be consequences of it
+    if (entries_.size() >= kMaxReportedErrors) {
+      ++unreported_;
+      return;
+    }
+    Append(mark, path, what);
+  }
+
+  // Takes `count` values (the items of `collection`) from the budget; false, reporting it
+  // once, when the budget is spent. A YAML alias (*name) is read as a full copy of its
+  // anchor each time it is used: without the budget a small file of aliases could make
+  // the parser read billions of values.
+  bool TakeValues(size_t count, const YAML::Mark& mark, absl::string_view path) {
+    if (out_of_values_) return false;
+    if (count <= values_left_) {
+      values_left_ -= count;
+      return true;
+    }
+    Append(mark, path,  // reported even beyond kMaxReportedErrors
+           absl::StrCat("the document holds more than ", kMaxDocumentValues,
+                        " values once YAML aliases (*name) are expanded; stopped reading here"));
+    out_of_values_ = true;
+    return false;
   }
 
   bool empty() const { return entries_.empty(); }
@@ -98,14 +134,26 @@ class ErrorList {
       return std::tie(a.line, a.column) < std::tie(b.line, b.column);
     });
     std::vector<std::string> lines;
-    lines.reserve(sorted.size());
+    lines.reserve(sorted.size() + 1);
     for (const Entry& e : sorted) lines.push_back(e.text);
+    if (unreported_ > 0) {
+      lines.push_back(absl::StrCat(source_, ": ", unreported_, " more errors not shown (at most ",
+                                   kMaxReportedErrors, " are reported)"));
+    }
     return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
   }
 
   const std::string& source() const { return source_; }
 
  private:
+  void Append(const YAML::Mark& mark, absl::string_view path, absl::string_view what) {
+    // yaml-cpp marks are 0-based; a null mark (no position known) reads as 1:1.
+    const int line = mark.is_null() ? 1 : mark.line + 1;
+    const int column = mark.is_null() ? 1 : mark.column + 1;
+    entries_.push_back(
+        {line, column, absl::StrCat(source_, ":", line, ":", column, ": ", path, ": ", what)});
+  }
+
   struct Entry {
     int line;
     int column;
@@ -113,6 +161,9 @@ class ErrorList {
   };
   std::string source_;
   std::vector<Entry> entries_;
+  size_t unreported_ = 0;
+  size_t values_left_ = kMaxDocumentValues;
+  bool out_of_values_ = false;
 };
 
 // ---------------------------------------------------------------- typed YAML access
@@ -135,70 +186,122 @@ std::string Truncated(absl::string_view s) {
   return absl::StrCat(Printable(s.substr(0, kMax)), "...");
 }
 
-// "a mapping", "the string \"5\"", "'abc'": what was found instead of what was expected.
 // A YAML subtree as JSON text (adapter configs are handed to plugins as JSON). Plain
 // scalars that read as integers, reals, booleans or null keep their type; everything
 // else is a string.
-void AppendJson(const YAML::Node& node, std::string* out) {
-  auto quote = [out](const std::string& s) {
-    out->push_back('"');
-    *out += util::JsonEscape(s);
-    out->push_back('"');
+//
+// YAML aliases (*name) repeat their anchor's content wherever they are used, so a file of
+// a few hundred bytes can describe gigabytes ("billion laughs"). The writer counts the
+// bytes and the nesting as it goes and stops at the first bound crossed: it never builds
+// more than kMaxAdapterConfigJsonBytes (plus one scalar) of text.
+class BoundedJsonWriter {
+ public:
+  // Appends `node` as JSON; false when a bound was crossed (then problem() says which and
+  // at what node, and the text is incomplete).
+  bool Write(const YAML::Node& node) { return Append(node, 1); }
+
+  std::string& text() { return out_; }
+
+  struct Problem {
+    YAML::Mark mark;    // the node at which the bound was crossed
+    std::string where;  // its path below the config: ".a[2].b" ("" for the config itself)
+    std::string what;
+    bool too_large = false;  // the size bound (else the depth bound)
   };
-  switch (node.Type()) {
-    case YAML::NodeType::Map: {
-      out->push_back('{');
-      bool first = true;
-      for (const auto& kv : node) {
-        if (!first) out->push_back(',');
-        first = false;
-        quote(kv.first.Scalar());
-        out->push_back(':');
-        AppendJson(kv.second, out);
-      }
-      out->push_back('}');
-      return;
+  const Problem& problem() const { return problem_; }
+
+ private:
+  bool Append(const YAML::Node& node, int depth) {
+    const bool collection = node.IsMap() || node.IsSequence();
+    if (collection && depth > kMaxAdapterConfigDepth) {
+      return Fail(node, absl::StrCat("nested deeper than ", kMaxAdapterConfigDepth,
+                                     " levels of mappings and sequences"));
     }
-    case YAML::NodeType::Sequence: {
-      out->push_back('[');
-      for (size_t i = 0; i < node.size(); ++i) {
-        if (i > 0) out->push_back(',');
-        AppendJson(node[i], out);
+    switch (node.Type()) {
+      case YAML::NodeType::Map: {
+        out_.push_back('{');
+        bool first = true;
+        for (const auto& kv : node) {
+          if (!first) out_.push_back(',');
+          first = false;
+          Quote(kv.first.Scalar());
+          out_.push_back(':');
+          if (!Append(kv.second, depth + 1)) {
+            return Unwind(absl::StrCat(".", Truncated(kv.first.Scalar())));
+          }
+        }
+        out_.push_back('}');
+        break;
       }
-      out->push_back(']');
-      return;
+      case YAML::NodeType::Sequence: {
+        out_.push_back('[');
+        size_t index = 0;
+        for (const auto& item : node) {
+          if (index > 0) out_.push_back(',');
+          if (!Append(item, depth + 1)) return Unwind(absl::StrCat("[", index, "]"));
+          ++index;
+        }
+        out_.push_back(']');
+        break;
+      }
+      case YAML::NodeType::Scalar:
+        AppendScalar(node);
+        break;
+      default:
+        out_ += "null";
     }
-    case YAML::NodeType::Scalar: {
-      const std::string& text = node.Scalar();
-      if (node.Tag() == "!") {  // quoted in the YAML: always a string
-        quote(text);
-        return;
-      }
-      int64_t i;
-      double d;
-      if (text == "true" || text == "false" || text == "null") {
-        *out += text;
-      } else if (absl::SimpleAtoi(text, &i)) {
-        *out += absl::StrCat(i);
-      } else if (absl::SimpleAtod(text, &d) && std::isfinite(d) &&
-                 text.find_first_not_of("0123456789.eE+-") == std::string::npos) {
-        *out += text;
-      } else {
-        quote(text);
-      }
-      return;
+    if (out_.size() > kMaxAdapterConfigJsonBytes) {
+      problem_.too_large = true;
+      return Fail(node, absl::StrCat("expands to more than ", kMaxAdapterConfigJsonBytes,
+                                     " bytes of JSON (1 MiB); YAML aliases (*name) repeat "
+                                     "their anchor's content each time they are used"));
     }
-    default:
-      *out += "null";
+    return true;
   }
-}
 
-std::string YamlToJson(const YAML::Node& node) {
-  std::string out;
-  AppendJson(node, &out);
-  return out;
-}
+  void AppendScalar(const YAML::Node& node) {
+    const std::string& text = node.Scalar();
+    if (node.Tag() == "!") {  // quoted in the YAML: always a string
+      Quote(text);
+      return;
+    }
+    int64_t i;
+    double d;
+    if (text == "true" || text == "false" || text == "null") {
+      out_ += text;
+    } else if (absl::SimpleAtoi(text, &i)) {
+      absl::StrAppend(&out_, i);
+    } else if (absl::SimpleAtod(text, &d) && std::isfinite(d) &&
+               text.find_first_not_of("0123456789.eE+-") == std::string::npos) {
+      out_ += text;
+    } else {
+      Quote(text);
+    }
+  }
 
+  void Quote(const std::string& s) {
+    out_.push_back('"');
+    out_ += util::JsonEscape(s);
+    out_.push_back('"');
+  }
+
+  bool Fail(const YAML::Node& node, std::string what) {
+    problem_.mark = node.Mark();
+    problem_.what = std::move(what);
+    return false;
+  }
+
+  // Called by each enclosing level on the way out of a failure: builds the path.
+  bool Unwind(const std::string& step) {
+    problem_.where.insert(0, step);
+    return false;
+  }
+
+  std::string out_;
+  Problem problem_;
+};
+
+// "a mapping", "the string \"5\"", "'abc'": what was found instead of what was expected.
 std::string Describe(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Null:
@@ -326,6 +429,7 @@ std::vector<Value> ReadSequence(const Value& v, ErrorList& errors) {
     errors.Add(v.mark, v.path, absl::StrCat("expected a sequence, got ", Describe(v.node)));
     return items;
   }
+  if (!errors.TakeValues(v.node.size(), v.mark, v.path)) return items;
   items.reserve(v.node.size());
   int index = 0;
   for (YAML::const_iterator it = v.node.begin(); it != v.node.end(); ++it, ++index) {
@@ -353,10 +457,13 @@ std::vector<Entry> ReadEntries(const Value& v, ErrorList& errors, bool* is_map =
     errors.Add(v.mark, v.path, absl::StrCat("expected a mapping, got ", Describe(v.node)));
     return entries;
   }
+  if (!errors.TakeValues(v.node.size(), v.mark, v.path)) return entries;
   absl::flat_hash_map<std::string, YAML::Mark> seen;
   for (YAML::const_iterator it = v.node.begin(); it != v.node.end(); ++it) {
-    const YAML::Node& key = it->first;
-    const YAML::Node& value = it->second;
+    // Copies: `it->first` is a member of a temporary the iterator's operator-> returns,
+    // gone at the end of the statement (a reference to it dangles).
+    const YAML::Node key = it->first;
+    const YAML::Node value = it->second;
     if (!key.IsScalar()) {
       errors.Add(key.Mark(), v.path, absl::StrCat("keys must be strings, got ", Describe(key)));
       continue;
@@ -440,30 +547,6 @@ class MapReader {
 
 // ---------------------------------------------------------------- value checks
 
-// "" when `listen` is host:port with a port in 0..65535, else what is wrong.
-std::string CheckHostPort(absl::string_view address, int min_port) {
-  size_t colon = address.rfind(':');
-  if (colon == absl::string_view::npos) return "expected host:port";
-  absl::string_view host = address.substr(0, colon);
-  absl::string_view port = address.substr(colon + 1);
-  if (host.empty()) return "expected host:port; the host is empty";
-  if (host.front() == '[') {
-    if (host.size() < 3 || host.back() != ']') return "expected [ipv6]:port";
-  } else if (host.find(':') != absl::string_view::npos) {
-    return "an IPv6 host must be in brackets, e.g. [::1]:50551";
-  }
-  std::optional<int64_t> n;
-  if (!port.empty() && port.find_first_not_of("0123456789") == absl::string_view::npos &&
-      port.size() <= 5) {
-    n = ParseDecimal(port);
-  }
-  if (!n.has_value() || *n < min_port || *n > 65535) {
-    return absl::StrCat("port '", Truncated(port), "' must be an integer between ", min_port,
-                        " and 65535");
-  }
-  return "";
-}
-
 // "" when `pattern` is a well-formed SKU glob, else what is wrong.
 std::string CheckSkuPattern(absl::string_view pattern) {
   if (pattern.empty()) return "the pattern is empty";
@@ -508,6 +591,14 @@ class ConfigParser {
     std::vector<YAML::Node> documents;
     try {
       documents = YAML::LoadAll(std::string(text));
+    } catch (const YAML::DeepRecursion& e) {
+      // yaml-cpp's own message is "bad file"; its mark is where its parser stopped.
+      errors_.Add(e.mark, "yaml",
+                  absl::StrCat("nesting is too deep: more than ", e.depth(),
+                               " levels of mappings and sequences (the YAML parser's limit; "
+                               "adapter configs allow ",
+                               kMaxAdapterConfigDepth, ")"));
+      return errors_.ToStatus();
     } catch (const YAML::Exception& e) {
       errors_.Add(e.mark, "yaml", absl::StrCat("syntax error: ", e.msg));
       return errors_.ToStatus();
@@ -599,12 +690,13 @@ class ConfigParser {
                       "max_threads"},
                      errors_);
     if (auto listen = server.String("listen")) {
-      std::string problem = CheckHostPort(*listen, /*min_port=*/0);
-      if (problem.empty()) {
+      absl::Status listenable = CheckListenAddress(*listen);
+      if (listenable.ok()) {
         config_.server.listen = *listen;
       } else {
         const Value field = *server.Get("listen");
-        errors_.Add(field.mark, field.path, absl::StrCat("'", Truncated(*listen), "': ", problem));
+        errors_.Add(field.mark, field.path,
+                    absl::StrCat("'", Truncated(*listen), "': ", listenable.message()));
       }
     }
     if (auto n = server.Int("max_batch", 1, kMaxBatch)) config_.server.max_batch = *n;
@@ -641,8 +733,11 @@ class ConfigParser {
       if (address->starts_with("unix:")) {
         if (address->size() == 5) problem = "expected unix:/path/to/redis.sock; the path is empty";
       } else if (!address->empty()) {
-        problem = CheckHostPort(*address, /*min_port=*/1);
-        if (!problem.empty()) absl::StrAppend(&problem, " (or unix:/path, or \"\" for embedded)");
+        absl::StatusOr<HostPort> host_port = ParseHostPort(*address, /*min_port=*/1);
+        if (!host_port.ok()) {
+          problem =
+              absl::StrCat(host_port.status().message(), " (or unix:/path, or \"\" for embedded)");
+        }
       }
       if (problem.empty()) {
         rc.address = *address;
@@ -869,6 +964,7 @@ class ConfigParser {
       }
       if (auto name = map.String("name")) location.name = *name;
       // Kept even when invalid, so channels that name it report no second error.
+      location_index_.emplace(location.id, static_cast<int>(config_.model.locations.size()));
       config_.model.locations.push_back(std::move(location));
     }
   }
@@ -921,6 +1017,7 @@ class ConfigParser {
                     absl::StrCat(*max_publish, " is below min_publish (", *min_publish, ")"));
       }
       if (auto adapter = map.Get("adapter")) ParseAdapter(*adapter, channel.id);
+      channel_index_.emplace(channel.id, static_cast<int>(config_.model.channels.size()));
       config_.model.channels.push_back(std::move(channel));
     }
   }
@@ -951,7 +1048,29 @@ class ConfigParser {
     a.config_json = "{}";
     if (auto c = map.Get("config")) {
       if (c->node.IsMap()) {
-        a.config_json = YamlToJson(c->node);
+        BoundedJsonWriter json;
+        if (json.Write(c->node)) {
+          if (json.text().size() > adapter_json_bytes_left_) {
+            errors_.Add(c->mark, c->path,
+                        absl::StrCat("with the adapter configs before it, more than ",
+                                     kMaxAdapterConfigsJsonBytes,
+                                     " bytes of JSON (16 MiB, all adapters together)"));
+          } else {
+            adapter_json_bytes_left_ -= json.text().size();
+            a.config_json = std::move(json.text());
+          }
+        } else {
+          // Too large: the config as a whole is (named where the count stopped); too
+          // deep: the node that is.
+          const BoundedJsonWriter::Problem& p = json.problem();
+          if (p.too_large) {
+            errors_.Add(c->mark, c->path,
+                        absl::StrCat(p.what, " (stopped counting at ", c->path, p.where, ")"));
+          } else {
+            errors_.Add(p.mark.is_null() ? c->mark : p.mark, absl::StrCat(c->path, p.where),
+                        p.what);
+          }
+        }
       } else if (!c->node.IsNull()) {
         errors_.Add(c->mark, c->path, absl::StrCat("expected a mapping, got ", Describe(c->node)));
       }
@@ -1010,7 +1129,7 @@ class ConfigParser {
       const Value& item = items[position];
       std::optional<std::string> id = ReadString(item, errors_);
       if (!id.has_value()) continue;
-      const int index = config_.model.LocationIndex(*id);
+      const int index = LocationIndex(*id);
       if (index < 0) {
         errors_.Add(item.mark, item.path, absl::StrCat("unknown location '", Truncated(*id), "'"));
         set.unknown.push_back(*id);
@@ -1037,7 +1156,7 @@ class ConfigParser {
     for (int source : channel.sources) source_locations[source] = true;
     for (const Entry& entry : ReadEntries(v, errors_)) {
       std::optional<int64_t> units = ReadInt(entry.value, 0, kMaxUnits, errors_);
-      const int location = config_.model.LocationIndex(entry.key);
+      const int location = LocationIndex(entry.key);
       const bool is_source = location >= 0 && source_locations[location];
       const bool already_reported = std::find(sources.unknown.begin(), sources.unknown.end(),
                                               entry.key) != sources.unknown.end();
@@ -1055,7 +1174,14 @@ class ConfigParser {
   }
 
   void ParseOverrides(const Value& v) {
-    for (const Value& item : ReadSequence(v, errors_)) {
+    std::vector<Value> items = ReadSequence(v, errors_);
+    if (static_cast<int64_t>(items.size()) > kMaxOverrides) {
+      errors_.Add(v.mark, v.path,
+                  absl::StrCat("lists ", items.size(), " entries; at most ", kMaxOverrides,
+                               " are allowed"));
+      return;
+    }
+    for (const Value& item : items) {
       MapReader map(item,
                     {"sku", "channel", "protect", "safety_stock", "share_percent", "min_publish",
                      "max_publish"},
@@ -1075,7 +1201,7 @@ class ConfigParser {
       const engine::Channel* channel = nullptr;
       if (auto channel_value = map.Require("channel")) {
         if (auto id = ReadString(*channel_value, errors_)) {
-          override_entry.channel = config_.model.ChannelIndex(*id);
+          override_entry.channel = ChannelIndex(*id);
           if (override_entry.channel < 0) {
             errors_.Add(channel_value->mark, channel_value->path,
                         absl::StrCat("unknown channel '", Truncated(*id), "'"));
@@ -1141,8 +1267,24 @@ class ConfigParser {
     }
   }
 
+  // engine::Model's LocationIndex/ChannelIndex, in constant time: a channel names up to
+  // 4096 locations in sources and protect, and there are up to 256 channels (a linear
+  // lookup each made a config at those maxima take 20 s to check). The first definition
+  // of an id wins, as in the model (duplicates are reported).
+  int LocationIndex(absl::string_view id) const {
+    auto it = location_index_.find(id);
+    return it == location_index_.end() ? -1 : it->second;
+  }
+  int ChannelIndex(absl::string_view id) const {
+    auto it = channel_index_.find(id);
+    return it == channel_index_.end() ? -1 : it->second;
+  }
+
   ErrorList errors_;
   Config config_;
+  absl::flat_hash_map<std::string, int> location_index_;
+  absl::flat_hash_map<std::string, int> channel_index_;
+  size_t adapter_json_bytes_left_ = kMaxAdapterConfigsJsonBytes;
 };
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "daemon/config/listen.h"
 #include "daemon/push/push_engine.h"
 #include "daemon/server/decode_errors.h"
 #include "daemon/server/log.h"
@@ -22,20 +23,6 @@
 #include "daemon/storage/durable_store.h"
 
 namespace stockd::server {
-
-bool IsLoopbackListen(const std::string& listen) {
-  if (listen.rfind("unix:", 0) == 0) return true;
-  std::string host;
-  if (!listen.empty() && listen[0] == '[') {
-    size_t end = listen.find(']');
-    if (end == std::string::npos) return false;
-    host = listen.substr(1, end - 1);
-  } else {
-    size_t colon = listen.rfind(':');
-    host = colon == std::string::npos ? listen : listen.substr(0, colon);
-  }
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
-}
 
 namespace {
 
@@ -76,10 +63,11 @@ class Daemon::Impl {
   }
 
   absl::Status Start() {
-    if (!IsLoopbackListen(config_.server.listen)) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("server.listen '", config_.server.listen,
-                       "': without TLS stockd binds loopback addresses or unix sockets only"));
+    // The config layer checked the file's address; this also covers a Config built or
+    // changed in code (the --listen override, tests).
+    if (absl::Status st = config::CheckListenAddress(config_.server.listen); !st.ok()) {
+      return absl::Status(
+          st.code(), absl::StrCat("server.listen '", config_.server.listen, "': ", st.message()));
     }
     engine::EngineOptions options = config_.engine;
     std::string durability = "memory only (redis.mode: memory) - a restart loses everything";

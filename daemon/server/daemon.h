@@ -16,15 +16,12 @@
 
 namespace stockd::server {
 
-// True when `listen` ("host:port", "[v6]:port" or "unix:/path") names a loopback address
-// or a unix socket. Without TLS the daemon refuses any other address.
-bool IsLoopbackListen(const std::string& listen);
-
 class Daemon {
  public:
   // Builds and starts everything; returns once the server accepts calls.
-  // FAILED_PRECONDITION for a non-loopback address without TLS; UNAVAILABLE when the
-  // port cannot be bound.
+  // server.listen is checked by config::CheckListenAddress (FAILED_PRECONDITION for a
+  // non-loopback address without TLS, INVALID_ARGUMENT for a malformed or unresolvable
+  // one); UNAVAILABLE when the port cannot be bound.
   static absl::StatusOr<std::unique_ptr<Daemon>> Start(const config::Config& config);
   ~Daemon();  // Shuts down if still running.
   Daemon(const Daemon&) = delete;
