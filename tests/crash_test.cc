@@ -12,7 +12,11 @@
 //   - (redis-server killed) stockd answers UNAVAILABLE while Redis is down, never
 //     acknowledges a write Redis could not have taken, and re-syncs within 5 s of Redis
 //     answering again;
-//   - a final SIGKILL + restart serves exactly the state that was served before it.
+//   - a final SIGKILL + restart serves exactly the state that was served before it;
+//   - (redis-server killed) every acknowledged mutation has its audit entry in Redis;
+//     the figure lost/acknowledged is printed per cycle. With appendfsync everysec (the
+//     lossy variant, DISABLED_ by default) losses are the documented Redis 7.0 window:
+//     reported, not failed, and the checks above run on the operations Redis kept.
 //
 // Environment: STOCKD_CRASH_CYCLES (default 10), STOCKD_CRASH_THREADS (default 8),
 // STOCKD_CRASH_SEED (default random; printed), STOCKD_CRASH_KEEP=1 keeps the temp dir
@@ -500,7 +504,12 @@ class Worker {
 
   const std::vector<OpRecord>& acked() const { return acked_; }
   const std::vector<OpRecord>& unknown() const { return unknown_; }
-  const std::vector<std::string>& violations() const { return violations_; }
+  // A status the load never provokes; `hold_id` is the owned hold it concerned, if any.
+  struct Violation {
+    std::string hold_id;
+    std::string what;
+  };
+  const std::vector<Violation>& violations() const { return violations_; }
   int64_t rejected(Kind k) const { return rejected_[static_cast<int>(k)]; }
 
  private:
@@ -562,8 +571,10 @@ class Worker {
         // Only a Fulfill may be refused on a hold this worker owns (on_hand < committed
         // after damage); anything else means the daemon lost track of the hold.
         if (hold_index >= 0 && kind != Kind::kFulfill) {
-          violations_.push_back(std::string(KindName(kind)) + " of owned hold " +
-                                holds_[hold_index].hold_id() + " refused: " + st.error_message());
+          violations_.push_back(
+              {holds_[hold_index].hold_id(), std::string(KindName(kind)) + " of owned hold " +
+                                                 holds_[hold_index].hold_id() +
+                                                 " refused: " + st.error_message()});
           holds_.erase(holds_.begin() + hold_index);
         }
         break;
@@ -578,9 +589,10 @@ class Worker {
         }
         break;
       case Verdict::kViolation:
-        violations_.push_back(std::string(KindName(kind)) + " " + req->ShortDebugString() +
-                              " -> " + std::to_string(st.error_code()) + " " +
-                              st.error_message());
+        violations_.push_back({hold_index >= 0 ? holds_[hold_index].hold_id() : "",
+                               std::string(KindName(kind)) + " " + req->ShortDebugString() +
+                                   " -> " + std::to_string(st.error_code()) + " " +
+                                   st.error_message()});
         if (hold_index >= 0) holds_.erase(holds_.begin() + hold_index);
         break;
     }
@@ -719,7 +731,7 @@ class Worker {
   std::vector<v1::Hold> holds_;  // open holds this worker owns, as last acknowledged
   std::vector<OpRecord> acked_;
   std::vector<OpRecord> unknown_;
-  std::vector<std::string> violations_;
+  std::vector<Violation> violations_;
   int64_t rejected_[kKinds] = {};
 };
 
@@ -1339,10 +1351,21 @@ class CrashTest : public ::testing::Test {
 
     Summary summary;
     summary.cycles = cycles;
+    // appendfsync everysec: a SIGKILLed redis-server may lose acknowledged writes (the
+    // documented Redis 7.0 window, docs/storage.md). They are counted, not failed; every
+    // other check still holds on what Redis kept.
+    lossy_ = target == Target::kRedis && appendfsync != "always";
+    if (target == Target::kRedis) {
+      ASSERT_NO_FATAL_FAILURE(FindLostAcks(&summary));
+    }
     int64_t load_violations = 0;
     for (const auto& w : workers_) {
-      for (const std::string& v : w->violations()) {
-        if (load_violations++ < 20) ADD_FAILURE() << "load: " << v;
+      for (const Worker::Violation& v : w->violations()) {
+        if (lossy_ && lost_holds_.count(v.hold_id) > 0) {
+          ++summary.refused_after_loss;  // e.g. a Commit of a hold whose Reserve was lost
+          continue;
+        }
+        if (load_violations++ < 20) ADD_FAILURE() << "load: " << v.what;
       }
     }
     EXPECT_EQ(load_violations, 0) << "calls answered with a status the load never provokes";
@@ -1398,6 +1421,7 @@ class CrashTest : public ::testing::Test {
                   "without redis: %lld\n",
                   static_cast<long long>(summary.unavailable_during_outages),
                   static_cast<long long>(summary.acks_without_redis));
+      PrintLosses(summary);
     }
   }
 
@@ -1412,7 +1436,122 @@ class CrashTest : public ::testing::Test {
     bool invariants_ok = false;
     int64_t unavailable_during_outages = 0;
     int64_t acks_without_redis = 0;
+    // Redis-kill variants: by cycle (the last slot: after the last cycle).
+    std::vector<int64_t> acked_per_cycle;
+    std::vector<int64_t> lost_per_cycle;
+    int64_t refused_after_loss = 0;  // lossy: load calls on a lost hold
+    int64_t refused_lost_hold = 0;   // lossy: unknown outcomes on a lost hold
   };
+
+  // "lost/acknowledged" per cycle and in total; the load after the last cycle is counted
+  // in the total (nothing kills Redis after it).
+  void PrintLosses(const Summary& summary) const {
+    int64_t lost = 0, acked = 0;
+    std::string per_cycle;
+    for (size_t i = 0; i < summary.acked_per_cycle.size(); ++i) {
+      lost += summary.lost_per_cycle[i];
+      acked += summary.acked_per_cycle[i];
+      if (i == outages_.size()) break;
+      per_cycle += (i == 0 ? " " : ", ") + std::to_string(i + 1) + ": " +
+                   std::to_string(summary.lost_per_cycle[i]) + "/" +
+                   std::to_string(summary.acked_per_cycle[i]);
+    }
+    std::printf(
+        "[crash]   acknowledged writes lost (lost/acknowledged) per cycle:%s; total "
+        "%lld/%lld (%.3f%%)%s\n",
+        per_cycle.c_str(), static_cast<long long>(lost), static_cast<long long>(acked),
+        acked > 0 ? 100.0 * static_cast<double>(lost) / static_cast<double>(acked) : 0.0,
+        lossy_ ? " [appendfsync everysec: reported, not failed]" : "");
+    if (lossy_) {
+      std::printf(
+          "[crash]   after a loss: %lld load calls on a lost hold refused, %lld "
+          "unknown outcomes on a lost hold refused on replay; the checks ran on the "
+          "%lld acknowledged operations Redis kept\n",
+          static_cast<long long>(summary.refused_after_loss),
+          static_cast<long long>(summary.refused_lost_hold), static_cast<long long>(acked - lost));
+    }
+  }
+
+  static std::string StringField(const Message& m, const char* name) {
+    return m.GetReflection()->GetString(m, m.GetDescriptor()->FindFieldByName(name));
+  }
+
+  // Redis-kill variants, before any replay: which acknowledged operations Redis no longer
+  // has. Every mutation's audit entry (with its request_id) is written in the same
+  // MULTI/EXEC as the mutation (docs/storage.md), so an acknowledged request_id without
+  // one in {stockd}:audit was lost. An operation counts in cycle k when its answer came
+  // after Redis answered again in cycle k-1 and at the latest when it answered in cycle k.
+  // With appendfsync always none may be lost.
+  void FindLostAcks(Summary* summary) {
+    std::set<std::string> durable;
+    ASSERT_NO_FATAL_FAILURE(ReadAuditRequestIds(&durable));
+    std::vector<int64_t> up_us;
+    for (const Outage& o : outages_) up_us.push_back(o.up_us);
+    summary->acked_per_cycle.assign(outages_.size() + 1, 0);
+    summary->lost_per_cycle.assign(outages_.size() + 1, 0);
+    std::vector<std::string> examples;
+    for (const auto& w : workers_) {
+      for (const OpRecord& r : w->acked()) {
+        const size_t cycle =
+            std::lower_bound(up_us.begin(), up_us.end(), r.done_us) - up_us.begin();
+        ++summary->acked_per_cycle[cycle];
+        std::unique_ptr<Message> req = NewRequest(r.kind);
+        req->ParseFromString(r.request);
+        const std::string request_id = StringField(*req, "request_id");
+        if (durable.count(request_id) > 0) continue;
+        ++summary->lost_per_cycle[cycle];
+        lost_requests_.insert(request_id);
+        if (r.kind == Kind::kReserve) {
+          v1::ReserveResponse resp;
+          resp.ParseFromString(r.response);
+          lost_holds_.insert(resp.hold().hold_id());
+        } else if (IsHoldOp(r.kind)) {
+          lost_holds_.insert(StringField(*req, "hold_id"));
+        }
+        if (examples.size() < 10) {
+          examples.push_back(std::string(KindName(r.kind)) + " " + req->ShortDebugString());
+        }
+      }
+    }
+    if (lossy_) return;
+    for (const std::string& e : examples) ADD_FAILURE() << "acknowledged, not in redis: " << e;
+    EXPECT_TRUE(lost_requests_.empty())
+        << lost_requests_.size() << " acknowledged operations lost with appendfsync always";
+  }
+
+  // Every request_id in the {stockd}:audit stream (one stream entry per group commit,
+  // one field per mutation: a stockd.v1.AuditEntry).
+  void ReadAuditRequestIds(std::set<std::string>* ids) {
+    const std::string socket = data_dir_ + "/redis.sock";
+    redisContext* c = redisConnectUnixWithTimeout(socket.c_str(), timeval{5, 0});
+    std::unique_ptr<redisContext, void (*)(redisContext*)> owner(c, &redisFree);
+    ASSERT_TRUE(c != nullptr && c->err == 0)
+        << "cannot connect to " << socket << ": " << (c != nullptr ? c->errstr : "no memory");
+    std::string start = "-";
+    for (;;) {
+      std::unique_ptr<redisReply, void (*)(void*)> reply(
+          static_cast<redisReply*>(
+              redisCommand(c, "XRANGE %s %s + COUNT 500", "{stockd}:audit", start.c_str())),
+          &freeReplyObject);
+      ASSERT_NE(reply, nullptr) << "XRANGE {stockd}:audit: " << c->errstr;
+      ASSERT_EQ(reply->type, REDIS_REPLY_ARRAY)
+          << "XRANGE {stockd}:audit: " << (reply->str != nullptr ? reply->str : "");
+      if (reply->elements == 0) return;
+      for (size_t i = 0; i < reply->elements; ++i) {
+        const redisReply* entry = reply->element[i];  // [id, [field, value, ...]]
+        ASSERT_TRUE(entry->type == REDIS_REPLY_ARRAY && entry->elements == 2);
+        start = "(" + std::string(entry->element[0]->str, entry->element[0]->len);
+        const redisReply* fields = entry->element[1];
+        for (size_t f = 1; f < fields->elements; f += 2) {
+          v1::AuditEntry audit;
+          ASSERT_TRUE(audit.ParseFromArray(fields->element[f]->str,
+                                           static_cast<int>(fields->element[f]->len)))
+              << "undecodable audit entry in stream entry " << start.substr(1);
+          if (!audit.request_id().empty()) ids->insert(audit.request_id());
+        }
+      }
+    }
+  }
 
   void SeedStock(std::mt19937_64& rng) {
     for (const std::string& sku : skus_) {
@@ -1509,7 +1648,9 @@ class CrashTest : public ::testing::Test {
     std::vector<const OpRecord*> acked;
     for (const OpRecord& r : seed_) acked.push_back(&r);
     for (const auto& w : workers_) {
-      for (const OpRecord& r : w->acked()) acked.push_back(&r);
+      for (const OpRecord& r : w->acked()) {
+        if (!Lost(r)) acked.push_back(&r);
+      }
     }
     for (const OpRecord* r : acked) {
       WithMessages(*r, [&](const Message& req, const Message& resp) {
@@ -1584,6 +1725,12 @@ class CrashTest : public ::testing::Test {
         const std::string stock_before = StockOf(skus);
         grpc::Status st = Replay(r.kind, *req, resp.get());
         const bool changed = StockOf(skus) != stock_before;
+        if (lossy_ && IsHoldOp(r.kind) && lost_holds_.count(StringField(*req, "hold_id")) > 0 &&
+            !st.ok() && Classify(st.error_code()) != Verdict::kUnknown) {
+          ++summary->refused_lost_hold;  // its Reserve (or last change) was lost
+          EXPECT_FALSE(changed) << "a refused replay changed stock: " << req->ShortDebugString();
+          continue;
+        }
         switch (Classify(st.error_code())) {
           case Verdict::kAcked:
             ++(changed ? summary->applied_now : summary->had_applied);
@@ -1710,6 +1857,7 @@ class CrashTest : public ::testing::Test {
     for (const auto& w : workers_) {
       const std::vector<OpRecord>& acked = w->acked();
       for (size_t i = 0; i < acked.size(); i += 1 + acked.size() / 50) {  // ~50 per worker
+        if (Lost(acked[i])) continue;
         WithMessages(acked[i], [&](const Message& req, const Message& first) {
           std::unique_ptr<Message> again = NewResponse(acked[i].kind);
           grpc::Status rst = Replay(acked[i].kind, req, again.get());
@@ -1720,6 +1868,15 @@ class CrashTest : public ::testing::Test {
       }
     }
     summary->replays += checked;
+  }
+
+  // An acknowledged operation that Redis lost, in the lossy variant: left out of the model
+  // and the replays (replaying it would apply it anew).
+  bool Lost(const OpRecord& r) const {
+    if (!lossy_ || lost_requests_.empty()) return false;
+    std::unique_ptr<Message> req = NewRequest(r.kind);
+    req->ParseFromString(r.request);
+    return lost_requests_.count(StringField(*req, "request_id")) > 0;
   }
 
   std::string dir_, data_dir_, config_path_, log_path_, binary_;
@@ -1734,6 +1891,11 @@ class CrashTest : public ::testing::Test {
   std::vector<double> start_ms_;
   std::vector<Outage> outages_;
   int startup_kills_ = 0;
+  // Redis-kill variants (FindLostAcks): the acknowledged operations Redis lost and the
+  // holds they created or changed. Only the lossy (everysec) variant tolerates them.
+  bool lossy_ = false;
+  std::set<std::string> lost_requests_;
+  std::set<std::string> lost_holds_;
 };
 
 TEST_F(CrashTest, KillStockdEverysec) { Run(Target::kStockd, "everysec"); }
@@ -1742,8 +1904,10 @@ TEST_F(CrashTest, KillRedisAlways) { Run(Target::kRedis, "always"); }
 // Not in the default suite: with appendfsync everysec, Redis 7.0 may postpone its AOF
 // write by up to 2 s while still replying when a background fsync is slow (busy disk), so
 // a SIGKILL of redis-server can lose acknowledged writes — the reason the embedded
-// default is `always` (docs/storage.md). On a quiet disk it passes; scripts/crash-test
-// runs it (--gtest_also_run_disabled_tests) to show the window.
+// default is `always` (docs/storage.md). It reports those losses (lost/acknowledged per
+// cycle and in total) instead of failing on them, and fails on anything else: a double
+// apply, a violated invariant, a state that differs from what Redis kept, a crash.
+// `scripts/crash-test --include-lossy` (or `--fsync everysec`) runs it.
 TEST_F(CrashTest, DISABLED_KillRedisEverysec) { Run(Target::kRedis, "everysec"); }
 
 }  // namespace

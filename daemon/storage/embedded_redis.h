@@ -7,6 +7,11 @@
 // redis.sock, redis.pid, redis.log (also receives the child's stdout/stderr),
 // appendonlydir/ (the AOF), redis.lock (held by the owning EmbeddedRedis).
 //
+// All of it is private to the daemon's user (private_dir.h): data_dir 0700 (an existing
+// one owned by another user or writable by group/others is refused; one only readable
+// by them is tightened), files 0600, appendonlydir 0700, the socket 0700. The child runs
+// with a umask of 077; files an earlier run left readable are chmod'ed at Start.
+//
 // One owner per data directory: Start takes an exclusive flock on redis.lock and fails
 // with FAILED_PRECONDITION while another EmbeddedRedis (in any process) holds it. A
 // redis-server left over from an owner that died (stockd SIGKILLed, its child still
@@ -42,8 +47,10 @@
 namespace stockd::storage {
 
 struct EmbeddedRedisOptions {
-  // Created (mkdir -p; the last component with mode 0700) if missing. A relative path is
-  // resolved against the current directory at Start. The socket path
+  // Created (mkdir -p; the last component with mode 0700) if missing. An existing one
+  // must be owned by the daemon's effective user and not writable by group or others; a
+  // mode that lets them read it (e.g. 0755) is changed to 0700 with an info log line. A
+  // relative path is resolved against the current directory at Start. The socket path
   // (<data_dir>/redis.sock) must fit a sockaddr_un (at most 107 bytes).
   std::string data_dir;
   // The binary; a name without '/' is looked up in PATH.
@@ -69,11 +76,15 @@ struct EmbeddedRedisOptions {
 
 class EmbeddedRedis {
  public:
-  // Takes the data-dir lock, terminates a stale instance, writes redis.conf, starts
-  // redis-server and waits until it answers PING.
+  // Checks data_dir's owner and mode, takes the data-dir lock, terminates a stale
+  // instance, makes what an earlier run left in data_dir private, writes redis.conf,
+  // starts redis-server and waits until it answers PING.
   //   INVALID_ARGUMENT     bad option (appendfsync, empty data_dir, socket path too long);
   //   FAILED_PRECONDITION  redis-server not installed, data_dir unusable (not a
-  //                        directory, not writable), data_dir owned by another instance;
+  //                        directory, not writable), data_dir owned by another user or
+  //                        writable by group/others (nothing is changed; the message
+  //                        says which and how to fix it), a file in it that cannot be
+  //                        made private, data_dir owned by another instance;
   //   UNAVAILABLE          the child exited or did not answer PING in time (the message
   //                        carries the last lines of redis.log).
   static absl::StatusOr<std::unique_ptr<EmbeddedRedis>> Start(EmbeddedRedisOptions options);
