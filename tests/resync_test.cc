@@ -278,7 +278,7 @@ TEST_F(ResyncTest, DISABLED_MeasureWith250kHolds) {
   constexpr int kSkus = 25'000;
   constexpr int kHoldsPerSku = 10;
   Node a;
-  ASSERT_TRUE(a.Open(redis_.address(), /*timeout_ms=*/300).ok());
+  ASSERT_TRUE(a.Open(redis_.address(), /*timeout_ms=*/2000).ok());
   // Many mutations in flight, as the gRPC server would have them.
   std::mutex mu;
   std::condition_variable cv;

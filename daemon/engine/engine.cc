@@ -713,14 +713,15 @@ class Engine::Impl {
   enum class IdemLookup { kNew, kFull, kMisuse, kInFlight, kReplay };
 
   // Looks the request id up; a new id takes a slot of max_idempotency_records (kFull
-  // when there is none left).
-  IdemLookup LookUpIdempotent(const std::shared_ptr<Pending>& pending, Outcome* replay) {
+  // when there is none left; `*drained` when taking it ended a full period).
+  IdemLookup LookUpIdempotent(const std::shared_ptr<Pending>& pending, Outcome* replay,
+                              bool* drained) {
     IdemStripe& stripe =
         idem_stripes_[absl::Hash<std::string>{}(pending->request_id) % kIdemStripes];
     absl::MutexLock lock(&stripe.mu);
     auto it = stripe.entries.find(pending->request_id);
     if (it == stripe.entries.end()) {
-      if (!TakeIdemSlot()) return IdemLookup::kFull;
+      if (!TakeIdemSlot(drained)) return IdemLookup::kFull;
       stripe.entries[pending->request_id].fingerprint = pending->fingerprint;
       return IdemLookup::kNew;
     }
@@ -734,18 +735,15 @@ class Engine::Impl {
     return IdemLookup::kReplay;
   }
 
-  bool TakeIdemSlot() {
+  bool TakeIdemSlot(bool* drained) {
     const int64_t max = options_.max_idempotency_records;
     int64_t n = idem_records_.load(std::memory_order_relaxed);
     while (n < max) {
       if (idem_records_.compare_exchange_weak(n, n + 1, std::memory_order_relaxed)) {
-        // Re-armed once the table has drained below 90% of the cap (no log per record
-        // while it hovers at the cap).
-        if ((n + 1) * 10 < max * 9 && idem_full_.load(std::memory_order_relaxed) &&
-            idem_full_.exchange(false)) {
-          Log("info", absl::StrCat("idempotency records below idempotency.max_records (", max,
-                                   ") again: new request ids are accepted"));
-        }
+        // The warning is re-armed once the table has drained below 90% of the cap (not
+        // logged again for every record while it hovers at the cap).
+        *drained = (n + 1) * 10 < max * 9 && idem_full_.load(std::memory_order_relaxed) &&
+                   idem_full_.exchange(false);
         return true;
       }
     }
@@ -775,10 +773,16 @@ class Engine::Impl {
   // Returns true when the caller should go on and apply the command.
   bool BeginIdempotent(const std::shared_ptr<Pending>& pending) {
     Outcome replay;
-    IdemLookup found = LookUpIdempotent(pending, &replay);
+    bool drained = false;
+    IdemLookup found = LookUpIdempotent(pending, &replay, &drained);
     if (found == IdemLookup::kFull) {
       PurgeExpiredIdempotency(NowMs());
-      found = LookUpIdempotent(pending, &replay);
+      found = LookUpIdempotent(pending, &replay, &drained);
+    }
+    if (drained) {
+      Log("info",
+          absl::StrCat("idempotency records below idempotency.max_records (",
+                       options_.max_idempotency_records, ") again: new request ids are accepted"));
     }
     switch (found) {
       case IdemLookup::kNew:
