@@ -169,6 +169,56 @@ TEST_F(ResyncTest, TimedOutBatchThatLandedReopensWithoutReload) {
   EXPECT_EQ(StoredState(redis_), live);
 }
 
+// (a') As (a), with more mutations queued behind the stalled batch: the batch lands,
+// the ones behind it (never sent) are written again; each applied exactly once.
+TEST_F(ResyncTest, LandedBatchWithRecordsQueuedBehindIt) {
+  Node a;
+  ASSERT_TRUE(a.Open(redis_.address(), /*timeout_ms=*/1000).ok());
+  ASSERT_TRUE(a.engine->ExecuteAndWait(Count("SKU-A", 100, "seed")).ok());
+
+  ASSERT_EQ(::kill(RedisPid(), SIGSTOP), 0);
+  constexpr int kClients = 16;
+  std::atomic<int> unavailable{0};
+  // The first reserve is sent (and stalls); the others queue behind it.
+  std::thread first([&] {
+    if (a.engine->ExecuteAndWait(Reserve("SKU-A", 1, "q-0")).status().code() ==
+        absl::StatusCode::kUnavailable) {
+      ++unavailable;
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::vector<std::thread> clients;
+  for (int i = 1; i < kClients; ++i) {
+    clients.emplace_back([&, i] {
+      absl::StatusOr<Outcome> r =
+          a.engine->ExecuteAndWait(Reserve("SKU-A", 1, absl::StrCat("q-", i)));
+      if (r.status().code() == absl::StatusCode::kUnavailable) ++unavailable;
+    });
+  }
+  first.join();
+  for (std::thread& t : clients) t.join();
+  EXPECT_EQ(unavailable.load(), kClients);
+  const int64_t applied = a.engine->GetStock("SKU-A", {})->at(0).counters.held;
+  ASSERT_EQ(::kill(RedisPid(), SIGCONT), 0);
+  ASSERT_TRUE(a.WaitWritable());
+
+  const ResyncStats stats = a.store->resync_stats();
+  EXPECT_EQ(stats.recoveries_without_reload, 1);
+  EXPECT_EQ(applied, kClients) << "all applied in memory before the batch timed out";
+  EXPECT_EQ(stats.landed_records, 1) << "the stalled batch (q-0 alone) landed";
+  EXPECT_EQ(stats.resent_records, kClients - 1) << "the ones queued behind it were not sent";
+  for (int i = 0; i < kClients; ++i) {
+    absl::StatusOr<Outcome> r =
+        a.engine->ExecuteAndWait(Reserve("SKU-A", 1, absl::StrCat("q-", i)));
+    ASSERT_TRUE(r.ok()) << r.status();
+  }
+  EXPECT_EQ(a.engine->GetStock("SKU-A", {})->at(0).counters, (engine::Counters{100, kClients, 0}));
+  EXPECT_TRUE(a.engine->CheckInvariants().ok());
+  const std::string live = State(*a.engine);
+  a.Close();
+  EXPECT_EQ(StoredState(redis_), live);
+}
+
 // (b) The batch does not land (Redis refuses writes: min-replicas-to-write, so EXEC
 // aborts and nothing runs), with more mutations queued behind it. After Redis accepts
 // writes again, the journal writes the failed records again, in order, and reopens

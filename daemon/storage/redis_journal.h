@@ -16,7 +16,9 @@
 // missing. Anything it cannot explain asks for a full reload (Load, Engine::Restore,
 // then MarkHealthy with the engine locked). docs/storage.md "Re-sync" has the protocol.
 //
-// Thread safety: Append and the accessors are thread-safe; Start/Stop from the owner.
+// Thread safety: Append and the accessors are thread-safe; Start/Stop from the owner;
+// Reconnect, CatchUp, Rearm and MarkHealthy from the owner's recovery thread only (one
+// at a time, while the journal is broken).
 #ifndef STOCKD_DAEMON_STORAGE_REDIS_JOURNAL_H_
 #define STOCKD_DAEMON_STORAGE_REDIS_JOURNAL_H_
 
