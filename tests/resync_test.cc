@@ -320,6 +320,31 @@ TEST_F(ResyncTest, FlushedRedisIsReloaded) {
   EXPECT_TRUE(a.engine->CheckInvariants().ok());
 }
 
+// A Redis (or ACL user) that does not answer CLIENT ID: the failed connection cannot be
+// fenced, so the outage ends with a full reload, as before.
+TEST_F(ResyncTest, UnfenceableConnectionFallsBackToReload) {
+  ASSERT_TRUE(redis_.Command({"ACL", "SETUSER", "default", "-client|id"}).ok());
+  Node a;
+  ASSERT_TRUE(a.Open(redis_.address(), /*timeout_ms=*/300).ok());
+  ASSERT_TRUE(a.engine->ExecuteAndWait(Count("SKU-A", 100, "seed")).ok());
+  ASSERT_EQ(::kill(RedisPid(), SIGSTOP), 0);
+  EXPECT_EQ(a.engine->ExecuteAndWait(Reserve("SKU-A", 3, "order-1")).status().code(),
+            absl::StatusCode::kUnavailable);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_EQ(::kill(RedisPid(), SIGCONT), 0);
+  ASSERT_TRUE(a.WaitWritable());
+  const ResyncStats stats = a.store->resync_stats();
+  EXPECT_EQ(stats.recoveries, 1);
+  EXPECT_EQ(stats.recoveries_without_reload, 0);
+  EXPECT_TRUE(
+      a.Logged("reloading the whole state from redis: redis does not report CLIENT ID "
+               "and run_id: a failed batch cannot be fenced"));
+  // The batch landed: the reload brought its idempotency record; the retry answers it.
+  ASSERT_TRUE(a.engine->ExecuteAndWait(Reserve("SKU-A", 3, "order-1")).ok());
+  EXPECT_EQ(a.engine->GetStock("SKU-A", {})->at(0).counters, (engine::Counters{100, 3, 0}));
+  EXPECT_TRUE(a.engine->CheckInvariants().ok());
+}
+
 // Not a test: the re-sync time with ~250k open holds, without a reload (a write times
 // out, its batch lands) and with one (Redis restarted: what every outage cost before).
 // Run by hand: stockd_tests --gtest_also_run_disabled_tests
