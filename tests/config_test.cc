@@ -95,6 +95,7 @@ TEST(ConfigExampleTest, ParsesIntoTheDocumentedRetailer) {
   EXPECT_EQ(config->engine.max_ttl_ms, 7 * kDay);
   EXPECT_EQ(config->engine.hold_retention_ms, kHour);
   EXPECT_EQ(config->engine.idempotency_ttl_ms, 24 * kHour);
+  EXPECT_EQ(config->engine.max_idempotency_records, 10'000'000);
 
   const engine::Model& model = config->model;
   ASSERT_EQ(model.locations.size(), 4u);
@@ -183,6 +184,7 @@ TEST(ConfigReferenceTest, IsAValidConfigWithTheDefaults) {
   EXPECT_EQ(config->engine.hold_retention_ms, default_engine.hold_retention_ms);
   EXPECT_EQ(config->engine.max_lines, default_engine.max_lines);
   EXPECT_EQ(config->engine.idempotency_ttl_ms, default_engine.idempotency_ttl_ms);
+  EXPECT_EQ(config->engine.max_idempotency_records, 10'000'000);
   EXPECT_EQ(config->engine.audit_capacity, default_engine.audit_capacity);
 
   const engine::Model& model = config->model;
@@ -272,6 +274,7 @@ TEST(ConfigTest, EverySettingIsMapped) {
       "  max_lines: 10000\n"
       "idempotency:\n"
       "  ttl: 1m\n"
+      "  max_records: 1000\n"
       "audit:\n"
       "  memory_entries: 0\n");
   absl::StatusOr<Config> config = ParseConfig(yaml, "test.yaml");
@@ -287,6 +290,7 @@ TEST(ConfigTest, EverySettingIsMapped) {
   EXPECT_EQ(config->engine.hold_retention_ms, 0);
   EXPECT_EQ(config->engine.max_lines, 10000);
   EXPECT_EQ(config->engine.idempotency_ttl_ms, kMinute);
+  EXPECT_EQ(config->engine.max_idempotency_records, 1000);
   EXPECT_EQ(config->engine.audit_capacity, 0u);
   const engine::ChannelPolicy& policy = config->model.channels[0].policy;
   EXPECT_EQ(policy.protect, (std::vector<int64_t>{0, 4}));
@@ -450,6 +454,11 @@ const ErrorCase kErrorCases[] = {
      "test.yaml:11:8: idempotency.ttl: invalid duration '1.5h'"},
     {"IdempotencyTtlTooShort", Base("idempotency:\n  ttl: 30s\n"),
      "test.yaml:11:8: idempotency.ttl: must be between 1m and 30d, got 30s"},
+    {"IdempotencyMaxRecordsTooFew", Base("idempotency:\n  max_records: 999\n"),
+     "test.yaml:11:16: idempotency.max_records: must be between 1000 and 1000000000, got 999"},
+    {"IdempotencyMaxRecordsTooMany", Base("idempotency:\n  max_records: 1000000001\n"),
+     "test.yaml:11:16: idempotency.max_records: must be between 1000 and 1000000000, got "
+     "1000000001"},
     {"DurationNegative", Base("server:\n  drain_timeout: -5s\n"),
      "test.yaml:11:18: server.drain_timeout: invalid duration '-5s': must not be negative"},
     {"DurationMapping", Base("server:\n  drain_timeout: {s: 1}\n"),

@@ -61,6 +61,8 @@ constexpr int64_t kMaxLines = 10'000;
 constexpr int64_t kMinIdempotencyTtlMs = kMsPerMinute;
 constexpr int64_t kMaxIdempotencyTtlMs = 30 * kMsPerDay;
 constexpr int64_t kMaxAuditEntries = 10'000'000;
+constexpr int64_t kMinIdempotencyRecords = 1'000;
+constexpr int64_t kMaxIdempotencyRecords = 1'000'000'000;
 constexpr int64_t kMinRedisTimeoutMs = 100;
 constexpr int64_t kMaxRedisTimeoutMs = 60'000;
 constexpr int64_t kMaxRedisBatch = 100'000;
@@ -652,9 +654,12 @@ class ConfigParser {
     }
     if (auto v = map.Get("holds")) ParseHolds(*v);
     if (auto v = map.Get("idempotency")) {
-      MapReader idempotency(*v, {"ttl"}, errors_);
+      MapReader idempotency(*v, {"ttl", "max_records"}, errors_);
       if (auto ms = idempotency.Duration("ttl", kMinIdempotencyTtlMs, kMaxIdempotencyTtlMs)) {
         config_.engine.idempotency_ttl_ms = *ms;
+      }
+      if (auto n = idempotency.Int("max_records", kMinIdempotencyRecords, kMaxIdempotencyRecords)) {
+        config_.engine.max_idempotency_records = *n;
       }
     }
     if (auto v = map.Get("audit")) {

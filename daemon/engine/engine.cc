@@ -240,17 +240,7 @@ class Engine::Impl {
         stripe.resolved.pop_front();
       }
     }
-    for (IdemStripe& stripe : idem_stripes_) {
-      absl::MutexLock lock(&stripe.mu);
-      while (!stripe.expiry.empty() && stripe.expiry.front().first <= now) {
-        auto it = stripe.entries.find(stripe.expiry.front().second);
-        if (it != stripe.entries.end() && it->second.done &&
-            it->second.record->expires_ms <= now) {
-          stripe.entries.erase(it);
-        }
-        stripe.expiry.pop_front();
-      }
-    }
+    PurgeExpiredIdempotency(now);
     auto expired = std::make_shared<std::atomic<int>>(0);
     for (auto& entry : due) {
       Command cmd{{"", "stockd"}, ExpireCmd{entry.second}};
@@ -570,6 +560,8 @@ class Engine::Impl {
   bool writable() const { return writable_.load(std::memory_order_acquire); }
 
   absl::Status Restore(const Snapshot& snapshot, const std::function<void()>& while_locked);
+  bool AdoptDurable(
+      const std::function<bool(std::vector<std::shared_ptr<const MutationRecord>>*)>& while_locked);
 
   EngineStats Stats() const {
     EngineStats s;
@@ -717,36 +709,106 @@ class Engine::Impl {
 
   // ------------------------------------------------------------ idempotency
 
-  // Returns true when the caller should go on and apply the command.
-  bool BeginIdempotent(const std::shared_ptr<Pending>& pending) {
-    const uint64_t fingerprint = pending->fingerprint;
+  // What a request id is in the table.
+  enum class IdemLookup { kNew, kFull, kMisuse, kInFlight, kReplay };
+
+  // Looks the request id up; a new id takes a slot of max_idempotency_records (kFull
+  // when there is none left; `*drained` when taking it ended a full period).
+  IdemLookup LookUpIdempotent(const std::shared_ptr<Pending>& pending, Outcome* replay,
+                              bool* drained) {
     IdemStripe& stripe =
         idem_stripes_[absl::Hash<std::string>{}(pending->request_id) % kIdemStripes];
-    Outcome replay;
-    bool misuse = false;
-    {
-      absl::MutexLock lock(&stripe.mu);
-      auto [it, inserted] = stripe.entries.try_emplace(pending->request_id);
-      IdemEntry& e = it->second;
-      if (inserted) {
-        e.fingerprint = fingerprint;
+    absl::MutexLock lock(&stripe.mu);
+    auto it = stripe.entries.find(pending->request_id);
+    if (it == stripe.entries.end()) {
+      if (!TakeIdemSlot(drained)) return IdemLookup::kFull;
+      stripe.entries[pending->request_id].fingerprint = pending->fingerprint;
+      return IdemLookup::kNew;
+    }
+    IdemEntry& e = it->second;
+    if (e.fingerprint != pending->fingerprint) return IdemLookup::kMisuse;
+    if (!e.done) {
+      e.waiters.push_back(std::move(pending->done));
+      return IdemLookup::kInFlight;
+    }
+    *replay = e.record->outcome;
+    return IdemLookup::kReplay;
+  }
+
+  bool TakeIdemSlot(bool* drained) {
+    const int64_t max = options_.max_idempotency_records;
+    int64_t n = idem_records_.load(std::memory_order_relaxed);
+    while (n < max) {
+      if (idem_records_.compare_exchange_weak(n, n + 1, std::memory_order_relaxed)) {
+        // The warning is re-armed once the table has drained below 90% of the cap (not
+        // logged again for every record while it hovers at the cap).
+        *drained = (n + 1) * 10 < max * 9 && idem_full_.load(std::memory_order_relaxed) &&
+                   idem_full_.exchange(false);
         return true;
       }
-      if (e.fingerprint != fingerprint) {
-        misuse = true;
-      } else if (!e.done) {
-        e.waiters.push_back(std::move(pending->done));
-        return false;
-      } else {
-        replay = e.record->outcome;
+    }
+    return false;
+  }
+
+  void Log(const std::string& level, const std::string& msg) const {
+    if (options_.log) options_.log(level, msg);
+  }
+
+  // Drops the records whose idempotency.ttl has passed (the reaper's job, also done on
+  // demand when the table is full).
+  void PurgeExpiredIdempotency(int64_t now) {
+    for (IdemStripe& stripe : idem_stripes_) {
+      absl::MutexLock lock(&stripe.mu);
+      while (!stripe.expiry.empty() && stripe.expiry.front().first <= now) {
+        auto it = stripe.entries.find(stripe.expiry.front().second);
+        if (it != stripe.entries.end() && it->second.done && it->second.record->expires_ms <= now) {
+          stripe.entries.erase(it);
+          idem_records_.fetch_sub(1, std::memory_order_relaxed);
+        }
+        stripe.expiry.pop_front();
       }
     }
-    if (misuse) {
-      pending->done(absl::InvalidArgumentError(absl::StrCat(
-          "request_id '", pending->request_id, "' was already used for a different request")));
-      return false;
+  }
+
+  // Returns true when the caller should go on and apply the command.
+  bool BeginIdempotent(const std::shared_ptr<Pending>& pending) {
+    Outcome replay;
+    bool drained = false;
+    IdemLookup found = LookUpIdempotent(pending, &replay, &drained);
+    if (found == IdemLookup::kFull) {
+      PurgeExpiredIdempotency(NowMs());
+      found = LookUpIdempotent(pending, &replay, &drained);
     }
-    pending->done(std::move(replay));
+    if (drained) {
+      Log("info",
+          absl::StrCat("idempotency records below idempotency.max_records (",
+                       options_.max_idempotency_records, ") again: new request ids are accepted"));
+    }
+    switch (found) {
+      case IdemLookup::kNew:
+        return true;
+      case IdemLookup::kInFlight:
+        return false;
+      case IdemLookup::kMisuse:
+        pending->done(absl::InvalidArgumentError(absl::StrCat(
+            "request_id '", pending->request_id, "' was already used for a different request")));
+        return false;
+      case IdemLookup::kReplay:
+        pending->done(std::move(replay));
+        return false;
+      case IdemLookup::kFull:
+        break;
+    }
+    const std::string why =
+        absl::StrCat("idempotency.max_records: ", options_.max_idempotency_records,
+                     " request ids are recorded and not yet expired (idempotency.ttl ",
+                     options_.idempotency_ttl_ms / 1000,
+                     "s); a new request_id is refused until older ones "
+                     "expire (a replay of a recorded one still answers)");
+    if (!idem_full_.exchange(true)) {
+      Log("warn", absl::StrCat(why, "; refused request_id '", pending->request_id, "'"));
+    }
+    pending->done(absl::ResourceExhaustedError(why));
     return false;
   }
 
@@ -774,6 +836,7 @@ class Engine::Impl {
           stripe.expiry.emplace_back(it->second.record->expires_ms, pending->request_id);
         } else if (!it->second.done) {
           stripe.entries.erase(it);  // failed calls are not recorded
+          idem_records_.fetch_sub(1, std::memory_order_relaxed);
         }
       }
     }
@@ -932,6 +995,8 @@ class Engine::Impl {
   absl::Mutex gate_mu_;
   std::string gate_reason_ ABSL_GUARDED_BY(gate_mu_);
   std::atomic<int64_t> skus_{0}, rows_{0}, open_holds_{0}, mutations_{0}, breaches_{0}, expired_{0};
+  std::atomic<int64_t> idem_records_{0};  // entries of idem_stripes_ (max_idempotency_records)
+  std::atomic<bool> idem_full_{false};    // a refusal was logged; re-armed below 90%
 };
 
 }  // namespace stockd::engine
@@ -1614,6 +1679,11 @@ absl::Status Engine::Impl::Restore(const Snapshot& snap, const std::function<voi
     idem_stripes_[i].entries = std::move(idem[i]);
     idem_stripes_[i].expiry = std::move(idem_expiry[i]);
   }
+  int64_t idem_records = 0;
+  for (const IdemStripe& stripe : idem_stripes_) {
+    idem_records += static_cast<int64_t>(stripe.entries.size());
+  }
+  idem_records_.store(idem_records);
   int64_t num_skus = 0;
   for (const auto& shard : shards_) num_skus += static_cast<int64_t>(shard.skus.size());
   skus_.store(num_skus);
@@ -1625,6 +1695,41 @@ absl::Status Engine::Impl::Restore(const Snapshot& snap, const std::function<voi
   for (auto it = shards_.rbegin(); it != shards_.rend(); ++it) it->mu.Unlock();
   for (auto it = hold_stripes_.rbegin(); it != hold_stripes_.rend(); ++it) it->mu.Unlock();
   return absl::OkStatus();
+}
+
+bool Engine::Impl::AdoptDurable(
+    const std::function<bool(std::vector<std::shared_ptr<const MutationRecord>>*)>& while_locked)
+    ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  std::vector<std::shared_ptr<const MutationRecord>> records;
+  // Every lock, in Restore's order: no mutation is between apply and Append meanwhile.
+  for (HoldStripe& stripe : hold_stripes_) stripe.mu.Lock();
+  for (Shard& shard : shards_) shard.mu.Lock();
+  for (IdemStripe& stripe : idem_stripes_) stripe.mu.Lock();
+  const bool adopted = while_locked(&records);
+  if (adopted) {
+    for (const auto& record : records) {
+      if (!record->idempotency) continue;
+      const IdempotencyRecord& r = *record->idempotency;
+      IdemStripe& stripe = idem_stripes_[absl::Hash<std::string>{}(r.request_id) % kIdemStripes];
+      auto [it, inserted] = stripe.entries.try_emplace(r.request_id);
+      if (inserted) idem_records_.fetch_add(1, std::memory_order_relaxed);
+      IdemEntry& e = it->second;
+      if (e.done) continue;  // answered from Redis's copy already (cannot happen: gate closed)
+      e.fingerprint = r.fingerprint;
+      e.done = true;
+      e.record = record->idempotency;
+      stripe.expiry.emplace_back(r.expires_ms, r.request_id);
+    }
+  }
+  for (auto it = idem_stripes_.rbegin(); it != idem_stripes_.rend(); ++it) it->mu.Unlock();
+  for (auto it = shards_.rbegin(); it != shards_.rend(); ++it) it->mu.Unlock();
+  for (auto it = hold_stripes_.rbegin(); it != hold_stripes_.rend(); ++it) it->mu.Unlock();
+  if (!adopted) return false;
+  for (const auto& record : records) {
+    if (record->changes.empty()) continue;
+    for (ChangeListener* l : listeners_) l->OnPublishedChanges(record->changes);
+  }
+  return true;
 }
 
 // ---------------------------------------------------------------- model checks
@@ -1769,6 +1874,10 @@ void Engine::SetWritable(bool writable, const std::string& reason) {
   impl_->SetWritable(writable, reason);
 }
 bool Engine::writable() const { return impl_->writable(); }
+bool Engine::AdoptDurable(
+    const std::function<bool(std::vector<std::shared_ptr<const MutationRecord>>*)>& while_locked) {
+  return impl_->AdoptDurable(while_locked);
+}
 EngineStats Engine::Stats() const { return impl_->Stats(); }
 const Model& Engine::model() const { return impl_->model(); }
 const EngineOptions& Engine::options() const { return impl_->options(); }

@@ -36,10 +36,19 @@ struct EngineOptions {
   int64_t max_ttl_ms = 7LL * 24 * 3600 * 1000;
   int64_t hold_retention_ms = 3600 * 1000;   // resolved holds stay queryable this long
   int64_t idempotency_ttl_ms = 24LL * 3600 * 1000;
+  // Request ids remembered at most (done or in flight, not yet expired). At the cap a
+  // mutation with a new request id is refused with RESOURCE_EXHAUSTED; replays of known
+  // ids still answer. Mutations without a request id create no record and are not
+  // limited. The records loaded at start may exceed it (the cap was lowered): then new
+  // ids wait until enough expire.
+  int64_t max_idempotency_records = 10'000'000;
   int max_lines = 500;                       // lines per Reserve/Commit/Fulfill
   size_t audit_capacity = 10'000;            // in-memory audit ring (recent mutations)
   const Clock* clock = nullptr;              // not owned; nullptr = system clock
   Journal* journal = nullptr;                // not owned; nullptr = in-memory only
+  // level ("info", "warn") + message: the idempotency table filled up or drained. May be
+  // called from any thread with no engine lock held; must not block.
+  std::function<void(const std::string&, const std::string&)> log;
 };
 
 struct AvailabilityItem {
@@ -168,6 +177,17 @@ class Engine {
   // location or a hold on a channel the config no longer has, counters that disagree
   // with the open holds); the engine is then left unchanged.
   absl::Status Restore(const Snapshot& snapshot, const std::function<void()>& while_locked = {});
+
+  // Re-syncs after a Redis outage in which nothing was lost, without a Restore. The
+  // records handed out by `while_locked` are mutations this engine applied whose journal
+  // append failed (their callers were answered UNAVAILABLE, and their request ids
+  // forgotten), but that the storage layer has since found in, or written to, Redis.
+  // Takes every lock and runs `while_locked`; when it returns true, the records' first
+  // results are recorded again (a retry with the same request id answers them), and
+  // their published changes are announced to the listeners, in order, once the locks
+  // are released. Returns what `while_locked` returned. Call with the write gate closed.
+  bool AdoptDurable(
+      const std::function<bool(std::vector<std::shared_ptr<const MutationRecord>>*)>& while_locked);
 
   // While not writable every mutation fails fast with UNAVAILABLE (and `reason`) before
   // it is applied. The storage layer closes the gate during a Redis outage. Thread-safe.

@@ -70,6 +70,7 @@ class Daemon::Impl {
           st.code(), absl::StrCat("server.listen '", config_.server.listen, "': ", st.message()));
     }
     engine::EngineOptions options = config_.engine;
+    options.log = ComponentLog("engine");
     std::string durability = "memory only (redis.mode: memory) - a restart loses everything";
     if (config_.redis.mode == config::RedisConfig::Mode::kMemory) {
       log::Warn("durability is OFF: redis.mode is 'memory'; every restart loses all stock");

@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "absl/strings/numbers.h"
@@ -54,6 +55,7 @@ absl::StatusOr<std::unique_ptr<DurableStore>> DurableStore::Open(DurableStoreOpt
   jo.max_batch = o.max_batch;
   jo.keys = store->keys_;
   jo.write = o.write;
+  jo.stored_sequence = store->initial_.sequence;
   DurableStore* raw = store.get();
   store->journal_ = std::make_unique<RedisJournal>(
       jo, [raw](const absl::Status& st) { raw->OnJournalFailure(st); });
@@ -179,6 +181,7 @@ void DurableStore::RecoveryLoop() {
     journal_->Drain();  // every record of the old state has failed back to its caller
     int64_t backoff_ms = 50;
     std::string last_refusal;
+    CatchUpResult caught_up;
     for (;;) {
       {
         absl::MutexLock lock(&mu_);
@@ -190,8 +193,12 @@ void DurableStore::RecoveryLoop() {
           return;
         }
       }
-      backoff_ms = std::min<int64_t>(backoff_ms * 2, 500);
-      if (absl::Status st = journal_->Reconnect(); !st.ok()) {
+      backoff_ms = std::clamp<int64_t>(backoff_ms * 2, 50, 500);
+      absl::Status st = journal_->Reconnect();
+      absl::StatusOr<CatchUpResult> result =
+          st.ok() ? journal_->CatchUp() : absl::StatusOr<CatchUpResult>(st);
+      if (!result.ok()) {
+        st = result.status();
         // Refused credentials or certificate: retrying alone will not help; say why, once.
         if (st.code() != absl::StatusCode::kUnavailable && st.message() != last_refusal) {
           last_refusal = std::string(st.message());
@@ -199,35 +206,69 @@ void DurableStore::RecoveryLoop() {
         }
         continue;
       }
+      if (!result->reload) {
+        caught_up.landed += result->landed;
+        caught_up.resent += result->resent;
+        if (engine_->AdoptDurable(
+                [this](std::vector<std::shared_ptr<const engine::MutationRecord>>* records) {
+                  return journal_->Rearm(records);
+                })) {
+          break;
+        }
+        // A mutation admitted just before the gate closed failed meanwhile: catch it up.
+        journal_->Drain();
+        backoff_ms = 0;
+        continue;
+      }
+      Log("warn", absl::StrCat("re-sync: reloading the whole state from redis: ", result->why));
       absl::StatusOr<engine::Snapshot> snap = Load();
       if (!snap.ok()) {
         Log("warn", absl::StrCat("re-sync: ", snap.status().message()));
         continue;
       }
-      absl::Status st = engine_->Restore(*snap, [this] { journal_->MarkHealthy(); });
+      const uint64_t stored_sequence = snap->sequence;
+      st = engine_->Restore(*snap,
+                            [this, stored_sequence] { journal_->MarkHealthy(stored_sequence); });
       if (!st.ok()) {
         Log("error", absl::StrCat("re-sync: stored state rejected: ", st.message()));
         backoff_ms = 5000;
         continue;
       }
+      caught_up.reload = true;
       break;
     }
+    const int64_t elapsed_ms = NowMs() - started;
     {
       absl::MutexLock lock(&mu_);
       broken_ = false;
-      ++recoveries_;
+      ++resync_.recoveries;
+      if (!caught_up.reload) ++resync_.recoveries_without_reload;
+      resync_.landed_records += caught_up.landed;
+      resync_.resent_records += caught_up.resent;
+      resync_.last_resync_ms = elapsed_ms;
     }
-    if (options_.on_resynced) options_.on_resynced();
+    if (caught_up.reload && options_.on_resynced) options_.on_resynced();
     engine_->SetWritable(true);
     if (options_.on_write_state) options_.on_write_state(true);
-    Log("info", absl::StrCat("re-synced with redis in ", NowMs() - started, " ms (",
-                             load_stats_.rows, " rows, ", load_stats_.holds, " holds)"));
+    if (caught_up.reload) {
+      Log("info", absl::StrCat("re-synced with redis in ", elapsed_ms, " ms by a full reload (",
+                               load_stats_.rows, " rows, ", load_stats_.holds, " holds)"));
+    } else {
+      Log("info", absl::StrCat("re-synced with redis in ", elapsed_ms,
+                               " ms without a reload (failed records: ", caught_up.landed,
+                               " had landed, ", caught_up.resent, " written again)"));
+    }
   }
 }
 
 int DurableStore::recoveries() const {
   absl::MutexLock lock(&mu_);
-  return recoveries_;
+  return resync_.recoveries;
+}
+
+ResyncStats DurableStore::resync_stats() const {
+  absl::MutexLock lock(&mu_);
+  return resync_;
 }
 
 void DurableStore::Stop() {

@@ -2,12 +2,15 @@
 // connects, warns when Redis has no persistence, loads the durable state at start, runs
 // the group-committing RedisJournal, and re-syncs the engine after an outage.
 //
-// Outage protocol (DESIGN.md "Durability"): when a write batch fails, the journal fails
-// it and everything behind it with UNAVAILABLE; the store closes the engine's write gate
-// (mutations fail fast, queries keep serving from memory) and reports the write path as
-// not serving. A recovery thread reconnects, reloads the whole state from Redis (the
-// failed batch may or may not have landed), Engine::Restore()s it, re-arms the journal
-// while the engine is locked, and re-opens the gate.
+// Outage protocol (DESIGN.md "Durability", docs/storage.md "Re-sync"): when a write
+// batch fails, the journal fails it and everything behind it with UNAVAILABLE; the store
+// closes the engine's write gate (mutations fail fast, queries keep serving from memory)
+// and reports the write path as not serving. A recovery thread reconnects and asks the
+// journal to catch Redis up (RedisJournal::CatchUp: the failed batch landed, or is
+// written again); then the engine adopts those records (Engine::AdoptDurable) and the
+// journal is re-armed with the engine locked: no reload. Only when Redis may differ in a
+// way the journal cannot explain (restarted, flushed, unknown sequence) does it reload the
+// whole state, Engine::Restore() it, and re-arm. Then it re-opens the gate.
 //
 // Thread safety: Open/Attach/Stop from the owner thread; the rest is internal.
 #ifndef STOCKD_DAEMON_STORAGE_DURABLE_STORE_H_
@@ -39,10 +42,19 @@ struct DurableStoreOptions {
   std::function<void(const std::string&, const std::string&)> log;
   // The write path became (un)available.
   std::function<void(bool writable)> on_write_state;
-  // The engine was re-synced from Redis after an outage, before writes reopened. The
+  // The engine was reloaded from Redis after an outage, before writes reopened. The
   // batch that failed may have landed after all, so published quantities may have
-  // changed without a change event: listeners re-derive what they show.
+  // changed without a change event: listeners re-derive what they show. Not called
+  // after a re-sync without reload (the engine announced the adopted records' changes).
   std::function<void()> on_resynced;
+};
+
+struct ResyncStats {
+  int recoveries = 0;                 // outages re-synced
+  int recoveries_without_reload = 0;  // of which without Load + Restore
+  int64_t landed_records = 0;         // failed records found in Redis after all
+  int64_t resent_records = 0;         // failed records written again
+  int64_t last_resync_ms = 0;         // first reconnect attempt to writes reopened
 };
 
 struct LoadStats {
@@ -70,6 +82,7 @@ class DurableStore {
   const LoadStats& load_stats() const { return load_stats_; }
   std::string address() const { return options_.address; }
   int recoveries() const;
+  ResyncStats resync_stats() const;
   JournalStats journal_stats() const { return journal_->stats(); }
 
  private:
@@ -90,7 +103,7 @@ class DurableStore {
   mutable absl::Mutex mu_;
   bool broken_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  int recoveries_ ABSL_GUARDED_BY(mu_) = 0;
+  ResyncStats resync_ ABSL_GUARDED_BY(mu_);
   std::thread recovery_;
 };
 

@@ -7,12 +7,18 @@
 // calls overlaps with Redis executing and fsyncing the next batch.
 //
 // Failure: a batch whose round trip fails (connection lost, timeout, EXEC error) fails
-// with UNAVAILABLE, and so does everything appended after it, until the owner re-syncs
-// and calls MarkHealthy (DurableStore does: reload from Redis, Engine::Restore, then
-// MarkHealthy while the engine is locked). The batch may or may not have reached Redis:
-// that is why the owner reloads before accepting writes again.
+// with UNAVAILABLE, and so does everything appended after it, until the owner re-syncs.
+// The batch may or may not have reached Redis. The journal keeps every failed record
+// (the engine applied them in memory) and the sequence Redis's `meta` held after the
+// last confirmed batch, so the owner can usually re-sync without a reload (CatchUp, then
+// Rearm with the engine locked): fence the connection that sent the failed batch, read
+// the stored sequence, and either find the failed batch there, or re-send what is
+// missing. Anything it cannot explain asks for a full reload (Load, Engine::Restore,
+// then MarkHealthy with the engine locked). docs/storage.md "Re-sync" has the protocol.
 //
-// Thread safety: Append and the accessors are thread-safe; Start/Stop from the owner.
+// Thread safety: Append and the accessors are thread-safe; Start/Stop from the owner;
+// Reconnect, CatchUp, Rearm and MarkHealthy from the owner's recovery thread only (one
+// at a time, while the journal is broken).
 #ifndef STOCKD_DAEMON_STORAGE_REDIS_JOURNAL_H_
 #define STOCKD_DAEMON_STORAGE_REDIS_JOURNAL_H_
 
@@ -40,6 +46,16 @@ struct JournalOptions {
   // measure the same journal with a minimal payload (scripts/bench "durable floor").
   std::function<void(const std::vector<const engine::MutationRecord*>&, std::vector<Args>*)>
       batch_body;
+  // `meta.sequence` as loaded at start (0: none): what Redis holds before the first batch.
+  uint64_t stored_sequence = 0;
+};
+
+// What CatchUp found after an outage.
+struct CatchUpResult {
+  bool reload = false;  // Redis may differ from memory: only a full reload re-syncs
+  std::string why;      // with reload: what could not be explained (for the log)
+  int64_t landed = 0;   // failed records that had reached Redis after all
+  int64_t resent = 0;   // failed records written again
 };
 
 struct JournalStats {
@@ -47,6 +63,7 @@ struct JournalStats {
   int64_t records = 0;
   int64_t failed_records = 0;
   int64_t max_batch_seen = 0;
+  int64_t resent_records = 0;  // written again by CatchUp after an outage
 };
 
 class RedisJournal final : public engine::Journal {
@@ -67,9 +84,26 @@ class RedisJournal final : public engine::Journal {
   // Replaces the writer's connection (after an outage). UNAVAILABLE if still down.
   // Called by the owner's recovery thread while the journal is broken.
   absl::Status Reconnect();
-  // Re-arms a broken journal; records appended from now on are written. Call with the
-  // engine locked (from Engine::Restore's while_locked) after re-syncing.
-  void MarkHealthy();
+  // Recovery thread, while broken, after Drain and Reconnect: makes Redis hold every
+  // record the engine applied, without a reload when it can. Fences each connection whose
+  // batch failed in flight (CLIENT KILL ID, so that batch can no longer land later), reads
+  // `meta.sequence` and compares it with what this writer knows:
+  //   - the failed batches' records all there, or the stored sequence is the last
+  //     confirmed batch's (the failed ones did not land): the missing records are written
+  //     again, in order, on this thread's own connection;
+  //   - anything else (Redis restarted: another run_id; a FLUSHALL; an unknown sequence;
+  //     a batch whose EXEC failed half way; a Redis without CLIENT ID): `reload`.
+  // UNAVAILABLE (or the connect error) when Redis failed again: call again later.
+  absl::StatusOr<CatchUpResult> CatchUp();
+  // With the engine locked (Engine::AdoptDurable's while_locked), after a CatchUp without
+  // `reload`: if no record failed since, moves the failed records (now all durable) to
+  // `durable`, re-arms the journal and returns true. False when a late record failed in
+  // the meantime: Drain and CatchUp again.
+  bool Rearm(std::vector<std::shared_ptr<const engine::MutationRecord>>* durable);
+  // Re-arms a broken journal after a full reload whose snapshot had `stored_sequence`;
+  // forgets the failed records. Call with the engine locked (from Engine::Restore's
+  // while_locked).
+  void MarkHealthy(uint64_t stored_sequence);
   bool healthy() const;
   // Blocks until nothing appended before the call is still queued or in flight.
   void Drain();
@@ -81,6 +115,7 @@ class RedisJournal final : public engine::Journal {
     std::shared_ptr<const engine::MutationRecord> record;
     std::function<void(absl::Status)> done;
     bool doomed = false;  // appended while broken: fails without being written
+    uint64_t epoch = 0;   // epoch_ at Append: of a state a full reload has since replaced?
   };
 
   // One batch's MULTI ... EXEC, and where its audit XADD's reply will be.
@@ -90,10 +125,23 @@ class RedisJournal final : public engine::Journal {
     size_t xadd_index = 0;  // in EXEC's reply
   };
 
+  // Which server and which client a connection is (CLIENT ID, INFO server's run_id);
+  // empty when Redis would not say.
+  struct Identity {
+    std::string run_id;
+    int64_t client_id = 0;
+  };
+  static absl::StatusOr<Identity> Identify(RedisConnection& redis);
+
+  using Records = std::vector<std::shared_ptr<const engine::MutationRecord>>;
   void WriterLoop();
-  Prepared Prepare(const std::vector<Item>& batch);
-  // Reads the replies of a sent batch; OK only when EXEC ran every command.
-  absl::Status Confirm(const Prepared& prepared, size_t records);
+  Prepared Prepare(const std::vector<const engine::MutationRecord*>& records);
+  // Reads the replies of a batch sent on `redis`; OK only when EXEC ran every command.
+  // Sets `*partial` when EXEC ran but a command in it failed (Redis does not roll back).
+  absl::Status Confirm(RedisConnection& redis, const Prepared& prepared, size_t records,
+                       bool* partial);
+  // Records a failed batch (called by the writer under mu_).
+  void KeepFailed(const std::vector<Item>& batch, bool sent) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const JournalOptions options_;
   const std::function<void(const absl::Status&)> on_failure_;
@@ -105,11 +153,32 @@ class RedisJournal final : public engine::Journal {
   int64_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   JournalStats stats_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<RedisConnection> pending_connection_ ABSL_GUARDED_BY(mu_);
+  Identity pending_identity_ ABSL_GUARDED_BY(mu_);
+
+  // ---- Re-sync bookkeeping (written by the writer on failure, read by CatchUp).
+  Identity writer_identity_ ABSL_GUARDED_BY(mu_);  // of redis_
+  // meta.sequence after the last batch known durable (confirmed, or loaded at start).
+  uint64_t durable_sequence_ ABSL_GUARDED_BY(mu_) = 0;
+  // Records applied by the engine whose batch failed (sent or doomed), in append order.
+  Records failed_ ABSL_GUARDED_BY(mu_);
+  // For each failed batch that was sent: how many of failed_ end with it, and the
+  // sequence it wrote to meta. Redis holding one of these means that prefix landed.
+  std::vector<std::pair<size_t, uint64_t>> failed_sent_ ABSL_GUARDED_BY(mu_);
+  // Connections that had a batch in flight when they failed: fenced by CatchUp.
+  std::vector<Identity> unfenced_ ABSL_GUARDED_BY(mu_);
+  bool partial_exec_ ABSL_GUARDED_BY(mu_) = false;  // an EXEC failed half way: reload
+  // Bumped by MarkHealthy: records appended before a full reload describe a state that
+  // is gone; when they fail (doomed stragglers) they are not kept for re-sending.
+  uint64_t epoch_ ABSL_GUARDED_BY(mu_) = 0;
+  // Failed records found or made durable by CatchUp, handed to the engine by Rearm.
+  Records caught_up_ ABSL_GUARDED_BY(mu_);
 
   std::unique_ptr<RedisConnection> redis_;  // writer thread only (and Start before it)
-  // Audit stream entries this writer added (id, mutations in it), oldest first: writer only.
-  std::deque<std::pair<std::string, int64_t>> audit_entries_;
-  int64_t audit_total_ = 0;
+  // Prepare/Confirm state: the writer's, or CatchUp's while the journal is broken.
+  absl::Mutex batch_mu_;  // never held together with mu_
+  // Audit stream entries this journal added (id, mutations in it), oldest first.
+  std::deque<std::pair<std::string, int64_t>> audit_entries_ ABSL_GUARDED_BY(batch_mu_);
+  int64_t audit_total_ ABSL_GUARDED_BY(batch_mu_) = 0;
   std::thread writer_;
 };
 
