@@ -234,7 +234,7 @@ TEST_F(LimitsTest, UndecodableRequestIsInvalidArgument) {
   Start();
   // Field 2 (channel) as length-delimited with a length past the end of the buffer.
   grpc::Status st =
-      RawCall(channel_.get(), "/stockd.v1.Stock/Reserve", std::string("\x12\x50ab", 4));
+      RawCall(channel_.get(), "/stockd.v1.Stock/Reserve", std::string("\x12\x50" "ab", 4));
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(st.error_message().find("/stockd.v1.Stock/Reserve"), std::string::npos)
       << st.error_message();
