@@ -36,9 +36,7 @@ engine::CommandBody ToCommand(const v1::ReleaseRequest& r) {
 engine::CommandBody ToCommand(const v1::FulfillRequest& r) {
   return engine::FulfillCmd{r.hold_id(), ToLines(r.lines())};
 }
-engine::CommandBody ToCommand(const v1::CancelRequest& r) {
-  return engine::CancelCmd{r.hold_id()};
-}
+engine::CommandBody ToCommand(const v1::CancelRequest& r) { return engine::CancelCmd{r.hold_id()}; }
 engine::CommandBody ToCommand(const v1::SellRequest& r) {
   return engine::SellCmd{r.channel(), r.location(), r.sku(), r.qty(), r.override(), r.reference()};
 }
@@ -200,12 +198,12 @@ void ToProto(const engine::Explanation& e, v1::ExplainResponse* out) {
   out->set_max_publish(capped ? p.max_publish : -1);
   out->set_published(e.published);
   for (const std::string& o : e.overrides_applied) out->add_overrides_applied(o);
-  out->set_formula(absl::StrCat(
-      "reservable = ", sum.empty() ? "0" : sum, " = ", e.reservable, "; max(0, ", e.reservable,
-      " - safety ", p.safety_stock, ") = ", e.after_safety, "; floor(", e.after_safety, " x ",
-      p.share_percent, "%) = ", e.after_share, "; ", e.after_share, " < min ", p.min_publish,
-      " ? 0 : min(", e.after_share, ", ", capped ? absl::StrCat(p.max_publish) : "no cap",
-      ") = published ", e.published));
+  out->set_formula(
+      absl::StrCat("reservable = ", sum.empty() ? "0" : sum, " = ", e.reservable, "; max(0, ",
+                   e.reservable, " - safety ", p.safety_stock, ") = ", e.after_safety, "; floor(",
+                   e.after_safety, " x ", p.share_percent, "%) = ", e.after_share, "; ",
+                   e.after_share, " < min ", p.min_publish, " ? 0 : min(", e.after_share, ", ",
+                   capped ? absl::StrCat(p.max_publish) : "no cap", ") = published ", e.published));
 }
 
 void ToResponse(const engine::Outcome& o, v1::ReserveResponse* out) {
@@ -228,6 +226,46 @@ void ToResponse(const engine::Outcome& o, v1::TransferResponse* out) {
     ToProto(o.after[0], out->mutable_from());
     ToProto(o.after[1], out->mutable_to());
   }
+}
+
+void ToProto(const engine::AvailabilityItem& i, v1::Availability* out) {
+  out->set_sku(i.sku);
+  out->set_channel(i.channel);
+  out->set_reservable(i.reservable);
+  out->set_published(i.published);
+}
+
+void ToProto(const engine::InvariantReport& r, v1::CheckInvariantsResponse* out) {
+  out->set_ok(r.ok());
+  for (const std::string& v : r.violations) out->add_violations(v);
+  out->set_rows_checked(r.rows_checked);
+  out->set_holds_checked(r.holds_checked);
+}
+
+void ToProto(const engine::Model& m, const engine::EngineStats& stats, v1::ConfigSummary* out) {
+  for (const engine::Location& l : m.locations) {
+    v1::LocationSummary* s = out->add_locations();
+    s->set_id(l.id);
+    s->set_type(engine::LocationTypeName(l.type));
+    s->set_name(l.name);
+  }
+  for (const engine::Channel& c : m.channels) {
+    v1::ChannelSummary* s = out->add_channels();
+    s->set_id(c.id);
+    s->set_type(engine::ChannelTypeName(c.type));
+    for (int l : c.sources) s->add_sources(m.locations[l].id);
+    for (size_t l = 0; l < m.locations.size(); ++l) {
+      if (c.policy.protect[l] > 0) (*s->mutable_protect())[m.locations[l].id] = c.policy.protect[l];
+    }
+    s->set_safety_stock(c.policy.safety_stock);
+    s->set_share_percent(c.policy.share_percent);
+    s->set_min_publish(c.policy.min_publish);
+    s->set_max_publish(c.policy.max_publish == engine::kNoCap ? -1 : c.policy.max_publish);
+  }
+  out->set_overrides(static_cast<int32_t>(m.overrides.size()));
+  out->set_skus(stats.skus);
+  out->set_rows(stats.rows);
+  out->set_open_holds(stats.open_holds);
 }
 
 }  // namespace stockd::api

@@ -32,6 +32,11 @@ void ToProto(const engine::HoldView& v, v1::Hold* out);
 void ToProto(const engine::RowView& v, v1::StockRow* out);
 void ToProto(const engine::AuditEntry& e, v1::AuditEntry* out);
 void ToProto(const engine::Explanation& e, v1::ExplainResponse* out);
+void ToProto(const engine::AvailabilityItem& i, v1::Availability* out);
+void ToProto(const engine::InvariantReport& r, v1::CheckInvariantsResponse* out);
+// The model's locations and channels (policies as configured) and the engine's counts;
+// the caller adds what only the server knows (config path, listen address, version).
+void ToProto(const engine::Model& m, const engine::EngineStats& stats, v1::ConfigSummary* out);
 
 // Outcome -> the response message of each operation.
 void ToResponse(const engine::Outcome& o, v1::ReserveResponse* out);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
+
 namespace stockd::server {
 namespace {
 constexpr char kActorHeader[] = "x-stockd-actor";
@@ -18,6 +20,11 @@ engine::CommandMeta Meta(grpc::CallbackServerContext* ctx, const std::string& re
     meta.actor = ctx->peer();
   }
   return meta;
+}
+
+grpc::Status KnownChannel(const engine::Model& model, const std::string& id, bool empty_ok) {
+  if ((empty_ok && id.empty()) || model.ChannelIndex(id) >= 0) return grpc::Status::OK;
+  return grpc::Status(grpc::StatusCode::NOT_FOUND, absl::StrCat("unknown channel '", id, "'"));
 }
 
 grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* ctx, const grpc::Status& status) {

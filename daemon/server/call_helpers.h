@@ -8,6 +8,7 @@
 #include <string>
 
 #include "daemon/engine/commands.h"
+#include "daemon/engine/model.h"
 
 namespace stockd::server {
 
@@ -17,6 +18,10 @@ engine::CommandMeta Meta(grpc::CallbackServerContext* ctx, const std::string& re
 
 // Finishes a unary call at once with `status` (queries and refusals).
 grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* ctx, const grpc::Status& status);
+
+// NOT_FOUND "unknown channel '<id>'" (the engine's own wording) unless `id` names a
+// channel of the model; an empty id is OK when `empty_ok` (an optional filter).
+grpc::Status KnownChannel(const engine::Model& model, const std::string& id, bool empty_ok);
 
 inline grpc::Status InvalidArgument(std::string message) {
   return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::move(message));

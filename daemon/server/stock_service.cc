@@ -195,13 +195,7 @@ grpc::ServerUnaryReactor* StockService::GetAvailability(grpc::CallbackServerCont
   absl::StatusOr<std::vector<engine::AvailabilityItem>> items =
       engine_->GetAvailability(skus, chans);
   if (items.ok()) {
-    for (const engine::AvailabilityItem& i : *items) {
-      v1::Availability* a = resp->add_items();
-      a->set_sku(i.sku);
-      a->set_channel(i.channel);
-      a->set_reservable(i.reservable);
-      a->set_published(i.published);
-    }
+    for (const engine::AvailabilityItem& i : *items) ToProto(i, resp->add_items());
   }
   return FinishNow(ctx, ToGrpc(items.status()));
 }
@@ -230,9 +224,9 @@ grpc::ServerUnaryReactor* StockService::ListHolds(grpc::CallbackServerContext* c
   }
   const int limit = req->limit() == 0 ? 100 : req->limit();
   filter.limit = limit + 1;  // one more than the page: tells whether another page exists
-  if (!req->channel().empty() && engine_->model().ChannelIndex(req->channel()) < 0) {
-    return FinishNow(ctx, grpc::Status(grpc::StatusCode::NOT_FOUND,
-                                       absl::StrCat("unknown channel '", req->channel(), "'")));
+  if (grpc::Status st = KnownChannel(engine_->model(), req->channel(), /*empty_ok=*/true);
+      !st.ok()) {
+    return FinishNow(ctx, st);
   }
   filter.channel = req->channel();
   filter.sku = req->sku();
@@ -282,33 +276,9 @@ grpc::ServerWriteReactor<v1::WatchEvent>* StockService::Watch(grpc::CallbackServ
 grpc::ServerUnaryReactor* StockService::GetConfigSummary(grpc::CallbackServerContext* ctx,
                                                          const v1::GetConfigSummaryRequest* req,
                                                          v1::ConfigSummary* resp) {
-  const engine::Model& m = engine_->model();
+  ToProto(engine_->model(), engine_->Stats(), resp);
   resp->set_config_path(options_.config_path);
   resp->set_listen(options_.listen);
-  for (const engine::Location& l : m.locations) {
-    v1::LocationSummary* s = resp->add_locations();
-    s->set_id(l.id);
-    s->set_type(engine::LocationTypeName(l.type));
-    s->set_name(l.name);
-  }
-  for (const engine::Channel& c : m.channels) {
-    v1::ChannelSummary* s = resp->add_channels();
-    s->set_id(c.id);
-    s->set_type(engine::ChannelTypeName(c.type));
-    for (int l : c.sources) s->add_sources(m.locations[l].id);
-    for (size_t l = 0; l < m.locations.size(); ++l) {
-      if (c.policy.protect[l] > 0) (*s->mutable_protect())[m.locations[l].id] = c.policy.protect[l];
-    }
-    s->set_safety_stock(c.policy.safety_stock);
-    s->set_share_percent(c.policy.share_percent);
-    s->set_min_publish(c.policy.min_publish);
-    s->set_max_publish(c.policy.max_publish == engine::kNoCap ? -1 : c.policy.max_publish);
-  }
-  resp->set_overrides(static_cast<int32_t>(m.overrides.size()));
-  engine::EngineStats stats = engine_->Stats();
-  resp->set_skus(stats.skus);
-  resp->set_rows(stats.rows);
-  resp->set_open_holds(stats.open_holds);
   resp->set_version(STOCKD_VERSION);
   return FinishNow(ctx, grpc::Status::OK);
 }
@@ -344,19 +314,16 @@ grpc::ServerUnaryReactor* StockService::CheckInvariants(grpc::CallbackServerCont
                                                         const v1::CheckInvariantsRequest* req,
                                                         v1::CheckInvariantsResponse* resp) {
   engine::InvariantReport report = engine_->CheckInvariants();
-  resp->set_ok(report.ok());
-  for (const std::string& v : report.violations) resp->add_violations(v);
-  resp->set_rows_checked(report.rows_checked);
-  resp->set_holds_checked(report.holds_checked);
+  ToProto(report, resp);
   return FinishNow(ctx, grpc::Status::OK);
 }
 
 grpc::ServerUnaryReactor* StockService::Resync(grpc::CallbackServerContext* ctx,
                                                const v1::ResyncRequest* req,
                                                v1::ResyncResponse* resp) {
-  if (engine_->model().ChannelIndex(req->channel()) < 0) {
-    return FinishNow(ctx, grpc::Status(grpc::StatusCode::NOT_FOUND,
-                                       absl::StrCat("unknown channel '", req->channel(), "'")));
+  if (grpc::Status st = KnownChannel(engine_->model(), req->channel(), /*empty_ok=*/false);
+      !st.ok()) {
+    return FinishNow(ctx, st);
   }
   if (push_ == nullptr || push_->pusher(req->channel()) == nullptr) {
     return FinishNow(ctx, grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
@@ -389,9 +356,9 @@ grpc::ServerUnaryReactor* StockService::Resync(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* StockService::GetPushStatus(grpc::CallbackServerContext* ctx,
                                                       const v1::GetPushStatusRequest* req,
                                                       v1::GetPushStatusResponse* resp) {
-  if (!req->channel().empty() && engine_->model().ChannelIndex(req->channel()) < 0) {
-    return FinishNow(ctx, grpc::Status(grpc::StatusCode::NOT_FOUND,
-                                       absl::StrCat("unknown channel '", req->channel(), "'")));
+  if (grpc::Status st = KnownChannel(engine_->model(), req->channel(), /*empty_ok=*/true);
+      !st.ok()) {
+    return FinishNow(ctx, st);
   }
   if (push_ != nullptr) {
     for (const push::PusherStats& s : push_->Stats()) {

@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "daemon/server/call_helpers.h"
 #include "daemon/server/watch_queue.h"
 
 namespace stockd::server {
@@ -36,10 +37,9 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchEvent>,
               std::atomic<int>* open_streams)
       : hub_(hub), open_streams_(open_streams) {
     for (const std::string& c : req.channels()) {
-      if (engine->model().ChannelIndex(c) < 0) {
+      if (grpc::Status st = KnownChannel(engine->model(), c, /*empty_ok=*/false); !st.ok()) {
         absl::MutexLock lock(&mu_);
-        FinishLocked(
-            grpc::Status(grpc::StatusCode::NOT_FOUND, absl::StrCat("unknown channel '", c, "'")));
+        FinishLocked(st);
         return;
       }
       channels_.insert(c);
