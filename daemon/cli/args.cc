@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "daemon/util/duration.h"
 
 namespace stockd::cli {
 namespace {
@@ -223,7 +224,7 @@ int64_t Args::DurationMs(absl::string_view text, absl::string_view what) {
   std::optional<int64_t> value = ParseDurationMs(text);
   if (!value || *value <= 0) {
     Fail(absl::StrCat(what, ": '", text,
-                      "' is not a duration (examples: 500ms, 30s, 15m, 2h, 1h30m)"));
+                      "' is not a duration (an integer and one unit: 500ms, 30s, 15m, 2h, 7d)"));
     return 1;
   }
   return *value;
@@ -243,33 +244,9 @@ std::optional<int64_t> ParseInt64(absl::string_view text) {
 }
 
 std::optional<int64_t> ParseDurationMs(absl::string_view text) {
-  struct Unit {
-    absl::string_view suffix;
-    int64_t ms;
-  };
-  // "ms" before "m" so that the longer suffix wins.
-  static constexpr Unit kUnits[] = {{"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}};
-  if (text.empty()) return std::nullopt;
-  int64_t total = 0;
-  while (!text.empty()) {
-    size_t digits = 0;
-    while (digits < text.size() && absl::ascii_isdigit(text[digits])) ++digits;
-    if (digits == 0 || digits > 12) return std::nullopt;
-    int64_t amount = *ParseInt64(text.substr(0, digits));
-    text.remove_prefix(digits);
-    const Unit* unit = nullptr;
-    for (const Unit& candidate : kUnits) {
-      if (absl::StartsWith(text, candidate.suffix)) {
-        unit = &candidate;
-        break;
-      }
-    }
-    if (unit == nullptr) return std::nullopt;
-    text.remove_prefix(unit->suffix.size());
-    if (amount > (std::numeric_limits<int64_t>::max() - total) / unit->ms) return std::nullopt;
-    total += amount * unit->ms;
-  }
-  return total;
+  absl::StatusOr<int64_t> ms = util::ParseDurationMs(std::string_view(text.data(), text.size()));
+  if (!ms.ok()) return std::nullopt;
+  return *ms;
 }
 
 std::optional<LineArg> ParseLineArg(absl::string_view text) {

@@ -88,7 +88,8 @@ class Args {
   bool help_requested_ = false;
 };
 
-// "30s", "15m", "2h", "500ms", "1h30m" → milliseconds. nullopt if malformed.
+// The one duration grammar (daemon/util/duration.h: "500ms", "30s", "15m", "2h", "7d")
+// → milliseconds. nullopt if malformed.
 std::optional<int64_t> ParseDurationMs(absl::string_view text);
 
 // A whole number in decimal, optionally signed. nullopt if malformed or out of range.

@@ -256,7 +256,7 @@ void PrintOverview(std::ostream& out) {
   }
   out << "\noptions (before or after the command):\n";
   PrintFlagList(out, GlobalFlags());
-  out << "\nDurations: 500ms, 30s, 15m, 2h, 1h30m. Mutations take --request-id ID.\n"
+  out << "\nDurations: 500ms, 30s, 15m, 2h, 7d (as in the config). Mutations take --request-id ID.\n"
          "Exit status: 0 ok, 1 refused by the daemon, 2 usage error, 3 daemon unreachable.\n"
          "Run 'stockctl COMMAND --help' for the details of a command.\n";
 }

@@ -5,6 +5,7 @@
 
 #include "daemon/api/response_size.h"
 #include "daemon/config/listen.h"
+#include "daemon/util/duration.h"
 #include "daemon/util/json.h"
 #include "daemon/util/secret_file.h"
 
@@ -1294,37 +1295,8 @@ class ConfigParser {
 
 }  // namespace
 
-absl::StatusOr<int64_t> ParseDurationMs(std::string_view std_text) {
-  const absl::string_view text(std_text.data(), std_text.size());
-  auto invalid = [&](absl::string_view why) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("invalid duration '", Truncated(text), "': ", why));
-  };
-  if (text.empty()) return invalid("empty; expected e.g. \"500ms\", \"30s\", \"15m\", \"24h\"");
-  if (text[0] == '-') return invalid("must not be negative");
-  size_t digits = 0;
-  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
-  if (digits == 0) return invalid("expected an integer followed by ms, s, m, h or d");
-  const absl::string_view unit = text.substr(digits);
-  int64_t scale = 0;
-  if (unit.empty() || unit == "s") {
-    scale = kMsPerSecond;
-  } else if (unit == "ms") {
-    scale = 1;
-  } else if (unit == "m") {
-    scale = kMsPerMinute;
-  } else if (unit == "h") {
-    scale = kMsPerHour;
-  } else if (unit == "d") {
-    scale = kMsPerDay;
-  } else {
-    return invalid(absl::StrCat("unknown unit '", Truncated(unit), "'; expected ms, s, m, h or d"));
-  }
-  std::optional<int64_t> value = ParseDecimal(text.substr(0, digits));
-  if (!value.has_value() || *value > std::numeric_limits<int64_t>::max() / scale) {
-    return invalid("too large");
-  }
-  return *value * scale;
+absl::StatusOr<int64_t> ParseDurationMs(std::string_view text) {
+  return util::ParseDurationMs(text);
 }
 
 absl::StatusOr<Config> ParseConfig(std::string_view yaml_text, std::string_view source_name) {
