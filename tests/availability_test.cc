@@ -1,4 +1,4 @@
-// The availability formula of DESIGN.md, checked on a table of cases twice: through the
+// The availability formula of docs/design.md, checked on a table of cases twice: through the
 // engine (stock put in with Count/Reserve/Commit, read back with GetAvailability and
 // Explain) and through the pure functions of daemon/engine/availability.h.
 //

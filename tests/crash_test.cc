@@ -1,14 +1,14 @@
 // Crash test (durability issue, item 6): the real `stockd` binary runs as a child process
 // on its embedded redis-server. Concurrent clients mutate stock with request_ids while the
 // test SIGKILLs stockd (or its redis-server) at random moments and restarts it. A checker
-// then holds the daemon to DESIGN.md "Durability":
+// then holds the daemon to docs/design.md "Durability":
 //   - every acknowledged mutation is present: its replay returns the first response and
 //     changes nothing;
 //   - every mutation whose outcome the client never learned applies exactly once when
 //     replayed with its request_id;
 //   - the final state equals an independent model built from the acknowledged responses,
 //     no counter is negative, CheckInvariants() is ok, and every channel's availability
-//     equals a from-scratch recomputation of the DESIGN.md formula;
+//     equals a from-scratch recomputation of the docs/design.md formula;
 //   - (redis-server killed) stockd answers UNAVAILABLE while Redis is down, never
 //     acknowledges a write Redis could not have taken, and re-syncs within 5 s of Redis
 //     answering again;
@@ -316,7 +316,7 @@ std::string ToString(const Row& r) {
          std::to_string(r.committed);
 }
 
-// DESIGN.md "Availability (exact)", from scratch: {reservable, published}.
+// docs/design.md "Availability (exact)", from scratch: {reservable, published}.
 std::pair<int64_t, int64_t> ExpectedAvailability(const Shop& shop, const ChannelSpec& channel,
                                                  const std::string& sku, const SkuRows& rows) {
   int64_t reservable = 0;

@@ -1,4 +1,4 @@
-// The engine's contract (DESIGN.md "Operations", proto/stockd/v1/stockd.proto status
+// The engine's contract (docs/design.md "Operations", proto/stockd/v1/stockd.proto status
 // conventions): every operation's state transitions and exact status codes, and that a
 // failed call changes nothing. Tests marked CONTRACT assert documented behaviour the
 // engine did not show when they were written.

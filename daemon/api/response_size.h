@@ -1,6 +1,6 @@
 // Upper bounds of the encoded size of API responses, so that a call whose answer would
 // not fit what a client accepts (gRPC's default: 4 MiB) is refused before it changes
-// anything, instead of failing after the change (DESIGN.md: a failed call changes
+// anything, instead of failing after the change (docs/design.md: a failed call changes
 // nothing). The bounds are deliberately generous: ids and SKUs at their 128-byte maximum,
 // every integer at its 10-byte maximum, and room for an error message per result.
 //

@@ -1,4 +1,4 @@
-// The availability formula of DESIGN.md, as pure functions over one SKU's counters and
+// The availability formula of docs/design.md, as pure functions over one SKU's counters and
 // its effective policies. No state, no locks: callers pass what they hold.
 //
 //   avail_c(L)   = max(0, free(L) - Σ_{c' != c, L in protect(c')} protect_c'(L))

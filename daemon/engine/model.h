@@ -33,7 +33,7 @@ struct Location {
   std::string name;  // human-readable, optional
 };
 
-// The publishing policy of one channel (DESIGN.md "Availability").
+// The publishing policy of one channel (docs/design.md "Availability").
 struct ChannelPolicy {
   // Units per location index that only this channel may take. Size = number of
   // locations; non-zero only at the channel's own sources.

@@ -1,6 +1,6 @@
 // gRPC's callback API answers a request it cannot decode with UNIMPLEMENTED and an empty
 // message, which reads as "no such method". This server interceptor turns that answer
-// into INVALID_ARGUMENT naming the method, as DESIGN.md asks of bad input. Calls to
+// into INVALID_ARGUMENT naming the method, as docs/design.md asks of bad input. Calls to
 // methods that do not exist keep UNIMPLEMENTED.
 //
 // Thread safety: the factory is stateless; gRPC makes one interceptor per call.

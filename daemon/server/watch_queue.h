@@ -1,6 +1,6 @@
 // The queue of one Watch stream: what has been announced to it and not yet written.
 //
-// Delivery contract (DESIGN.md "Watch"): events leave in increasing sequence order,
+// Delivery contract (docs/design.md "Watch"): events leave in increasing sequence order,
 // coalesced to the latest value per (channel, sku) for a reader that falls behind.
 //  * A snapshot (when asked for) comes first: every item carries the registration
 //    sequence, then one snapshot-done marker with that sequence.

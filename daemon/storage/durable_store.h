@@ -2,7 +2,7 @@
 // connects, warns when Redis has no persistence, loads the durable state at start, runs
 // the group-committing RedisJournal, and re-syncs the engine after an outage.
 //
-// Outage protocol (DESIGN.md "Durability", docs/storage.md "Re-sync"): when a write
+// Outage protocol (docs/design.md "Durability", docs/storage.md "Re-sync"): when a write
 // batch fails, the journal fails it and everything behind it with UNAVAILABLE; the store
 // closes the engine's write gate (mutations fail fast, queries keep serving from memory)
 // and reports the write path as not serving. A recovery thread reconnects and asks the
