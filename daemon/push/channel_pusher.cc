@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <random>
 
 #include "absl/strings/str_cat.h"
 #include "daemon/util/redact.h"
@@ -13,6 +14,7 @@ namespace {
 
 constexpr size_t kLatencySamples = 10'000;
 constexpr size_t kDriftShown = 10;
+constexpr int64_t kIdleLookMs = 100;  // how long the worker sleeps with nothing due
 
 }  // namespace
 
@@ -24,10 +26,13 @@ ChannelPusher::ChannelPusher(PusherOptions options, std::unique_ptr<Adapter> ada
       clock_(clock),
       max_batch_(std::max(1, std::min(options_.max_batch > 0 ? options_.max_batch : 1 << 30,
                                       adapter_->max_batch()))),
-      rng_(std::random_device{}()) {
+      dirty_(options_.coalesce_window_ms),
+      // Full from the start, so refilling from here rather than from Start is the same.
+      tokens_(options_.rate_per_second, options_.burst, clock_->NowMs()),
+      backoff_(options_.retry_initial_ms, options_.retry_max_ms, std::random_device{}()),
+      latencies_(kLatencySamples) {
   stats_.channel = options_.channel;
   stats_.adapter = adapter_->name();
-  tokens_ = options_.burst > 0 ? options_.burst : std::max(1.0, options_.rate_per_second);
 }
 
 ChannelPusher::~ChannelPusher() { Stop(); }
@@ -38,10 +43,6 @@ void ChannelPusher::LoadAcked(absl::flat_hash_map<std::string, int64_t> acked) {
 }
 
 void ChannelPusher::Start() {
-  {
-    absl::MutexLock lock(&mu_);
-    tokens_at_ms_ = clock_->NowMs();
-  }
   worker_ = std::thread([this] {
     // Linux thread names are at most 15 bytes.
     pthread_setname_np(pthread_self(), ("push:" + options_.channel).substr(0, 15).c_str());
@@ -84,185 +85,69 @@ void ChannelPusher::Offer(const std::string& sku, int64_t desired) {
   OfferLocked(sku, desired, /*force=*/false);
 }
 
-bool ChannelPusher::Crossing(const std::string& sku, int64_t desired) const {
-  auto it = acked_.find(sku);
-  if (it == acked_.end()) return desired == 0;  // unknown: showing 0 is the urgent case
-  return (it->second > 0) != (desired > 0);
-}
-
-int64_t ChannelPusher::WindowEnd(const std::string& sku) const {
-  if (options_.coalesce_window_ms <= 0) return 0;
-  auto it = last_sent_ms_.find(sku);
-  return it == last_sent_ms_.end() ? 0 : it->second + options_.coalesce_window_ms;
-}
-
-void ChannelPusher::Enqueue(const std::string& sku, Dirty& d, Lane lane) {
-  d.lane = lane;
-  // Crossings go now; anything else waits out the SKU's coalescing window.
-  if (lane == Lane::kNormal) d.not_before_ms = std::max(d.not_before_ms, WindowEnd(sku));
-  (lane == Lane::kPriority ? priority_ : normal_).push_back(sku);
-  wake_.Signal();
-}
-
 void ChannelPusher::OfferLocked(const std::string& sku, int64_t desired, bool force) {
   auto rejected = rejected_.find(sku);
   if (rejected != rejected_.end()) {
     if (rejected->second == desired && !force) return;
     rejected_.erase(rejected);
   }
-  auto it = dirty_.find(sku);
-  if (it == dirty_.end()) {
-    auto acked = acked_.find(sku);
-    if (!force && acked != acked_.end() && acked->second == desired) return;
-    Dirty& d = dirty_[sku];
-    d.desired = desired;
-    d.force = force;
-    d.first_dirty_ms = clock_->NowMs();
-    Enqueue(sku, d, Crossing(sku, desired) ? Lane::kPriority : Lane::kNormal);
-    return;
-  }
-  Dirty& d = it->second;
-  d.desired = desired;
-  d.force = d.force || force;
-  if (!d.in_flight && d.lane == Lane::kNormal && Crossing(sku, desired)) {
-    Enqueue(sku, d, Lane::kPriority);  // the stale normal-lane key is skipped later
-  }
+  if (dirty_.Offer(sku, desired, force, acked_, clock_->NowMs())) wake_.Signal();
 }
 
-void ChannelPusher::RefillTokens(int64_t now) {
-  if (options_.rate_per_second <= 0) return;
-  const double cap = options_.burst > 0 ? options_.burst : std::max(1.0, options_.rate_per_second);
-  tokens_ = std::min(cap, tokens_ + (now - tokens_at_ms_) * options_.rate_per_second / 1000.0);
-  tokens_at_ms_ = now;
-}
-
-int64_t ChannelPusher::Backoff(int attempts) {
-  int64_t delay = options_.retry_initial_ms;
-  for (int i = 1; i < attempts && delay < options_.retry_max_ms; ++i) delay *= 2;
-  delay = std::min(delay, options_.retry_max_ms);
-  // Jitter: uniformly within [delay/2, delay], so retries of many SKUs spread out.
-  std::uniform_int_distribution<int64_t> jitter(delay / 2, delay);
-  return jitter(rng_);
-}
-
-std::vector<ChannelPusher::Sent> ChannelPusher::TakeBatch(int64_t now, int64_t* wait_ms) {
-  std::vector<Sent> batch;
-  *wait_ms = 100;
+std::vector<DirtyQueue::Item> ChannelPusher::TakeBatch(int64_t now, int64_t* wait_ms) {
+  *wait_ms = kIdleLookMs;
   if (now < paused_until_ms_) {
     *wait_ms = paused_until_ms_ - now;
-    return batch;
+    return {};
   }
-  int limit = max_batch_;
-  if (options_.rate_per_second > 0) {
-    RefillTokens(now);
-    if (tokens_ < 1.0) {
-      *wait_ms = std::max<int64_t>(1, static_cast<int64_t>((1.0 - tokens_) * 1000.0 /
-                                                           options_.rate_per_second) + 1);
-      return batch;
-    }
-    limit = std::min<int>(limit, static_cast<int>(tokens_));
+  if (const int64_t until = tokens_.MsUntil(1, now); until > 0) {
+    *wait_ms = until;
+    return {};
   }
-  std::vector<std::pair<std::string, Lane>> deferred;
-  for (Lane lane : {Lane::kPriority, Lane::kNormal}) {
-    std::deque<std::string>& queue = lane == Lane::kPriority ? priority_ : normal_;
-    while (!queue.empty() && static_cast<int>(batch.size()) < limit) {
-      std::string sku = std::move(queue.front());
-      queue.pop_front();
-      auto it = dirty_.find(sku);
-      if (it == dirty_.end() || it->second.lane != lane || it->second.in_flight) continue;
-      Dirty& d = it->second;
-      if (d.not_before_ms > now) {
-        *wait_ms = std::min(*wait_ms, d.not_before_ms - now);
-        deferred.emplace_back(std::move(sku), lane);
-        continue;
-      }
-      auto acked = acked_.find(sku);
-      if (!d.force && acked != acked_.end() && acked->second == d.desired) {
-        dirty_.erase(it);  // the channel already shows it
-        continue;
-      }
-      d.in_flight = true;
-      d.lane = Lane::kNone;
-      if (lane == Lane::kPriority) ++stats_.priority_items;
-      batch.push_back({std::move(sku), d.desired, d.first_dirty_ms});
-    }
-  }
-  for (auto& [sku, lane] : deferred) (lane == Lane::kPriority ? priority_ : normal_).push_back(sku);
-  // Forget send times older than the window now and then (bounded by the SKU count).
-  if (options_.coalesce_window_ms > 0 && now - last_prune_ms_ > 10 * options_.coalesce_window_ms) {
-    absl::erase_if(last_sent_ms_, [&](const auto& e) {
-      return e.second + options_.coalesce_window_ms <= now;
-    });
-    last_prune_ms_ = now;
-  }
-  if (options_.rate_per_second > 0) tokens_ -= static_cast<double>(batch.size());
+  const int limit = static_cast<int>(std::min<int64_t>(max_batch_, tokens_.Available(now)));
+  std::vector<DirtyQueue::Item> batch = dirty_.Take(now, limit, acked_, wait_ms);
+  tokens_.Take(static_cast<int64_t>(batch.size()));
+  for (const DirtyQueue::Item& item : batch) stats_.priority_items += item.priority ? 1 : 0;
   return batch;
 }
 
-void ChannelPusher::ApplyResults(const std::vector<Sent>& sent,
+void ChannelPusher::ApplyResults(const std::vector<DirtyQueue::Item>& sent,
                                  const std::vector<PushResult>& results, int64_t now) {
   ++stats_.pushes;
   bool all_retry = true;
   int64_t channel_retry_after = 0;
   for (size_t i = 0; i < sent.size(); ++i) {
-    const Sent& s = sent[i];
+    const DirtyQueue::Item& s = sent[i];
     const PushResult& r = results[i];
-    auto it = dirty_.find(s.sku);
-    if (it == dirty_.end()) continue;  // cannot happen: only the worker erases in-flight
-    Dirty& d = it->second;
-    d.in_flight = false;
+    if (!dirty_.Contains(s.sku)) continue;  // cannot happen: only the worker erases in-flight
     switch (r.status) {
-      case PushResult::Status::kOk: {
+      case PushResult::Status::kOk:
         all_retry = false;
         ++stats_.items_ok;
         acked_[s.sku] = s.quantity;
-        last_sent_ms_[s.sku] = now;  // opens the SKU's coalescing window
         unsaved_.emplace_back(s.sku, s.quantity);
-        const int64_t latency = now - s.first_dirty_ms;
-        if (latencies_.size() < kLatencySamples) {
-          latencies_.push_back(latency);
-        } else {
-          latencies_[latency_next_++ % kLatencySamples] = latency;
-        }
-        if (d.desired == s.quantity) {
-          dirty_.erase(it);
-        } else {  // changed while in flight: push the newer value
-          d.force = false;
-          d.attempts = 0;
-          d.first_dirty_ms = now;
-          Enqueue(s.sku, d, Crossing(s.sku, d.desired) ? Lane::kPriority : Lane::kNormal);
-        }
+        latencies_.Add(now - s.first_dirty_ms);
+        dirty_.Acknowledged(s.sku, s.quantity, now, acked_);
         break;
-      }
-      case PushResult::Status::kPermanent: {
+      case PushResult::Status::kPermanent:
         all_retry = false;
         ++stats_.items_permanent;
         SetLastError(absl::StrCat(s.sku, ": ", r.message));
-        if (d.desired == s.quantity) {
-          rejected_[s.sku] = s.quantity;
-          dirty_.erase(it);
-        } else {
-          Enqueue(s.sku, d, Crossing(s.sku, d.desired) ? Lane::kPriority : Lane::kNormal);
-        }
+        if (dirty_.Rejected(s.sku, s.quantity, acked_)) rejected_[s.sku] = s.quantity;
         break;
-      }
-      case PushResult::Status::kRetry: {
+      case PushResult::Status::kRetry:
         ++stats_.items_retry;
         SetLastError(absl::StrCat(s.sku, ": ", r.message));
-        ++d.attempts;
-        const int64_t delay = r.retry_after_ms > 0 ? r.retry_after_ms : Backoff(d.attempts);
-        d.not_before_ms = now + delay;
+        dirty_.Retry(s.sku, r.retry_after_ms, backoff_, now, acked_);
         channel_retry_after = std::max(channel_retry_after, r.retry_after_ms);
-        Enqueue(s.sku, d, Crossing(s.sku, d.desired) ? Lane::kPriority : Lane::kNormal);
         break;
-      }
     }
   }
   // The whole batch failed (endpoint down, rate limited): pause the channel, not just
   // these SKUs, so the backlog does not hammer it.
   if (all_retry && !sent.empty()) {
     ++channel_failures_;
-    paused_until_ms_ = now + (channel_retry_after > 0 ? channel_retry_after : Backoff(channel_failures_));
+    paused_until_ms_ = now + backoff_.DelayMs(channel_failures_, channel_retry_after);
   } else {
     channel_failures_ = 0;
   }
@@ -270,20 +155,20 @@ void ChannelPusher::ApplyResults(const std::vector<Sent>& sent,
 
 void ChannelPusher::WorkerLoop() {
   for (;;) {
-    std::vector<Sent> batch;
+    std::vector<DirtyQueue::Item> batch;
     std::optional<PendingResync> resync;
     std::vector<std::pair<std::string, int64_t>> to_save;
     {
       absl::MutexLock lock(&mu_);
       for (;;) {
-        if (stopping_) return;  // Stop answered the queued resyncs
+        if (stopping_) return;    // Stop answered the queued resyncs
         if (!resyncs_.empty()) {  // one at a time: Stop answers the rest at once
           resync.emplace(std::move(resyncs_.front()));
           resyncs_.pop_front();
           resync_running_ = true;
           break;
         }
-        int64_t wait_ms = 100;
+        int64_t wait_ms = kIdleLookMs;
         const int64_t now = clock_->NowMs();
         batch = TakeBatch(now, &wait_ms);
         // Acknowledged quantities not saved yet are saved on their own too, but after a
@@ -295,50 +180,56 @@ void ChannelPusher::WorkerLoop() {
       pushing_ = !batch.empty();
       if (SaveDue()) to_save.swap(unsaved_);
     }
-    if (resync.has_value()) {
-      absl::StatusOr<DriftReport> report = DoResync(resync->desired(), resync->force);
-      {
-        absl::MutexLock lock(&mu_);
-        resync_running_ = false;
-      }
-      resync->done(std::move(report));
-    }
+    if (resync.has_value()) RunResync(*resync);
+    if (!batch.empty()) PushBatch(batch, &to_save);
+    if (!to_save.empty()) SaveAcks(to_save);
+  }
+}
 
-    if (!batch.empty()) {
-      std::vector<PushItem> items;
-      items.reserve(batch.size());
-      {
-        absl::MutexLock lock(&mu_);
-        for (const Sent& s : batch) {
-          auto acked = acked_.find(s.sku);
-          items.push_back({s.sku, ListingId(s.sku), s.quantity,
-                           acked == acked_.end() ? -1 : acked->second});
-        }
-      }
-      std::vector<PushResult> results = adapter_->Push(items);
-      results.resize(items.size(), PushResult{PushResult::Status::kRetry, 0, "no result"});
-      absl::MutexLock lock(&mu_);
-      ApplyResults(batch, results, clock_->NowMs());
-      pushing_ = false;
-      if (SaveDue()) {
-        to_save.insert(to_save.end(), unsaved_.begin(), unsaved_.end());
-        unsaved_.clear();
-      }
-    }
-    if (!to_save.empty()) {
-      absl::Status st = acks_->Save(options_.channel, to_save);
-      absl::MutexLock lock(&mu_);
-      if (st.ok()) {
-        save_failures_ = 0;
-      } else {
-        ++stats_.ack_save_failures;
-        SetLastError(absl::StrCat("saving acknowledged quantities: ", st.message()));
-        // Older first: a later ack of the same SKU (pushed meanwhile) must win on save.
-        unsaved_.insert(unsaved_.begin(), to_save.begin(), to_save.end());
-        save_retry_at_ms_ = clock_->NowMs() + Backoff(++save_failures_);
-      }
+void ChannelPusher::RunResync(PendingResync& resync) {
+  absl::StatusOr<DriftReport> report = DoResync(resync.desired(), resync.force);
+  {
+    absl::MutexLock lock(&mu_);
+    resync_running_ = false;
+  }
+  resync.done(std::move(report));
+}
+
+void ChannelPusher::PushBatch(const std::vector<DirtyQueue::Item>& batch,
+                              std::vector<std::pair<std::string, int64_t>>* to_save) {
+  std::vector<PushItem> items;
+  items.reserve(batch.size());
+  {
+    absl::MutexLock lock(&mu_);
+    for (const DirtyQueue::Item& s : batch) {
+      auto acked = acked_.find(s.sku);
+      items.push_back(
+          {s.sku, ListingId(s.sku), s.quantity, acked == acked_.end() ? -1 : acked->second});
     }
   }
+  std::vector<PushResult> results = adapter_->Push(items);
+  results.resize(items.size(), PushResult{PushResult::Status::kRetry, 0, "no result"});
+  absl::MutexLock lock(&mu_);
+  ApplyResults(batch, results, clock_->NowMs());
+  pushing_ = false;
+  if (SaveDue()) {
+    to_save->insert(to_save->end(), unsaved_.begin(), unsaved_.end());
+    unsaved_.clear();
+  }
+}
+
+void ChannelPusher::SaveAcks(const std::vector<std::pair<std::string, int64_t>>& to_save) {
+  absl::Status st = acks_->Save(options_.channel, to_save);
+  absl::MutexLock lock(&mu_);
+  if (st.ok()) {
+    save_failures_ = 0;
+    return;
+  }
+  ++stats_.ack_save_failures;
+  SetLastError(absl::StrCat("saving acknowledged quantities: ", st.message()));
+  // Older first: a later ack of the same SKU (pushed meanwhile) must win on save.
+  unsaved_.insert(unsaved_.begin(), to_save.begin(), to_save.end());
+  save_retry_at_ms_ = clock_->NowMs() + backoff_.DelayMs(++save_failures_);
 }
 
 void ChannelPusher::Resync(DesiredFn desired, bool force, ResyncDone done) {
@@ -348,10 +239,10 @@ void ChannelPusher::Resync(DesiredFn desired, bool force, ResyncDone done) {
     if (stopping_) {
       refused = Draining();
     } else if (static_cast<int>(resyncs_.size()) >= options_.max_queued_resyncs) {
-      refused = absl::ResourceExhaustedError(absl::StrCat(
-          "channel '", options_.channel, "' already has ", resyncs_.size(),
-          " resyncs waiting (at most ", options_.max_queued_resyncs,
-          "; its adapter may be slow or hung): retry later"));
+      refused = absl::ResourceExhaustedError(
+          absl::StrCat("channel '", options_.channel, "' already has ", resyncs_.size(),
+                       " resyncs waiting (at most ", options_.max_queued_resyncs,
+                       "; its adapter may be slow or hung): retry later"));
     } else {
       resyncs_.push_back({std::move(desired), force, std::move(done)});
       wake_.Signal();
@@ -384,7 +275,10 @@ absl::StatusOr<DriftReport> ChannelPusher::DoResync(
         if (have != want || force) {
           if (have != want) drift.push_back({sku, ids[i - start], have, want});
           // The channel's own number is the truth about what it shows now.
-          if (have >= 0) acked_[sku] = have; else acked_.erase(sku);
+          if (have >= 0)
+            acked_[sku] = have;
+          else
+            acked_.erase(sku);
           OfferLocked(sku, want, /*force=*/true);
         }
       }
@@ -413,14 +307,11 @@ PusherStats ChannelPusher::Stats() const {
   s.dirty = static_cast<int64_t>(dirty_.size());
   s.acked = static_cast<int64_t>(acked_.size());
   s.paused_until_ms = paused_until_ms_;
-  if (!latencies_.empty()) {
-    std::vector<int64_t> sorted = latencies_;
-    std::sort(sorted.begin(), sorted.end());
-    s.latency_samples = static_cast<int64_t>(sorted.size());
-    s.latency_p50_ms = sorted[sorted.size() / 2];
-    s.latency_p99_ms = sorted[std::min(sorted.size() - 1, sorted.size() * 99 / 100)];
-    s.latency_max_ms = sorted.back();
-  }
+  const LatencyRing::Summary latency = latencies_.Summarize();
+  s.latency_samples = latency.samples;
+  s.latency_p50_ms = latency.p50_ms;
+  s.latency_p99_ms = latency.p99_ms;
+  s.latency_max_ms = latency.max_ms;
   return s;
 }
 

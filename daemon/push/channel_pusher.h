@@ -18,6 +18,11 @@
 // * Stop answers every queued Resync with UNAVAILABLE and interrupts the adapter call in
 //   progress (Adapter::Interrupt), so stopping is prompt even when the channel hangs.
 //
+// The mechanisms are parts of their own: DirtyQueue (dirty SKUs, lanes, coalescing
+// window), TokenBucket (rate limit), Backoff (retry delays) and LatencyRing (push-status
+// latencies). This class is the worker loop that composes them, under one mutex, with
+// the channel's acknowledged and rejected quantities, the ack saves and the Resync tasks.
+//
 // A slow or hung adapter only holds up its own worker: the engine and other channels are
 // untouched. Adapter messages reach Stats().last_error through util::RedactSecrets.
 //
@@ -30,7 +35,6 @@
 #include <deque>
 #include <functional>
 #include <memory>
-#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -41,14 +45,18 @@
 #include "daemon/engine/clock.h"
 #include "daemon/push/ack_store.h"
 #include "daemon/push/adapter.h"
+#include "daemon/push/backoff.h"
+#include "daemon/push/dirty_queue.h"
+#include "daemon/push/latency_ring.h"
+#include "daemon/push/token_bucket.h"
 
 namespace stockd::push {
 
 struct PusherOptions {
   std::string channel;
-  int max_batch = 100;             // capped by the adapter's own maximum
-  double rate_per_second = 0;      // items/s; 0 = unlimited
-  int burst = 0;                   // bucket size; 0 = max(1, rate)
+  int max_batch = 100;         // capped by the adapter's own maximum
+  double rate_per_second = 0;  // items/s; 0 = unlimited
+  int burst = 0;               // bucket size; 0 = max(1, rate)
   int64_t retry_initial_ms = 200;
   int64_t retry_max_ms = 60'000;
   // A SKU pushed less than this long ago waits for the rest of the window (its latest
@@ -133,46 +141,35 @@ class ChannelPusher {
   std::string ListingId(const std::string& sku) const;
 
  private:
-  enum class Lane { kNone, kNormal, kPriority };
-  struct Dirty {
-    int64_t desired = 0;
-    int64_t first_dirty_ms = 0;
-    int64_t not_before_ms = 0;
-    int attempts = 0;
-    bool force = false;
-    bool in_flight = false;
-    Lane lane = Lane::kNone;
-  };
   struct PendingResync {
     DesiredFn desired;
     bool force = false;
     ResyncDone done;
   };
-  struct Sent {
-    std::string sku;
-    int64_t quantity;
-    int64_t first_dirty_ms;
-  };
 
-  void WorkerLoop();
+  void WorkerLoop() ABSL_LOCKS_EXCLUDED(mu_);
+  // The worker's three kinds of work, each taking mu_ only around its bookkeeping.
+  void RunResync(PendingResync& resync) ABSL_LOCKS_EXCLUDED(mu_);
+  // Pushes `batch` and applies the outcome; adds what is due to be saved to *to_save.
+  void PushBatch(const std::vector<DirtyQueue::Item>& batch,
+                 std::vector<std::pair<std::string, int64_t>>* to_save) ABSL_LOCKS_EXCLUDED(mu_);
+  // Saves acknowledged quantities; after a failure keeps them for a later, backed-off try.
+  void SaveAcks(const std::vector<std::pair<std::string, int64_t>>& to_save)
+      ABSL_LOCKS_EXCLUDED(mu_);
   void OfferLocked(const std::string& sku, int64_t desired, bool force)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  bool Crossing(const std::string& sku, int64_t desired) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Enqueue(const std::string& sku, Dirty& d, Lane lane) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Earliest time `sku` may be sent again under the coalescing window.
-  int64_t WindowEnd(const std::string& sku) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Picks the next batch; empty when nothing is due. Sets *wait_ms to when to look again.
-  std::vector<Sent> TakeBatch(int64_t now, int64_t* wait_ms) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void ApplyResults(const std::vector<Sent>& sent, const std::vector<PushResult>& results,
-                    int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  int64_t Backoff(int attempts) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::vector<DirtyQueue::Item> TakeBatch(int64_t now, int64_t* wait_ms)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ApplyResults(const std::vector<DirtyQueue::Item>& sent,
+                    const std::vector<PushResult>& results, int64_t now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // False while a failed ack save backs off (no attempt before save_retry_at_ms_).
   bool SaveDue() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return clock_->NowMs() >= save_retry_at_ms_;
   }
-  void RefillTokens(int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<DriftReport> DoResync(const std::vector<std::pair<std::string, int64_t>>& desired,
-                                       bool force);
+                                       bool force) ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status Draining() const;
   // Records an adapter's or the ack store's message, redacted.
   void SetLastError(const std::string& message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -185,30 +182,25 @@ class ChannelPusher {
 
   mutable absl::Mutex mu_;
   absl::CondVar wake_;
-  absl::flat_hash_map<std::string, Dirty> dirty_ ABSL_GUARDED_BY(mu_);
-  std::deque<std::string> normal_ ABSL_GUARDED_BY(mu_);
-  std::deque<std::string> priority_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, int64_t> acked_ ABSL_GUARDED_BY(mu_);
+  DirtyQueue dirty_ ABSL_GUARDED_BY(mu_);
+  ShownMap acked_ ABSL_GUARDED_BY(mu_);  // what the channel acknowledged
+  // Quantities the channel refused for good: not offered again until they change.
   absl::flat_hash_map<std::string, int64_t> rejected_ ABSL_GUARDED_BY(mu_);
-  // When each SKU was last sent (for the coalescing window); pruned as it ages.
-  absl::flat_hash_map<std::string, int64_t> last_sent_ms_ ABSL_GUARDED_BY(mu_);
-  int64_t last_prune_ms_ ABSL_GUARDED_BY(mu_) = 0;
+  TokenBucket tokens_ ABSL_GUARDED_BY(mu_);
+  // One schedule (and one random generator) for SKU retries, channel pauses and ack saves.
+  Backoff backoff_ ABSL_GUARDED_BY(mu_);
+  LatencyRing latencies_ ABSL_GUARDED_BY(mu_);
   std::vector<std::pair<std::string, int64_t>> unsaved_ ABSL_GUARDED_BY(mu_);
-  int save_failures_ ABSL_GUARDED_BY(mu_) = 0;          // consecutive failed ack saves
-  int64_t save_retry_at_ms_ ABSL_GUARDED_BY(mu_) = 0;   // no save attempt before this
+  int save_failures_ ABSL_GUARDED_BY(mu_) = 0;         // consecutive failed ack saves
+  int64_t save_retry_at_ms_ ABSL_GUARDED_BY(mu_) = 0;  // no save attempt before this
   std::deque<PendingResync> resyncs_ ABSL_GUARDED_BY(mu_);
   bool resync_running_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::atomic<bool> interrupted_{false};  // set by Stop; read by the worker without mu_
   bool pushing_ ABSL_GUARDED_BY(mu_) = false;
-  double tokens_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t tokens_at_ms_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t paused_until_ms_ ABSL_GUARDED_BY(mu_) = 0;
-  int channel_failures_ ABSL_GUARDED_BY(mu_) = 0;
-  std::vector<int64_t> latencies_ ABSL_GUARDED_BY(mu_);  // ring of the last 10,000
-  size_t latency_next_ ABSL_GUARDED_BY(mu_) = 0;
+  int channel_failures_ ABSL_GUARDED_BY(mu_) = 0;  // consecutive batches that all failed
   PusherStats stats_ ABSL_GUARDED_BY(mu_);
-  std::mt19937_64 rng_ ABSL_GUARDED_BY(mu_);
   std::thread worker_;
 };
 
