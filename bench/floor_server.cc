@@ -6,11 +6,11 @@
 // Everything is the daemon's code path except what one group commit writes: the daemon
 // writes the rows, holds, idempotency records and audit entries of the batch
 // (daemon/storage/records.h); this server writes one APPEND of the batch's sequence
-// numbers, inside the same MULTI/EXEC, on the same connection, to an embedded
-// redis-server started the same way (same appendfsync). The gap between the two is what
-// stockd's stored state costs; the gap between this and the echo server is what an
-// acknowledged round trip to Redis costs. Not a product: it keeps nothing a restart
-// could load.
+// numbers (its own storage::BatchWriter), inside the same MULTI/EXEC, on the same
+// connection, to an embedded redis-server started the same way (same appendfsync). The
+// gap between the two is what stockd's stored state costs; the gap between this and the
+// echo server is what an acknowledged round trip to Redis costs. Not a product: it keeps
+// nothing a restart could load.
 //
 // Usage: stockd-floor-server --config FILE   (a stockd config: server.listen, data_dir,
 //        redis.appendfsync, locations, channels, policies; redis.mode must be embedded)
@@ -29,6 +29,7 @@
 #include "daemon/engine/engine.h"
 #include "daemon/server/stock_service.h"
 #include "daemon/server/watch_hub.h"
+#include "daemon/storage/batch_writer.h"
 #include "daemon/storage/embedded_redis.h"
 #include "daemon/storage/redis_journal.h"
 
@@ -41,14 +42,21 @@ int Fail(const std::string& what) {
   return 1;
 }
 
-// One APPEND per group commit: the sequence numbers of its mutations.
-void AppendSequences(const std::vector<const stockd::engine::MutationRecord*>& records,
-                     std::vector<stockd::storage::Args>* out) {
-  std::string sequences;
-  for (const stockd::engine::MutationRecord* r : records)
-    absl::StrAppend(&sequences, r->sequence, ",");
-  out->push_back({"APPEND", "{stockd-floor}:sequences", std::move(sequences)});
-}
+// One APPEND per group commit: the sequence numbers of its mutations. Stores no
+// meta.sequence, so the journal re-syncs after an outage only by a full reload (which the
+// floor never asks for: it has no DurableStore).
+class AppendSequences final : public stockd::storage::BatchWriter {
+ public:
+  void Write(const std::vector<const stockd::engine::MutationRecord*>& records,
+             std::vector<stockd::storage::Args>* out) override {
+    std::string sequences;
+    for (const stockd::engine::MutationRecord* r : records) {
+      absl::StrAppend(&sequences, r->sequence, ",");
+    }
+    out->push_back({"APPEND", "{stockd-floor}:sequences", std::move(sequences)});
+  }
+  bool StoresSequence() const override { return false; }
+};
 
 }  // namespace
 
@@ -93,10 +101,10 @@ int main(int argc, char** argv) {
   jo.address = (*redis)->address();
   jo.timeout_ms = config->redis.timeout_ms;
   jo.max_batch = config->redis.max_batch;
-  jo.batch_body = AppendSequences;
-  stockd::storage::RedisJournal journal(jo, [](const absl::Status& st) {
-    std::cerr << "stockd-floor-server: journal failed: " << st << "\n";
-  });
+  stockd::storage::RedisJournal journal(
+      jo, std::make_unique<AppendSequences>(), [](const absl::Status& st) {
+        std::cerr << "stockd-floor-server: journal failed: " << st << "\n";
+      });
   if (absl::Status st = journal.Start(); !st.ok()) return Fail(std::string(st.message()));
 
   stockd::engine::EngineOptions eo = config->engine;

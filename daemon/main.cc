@@ -15,7 +15,7 @@
 #include "daemon/config/config.h"
 #include "daemon/config/listen.h"
 #include "daemon/server/daemon.h"
-#include "daemon/server/log.h"
+#include "daemon/util/log.h"
 
 namespace {
 

@@ -46,9 +46,9 @@ struct Node {
     storage::DurableStoreOptions so;
     so.address = address;
     so.timeout_ms = 1000;
-    so.log = [this](const std::string& level, const std::string& msg) {
+    so.log = [this](log::Level level, const std::string& msg) {
       std::lock_guard<std::mutex> lock(logs_mu);
-      logs.push_back(level + ": " + msg);
+      logs.push_back(std::string(log::LevelName(level)) + ": " + msg);
     };
     absl::StatusOr<std::unique_ptr<DurableStore>> s = DurableStore::Open(so);
     if (!s.ok()) return s.status();

@@ -96,10 +96,10 @@ std::vector<std::string> NotMode(const std::vector<std::string>& modes, mode_t w
 struct LogSink {
   std::mutex mu;
   std::vector<std::string> lines;
-  std::function<void(const std::string&, const std::string&)> Fn() {
-    return [this](const std::string& level, const std::string& msg) {
+  log::Sink Fn() {
+    return [this](log::Level level, const std::string& msg) {
       std::lock_guard<std::mutex> lock(mu);
-      lines.push_back(level + ": " + msg);
+      lines.push_back(std::string(log::LevelName(level)) + ": " + msg);
     };
   }
   std::string All() {

@@ -84,10 +84,10 @@ EmbeddedRedisOptions OptionsFor(const std::string& dir) {
 struct LogSink {
   std::mutex mu;
   std::vector<std::string> lines;
-  std::function<void(const std::string&, const std::string&)> Fn() {
-    return [this](const std::string& level, const std::string& msg) {
+  log::Sink Fn() {
+    return [this](log::Level level, const std::string& msg) {
       std::lock_guard<std::mutex> lock(mu);
-      lines.push_back(level + ": " + msg);
+      lines.push_back(std::string(log::LevelName(level)) + ": " + msg);
     };
   }
   std::string All() {
@@ -272,7 +272,7 @@ TEST(EmbeddedRedisTest, StopIsIdempotentAndFinal) {
 TEST(EmbeddedRedisTest, StopInterruptsRestartBackoff) {
   EmbeddedRedisOptions options;
   options.restart_backoff_ms = 60'000;
-  options.log = [](const std::string&, const std::string&) {};
+  options.log = [](log::Level, const std::string&) {};
   TestRedis redis(options);
   ASSERT_TRUE(redis.ok());
   redis.KillHard();
@@ -379,7 +379,7 @@ TEST(EmbeddedRedisTest, RedisFollowsASigkilledOwnerAndKeepsItsData) {
   if (owner == 0) {  // the "daemon"
     ::close(fds[0]);
     EmbeddedRedisOptions options = OptionsFor(dir.path());
-    options.log = [](const std::string&, const std::string&) {};
+    options.log = [](log::Level, const std::string&) {};
     auto redis = EmbeddedRedis::Start(options);
     if (!redis.ok()) ::_exit(1);
     auto set = RedisCommand((*redis)->socket_path(), {"SET", "acked", "1"});

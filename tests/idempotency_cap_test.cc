@@ -33,9 +33,9 @@ class IdempotencyCapTest : public ::testing::Test {
     options.clock = &clock_;
     options.idempotency_ttl_ms = kTtlMs;
     options.max_idempotency_records = 3;
-    options.log = [this](const std::string& level, const std::string& msg) {
+    options.log = [this](log::Level level, const std::string& msg) {
       std::lock_guard<std::mutex> lock(mu_);
-      logs_.push_back(level + ": " + msg);
+      logs_.push_back(std::string(log::LevelName(level)) + ": " + msg);
     };
     absl::StatusOr<std::unique_ptr<Engine>> e =
         Engine::Create(t::ModelBuilder()

@@ -453,9 +453,9 @@ TEST_F(RedisAuthTlsTest, ResyncRereadsARotatedPasswordFile) {
   so.address = redis.address();
   so.timeout_ms = 1000;
   so.security = security;
-  so.log = [&](const std::string& level, const std::string& msg) {
+  so.log = [&](log::Level level, const std::string& msg) {
     std::lock_guard<std::mutex> lock(logs_mu);
-    logs.push_back(level + ": " + msg);
+    logs.push_back(std::string(log::LevelName(level)) + ": " + msg);
   };
   absl::StatusOr<std::unique_ptr<storage::DurableStore>> store = storage::DurableStore::Open(so);
   ASSERT_TRUE(store.ok()) << store.status();

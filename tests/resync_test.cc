@@ -49,9 +49,9 @@ struct Node {
     storage::DurableStoreOptions so;
     so.address = address;
     so.timeout_ms = timeout_ms;
-    so.log = [this](const std::string& level, const std::string& msg) {
+    so.log = [this](log::Level level, const std::string& msg) {
       std::lock_guard<std::mutex> lock(logs_mu);
-      logs.push_back(level + ": " + msg);
+      logs.push_back(std::string(log::LevelName(level)) + ": " + msg);
     };
     absl::StatusOr<std::unique_ptr<DurableStore>> s = DurableStore::Open(so);
     if (!s.ok()) return s.status();

@@ -3,7 +3,6 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdlib>
 #include <ctime>
 #include <iostream>
@@ -11,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "daemon/util/clock.h"
 
 namespace stockd::cli {
 namespace {
@@ -21,12 +21,6 @@ size_t DisplayWidth(absl::string_view text) {
   // Count code points: every byte that is not a UTF-8 continuation byte.
   return std::count_if(text.begin(), text.end(),
                        [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; });
-}
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 std::string FormatLocal(int64_t epoch_ms, const char* pattern) {
@@ -130,7 +124,7 @@ std::string FormatDuration(int64_t ms) {
 
 std::string FormatDeadline(int64_t epoch_ms) {
   if (epoch_ms == 0) return "-";
-  int64_t remaining = epoch_ms - NowMs();
+  int64_t remaining = epoch_ms - util::WallMs();
   std::string relative = remaining >= 0 ? absl::StrCat("in ", FormatDuration(remaining))
                                         : absl::StrCat(FormatDuration(-remaining), " ago");
   return absl::StrCat(FormatTime(epoch_ms), " (", relative, ")");

@@ -4,8 +4,9 @@
 #define STOCKD_DAEMON_ENGINE_CLOCK_H_
 
 #include <atomic>
-#include <chrono>
 #include <cstdint>
+
+#include "daemon/util/clock.h"
 
 namespace stockd::engine {
 
@@ -17,11 +18,7 @@ class Clock {
 
 class SystemClock final : public Clock {
  public:
-  int64_t NowMs() const override {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
+  int64_t NowMs() const override { return util::WallMs(); }
 };
 
 // Thread-safe manual clock for tests.

@@ -750,7 +750,7 @@ class Engine::Impl {
     return false;
   }
 
-  void Log(const std::string& level, const std::string& msg) const {
+  void Log(log::Level level, const std::string& msg) const {
     if (options_.log) options_.log(level, msg);
   }
 
@@ -780,7 +780,7 @@ class Engine::Impl {
       found = LookUpIdempotent(pending, &replay, &drained);
     }
     if (drained) {
-      Log("info",
+      Log(log::Level::kInfo,
           absl::StrCat("idempotency records below idempotency.max_records (",
                        options_.max_idempotency_records, ") again: new request ids are accepted"));
     }
@@ -806,7 +806,7 @@ class Engine::Impl {
                      "s); a new request_id is refused until older ones "
                      "expire (a replay of a recorded one still answers)");
     if (!idem_full_.exchange(true)) {
-      Log("warn", absl::StrCat(why, "; refused request_id '", pending->request_id, "'"));
+      Log(log::Level::kWarn, absl::StrCat(why, "; refused request_id '", pending->request_id, "'"));
     }
     pending->done(absl::ResourceExhaustedError(why));
     return false;

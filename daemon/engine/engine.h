@@ -26,6 +26,7 @@
 #include "daemon/engine/commands.h"
 #include "daemon/engine/journal.h"
 #include "daemon/engine/model.h"
+#include "daemon/util/log.h"
 
 namespace stockd::engine {
 
@@ -46,9 +47,9 @@ struct EngineOptions {
   size_t audit_capacity = 10'000;            // in-memory audit ring (recent mutations)
   const Clock* clock = nullptr;              // not owned; nullptr = system clock
   Journal* journal = nullptr;                // not owned; nullptr = in-memory only
-  // level ("info", "warn") + message: the idempotency table filled up or drained. May be
-  // called from any thread with no engine lock held; must not block.
-  std::function<void(const std::string&, const std::string&)> log;
+  // kInfo/kWarn + message: the idempotency table filled up or drained. May be called
+  // from any thread with no engine lock held; must not block.
+  log::Sink log;
 };
 
 struct AvailabilityItem {

@@ -48,16 +48,16 @@ absl::StatusOr<std::string> AdapterConfigWithChannel(const std::string& config_j
 namespace {
 
 // Every line the push engine logs, its own or an adapter's, goes out redacted.
-PushEngine::LogFn Redacting(PushEngine::LogFn log) {
+log::Sink Redacting(log::Sink log) {
   if (!log) return log;
-  return [log = std::move(log)](const std::string& level, const std::string& msg) {
+  return [log = std::move(log)](log::Level level, const std::string& msg) {
     log(level, util::RedactSecrets(msg));
   };
 }
 
 }  // namespace
 
-PushEngine::PushEngine(engine::Engine* engine, AckStore* acks, LogFn log)
+PushEngine::PushEngine(engine::Engine* engine, AckStore* acks, log::Sink log)
     : engine_(engine), acks_(acks), log_(std::move(log)) {}
 
 PushEngine::~PushEngine() { Stop(); }
@@ -66,7 +66,7 @@ absl::StatusOr<std::unique_ptr<PushEngine>> PushEngine::Create(const config::Con
                                                                engine::Engine* engine,
                                                                AckStore* acks,
                                                                const engine::Clock* clock,
-                                                               LogFn log) {
+                                                               log::Sink log) {
   log = Redacting(std::move(log));
   std::unique_ptr<PushEngine> pe(new PushEngine(engine, acks, log));
   const std::string dir = config.plugin_dir.empty() ? DefaultPluginDir() : config.plugin_dir;
@@ -74,7 +74,9 @@ absl::StatusOr<std::unique_ptr<PushEngine>> PushEngine::Create(const config::Con
     HostCallbacks host;
     host.log = [log, channel = a.channel](int level, const std::string& msg) {
       if (log) {
-        log(level >= 3 ? "error" : level == 2 ? "warn" : "info",
+        log(level >= 3   ? log::Level::kError
+            : level == 2 ? log::Level::kWarn
+                         : log::Level::kInfo,
             absl::StrCat("adapter[", channel, "]: ", msg));
       }
     };
@@ -140,8 +142,8 @@ absl::Status PushEngine::Start() {
     }
     pusher->Start();
     if (log_) {
-      log_("info", absl::StrCat("push[", channel, "]: ", mine.size(), " acknowledged, ", queued,
-                                " to push at start"));
+      log_(log::Level::kInfo, absl::StrCat("push[", channel, "]: ", mine.size(), " acknowledged, ",
+                                           queued, " to push at start"));
     }
   }
   reconciler_ = std::thread([this] {
@@ -188,7 +190,7 @@ void PushEngine::Resync(const std::string& channel, bool force, ChannelPusher::R
   it->second->Resync([this, channel] { return Desired(channel); }, force,
                      [this, channel, done = std::move(done)](absl::StatusOr<DriftReport> r) {
                        if (log_ && r.ok()) {
-                         log_(r->drifted > 0 ? "warn" : "info",
+                         log_(r->drifted > 0 ? log::Level::kWarn : log::Level::kInfo,
                               absl::StrCat("resync[", channel, "]: ", r->checked, " checked, ",
                                            r->drifted, " drifted",
                                            r->fetched ? " (channel's own numbers)"
@@ -228,7 +230,7 @@ void PushEngine::ReconcileLoop() {
       // Queued on the channel's worker; this timer never waits for a (maybe hung) channel.
       Resync(channel, /*force=*/false, [this, channel](absl::StatusOr<DriftReport> r) {
         if (!r.ok() && log_) {
-          log_("warn", absl::StrCat("reconcile[", channel, "]: ", r.status().message()));
+          log_(log::Level::kWarn, absl::StrCat("reconcile[", channel, "]: ", r.status().message()));
         }
       });
     }

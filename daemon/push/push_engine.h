@@ -24,20 +24,19 @@
 #include "daemon/engine/engine.h"
 #include "daemon/push/ack_store.h"
 #include "daemon/push/channel_pusher.h"
+#include "daemon/util/log.h"
 
 namespace stockd::push {
 
 class PushEngine final : public engine::ChangeListener {
  public:
-  using LogFn = std::function<void(const std::string& level, const std::string& msg)>;
-
   // Loads every configured adapter plugin and its listings file. Any failure (missing
   // plugin, ABI mismatch, rejected config, bad listings file) is returned: a daemon
   // does not start with a channel it cannot serve. `engine`, `acks`, `clock` not owned.
   static absl::StatusOr<std::unique_ptr<PushEngine>> Create(const config::Config& config,
-                                                           engine::Engine* engine,
-                                                           AckStore* acks,
-                                                           const engine::Clock* clock, LogFn log);
+                                                            engine::Engine* engine, AckStore* acks,
+                                                            const engine::Clock* clock,
+                                                            log::Sink log);
   ~PushEngine() override;  // Stop()
 
   // Loads acknowledged quantities, queues what differs from the engine's published
@@ -65,13 +64,13 @@ class PushEngine final : public engine::ChangeListener {
   bool empty() const { return pushers_.empty(); }
 
  private:
-  PushEngine(engine::Engine* engine, AckStore* acks, LogFn log);
+  PushEngine(engine::Engine* engine, AckStore* acks, log::Sink log);
   std::vector<std::pair<std::string, int64_t>> Desired(const std::string& channel) const;
   void ReconcileLoop();
 
   engine::Engine* const engine_;
   AckStore* const acks_;
-  const LogFn log_;
+  const log::Sink log_;
   // Fixed after Create: read without locks.
   std::map<std::string, std::unique_ptr<ChannelPusher>> pushers_;
   std::map<std::string, int64_t> reconcile_interval_ms_;

@@ -17,27 +17,14 @@
 #include "daemon/config/listen.h"
 #include "daemon/push/push_engine.h"
 #include "daemon/server/decode_errors.h"
-#include "daemon/server/log.h"
 #include "daemon/server/stock_service.h"
 #include "daemon/server/watch_hub.h"
 #include "daemon/storage/durable_store.h"
+#include "daemon/util/log.h"
 
 namespace stockd::server {
 
 namespace {
-
-// A (level, message) logger for a component that knows nothing of the server's logging.
-std::function<void(const std::string&, const std::string&)> ComponentLog(const char* component) {
-  return [component](const std::string& level, const std::string& msg) {
-    if (level == "error") {
-      log::Error(msg, {{"component", component}});
-    } else if (level == "warn") {
-      log::Warn(msg, {{"component", component}});
-    } else {
-      log::Info(msg, {{"component", component}});
-    }
-  };
-}
 
 // redis.username / password_file / tls as the storage layer takes them.
 storage::RedisSecurity RedisSecurityOf(const config::RedisConfig& redis) {
@@ -70,7 +57,7 @@ class Daemon::Impl {
           st.code(), absl::StrCat("server.listen '", config_.server.listen, "': ", st.message()));
     }
     engine::EngineOptions options = config_.engine;
-    options.log = ComponentLog("engine");
+    options.log = log::ComponentSink("engine");
     std::string durability = "memory only (redis.mode: memory) - a restart loses everything";
     if (config_.redis.mode == config::RedisConfig::Mode::kMemory) {
       log::Warn("durability is OFF: redis.mode is 'memory'; every restart loses all stock");
@@ -84,7 +71,7 @@ class Daemon::Impl {
       so.max_batch = config_.redis.max_batch;
       so.write.hold_retention_ms = config_.engine.hold_retention_ms;
       so.write.audit_max_len = config_.redis.audit_stream_entries;
-      so.log = ComponentLog("storage");
+      so.log = log::ComponentSink("storage");
       so.on_write_state = [this](bool writable) { SetWriteHealth(writable); };
       so.on_resynced = [this] {
         hub_.Reset();
@@ -117,7 +104,7 @@ class Daemon::Impl {
       acks_ = std::make_unique<push::MemoryAckStore>();
     }
     absl::StatusOr<std::unique_ptr<push::PushEngine>> push = push::PushEngine::Create(
-        config_, engine_.get(), acks_.get(), &clock_, ComponentLog("push"));
+        config_, engine_.get(), acks_.get(), &clock_, log::ComponentSink("push"));
     if (!push.ok()) return push.status();
     push_ = std::move(*push);
     engine_->AddListener(push_.get());

@@ -3,28 +3,18 @@
 #include <pthread.h>
 
 #include <algorithm>
-#include <chrono>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "daemon/util/clock.h"
 
 namespace stockd::storage {
-namespace {
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
-
 DurableStore::DurableStore(DurableStoreOptions options)
     : options_(std::move(options)), keys_(options_.key_prefix) {}
 
 DurableStore::~DurableStore() { Stop(); }
 
-void DurableStore::Log(const std::string& level, const std::string& msg) const {
+void DurableStore::Log(log::Level level, const std::string& msg) const {
   if (options_.log) options_.log(level, msg);
 }
 
@@ -40,8 +30,8 @@ absl::StatusOr<std::unique_ptr<DurableStore>> DurableStore::Open(DurableStoreOpt
     if (!embedded.ok()) return embedded.status();
     store->embedded_ = std::move(*embedded);
     o.address = store->embedded_->address();
-    store->Log("info", absl::StrCat("embedded redis-server started at ", o.address,
-                                    " (appendfsync ", o.appendfsync, ")"));
+    store->Log(log::Level::kInfo, absl::StrCat("embedded redis-server started at ", o.address,
+                                               " (appendfsync ", o.appendfsync, ")"));
   }
 
   absl::StatusOr<engine::Snapshot> snap = store->Load();
@@ -64,7 +54,7 @@ absl::StatusOr<std::unique_ptr<DurableStore>> DurableStore::Open(DurableStoreOpt
 }
 
 absl::StatusOr<engine::Snapshot> DurableStore::Load() {
-  const int64_t start = NowMs();
+  const int64_t start = util::MonotonicMs();
   absl::StatusOr<std::unique_ptr<RedisConnection>> conn =
       RedisConnection::Connect(options_.address, options_.timeout_ms, options_.security);
   if (!conn.ok()) return conn.status();
@@ -75,23 +65,23 @@ absl::StatusOr<engine::Snapshot> DurableStore::Load() {
   if (!aof.ok()) return aof.status();
   if (aof->type == Reply::Type::kArray && aof->elements.size() == 2) {
     if (aof->elements[1].str != "yes") {
-      Log("error", absl::StrCat(
-                       "WARNING: redis at ", options_.address,
+      Log(log::Level::kError,
+          absl::StrCat("WARNING: redis at ", options_.address,
                        " has appendonly=no: acknowledged writes can be lost when Redis "
                        "restarts. Enable the append-only file (appendonly yes)."));
     }
   } else {
-    Log("warn", absl::StrCat("cannot verify persistence of redis at ", options_.address, ": ",
-                             aof->str));
+    Log(log::Level::kWarn,
+        absl::StrCat("cannot verify persistence of redis at ", options_.address, ": ", aof->str));
   }
   absl::StatusOr<Reply> fsync = redis.Command({"CONFIG", "GET", "appendfsync"});
   if (!fsync.ok()) return fsync.status();
   if (fsync->type == Reply::Type::kArray && fsync->elements.size() == 2 &&
       fsync->elements[1].str != "always") {
-    Log("warn", absl::StrCat("redis at ", options_.address, " has appendfsync=",
-                             fsync->elements[1].str,
-                             ": a crash of redis-server itself can lose recently acknowledged "
-                             "writes (appendfsync always closes that window)"));
+    Log(log::Level::kWarn,
+        absl::StrCat("redis at ", options_.address, " has appendfsync=", fsync->elements[1].str,
+                     ": a crash of redis-server itself can lose recently acknowledged "
+                     "writes (appendfsync always closes that window)"));
   }
   if (embedded_ == nullptr) {
     // Redis 7.0 with aof-load-truncated yes keeps a torn MULTI block after a crash and
@@ -101,12 +91,12 @@ absl::StatusOr<engine::Snapshot> DurableStore::Load() {
     if (!truncated.ok()) return truncated.status();
     if (truncated->type == Reply::Type::kArray && truncated->elements.size() == 2 &&
         truncated->elements[1].str == "yes") {
-      Log("warn", absl::StrCat(
-                      "redis at ", options_.address,
-                      " has aof-load-truncated=yes: after a crash in the middle of a "
-                      "transaction, Redis 7.0 can apply part of a group commit or lose the "
-                      "writes after it; set aof-load-truncated no and repair with "
-                      "redis-check-aof --fix when it refuses to start (docs/storage.md)"));
+      Log(log::Level::kWarn,
+          absl::StrCat("redis at ", options_.address,
+                       " has aof-load-truncated=yes: after a crash in the middle of a "
+                       "transaction, Redis 7.0 can apply part of a group commit or lose the "
+                       "writes after it; set aof-load-truncated no and repair with "
+                       "redis-check-aof --fix when it refuses to start (docs/storage.md)"));
     }
   }
   absl::StatusOr<Reply> schema = redis.Command({"HGET", keys_.Meta(), "schema"});
@@ -140,7 +130,7 @@ absl::StatusOr<engine::Snapshot> DurableStore::Load() {
   load_stats_.rows = static_cast<int64_t>(snap->rows.size());
   load_stats_.holds = static_cast<int64_t>(snap->holds.size());
   load_stats_.idempotency = static_cast<int64_t>(snap->idempotency.size());
-  load_stats_.load_ms = NowMs() - start;
+  load_stats_.load_ms = util::MonotonicMs() - start;
   return snap;
 }
 
@@ -162,8 +152,8 @@ void DurableStore::OnJournalFailure(const absl::Status& status) {
   // Close the gate first: nothing more is applied to a state about to be replaced.
   if (engine_ != nullptr) engine_->SetWritable(false, std::string(status.message()));
   if (options_.on_write_state) options_.on_write_state(false);
-  Log("error", absl::StrCat("redis write failed, writes unavailable until re-synced: ",
-                            status.message()));
+  Log(log::Level::kError,
+      absl::StrCat("redis write failed, writes unavailable until re-synced: ", status.message()));
   absl::MutexLock lock(&mu_);
   broken_ = true;
 }
@@ -177,7 +167,7 @@ void DurableStore::RecoveryLoop() {
           this));
       if (stopping_) return;
     }
-    const int64_t started = NowMs();
+    const int64_t started = util::MonotonicMs();
     journal_->Drain();  // every record of the old state has failed back to its caller
     int64_t backoff_ms = 50;
     std::string last_refusal;
@@ -202,7 +192,7 @@ void DurableStore::RecoveryLoop() {
         // Refused credentials or certificate: retrying alone will not help; say why, once.
         if (st.code() != absl::StatusCode::kUnavailable && st.message() != last_refusal) {
           last_refusal = std::string(st.message());
-          Log("error", absl::StrCat("re-sync: ", last_refusal));
+          Log(log::Level::kError, absl::StrCat("re-sync: ", last_refusal));
         }
         continue;
       }
@@ -220,24 +210,25 @@ void DurableStore::RecoveryLoop() {
         backoff_ms = 0;
         continue;
       }
-      Log("warn", absl::StrCat("re-sync: reloading the whole state from redis: ", result->why));
+      Log(log::Level::kWarn,
+          absl::StrCat("re-sync: reloading the whole state from redis: ", result->why));
       absl::StatusOr<engine::Snapshot> snap = Load();
       if (!snap.ok()) {
-        Log("warn", absl::StrCat("re-sync: ", snap.status().message()));
+        Log(log::Level::kWarn, absl::StrCat("re-sync: ", snap.status().message()));
         continue;
       }
       const uint64_t stored_sequence = snap->sequence;
       st = engine_->Restore(*snap,
                             [this, stored_sequence] { journal_->MarkHealthy(stored_sequence); });
       if (!st.ok()) {
-        Log("error", absl::StrCat("re-sync: stored state rejected: ", st.message()));
+        Log(log::Level::kError, absl::StrCat("re-sync: stored state rejected: ", st.message()));
         backoff_ms = 5000;
         continue;
       }
       caught_up.reload = true;
       break;
     }
-    const int64_t elapsed_ms = NowMs() - started;
+    const int64_t elapsed_ms = util::MonotonicMs() - started;
     {
       absl::MutexLock lock(&mu_);
       broken_ = false;
@@ -251,12 +242,14 @@ void DurableStore::RecoveryLoop() {
     engine_->SetWritable(true);
     if (options_.on_write_state) options_.on_write_state(true);
     if (caught_up.reload) {
-      Log("info", absl::StrCat("re-synced with redis in ", elapsed_ms, " ms by a full reload (",
-                               load_stats_.rows, " rows, ", load_stats_.holds, " holds)"));
+      Log(log::Level::kInfo,
+          absl::StrCat("re-synced with redis in ", elapsed_ms, " ms by a full reload (",
+                       load_stats_.rows, " rows, ", load_stats_.holds, " holds)"));
     } else {
-      Log("info", absl::StrCat("re-synced with redis in ", elapsed_ms,
-                               " ms without a reload (failed records: ", caught_up.landed,
-                               " had landed, ", caught_up.resent, " written again)"));
+      Log(log::Level::kInfo,
+          absl::StrCat("re-synced with redis in ", elapsed_ms,
+                       " ms without a reload (failed records: ", caught_up.landed, " had landed, ",
+                       caught_up.resent, " written again)"));
     }
   }
 }

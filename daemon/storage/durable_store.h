@@ -26,6 +26,7 @@
 #include "daemon/engine/engine.h"
 #include "daemon/storage/embedded_redis.h"
 #include "daemon/storage/redis_journal.h"
+#include "daemon/util/log.h"
 
 namespace stockd::storage {
 
@@ -38,8 +39,8 @@ struct DurableStoreOptions {
   int max_batch = 4096;             // records per MULTI/EXEC
   WriteOptions write;
   std::string key_prefix = "stockd";
-  // level ("info", "warn", "error") + message.
-  std::function<void(const std::string&, const std::string&)> log;
+  // Receives the store's (and the embedded redis-server supervisor's) log lines.
+  log::Sink log;
   // The write path became (un)available.
   std::function<void(bool writable)> on_write_state;
   // The engine was reloaded from Redis after an outage, before writes reopened. The
@@ -90,7 +91,7 @@ class DurableStore {
   absl::StatusOr<engine::Snapshot> Load();
   void OnJournalFailure(const absl::Status& status);
   void RecoveryLoop();
-  void Log(const std::string& level, const std::string& msg) const;
+  void Log(log::Level level, const std::string& msg) const;
 
   DurableStoreOptions options_;
   KeyLayout keys_;

@@ -22,8 +22,9 @@
 // in its own process group, so terminal signals (Ctrl-C) reach stockd only and stockd
 // stops Redis after draining. (Under systemd use KillMode=mixed for the same reason.)
 //
-// This file knows nothing of the server or the engine; it logs through
-// EmbeddedRedisOptions::log.
+// This file is the supervisor; the child process and its files are redis_process.h, the
+// redis.conf it runs with redis_conf.h. It knows nothing of the server or the engine; it
+// logs through EmbeddedRedisOptions::log.
 //
 // Thread safety: every public method may be called from any thread. Stop blocks (up to
 // ~10 s while Redis shuts down); the destructor must not race with other calls.
@@ -43,6 +44,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "daemon/util/log.h"
 
 namespace stockd::storage {
 
@@ -68,10 +70,10 @@ struct EmbeddedRedisOptions {
   // Delay before the first restart after an unexpected exit; doubles per consecutive
   // failure up to 5 s, and resets once a child has stayed up for 30 s.
   int64_t restart_backoff_ms = 200;
-  // Receives the supervisor's log lines; level is "info", "warn" or "error". Called from
-  // the supervisor thread, never with internal locks held. Empty = one JSON line per
-  // message on stderr ({"ts_ms":..,"level":..,"msg":..,"component":"embedded_redis"}).
-  std::function<void(const std::string& level, const std::string& msg)> log;
+  // Receives the supervisor's log lines (kInfo, kWarn, kError). Called from Start's and
+  // the supervisor's threads, never with internal locks held. Empty = one JSON line per
+  // message on stderr (log::ComponentSink("embedded_redis")).
+  log::Sink log;
 };
 
 class EmbeddedRedis {
@@ -120,7 +122,7 @@ class EmbeddedRedis {
   absl::StatusOr<pid_t> Spawn() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Polls PING every 20 ms until ready, exit, stop or start_timeout_ms. True if ready.
   bool ProbeUntilReady(pid_t child, std::string* failure);
-  void Log(const char* level, const std::string& msg) const;
+  void Log(log::Level level, const std::string& msg) const;
   bool StartSettled() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return ready_ || !start_failure_.ok();
   }

@@ -1,5 +1,6 @@
 // The Redis key layout (schema 3) and the encoding of engine records into Redis commands
-// and back. docs/storage.md describes the layout for operators.
+// and back (records.cc; reading the stored state back: records_load.cc). docs/storage.md
+// describes the layout for operators.
 //
 // Every key carries the same Redis Cluster hash tag, {<p>} ("{stockd}" by default), so one
 // daemon's keys share a slot and a group commit's MULTI/EXEC is valid on a cluster too.

@@ -11,7 +11,15 @@ namespace stockd::storage {
 
 RedisJournal::RedisJournal(JournalOptions options,
                            std::function<void(const absl::Status&)> on_failure)
-    : options_(std::move(options)), on_failure_(std::move(on_failure)) {}
+    : RedisJournal(options, std::make_unique<StoredBatchWriter>(options.keys, options.write),
+                   std::move(on_failure)) {}
+
+RedisJournal::RedisJournal(JournalOptions options, std::unique_ptr<BatchWriter> batch_writer,
+                           std::function<void(const absl::Status&)> on_failure)
+    : options_(std::move(options)),
+      on_failure_(std::move(on_failure)),
+      stores_sequence_(batch_writer->StoresSequence()),
+      batch_writer_(std::move(batch_writer)) {}
 
 RedisJournal::~RedisJournal() { Stop(); }
 
@@ -122,7 +130,9 @@ absl::StatusOr<CatchUpResult> RedisJournal::CatchUp() {
     result.why = std::move(why);
     return result;
   };
-  if (options_.batch_body) return reload("the journal writes a custom batch body (bench)");
+  if (!stores_sequence_) {
+    return reload("the journal's batch writer does not store meta.sequence (bench)");
+  }
   absl::StatusOr<std::unique_ptr<RedisConnection>> conn =
       RedisConnection::Connect(options_.address, options_.timeout_ms, options_.security);
   if (!conn.ok()) return conn.status();
@@ -209,9 +219,9 @@ absl::StatusOr<CatchUpResult> RedisJournal::CatchUp() {
     bool partial = false;
     {
       absl::MutexLock lock(&batch_mu_);
-      Prepared prepared = Prepare(records);
-      st = redis.Send(prepared.commands);
-      if (st.ok()) st = Confirm(redis, prepared, n, &partial);
+      const std::vector<Args> commands = Prepare(records);
+      st = redis.Send(commands);
+      if (st.ok()) st = Confirm(redis, commands, n, &partial);
     }
     absl::MutexLock lock(&mu_);
     if (!st.ok()) {
@@ -310,12 +320,11 @@ void RedisJournal::WriterLoop() {
       records.reserve(batch.size());
       for (const Item& item : batch) records.push_back(item.record.get());
       absl::MutexLock batch_lock(&batch_mu_);
-      Prepared prepared = Prepare(records);
-      status = redis_ != nullptr && redis_->ok()
-                   ? redis_->Send(prepared.commands)
-                   : absl::UnavailableError("redis connection lost");
+      const std::vector<Args> commands = Prepare(records);
+      status = redis_ != nullptr && redis_->ok() ? redis_->Send(commands)
+                                                 : absl::UnavailableError("redis connection lost");
       complete(acked, absl::OkStatus());
-      if (status.ok()) status = Confirm(*redis_, prepared, batch.size(), &partial);
+      if (status.ok()) status = Confirm(*redis_, commands, batch.size(), &partial);
     } else {
       complete(acked, absl::OkStatus());
       status = absl::UnavailableError("writes are unavailable: re-syncing with Redis");
@@ -354,43 +363,17 @@ void RedisJournal::WriterLoop() {
   }
 }
 
-RedisJournal::Prepared RedisJournal::Prepare(
-    const std::vector<const engine::MutationRecord*>& records) {
-  Prepared p;
-  std::vector<Args>& commands = p.commands;
+std::vector<Args> RedisJournal::Prepare(const std::vector<const engine::MutationRecord*>& records) {
+  std::vector<Args> commands;
   commands.push_back({"MULTI"});
-  if (options_.batch_body) {
-    options_.batch_body(records, &commands);
-    commands.push_back({"EXEC"});
-    return p;
-  }
-  p.audited = AppendBatchCommands(options_.keys, options_.write, records, &commands);
-  p.xadd_index = commands.size() - 2;  // in EXEC's reply (MULTI not counted)
-  // Trim the audit stream by mutations, not stream entries (one entry is one batch): once
-  // the entries this writer added hold 10% more than audit_max_len mutations, everything
-  // older than the oldest entry still needed goes (MINID also trims entries from before a
-  // restart: they are older still).
-  const int64_t keep = options_.write.audit_max_len;
-  if (p.audited && audit_total_ > keep + keep / 10) {
-    while (!audit_entries_.empty() && audit_total_ - audit_entries_.front().second >= keep) {
-      audit_total_ -= audit_entries_.front().second;
-      audit_entries_.pop_front();
-    }
-    if (!audit_entries_.empty()) {
-      commands.push_back({"XTRIM", options_.keys.Audit(), "MINID", "~",
-                          audit_entries_.front().first});
-    }
-  }
-  commands.push_back({"HSET", options_.keys.Meta(), "sequence",
-                      absl::StrCat(records.back()->sequence), "schema",
-                      absl::StrCat(kSchemaVersion)});
+  batch_writer_->Write(records, &commands);
   commands.push_back({"EXEC"});
-  return p;
+  return commands;
 }
 
-absl::Status RedisJournal::Confirm(RedisConnection& redis, const Prepared& p, size_t records,
-                                   bool* partial) {
-  absl::StatusOr<std::vector<Reply>> replies = redis.Receive(p.commands.size());
+absl::Status RedisJournal::Confirm(RedisConnection& redis, const std::vector<Args>& commands,
+                                   size_t records, bool* partial) {
+  absl::StatusOr<std::vector<Reply>> replies = redis.Receive(commands.size());
   if (!replies.ok()) return replies.status();
   const Reply& exec = replies->back();
   if (exec.type != Reply::Type::kArray) {
@@ -410,11 +393,7 @@ absl::Status RedisJournal::Confirm(RedisConnection& redis, const Prepared& p, si
       return absl::UnavailableError(absl::StrCat("redis EXEC: ", r.str));
     }
   }
-  if (p.audited && p.xadd_index < exec.elements.size() &&
-      exec.elements[p.xadd_index].type == Reply::Type::kString) {
-    audit_entries_.emplace_back(exec.elements[p.xadd_index].str, static_cast<int64_t>(records));
-    audit_total_ += static_cast<int64_t>(records);
-  }
+  batch_writer_->Landed(exec.elements, records);
   return absl::OkStatus();
 }
 

@@ -29,6 +29,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "daemon/engine/journal.h"
+#include "daemon/storage/batch_writer.h"
 #include "daemon/storage/records.h"
 #include "daemon/storage/redis_client.h"
 
@@ -39,13 +40,8 @@ struct JournalOptions {
   int64_t timeout_ms = 2000;    // connect and round-trip timeout
   RedisSecurity security;       // AUTH and TLS (external Redis)
   int max_batch = 4096;         // records per MULTI/EXEC
-  KeyLayout keys;
-  WriteOptions write;
-  // What one group commit writes between MULTI and EXEC. Empty (the daemon): the stored
-  // layout (AppendBatchCommands), the audit trim and the meta sequence. bench/ sets it to
-  // measure the same journal with a minimal payload (scripts/bench "durable floor").
-  std::function<void(const std::vector<const engine::MutationRecord*>&, std::vector<Args>*)>
-      batch_body;
+  KeyLayout keys;               // where meta.sequence is (CatchUp), and the stored layout's keys
+  WriteOptions write;           // the stored layout's options (StoredBatchWriter)
   // `meta.sequence` as loaded at start (0: none): what Redis holds before the first batch.
   uint64_t stored_sequence = 0;
 };
@@ -69,8 +65,12 @@ struct JournalStats {
 class RedisJournal final : public engine::Journal {
  public:
   // `on_failure` is called on the writer thread when a healthy journal breaks (once per
-  // outage); it must not block.
+  // outage); it must not block. Writes the stored layout (StoredBatchWriter with
+  // options.keys and options.write).
   RedisJournal(JournalOptions options, std::function<void(const absl::Status&)> on_failure);
+  // The same journal writing what `batch_writer` makes of each batch (batch_writer.h).
+  RedisJournal(JournalOptions options, std::unique_ptr<BatchWriter> batch_writer,
+               std::function<void(const absl::Status&)> on_failure);
   ~RedisJournal() override;  // Stop()
 
   // Connects and starts the writer. UNAVAILABLE if Redis cannot be reached.
@@ -118,13 +118,6 @@ class RedisJournal final : public engine::Journal {
     uint64_t epoch = 0;   // epoch_ at Append: of a state a full reload has since replaced?
   };
 
-  // One batch's MULTI ... EXEC, and where its audit XADD's reply will be.
-  struct Prepared {
-    std::vector<Args> commands;
-    bool audited = false;
-    size_t xadd_index = 0;  // in EXEC's reply
-  };
-
   // Which server and which client a connection is (CLIENT ID, INFO server's run_id);
   // empty when Redis would not say.
   struct Identity {
@@ -135,16 +128,20 @@ class RedisJournal final : public engine::Journal {
 
   using Records = std::vector<std::shared_ptr<const engine::MutationRecord>>;
   void WriterLoop();
-  Prepared Prepare(const std::vector<const engine::MutationRecord*>& records);
-  // Reads the replies of a batch sent on `redis`; OK only when EXEC ran every command.
-  // Sets `*partial` when EXEC ran but a command in it failed (Redis does not roll back).
-  absl::Status Confirm(RedisConnection& redis, const Prepared& prepared, size_t records,
-                       bool* partial);
+  // One batch's MULTI ... EXEC.
+  std::vector<Args> Prepare(const std::vector<const engine::MutationRecord*>& records)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(batch_mu_);
+  // Reads the replies of a batch of `commands` sent on `redis`; OK only when EXEC ran every
+  // command. Sets `*partial` when EXEC ran but a command in it failed (Redis does not roll
+  // back).
+  absl::Status Confirm(RedisConnection& redis, const std::vector<Args>& commands, size_t records,
+                       bool* partial) ABSL_EXCLUSIVE_LOCKS_REQUIRED(batch_mu_);
   // Records a failed batch (called by the writer under mu_).
   void KeepFailed(const std::vector<Item>& batch, bool sent) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const JournalOptions options_;
   const std::function<void(const absl::Status&)> on_failure_;
+  const bool stores_sequence_;  // batch_writer_->StoresSequence()
 
   mutable absl::Mutex mu_;
   std::deque<Item> queue_ ABSL_GUARDED_BY(mu_);
@@ -174,11 +171,9 @@ class RedisJournal final : public engine::Journal {
   Records caught_up_ ABSL_GUARDED_BY(mu_);
 
   std::unique_ptr<RedisConnection> redis_;  // writer thread only (and Start before it)
-  // Prepare/Confirm state: the writer's, or CatchUp's while the journal is broken.
+  // Prepare/Confirm: the writer's, or CatchUp's while the journal is broken.
   absl::Mutex batch_mu_;  // never held together with mu_
-  // Audit stream entries this journal added (id, mutations in it), oldest first.
-  std::deque<std::pair<std::string, int64_t>> audit_entries_ ABSL_GUARDED_BY(batch_mu_);
-  int64_t audit_total_ ABSL_GUARDED_BY(batch_mu_) = 0;
+  const std::unique_ptr<BatchWriter> batch_writer_ ABSL_PT_GUARDED_BY(batch_mu_);
   std::thread writer_;
 };
 

@@ -15,21 +15,15 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <climits>
 #include <cstring>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "daemon/util/clock.h"
 
 namespace stockd::storage {
 namespace {
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 // The reasons queued by OpenSSL on this thread, oldest first; clears the queue.
 std::string SslErrors() {
@@ -70,7 +64,8 @@ absl::StatusOr<int> ConnectOne(const addrinfo* ai, int64_t deadline_ms, int64_t 
     pollfd p{fd, POLLOUT, 0};
     int ready;
     do {
-      ready = ::poll(&p, 1, static_cast<int>(std::max<int64_t>(0, deadline_ms - NowMs())));
+      ready =
+          ::poll(&p, 1, static_cast<int>(std::max<int64_t>(0, deadline_ms - util::MonotonicMs())));
     } while (ready < 0 && errno == EINTR);
     if (ready == 0) return fail("connect: timed out");
     if (ready < 0) return fail(absl::StrCat("poll: ", std::strerror(errno)));
@@ -102,7 +97,7 @@ absl::StatusOr<int> ConnectTcp(const std::string& host, int port, int64_t timeou
   if (rc != 0) {
     return absl::UnavailableError(absl::StrCat("cannot resolve '", host, "': ", gai_strerror(rc)));
   }
-  const int64_t deadline_ms = NowMs() + timeout_ms;
+  const int64_t deadline_ms = util::MonotonicMs() + timeout_ms;
   absl::Status last = absl::UnavailableError("no address");
   for (const addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
     absl::StatusOr<int> fd = ConnectOne(ai, deadline_ms, timeout_ms);
