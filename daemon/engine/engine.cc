@@ -22,10 +22,7 @@ Engine::Impl::Impl(Model model, EngineOptions options)
                    options.clock != nullptr ? options.clock : &system_clock_, options.log) {
   if (options_.clock == nullptr) options_.clock = &system_clock_;
   base_policies_ = BuildPolicySet(model_, {});
-  {
-    absl::MutexLock lock(&policy_mu_);
-    policy_cache_[{}] = base_policies_;
-  }
+  policy_cache_[{}] = base_policies_;  // no other thread sees the engine yet
   hold_prefix_ = absl::StrCat("h", absl::Hex(options_.clock->NowMs()), "-");
   audit_per_shard_ = options_.audit_capacity == 0
                          ? 0
