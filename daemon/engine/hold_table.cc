@@ -80,12 +80,6 @@ void HoldTable::AddTo(Contents* contents, std::unique_ptr<HoldRec> hold) {
   contents->holds[stripe][v.hold_id] = std::move(hold);
 }
 
-void HoldTable::LockAll() {
-  for (HoldStripe& stripe : stripes_) stripe.mu.Lock();
-}
-void HoldTable::UnlockAll() {
-  for (auto it = stripes_.rbegin(); it != stripes_.rend(); ++it) it->mu.Unlock();
-}
 void HoldTable::LockAll() const {
   for (const HoldStripe& stripe : stripes_) stripe.mu.Lock();
 }

@@ -71,8 +71,6 @@ class HoldTable {
   static void AddTo(Contents* contents, std::unique_ptr<HoldRec> hold);
   // Every stripe in index order / in reverse. The analysis cannot follow a lock set of
   // variable size, so these and InstallLocked opt out of it.
-  void LockAll() ABSL_NO_THREAD_SAFETY_ANALYSIS;
-  void UnlockAll() ABSL_NO_THREAD_SAFETY_ANALYSIS;
   void LockAll() const ABSL_NO_THREAD_SAFETY_ANALYSIS;
   void UnlockAll() const ABSL_NO_THREAD_SAFETY_ANALYSIS;
   // Replaces every hold with `contents`. Needs LockAll.
