@@ -1,0 +1,170 @@
+// Engine::Impl: the engine's state and the declarations of its parts. Internal to
+// daemon/engine. Each part defines its methods in its own file:
+//   engine.cc          the facade, construction and the Execute pipeline (gate,
+//                      idempotency check, dispatch, completion), ExpireDue, SKU lookup
+//   sealing.cc         Seal: the record, audit entry, published changes, journal hand-off
+//   hold_commands.cc   Reserve, Extend, Commit, Release, Expire, Fulfill, Cancel
+//   stock_commands.cc  Sell, Adjust, Count, Transfer
+//   queries.cc         GetStock, GetAvailability, Explain, GetHold, ListHolds, ListAudit,
+//                      HoldLineCount, ForEachPublished
+//   restore.cc         Restore, AdoptDurable, CheckInvariants
+// A new command adds an Apply overload here and defines it with its kin.
+//
+// Thread-safety: as engine.h says. The lock order (never reversed): idempotency stripe
+// (briefly, never nested) -> hold stripe -> SKU shards in ascending index order; see
+// state.h for who owns which state.
+#ifndef STOCKD_DAEMON_ENGINE_ENGINE_IMPL_H_
+#define STOCKD_DAEMON_ENGINE_ENGINE_IMPL_H_
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/hash/hash.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "daemon/engine/engine.h"
+#include "daemon/engine/hold_table.h"
+#include "daemon/engine/idempotency_table.h"
+#include "daemon/engine/sealing.h"
+#include "daemon/engine/state.h"
+
+namespace stockd::engine {
+
+using RecordOr = absl::StatusOr<std::shared_ptr<const MutationRecord>>;
+
+class Engine::Impl {
+ public:
+  Impl(Model model, EngineOptions options);
+
+  const Model& model() const { return model_; }
+  const EngineOptions& options() const { return options_; }
+  void AddListener(ChangeListener* l) { listeners_.push_back(l); }
+
+  // ---- engine.cc
+  void Execute(Command command, Done done);
+  int ExpireDue(int64_t* next_due_ms);
+  void SetWritable(bool writable, const std::string& reason);
+  bool writable() const { return writable_.load(std::memory_order_acquire); }
+  EngineStats Stats() const;
+
+  // ---- queries.cc
+  absl::StatusOr<std::vector<RowView>> GetStock(const std::string& sku,
+                                                const std::vector<std::string>& locations) const;
+  absl::StatusOr<std::vector<AvailabilityItem>> GetAvailability(
+      const std::vector<std::string>& skus, const std::vector<std::string>& channels) const;
+  absl::StatusOr<Explanation> Explain(const std::string& channel, const std::string& sku) const;
+  absl::StatusOr<HoldView> GetHold(const std::string& hold_id) const;
+  std::vector<HoldView> ListHolds(const HoldFilter& filter) const;
+  int HoldLineCount(const std::string& hold_id) const;
+  std::vector<AuditEntry> ListAudit(const std::string& sku, int limit,
+                                    uint64_t before_sequence) const;
+  void ForEachPublished(const std::vector<std::string>& channels,
+                        const std::vector<std::string>& skus,
+                        const std::function<void(const PublishedChange&)>& emit) const;
+
+  // ---- restore.cc
+  absl::Status Restore(const Snapshot& snapshot, const std::function<void()>& while_locked);
+  bool AdoptDurable(
+      const std::function<bool(std::vector<std::shared_ptr<const MutationRecord>>*)>& while_locked);
+  // Reads every hold stripe and shard under LockAll-style loops: a lock set of variable
+  // size, which the analysis cannot follow.
+  InvariantReport CheckInvariants() const ABSL_NO_THREAD_SAFETY_ANALYSIS;
+
+ private:
+  static size_t RoundUpPow2(int n);
+  int64_t NowMs() const { return options_.clock->NowMs(); }
+
+  // ---- SKU shards (engine.cc)
+  size_t ShardIndex(absl::string_view sku) const {
+    return absl::Hash<absl::string_view>{}(sku) & (shards_.size() - 1);
+  }
+  Shard& ShardFor(absl::string_view sku) { return shards_[ShardIndex(sku)]; }
+  const Shard& ShardFor(absl::string_view sku) const { return shards_[ShardIndex(sku)]; }
+  // Sorted unique shard pointers for a set of SKUs (for ShardLocks).
+  std::vector<Shard*> ShardsFor(const std::vector<absl::string_view>& skus);
+  // A new SKU with no rows, its policies resolved.
+  std::unique_ptr<SkuState> NewSku(const std::string& sku);
+  SkuState* FindOrCreateSku(Shard& shard, const std::string& sku)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
+  std::shared_ptr<const PolicySet> PoliciesFor(const std::string& sku);
+  RowView View(const SkuState& s, int l) const {
+    return RowView{s.sku, model_.locations[l].id, s.rows[l]};
+  }
+  // Every hold stripe, shard and idempotency stripe, in the lock order (Restore,
+  // AdoptDurable) / in reverse.
+  // The analysis cannot follow lock sets of variable size: these opt out, as does
+  // InstallLocked, which needs LockEverything.
+  void LockEverything() ABSL_NO_THREAD_SAFETY_ANALYSIS;
+  void UnlockEverything() ABSL_NO_THREAD_SAFETY_ANALYSIS;
+  // Replaces every shard's SKUs with `skus` (by shard index) and recounts them (restore.cc).
+  void InstallLocked(std::vector<SkuMap> skus) ABSL_NO_THREAD_SAFETY_ANALYSIS;
+
+  // ---- completion (engine.cc) and sealing (sealing.cc)
+  // Finishes a mutation: records the idempotent result, announces changes, answers.
+  void Complete(const std::shared_ptr<Pending>& pending,
+                const std::shared_ptr<const MutationRecord>& record, absl::Status status);
+  // Recomputes published quantities of the touched SKUs, builds the record and the audit
+  // entry, and hands the record to the journal. Called with every touched lock held (the
+  // SKUs' shards through a ShardLocks or a MutexLock, and the hold's stripe).
+  std::shared_ptr<const MutationRecord> Seal(Change& change, const CommandMeta& meta,
+                                             const char* operation,
+                                             const std::shared_ptr<Pending>& pending);
+
+  // ---- hold commands (hold_commands.cc); callers hold the stripe lock (and the SKU locks
+  // where they touch rows).
+  absl::Status RequireState(const HoldRec& h, HoldState want, const char* op) const;
+  std::vector<Shard*> ShardsForHold(const HoldRec& h);
+  // The state of a SKU a hold names, whose shard the caller holds through a ShardLocks.
+  SkuState* HoldSku(const Line& line);
+  RecordOr ReleaseHeld(const std::string& hold_id, HoldState final_state, const CommandMeta& meta,
+                       const std::shared_ptr<Pending>& p);
+  // Validates the hold id, locks the hold's stripe, finds it, checks it is in `want`
+  // state, locks its SKUs' shards, then runs `fn(stripe, hold)`.
+  template <typename Fn>
+  RecordOr WithHold(const std::string& id, HoldState want, const char* op, Fn&& fn);
+
+  // One per command type.
+  RecordOr Apply(ReserveCmd& cmd, const CommandMeta& meta, const std::shared_ptr<Pending>& p);
+  RecordOr Apply(ExtendCmd& cmd, const CommandMeta& meta, const std::shared_ptr<Pending>& p);
+  RecordOr Apply(CommitCmd& cmd, const CommandMeta& meta, const std::shared_ptr<Pending>& p);
+  RecordOr Apply(ReleaseCmd& cmd, const CommandMeta& meta, const std::shared_ptr<Pending>& p);
+  RecordOr Apply(FulfillCmd& cmd, const CommandMeta& meta, const std::shared_ptr<Pending>& p);
+  RecordOr Apply(CancelCmd& cmd, const CommandMeta& meta, const std::shared_ptr<Pending>& p);
+  RecordOr Apply(ExpireCmd& cmd, const CommandMeta& meta, const std::shared_ptr<Pending>& p);
+  // ---- stock commands (stock_commands.cc)
+  RecordOr Apply(SellCmd& cmd, const CommandMeta& meta, const std::shared_ptr<Pending>& p);
+  RecordOr Apply(AdjustCmd& cmd, const CommandMeta& meta, const std::shared_ptr<Pending>& p);
+  RecordOr Apply(CountCmd& cmd, const CommandMeta& meta, const std::shared_ptr<Pending>& p);
+  RecordOr Apply(TransferCmd& cmd, const CommandMeta& meta, const std::shared_ptr<Pending>& p);
+
+  const Model model_;
+  EngineOptions options_;  // options_.clock is never null
+  SystemClock system_clock_;
+  std::vector<ChangeListener*> listeners_;  // set before serving, then read-only
+
+  std::vector<Shard> shards_;
+  HoldTable holds_;
+  IdempotencyTable idempotency_;
+  size_t audit_per_shard_ = 0;
+
+  std::shared_ptr<const PolicySet> base_policies_;
+  absl::Mutex policy_mu_;
+  std::map<std::vector<int>, std::shared_ptr<const PolicySet>> policy_cache_
+      ABSL_GUARDED_BY(policy_mu_);
+
+  std::string hold_prefix_;
+  std::atomic<uint64_t> hold_counter_{0};
+  std::atomic<bool> writable_{true};
+  absl::Mutex gate_mu_;
+  std::string gate_reason_ ABSL_GUARDED_BY(gate_mu_);
+  std::atomic<int64_t> skus_{0}, rows_{0}, mutations_{0}, breaches_{0}, expired_{0};
+};
+
+}  // namespace stockd::engine
+
+#endif  // STOCKD_DAEMON_ENGINE_ENGINE_IMPL_H_

@@ -1,0 +1,185 @@
+#include "daemon/engine/idempotency_table.h"
+
+#include <algorithm>
+
+#include "absl/hash/hash.h"
+#include "absl/strings/str_cat.h"
+
+namespace stockd::engine {
+
+size_t IdempotencyTable::StripeIndex(const std::string& request_id) {
+  return absl::Hash<std::string>{}(request_id) % kIdemStripes;
+}
+
+IdempotencyTable::Lookup IdempotencyTable::LookUp(const std::shared_ptr<Pending>& pending,
+                                                  Outcome* replay, bool* drained) {
+  IdemStripe& stripe = StripeFor(pending->request_id);
+  absl::MutexLock lock(&stripe.mu);
+  auto it = stripe.entries.find(pending->request_id);
+  if (it == stripe.entries.end()) {
+    if (!TakeSlot(drained)) return Lookup::kFull;
+    stripe.entries[pending->request_id].fingerprint = pending->fingerprint;
+    return Lookup::kNew;
+  }
+  IdemEntry& e = it->second;
+  if (e.fingerprint != pending->fingerprint) return Lookup::kMisuse;
+  if (!e.done) {
+    e.waiters.push_back(std::move(pending->done));
+    return Lookup::kInFlight;
+  }
+  *replay = e.record->outcome;
+  return Lookup::kReplay;
+}
+
+bool IdempotencyTable::TakeSlot(bool* drained) {
+  const int64_t max = max_records_;
+  int64_t n = records_.load(std::memory_order_relaxed);
+  while (n < max) {
+    if (records_.compare_exchange_weak(n, n + 1, std::memory_order_relaxed)) {
+      // The warning is re-armed once the table has drained below 90% of the cap (not
+      // logged again for every record while it hovers at the cap).
+      *drained =
+          (n + 1) * 10 < max * 9 && full_.load(std::memory_order_relaxed) && full_.exchange(false);
+      return true;
+    }
+  }
+  return false;
+}
+
+void IdempotencyTable::PurgeExpired(int64_t now) {
+  for (IdemStripe& stripe : stripes_) {
+    absl::MutexLock lock(&stripe.mu);
+    while (!stripe.expiry.empty() && stripe.expiry.front().first <= now) {
+      auto it = stripe.entries.find(stripe.expiry.front().second);
+      if (it != stripe.entries.end() && it->second.done && it->second.record->expires_ms <= now) {
+        stripe.entries.erase(it);
+        records_.fetch_sub(1, std::memory_order_relaxed);
+      }
+      stripe.expiry.pop_front();
+    }
+  }
+}
+
+bool IdempotencyTable::Begin(const std::shared_ptr<Pending>& pending) {
+  Outcome replay;
+  bool drained = false;
+  Lookup found = LookUp(pending, &replay, &drained);
+  if (found == Lookup::kFull) {
+    PurgeExpired(clock_->NowMs());
+    found = LookUp(pending, &replay, &drained);
+  }
+  if (drained) {
+    Log(log::Level::kInfo, absl::StrCat("idempotency records below idempotency.max_records (", max_records_,
+                             ") again: new request ids are accepted"));
+  }
+  switch (found) {
+    case Lookup::kNew:
+      return true;
+    case Lookup::kInFlight:
+      return false;
+    case Lookup::kMisuse:
+      pending->done(absl::InvalidArgumentError(absl::StrCat(
+          "request_id '", pending->request_id, "' was already used for a different request")));
+      return false;
+    case Lookup::kReplay:
+      pending->done(std::move(replay));
+      return false;
+    case Lookup::kFull:
+      break;
+  }
+  const std::string why = absl::StrCat(
+      "idempotency.max_records: ", max_records_,
+      " request ids are recorded and not yet expired (idempotency.ttl ", ttl_ms_ / 1000,
+      "s); a new request_id is refused until older ones "
+      "expire (a replay of a recorded one still answers)");
+  if (!full_.exchange(true)) {
+    Log(log::Level::kWarn, absl::StrCat(why, "; refused request_id '", pending->request_id, "'"));
+  }
+  pending->done(absl::ResourceExhaustedError(why));
+  return false;
+}
+
+std::vector<Engine::Done> IdempotencyTable::Finish(const Pending& pending,
+                                                   const MutationRecord* record, bool ok) {
+  std::vector<Engine::Done> waiters;
+  IdemStripe& stripe = StripeFor(pending.request_id);
+  absl::MutexLock lock(&stripe.mu);
+  auto it = stripe.entries.find(pending.request_id);
+  if (it == stripe.entries.end()) return waiters;
+  waiters = std::move(it->second.waiters);
+  if (ok) {
+    it->second.done = true;
+    // An OK completion always comes with its record (Seal); the fallback keeps a replay
+    // answerable should that ever change.
+    it->second.record = record != nullptr && record->idempotency
+                            ? record->idempotency
+                            : std::make_shared<const IdempotencyRecord>(
+                                  IdempotencyRecord{pending.request_id, pending.fingerprint,
+                                                    pending.outcome, clock_->NowMs() + ttl_ms_});
+    stripe.expiry.emplace_back(it->second.record->expires_ms, pending.request_id);
+  } else if (!it->second.done) {
+    stripe.entries.erase(it);  // failed calls are not recorded
+    records_.fetch_sub(1, std::memory_order_relaxed);
+  }
+  return waiters;
+}
+
+IdempotencyTable::Contents IdempotencyTable::Build(const std::vector<IdempotencyRecord>& records) {
+  Contents out;
+  std::vector<const IdempotencyRecord*> sorted;
+  sorted.reserve(records.size());
+  for (const IdempotencyRecord& r : records) sorted.push_back(&r);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto* a, const auto* b) { return a->expires_ms < b->expires_ms; });
+  for (const IdempotencyRecord* rp : sorted) {
+    const IdempotencyRecord& r = *rp;
+    const size_t stripe = StripeIndex(r.request_id);
+    IdemEntry& e = out.entries[stripe][r.request_id];
+    e.fingerprint = r.fingerprint;
+    e.done = true;
+    e.record = std::make_shared<const IdempotencyRecord>(r);
+    out.expiry[stripe].emplace_back(r.expires_ms, r.request_id);
+  }
+  return out;
+}
+
+void IdempotencyTable::LockAll() {
+  for (IdemStripe& stripe : stripes_) stripe.mu.Lock();
+}
+
+void IdempotencyTable::UnlockAll() {
+  for (auto it = stripes_.rbegin(); it != stripes_.rend(); ++it) it->mu.Unlock();
+}
+
+void IdempotencyTable::InstallLocked(Contents contents) {
+  int64_t total = 0;
+  for (size_t i = 0; i < kIdemStripes; ++i) {
+    auto& entries = contents.entries[i];
+    for (auto& [id, e] : stripes_[i].entries) {
+      if (!e.done && !entries.contains(id)) entries.emplace(id, std::move(e));
+    }
+    stripes_[i].entries = std::move(entries);
+    stripes_[i].expiry = std::move(contents.expiry[i]);
+    total += static_cast<int64_t>(stripes_[i].entries.size());
+  }
+  records_.store(total);
+}
+
+void IdempotencyTable::AdoptLocked(
+    const std::vector<std::shared_ptr<const MutationRecord>>& records) {
+  for (const auto& record : records) {
+    if (!record->idempotency) continue;
+    const IdempotencyRecord& r = *record->idempotency;
+    IdemStripe& stripe = StripeFor(r.request_id);
+    auto [it, inserted] = stripe.entries.try_emplace(r.request_id);
+    if (inserted) records_.fetch_add(1, std::memory_order_relaxed);
+    IdemEntry& e = it->second;
+    if (e.done) continue;  // answered from Redis's copy already (cannot happen: gate closed)
+    e.fingerprint = r.fingerprint;
+    e.done = true;
+    e.record = record->idempotency;
+    stripe.expiry.emplace_back(r.expires_ms, r.request_id);
+  }
+}
+
+}  // namespace stockd::engine

@@ -1,0 +1,211 @@
+// Replacing and checking the whole state: Restore (start-up, re-sync), AdoptDurable
+// (re-sync without a reload) and CheckInvariants. Each takes every lock, in the lock order.
+#include <algorithm>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "daemon/engine/availability.h"
+#include "daemon/engine/engine_impl.h"
+
+namespace stockd::engine {
+
+absl::Status Engine::Impl::Restore(const Snapshot& snap,
+                                   const std::function<void()>& while_locked) {
+  // Build the new state off-lock; swap it in under every lock.
+  std::vector<SkuMap> skus(shards_.size());
+  int64_t num_rows = 0;
+  auto sku_state = [&](const std::string& sku) -> SkuState* {
+    auto& slot = skus[ShardIndex(sku)][sku];
+    if (!slot) slot = NewSku(sku);
+    return slot.get();
+  };
+  for (const RowView& row : snap.rows) {
+    int l = model_.LocationIndex(row.location);
+    if (l < 0) {
+      if (row.counters == Counters{}) continue;  // an empty row of a removed location
+      return absl::FailedPreconditionError(
+          absl::StrCat("stored stock of '", row.sku, "' at location '", row.location, "' (on_hand ",
+                       row.counters.on_hand, ") but the config has no such location"));
+    }
+    if (!IsValidId(row.sku)) return absl::FailedPreconditionError("stored row with invalid sku");
+    SkuState* s = sku_state(row.sku);
+    s->rows[l] = row.counters;
+    if (!s->present[l]) ++num_rows;
+    s->present[l] = true;
+  }
+
+  HoldTable::Contents holds;
+  // From the open holds; the keys point into `snap`, which outlives the map.
+  absl::flat_hash_map<std::pair<absl::string_view, int>, Counters> sums;
+  for (const HoldView& v : snap.holds) {
+    auto rec = std::make_unique<HoldRec>();
+    rec->view = v;
+    rec->channel = model_.ChannelIndex(v.channel);
+    if (rec->channel < 0 && IsOpen(v.state)) {
+      return absl::FailedPreconditionError(absl::StrCat("stored open hold '", v.hold_id,
+                                                        "' on channel '", v.channel,
+                                                        "' but the config has no such channel"));
+    }
+    for (const Line& line : v.lines) {
+      int l = model_.LocationIndex(line.location);
+      if (l < 0 && IsOpen(v.state)) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "stored open hold '", v.hold_id, "' at unknown location '", line.location, "'"));
+      }
+      rec->locations.push_back(l);
+      if (v.state == HoldState::kHeld) sums[{line.sku, l}].held += line.qty;
+      if (v.state == HoldState::kCommitted) {
+        sums[{line.sku, l}].committed += line.qty - line.fulfilled;
+      }
+    }
+    HoldTable::AddTo(&holds, std::move(rec));
+  }
+  // held/committed must equal the open holds exactly: they were written atomically.
+  for (auto& shard : skus) {
+    for (auto& [sku, s] : shard) {
+      for (size_t l = 0; l < s->rows.size(); ++l) {
+        auto it = sums.find({sku, static_cast<int>(l)});
+        Counters want = it == sums.end() ? Counters{} : it->second;
+        if (it != sums.end()) sums.erase(it);
+        if (s->rows[l].held != want.held || s->rows[l].committed != want.committed) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("stored counters of '", sku, "' at '", model_.locations[l].id,
+                           "' (held ", s->rows[l].held, ", committed ", s->rows[l].committed,
+                           ") disagree with its open holds (held ", want.held, ", committed ",
+                           want.committed, ")"));
+        }
+      }
+      for (size_t c = 0; c < model_.channels.size(); ++c) {
+        s->published[c] = Publish(s->policies->channels[c],
+                                  Reservable(model_, *s->policies, static_cast<int>(c), s->rows));
+      }
+    }
+  }
+  for (const auto& [key, c] : sums) {
+    if (c.held != 0 || c.committed != 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("stored open holds reference '", key.first, "' which has no stored row"));
+    }
+  }
+  IdempotencyTable::Contents idem = IdempotencyTable::Build(snap.idempotency);
+
+  LockEverything();
+  InstallLocked(std::move(skus));
+  holds_.InstallLocked(std::move(holds));
+  idempotency_.InstallLocked(std::move(idem));
+  rows_.store(num_rows);
+  if (static_cast<int64_t>(snap.sequence) > mutations_.load()) mutations_.store(snap.sequence);
+  if (while_locked) while_locked();
+  UnlockEverything();
+  return absl::OkStatus();
+}
+
+bool Engine::Impl::AdoptDurable(
+    const std::function<bool(std::vector<std::shared_ptr<const MutationRecord>>*)>& while_locked) {
+  std::vector<std::shared_ptr<const MutationRecord>> records;
+  // Every lock, in Restore's order: no mutation is between apply and Append meanwhile.
+  LockEverything();
+  const bool adopted = while_locked(&records);
+  if (adopted) idempotency_.AdoptLocked(records);
+  UnlockEverything();
+  if (!adopted) return false;
+  for (const auto& record : records) {
+    if (record->changes.empty()) continue;
+    for (ChangeListener* l : listeners_) l->OnPublishedChanges(record->changes);
+  }
+  return true;
+}
+
+void Engine::Impl::InstallLocked(std::vector<SkuMap> skus) {
+  int64_t num_skus = 0;
+  for (size_t i = 0; i < shards_.size(); ++i) {
+    shards_[i].skus = std::move(skus[i]);
+    num_skus += static_cast<int64_t>(shards_[i].skus.size());
+  }
+  skus_.store(num_skus);
+}
+
+InvariantReport Engine::Impl::CheckInvariants() const {
+  InvariantReport report;
+  holds_.LockAll();
+  for (const Shard& shard : shards_) shard.mu.Lock();
+
+  // (sku, location) -> {held, committed} summed from the open holds.
+  absl::flat_hash_map<std::pair<std::string, int>, std::pair<int64_t, int64_t>> from_holds;
+  int64_t open = 0;
+  for (const HoldStripe& stripe : holds_.stripes()) {
+    for (const auto& [id, rec] : stripe.holds) {
+      ++report.holds_checked;
+      const HoldView& v = rec->view;
+      if (!IsOpen(v.state)) continue;
+      ++open;
+      for (size_t i = 0; i < v.lines.size(); ++i) {
+        auto& sums = from_holds[{v.lines[i].sku, rec->locations[i]}];
+        if (v.state == HoldState::kHeld) {
+          sums.first += v.lines[i].qty;
+        } else {
+          sums.second += v.lines[i].qty - v.lines[i].fulfilled;
+        }
+        if (v.lines[i].fulfilled < 0 || v.lines[i].fulfilled > v.lines[i].qty) {
+          report.violations.push_back(absl::StrCat("hold ", id, " line ", v.lines[i].sku,
+                                                   ": fulfilled ", v.lines[i].fulfilled,
+                                                   " outside 0..", v.lines[i].qty));
+        }
+      }
+    }
+  }
+  for (const Shard& shard : shards_) {
+    for (const auto& [sku, s] : shard.skus) {
+      for (size_t l = 0; l < s->rows.size(); ++l) {
+        const Counters& c = s->rows[l];
+        if (!s->present[l]) {
+          if (!(c == Counters{})) {
+            report.violations.push_back(
+                absl::StrCat(sku, "@", model_.locations[l].id, ": counters on an absent row"));
+          }
+          continue;
+        }
+        ++report.rows_checked;
+        auto it = from_holds.find({sku, static_cast<int>(l)});
+        std::pair<int64_t, int64_t> expect =
+            it == from_holds.end() ? std::pair<int64_t, int64_t>{0, 0} : it->second;
+        if (it != from_holds.end()) from_holds.erase(it);
+        const std::string where = absl::StrCat(sku, "@", model_.locations[l].id);
+        if (c.held != expect.first) {
+          report.violations.push_back(
+              absl::StrCat(where, ": held ", c.held, " != Σ HELD holds ", expect.first));
+        }
+        if (c.committed != expect.second) {
+          report.violations.push_back(absl::StrCat(where, ": committed ", c.committed,
+                                                   " != Σ COMMITTED holds ", expect.second));
+        }
+        if (c.on_hand < 0) {
+          report.violations.push_back(absl::StrCat(where, ": on_hand ", c.on_hand, " < 0"));
+        }
+      }
+      for (size_t ch = 0; ch < model_.channels.size(); ++ch) {
+        int64_t want = Publish(s->policies->channels[ch],
+                               Reservable(model_, *s->policies, static_cast<int>(ch), s->rows));
+        if (want != s->published[ch]) {
+          report.violations.push_back(absl::StrCat(sku, " on ", model_.channels[ch].id,
+                                                   ": published ", s->published[ch],
+                                                   " != recomputed ", want));
+        }
+      }
+    }
+  }
+  for (const auto& [key, sums] : from_holds) {
+    report.violations.push_back(absl::StrCat("holds reference ", key.first, "@",
+                                             model_.locations[key.second].id, " which has no row"));
+  }
+  if (open != holds_.open()) {
+    report.violations.push_back(
+        absl::StrCat("open hold counter ", holds_.open(), " != ", open, " open holds"));
+  }
+
+  for (auto it = shards_.rbegin(); it != shards_.rend(); ++it) it->mu.Unlock();
+  holds_.UnlockAll();
+  return report;
+}
+
+}  // namespace stockd::engine

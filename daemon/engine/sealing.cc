@@ -1,0 +1,87 @@
+#include "daemon/engine/sealing.h"
+
+#include "daemon/engine/availability.h"
+#include "daemon/engine/engine_impl.h"
+
+namespace stockd::engine {
+
+int64_t SealRecord(const Model& model, const Change& change, const CommandMeta& meta,
+                   const char* operation, int64_t now, MutationRecord* record, AuditEntry* audit,
+                   std::vector<SkuState*>* skus) {
+  audit->sequence = record->sequence;
+  audit->time_ms = now;
+  audit->actor = meta.actor;
+  audit->operation = operation;
+  audit->request_id = meta.request_id;
+  audit->channel = change.channel;
+  audit->reason = change.reason;
+
+  // Every SKU the mutation touched, once, in first-touch order: its published quantities
+  // are recomputed below.
+  int64_t new_rows = 0;
+  FirstSeen<const SkuState*> seen;
+  audit->before.reserve(change.rows.size());
+  audit->after.reserve(change.rows.size());
+  for (const Touched& t : change.rows) {
+    if (!t.sku->present[t.location]) {
+      t.sku->present[t.location] = true;
+      ++new_rows;
+    }
+    audit->before.push_back({t.sku->sku, model.locations[t.location].id, t.before});
+    audit->after.push_back(
+        RowView{t.sku->sku, model.locations[t.location].id, t.sku->rows[t.location]});
+    if (seen.Add(t.sku) == skus->size()) skus->push_back(t.sku);
+  }
+
+  for (SkuState* s : *skus) {
+    for (size_t c = 0; c < model.channels.size(); ++c) {
+      int64_t reservable = Reservable(model, *s->policies, static_cast<int>(c), s->rows);
+      int64_t published = Publish(s->policies->channels[c], reservable);
+      if (published != s->published[c]) {
+        record->changes.push_back(
+            {model.channels[c].id, s->sku, s->published[c], published, reservable, now});
+        s->published[c] = published;
+      }
+    }
+  }
+  if (change.hold != nullptr) {
+    audit->hold_id = change.hold->view.hold_id;
+    record->holds.push_back(change.hold->view);
+  }
+  return new_rows;
+}
+
+std::shared_ptr<const MutationRecord> Engine::Impl::Seal(Change& change, const CommandMeta& meta,
+                                                         const char* operation,
+                                                         const std::shared_ptr<Pending>& pending) {
+  auto record = std::make_shared<MutationRecord>();
+  const int64_t now = NowMs();
+  record->sequence = mutations_.fetch_add(1) + 1;
+  auto audit = std::make_shared<AuditEntry>();
+  record->audit = audit;
+  std::vector<SkuState*> skus;
+  if (int64_t new_rows =
+          SealRecord(model_, change, meta, operation, now, record.get(), audit.get(), &skus);
+      new_rows > 0) {
+    rows_.fetch_add(new_rows);
+  }
+  if (!meta.request_id.empty()) {
+    record->idempotency = std::make_shared<const IdempotencyRecord>(
+        IdempotencyRecord{meta.request_id, pending->fingerprint, pending->outcome,
+                          now + options_.idempotency_ttl_ms});
+  }
+  if (audit_per_shard_ > 0 && !skus.empty()) {
+    Shard& shard = ShardFor(skus.front()->sku);
+    LockedByShardLocks(shard);  // or by the command's MutexLock: every touched shard is held
+    shard.audit.push_back(record->audit);
+    while (shard.audit.size() > audit_per_shard_) shard.audit.pop_front();
+  }
+  if (options_.journal != nullptr) {
+    options_.journal->Append(record, [this, pending, record](absl::Status st) {
+      Complete(pending, record, std::move(st));
+    });
+  }
+  return record;
+}
+
+}  // namespace stockd::engine

@@ -1,0 +1,59 @@
+// Sealing a mutation: what one mutation collects while it applies (the rows it touched,
+// with their counters before), and turning that into its MutationRecord: the audit entry,
+// the recomputed published quantities and the list of published changes. Internal to
+// daemon/engine; Engine::Impl::Seal (sealing.cc) adds the sequence, the idempotency record,
+// the audit ring and the journal hand-off.
+//
+// Thread-safety: a Change belongs to one mutation on one thread. SealRecord runs with the
+// locks of every touched SKU's shard (and the hold's stripe) held by its caller.
+#ifndef STOCKD_DAEMON_ENGINE_SEALING_H_
+#define STOCKD_DAEMON_ENGINE_SEALING_H_
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "daemon/engine/commands.h"
+#include "daemon/engine/model.h"
+#include "daemon/engine/state.h"
+
+namespace stockd::engine {
+
+// A row touched by one mutation, with its counters before it.
+struct Touched {
+  SkuState* sku;
+  int location;
+  Counters before;
+  bool was_present;
+};
+
+// Everything one mutation collects before it is sealed into a record.
+struct Change {
+  std::vector<Touched> rows;
+  const HoldRec* hold = nullptr;
+  std::string channel;
+  std::string reason;
+
+  // (SKU, location) of each entry of `rows`, in the same order.
+  FirstSeen<std::pair<const SkuState*, int>> touched;
+
+  // Call before changing the row's counters.
+  void Touch(SkuState* s, int l) {
+    if (touched.Add({s, l}) < rows.size()) return;  // touched before
+    rows.push_back({s, l, s->rows[l], s->present[l]});
+  }
+};
+
+// Fills `record` (whose sequence is set) and its `audit` entry from `change`: marks the
+// touched rows present, records them before and after, recomputes the published
+// quantities of the touched SKUs (updating SkuState::published) and lists the changes.
+// Sets `*skus` to the touched SKUs in first-touch order; returns how many rows came into
+// existence.
+int64_t SealRecord(const Model& model, const Change& change, const CommandMeta& meta,
+                   const char* operation, int64_t now, MutationRecord* record, AuditEntry* audit,
+                   std::vector<SkuState*>* skus);
+
+}  // namespace stockd::engine
+
+#endif  // STOCKD_DAEMON_ENGINE_SEALING_H_

@@ -1,0 +1,165 @@
+// The engine's in-memory state types, internal to daemon/engine (not part of the API).
+//
+// Owners, one per piece of state:
+// - Shard (Engine::Impl::shards_): the SKUs hashed to it, each a SkuState with its counters
+//   per location and the published quantities, plus the audit ring of the mutations whose
+//   first-touched SKU lives there. Guarded by Shard::mu.
+// - HoldStripe (HoldTable): holds by id, the deadline heap and the resolved-hold queue.
+//   Guarded by HoldStripe::mu.
+// - IdemStripe (IdempotencyTable): request ids and their first results. Guarded by
+//   IdemStripe::mu.
+// - Pending: one mutation between apply and completion, owned by its shared_ptr; touched
+//   by one thread at a time (the caller of Execute, then the journal's completion).
+//
+// Thread-safety: the types are plain data; whoever holds the named mutex may read and write.
+// Lock order (never reversed): idempotency stripe (briefly, never nested) -> hold stripe ->
+// SKU shards in ascending index order. Restore and AdoptDurable take every hold stripe, then
+// every shard, then every idempotency stripe.
+#ifndef STOCKD_DAEMON_ENGINE_STATE_H_
+#define STOCKD_DAEMON_ENGINE_STATE_H_
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <queue>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "daemon/engine/availability.h"
+#include "daemon/engine/commands.h"
+#include "daemon/engine/engine.h"
+
+namespace stockd::engine {
+
+inline constexpr int kHoldStripes = 64;
+inline constexpr int kIdemStripes = 64;
+
+// One SKU: its counters at every location, its effective policies and the published
+// quantity last announced per channel. Guarded by its shard's mutex.
+struct SkuState {
+  std::string sku;
+  std::shared_ptr<const PolicySet> policies;
+  std::vector<Counters> rows;      // by location index
+  std::vector<bool> present;       // by location index: the row exists
+  std::vector<int64_t> published;  // by channel index
+};
+
+using SkuMap = absl::flat_hash_map<std::string, std::unique_ptr<SkuState>>;
+
+struct Shard {
+  mutable absl::Mutex mu;
+  SkuMap skus ABSL_GUARDED_BY(mu);
+  // Audit entries of recent mutations, oldest first, bounded; shared with the journal.
+  std::deque<std::shared_ptr<const AuditEntry>> audit ABSL_GUARDED_BY(mu);
+};
+
+inline SkuState* FindSku(Shard& shard, absl::string_view sku)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu) {
+  auto it = shard.skus.find(sku);
+  return it == shard.skus.end() ? nullptr : it->second.get();
+}
+inline const SkuState* FindSku(const Shard& shard, absl::string_view sku)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu) {
+  auto it = shard.skus.find(sku);
+  return it == shard.skus.end() ? nullptr : it->second.get();
+}
+
+// Tells the thread-safety analysis that the caller holds `shard.mu` through a ShardLocks (a
+// lock set of variable size, which the analysis cannot follow). Compiles to nothing.
+inline void LockedByShardLocks(const Shard& shard) ABSL_ASSERT_EXCLUSIVE_LOCK(shard.mu) {}
+
+struct HoldRec {
+  HoldView view;
+  int channel = -1;
+  std::vector<int> locations;  // location index per line
+};
+
+using Deadline = std::pair<int64_t, std::string>;  // (deadline or resolved-at ms, hold id)
+
+struct HoldStripe {
+  mutable absl::Mutex mu;
+  absl::flat_hash_map<std::string, std::unique_ptr<HoldRec>> holds ABSL_GUARDED_BY(mu);
+  // Min-heap of (deadline, hold id) of HELD holds. Entries go stale when a hold is
+  // extended or resolved; ExpireDue skips those (lazy deletion: no erase on the hot path).
+  std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines
+      ABSL_GUARDED_BY(mu);
+  // (resolved at, hold id) of terminal holds, in resolution order, for the retention purge.
+  std::deque<Deadline> resolved ABSL_GUARDED_BY(mu);
+};
+
+// Tells the analysis that the caller holds `stripe.mu`: the callback of
+// Engine::Impl::WithHold runs with it held. (A lambda cannot say so itself: clang applies
+// a lambda's ABSL_EXCLUSIVE_LOCKS_REQUIRED(stripe.mu) to the closure object at the call.)
+// Compiles to nothing.
+inline void LockedByWithHold(const HoldStripe& stripe) ABSL_ASSERT_EXCLUSIVE_LOCK(stripe.mu) {}
+
+// A mutation in flight between apply and completion.
+struct Pending {
+  std::string request_id;
+  uint64_t fingerprint = 0;
+  Engine::Done done;
+  Outcome outcome;
+};
+
+// The position of each key's first Add among the keys added so far: a linear scan while
+// there are few (cheaper than hashing them), a hash index from kIndexFrom keys on, so a
+// 100-line mutation is not quadratic. Keys are cheap to copy (pointers, views).
+template <typename Key>
+class FirstSeen {
+ public:
+  // Adds `key` unless it was added before; returns the position of its first Add (for a
+  // new key: the number of keys before it).
+  size_t Add(const Key& key) {
+    if (keys_.size() < kIndexFrom) {
+      for (size_t i = 0; i < keys_.size(); ++i) {
+        if (keys_[i] == key) return i;
+      }
+      keys_.push_back(key);
+      if (keys_.size() == kIndexFrom) {
+        for (size_t i = 0; i < keys_.size(); ++i) index_.emplace(keys_[i], i);
+      }
+      return keys_.size() - 1;
+    }
+    auto [it, inserted] = index_.try_emplace(key, keys_.size());
+    if (inserted) keys_.push_back(key);
+    return it->second;
+  }
+
+ private:
+  static constexpr size_t kIndexFrom = 16;
+  std::vector<Key> keys_;
+  absl::flat_hash_map<Key, size_t> index_;
+};
+
+// Holds shard locks in ascending index order; unlocks in reverse on destruction.
+class ShardLocks {
+ public:
+  ShardLocks() = default;
+  ShardLocks(const ShardLocks&) = delete;
+  ShardLocks& operator=(const ShardLocks&) = delete;
+  // The analysis cannot follow a lock set of variable size: LockSorted and the destructor
+  // opt out, and code under a ShardLocks names each shard it uses with LockedByShardLocks.
+  ~ShardLocks() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    for (auto it = locked_.rbegin(); it != locked_.rend(); ++it) (*it)->Unlock();
+  }
+  // `shards` must be sorted ascending by index and unique.
+  void LockSorted(const std::vector<Shard*>& shards) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    for (Shard* s : shards) {
+      s->mu.Lock();
+      locked_.push_back(&s->mu);
+    }
+  }
+
+ private:
+  std::vector<absl::Mutex*> locked_;
+};
+
+}  // namespace stockd::engine
+
+#endif  // STOCKD_DAEMON_ENGINE_STATE_H_

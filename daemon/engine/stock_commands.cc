@@ -1,0 +1,153 @@
+// The stock commands: Sell, Adjust, Count and Transfer. Each touches one SKU: it validates
+// its input (validation.h), takes that SKU's shard, changes counters and Seals.
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "daemon/engine/availability.h"
+#include "daemon/engine/engine_impl.h"
+#include "daemon/engine/validation.h"
+
+namespace stockd::engine {
+
+RecordOr Engine::Impl::Apply(SellCmd& cmd, const CommandMeta& meta,
+                             const std::shared_ptr<Pending>& p) {
+  absl::StatusOr<int> channel = ResolveChannel(model_, cmd.channel);
+  if (!channel.ok()) return channel.status();
+  absl::StatusOr<int> location = ResolveLocation(model_, cmd.location);
+  if (!location.ok()) return location.status();
+  const int c = *channel, l = *location;
+  if (absl::Status st = CheckId("sku", cmd.sku); !st.ok()) return st;
+  if (absl::Status st = CheckQty("qty", cmd.qty); !st.ok()) return st;
+  if (absl::Status st = CheckText("reference", cmd.reference); !st.ok()) return st;
+  if (!IsSource(model_, c, l)) return NotASource(model_, c, l);
+
+  Shard& shard = ShardFor(cmd.sku);
+  absl::MutexLock lock(&shard.mu);
+  SkuState* s = FindSku(shard, cmd.sku);
+  if (s == nullptr) return UnknownSku(cmd.sku);
+  Counters& row = s->rows[l];
+  const int64_t avail = Avail(*s->policies, c, l, row);
+  if (cmd.qty > avail && !cmd.override_limit) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("sku '", cmd.sku, "': channel '", cmd.channel, "' may sell ", avail, " at '",
+                     cmd.location, "' (free ", row.free(), ", protected for other channels ",
+                     ProtectedByOthers(*s->policies, c, l), "), asked ", cmd.qty,
+                     "; set override to record a physical sale"));
+  }
+  if (cmd.qty > row.on_hand) {
+    return absl::FailedPreconditionError(absl::StrCat("sku '", cmd.sku, "': only ", row.on_hand,
+                                                      " on hand at '", cmd.location, "', sold ",
+                                                      cmd.qty, "; record a Count first"));
+  }
+  Change change;
+  change.channel = cmd.channel;
+  change.Touch(s, l);
+  row.on_hand -= cmd.qty;
+  change.reason = cmd.reference;
+  if (cmd.qty > avail) {
+    p->outcome.breach = true;
+    p->outcome.breach_units = cmd.qty - avail;
+    breaches_.fetch_add(1);
+    change.reason = absl::StrCat("BREACH: ", cmd.qty - avail, " units beyond avail ", avail,
+                                 cmd.reference.empty() ? "" : "; ", cmd.reference);
+  }
+  p->outcome.before.push_back({cmd.sku, cmd.location, change.rows[0].before});
+  p->outcome.after.push_back(View(*s, l));
+  return Seal(change, meta, "sell", p);
+}
+
+RecordOr Engine::Impl::Apply(AdjustCmd& cmd, const CommandMeta& meta,
+                             const std::shared_ptr<Pending>& p) {
+  absl::StatusOr<int> location = ResolveLocation(model_, cmd.location);
+  if (!location.ok()) return location.status();
+  const int l = *location;
+  if (absl::Status st = CheckId("sku", cmd.sku); !st.ok()) return st;
+  if (absl::Status st = CheckAdjust(cmd); !st.ok()) return st;
+
+  Shard& shard = ShardFor(cmd.sku);
+  absl::MutexLock lock(&shard.mu);
+  SkuState* s = FindSku(shard, cmd.sku);
+  const int64_t current = s ? s->rows[l].on_hand : 0;
+  if (s == nullptr && cmd.delta < 0) return UnknownSku(cmd.sku);
+  if (current + cmd.delta < 0) {
+    return absl::FailedPreconditionError(absl::StrCat("sku '", cmd.sku, "': on_hand at '",
+                                                      cmd.location, "' is ", current, "; delta ",
+                                                      cmd.delta, " would take it below 0"));
+  }
+  if (current + cmd.delta > kMaxQuantity) {
+    return absl::FailedPreconditionError(absl::StrCat("on_hand would exceed ", kMaxQuantity));
+  }
+  if (s == nullptr) s = FindOrCreateSku(shard, cmd.sku);
+  Change change;
+  change.Touch(s, l);
+  s->rows[l].on_hand += cmd.delta;
+  change.reason =
+      absl::StrCat(AdjustReasonName(cmd.reason), cmd.note.empty() ? "" : ": ", cmd.note);
+  p->outcome.before.push_back({cmd.sku, cmd.location, change.rows[0].before});
+  p->outcome.after.push_back(View(*s, l));
+  return Seal(change, meta, "adjust", p);
+}
+
+RecordOr Engine::Impl::Apply(CountCmd& cmd, const CommandMeta& meta,
+                             const std::shared_ptr<Pending>& p) {
+  absl::StatusOr<int> location = ResolveLocation(model_, cmd.location);
+  if (!location.ok()) return location.status();
+  const int l = *location;
+  if (absl::Status st = CheckId("sku", cmd.sku); !st.ok()) return st;
+  if (absl::Status st = CheckCount(cmd); !st.ok()) return st;
+
+  Shard& shard = ShardFor(cmd.sku);
+  absl::MutexLock lock(&shard.mu);
+  SkuState* s = FindSku(shard, cmd.sku);
+  const int64_t current = s ? s->rows[l].on_hand : 0;
+  if (cmd.expected && *cmd.expected != current) {
+    return absl::AbortedError(absl::StrCat("sku '", cmd.sku, "': on_hand at '", cmd.location,
+                                           "' is ", current, ", expected ", *cmd.expected));
+  }
+  if (s == nullptr) s = FindOrCreateSku(shard, cmd.sku);
+  Change change;
+  change.Touch(s, l);
+  s->rows[l].on_hand = cmd.on_hand;
+  change.reason = absl::StrCat("count", cmd.note.empty() ? "" : ": ", cmd.note);
+  p->outcome.before.push_back({cmd.sku, cmd.location, change.rows[0].before});
+  p->outcome.after.push_back(View(*s, l));
+  return Seal(change, meta, "count", p);
+}
+
+RecordOr Engine::Impl::Apply(TransferCmd& cmd, const CommandMeta& meta,
+                             const std::shared_ptr<Pending>& p) {
+  absl::StatusOr<int> from = ResolveLocation(model_, cmd.from_location);
+  if (!from.ok()) return from.status();
+  absl::StatusOr<int> to = ResolveLocation(model_, cmd.to_location);
+  if (!to.ok()) return to.status();
+  if (*from == *to) return absl::InvalidArgumentError("to_location must differ from from_location");
+  if (absl::Status st = CheckId("sku", cmd.sku); !st.ok()) return st;
+  if (absl::Status st = CheckQty("qty", cmd.qty); !st.ok()) return st;
+  if (absl::Status st = CheckText("note", cmd.note); !st.ok()) return st;
+
+  Shard& shard = ShardFor(cmd.sku);
+  absl::MutexLock lock(&shard.mu);
+  SkuState* s = FindSku(shard, cmd.sku);
+  if (s == nullptr) return UnknownSku(cmd.sku);
+  if (s->rows[*from].free() < cmd.qty) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("sku '", cmd.sku, "': only ", std::max<int64_t>(0, s->rows[*from].free()),
+                     " free at '", cmd.from_location, "', asked ", cmd.qty));
+  }
+  if (s->rows[*to].on_hand + cmd.qty > kMaxQuantity) {
+    return absl::FailedPreconditionError(absl::StrCat("on_hand would exceed ", kMaxQuantity));
+  }
+  Change change;
+  change.Touch(s, *from);
+  change.Touch(s, *to);
+  s->rows[*from].on_hand -= cmd.qty;
+  s->rows[*to].on_hand += cmd.qty;
+  change.reason = absl::StrCat("transfer ", cmd.from_location, " -> ", cmd.to_location,
+                               cmd.note.empty() ? "" : ": ", cmd.note);
+  p->outcome.before = {{cmd.sku, cmd.from_location, change.rows[0].before},
+                       {cmd.sku, cmd.to_location, change.rows[1].before}};
+  p->outcome.after = {View(*s, *from), View(*s, *to)};
+  return Seal(change, meta, "transfer", p);
+}
+
+}  // namespace stockd::engine

@@ -1,0 +1,57 @@
+// Input validation of the engine, in one place: identifiers, quantities, lines, ttl, text
+// lengths, the model and the options, and the "unknown ..." errors of ids that do not
+// resolve. Internal to daemon/engine.
+//
+// Thread-safety: pure functions of their arguments (the Model and EngineOptions are
+// immutable once the engine exists); callable from any thread without engine locks.
+#ifndef STOCKD_DAEMON_ENGINE_VALIDATION_H_
+#define STOCKD_DAEMON_ENGINE_VALIDATION_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "daemon/engine/commands.h"
+#include "daemon/engine/engine.h"
+#include "daemon/engine/model.h"
+
+namespace stockd::engine {
+
+// ---- identifiers and values
+absl::Status InvalidId(absl::string_view what, absl::string_view value);
+// OK when `id` is a valid identifier, else InvalidId(what, id).
+absl::Status CheckId(absl::string_view what, const std::string& id);
+absl::Status CheckHoldId(const std::string& id);
+// 1..kMaxQuantity.
+absl::Status CheckQty(absl::string_view what, int64_t qty);
+// At most kMaxTextBytes.
+absl::Status CheckText(absl::string_view what, const std::string& text);
+// At most `max_lines` lines (at least one if `required`), each a valid SKU with a valid
+// quantity, no SKU twice.
+absl::Status CheckLines(const std::vector<Line>& lines, size_t max_lines, bool required);
+// The ttl a Reserve/Extend asked for: 0 = the default, else within min..max.
+absl::StatusOr<int64_t> ResolveTtl(const EngineOptions& options, int64_t ttl_ms);
+// An Adjust's delta against its reason (receipts add, damage removes, ...) and its note.
+absl::Status CheckAdjust(const AdjustCmd& cmd);
+// A Count's on_hand and expected quantities and its note.
+absl::Status CheckCount(const CountCmd& cmd);
+
+// ---- ids of the model
+absl::StatusOr<int> ResolveChannel(const Model& model, const std::string& id);
+absl::StatusOr<int> ResolveLocation(const Model& model, const std::string& id);
+bool IsSource(const Model& model, int channel, int location);
+absl::Status NotASource(const Model& model, int channel, int location);
+absl::Status UnknownSku(absl::string_view sku);
+absl::Status UnknownHold(absl::string_view id);
+
+// ---- Engine::Create
+// The structural rules of a model (config validation reports them first, with file:line).
+absl::Status ValidateModel(const Model& model);
+absl::Status ValidateOptions(const EngineOptions& options);
+
+}  // namespace stockd::engine
+
+#endif  // STOCKD_DAEMON_ENGINE_VALIDATION_H_
