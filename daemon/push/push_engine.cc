@@ -224,9 +224,10 @@ void PushEngine::ReconcileLoop() {
       if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::Seconds(1))) return;
     }
     elapsed_ms += 1000;
-    for (auto& [channel, due] : next_ms) {
+    for (auto& [name, due] : next_ms) {
       if (elapsed_ms < due) continue;
-      due = elapsed_ms + reconcile_interval_ms_[channel];
+      due = elapsed_ms + reconcile_interval_ms_[name];
+      const std::string channel = name;  // a copy: clang 14 cannot capture a structured binding
       // Queued on the channel's worker; this timer never waits for a (maybe hung) channel.
       Resync(channel, /*force=*/false, [this, channel](absl::StatusOr<DriftReport> r) {
         if (!r.ok() && log_) {
