@@ -12,6 +12,7 @@
 
 #include "daemon/storage/aof_repair.h"
 #include "tests/redis_fixture.h"
+#include "tests/temp_dir.h"
 
 namespace stockd {
 namespace {
@@ -62,18 +63,7 @@ TEST(AofRepairTest, GarbageBeforeTheEndIsNotATornWrite) {
   EXPECT_EQ(Prefix(Resp({"SET", "a", "1"}) + "*2\r\n$3\r\nGETX\r\n"), -1);  // wrong length
 }
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/stockd-aof-XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using ::stockd::testing::TempDir;
 
 void Write(const std::string& path, const std::string& data) {
   std::ofstream(path, std::ios::binary | std::ios::trunc) << data;

@@ -18,6 +18,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/redis_fixture.h"
+#include "tests/temp_dir.h"
 
 namespace stockd::storage {
 namespace {
@@ -26,23 +27,7 @@ using ::stockd::testing::RedisCommand;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-// A fresh directory (mode 0700, as mkdtemp makes it), removed at scope exit.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = "/tmp/stockd-perms-test-XXXXXX";
-    EXPECT_NE(::mkdtemp(pattern.data()), nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using ::stockd::testing::TempDir;
 
 // Sets the process umask for the scope: the daemon must not depend on a strict one.
 class ScopedUmask {

@@ -21,6 +21,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/redis_fixture.h"
+#include "tests/temp_dir.h"
 
 namespace stockd::storage {
 namespace {
@@ -30,23 +31,7 @@ using ::stockd::testing::TestRedis;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-// A fresh directory under $TMPDIR or /tmp, removed at scope exit.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = "/tmp/stockd-er-test-XXXXXX";
-    EXPECT_NE(::mkdtemp(pattern.data()), nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using ::stockd::testing::TempDir;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);

@@ -34,29 +34,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "tests/temp_dir.h"
 
 namespace stockd::testing {
-
-// A fresh directory under $TMPDIR (else /tmp), removed by the destructor.
-class TempDir {
- public:
-  TempDir() {
-    const char* tmpdir = ::getenv("TMPDIR");
-    std::string pattern =
-        std::string(tmpdir != nullptr && *tmpdir ? tmpdir : "/tmp") + "/stockd-tls-XXXXXX";
-    if (::mkdtemp(pattern.data()) != nullptr) path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 inline std::string ReadTextFile(const std::string& path) {
   std::ifstream in(path);

@@ -233,8 +233,10 @@ grpc::Status RawCall(grpc::Channel* channel, const std::string& method, const st
 TEST_F(LimitsTest, UndecodableRequestIsInvalidArgument) {
   Start();
   // Field 2 (channel) as length-delimited with a length past the end of the buffer.
-  grpc::Status st =
-      RawCall(channel_.get(), "/stockd.v1.Stock/Reserve", std::string("\x12\x50" "ab", 4));
+  grpc::Status st = RawCall(channel_.get(), "/stockd.v1.Stock/Reserve",
+                            std::string("\x12\x50"
+                                        "ab",
+                                        4));
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(st.error_message().find("/stockd.v1.Stock/Reserve"), std::string::npos)
       << st.error_message();
@@ -432,6 +434,34 @@ TEST_F(LimitsTest, ListAuditAndGetStockPage) {
     token = resp.next_page_token();
   } while (!token.empty());
   EXPECT_EQ(locations, (std::vector<std::string>{"wh", "s1", "s2", "s3", "s4"}));
+
+  // Bad paging arguments are refused with the field named.
+  auto get_stock = [&](int page_size, const std::string& token) {
+    grpc::ClientContext ctx;
+    v1::GetStockRequest req;
+    req.set_sku("ROWS-1");
+    req.set_page_size(page_size);
+    req.set_page_token(token);
+    v1::GetStockResponse resp;
+    return stub_->GetStock(&ctx, req, &resp);
+  };
+  for (const auto& [size, token] :
+       std::vector<std::pair<int, std::string>>{{-1, ""}, {4097, ""}, {0, "x"}, {0, "6"}}) {
+    grpc::Status st = get_stock(size, token);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << size << " " << token;
+    EXPECT_NE(st.error_message().find(size != 0 ? "page_size" : "page_token"), std::string::npos)
+        << st.error_message();
+  }
+  EXPECT_TRUE(get_stock(0, "5").ok());  // just past the last row: an empty last page
+  for (const std::string& token : {"x", "0", "-3"}) {
+    grpc::ClientContext ctx;
+    v1::ListAuditRequest req;
+    req.set_page_token(token);
+    v1::ListAuditResponse resp;
+    grpc::Status st = stub_->ListAudit(&ctx, req, &resp);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << token;
+    EXPECT_NE(st.error_message().find("page_token"), std::string::npos);
+  }
 }
 
 TEST(LimitsConfigTest, ResponseLimitMustHoldTheLargestHold) {

@@ -16,6 +16,7 @@
 #include "daemon/storage/redis_conf.h"
 #include "daemon/util/log.h"
 #include "daemon/util/posix.h"
+#include "tests/temp_dir.h"
 
 namespace stockd {
 namespace {
@@ -23,18 +24,7 @@ namespace {
 using storage::Args;
 using storage::Reply;
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/stockd-parts-XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::system(("rm -rf '" + path_ + "'").c_str()); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using ::stockd::testing::TempDir;
 
 // One record with one audited row; its sequence is `sequence`.
 std::unique_ptr<engine::MutationRecord> Record(uint64_t sequence) {

@@ -11,6 +11,7 @@ using grpc::experimental::InterceptionHookPoints;
 
 class DecodeErrors final : public grpc::experimental::Interceptor {
  public:
+  // `method` is the registered method's name, owned by the server and alive for the call.
   explicit DecodeErrors(const char* method) : method_(method == nullptr ? "" : method) {}
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
@@ -30,7 +31,7 @@ class DecodeErrors final : public grpc::experimental::Interceptor {
   }
 
  private:
-  const std::string method_;
+  const char* const method_;  // not copied: this runs on every call
   bool undecodable_ = false;
 };
 

@@ -2,13 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
-#include <deque>
-#include <thread>
 
-#include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "daemon/api/convert.h"
 #include "daemon/api/response_size.h"
 #include "daemon/server/call_helpers.h"

@@ -6,7 +6,7 @@ void WatchQueue::SetSnapshot(std::vector<engine::PublishedChange> items, uint64_
   snapshot_ = std::move(items);
   snapshot_next_ = 0;
   snapshot_sequence_ = sequence;
-  snapshot_done_ = sequence;
+  marker_pending_ = true;
 }
 
 void WatchQueue::Push(const engine::PublishedChange& change, uint64_t sequence) {
@@ -37,10 +37,10 @@ std::optional<WatchItem> WatchQueue::Pop() {
     }
     return item;
   }
-  if (snapshot_done_.has_value()) {
-    item.sequence = *snapshot_done_;
+  if (marker_pending_) {
+    item.sequence = snapshot_sequence_;
     item.snapshot_done = true;
-    snapshot_done_.reset();
+    marker_pending_ = false;
     return item;
   }
   if (order_.empty()) return std::nullopt;
@@ -54,17 +54,17 @@ std::optional<WatchItem> WatchQueue::Pop() {
 }
 
 bool WatchQueue::empty() const {
-  return snapshot_next_ >= snapshot_.size() && !snapshot_done_.has_value() && order_.empty();
+  return snapshot_next_ >= snapshot_.size() && !marker_pending_ && order_.empty();
 }
 
 size_t WatchQueue::size() const {
-  return (snapshot_.size() - snapshot_next_) + (snapshot_done_.has_value() ? 1 : 0) + order_.size();
+  return (snapshot_.size() - snapshot_next_) + (marker_pending_ ? 1 : 0) + order_.size();
 }
 
 void WatchQueue::Clear() {
   snapshot_.clear();
   snapshot_next_ = 0;
-  snapshot_done_.reset();
+  marker_pending_ = false;
   pending_.clear();
   order_.clear();
 }

@@ -58,8 +58,8 @@ class WatchQueue {
 
   std::vector<engine::PublishedChange> snapshot_;
   size_t snapshot_next_ = 0;
-  std::optional<uint64_t> snapshot_done_;  // set while the marker is still to be written
-  uint64_t snapshot_sequence_ = 0;
+  uint64_t snapshot_sequence_ = 0;  // of every snapshot item and of the marker
+  bool marker_pending_ = false;     // the snapshot-done marker is still to be written
 
   absl::flat_hash_map<Key, Pending> pending_;
   std::map<uint64_t, Key> order_;  // newest sequence of each pending key -> key

@@ -1,8 +1,7 @@
 #include "daemon/util/redact.h"
 
-#include <array>
-
 #include "absl/strings/ascii.h"
+#include "stockd/secret_names.h"
 
 namespace stockd::util {
 namespace {
@@ -134,21 +133,7 @@ std::string RedactAfter(std::string_view text, std::string_view marker, bool to_
 
 }  // namespace
 
-bool LooksSecret(std::string_view name) {
-  static constexpr std::array<std::string_view, 8> kSuffixes = {
-      "token", "key", "secret", "password", "passwd", "pwd", "signature", "sig"};
-  static constexpr std::array<std::string_view, 3> kParts = {"secret", "password", "token"};
-  const std::string lower = Lower(name);
-  for (std::string_view s : kSuffixes) {
-    if (lower.size() >= s.size() && lower.compare(lower.size() - s.size(), s.size(), s) == 0) {
-      return true;
-    }
-  }
-  for (std::string_view p : kParts) {
-    if (lower.find(p) != std::string::npos) return true;
-  }
-  return false;
-}
+bool LooksSecret(std::string_view name) { return LooksSecretName(name); }
 
 std::string RedactSecrets(std::string_view text) {
   std::string out = RedactJsonMembers(RedactParameters(RedactUserinfo(text)));

@@ -46,6 +46,7 @@
 #include <vector>
 
 #include "stockd/adapter.h"
+#include "stockd/secret_names.h"
 
 #if defined(__GNUC__) || defined(__clang__)
 #define STOCKD_ADAPTER_EXPORT __attribute__((visibility("default")))
@@ -275,21 +276,7 @@ inline void RejectUnknownKeys(const Json& config, std::initializer_list<const ch
 // Whether a URL query parameter's name looks like it carries a secret (case-insensitive):
 // it ends in token, key, secret, password, passwd, pwd, signature or sig, or contains
 // "secret", "password" or "token" (access_token, api_key, X-Api-Key, clientSecret, ...).
-inline bool LooksSecret(std::string_view name) {
-  std::string lower(name);
-  for (char& c : lower) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  const auto ends_with = [&lower](std::string_view s) {
-    return lower.size() >= s.size() && lower.compare(lower.size() - s.size(), s.size(), s) == 0;
-  };
-  for (std::string_view s : {"token", "key", "secret", "password", "passwd", "pwd", "signature",
-                             "sig"}) {
-    if (ends_with(s)) return true;
-  }
-  for (std::string_view s : {"secret", "password", "token"}) {
-    if (lower.find(s) != std::string::npos) return true;
-  }
-  return false;
-}
+inline bool LooksSecret(std::string_view name) { return LooksSecretName(name); }
 
 // `url` as it may appear in a message or log: its userinfo replaced by "***"
 // ("https://user:pw@host/x" -> "https://***@host/x") and the value of every query
