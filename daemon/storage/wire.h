@@ -2,7 +2,7 @@
 // engine's structs: stockd.v1.Hold, stockd.v1.AuditEntry (with its StockRows) and
 // stockd.records.v1.StoredOutcome. The bytes are exactly what the generated code's
 // SerializeAsString() of the same message makes (fields in number order, proto3 defaults
-// left out; tests/wire_test.cc compares them), so they decode with the generated parsers
+// left out; tests/storage/wire_test.cc compares them), so they decode with the generated parsers
 // and the stored format is unchanged. Why: building a message object first cost the
 // journal thread an allocation and a copy per string and a destructor per line; with
 // 100-line holds that was most of what it spent encoding a batch.

@@ -1,5 +1,5 @@
 /* A plugin built for a future adapter ABI (version 2): stockd must refuse it, naming
- * both versions. Used by tests/plugin_loader_test.cc. */
+ * both versions. Used by tests/push/plugin_loader_test.cc. */
 #include <stddef.h>
 
 #include "stockd/adapter.h"

@@ -1,0 +1,88 @@
+// The push engine's helpers: the host-side redaction of adapter messages (a table of
+// what is and is not a secret) and the adapter config a plugin receives.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "daemon/push/push_engine.h"
+#include "daemon/util/redact.h"
+
+namespace stockd {
+namespace {
+
+TEST(RedactSecretsTest, Table) {
+  struct Case {
+    const char* in;
+    const char* out;
+  };
+  const Case cases[] = {
+      // URL userinfo, with and without a password.
+      {"POST https://user:s3cr3t@shop.example/stock: HTTP 500",
+       "POST https://***@shop.example/stock: HTTP 500"},
+      {"GET http://tok3n@h:8080/x?a=1", "GET http://***@h:8080/x?a=1"},
+      {"a@b in https://h/p@q stays", "a@b in https://h/p@q stays"},
+      // Secret-looking query parameters, any case, anywhere in the query.
+      {"https://h/x?token=abc", "https://h/x?token=***"},
+      {"https://h/x?sku=1&ACCESS_TOKEN=abc&b=2", "https://h/x?sku=1&ACCESS_TOKEN=***&b=2"},
+      {"https://h/x?api_key=abc#frag", "https://h/x?api_key=***#frag"},
+      {"?Key=abc&secret=d&password=e&signature=f&sig=g&X-Api-Key=h",
+       "?Key=***&secret=***&password=***&signature=***&sig=***&X-Api-Key=***"},
+      {"https://u:p@h/x?token=abc&sku=S-1", "https://***@h/x?token=***&sku=S-1"},
+      {"retry with token=abc later", "retry with token=*** later"},
+      {"POST https://h/x?token=abc: HTTP 503", "POST https://h/x?token=***: HTTP 503"},
+      // Harmless parameters are kept.
+      {"?listing_ids=a,b&channel=amazon&sku=1", "?listing_ids=a,b&channel=amazon&sku=1"},
+      {"?token=&a=1", "?token=&a=1"},
+      // JSON members and authorization values.
+      {R"({"api_key": "abc", "url": "x"})", R"({"api_key": "***", "url": "x"})"},
+      {R"({"clientSecret":"a\"bc"})", R"({"clientSecret":"***"})"},
+      {"Authorization: Basic dXNlcjpwdw==", "Authorization: ***"},
+      {"401: Bearer abc.def rejected", "401: Bearer *** rejected"},
+      {"bearer", "bearer"},
+      // Nothing secret: unchanged.
+      {"A: HTTP 503: {\"error\":\"busy\"}", "A: HTTP 503: {\"error\":\"busy\"}"},
+      {"", ""},
+  };
+  for (const Case& c : cases) EXPECT_EQ(util::RedactSecrets(c.in), c.out) << c.in;
+}
+
+TEST(RedactSecretsTest, LooksSecret) {
+  for (const char* name :
+       {"token", "key", "secret", "password", "signature", "sig", "access_token", "api_key",
+        "API_KEY", "X-Api-Key", "clientSecret", "passwd", "refresh_token_v2"}) {
+    EXPECT_TRUE(util::LooksSecret(name)) << name;
+  }
+  for (const char* name : {"sku", "channel", "listing_ids", "url", "page", "signed", ""}) {
+    EXPECT_FALSE(util::LooksSecret(name)) << name;
+  }
+}
+
+TEST(AdapterConfigTest, ChannelIsAddedOnlyWhenTheTopLevelLacksIt) {
+  using nlohmann::json;
+  // A header whose value (or name) is "channel" is not the channel key.
+  absl::StatusOr<std::string> config = push::AdapterConfigWithChannel(
+      R"({"url":"http://h/","headers":{"X-Tag":"channel","channel":"x"}})", "amazon");
+  ASSERT_TRUE(config.ok()) << config.status();
+  json parsed = json::parse(*config);
+  EXPECT_EQ(parsed["channel"], "amazon");
+  EXPECT_EQ(parsed["headers"]["X-Tag"], "channel");
+  EXPECT_EQ(parsed["headers"]["channel"], "x");
+  EXPECT_EQ(parsed["url"], "http://h/");
+
+  config = push::AdapterConfigWithChannel(R"({"channel":"amzn-eu","url":"x"})", "amazon");
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(json::parse(*config)["channel"], "amzn-eu");  // the config's own wins
+
+  config = push::AdapterConfigWithChannel("{}", "ebay");
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(json::parse(*config), json({{"channel", "ebay"}}));
+
+  for (const char* bad : {"[1]", "\"channel\"", "{", ""}) {
+    config = push::AdapterConfigWithChannel(bad, "ebay");
+    EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_EQ(config.status().message(), "the adapter config is not a JSON object") << bad;
+  }
+}
+
+}  // namespace
+}  // namespace stockd
