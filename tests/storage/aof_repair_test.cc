@@ -1,7 +1,7 @@
 // The AOF tail repair (daemon/storage/aof_repair.h): a file that ends inside a MULTI
 // block or inside a command is cut back to the last complete EXEC or top-level command;
-// a complete file, and one with garbage before its end, are left alone. And against a
-// real redis-server: a torn transaction is never half applied after the repair.
+// a complete file, and one with garbage before its end, are left alone. The repair against a
+// real redis-server is in aof_repair_redis_test.cc (label e2e).
 #include "daemon/storage/aof_repair.h"
 
 #include <gtest/gtest.h>
@@ -10,9 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <thread>
 
-#include "tests/support/redis_fixture.h"
 #include "tests/support/temp_dir.h"
 
 namespace stockd {
@@ -88,49 +86,6 @@ TEST(AofRepairTest, RepairTruncatesTheLastIncrFileOnly) {
   // Nothing more to do the second time; no manifest at all is fine too.
   EXPECT_EQ(RepairAofTail(dir.path())->dropped_bytes, 0);
   EXPECT_EQ(RepairAofTail(dir.path() + "/nope")->dropped_bytes, 0);
-}
-
-// The bug this exists for, on the Redis the daemon embeds: a transaction torn by a crash
-// must not be applied in part at the next start (Redis 7.0 alone applies it together
-// with the following transaction after its own truncation).
-TEST(AofRepairTest, RedisNeverAppliesATornTransactionAfterRepair) {
-  TempDir dir;
-  std::filesystem::create_directories(dir.path() + "/appendonlydir");
-  const std::string aof_dir = dir.path() + "/appendonlydir";
-  Write(aof_dir + "/appendonly.aof.manifest", "file appendonly.aof.1.incr.aof seq 1 type i\n");
-  const std::string committed = Resp({"MULTI"}) + Resp({"SET", "a", "1"}) + Resp({"EXEC"});
-  const std::string torn = Resp({"MULTI"}) + Resp({"SET", "b", "2"}) + Resp({"SET", "c", "3"});
-  Write(aof_dir + "/appendonly.aof.1.incr.aof", committed + torn.substr(0, torn.size() - 3));
-  ASSERT_EQ(RepairAofTail(aof_dir)->dropped_bytes, static_cast<int64_t>(torn.size() - 3));
-
-  // Start redis-server on the repaired AOF, write a new transaction, restart: "b" must
-  // never appear (it would, half applied, without the repair).
-  const std::string sock = dir.path() + "/r.sock";
-  auto start = [&] {
-    const std::string cmd = "redis-server --port 0 --unixsocket " + sock + " --dir " + dir.path() +
-                            " --appendonly yes --appenddirname appendonlydir --save '' "
-                            "--daemonize yes --pidfile " +
-                            dir.path() + "/r.pid --logfile " + dir.path() + "/r.log";
-    ASSERT_EQ(std::system(cmd.c_str()), 0);
-    for (int i = 0; i < 200; ++i) {
-      absl::StatusOr<std::vector<std::string>> pong = testing::RedisCommand(sock, {"PING"});
-      if (pong.ok() && !pong->empty() && (*pong)[0] == "PONG") return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    FAIL() << "redis-server did not start";
-  };
-  auto stop = [&] {
-    (void)testing::RedisCommand(sock, {"SHUTDOWN"});  // no reply: the server exits
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  };
-  start();
-  ASSERT_TRUE(testing::RedisCommand(sock, {"SET", "d", "4"}).ok());
-  stop();
-  start();
-  EXPECT_EQ((*testing::RedisCommand(sock, {"GET", "a"}))[0], "1");
-  EXPECT_EQ((*testing::RedisCommand(sock, {"EXISTS", "b"}))[0], "0") << "torn transaction applied";
-  EXPECT_EQ((*testing::RedisCommand(sock, {"GET", "d"}))[0], "4");
-  stop();
 }
 
 }  // namespace

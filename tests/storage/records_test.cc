@@ -1,0 +1,151 @@
+// The records a group commit stores (daemon/storage/records.h), without Redis: the
+// commands one batch writes (last value once per hash, idempotency records in one field,
+// resolved holds in expiring buckets) and the codecs round-trip. The same records against
+// a real redis-server are in durability_test.cc.
+#include "daemon/storage/records.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "daemon/engine/engine.h"
+
+namespace stockd {
+namespace {
+
+TEST(RecordsTest, BatchWritesTheLastValueOncePerHash) {
+  engine::MutationRecord r1, r2;
+  auto a1 = std::make_shared<engine::AuditEntry>();
+  auto a2 = std::make_shared<engine::AuditEntry>();
+  a1->after = {{"A", "wh", {5, 1, 0}}, {"B", "wh", {2, 0, 0}}};
+  a2->after = {{"A", "wh", {5, 0, 0}}};
+  r1.audit = a1;
+  r2.audit = a2;
+  r1.sequence = 7;
+  r1.holds = {engine::HoldView{
+      "h1", "webshop", engine::HoldState::kHeld, {{"A", "wh", 1, 0}}, 100, 0, 100, ""}};
+  r2.sequence = 8;
+  r2.holds = {engine::HoldView{
+      "h1", "webshop", engine::HoldState::kReleased, {{"A", "wh", 1, 0}}, 100, 0, 130'000, ""}};
+  std::vector<storage::Args> cmds;
+  storage::WriteOptions options;
+  options.hold_retention_ms = 60'000;
+  ASSERT_TRUE(storage::AppendBatchCommands(storage::KeyLayout(), options, {&r1, &r2}, &cmds));
+  std::map<std::string, storage::Args> by_name;
+  for (const storage::Args& c : cmds) by_name[c[0] + " " + c[1]] = c;
+  ASSERT_EQ(by_name.count("HSET {stockd}:stock"), 1u);
+  storage::Args rows = by_name["HSET {stockd}:stock"];
+  ASSERT_EQ(rows.size(), 6u);  // two rows, A once
+  for (size_t i = 2; i < rows.size(); i += 2) {
+    if (rows[i] == "A wh") EXPECT_EQ(rows[i + 1], "5 0 0");
+    if (rows[i] == "B wh") EXPECT_EQ(rows[i + 1], "2 0 0");
+  }
+  EXPECT_EQ(by_name.count("HSET {stockd}:holds"), 0u) << "h1 ended released";
+  EXPECT_EQ(by_name["HDEL {stockd}:holds"], (storage::Args{"HDEL", "{stockd}:holds", "h1"}));
+  // Released at 130 s + 60 s retention: the bucket of minute 3, expiring at 240 s; the
+  // batch's resolved holds of that minute are one field, named by its last sequence.
+  ASSERT_EQ(by_name.count("HSET {stockd}:resolved:3"), 1u);
+  EXPECT_EQ(by_name["PEXPIREAT {stockd}:resolved:3"][2], "240000");
+  const storage::Args& resolved = by_name["HSET {stockd}:resolved:3"];
+  ASSERT_EQ(resolved.size(), 4u);
+  EXPECT_EQ(resolved[2], "8");
+  absl::StatusOr<std::vector<engine::HoldView>> released =
+      storage::DecodeResolvedHolds(resolved[3]);
+  ASSERT_TRUE(released.ok()) << released.status();
+  ASSERT_EQ(released->size(), 1u);
+  EXPECT_EQ((*released)[0].hold_id, "h1");
+  EXPECT_EQ((*released)[0].state, engine::HoldState::kReleased);
+  EXPECT_FALSE(storage::DecodeResolvedHolds("junk").ok());
+  storage::Args xadd = by_name["XADD {stockd}:audit"];
+  ASSERT_EQ(xadd.size(), 7u);  // XADD key * 7 e 8 e
+  EXPECT_EQ(xadd[3], "7");
+  EXPECT_EQ(xadd[5], "8");
+}
+
+TEST(RecordsTest, BatchStoresItsIdempotencyRecordsInOneField) {
+  engine::MutationRecord r1, r2, r3;
+  r1.audit = r2.audit = r3.audit = std::make_shared<engine::AuditEntry>();
+  r1.sequence = 41;
+  r2.sequence = 42;
+  r3.sequence = 43;
+  r1.idempotency = std::make_shared<engine::IdempotencyRecord>(
+      engine::IdempotencyRecord{"rid-1", 11, {}, 61'000});
+  auto idem2 = std::make_shared<engine::IdempotencyRecord>(
+      engine::IdempotencyRecord{std::string("rid 2\n\0x", 8), 22, {}, 62'000});
+  idem2->outcome.breach = true;
+  idem2->outcome.after = {{"A", "wh", {1, 2, 3}}};
+  r2.idempotency = idem2;
+  r3.idempotency = std::make_shared<engine::IdempotencyRecord>(
+      engine::IdempotencyRecord{"rid-3", 33, {}, 150'000});  // a later minute
+  std::vector<storage::Args> cmds;
+  storage::AppendBatchCommands(storage::KeyLayout(), storage::WriteOptions(), {&r1, &r2, &r3},
+                               &cmds);
+  std::map<std::string, storage::Args> by_name;
+  for (const storage::Args& c : cmds) by_name[c[0] + " " + c[1]] = c;
+  ASSERT_EQ(by_name.count("HSET {stockd}:requests:1"), 1u);
+  ASSERT_EQ(by_name.count("HSET {stockd}:requests:2"), 1u);
+  EXPECT_EQ(by_name["PEXPIREAT {stockd}:requests:1"][2], "120000");
+  const storage::Args& minute1 = by_name["HSET {stockd}:requests:1"];
+  ASSERT_EQ(minute1.size(), 4u);  // HSET key <last sequence> <records>
+  EXPECT_EQ(minute1[2], "43");
+  absl::StatusOr<std::vector<engine::IdempotencyRecord>> back =
+      storage::DecodeIdempotencyBatch(minute1[3]);
+  ASSERT_TRUE(back.ok()) << back.status();
+  ASSERT_EQ(back->size(), 2u);
+  EXPECT_EQ((*back)[0].request_id, "rid-1");
+  EXPECT_EQ((*back)[0].fingerprint, 11u);
+  EXPECT_EQ((*back)[1].request_id, std::string("rid 2\n\0x", 8));  // any bytes
+  EXPECT_EQ((*back)[1].expires_ms, 62'000);
+  EXPECT_TRUE((*back)[1].outcome.breach);
+  ASSERT_EQ((*back)[1].outcome.after.size(), 1u);
+  EXPECT_EQ((*back)[1].outcome.after[0].counters.committed, 3);
+  back = storage::DecodeIdempotencyBatch(by_name["HSET {stockd}:requests:2"][3]);
+  ASSERT_TRUE(back.ok());
+  ASSERT_EQ(back->size(), 1u);
+  EXPECT_EQ((*back)[0].request_id, "rid-3");
+  EXPECT_FALSE(storage::DecodeIdempotencyBatch("junk").ok());
+  // A record without its request id can't be answered from: corrupt.
+  std::string nameless;
+  storage::AppendIdempotency(engine::IdempotencyRecord{"", 1, {}, 1}, &nameless);
+  absl::StatusOr<std::vector<engine::IdempotencyRecord>> bad =
+      storage::DecodeIdempotencyBatch(nameless);
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(bad.status().message().find("without request id"), std::string::npos);
+}
+
+TEST(RecordsTest, CodecsRoundTrip) {
+  engine::HoldView h{"h1-1",
+                     "webshop",
+                     engine::HoldState::kCommitted,
+                     {{"A", "wh", 3, 1}, {"B", "store", 2, 0}},
+                     10,
+                     0,
+                     12,
+                     "order 9"};
+  absl::StatusOr<engine::HoldView> back = storage::DecodeHold(storage::EncodeHold(h));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->hold_id, "h1-1");
+  EXPECT_EQ(back->state, engine::HoldState::kCommitted);
+  ASSERT_EQ(back->lines.size(), 2u);
+  EXPECT_EQ(back->lines[0].fulfilled, 1);
+  EXPECT_EQ(back->reference, "order 9");
+  EXPECT_EQ(storage::DecodeCounters("7 2 1")->on_hand, 7);
+  EXPECT_FALSE(storage::DecodeCounters("7 2").ok());
+  EXPECT_FALSE(storage::DecodeCounters("-1 0 0").ok());
+  std::string sku, location;
+  ASSERT_TRUE(storage::KeyLayout::SplitRowField(storage::KeyLayout::RowField("A:b/c", "wh-1"), &sku,
+                                                &location));
+  EXPECT_EQ(sku, "A:b/c");
+  EXPECT_EQ(location, "wh-1");
+  EXPECT_FALSE(storage::KeyLayout::SplitRowField("nospace", &sku, &location));
+  EXPECT_FALSE(storage::KeyLayout::SplitRowField("a b c", &sku, &location));
+  EXPECT_FALSE(storage::KeyLayout::SplitRowField(" b", &sku, &location));
+}
+
+}  // namespace
+}  // namespace stockd
