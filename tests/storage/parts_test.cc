@@ -1,30 +1,21 @@
 // The parts the embedded redis-server supervisor and the journal are built from: the
-// journal's StoredBatchWriter (what a group commit writes, the audit trim), the rendered
-// redis.conf, the POSIX helpers, and the log line format shared by every component.
-#include <fcntl.h>
+// journal's StoredBatchWriter (what a group commit writes, the audit trim) and the
+// rendered redis.conf. (The POSIX helpers and the log line format they use are tested in
+// tests/util/.)
 #include <gtest/gtest.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "daemon/storage/batch_writer.h"
 #include "daemon/storage/redis_conf.h"
-#include "daemon/util/log.h"
-#include "daemon/util/posix.h"
-#include "tests/support/temp_dir.h"
 
 namespace stockd {
 namespace {
 
 using storage::Args;
 using storage::Reply;
-
-using ::stockd::testing::TempDir;
 
 // One record with one audited row; its sequence is `sequence`.
 std::unique_ptr<engine::MutationRecord> Record(uint64_t sequence) {
@@ -109,90 +100,6 @@ TEST(RedisConfTest, QuotesPathsAndSetsTheEmbeddedDefaults) {
   EXPECT_NE(conf.find("\nsupervised no\n"), std::string::npos);
   EXPECT_NE(storage::RenderRedisConf("/d\x01", "/d/s", "always").find("dir \"/d\\x01\""),
             std::string::npos);
-}
-
-TEST(PosixTest, WritesAtomicallyPrivateAndReadsBack) {
-  TempDir dir;
-  const std::string path = dir.path() + "/f";
-  ASSERT_TRUE(util::WriteFileAtomically(path, "one\ntwo\n").ok());
-  std::string back;
-  ASSERT_TRUE(util::ReadWholeFile(path, &back));
-  EXPECT_EQ(back, "one\ntwo\n");
-  struct stat st;
-  ASSERT_EQ(::stat(path.c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 0777, 0600u);
-  EXPECT_NE(::access((path + ".tmp").c_str(), F_OK), 0);
-  EXPECT_FALSE(util::ReadWholeFile(dir.path() + "/missing", &back));
-  absl::Status missing_dir = util::WriteFileAtomically(dir.path() + "/no/f", "x");
-  EXPECT_EQ(missing_dir.code(), absl::StatusCode::kFailedPrecondition);
-}
-
-TEST(PosixTest, FileTailKeepsTheLastNonEmptyLines) {
-  TempDir dir;
-  const std::string path = dir.path() + "/log";
-  ASSERT_TRUE(util::WriteFileAtomically(path, "a\nb\n\nc\nd\ne\n").ok());
-  EXPECT_EQ(util::FileTail(path, 3), "c | d | e");
-  EXPECT_EQ(util::FileTail(path, 10), "a | b | c | d | e");
-  ASSERT_TRUE(util::WriteFileAtomically(path, "").ok());
-  EXPECT_EQ(util::FileTail(path, 3), "(" + path + " is empty)");
-  EXPECT_EQ(util::FileTail(dir.path() + "/none", 3).rfind("(no " + dir.path() + "/none: ", 0), 0u);
-}
-
-TEST(PosixTest, DescribesExitsAndWatchesAProcessEnd) {
-  EXPECT_EQ(util::DescribeExit(0), "exited with status 0");
-  const pid_t child = ::fork();
-  if (child == 0) {
-    ::pause();
-    ::_exit(0);
-  }
-  ASSERT_GT(child, 0);
-  EXPECT_FALSE(util::ProcessGone(child));
-  EXPECT_FALSE(util::WaitGone(child, 30, 10));
-  ::kill(child, SIGKILL);
-  EXPECT_TRUE(util::WaitGone(child, 5'000, 10));  // a zombie counts as gone
-  int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
-  EXPECT_EQ(util::DescribeExit(status), "was killed by signal 9 (SIGKILL)");
-}
-
-TEST(PosixTest, AboveStdioMovesLowDescriptors) {
-  EXPECT_EQ(util::AboveStdio(-1), -1);
-  const int high = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  ASSERT_GT(high, 2);
-  EXPECT_EQ(util::AboveStdio(high), high);
-  ::close(high);
-}
-
-TEST(LogTest, LevelNamesAndTheComponentLineFormat) {
-  EXPECT_STREQ(log::LevelName(log::Level::kDebug), "debug");
-  EXPECT_STREQ(log::LevelName(log::Level::kInfo), "info");
-  EXPECT_STREQ(log::LevelName(log::Level::kWarn), "warn");
-  EXPECT_STREQ(log::LevelName(log::Level::kError), "error");
-
-  TempDir dir;
-  const std::string path = dir.path() + "/stderr";
-  const int file = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  ASSERT_GE(file, 0);
-  const int saved = ::dup(STDERR_FILENO);
-  ::dup2(file, STDERR_FILENO);
-  log::ComponentSink("embedded_redis")(log::Level::kWarn, "a \"quoted\"\nline");
-  log::Error("plain");
-  ::dup2(saved, STDERR_FILENO);
-  ::close(saved);
-  ::close(file);
-  std::string out;
-  ASSERT_TRUE(util::ReadWholeFile(path, &out));
-  const size_t first = out.find('\n');
-  ASSERT_NE(first, std::string::npos);
-  const std::string line1 = out.substr(0, first);
-  const std::string line2 = out.substr(first + 1);
-  ASSERT_EQ(line1.rfind("{\"ts_ms\":", 0), 0u) << line1;
-  EXPECT_NE(line1.find(",\"level\":\"warn\",\"msg\":\"a \\\"quoted\\\"\\nline\","
-                       "\"component\":\"embedded_redis\"}"),
-            std::string::npos)
-      << line1;
-  ASSERT_EQ(line2.rfind("{\"ts_ms\":", 0), 0u) << line2;
-  EXPECT_NE(line2.find(",\"level\":\"error\",\"msg\":\"plain\"}\n"), std::string::npos) << line2;
 }
 
 }  // namespace

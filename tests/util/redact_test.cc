@@ -1,11 +1,8 @@
-// The push engine's helpers: the host-side redaction of adapter messages (a table of
-// what is and is not a secret) and the adapter config a plugin receives.
-#include <gtest/gtest.h>
-
-#include <nlohmann/json.hpp>
-
-#include "daemon/push/push_engine.h"
+// The host-side redaction of adapter messages (daemon/util/redact.h): a table of what is
+// and is not a secret, and the names that look secret.
 #include "daemon/util/redact.h"
+
+#include <gtest/gtest.h>
 
 namespace stockd {
 namespace {
@@ -54,33 +51,6 @@ TEST(RedactSecretsTest, LooksSecret) {
   }
   for (const char* name : {"sku", "channel", "listing_ids", "url", "page", "signed", ""}) {
     EXPECT_FALSE(util::LooksSecret(name)) << name;
-  }
-}
-
-TEST(AdapterConfigTest, ChannelIsAddedOnlyWhenTheTopLevelLacksIt) {
-  using nlohmann::json;
-  // A header whose value (or name) is "channel" is not the channel key.
-  absl::StatusOr<std::string> config = push::AdapterConfigWithChannel(
-      R"({"url":"http://h/","headers":{"X-Tag":"channel","channel":"x"}})", "amazon");
-  ASSERT_TRUE(config.ok()) << config.status();
-  json parsed = json::parse(*config);
-  EXPECT_EQ(parsed["channel"], "amazon");
-  EXPECT_EQ(parsed["headers"]["X-Tag"], "channel");
-  EXPECT_EQ(parsed["headers"]["channel"], "x");
-  EXPECT_EQ(parsed["url"], "http://h/");
-
-  config = push::AdapterConfigWithChannel(R"({"channel":"amzn-eu","url":"x"})", "amazon");
-  ASSERT_TRUE(config.ok());
-  EXPECT_EQ(json::parse(*config)["channel"], "amzn-eu");  // the config's own wins
-
-  config = push::AdapterConfigWithChannel("{}", "ebay");
-  ASSERT_TRUE(config.ok());
-  EXPECT_EQ(json::parse(*config), json({{"channel", "ebay"}}));
-
-  for (const char* bad : {"[1]", "\"channel\"", "{", ""}) {
-    config = push::AdapterConfigWithChannel(bad, "ebay");
-    EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument) << bad;
-    EXPECT_EQ(config.status().message(), "the adapter config is not a JSON object") << bad;
   }
 }
 
