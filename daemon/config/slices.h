@@ -1,7 +1,8 @@
 // The configuration's per-component slices: what each component receives of the whole
 // Config (daemon/config/config.h assembles them; daemon/config/schema.h declares every
-// key). A component includes this header, never config.h: the push engine takes a
-// PushConfig, the storage layer a RedisConfig, the server's gRPC options ServerConfig.
+// key). A component below the server includes this header, never config.h: the push
+// engine takes a PushConfig; the storage layer gets what it needs of RedisConfig from
+// the server's Daemon, which alone (with main.cc) holds the whole Config.
 //
 // Thread safety: plain values; immutable once parsed.
 #ifndef STOCKD_DAEMON_CONFIG_SLICES_H_
