@@ -1,7 +1,8 @@
 // stockd: the daemon's thin entry point. Everything it runs lives in stockd_core.
 //
 //   stockd --config FILE [--listen ADDR]   run in the foreground until SIGTERM/SIGINT
-//   stockd --check-config FILE             validate FILE, print errors, exit 0/1
+//   stockd --check-config FILE             validate FILE (and each adapter's config, by
+//                                          its plugin), print errors, exit 0/1
 //   stockd --version
 #include <signal.h>
 
@@ -14,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "daemon/config/config.h"
 #include "daemon/config/listen.h"
+#include "daemon/push/push_engine.h"
 #include "daemon/server/daemon.h"
 #include "daemon/util/log.h"
 
@@ -28,6 +30,12 @@ int CheckConfig(const std::string& path) {
   absl::StatusOr<stockd::config::Config> config = stockd::config::LoadConfigFile(path);
   if (!config.ok()) {
     std::cerr << config.status().message() << "\n";
+    return 1;
+  }
+  // Each adapter's plugin, loaded as the daemon would, judges its own config.
+  if (absl::Status adapters = stockd::push::CheckAdapterConfigs(config->PushSlice());
+      !adapters.ok()) {
+    std::cerr << adapters.message() << "\n";
     return 1;
   }
   std::cout << path << ": ok (" << config->model.locations.size() << " locations, "

@@ -22,9 +22,22 @@ using stockd::sdk::PushResult;
 
 class FileAdapter final : public stockd::sdk::Adapter {
  public:
+  // The ABI's validate_config (stockd --check-config): the constructor's checks less
+  // creating the file; its directory must exist.
+  static void ValidateConfig(const Json& config) {
+    const std::string path = CheckKeys(config);
+    const std::string dir = DirectoryOf(path);
+    struct stat st;
+    if (::stat(dir.c_str(), &st) != 0) {
+      throw Error("cannot create \"" + path + "\": directory \"" + dir + "\" does not exist");
+    }
+    if (!S_ISDIR(st.st_mode)) {
+      throw Error("cannot create \"" + path + "\": \"" + dir + "\" is not a directory");
+    }
+  }
+
   FileAdapter(const Json& config, stockd::sdk::Host host) : host_(host) {
-    stockd::sdk::RejectUnknownKeys(config, {"path", "fsync"});
-    path_ = stockd::sdk::RequireString(config, "path");
+    path_ = CheckKeys(config);
     fsync_ = stockd::sdk::GetBool(config, "fsync", false);
     channel_ = stockd::sdk::GetString(config, "channel", "");
     const int fd = Open();
@@ -55,16 +68,27 @@ class FileAdapter final : public stockd::sdk::Adapter {
   }
 
  private:
+  // The keys' checks; returns the path.
+  static std::string CheckKeys(const Json& config) {
+    stockd::sdk::RejectUnknownKeys(config, {"path", "fsync"});
+    std::string path = stockd::sdk::RequireString(config, "path");
+    stockd::sdk::GetBool(config, "fsync", false);
+    stockd::sdk::GetString(config, "channel", "");
+    return path;
+  }
+
+  static std::string DirectoryOf(const std::string& path) {
+    const size_t slash = path.rfind('/');
+    return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  }
+
   int Open() const {
     return ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   }
 
   std::string OpenError() const {
     const int err = errno;
-    const size_t slash = path_.rfind('/');
-    const std::string dir = slash == std::string::npos ? "."
-                            : slash == 0               ? "/"
-                                                       : path_.substr(0, slash);
+    const std::string dir = DirectoryOf(path_);
     struct stat st;
     if (err == ENOENT && ::stat(dir.c_str(), &st) != 0) {
       return "cannot create \"" + path_ + "\": directory \"" + dir + "\" does not exist";

@@ -136,19 +136,46 @@ std::string Lower(std::string s) {
 
 class WebhookAdapter final : public stockd::sdk::Adapter {
  public:
-  WebhookAdapter(const Json& config, stockd::sdk::Host host) : host_(host) {
+  // The config as create() checks it, without side effects (the secret file is read).
+  struct Settings {
+    std::string url;
+    std::string secret;
+    int64_t timeout_ms = 5000;
+    int64_t connect_timeout_ms = 1000;
+    size_t max_batch = 100;
+    std::string channel;
+    std::vector<std::string> extra_headers;
+  };
+
+  static Settings ParseConfig(const Json& config) {
     stockd::sdk::RejectUnknownKeys(
         config, {"url", "secret_file", "timeout_ms", "connect_timeout_ms", "max_batch", "headers"});
-    url_ = stockd::sdk::RequireString(config, "url");
-    shown_url_ = stockd::sdk::RedactUrl(url_);
-    CheckUrl(url_);
+    Settings s;
+    s.url = stockd::sdk::RequireString(config, "url");
+    CheckUrl(s.url);
     const std::string secret_file = stockd::sdk::GetString(config, "secret_file", "");
-    if (!secret_file.empty()) secret_ = ReadSecret(secret_file);
-    timeout_ms_ = stockd::sdk::GetInt(config, "timeout_ms", 5000, 1, 600'000);
-    connect_timeout_ms_ = stockd::sdk::GetInt(config, "connect_timeout_ms", 1000, 1, 600'000);
-    max_batch_ = static_cast<size_t>(stockd::sdk::GetInt(config, "max_batch", 100, 1, kMaxBatch));
-    channel_ = stockd::sdk::GetString(config, "channel", "");
-    ReadHeaders(config);
+    if (!secret_file.empty()) s.secret = ReadSecret(secret_file);
+    s.timeout_ms = stockd::sdk::GetInt(config, "timeout_ms", 5000, 1, 600'000);
+    s.connect_timeout_ms = stockd::sdk::GetInt(config, "connect_timeout_ms", 1000, 1, 600'000);
+    s.max_batch = static_cast<size_t>(stockd::sdk::GetInt(config, "max_batch", 100, 1, kMaxBatch));
+    s.channel = stockd::sdk::GetString(config, "channel", "");
+    s.extra_headers = ReadHeaders(config);
+    return s;
+  }
+
+  // The ABI's validate_config (stockd --check-config).
+  static void ValidateConfig(const Json& config) { ParseConfig(config); }
+
+  WebhookAdapter(const Json& config, stockd::sdk::Host host) : host_(host) {
+    Settings s = ParseConfig(config);
+    url_ = std::move(s.url);
+    shown_url_ = stockd::sdk::RedactUrl(url_);
+    secret_ = std::move(s.secret);
+    timeout_ms_ = s.timeout_ms;
+    connect_timeout_ms_ = s.connect_timeout_ms;
+    max_batch_ = s.max_batch;
+    channel_ = std::move(s.channel);
+    extra_headers_ = std::move(s.extra_headers);
 
     static std::once_flag curl_initialized;
     std::call_once(curl_initialized, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
@@ -257,9 +284,10 @@ class WebhookAdapter final : public stockd::sdk::Adapter {
     }
   }
 
-  void ReadHeaders(const Json& config) {
+  static std::vector<std::string> ReadHeaders(const Json& config) {
+    std::vector<std::string> headers;
     const auto it = config.find("headers");
-    if (it == config.end() || it->is_null()) return;
+    if (it == config.end() || it->is_null()) return headers;
     if (!it->is_object()) throw Error("config: \"headers\" must be an object of strings");
     for (auto h = it->begin(); h != it->end(); ++h) {
       const std::string name = h.key();
@@ -276,8 +304,9 @@ class WebhookAdapter final : public stockd::sdk::Adapter {
           value.find('\0') != std::string::npos) {
         throw Error("config: \"headers\": \"" + name + "\" holds a line break");
       }
-      extra_headers_.push_back(name + ": " + value);
+      headers.push_back(name + ": " + value);
     }
+    return headers;
   }
 
   // One request for items[start, end), appending one result per item. Returns false when

@@ -2,7 +2,7 @@
 // objects behind the C ABI of adapters/include/stockd/adapter.h).
 //
 // Thread safety: an Adapter is used by one thread at a time (its channel's worker).
-// LoadPlugin is thread-safe.
+// LoadPlugin and ValidatePluginConfig are thread-safe.
 #ifndef STOCKD_DAEMON_PUSH_ADAPTER_H_
 #define STOCKD_DAEMON_PUSH_ADAPTER_H_
 
@@ -62,6 +62,13 @@ absl::StatusOr<std::unique_ptr<Adapter>> LoadPlugin(const std::string& plugin_di
                                                     const std::string& plugin,
                                                     const std::string& config_json,
                                                     HostCallbacks host);
+
+// Loads the plugin as LoadPlugin does (same errors) and asks its validate_config about
+// `config_json` without creating an instance. True: the plugin accepted it; false: the
+// plugin has no validate_config (built before the ABI grew it); INVALID_ARGUMENT with
+// the plugin's own text as the message: rejected.
+absl::StatusOr<bool> ValidatePluginConfig(const std::string& plugin_dir, const std::string& plugin,
+                                          const std::string& config_json);
 
 // The directory plugins are loaded from when the config names none: the "plugins" folder
 // next to the running binary.

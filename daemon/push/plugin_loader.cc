@@ -137,10 +137,15 @@ std::string DefaultPluginDir() {
   return (slash == std::string::npos ? std::string(".") : exe.substr(0, slash)) + "/plugins";
 }
 
-absl::StatusOr<std::unique_ptr<Adapter>> LoadPlugin(const std::string& plugin_dir,
-                                                    const std::string& plugin,
-                                                    const std::string& config_json,
-                                                    HostCallbacks host) {
+namespace {
+
+// A plugin's shared object, opened and checked: its ABI version and required entries.
+struct OpenedPlugin {
+  void* handle;
+  const stockd_adapter_api* api;
+};
+
+absl::StatusOr<OpenedPlugin> OpenPlugin(const std::string& plugin_dir, const std::string& plugin) {
   const std::string path = absl::StrCat(plugin_dir, "/libstockd_adapter_", plugin, ".so");
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
@@ -178,6 +183,37 @@ absl::StatusOr<std::unique_ptr<Adapter>> LoadPlugin(const std::string& plugin_di
     return absl::FailedPreconditionError(absl::StrCat(
         "adapter plugin '", plugin, "': API table lacks create, destroy or push"));
   }
+  return OpenedPlugin{handle, api};
+}
+
+}  // namespace
+
+absl::StatusOr<bool> ValidatePluginConfig(const std::string& plugin_dir, const std::string& plugin,
+                                          const std::string& config_json) {
+  absl::StatusOr<OpenedPlugin> opened = OpenPlugin(plugin_dir, plugin);
+  if (!opened.ok()) return opened.status();
+  const stockd_adapter_api* api = opened->api;
+  if (!STOCKD_API_HAS(api, validate_config)) {
+    dlclose(opened->handle);
+    return false;  // a plugin built before validate_config: nothing to ask
+  }
+  char error[512] = {0};
+  const int rc = api->validate_config(config_json.c_str(), error, sizeof error);
+  error[sizeof error - 1] = '\0';
+  const std::string reason = error[0] != '\0' ? error : "(no reason given)";
+  dlclose(opened->handle);
+  if (rc != 0) return absl::InvalidArgumentError(reason);
+  return true;
+}
+
+absl::StatusOr<std::unique_ptr<Adapter>> LoadPlugin(const std::string& plugin_dir,
+                                                    const std::string& plugin,
+                                                    const std::string& config_json,
+                                                    HostCallbacks host) {
+  absl::StatusOr<OpenedPlugin> opened = OpenPlugin(plugin_dir, plugin);
+  if (!opened.ok()) return opened.status();
+  void* handle = opened->handle;
+  const stockd_adapter_api* api = opened->api;
   auto ctx = std::make_unique<HostContext>();
   ctx->callbacks = std::move(host);
   ctx->host.struct_size = sizeof(stockd_host);

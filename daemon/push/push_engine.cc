@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "daemon/util/redact.h"
@@ -45,6 +46,26 @@ absl::StatusOr<std::string> AdapterConfigWithChannel(const std::string& config_j
   return config.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+absl::Status CheckAdapterConfigs(const config::PushConfig& config) {
+  const std::string dir = config.plugin_dir.empty() ? DefaultPluginDir() : config.plugin_dir;
+  std::vector<std::string> errors;
+  for (const config::AdapterConfig& a : config.adapters) {
+    absl::StatusOr<std::string> config_json = AdapterConfigWithChannel(a.config_json, a.channel);
+    if (!config_json.ok()) {
+      errors.push_back(absl::StrCat(a.config_origin, ": ", config_json.status().message()));
+      continue;
+    }
+    absl::StatusOr<bool> checked = ValidatePluginConfig(dir, a.plugin, *config_json);
+    if (checked.ok()) continue;
+    // The plugin's verdict on its config, or why the plugin could not be asked.
+    const bool rejected = checked.status().code() == absl::StatusCode::kInvalidArgument;
+    errors.push_back(absl::StrCat(rejected ? a.config_origin : a.plugin_origin, ": ",
+                                  checked.status().message()));
+  }
+  if (errors.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
+}
+
 namespace {
 
 // Every line the push engine logs, its own or an adapter's, goes out redacted.
@@ -62,7 +83,7 @@ PushEngine::PushEngine(engine::Engine* engine, AckStore* acks, log::Sink log)
 
 PushEngine::~PushEngine() { Stop(); }
 
-absl::StatusOr<std::unique_ptr<PushEngine>> PushEngine::Create(const config::Config& config,
+absl::StatusOr<std::unique_ptr<PushEngine>> PushEngine::Create(const config::PushConfig& config,
                                                                engine::Engine* engine,
                                                                AckStore* acks,
                                                                const engine::Clock* clock,

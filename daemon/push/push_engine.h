@@ -20,7 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "daemon/config/config.h"
+#include "daemon/config/slices.h"
 #include "daemon/engine/engine.h"
 #include "daemon/push/ack_store.h"
 #include "daemon/push/channel_pusher.h"
@@ -33,7 +33,7 @@ class PushEngine final : public engine::ChangeListener {
   // Loads every configured adapter plugin and its listings file. Any failure (missing
   // plugin, ABI mismatch, rejected config, bad listings file) is returned: a daemon
   // does not start with a channel it cannot serve. `engine`, `acks`, `clock` not owned.
-  static absl::StatusOr<std::unique_ptr<PushEngine>> Create(const config::Config& config,
+  static absl::StatusOr<std::unique_ptr<PushEngine>> Create(const config::PushConfig& config,
                                                             engine::Engine* engine, AckStore* acks,
                                                             const engine::Clock* clock,
                                                             log::Sink log);
@@ -79,6 +79,14 @@ class PushEngine final : public engine::ChangeListener {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread reconciler_;
 };
+
+// `stockd --check-config`'s check of the adapters: loads each adapter's plugin from
+// plugin_dir (as Create would) and asks its validate_config, when it has one, about the
+// config Create would hand it. OK, or INVALID_ARGUMENT with one line per problem:
+// "<file>:<line>:<col>: channels[i].adapter.config: <the plugin's text>" for a rejected
+// config, "<file>:<line>:<col>: channels[i].adapter.plugin: <why>" for a plugin that
+// cannot be loaded. Thread-safe; creates no instance.
+absl::Status CheckAdapterConfigs(const config::PushConfig& config);
 
 // The adapter config a plugin gets: the channel's (`config_json`, a JSON object text),
 // plus the channel's id under the top-level key "channel" unless the config sets that key

@@ -104,7 +104,7 @@ class Daemon::Impl {
       acks_ = std::make_unique<push::MemoryAckStore>();
     }
     absl::StatusOr<std::unique_ptr<push::PushEngine>> push = push::PushEngine::Create(
-        config_, engine_.get(), acks_.get(), &clock_, log::ComponentSink("push"));
+        config_.PushSlice(), engine_.get(), acks_.get(), &clock_, log::ComponentSink("push"));
     if (!push.ok()) return push.status();
     push_ = std::move(*push);
     engine_->AddListener(push_.get());

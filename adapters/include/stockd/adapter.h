@@ -18,8 +18,11 @@
  * Growth within version 1 (the Redis-module way): new fields are only ever appended to
  * the structs that carry `struct_size`, and are OPTIONAL. A plugin built against this
  * header still loads in a daemon that predates a field (it checks `struct_size`/NULL),
- * and an older plugin simply never reads the new fields. Added so far:
- *   stockd_host.cancelled  the daemon asks the call in progress to give up (drain)
+ * and an older plugin simply never reads the new fields; likewise the daemon reads a
+ * field a plugin's table adds only when the table's `struct_size` covers it and it is
+ * not NULL, so a plugin built before the field still loads. Added so far:
+ *   stockd_host.cancelled               the daemon asks the call in progress to give up
+ *   stockd_adapter_api.validate_config  `stockd --check-config` checks adapter configs
  */
 #ifndef STOCKD_ADAPTER_H_
 #define STOCKD_ADAPTER_H_
@@ -148,7 +151,27 @@ typedef struct stockd_adapter_api {
   int (*poll_orders)(void* instance, const char* cursor, stockd_order_sink sink,
                      void* sink_data, char* next_cursor, size_t next_cursor_len, char* error,
                      size_t error_len);
+
+  /* ---- Added after the first release of ABI version 1 (the version did not change).
+   * The daemon reads these fields only when `struct_size` covers them AND they are not
+   * NULL: an older plugin builds a smaller table. Use STOCKD_API_HAS(api, field). */
+
+  /* OPTIONAL. Checks a channel's adapter config (the JSON object text create() would
+   * get) the way create() does, without its side effects: no instance, no connection,
+   * no thread, no file created (reading a file the config names is fine). Returns 0
+   * when create() would accept the config as far as can be told without them, else
+   * non-zero with a NUL-terminated reason in `error` (capacity `error_size`).
+   * `stockd --check-config` calls it for every configured adapter, with no instance and
+   * no host; it may be called from any thread. OWNERSHIP: `config_json` borrowed for
+   * the call; `error` owned by the daemon. */
+  int (*validate_config)(const char* config_json, char* error, size_t error_size);
 } stockd_adapter_api;
+
+/* Non-zero when `api` (a const stockd_adapter_api*) was built with `field` and sets it. */
+#define STOCKD_API_HAS(api, field)                                                     \
+  ((api) != NULL &&                                                                    \
+   (api)->struct_size >= offsetof(stockd_adapter_api, field) + sizeof((api)->field) && \
+   (api)->field != NULL)
 
 /* The one symbol a plugin exports. `host_abi_version` is the daemon's
  * STOCKD_ADAPTER_ABI_VERSION; a plugin may serve an older daemon by returning a table of

@@ -13,6 +13,11 @@
 //   STOCKD_ADAPTER(MyAdapter, "my", /*max_batch=*/100, /*has_fetch=*/false,
 //                  /*has_poll=*/false)
 //
+// A class may also declare `static void ValidateConfig(const stockd::sdk::Json& config)`:
+// the config checks of its constructor without their side effects (throw to reject).
+// The ABI's validate_config then calls it (stockd --check-config); without it the table
+// leaves validate_config NULL. Call it from the constructor, so both check the same.
+//
 // The macro emits the one exported symbol, `stockd_adapter_entry`, and the C trampolines.
 // No exception crosses the C boundary: a constructor that throws makes create() return
 // NULL with the exception's message as the reason (throw stockd::sdk::Error for config
@@ -364,6 +369,21 @@ struct Trampolines {
     return nullptr;
   }
 
+  static int Validate(const char* config_json, char* error, size_t error_size) noexcept {
+    try {
+      Json config = Json::parse(View(config_json).empty() ? "{}" : config_json);
+      if (!config.is_object()) throw Error("config must be a JSON object");
+      T::ValidateConfig(static_cast<const Json&>(config));
+      CopyOut("", error, error_size);
+      return 0;
+    } catch (const Json::parse_error& e) {
+      CopyOut(std::string("config is not valid JSON: ") + e.what(), error, error_size);
+    } catch (...) {
+      CopyOut(CurrentExceptionMessage(), error, error_size);
+    }
+    return 1;
+  }
+
   static void Destroy(void* instance) noexcept {
     try {
       delete static_cast<Adapter*>(instance);
@@ -469,6 +489,22 @@ struct Trampolines {
   }
 };
 
+// Whether adapter class T declares `static void ValidateConfig(const Json&)`.
+template <typename T, typename = void>
+struct HasValidateConfig : std::false_type {};
+template <typename T>
+struct HasValidateConfig<T, std::void_t<decltype(T::ValidateConfig(std::declval<const Json&>()))>>
+    : std::true_type {};
+
+template <typename T>
+constexpr auto ValidateFor() -> int (*)(const char*, char*, size_t) {
+  if constexpr (HasValidateConfig<T>::value) {
+    return &Trampolines<T>::Validate;
+  } else {
+    return nullptr;
+  }
+}
+
 // The API table for adapter class T (STOCKD_ADAPTER uses this; tests may too).
 template <typename T>
 constexpr stockd_adapter_api MakeApi(const char* name, uint32_t max_batch, bool has_fetch,
@@ -486,6 +522,7 @@ constexpr stockd_adapter_api MakeApi(const char* name, uint32_t max_batch, bool 
       &Trampolines<T>::Push,
       has_fetch ? &Trampolines<T>::Fetch : nullptr,
       has_poll ? &Trampolines<T>::PollOrders : nullptr,
+      ValidateFor<T>(),
   };
 }
 

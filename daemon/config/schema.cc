@@ -1,0 +1,284 @@
+// The configuration schema's tables (schema.h). config/reference.yaml documents each key
+// at length; tests/config/schema_test.cc keeps the two in step.
+#include "daemon/config/schema.h"
+
+#include <limits>
+#include <type_traits>
+
+#include "absl/strings/str_cat.h"
+#include "daemon/config/yaml_reader.h"
+
+namespace stockd::config::schema {
+namespace {
+
+using yaml::kMsPerDay;
+using yaml::kMsPerMinute;
+using yaml::kMsPerSecond;
+constexpr Reload kLive = Reload::kLive;
+constexpr Reload kRestart = Reload::kRestart;
+// Unit counts (protect, safety_stock, min/max_publish) share the engine's quantity bound,
+// so sums over channels cannot overflow.
+constexpr int64_t kMaxUnits = engine::kMaxQuantity;
+
+// The target field of an int or duration key, named once: read and stored generically.
+#define STOCKD_TARGET(T, member)                                                        \
+  [](T& t, int64_t v) { t.member = static_cast<std::decay_t<decltype(t.member)>>(v); }, \
+      [](const T& t) { return static_cast<int64_t>(t.member); }
+// The same for a field without a default to compare (std::optional overrides).
+#define STOCKD_SET_ONLY(T, member) [](T& t, int64_t v) { t.member = v; }, nullptr
+// A field the section's parser fills (checks beyond bounds); its default is compared.
+#define STOCKD_READ_ONLY(T, member) \
+  nullptr, [](const T& t) { return static_cast<int64_t>(t.member); }
+#define STOCKD_TEXT(T, member) nullptr, nullptr, [](const T& t) { return std::string(t.member); }
+
+const Field<Config> kRoot[] = {
+    {{"server", Kind::kSection, kRestart, false, 0, 0, 0, "", "the gRPC server"}},
+    {{"data_dir", Kind::kString, kRestart, false, 0, 0, 0, "/var/lib/stockd",
+      "the daemon's own files (embedded Redis); non-empty, private (0700)"},
+     STOCKD_TEXT(Config, data_dir)},
+    {{"redis", Kind::kSection, kRestart, false, 0, 0, 0, "", "where state is made durable"}},
+    {{"engine", Kind::kSection, kRestart, false, 0, 0, 0, "", "the stock engine"}},
+    {{"holds", Kind::kSection, kLive, false, 0, 0, 0, "", "reservations (holds)"}},
+    {{"idempotency", Kind::kSection, kLive, false, 0, 0, 0, "", "replayed request ids"}},
+    {{"audit", Kind::kSection, kRestart, false, 0, 0, 0, "", "the in-memory audit"}},
+    {{"plugin_dir", Kind::kString, kRestart, false, 0, 0, 0, "\"\"",
+      "where adapter plugins are loaded from; \"\" = plugins/ next to the binary"},
+     STOCKD_TEXT(Config, plugin_dir)},
+    {{"locations", Kind::kList, kRestart, true, 1, 4096, 0, "", "where stock is kept"}},
+    {{"channels", Kind::kList, kRestart, true, 1, 256, 0, "", "where customers buy"}},
+    {{"overrides", Kind::kList, kRestart, false, 0, 100'000, 0, "",
+      "per-SKU changes to one channel's policy"}},
+};
+
+const Field<Config> kServer[] = {
+    {{"listen", Kind::kString, kRestart, false, 0, 0, 0, "\"127.0.0.1:50551\"",
+      "host:port or unix:/path of the gRPC API; loopback only"},
+     STOCKD_TEXT(Config, server.listen)},
+    {{"max_batch", Kind::kInt, kLive, false, 1, 100'000, 1000, "1000",
+      "most operations in one Batch, SKUs in one availability query"},
+     STOCKD_TARGET(Config, server.max_batch)},
+    {{"drain_timeout", Kind::kDuration, kLive, false, 0, 10 * kMsPerMinute, 10'000, "10s",
+      "SIGTERM: time the calls in flight get to finish"},
+     STOCKD_TARGET(Config, server.drain_timeout_ms)},
+    {{"max_request_bytes", Kind::kInt, kRestart, false, 64 << 10, 32 << 20, 4 << 20, "4194304",
+      "the largest request message accepted (a gRPC server option)"},
+     STOCKD_TARGET(Config, server.max_request_bytes)},
+    {{"max_response_bytes", Kind::kInt, kLive, false, 64 << 10, 32 << 20, 4 << 20, "4194304",
+      "the largest response a call may produce"},
+     STOCKD_TARGET(Config, server.max_response_bytes)},
+    {{"max_watch_streams", Kind::kInt, kLive, false, 1, 100'000, 1000, "1000",
+      "Watch streams open at once"},
+     STOCKD_TARGET(Config, server.max_watch_streams)},
+    {{"max_concurrent_streams", Kind::kInt, kRestart, false, 1, 100'000, 1000, "1000",
+      "calls in flight per client connection (HTTP/2 setting)"},
+     STOCKD_TARGET(Config, server.max_concurrent_streams)},
+    {{"max_threads", Kind::kInt, kRestart, false, 4, 4096, 256, "256",
+      "gRPC server threads (resource quota)"},
+     STOCKD_TARGET(Config, server.max_threads)},
+};
+
+const Field<Config> kRedis[] = {
+    {{"mode", Kind::kEnum, kRestart, false, 0, 0, 0, "embedded",
+      "embedded | external | memory; default from address"}},
+    {{"address", Kind::kString, kRestart, false, 0, 0, 0, "\"\"",
+      "\"\" (embedded), host:port or unix:/path of an external Redis"},
+     STOCKD_TEXT(Config, redis.address)},
+    {{"appendfsync", Kind::kEnum, kRestart, false, 0, 0, 0, "always",
+      "always | everysec | no: the embedded Redis's AOF fsync"},
+     STOCKD_TEXT(Config, redis.appendfsync)},
+    {{"timeout", Kind::kDuration, kRestart, false, 100, 60'000, 2000, "2s",
+      "connect and write round-trip timeout"},
+     STOCKD_TARGET(Config, redis.timeout_ms)},
+    {{"max_batch", Kind::kInt, kRestart, false, 1, 100'000, 4096, "4096",
+      "mutations per MULTI/EXEC (group commit)"},
+     STOCKD_TARGET(Config, redis.max_batch)},
+    {{"audit_entries", Kind::kInt, kRestart, false, 0, 100'000'000, 1'000'000, "1000000",
+      "audit entries kept in the Redis stream (0 = none)"},
+     STOCKD_TARGET(Config, redis.audit_stream_entries)},
+    {{"username", Kind::kString, kRestart, false, 0, 0, 0, "\"\"",
+      "external Redis: ACL user for AUTH; needs password_file"},
+     STOCKD_TEXT(Config, redis.username)},
+    {{"password_file", Kind::kString, kRestart, false, 0, 0, 0, "\"\"",
+      "external Redis: file holding the AUTH password (mode 0600)"},
+     STOCKD_TEXT(Config, redis.password_file)},
+    {{"tls", Kind::kSection, kRestart, false, 0, 0, 0, "", "external host:port Redis: TLS"}},
+};
+
+const Field<RedisTlsConfig> kRedisTls[] = {
+    {{"ca_file", Kind::kString, kRestart, true, 0, 0, 0, "",
+      "PEM CA the server's certificate must chain to"}},
+    {{"cert_file", Kind::kString, kRestart, false, 0, 0, 0, "\"\"",
+      "PEM client certificate (mTLS), with key_file"}},
+    {{"key_file", Kind::kString, kRestart, false, 0, 0, 0, "\"\"", "PEM key of cert_file"}},
+    {{"server_name", Kind::kString, kRestart, false, 0, 0, 0, "\"\"",
+      "name the certificate must match; \"\" = the host of address"}},
+};
+
+const Field<Config> kEngine[] = {
+    {{"shards", Kind::kInt, kRestart, false, 1, 65'536, 256, "256",
+      "independently locked SKU shards (rounded up to a power of two)"},
+     STOCKD_TARGET(Config, engine.shards)},
+};
+
+const Field<Config> kHolds[] = {
+    {{"default_ttl", Kind::kDuration, kLive, false, 100, 30 * kMsPerDay, 15 * kMsPerMinute, "15m",
+      "TTL of a hold whose Reserve names none; <= max_ttl"},
+     STOCKD_READ_ONLY(Config, engine.default_ttl_ms)},
+    {{"max_ttl", Kind::kDuration, kLive, false, kMsPerSecond, 30 * kMsPerDay, 7 * kMsPerDay, "7d",
+      "the longest TTL a Reserve or Extend may ask for"},
+     STOCKD_READ_ONLY(Config, engine.max_ttl_ms)},
+    {{"retention", Kind::kDuration, kLive, false, 0, 30 * kMsPerDay, 60 * kMsPerMinute, "1h",
+      "resolved holds stay queryable this long"},
+     STOCKD_TARGET(Config, engine.hold_retention_ms)},
+    {{"max_lines", Kind::kInt, kLive, false, 1, 10'000, 500, "500",
+      "most lines in one Reserve, Commit or Fulfill"},
+     STOCKD_TARGET(Config, engine.max_lines)},
+};
+
+const Field<Config> kIdempotency[] = {
+    {{"ttl", Kind::kDuration, kLive, false, kMsPerMinute, 30 * kMsPerDay, kMsPerDay, "24h",
+      "a replayed request_id within this window returns the first result"},
+     STOCKD_TARGET(Config, engine.idempotency_ttl_ms)},
+    {{"max_records", Kind::kInt, kLive, false, 1'000, 1'000'000'000, 10'000'000, "10000000",
+      "request ids remembered at most"},
+     STOCKD_TARGET(Config, engine.max_idempotency_records)},
+};
+
+const Field<Config> kAudit[] = {
+    {{"memory_entries", Kind::kInt, kRestart, false, 0, 10'000'000, 10'000, "10000",
+      "recent mutations kept in memory for ListAudit (a ring sized at start)"},
+     STOCKD_TARGET(Config, engine.audit_capacity)},
+};
+
+const Field<engine::Location> kLocations[] = {
+    {{"id", Kind::kId, kRestart, true, 0, 0, 0, "", "unique among locations"}},
+    {{"type", Kind::kEnum, kRestart, true, 0, 0, 0, "", "warehouse | store"}},
+    {{"name", Kind::kString, kRestart, false, 0, 0, 0, "\"\"", "shown to operators only"},
+     STOCKD_TEXT(engine::Location, name)},
+};
+
+const Field<engine::Channel> kChannels[] = {
+    {{"id", Kind::kId, kRestart, true, 0, 0, 0, "", "unique among channels"}},
+    {{"type", Kind::kEnum, kRestart, true, 0, 0, 0, "", "webshop | marketplace | store"}},
+    {{"sources", Kind::kIdList, kRestart, true, 1, 0, 0, "",
+      "the locations the channel sells from, in the order Reserve tries them"}},
+    {{"protect", Kind::kUnitsMap, kRestart, false, 0, kMaxUnits, 0, "",
+      "units per source location only this channel may take"}},
+    {{"safety_stock", Kind::kInt, kRestart, false, 0, kMaxUnits, 0, "0",
+      "subtracted from what is published"},
+     STOCKD_TARGET(engine::Channel, policy.safety_stock)},
+    {{"share_percent", Kind::kInt, kRestart, false, 0, 100, 100, "100",
+      "percentage of the rest that is published"},
+     STOCKD_TARGET(engine::Channel, policy.share_percent)},
+    {{"min_publish", Kind::kInt, kRestart, false, 0, kMaxUnits, 0, "0",
+      "below this, 0 is published"},
+     STOCKD_TARGET(engine::Channel, policy.min_publish)},
+    {{"max_publish", Kind::kInt, kRestart, false, 0, kMaxUnits, engine::kNoCap, "",
+      "the most ever published; >= min_publish; default no cap"},
+     STOCKD_TARGET(engine::Channel, policy.max_publish)},
+    {{"adapter", Kind::kSection, kRestart, false, 0, 0, 0, "",
+      "the plugin that pushes to this channel"}},
+};
+
+const Field<AdapterConfig> kAdapter[] = {
+    {{"plugin", Kind::kString, kRestart, true, 0, 0, 0, "",
+      "1-64 bytes of [a-z0-9_]: <plugin_dir>/libstockd_adapter_<plugin>.so"}},
+    {{"config", Kind::kJson, kRestart, false, 0, 1 << 20, 0, "{}",
+      "handed to the plugin as JSON (at most 1 MiB, 64 levels)"}},
+    {{"max_batch", Kind::kInt, kLive, false, 1, 100'000, 0, "",
+      "items per push; default the plugin's own maximum"},
+     STOCKD_TARGET(AdapterConfig, max_batch)},
+    {{"rate_limit", Kind::kInt, kLive, false, 0, 1'000'000, 0, "0",
+      "items pushed per second; 0 = unlimited"},
+     STOCKD_TARGET(AdapterConfig, rate_per_second)},
+    {{"burst", Kind::kInt, kLive, false, 1, 1'000'000, 0, "",
+      "token bucket size; default max(1, rate_limit)"},
+     STOCKD_TARGET(AdapterConfig, burst)},
+    {{"listings", Kind::kString, kRestart, false, 0, 0, 0, "\"\"",
+      "CSV sku,listing_id read at start; \"\" = the listing id is the SKU"},
+     STOCKD_TEXT(AdapterConfig, listings_file)},
+    {{"reconcile_interval", Kind::kDuration, kLive, false, 0, 30 * kMsPerDay, 0, "0s",
+      "periodic resync; 0 = off"},
+     STOCKD_TARGET(AdapterConfig, reconcile_interval_ms)},
+    {{"retry_initial", Kind::kDuration, kLive, false, 10, 10 * kMsPerMinute, 200, "200ms",
+      "first backoff after a failed push"},
+     STOCKD_TARGET(AdapterConfig, retry_initial_ms)},
+    {{"retry_max", Kind::kDuration, kLive, false, 100, kMsPerDay, kMsPerMinute, "1m",
+      "backoff cap; >= retry_initial"},
+     STOCKD_TARGET(AdapterConfig, retry_max_ms)},
+    {{"coalesce_window", Kind::kDuration, kLive, false, 0, kMsPerMinute, 1000, "1s",
+      "a SKU pushed this recently waits (the latest value wins)"},
+     STOCKD_TARGET(AdapterConfig, coalesce_window_ms)},
+};
+
+const Field<engine::PolicyOverride> kOverrides[] = {
+    {{"sku", Kind::kString, kRestart, true, 0, 0, 0, "", "SKU pattern: * ? [set] and id bytes"}},
+    {{"channel", Kind::kId, kRestart, true, 0, 0, 0, "", "the channel whose policy changes"}},
+    {{"protect", Kind::kUnitsMap, kRestart, false, 0, kMaxUnits, 0, "",
+      "as channels[].protect, for the locations named"}},
+    {{"safety_stock", Kind::kInt, kRestart, false, 0, kMaxUnits, 0, "",
+      "as channels[].safety_stock"},
+     STOCKD_SET_ONLY(engine::PolicyOverride, safety_stock)},
+    {{"share_percent", Kind::kInt, kRestart, false, 0, 100, 0, "", "as channels[].share_percent"},
+     [](engine::PolicyOverride& t, int64_t v) { t.share_percent = static_cast<int32_t>(v); },
+     nullptr},
+    {{"min_publish", Kind::kInt, kRestart, false, 0, kMaxUnits, 0, "", "as channels[].min_publish"},
+     STOCKD_SET_ONLY(engine::PolicyOverride, min_publish)},
+    {{"max_publish", Kind::kInt, kRestart, false, 0, kMaxUnits, 0, "", "as channels[].max_publish"},
+     STOCKD_SET_ONLY(engine::PolicyOverride, max_publish)},
+};
+
+#undef STOCKD_TARGET
+#undef STOCKD_SET_ONLY
+#undef STOCKD_READ_ONLY
+#undef STOCKD_TEXT
+
+template <typename T>
+void AddKeys(const Table<T>& table, std::vector<KeyView>* out) {
+  for (const Field<T>& f : table.fields()) {
+    std::string path = table.path().empty() ? std::string(f.key.name)
+                                            : absl::StrCat(table.path(), ".", f.key.name);
+    out->push_back({std::move(path), &f.key});
+  }
+}
+
+}  // namespace
+
+// Function-local statics: built once, thread-safe, never destroyed (no exit-order issue).
+#define STOCKD_TABLE(Name, T, path, fields)                \
+  const Table<T>& Name() {                                 \
+    static const auto* table = new Table<T>(path, fields); \
+    return *table;                                         \
+  }
+STOCKD_TABLE(Root, Config, "", kRoot)
+STOCKD_TABLE(Server, Config, "server", kServer)
+STOCKD_TABLE(Redis, Config, "redis", kRedis)
+STOCKD_TABLE(RedisTls, RedisTlsConfig, "redis.tls", kRedisTls)
+STOCKD_TABLE(Engine, Config, "engine", kEngine)
+STOCKD_TABLE(Holds, Config, "holds", kHolds)
+STOCKD_TABLE(Idempotency, Config, "idempotency", kIdempotency)
+STOCKD_TABLE(Audit, Config, "audit", kAudit)
+STOCKD_TABLE(Locations, engine::Location, "locations[]", kLocations)
+STOCKD_TABLE(Channels, engine::Channel, "channels[]", kChannels)
+STOCKD_TABLE(Adapter, AdapterConfig, "channels[].adapter", kAdapter)
+STOCKD_TABLE(Overrides, engine::PolicyOverride, "overrides[]", kOverrides)
+#undef STOCKD_TABLE
+
+std::vector<KeyView> AllKeys() {
+  std::vector<KeyView> out;
+  AddKeys(Root(), &out);
+  AddKeys(Server(), &out);
+  AddKeys(Redis(), &out);
+  AddKeys(RedisTls(), &out);
+  AddKeys(Engine(), &out);
+  AddKeys(Holds(), &out);
+  AddKeys(Idempotency(), &out);
+  AddKeys(Audit(), &out);
+  AddKeys(Locations(), &out);
+  AddKeys(Channels(), &out);
+  AddKeys(Adapter(), &out);
+  AddKeys(Overrides(), &out);
+  return out;
+}
+
+}  // namespace stockd::config::schema
