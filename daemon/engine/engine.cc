@@ -18,6 +18,7 @@ Engine::Impl::Impl(Model model, EngineOptions options)
     : model_(std::move(model)),
       options_(options),
       shards_(RoundUpPow2(options.shards)),
+      all_shards_(MutexesOf(shards_)),
       idempotency_(options.max_idempotency_records, options.idempotency_ttl_ms,
                    options.clock != nullptr ? options.clock : &system_clock_, options.log) {
   if (options_.clock == nullptr) options_.clock = &system_clock_;
@@ -170,13 +171,13 @@ std::shared_ptr<const PolicySet> Engine::Impl::PoliciesFor(const std::string& sk
 
 void Engine::Impl::LockEverything() {
   holds_.LockAll();
-  for (Shard& shard : shards_) shard.mu.Lock();
+  all_shards_.Lock();
   idempotency_.LockAll();
 }
 
 void Engine::Impl::UnlockEverything() {
   idempotency_.UnlockAll();
-  for (auto it = shards_.rbegin(); it != shards_.rend(); ++it) it->mu.Unlock();
+  all_shards_.Unlock();
   holds_.UnlockAll();
 }
 

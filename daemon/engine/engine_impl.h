@@ -30,6 +30,7 @@
 #include "daemon/engine/engine.h"
 #include "daemon/engine/hold_table.h"
 #include "daemon/engine/idempotency_table.h"
+#include "daemon/engine/lock_set.h"
 #include "daemon/engine/sealing.h"
 #include "daemon/engine/state.h"
 
@@ -71,9 +72,8 @@ class Engine::Impl {
   absl::Status Restore(const Snapshot& snapshot, const std::function<void()>& while_locked);
   bool AdoptDurable(
       const std::function<bool(std::vector<std::shared_ptr<const MutationRecord>>*)>& while_locked);
-  // Reads every hold stripe and shard under LockAll-style loops: a lock set of variable
-  // size, which the analysis cannot follow.
-  InvariantReport CheckInvariants() const ABSL_NO_THREAD_SAFETY_ANALYSIS;
+  // Reads every hold stripe and shard, holding them all.
+  InvariantReport CheckInvariants() const;
 
  private:
   static size_t RoundUpPow2(int n);
@@ -97,12 +97,12 @@ class Engine::Impl {
   }
   // Every hold stripe, shard and idempotency stripe, in the lock order (Restore,
   // AdoptDurable) / in reverse.
-  // The analysis cannot follow lock sets of variable size: these opt out, as does
-  // InstallLocked, which needs LockEverything.
-  void LockEverything() ABSL_NO_THREAD_SAFETY_ANALYSIS;
-  void UnlockEverything() ABSL_NO_THREAD_SAFETY_ANALYSIS;
+  void LockEverything()
+      ABSL_EXCLUSIVE_LOCK_FUNCTION(holds_.all_stripes(), all_shards_, idempotency_.all_stripes());
+  void UnlockEverything()
+      ABSL_UNLOCK_FUNCTION(holds_.all_stripes(), all_shards_, idempotency_.all_stripes());
   // Replaces every shard's SKUs with `skus` (by shard index) and recounts them (restore.cc).
-  void InstallLocked(std::vector<SkuMap> skus) ABSL_NO_THREAD_SAFETY_ANALYSIS;
+  void InstallLocked(std::vector<SkuMap> skus) ABSL_EXCLUSIVE_LOCKS_REQUIRED(all_shards_);
 
   // ---- completion (engine.cc) and sealing (sealing.cc)
   // Finishes a mutation: records the idempotent result, announces changes, answers.
@@ -148,6 +148,7 @@ class Engine::Impl {
   std::vector<ChangeListener*> listeners_;  // set before serving, then read-only
 
   std::vector<Shard> shards_;
+  const LockSet all_shards_;  // every shards_[i].mu, in index order
   HoldTable holds_;
   IdempotencyTable idempotency_;
   size_t audit_per_shard_ = 0;

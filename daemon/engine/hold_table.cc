@@ -8,6 +8,8 @@
 
 namespace stockd::engine {
 
+HoldTable::HoldTable() : all_stripes_(MutexesOf(stripes_)) {}
+
 size_t HoldTable::StripeIndex(absl::string_view hold_id) {
   return absl::Hash<absl::string_view>{}(hold_id) % kHoldStripes;
 }
@@ -80,15 +82,9 @@ void HoldTable::AddTo(Contents* contents, std::unique_ptr<HoldRec> hold) {
   contents->holds[stripe][v.hold_id] = std::move(hold);
 }
 
-void HoldTable::LockAll() const {
-  for (const HoldStripe& stripe : stripes_) stripe.mu.Lock();
-}
-void HoldTable::UnlockAll() const {
-  for (auto it = stripes_.rbegin(); it != stripes_.rend(); ++it) it->mu.Unlock();
-}
-
 void HoldTable::InstallLocked(Contents contents) {
   for (size_t i = 0; i < kHoldStripes; ++i) {
+    all_stripes_.AssertMemberHeld(stripes_[i].mu);
     stripes_[i].holds = std::move(contents.holds[i]);
     stripes_[i].deadlines =
         decltype(HoldStripe::deadlines)(std::greater<>(), std::move(contents.deadlines[i]));

@@ -3,8 +3,9 @@
 // Internal to daemon/engine; owned by Engine::Impl.
 //
 // Thread-safety: striped by hold id, each HoldStripe behind its own mutex. Methods that
-// take a stripe lock themselves say so; the others name the lock their caller must hold.
-// In the lock order a hold stripe comes before any SKU shard (see state.h).
+// take a stripe lock themselves say so; the others name the lock their caller must hold
+// (one stripe, or all_stripes(): every stripe, taken by LockAll). In the lock order a hold
+// stripe comes before any SKU shard (see state.h).
 #ifndef STOCKD_DAEMON_ENGINE_HOLD_TABLE_H_
 #define STOCKD_DAEMON_ENGINE_HOLD_TABLE_H_
 
@@ -19,6 +20,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "daemon/engine/lock_set.h"
 #include "daemon/engine/state.h"
 
 namespace stockd::engine {
@@ -27,7 +29,7 @@ class HoldTable {
  public:
   using Stripes = std::array<HoldStripe, kHoldStripes>;
 
-  HoldTable() = default;
+  HoldTable();
   HoldTable(const HoldTable&) = delete;
   HoldTable& operator=(const HoldTable&) = delete;
 
@@ -36,8 +38,11 @@ class HoldTable {
   const HoldStripe& StripeFor(absl::string_view hold_id) const {
     return stripes_[StripeIndex(hold_id)];
   }
-  // For scans (ListHolds, CheckInvariants): lock each stripe while reading it.
+  // For scans: ListHolds locks each stripe while reading it; CheckInvariants holds
+  // all_stripes() and claims each stripe with all_stripes().AssertMemberHeld.
   const Stripes& stripes() const { return stripes_; }
+  // The capability "every stripe is locked" (see lock_set.h).
+  const LockSet& all_stripes() const ABSL_LOCK_RETURNED(all_stripes_) { return all_stripes_; }
   // Holds HELD or COMMITTED.
   int64_t open() const { return open_.load(); }
 
@@ -69,15 +74,15 @@ class HoldTable {
   };
   // Adds a stored hold to `contents` (off-lock).
   static void AddTo(Contents* contents, std::unique_ptr<HoldRec> hold);
-  // Every stripe in index order / in reverse. The analysis cannot follow a lock set of
-  // variable size, so these and InstallLocked opt out of it.
-  void LockAll() const ABSL_NO_THREAD_SAFETY_ANALYSIS;
-  void UnlockAll() const ABSL_NO_THREAD_SAFETY_ANALYSIS;
-  // Replaces every hold with `contents`. Needs LockAll.
-  void InstallLocked(Contents contents) ABSL_NO_THREAD_SAFETY_ANALYSIS;
+  // Every stripe in index order / in reverse.
+  void LockAll() const ABSL_EXCLUSIVE_LOCK_FUNCTION(all_stripes_) { all_stripes_.Lock(); }
+  void UnlockAll() const ABSL_UNLOCK_FUNCTION(all_stripes_) { all_stripes_.Unlock(); }
+  // Replaces every hold with `contents`.
+  void InstallLocked(Contents contents) ABSL_EXCLUSIVE_LOCKS_REQUIRED(all_stripes_);
 
  private:
   Stripes stripes_;
+  const LockSet all_stripes_;  // every stripes_[i].mu, in index order
   std::atomic<int64_t> open_{0};
 };
 

@@ -69,8 +69,8 @@ bool IdempotencyTable::Begin(const std::shared_ptr<Pending>& pending) {
     found = LookUp(pending, &replay, &drained);
   }
   if (drained) {
-    Log(log::Level::kInfo, absl::StrCat("idempotency records below idempotency.max_records (", max_records_,
-                             ") again: new request ids are accepted"));
+    Log(log::Level::kInfo, absl::StrCat("idempotency records below idempotency.max_records (",
+                                        max_records_, ") again: new request ids are accepted"));
   }
   switch (found) {
     case Lookup::kNew:
@@ -143,17 +143,10 @@ IdempotencyTable::Contents IdempotencyTable::Build(const std::vector<Idempotency
   return out;
 }
 
-void IdempotencyTable::LockAll() {
-  for (IdemStripe& stripe : stripes_) stripe.mu.Lock();
-}
-
-void IdempotencyTable::UnlockAll() {
-  for (auto it = stripes_.rbegin(); it != stripes_.rend(); ++it) it->mu.Unlock();
-}
-
 void IdempotencyTable::InstallLocked(Contents contents) {
   int64_t total = 0;
   for (size_t i = 0; i < kIdemStripes; ++i) {
+    all_stripes_.AssertMemberHeld(stripes_[i].mu);
     auto& entries = contents.entries[i];
     for (auto& [id, e] : stripes_[i].entries) {
       if (!e.done && !entries.contains(id)) entries.emplace(id, std::move(e));
@@ -171,6 +164,7 @@ void IdempotencyTable::AdoptLocked(
     if (!record->idempotency) continue;
     const IdempotencyRecord& r = *record->idempotency;
     IdemStripe& stripe = StripeFor(r.request_id);
+    all_stripes_.AssertMemberHeld(stripe.mu);
     auto [it, inserted] = stripe.entries.try_emplace(r.request_id);
     if (inserted) records_.fetch_add(1, std::memory_order_relaxed);
     IdemEntry& e = it->second;

@@ -4,8 +4,8 @@
 //
 // Thread-safety: striped by request id, each stripe behind its own mutex, held briefly and
 // never while taking another engine lock. Begin, Finish and PurgeExpired are thread-safe.
-// LockAll/UnlockAll bracket InstallLocked and AdoptLocked (Restore, AdoptDurable), which
-// take every stripe after every hold stripe and shard.
+// LockAll/UnlockAll (the capability all_stripes()) bracket InstallLocked and AdoptLocked
+// (Restore, AdoptDurable), which take every stripe after every hold stripe and shard.
 #ifndef STOCKD_DAEMON_ENGINE_IDEMPOTENCY_TABLE_H_
 #define STOCKD_DAEMON_ENGINE_IDEMPOTENCY_TABLE_H_
 
@@ -24,6 +24,7 @@
 #include "absl/synchronization/mutex.h"
 #include "daemon/engine/clock.h"
 #include "daemon/engine/journal.h"
+#include "daemon/engine/lock_set.h"
 #include "daemon/engine/state.h"
 #include "daemon/util/log.h"
 
@@ -50,7 +51,11 @@ class IdempotencyTable {
 
   // `clock` is not owned and outlives the table; `log` may be empty.
   IdempotencyTable(int64_t max_records, int64_t ttl_ms, const Clock* clock, LogFn log)
-      : max_records_(max_records), ttl_ms_(ttl_ms), clock_(clock), log_(std::move(log)) {}
+      : max_records_(max_records),
+        ttl_ms_(ttl_ms),
+        clock_(clock),
+        log_(std::move(log)),
+        all_stripes_(MutexesOf(stripes_)) {}
   IdempotencyTable(const IdempotencyTable&) = delete;
   IdempotencyTable& operator=(const IdempotencyTable&) = delete;
 
@@ -75,17 +80,18 @@ class IdempotencyTable {
   // Builds the table of `records` off-lock, expiry queues in expiry order.
   static Contents Build(const std::vector<IdempotencyRecord>& records);
 
-  // Every stripe in index order / in reverse. The analysis cannot follow a lock set of
-  // variable size, so these and the *Locked methods opt out of it.
-  void LockAll() ABSL_NO_THREAD_SAFETY_ANALYSIS;
-  void UnlockAll() ABSL_NO_THREAD_SAFETY_ANALYSIS;
+  // The capability "every stripe is locked" (see lock_set.h).
+  const LockSet& all_stripes() const ABSL_LOCK_RETURNED(all_stripes_) { return all_stripes_; }
+  // Every stripe in index order / in reverse.
+  void LockAll() ABSL_EXCLUSIVE_LOCK_FUNCTION(all_stripes_) { all_stripes_.Lock(); }
+  void UnlockAll() ABSL_UNLOCK_FUNCTION(all_stripes_) { all_stripes_.Unlock(); }
   // Replaces the entries with `contents`; requests still in flight keep theirs (their
-  // journal completion resolves them). Needs LockAll.
-  void InstallLocked(Contents contents) ABSL_NO_THREAD_SAFETY_ANALYSIS;
+  // journal completion resolves them).
+  void InstallLocked(Contents contents) ABSL_EXCLUSIVE_LOCKS_REQUIRED(all_stripes_);
   // Records the first results of `records` (mutations whose callers were told UNAVAILABLE
-  // but that turned out durable). Needs LockAll.
+  // but that turned out durable).
   void AdoptLocked(const std::vector<std::shared_ptr<const MutationRecord>>& records)
-      ABSL_NO_THREAD_SAFETY_ANALYSIS;
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(all_stripes_);
 
  private:
   // What a request id is in the table.
@@ -106,6 +112,7 @@ class IdempotencyTable {
   const Clock* const clock_;
   const LogFn log_;
   std::array<IdemStripe, kIdemStripes> stripes_;
+  const LockSet all_stripes_;        // every stripes_[i].mu, in index order
   std::atomic<int64_t> records_{0};  // entries of stripes_ (counted against max_records_)
   std::atomic<bool> full_{false};    // a refusal was logged; re-armed below 90%
 };

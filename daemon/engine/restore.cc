@@ -119,6 +119,7 @@ bool Engine::Impl::AdoptDurable(
 void Engine::Impl::InstallLocked(std::vector<SkuMap> skus) {
   int64_t num_skus = 0;
   for (size_t i = 0; i < shards_.size(); ++i) {
+    all_shards_.AssertMemberHeld(shards_[i].mu);
     shards_[i].skus = std::move(skus[i]);
     num_skus += static_cast<int64_t>(shards_[i].skus.size());
   }
@@ -128,12 +129,13 @@ void Engine::Impl::InstallLocked(std::vector<SkuMap> skus) {
 InvariantReport Engine::Impl::CheckInvariants() const {
   InvariantReport report;
   holds_.LockAll();
-  for (const Shard& shard : shards_) shard.mu.Lock();
+  all_shards_.Lock();
 
   // (sku, location) -> {held, committed} summed from the open holds.
   absl::flat_hash_map<std::pair<std::string, int>, std::pair<int64_t, int64_t>> from_holds;
   int64_t open = 0;
   for (const HoldStripe& stripe : holds_.stripes()) {
+    holds_.all_stripes().AssertMemberHeld(stripe.mu);
     for (const auto& [id, rec] : stripe.holds) {
       ++report.holds_checked;
       const HoldView& v = rec->view;
@@ -155,6 +157,7 @@ InvariantReport Engine::Impl::CheckInvariants() const {
     }
   }
   for (const Shard& shard : shards_) {
+    all_shards_.AssertMemberHeld(shard.mu);
     for (const auto& [sku, s] : shard.skus) {
       for (size_t l = 0; l < s->rows.size(); ++l) {
         const Counters& c = s->rows[l];
@@ -203,7 +206,7 @@ InvariantReport Engine::Impl::CheckInvariants() const {
         absl::StrCat("open hold counter ", holds_.open(), " != ", open, " open holds"));
   }
 
-  for (auto it = shards_.rbegin(); it != shards_.rend(); ++it) it->mu.Unlock();
+  all_shards_.Unlock();
   holds_.UnlockAll();
   return report;
 }

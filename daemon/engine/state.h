@@ -137,19 +137,21 @@ class FirstSeen {
   absl::flat_hash_map<Key, size_t> index_;
 };
 
-// Holds shard locks in ascending index order; unlocks in reverse on destruction.
-class ShardLocks {
+// Holds shard locks in ascending index order; unlocks in reverse on destruction. A
+// capability of its own (a lock set of variable size, which the analysis cannot name shard
+// by shard, as LockSet in lock_set.h): the analysis checks that LockSorted is called once
+// and released by the destructor; code under it names each shard it uses with
+// LockedByShardLocks.
+class ABSL_LOCKABLE ShardLocks {
  public:
   ShardLocks() = default;
   ShardLocks(const ShardLocks&) = delete;
   ShardLocks& operator=(const ShardLocks&) = delete;
-  // The analysis cannot follow a lock set of variable size: LockSorted and the destructor
-  // opt out, and code under a ShardLocks names each shard it uses with LockedByShardLocks.
-  ~ShardLocks() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  ~ShardLocks() ABSL_UNLOCK_FUNCTION() {
     for (auto it = locked_.rbegin(); it != locked_.rend(); ++it) (*it)->Unlock();
   }
   // `shards` must be sorted ascending by index and unique.
-  void LockSorted(const std::vector<Shard*>& shards) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  void LockSorted(const std::vector<Shard*>& shards) ABSL_EXCLUSIVE_LOCK_FUNCTION() {
     for (Shard* s : shards) {
       s->mu.Lock();
       locked_.push_back(&s->mu);

@@ -57,12 +57,7 @@ void DeadlineTimer::Loop() {
           wait = std::min(wait, absl::FromChrono(queue_.begin()->first - now));
         }
         front_changed_ = false;
-        mu_.AwaitWithTimeout(absl::Condition(
-                                 +[](DeadlineTimer* t) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-                                   return t->stopping_ || t->front_changed_;
-                                 },
-                                 this),
-                             wait);
+        mu_.AwaitWithTimeout(absl::Condition(this, &DeadlineTimer::StoppingOrFrontChanged), wait);
       }
       auto it = queue_.begin();
       due = std::move(it->second.second);

@@ -36,6 +36,10 @@ class DeadlineTimer {
 
  private:
   void Loop();
+  // The Loop's wake-up condition (absl::Condition calls it with mu_ held).
+  bool StoppingOrFrontChanged() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stopping_ || front_changed_;
+  }
 
   mutable absl::Mutex mu_;
   std::multimap<Clock::time_point, std::pair<Id, std::function<void()>>> queue_

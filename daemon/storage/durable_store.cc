@@ -162,9 +162,7 @@ void DurableStore::RecoveryLoop() {
   for (;;) {
     {
       absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
-          +[](DurableStore* s) ABSL_NO_THREAD_SAFETY_ANALYSIS { return s->broken_ || s->stopping_; },
-          this));
+      mu_.Await(absl::Condition(this, &DurableStore::BrokenOrStopping));
       if (stopping_) return;
     }
     const int64_t started = util::MonotonicMs();
@@ -175,11 +173,8 @@ void DurableStore::RecoveryLoop() {
     for (;;) {
       {
         absl::MutexLock lock(&mu_);
-        if (mu_.AwaitWithTimeout(
-                absl::Condition(
-                    +[](DurableStore* s) ABSL_NO_THREAD_SAFETY_ANALYSIS { return s->stopping_; },
-                    this),
-                absl::Milliseconds(backoff_ms))) {
+        if (mu_.AwaitWithTimeout(absl::Condition(this, &DurableStore::Stopping),
+                                 absl::Milliseconds(backoff_ms))) {
           return;
         }
       }

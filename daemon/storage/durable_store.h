@@ -91,6 +91,9 @@ class DurableStore {
   absl::StatusOr<engine::Snapshot> Load();
   void OnJournalFailure(const absl::Status& status);
   void RecoveryLoop();
+  // Conditions of RecoveryLoop (absl::Condition calls them with mu_ held).
+  bool BrokenOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return broken_ || stopping_; }
+  bool Stopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; }
   void Log(log::Level level, const std::string& msg) const;
 
   DurableStoreOptions options_;

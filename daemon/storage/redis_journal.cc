@@ -251,11 +251,7 @@ bool RedisJournal::healthy() const {
 
 void RedisJournal::Drain() {
   absl::MutexLock lock(&mu_);
-  mu_.Await(absl::Condition(
-      +[](RedisJournal* j) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-        return j->queue_.empty() && j->in_flight_ == 0;
-      },
-      this));
+  mu_.Await(absl::Condition(this, &RedisJournal::Drained));
 }
 
 JournalStats RedisJournal::stats() const {
@@ -280,11 +276,7 @@ void RedisJournal::WriterLoop() {
       absl::MutexLock lock(&mu_);
       idle = !acked.empty() && queue_.empty() && pending_connection_ == nullptr;
       if (!idle) {
-        mu_.Await(absl::Condition(
-            +[](RedisJournal* j) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-              return !j->queue_.empty() || j->stopping_ || j->pending_connection_ != nullptr;
-            },
-            this));
+        mu_.Await(absl::Condition(this, &RedisJournal::WriterHasWork));
         if (pending_connection_) {
           redis_ = std::move(pending_connection_);
           writer_identity_ = std::move(pending_identity_);

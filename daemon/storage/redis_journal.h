@@ -128,6 +128,13 @@ class RedisJournal final : public engine::Journal {
 
   using Records = std::vector<std::shared_ptr<const engine::MutationRecord>>;
   void WriterLoop();
+  // Conditions of Drain and WriterLoop (absl::Condition calls them with mu_ held).
+  bool Drained() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return queue_.empty() && in_flight_ == 0;
+  }
+  bool WriterHasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return !queue_.empty() || stopping_ || pending_connection_ != nullptr;
+  }
   // One batch's MULTI ... EXEC.
   std::vector<Args> Prepare(const std::vector<const engine::MutationRecord*>& records)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(batch_mu_);
