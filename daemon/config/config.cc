@@ -3,8 +3,8 @@
 // with its file:line:column and key path, and all of them are returned together.
 #include "daemon/config/config.h"
 
-#include "daemon/api/response_size.h"
 #include "daemon/config/listen.h"
+#include "daemon/engine/response_size.h"
 #include "daemon/util/duration.h"
 #include "daemon/util/json.h"
 #include "daemon/util/secret_file.h"
@@ -679,7 +679,8 @@ class ConfigParser {
 
   // The largest hold must fit in one response (Reserve, Commit, GetHold, ...).
   void CheckResponseFitsHolds(const MapReader& root) {
-    const int64_t need = api::MaxHoldBytes(config_.engine.max_lines) + api::kResultOverheadBytes;
+    const int64_t need = engine::response_size::MaxHoldBytes(config_.engine.max_lines) +
+                         engine::response_size::kResultOverheadBytes;
     if (need <= config_.server.max_response_bytes) return;
     std::optional<Value> where = root.Get("server");
     errors_.Add(where.has_value() ? where->mark : YAML::Mark::null_mark(),
