@@ -124,25 +124,6 @@ void ToProto(const engine::HoldView& v, v1::Hold* out) {
   out->set_reference(v.reference);
 }
 
-engine::HoldView FromProto(const v1::Hold& h) {
-  engine::HoldView v;
-  v.hold_id = h.hold_id();
-  v.channel = h.channel();
-  v.state = FromProto(h.state());
-  for (const v1::HoldLine& l : h.lines()) {
-    v.lines.push_back({l.sku(), l.location(), l.qty(), l.fulfilled()});
-  }
-  v.created_ms = h.created_ms();
-  v.deadline_ms = h.deadline_ms();
-  v.updated_ms = h.updated_ms();
-  v.reference = h.reference();
-  return v;
-}
-
-engine::RowView FromProto(const v1::StockRow& r) {
-  return engine::RowView{r.sku(), r.location(), {r.on_hand(), r.held(), r.committed()}};
-}
-
 void ToProto(const engine::RowView& v, v1::StockRow* out) {
   out->set_sku(v.sku);
   out->set_location(v.location);
@@ -242,7 +223,9 @@ void ToProto(const engine::InvariantReport& r, v1::CheckInvariantsResponse* out)
   out->set_holds_checked(r.holds_checked);
 }
 
-void ToProto(const engine::Model& m, const engine::EngineStats& stats, v1::ConfigSummary* out) {
+void ToProto(const engine::Model& m, const engine::EngineStats& stats,
+             absl::string_view config_path, absl::string_view listen, absl::string_view version,
+             v1::ConfigSummary* out) {
   for (const engine::Location& l : m.locations) {
     v1::LocationSummary* s = out->add_locations();
     s->set_id(l.id);
@@ -266,6 +249,66 @@ void ToProto(const engine::Model& m, const engine::EngineStats& stats, v1::Confi
   out->set_skus(stats.skus);
   out->set_rows(stats.rows);
   out->set_open_holds(stats.open_holds);
+  out->set_config_path(std::string(config_path));
+  out->set_listen(std::string(listen));
+  out->set_version(std::string(version));
+}
+
+v1::WatchEvent ToWatchEvent(uint64_t sequence, const engine::PublishedChange& c, bool snapshot) {
+  v1::WatchEvent e;
+  e.set_sequence(sequence);
+  e.set_channel(c.channel);
+  e.set_sku(c.sku);
+  e.set_published(c.published);
+  e.set_reservable(c.reservable);
+  e.set_previous_published(c.previous);
+  e.set_time_ms(c.time_ms);
+  e.set_snapshot(snapshot);
+  return e;
+}
+
+v1::WatchEvent SnapshotDoneEvent(uint64_t sequence) {
+  v1::WatchEvent e;
+  e.set_sequence(sequence);
+  e.set_snapshot_done(true);
+  return e;
+}
+
+void ToProto(const engine::PusherStats& s, v1::PushStatus* out) {
+  out->set_channel(s.channel);
+  out->set_adapter(s.adapter);
+  out->set_dirty(s.dirty);
+  out->set_acknowledged(s.acked);
+  out->set_pushes(s.pushes);
+  out->set_items_ok(s.items_ok);
+  out->set_items_retry(s.items_retry);
+  out->set_items_permanent(s.items_permanent);
+  out->set_priority_items(s.priority_items);
+  out->set_latency_p50_ms(s.latency_p50_ms);
+  out->set_latency_p99_ms(s.latency_p99_ms);
+  out->set_latency_max_ms(s.latency_max_ms);
+  out->set_paused_until_ms(s.paused_until_ms);
+  out->set_last_error(s.last_error);
+  out->set_ack_save_failures(s.ack_save_failures);
+}
+
+void ToProto(const std::string& channel, const engine::DriftReport& r, v1::ResyncResponse* out) {
+  out->set_channel(channel);
+  out->set_checked(r.checked);
+  out->set_drifted(r.drifted);
+  out->set_fetched(r.fetched);
+  for (const engine::DriftItem& d : r.largest) {
+    v1::DriftItem* item = out->add_largest();
+    item->set_sku(d.sku);
+    item->set_listing_id(d.listing_id);
+    item->set_channel_quantity(d.channel_quantity);
+    item->set_published(d.published);
+  }
+}
+
+void ToBatchError(const absl::Status& status, v1::BatchResult* out) {
+  out->set_code(static_cast<int>(status.code()));
+  out->set_message(std::string(status.message()));
 }
 
 }  // namespace stockd::api

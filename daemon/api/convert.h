@@ -1,14 +1,21 @@
 // Conversions between the public API (stockd.v1 protobuf) and the engine's values, and
-// from absl::Status to grpc::Status. This is the only place that knows both sides.
+// from absl::Status to grpc::Status. This is the only place that knows both sides: the
+// server dispatches calls and sets no message field itself. (The Redis records have their
+// own messages, encoded and decoded by daemon/storage.)
 // Pure functions; thread-safe.
 #ifndef STOCKD_DAEMON_API_CONVERT_H_
 #define STOCKD_DAEMON_API_CONVERT_H_
 
 #include <grpcpp/support/status.h>
 
+#include <cstdint>
+#include <string>
+
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "daemon/engine/commands.h"
 #include "daemon/engine/engine.h"
+#include "daemon/engine/push_report.h"
 #include "stockd/v1/stockd.pb.h"
 
 namespace stockd::api {
@@ -34,9 +41,19 @@ void ToProto(const engine::AuditEntry& e, v1::AuditEntry* out);
 void ToProto(const engine::Explanation& e, v1::ExplainResponse* out);
 void ToProto(const engine::AvailabilityItem& i, v1::Availability* out);
 void ToProto(const engine::InvariantReport& r, v1::CheckInvariantsResponse* out);
-// The model's locations and channels (policies as configured) and the engine's counts;
-// the caller adds what only the server knows (config path, listen address, version).
-void ToProto(const engine::Model& m, const engine::EngineStats& stats, v1::ConfigSummary* out);
+// The model's locations and channels (policies as configured), the engine's counts, and
+// what only the server knows (config path, listen address, version).
+void ToProto(const engine::Model& m, const engine::EngineStats& stats,
+             absl::string_view config_path, absl::string_view listen, absl::string_view version,
+             v1::ConfigSummary* out);
+// A Watch event: a published change (live, or part of the snapshot when `snapshot`), and
+// the marker that ends the snapshot.
+v1::WatchEvent ToWatchEvent(uint64_t sequence, const engine::PublishedChange& c, bool snapshot);
+v1::WatchEvent SnapshotDoneEvent(uint64_t sequence);
+
+// Push engine reports (engine/push_report.h) -> messages.
+void ToProto(const engine::PusherStats& s, v1::PushStatus* out);
+void ToProto(const std::string& channel, const engine::DriftReport& r, v1::ResyncResponse* out);
 
 // Outcome -> the response message of each operation.
 void ToResponse(const engine::Outcome& o, v1::ReserveResponse* out);
@@ -44,10 +61,10 @@ void ToResponse(const engine::Outcome& o, v1::HoldResponse* out);
 void ToResponse(const engine::Outcome& o, v1::SellResponse* out);
 void ToResponse(const engine::Outcome& o, v1::StockRowResponse* out);
 void ToResponse(const engine::Outcome& o, v1::TransferResponse* out);
+// A Batch result that failed: its code and message.
+void ToBatchError(const absl::Status& status, v1::BatchResult* out);
 
 engine::HoldState FromProto(v1::HoldState s);  // UNSPECIFIED is not valid here
-engine::HoldView FromProto(const v1::Hold& h);
-engine::RowView FromProto(const v1::StockRow& r);
 v1::HoldState ToProto(engine::HoldState s);
 
 }  // namespace stockd::api

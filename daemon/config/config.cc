@@ -17,7 +17,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "daemon/api/response_size.h"
+#include "daemon/engine/response_size.h"
 #include "daemon/config/parser.h"
 #include "daemon/util/duration.h"
 #include "yaml-cpp/depthguard.h"
@@ -114,7 +114,8 @@ void ConfigParser::ParseRoot(const Value& root) {
 
 // The largest hold must fit in one response (Reserve, Commit, GetHold, ...).
 void ConfigParser::CheckResponseFitsHolds(const MapReader& root) {
-  const int64_t need = api::MaxHoldBytes(config_.engine.max_lines) + api::kResultOverheadBytes;
+  const int64_t need = engine::response_size::MaxHoldBytes(config_.engine.max_lines) +
+                       engine::response_size::kResultOverheadBytes;
   if (need <= config_.server.max_response_bytes) return;
   std::optional<Value> where = root.Get("server");
   errors_.Add(where.has_value() ? where->mark : YAML::Mark::null_mark(),

@@ -43,6 +43,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "daemon/engine/clock.h"
+#include "daemon/engine/push_report.h"
 #include "daemon/push/ack_store.h"
 #include "daemon/push/adapter.h"
 #include "daemon/push/backoff.h"
@@ -68,38 +69,11 @@ struct PusherOptions {
   absl::flat_hash_map<std::string, std::string> listings;  // sku -> listing id
 };
 
-struct DriftItem {
-  std::string sku;
-  std::string listing_id;
-  int64_t channel_quantity = -1;  // what the channel shows (fetch) or last acked; -1 unknown
-  int64_t published = 0;          // what it should show
-};
-
-struct DriftReport {
-  int64_t checked = 0;
-  int64_t drifted = 0;
-  bool fetched = false;            // compared against the channel's own numbers
-  std::vector<DriftItem> largest;  // up to 10, largest |difference| first
-};
-
-struct PusherStats {
-  std::string channel;
-  std::string adapter;
-  int64_t dirty = 0;
-  int64_t acked = 0;
-  int64_t pushes = 0;  // adapter calls
-  int64_t items_ok = 0;
-  int64_t items_retry = 0;
-  int64_t items_permanent = 0;
-  int64_t priority_items = 0;
-  int64_t ack_save_failures = 0;
-  int64_t latency_p50_ms = 0;  // first dirty -> acknowledged, over the last 10,000 items
-  int64_t latency_p99_ms = 0;
-  int64_t latency_max_ms = 0;
-  int64_t latency_samples = 0;
-  int64_t paused_until_ms = 0;
-  std::string last_error;
-};
+// The reports are engine values (daemon/engine/push_report.h), so the api layer can
+// map them without depending on push.
+using DriftItem = engine::DriftItem;
+using DriftReport = engine::DriftReport;
+using PusherStats = engine::PusherStats;
 
 class ChannelPusher {
  public:

@@ -6,12 +6,13 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/api/convert.h"
-#include "daemon/api/response_size.h"
+#include "daemon/engine/response_size.h"
 #include "daemon/server/call_helpers.h"
 #include "daemon/server/watch_stream.h"
 
 namespace stockd::server {
 using namespace api;  // NOLINT: the conversions are this file's vocabulary
+using engine::response_size::kFieldOverhead;
 namespace {
 
 constexpr int kMaxStockPage = 4096;
@@ -272,10 +273,8 @@ grpc::ServerWriteReactor<v1::WatchEvent>* StockService::Watch(grpc::CallbackServ
 grpc::ServerUnaryReactor* StockService::GetConfigSummary(grpc::CallbackServerContext* ctx,
                                                          const v1::GetConfigSummaryRequest* req,
                                                          v1::ConfigSummary* resp) {
-  ToProto(engine_->model(), engine_->Stats(), resp);
-  resp->set_config_path(options_.config_path);
-  resp->set_listen(options_.listen);
-  resp->set_version(STOCKD_VERSION);
+  ToProto(engine_->model(), engine_->Stats(), options_.config_path, options_.listen,
+          STOCKD_VERSION, resp);
   return FinishNow(ctx, grpc::Status::OK);
 }
 
@@ -330,19 +329,7 @@ grpc::ServerUnaryReactor* StockService::Resync(grpc::CallbackServerContext* ctx,
   // comparison is done, or at once when refused or drained: no thread waits for it.
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   auto finish = [reactor, req, resp](absl::StatusOr<push::DriftReport> r) {
-    if (r.ok()) {
-      resp->set_channel(req->channel());
-      resp->set_checked(r->checked);
-      resp->set_drifted(r->drifted);
-      resp->set_fetched(r->fetched);
-      for (const push::DriftItem& d : r->largest) {
-        v1::DriftItem* item = resp->add_largest();
-        item->set_sku(d.sku);
-        item->set_listing_id(d.listing_id);
-        item->set_channel_quantity(d.channel_quantity);
-        item->set_published(d.published);
-      }
-    }
+    if (r.ok()) ToProto(req->channel(), *r, resp);
     reactor->Finish(ToGrpc(r.status()));
   };
   push_->Resync(req->channel(), req->force(), std::move(finish));
@@ -359,22 +346,7 @@ grpc::ServerUnaryReactor* StockService::GetPushStatus(grpc::CallbackServerContex
   if (push_ != nullptr) {
     for (const push::PusherStats& s : push_->Stats()) {
       if (!req->channel().empty() && s.channel != req->channel()) continue;
-      v1::PushStatus* p = resp->add_channels();
-      p->set_channel(s.channel);
-      p->set_adapter(s.adapter);
-      p->set_dirty(s.dirty);
-      p->set_acknowledged(s.acked);
-      p->set_pushes(s.pushes);
-      p->set_items_ok(s.items_ok);
-      p->set_items_retry(s.items_retry);
-      p->set_items_permanent(s.items_permanent);
-      p->set_priority_items(s.priority_items);
-      p->set_latency_p50_ms(s.latency_p50_ms);
-      p->set_latency_p99_ms(s.latency_p99_ms);
-      p->set_latency_max_ms(s.latency_max_ms);
-      p->set_paused_until_ms(s.paused_until_ms);
-      p->set_last_error(s.last_error);
-      p->set_ack_save_failures(s.ack_save_failures);
+      ToProto(s, resp->add_channels());
     }
   }
   return FinishNow(ctx, grpc::Status::OK);

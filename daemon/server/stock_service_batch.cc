@@ -9,12 +9,18 @@
 
 #include "absl/strings/str_cat.h"
 #include "daemon/api/convert.h"
-#include "daemon/api/response_size.h"
+#include "daemon/engine/response_size.h"
 #include "daemon/server/call_helpers.h"
 #include "daemon/server/stock_service.h"
 
 namespace stockd::server {
 using namespace api;  // NOLINT: the conversions are this file's vocabulary
+using engine::response_size::kHoldOverheadBytes;
+using engine::response_size::kMaxStockRowBytes;
+using engine::response_size::kMaxVarintBytes;
+using engine::response_size::kResultOverheadBytes;
+using engine::response_size::MaxHoldBytes;
+using engine::response_size::MaxHoldLineBytes;
 namespace {
 
 // Converts one batch op into its command and the filler of its result.
@@ -144,8 +150,8 @@ grpc::ServerUnaryReactor* StockService::Batch(grpc::CallbackServerContext* ctx,
     v1::BatchResult* result = &(*results)[i];
     std::optional<BatchItem> item = ToItem(req->ops(i));
     if (!item) {
-      result->set_code(grpc::StatusCode::INVALID_ARGUMENT);
-      result->set_message(absl::StrCat("ops[", i, "]: no operation set"));
+      ToBatchError(absl::InvalidArgumentError(absl::StrCat("ops[", i, "]: no operation set")),
+                   result);
       finish_one();
       continue;
     }
@@ -155,8 +161,7 @@ grpc::ServerUnaryReactor* StockService::Batch(grpc::CallbackServerContext* ctx,
       if (r.ok()) {
         fill(*r, result);
       } else {
-        result->set_code(static_cast<int>(r.status().code()));
-        result->set_message(std::string(r.status().message()));
+        ToBatchError(r.status(), result);
       }
       finish_one();
     });

@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "daemon/api/convert.h"
 #include "daemon/server/call_helpers.h"
 #include "daemon/server/watch_queue.h"
 
@@ -13,21 +14,8 @@ namespace stockd::server {
 namespace {
 
 v1::WatchEvent ToEvent(const WatchItem& item) {
-  v1::WatchEvent e;
-  e.set_sequence(item.sequence);
-  if (item.snapshot_done) {
-    e.set_snapshot_done(true);
-    return e;
-  }
-  const engine::PublishedChange& c = item.change;
-  e.set_channel(c.channel);
-  e.set_sku(c.sku);
-  e.set_published(c.published);
-  e.set_reservable(c.reservable);
-  e.set_previous_published(c.previous);
-  e.set_time_ms(c.time_ms);
-  e.set_snapshot(item.snapshot);
-  return e;
+  return item.snapshot_done ? api::SnapshotDoneEvent(item.sequence)
+                            : api::ToWatchEvent(item.sequence, item.change, item.snapshot);
 }
 
 class WatchStream final : public grpc::ServerWriteReactor<v1::WatchEvent>,

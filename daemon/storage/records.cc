@@ -8,7 +8,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "daemon/api/convert.h"
 #include "daemon/storage/wire.h"
 #include "stockd/storage/v1/records.pb.h"
 
@@ -69,13 +68,61 @@ std::string EncodeHold(const engine::HoldView& hold) {
   return bytes;
 }
 
+namespace {
+
+using records::v1::StoredHold;
+using records::v1::StoredStockRow;
+
+// A stored hold state; UNSPECIFIED is refused before (the hold is undecodable).
+engine::HoldState FromStored(records::v1::StoredHoldState s) {
+  switch (s) {
+    case records::v1::STORED_COMMITTED:
+      return engine::HoldState::kCommitted;
+    case records::v1::STORED_RELEASED:
+      return engine::HoldState::kReleased;
+    case records::v1::STORED_EXPIRED:
+      return engine::HoldState::kExpired;
+    case records::v1::STORED_FULFILLED:
+      return engine::HoldState::kFulfilled;
+    case records::v1::STORED_CANCELLED:
+      return engine::HoldState::kCancelled;
+    default:
+      return engine::HoldState::kHeld;
+  }
+}
+
+engine::HoldView FromStored(const StoredHold& h) {
+  engine::HoldView v;
+  v.hold_id = h.hold_id();
+  v.channel = h.channel();
+  v.state = FromStored(h.state());
+  v.lines.reserve(h.lines_size());
+  for (const records::v1::StoredHoldLine& l : h.lines()) {
+    v.lines.push_back({l.sku(), l.location(), l.qty(), l.fulfilled()});
+  }
+  v.created_ms = h.created_ms();
+  v.deadline_ms = h.deadline_ms();
+  v.updated_ms = h.updated_ms();
+  v.reference = h.reference();
+  return v;
+}
+
+engine::RowView FromStored(const StoredStockRow& r) {
+  return engine::RowView{r.sku(), r.location(), {r.on_hand(), r.held(), r.committed()}};
+}
+
+bool Decodable(const StoredHold& h) {
+  return !h.hold_id().empty() && h.state() != records::v1::STORED_HOLD_STATE_UNSPECIFIED;
+}
+
+}  // namespace
+
 absl::StatusOr<engine::HoldView> DecodeHold(const std::string& bytes) {
-  v1::Hold h;
-  if (!h.ParseFromString(bytes) || h.hold_id().empty() ||
-      h.state() == v1::HOLD_STATE_UNSPECIFIED) {
+  StoredHold h;
+  if (!h.ParseFromString(bytes) || !Decodable(h)) {
     return absl::DataLossError("undecodable hold");
   }
-  return api::FromProto(h);
+  return FromStored(h);
 }
 
 void AppendResolvedHold(const engine::HoldView& hold, std::string* holds) {
@@ -87,11 +134,9 @@ absl::StatusOr<std::vector<engine::HoldView>> DecodeResolvedHolds(const std::str
   if (!stored.ParseFromString(bytes)) return absl::DataLossError("undecodable holds");
   std::vector<engine::HoldView> out;
   out.reserve(stored.holds_size());
-  for (const v1::Hold& h : stored.holds()) {
-    if (h.hold_id().empty() || h.state() == v1::HOLD_STATE_UNSPECIFIED) {
-      return absl::DataLossError("undecodable hold");
-    }
-    out.push_back(api::FromProto(h));
+  for (const StoredHold& h : stored.holds()) {
+    if (!Decodable(h)) return absl::DataLossError("undecodable hold");
+    out.push_back(FromStored(h));
   }
   return out;
 }
@@ -103,9 +148,9 @@ engine::IdempotencyRecord FromStored(const records::v1::StoredOutcome& s,
   engine::IdempotencyRecord r;
   r.request_id = request_id;
   r.fingerprint = s.fingerprint();
-  if (s.has_hold()) r.outcome.hold = api::FromProto(s.hold());
-  for (const v1::StockRow& row : s.before()) r.outcome.before.push_back(api::FromProto(row));
-  for (const v1::StockRow& row : s.after()) r.outcome.after.push_back(api::FromProto(row));
+  if (s.has_hold()) r.outcome.hold = FromStored(s.hold());
+  for (const StoredStockRow& row : s.before()) r.outcome.before.push_back(FromStored(row));
+  for (const StoredStockRow& row : s.after()) r.outcome.after.push_back(FromStored(row));
   r.outcome.breach = s.breach();
   r.outcome.breach_units = s.breach_units();
   r.expires_ms = s.expires_ms();

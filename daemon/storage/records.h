@@ -6,7 +6,7 @@
 // daemon's keys share a slot and a group commit's MULTI/EXEC is valid on a cluster too.
 //
 //   {<p>}:stock            hash   "<sku> <location>" -> "on_hand held committed"
-//   {<p>}:holds            hash   hold id -> stockd.v1.Hold (protobuf), open holds
+//   {<p>}:holds            hash   hold id -> stockd.records.v1.StoredHold, open holds
 //   {<p>}:resolved:<bucket> hash  sequence of a group commit's last mutation ->
 //                                 stockd.records.v1.StoredHolds: the holds that commit
 //                                 resolved whose retention ends in that minute; the key
@@ -19,7 +19,7 @@
 //   {<p>}:idem:<bucket>    hash   schema 2 (read, no longer written): request id ->
 //                                 stockd.records.v1.StoredOutcome
 //   {<p>}:audit            stream one entry per group commit: field = mutation sequence,
-//                                 value = stockd.v1.AuditEntry (protobuf)
+//                                 value = stockd.records.v1.StoredAuditEntry
 //   {<p>}:meta             hash   schema, sequence (last durable mutation)
 //   {<p>}:acked:<channel>  hash   sku -> last quantity the channel acknowledged (push)
 //

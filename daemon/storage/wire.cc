@@ -138,7 +138,7 @@ template <typename Sink>
 void VisitHold(Sink& s, const engine::HoldView& h) {
   s.Bytes(hold::kHoldId, h.hold_id);
   s.Bytes(hold::kChannel, h.channel);
-  // engine::HoldState's values are stockd.v1.HoldState's numbers (tests/storage/wire_test.cc).
+  // engine::HoldState's values are StoredHoldState's numbers (tests/storage/wire_test.cc).
   s.Int(hold::kState, static_cast<int64_t>(h.state));
   for (const engine::Line& l : h.lines) {
     s.Message(hold::kLines, [&](auto& m) {

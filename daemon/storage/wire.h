@@ -1,6 +1,7 @@
 // Protobuf wire encoding of the records a group commit stores, written straight from the
-// engine's structs: stockd.v1.Hold, stockd.v1.AuditEntry (with its StockRows) and
-// stockd.records.v1.StoredOutcome. The bytes are exactly what the generated code's
+// engine's structs: the stockd.records.v1 messages StoredHold, StoredAuditEntry (with its
+// StoredStockRows) and StoredOutcome. It is the only encoder of records: nothing in the
+// daemon serializes a record message. The bytes are exactly what the generated code's
 // SerializeAsString() of the same message makes (fields in number order, proto3 defaults
 // left out; tests/storage/wire_test.cc compares them), so they decode with the generated parsers
 // and the stored format is unchanged. Why: building a message object first cost the

@@ -4,13 +4,16 @@
 // nothing). The bounds are deliberately generous: ids and SKUs at their 128-byte maximum,
 // every integer at its 10-byte maximum, and room for an error message per result.
 //
-// Header only, no dependencies: the config validation uses it too. Thread-safe.
-#ifndef STOCKD_DAEMON_API_RESPONSE_SIZE_H_
-#define STOCKD_DAEMON_API_RESPONSE_SIZE_H_
+// Header only, no dependencies. It lives in the engine, below both of its users: the
+// config validation (max_lines must leave a Hold that fits a Batch answer) and the
+// server (paging and Batch bounds); the config layer may not use the api layer, whose
+// Protobuf it does not need for this arithmetic. Thread-safe.
+#ifndef STOCKD_DAEMON_ENGINE_RESPONSE_SIZE_H_
+#define STOCKD_DAEMON_ENGINE_RESPONSE_SIZE_H_
 
 #include <cstdint>
 
-namespace stockd::api {
+namespace stockd::engine::response_size {
 
 inline constexpr int64_t kMaxIdBytes = 128;    // SKU, location, channel (model.h)
 inline constexpr int64_t kMaxTextBytes = 256;  // reference, note
@@ -34,6 +37,6 @@ inline constexpr int64_t MaxHoldBytes(int64_t lines) {
 inline constexpr int64_t kMaxStockRowBytes =
     kFieldOverhead + 2 * kFieldOverhead + 2 * kMaxIdBytes + 5 * kMaxVarintBytes;
 
-}  // namespace stockd::api
+}  // namespace stockd::engine::response_size
 
-#endif  // STOCKD_DAEMON_API_RESPONSE_SIZE_H_
+#endif  // STOCKD_DAEMON_ENGINE_RESPONSE_SIZE_H_
