@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
 namespace stockd::push {
@@ -30,6 +31,26 @@ struct PushResult {
   std::string message;
 };
 
+// One revision of an order on the channel (docs/orders.md): the whole order as the
+// channel has it now. Decoded and checked from the plugin's C structs (order_abi.h).
+struct OrderLine {
+  std::string listing_id;
+  int64_t quantity = 0;            // ordered, >= 1
+  int64_t quantity_shipped = 0;    // 0..quantity
+  int64_t quantity_cancelled = 0;  // 0..quantity - quantity_shipped
+  std::string location;            // where the channel ships it from; "" = not said
+};
+struct Order {
+  enum class Status { kPending, kAccepted, kShipped, kCancelled };
+  std::string order_id;
+  int64_t revision = 0;  // >= 1; grows with every change on the channel
+  Status status = Status::kPending;
+  std::vector<OrderLine> lines;  // at least one
+};
+// Receives each order a poll delivers, in the plugin's order; an order the plugin got
+// wrong arrives as INVALID_ARGUMENT naming it. Returns false to stop the poll early.
+using OrderSink = std::function<bool(absl::StatusOr<Order>)>;
+
 class Adapter {
  public:
   virtual ~Adapter() = default;
@@ -40,6 +61,13 @@ class Adapter {
   virtual bool can_fetch() const = 0;
   // The channel's quantity per listing id; -1 where it has none.
   virtual absl::StatusOr<std::vector<int64_t>> Fetch(const std::vector<std::string>& listing_ids) = 0;
+  virtual bool can_poll_orders() const { return false; }
+  // Hands every order that changed on the channel after `cursor` ("" = from now) to
+  // `sink` and returns the new cursor. UNAVAILABLE (the plugin's message) when the poll
+  // failed; UNIMPLEMENTED when !can_poll_orders().
+  virtual absl::StatusOr<std::string> PollOrders(const std::string& cursor, const OrderSink& sink) {
+    return absl::UnimplementedError("this adapter cannot poll orders");
+  }
   // Asks the Push or Fetch in progress, and every later one, to give up promptly (the
   // daemon is stopping); irreversible. The ONE method that may be called from another
   // thread while a call is in progress. Adapters that cannot be interrupted ignore it.

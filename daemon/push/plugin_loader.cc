@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "daemon/push/adapter.h"
+#include "daemon/push/order_abi.h"
 #include "stockd/adapter.h"
 
 namespace stockd::push {
@@ -114,7 +115,58 @@ class PluginAdapter final : public Adapter {
     return quantities;
   }
 
+  bool can_poll_orders() const override {
+    return STOCKD_API_HAS(api_, poll_order_revisions) || HasOriginalPoll();
+  }
+
+  // The lifecycle entry point when the plugin has it, else the original one.
+  absl::StatusOr<std::string> PollOrders(const std::string& cursor, const OrderSink& sink) override {
+    if (!can_poll_orders()) {
+      return absl::UnimplementedError(absl::StrCat("adapter '", name_, "' cannot poll orders"));
+    }
+    char next[1024] = {0};
+    char error[512] = {0};
+    int rc;
+    if (STOCKD_API_HAS(api_, poll_order_revisions)) {
+      rc = api_->poll_order_revisions(
+          instance_, cursor.c_str(),
+          [](void* data, const stockd_order_revision* order) -> int {
+            if (order == nullptr) return 0;
+            try {  // nothing may unwind through the plugin's C frames
+              return (*static_cast<const OrderSink*>(data))(DecodeOrderRevision(*order)) ? 0 : 1;
+            } catch (...) {
+              return 1;
+            }
+          },
+          const_cast<OrderSink*>(&sink), next, sizeof next, error, sizeof error);
+    } else {
+      rc = api_->poll_orders(
+          instance_, cursor.c_str(),
+          [](void* data, const stockd_order* order) -> int {
+            if (order == nullptr) return 0;
+            try {
+              return (*static_cast<const OrderSink*>(data))(DecodeOriginalOrder(*order)) ? 0 : 1;
+            } catch (...) {
+              return 1;
+            }
+          },
+          const_cast<OrderSink*>(&sink), next, sizeof next, error, sizeof error);
+    }
+    if (rc != 0) {
+      error[sizeof error - 1] = '\0';
+      return absl::UnavailableError(absl::StrCat("adapter '", name_, "' poll_orders: ",
+                                                 error[0] != '\0' ? error : "(no reason given)"));
+    }
+    next[sizeof next - 1] = '\0';
+    return std::string(next);
+  }
+
  private:
+  bool HasOriginalPoll() const {
+    return api_->struct_size >= offsetof(stockd_adapter_api, poll_orders) + sizeof(api_->poll_orders) &&
+           api_->poll_orders != nullptr;
+  }
+
   bool HasFetch() const {
     return api_->struct_size >= offsetof(stockd_adapter_api, fetch) + sizeof(api_->fetch);
   }

@@ -69,6 +69,7 @@ TEST_F(FilePluginTest, LoadsThroughTheEntrySymbol) {
   EXPECT_NE(api->push, nullptr);
   EXPECT_EQ(api->fetch, nullptr);
   EXPECT_EQ(api->poll_orders, nullptr);
+  EXPECT_EQ(api->poll_order_revisions, nullptr);
   // Nothing but the entry symbol is exported (e.g. not the SDK base class's vtable).
   EXPECT_EQ(dlsym(plugin_.handle(), "_ZTVN6stockd3sdk7AdapterE"), nullptr);
 }
@@ -294,6 +295,28 @@ TEST_F(AdapterSdkTest, FetchAndPollOrders) {
       << error;
   EXPECT_EQ(seen, (std::vector<std::string>{"order-1:placed L-1x2", "order-2:cancelled"}));
   EXPECT_STREQ(cursor, "c1+2");
+
+  // The same orders through the lifecycle entry point: "placed" is accepted at revision 1,
+  // "cancelled" at revision 2 (the SDK's numbering when the adapter gives none).
+  std::vector<std::string> revisions;
+  const stockd_order_revision_sink revision_sink = [](void* data,
+                                                      const stockd_order_revision* order) {
+    auto* out = static_cast<std::vector<std::string>*>(data);
+    std::string line = std::string(order->order_id) + ":" + std::to_string(order->status) + "@" +
+                       std::to_string(order->revision);
+    for (size_t i = 0; i < order->line_count; ++i) {
+      line += " " + std::string(order->lines[i].listing_id) + "x" +
+              std::to_string(order->lines[i].quantity);
+    }
+    EXPECT_EQ(order->line_size, sizeof(stockd_order_revision_line));
+    out->push_back(line);
+    return 0;
+  };
+  ASSERT_EQ(kScriptedApi.poll_order_revisions(instance, "c1", revision_sink, &revisions, cursor,
+                                              sizeof cursor, error, sizeof error),
+            0)
+      << error;
+  EXPECT_EQ(revisions, (std::vector<std::string>{"order-1:2@1 L-1x2", "order-2:4@2"}));
   // A cursor that does not fit is an error, not a silently cut cursor.
   EXPECT_NE(kScriptedApi.poll_orders(instance, "long-cursor", sink, &seen, cursor, sizeof cursor,
                                      error, sizeof error),

@@ -130,6 +130,7 @@ TEST_F(WebhookPluginTest, LoadsThroughTheEntrySymbol) {
   EXPECT_GE(api->max_batch, 100u);
   EXPECT_NE(api->fetch, nullptr);
   EXPECT_EQ(api->poll_orders, nullptr);
+  EXPECT_EQ(api->poll_order_revisions, nullptr);
   // Nothing but the entry symbol is exported (e.g. not the SDK base class's vtable).
   EXPECT_EQ(dlsym(plugin_.handle(), "_ZTVN6stockd3sdk7AdapterE"), nullptr);
 }

@@ -23,6 +23,8 @@
  * not NULL, so a plugin built before the field still loads. Added so far:
  *   stockd_host.cancelled               the daemon asks the call in progress to give up
  *   stockd_adapter_api.validate_config  `stockd --check-config` checks adapter configs
+ *   stockd_adapter_api.poll_order_revisions, stockd_order_revision(_line)
+ *                                       orders with their lifecycle (docs/orders.md)
  */
 #ifndef STOCKD_ADAPTER_H_
 #define STOCKD_ADAPTER_H_
@@ -117,6 +119,45 @@ typedef struct stockd_order {
 /* The daemon's sink for poll_orders; returns 0 to continue, non-zero to stop early. */
 typedef int (*stockd_order_sink)(void* sink_data, const stockd_order* order);
 
+/* ---- The order lifecycle (added after the first release of ABI version 1; docs/orders.md).
+ * Both structs start with `struct_size` and may grow at their end: the daemon reads only
+ * the fields the plugin's `struct_size` covers (absent ones read as 0 or ""), and steps
+ * through `lines` by the order's `line_size`, not by its own sizeof. */
+
+/* stockd_order_revision.status */
+#define STOCKD_ORDER_PENDING 1   /* placed, not paid: a hold */
+#define STOCKD_ORDER_ACCEPTED 2  /* paid: committed */
+#define STOCKD_ORDER_SHIPPED 3   /* fulfilled; lines may be shipped in part */
+#define STOCKD_ORDER_CANCELLED 4 /* cancelled (what was shipped stays shipped) */
+
+/* One line of an order revision. Strings borrowed for the callback. */
+typedef struct stockd_order_revision_line {
+  uint32_t struct_size;        /* sizeof(stockd_order_revision_line) as the plugin built it */
+  const char* listing_id;      /* the channel's id (the listings file maps it to a SKU) */
+  int64_t quantity;            /* ordered (>= 1) */
+  int64_t quantity_shipped;    /* shipped so far (0..quantity) */
+  int64_t quantity_cancelled;  /* cancelled so far (0..quantity - quantity_shipped) */
+  const char* location;        /* where the channel ships it from; NULL or "" = not said */
+} stockd_order_revision_line;
+
+/* One revision of an order: the whole order as the channel has it now. Strings and
+ * `lines` borrowed for the callback. */
+typedef struct stockd_order_revision {
+  uint32_t struct_size; /* sizeof(stockd_order_revision) as the plugin built it */
+  const char* order_id; /* unique on the channel */
+  int64_t revision;     /* grows with every change (updated-at in ms, or a counter; >= 1):
+                           a revision not above the last applied one changes nothing */
+  int32_t status;       /* STOCKD_ORDER_* */
+  const stockd_order_revision_line* lines; /* `line_count` entries, `line_size` bytes apart */
+  size_t line_count;
+  uint32_t line_size;   /* sizeof(stockd_order_revision_line) as the plugin built it */
+} stockd_order_revision;
+
+/* The daemon's sink for poll_order_revisions; returns 0 to continue, non-zero to stop
+ * early (the plugin then returns without advancing the cursor past the orders it did not
+ * deliver). */
+typedef int (*stockd_order_revision_sink)(void* sink_data, const stockd_order_revision* order);
+
 typedef struct stockd_adapter_api {
   uint32_t abi_version; /* must be STOCKD_ADAPTER_ABI_VERSION the plugin was built with */
   uint32_t struct_size; /* sizeof(stockd_adapter_api) as the plugin built it */
@@ -165,6 +206,17 @@ typedef struct stockd_adapter_api {
    * no host; it may be called from any thread. OWNERSHIP: `config_json` borrowed for
    * the call; `error` owned by the daemon. */
   int (*validate_config)(const char* config_json, char* error, size_t error_size);
+
+  /* OPTIONAL. poll_orders with the whole order lifecycle: calls `sink` for every order
+   * that changed on the channel after `cursor` ("" = from now), each as its current
+   * revision, oldest change first, then writes the new cursor (NUL-terminated, capacity
+   * `next_cursor_len`). Returns 0, or non-zero with `error`. The daemon prefers it to
+   * poll_orders when a plugin has both; a plugin may set both, so that a daemon built
+   * before this field still gets its orders. OWNERSHIP as for poll_orders. */
+  int (*poll_order_revisions)(void* instance, const char* cursor,
+                              stockd_order_revision_sink sink, void* sink_data,
+                              char* next_cursor, size_t next_cursor_len, char* error,
+                              size_t error_len);
 } stockd_adapter_api;
 
 /* Non-zero when `api` (a const stockd_adapter_api*) was built with `field` and sets it. */

@@ -153,15 +153,24 @@ struct PushResult {
   }
 };
 
-// An order seen on the channel (PollOrders).
+// An order seen on the channel (PollOrders): its current revision (docs/orders.md).
 struct OrderLine {
   std::string listing_id;
-  int64_t quantity = 0;
+  int64_t quantity = 0;            // ordered
+  int64_t quantity_shipped = 0;    // shipped so far
+  int64_t quantity_cancelled = 0;  // cancelled so far
+  std::string location;            // where the channel ships it from; "" = not said
 };
 struct Order {
-  std::string order_id;  // unique on the channel: the daemon's idempotency key
-  std::string status;    // "placed" or "cancelled"
+  std::string order_id;  // unique on the channel
+  // "pending" (not paid), "accepted" (paid), "shipped", "cancelled"; "placed" (the
+  // original ABI's word) is "accepted".
+  std::string status;
   std::vector<OrderLine> lines;
+  // Grows with every change of the order (updated-at in ms, or a counter); 0 = the SDK
+  // numbers it as the original ABI did: 1, or 2 when cancelled. (Last, so that
+  // {id, status, lines} written for the original ABI still compiles.)
+  int64_t revision = 0;
 };
 // Hands one order to the daemon; returns false when the daemon wants no more this round.
 using OrderSink = std::function<bool(const Order&)>;
@@ -186,8 +195,8 @@ class Adapter {
     throw Error("this adapter cannot fetch quantities");
   }
 
-  // Hands every order placed or cancelled after `cursor` ("" = from now) to `sink` and
-  // returns the new cursor. Only called when STOCKD_ADAPTER says has_poll.
+  // Hands every order that changed after `cursor` ("" = from now) to `sink`, oldest change
+  // first, and returns the new cursor. Only called when STOCKD_ADAPTER says has_poll.
   virtual std::string PollOrders(std::string_view cursor, const OrderSink& sink) {
     (void)cursor;
     (void)sink;
@@ -459,23 +468,81 @@ struct Trampolines {
     }
   }
 
+  // The original ABI's poll_orders (for a daemon built before poll_order_revisions):
+  // every status but "cancelled" reads as "placed".
   static int PollOrders(void* instance, const char* cursor, stockd_order_sink sink, void* sink_data,
                         char* next_cursor, size_t next_cursor_len, char* error,
                         size_t error_len) noexcept {
-    if (instance == nullptr || sink == nullptr) {
+    if (sink == nullptr) {
+      CopyOut("invalid arguments", error, error_len);
+      return 1;
+    }
+    const OrderSink to_daemon = [sink, sink_data](const Order& order) {
+      (void)OrderStatusCode(order);  // throws on a status the ABI does not know
+      std::vector<stockd_order_line> lines(order.lines.size());
+      for (size_t i = 0; i < lines.size(); ++i) {
+        lines[i] = {order.lines[i].listing_id.c_str(), order.lines[i].quantity};
+      }
+      const stockd_order c_order{order.order_id.c_str(),
+                                 order.status == "cancelled" ? "cancelled" : "placed",
+                                 lines.data(), lines.size()};
+      return sink(sink_data, &c_order) == 0;
+    };
+    return Poll(instance, cursor, to_daemon, next_cursor, next_cursor_len, error, error_len);
+  }
+
+  static int PollOrderRevisions(void* instance, const char* cursor,
+                                stockd_order_revision_sink sink, void* sink_data,
+                                char* next_cursor, size_t next_cursor_len, char* error,
+                                size_t error_len) noexcept {
+    if (sink == nullptr) {
+      CopyOut("invalid arguments", error, error_len);
+      return 1;
+    }
+    const OrderSink to_daemon = [sink, sink_data](const Order& order) {
+      const int32_t status = OrderStatusCode(order);
+      std::vector<stockd_order_revision_line> lines(order.lines.size());
+      for (size_t i = 0; i < lines.size(); ++i) {
+        const OrderLine& l = order.lines[i];
+        lines[i] = {static_cast<uint32_t>(sizeof(stockd_order_revision_line)),
+                    l.listing_id.c_str(),
+                    l.quantity,
+                    l.quantity_shipped,
+                    l.quantity_cancelled,
+                    l.location.c_str()};
+      }
+      const int64_t revision =
+          order.revision > 0 ? order.revision : (status == STOCKD_ORDER_CANCELLED ? 2 : 1);
+      const stockd_order_revision c_order{static_cast<uint32_t>(sizeof(stockd_order_revision)),
+                                          order.order_id.c_str(),
+                                          revision,
+                                          status,
+                                          lines.data(),
+                                          lines.size(),
+                                          static_cast<uint32_t>(sizeof(stockd_order_revision_line))};
+      return sink(sink_data, &c_order) == 0;
+    };
+    return Poll(instance, cursor, to_daemon, next_cursor, next_cursor_len, error, error_len);
+  }
+
+ private:
+  static int32_t OrderStatusCode(const Order& order) {
+    if (order.status == "pending") return STOCKD_ORDER_PENDING;
+    if (order.status == "accepted" || order.status == "placed") return STOCKD_ORDER_ACCEPTED;
+    if (order.status == "shipped") return STOCKD_ORDER_SHIPPED;
+    if (order.status == "cancelled") return STOCKD_ORDER_CANCELLED;
+    throw Error("adapter bug: order '" + order.order_id + "' has status '" + order.status +
+                "' (pending, accepted, placed, shipped or cancelled)");
+  }
+
+  static int Poll(void* instance, const char* cursor, const OrderSink& to_daemon,
+                  char* next_cursor, size_t next_cursor_len, char* error,
+                  size_t error_len) noexcept {
+    if (instance == nullptr) {
       CopyOut("invalid arguments", error, error_len);
       return 1;
     }
     try {
-      const OrderSink to_daemon = [sink, sink_data](const Order& order) {
-        std::vector<stockd_order_line> lines(order.lines.size());
-        for (size_t i = 0; i < lines.size(); ++i) {
-          lines[i] = {order.lines[i].listing_id.c_str(), order.lines[i].quantity};
-        }
-        const stockd_order c_order{order.order_id.c_str(), order.status.c_str(), lines.data(),
-                                   lines.size()};
-        return sink(sink_data, &c_order) == 0;
-      };
       const std::string next = static_cast<Adapter*>(instance)->PollOrders(View(cursor), to_daemon);
       if (!CopyOut(next, next_cursor, next_cursor_len)) {
         throw Error("the new cursor (" + std::to_string(next.size()) +
@@ -523,6 +590,7 @@ constexpr stockd_adapter_api MakeApi(const char* name, uint32_t max_batch, bool 
       has_fetch ? &Trampolines<T>::Fetch : nullptr,
       has_poll ? &Trampolines<T>::PollOrders : nullptr,
       ValidateFor<T>(),
+      has_poll ? &Trampolines<T>::PollOrderRevisions : nullptr,
   };
 }
 
