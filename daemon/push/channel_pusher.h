@@ -44,14 +44,19 @@
 #include "absl/synchronization/mutex.h"
 #include "daemon/engine/clock.h"
 #include "daemon/engine/push_report.h"
+#include "daemon/plugins/adapter.h"
 #include "daemon/push/ack_store.h"
-#include "daemon/push/adapter.h"
 #include "daemon/push/backoff.h"
 #include "daemon/push/dirty_queue.h"
 #include "daemon/push/latency_ring.h"
 #include "daemon/push/token_bucket.h"
 
 namespace stockd::push {
+
+// The push engine drives adapter plugins through the plugins layer's types.
+using plugins::Adapter;
+using plugins::PushItem;
+using plugins::PushResult;
 
 struct PusherOptions {
   std::string channel;

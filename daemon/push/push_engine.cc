@@ -9,11 +9,13 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "daemon/plugins/adapter.h"
 #include "daemon/util/redact.h"
 
 namespace stockd::push {
 
-absl::StatusOr<absl::flat_hash_map<std::string, std::string>> ReadListings(const std::string& path) {
+absl::StatusOr<absl::flat_hash_map<std::string, std::string>> ReadListings(
+    const std::string& path) {
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat("listings file ", path, ": cannot open"));
   absl::flat_hash_map<std::string, std::string> out;
@@ -37,7 +39,8 @@ absl::StatusOr<absl::flat_hash_map<std::string, std::string>> ReadListings(const
   return out;
 }
 
-absl::StatusOr<std::string> AdapterConfigWithChannel(const std::string& config_json, const std::string& channel) {
+absl::StatusOr<std::string> AdapterConfigWithChannel(const std::string& config_json,
+                                                     const std::string& channel) {
   nlohmann::json config = nlohmann::json::parse(config_json, nullptr, /*allow_exceptions=*/false);
   if (!config.is_object()) {
     return absl::InvalidArgumentError("the adapter config is not a JSON object");
@@ -47,7 +50,8 @@ absl::StatusOr<std::string> AdapterConfigWithChannel(const std::string& config_j
 }
 
 absl::Status CheckAdapterConfigs(const config::PushConfig& config) {
-  const std::string dir = config.plugin_dir.empty() ? DefaultPluginDir() : config.plugin_dir;
+  const std::string dir =
+      config.plugin_dir.empty() ? plugins::DefaultPluginDir() : config.plugin_dir;
   std::vector<std::string> errors;
   for (const config::AdapterConfig& a : config.adapters) {
     absl::StatusOr<std::string> config_json = AdapterConfigWithChannel(a.config_json, a.channel);
@@ -55,7 +59,7 @@ absl::Status CheckAdapterConfigs(const config::PushConfig& config) {
       errors.push_back(absl::StrCat(a.config_origin, ": ", config_json.status().message()));
       continue;
     }
-    absl::StatusOr<bool> checked = ValidatePluginConfig(dir, a.plugin, *config_json);
+    absl::StatusOr<bool> checked = plugins::ValidatePluginConfig(dir, a.plugin, *config_json);
     if (checked.ok()) continue;
     // The plugin's verdict on its config, or why the plugin could not be asked.
     const bool rejected = checked.status().code() == absl::StatusCode::kInvalidArgument;
@@ -90,9 +94,10 @@ absl::StatusOr<std::unique_ptr<PushEngine>> PushEngine::Create(const config::Pus
                                                                log::Sink log) {
   log = Redacting(std::move(log));
   std::unique_ptr<PushEngine> pe(new PushEngine(engine, acks, log));
-  const std::string dir = config.plugin_dir.empty() ? DefaultPluginDir() : config.plugin_dir;
+  const std::string dir =
+      config.plugin_dir.empty() ? plugins::DefaultPluginDir() : config.plugin_dir;
   for (const config::AdapterConfig& a : config.adapters) {
-    HostCallbacks host;
+    plugins::HostCallbacks host;
     host.log = [log, channel = a.channel](int level, const std::string& msg) {
       if (log) {
         log(level >= 3   ? log::Level::kError
@@ -104,15 +109,14 @@ absl::StatusOr<std::unique_ptr<PushEngine>> PushEngine::Create(const config::Pus
     host.now_ms = [clock] { return clock->NowMs(); };
     absl::StatusOr<std::string> config_json = AdapterConfigWithChannel(a.config_json, a.channel);
     if (!config_json.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(a.origin, ": channel '", a.channel,
-                                                     "': ", config_json.status().message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat(a.origin, ": channel '", a.channel, "': ", config_json.status().message()));
     }
     absl::StatusOr<std::unique_ptr<Adapter>> adapter =
-        LoadPlugin(dir, a.plugin, *config_json, std::move(host));
+        plugins::LoadPlugin(dir, a.plugin, *config_json, std::move(host));
     if (!adapter.ok()) {
-      return absl::Status(adapter.status().code(),
-                          absl::StrCat(a.origin, ": channel '", a.channel, "': ",
-                                       adapter.status().message()));
+      return absl::Status(adapter.status().code(), absl::StrCat(a.origin, ": channel '", a.channel,
+                                                                "': ", adapter.status().message()));
     }
     PusherOptions po;
     po.channel = a.channel;
@@ -208,17 +212,17 @@ void PushEngine::Resync(const std::string& channel, bool force, ChannelPusher::R
         absl::StrCat("channel '", channel, "' has no adapter to resync")));
     return;
   }
-  it->second->Resync([this, channel] { return Desired(channel); }, force,
-                     [this, channel, done = std::move(done)](absl::StatusOr<DriftReport> r) {
-                       if (log_ && r.ok()) {
-                         log_(r->drifted > 0 ? log::Level::kWarn : log::Level::kInfo,
-                              absl::StrCat("resync[", channel, "]: ", r->checked, " checked, ",
-                                           r->drifted, " drifted",
-                                           r->fetched ? " (channel's own numbers)"
-                                                      : " (acknowledged numbers)"));
-                       }
-                       done(std::move(r));
-                     });
+  it->second->Resync(
+      [this, channel] { return Desired(channel); }, force,
+      [this, channel, done = std::move(done)](absl::StatusOr<DriftReport> r) {
+        if (log_ && r.ok()) {
+          log_(r->drifted > 0 ? log::Level::kWarn : log::Level::kInfo,
+               absl::StrCat("resync[", channel, "]: ", r->checked, " checked, ", r->drifted,
+                            " drifted",
+                            r->fetched ? " (channel's own numbers)" : " (acknowledged numbers)"));
+        }
+        done(std::move(r));
+      });
 }
 
 std::vector<PusherStats> PushEngine::Stats() const {

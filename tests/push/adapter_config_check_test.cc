@@ -8,7 +8,7 @@
 #include <string>
 
 #include "daemon/config/config.h"
-#include "daemon/push/adapter.h"
+#include "daemon/plugins/adapter.h"
 #include "daemon/push/push_engine.h"
 #include "tests/support/temp_dir.h"
 
@@ -19,17 +19,17 @@ const std::string kPlugins = std::string(STOCKD_BINARY_DIR) + "/plugins";
 const std::string kTestPlugins = std::string(STOCKD_BINARY_DIR) + "/test-plugins";
 
 TEST(AdapterConfigCheckTest, WebhookValidatesAsCreateDoes) {
-  absl::StatusOr<bool> missing = ValidatePluginConfig(kPlugins, "webhook", "{}");
+  absl::StatusOr<bool> missing = plugins::ValidatePluginConfig(kPlugins, "webhook", "{}");
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kInvalidArgument) << missing.status();
   EXPECT_EQ(missing.status().message(), "config: \"url\" is required (a string)");
 
   absl::StatusOr<bool> bad_url =
-      ValidatePluginConfig(kPlugins, "webhook", R"({"url": "ftp://example.com/x"})");
+      plugins::ValidatePluginConfig(kPlugins, "webhook", R"({"url": "ftp://example.com/x"})");
   EXPECT_EQ(bad_url.status().code(), absl::StatusCode::kInvalidArgument) << bad_url.status();
   EXPECT_NE(bad_url.status().message().find("must be http:// or https://"), std::string::npos)
       << bad_url.status();
 
-  absl::StatusOr<bool> good = ValidatePluginConfig(
+  absl::StatusOr<bool> good = plugins::ValidatePluginConfig(
       kPlugins, "webhook", R"({"url": "http://127.0.0.1:1/stock", "channel": "web"})");
   ASSERT_TRUE(good.ok()) << good.status();
   EXPECT_TRUE(*good);  // the plugin has validate_config and accepted the config
@@ -39,13 +39,13 @@ TEST(AdapterConfigCheckTest, FileValidatesWithoutCreatingTheFile) {
   testing::TempDir dir;
   const std::string path = dir.path() + "/out.jsonl";
   absl::StatusOr<bool> good =
-      ValidatePluginConfig(kPlugins, "file", "{\"path\": \"" + path + "\"}");
+      plugins::ValidatePluginConfig(kPlugins, "file", "{\"path\": \"" + path + "\"}");
   ASSERT_TRUE(good.ok()) << good.status();
   EXPECT_TRUE(*good);
   EXPECT_FALSE(std::filesystem::exists(path));  // no side effect
 
-  absl::StatusOr<bool> no_dir =
-      ValidatePluginConfig(kPlugins, "file", "{\"path\": \"" + dir.path() + "/no/out.jsonl\"}");
+  absl::StatusOr<bool> no_dir = plugins::ValidatePluginConfig(
+      kPlugins, "file", "{\"path\": \"" + dir.path() + "/no/out.jsonl\"}");
   EXPECT_EQ(no_dir.status().code(), absl::StatusCode::kInvalidArgument) << no_dir.status();
   EXPECT_NE(no_dir.status().message().find("does not exist"), std::string::npos) << no_dir.status();
 }
@@ -53,13 +53,14 @@ TEST(AdapterConfigCheckTest, FileValidatesWithoutCreatingTheFile) {
 // A version-1 plugin whose table ends before validate_config: it loads and pushes as
 // before, and its (deliberately rejecting) field past struct_size is never called.
 TEST(AdapterConfigCheckTest, PluginBuiltBeforeValidateConfigStillLoads) {
-  absl::StatusOr<std::unique_ptr<Adapter>> adapter = LoadPlugin(kTestPlugins, "v1old", "{}", {});
+  absl::StatusOr<std::unique_ptr<Adapter>> adapter =
+      plugins::LoadPlugin(kTestPlugins, "v1old", "{}", {});
   ASSERT_TRUE(adapter.ok()) << adapter.status();
   std::vector<PushResult> results = (*adapter)->Push({{"SKU-1", "SKU-1", 5, -1}});
   ASSERT_EQ(results.size(), 1u);
   EXPECT_EQ(results[0].status, PushResult::Status::kOk);
 
-  absl::StatusOr<bool> checked = ValidatePluginConfig(kTestPlugins, "v1old", "{}");
+  absl::StatusOr<bool> checked = plugins::ValidatePluginConfig(kTestPlugins, "v1old", "{}");
   ASSERT_TRUE(checked.ok()) << checked.status();
   EXPECT_FALSE(*checked);  // not asked
 }

@@ -1,13 +1,13 @@
-// Orders decoded from the plugin ABI's C structs (daemon/push/order_abi.h): every field,
+// Orders decoded from the plugin ABI's C structs (daemon/plugins/order_abi.h): every field,
 // structs laid out by older and newer headers, and every rule of the model.
-#include "daemon/push/order_abi.h"
+#include "daemon/plugins/order_abi.h"
 
 #include <cstring>
 #include <string>
 
 #include "gtest/gtest.h"
 
-namespace stockd::push {
+namespace stockd::plugins {
 namespace {
 
 stockd_order_revision Revision(const stockd_order_revision_line* lines, size_t count,
@@ -178,4 +178,4 @@ TEST(OrderAbiTest, OriginalOrdersArePlacedAtOneAndCancelledAtTwo) {
 }
 
 }  // namespace
-}  // namespace stockd::push
+}  // namespace stockd::plugins

@@ -1,10 +1,12 @@
-// The push engine's view of an adapter, and the loader of adapter plugins (shared
-// objects behind the C ABI of adapters/include/stockd/adapter.h).
+// Adapter plugins as the daemon sees them: the C++ Adapter (push, fetch, poll orders)
+// and the loader of plugins (shared objects behind the C ABI of
+// adapters/include/stockd/adapter.h). The push engine and, to come, order ingestion use
+// them (docs/orders.md).
 //
 // Thread safety: an Adapter is used by one thread at a time (its channel's worker).
 // LoadPlugin and ValidatePluginConfig are thread-safe.
-#ifndef STOCKD_DAEMON_PUSH_ADAPTER_H_
-#define STOCKD_DAEMON_PUSH_ADAPTER_H_
+#ifndef STOCKD_DAEMON_PLUGINS_ADAPTER_H_
+#define STOCKD_DAEMON_PLUGINS_ADAPTER_H_
 
 #include <cstdint>
 #include <functional>
@@ -15,7 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-namespace stockd::push {
+namespace stockd::plugins {
 
 struct PushItem {
   std::string sku;
@@ -60,7 +62,8 @@ class Adapter {
   virtual std::vector<PushResult> Push(const std::vector<PushItem>& items) = 0;
   virtual bool can_fetch() const = 0;
   // The channel's quantity per listing id; -1 where it has none.
-  virtual absl::StatusOr<std::vector<int64_t>> Fetch(const std::vector<std::string>& listing_ids) = 0;
+  virtual absl::StatusOr<std::vector<int64_t>> Fetch(
+      const std::vector<std::string>& listing_ids) = 0;
   virtual bool can_poll_orders() const { return false; }
   // Hands every order that changed on the channel after `cursor` ("" = from now) to
   // `sink` and returns the new cursor. UNAVAILABLE (the plugin's message) when the poll
@@ -102,6 +105,6 @@ absl::StatusOr<bool> ValidatePluginConfig(const std::string& plugin_dir, const s
 // next to the running binary.
 std::string DefaultPluginDir();
 
-}  // namespace stockd::push
+}  // namespace stockd::plugins
 
-#endif  // STOCKD_DAEMON_PUSH_ADAPTER_H_
+#endif  // STOCKD_DAEMON_PLUGINS_ADAPTER_H_

@@ -6,14 +6,14 @@
 // express.
 //
 // Pure functions; thread-safe.
-#ifndef STOCKD_DAEMON_PUSH_ORDER_ABI_H_
-#define STOCKD_DAEMON_PUSH_ORDER_ABI_H_
+#ifndef STOCKD_DAEMON_PLUGINS_ORDER_ABI_H_
+#define STOCKD_DAEMON_PLUGINS_ORDER_ABI_H_
 
 #include "absl/status/statusor.h"
-#include "daemon/push/adapter.h"
+#include "daemon/plugins/adapter.h"
 #include "stockd/adapter.h"
 
-namespace stockd::push {
+namespace stockd::plugins {
 
 // INVALID_ARGUMENT, naming the order and what is wrong, when the plugin's struct is too
 // small to carry an order (order id, revision, status, lines), or its values break the
@@ -26,6 +26,6 @@ absl::StatusOr<Order> DecodeOrderRevision(const stockd_order_revision& c_order);
 // (every line wholly) at revision 2. Same checks; any other status is INVALID_ARGUMENT.
 absl::StatusOr<Order> DecodeOriginalOrder(const stockd_order& c_order);
 
-}  // namespace stockd::push
+}  // namespace stockd::plugins
 
-#endif  // STOCKD_DAEMON_PUSH_ORDER_ABI_H_
+#endif  // STOCKD_DAEMON_PLUGINS_ORDER_ABI_H_

@@ -3,7 +3,7 @@
  * everything) only to prove the daemon never reads past struct_size: the plugin must
  * load, and --check-config must not call it. Its orders come through the original
  * poll_orders ("placed" / "cancelled"). Used by tests/push/adapter_config_check_test.cc
- * and tests/push/order_poll_test.cc. */
+ * and tests/plugins/order_poll_test.cc. */
 #include <stddef.h>
 #include <string.h>
 

@@ -1,4 +1,4 @@
-#include "daemon/push/order_abi.h"
+#include "daemon/plugins/order_abi.h"
 
 #include <algorithm>
 #include <cstddef>
@@ -10,7 +10,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 
-namespace stockd::push {
+namespace stockd::plugins {
 namespace {
 
 // A plugin's string as text for an error: at most 64 bytes, control bytes escaped.
@@ -149,4 +149,4 @@ absl::StatusOr<Order> DecodeOriginalOrder(const stockd_order& c_order) {
   return order;
 }
 
-}  // namespace stockd::push
+}  // namespace stockd::plugins

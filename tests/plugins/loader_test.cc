@@ -7,10 +7,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "daemon/push/adapter.h"
-#include "daemon/push/push_engine.h"
+#include "daemon/plugins/adapter.h"
 
-namespace stockd::push {
+namespace stockd::plugins {
 namespace {
 
 const std::string kPlugins = std::string(STOCKD_BINARY_DIR) + "/plugins";
@@ -57,24 +56,5 @@ TEST(PluginLoaderTest, FilePluginLoadsAndPushes) {
   EXPECT_EQ(lines, 2);
 }
 
-TEST(ListingsTest, ParsesAndRejectsWithFileLine) {
-  const std::string path = ::testing::TempDir() + "/listings.csv";
-  {
-    std::ofstream out(path);
-    out << "sku,listing_id\n# comment\nSKU-1,B000123\n\nSKU-2, ASIN-2 \n";
-  }
-  absl::StatusOr<absl::flat_hash_map<std::string, std::string>> l = ReadListings(path);
-  ASSERT_TRUE(l.ok()) << l.status();
-  EXPECT_EQ(l->size(), 2u);
-  EXPECT_EQ(l->at("SKU-2"), "ASIN-2");
-  {
-    std::ofstream out(path);
-    out << "SKU-1,A\nSKU-1,B\n";
-  }
-  l = ReadListings(path);
-  EXPECT_EQ(l.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(l.status().message().find(path + ":2"), std::string::npos) << l.status();
-}
-
 }  // namespace
-}  // namespace stockd::push
+}  // namespace stockd::plugins

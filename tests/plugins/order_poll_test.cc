@@ -1,13 +1,13 @@
-// Polling orders through a loaded plugin (daemon/push/plugin_loader.cc): the lifecycle
+// Polling orders through a loaded plugin (daemon/plugins/loader.cc): the lifecycle
 // entry point preferred, the original one still served, errors per order and per poll.
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "daemon/push/adapter.h"
+#include "daemon/plugins/adapter.h"
 #include "gtest/gtest.h"
 
-namespace stockd::push {
+namespace stockd::plugins {
 namespace {
 
 const std::string kTestPlugins = std::string(STOCKD_BINARY_DIR) + "/test-plugins";
@@ -120,4 +120,4 @@ TEST(OrderPollTest, APluginWithOnlyTheOriginalEntryPointStillDeliversOrders) {
 }
 
 }  // namespace
-}  // namespace stockd::push
+}  // namespace stockd::plugins

@@ -4,7 +4,7 @@
  * the daemon's), one with lines of an OLDER header (no shipped/cancelled/location: a
  * smaller line_size), one malformed order between them, and one cancellation without
  * lines. Its poll_orders (the original entry point) delivers an order that must never
- * be seen: the daemon prefers poll_order_revisions. Used by tests/push/order_poll_test.cc. */
+ * be seen: the daemon prefers poll_order_revisions. Used by tests/plugins/order_poll_test.cc. */
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>

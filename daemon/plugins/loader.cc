@@ -1,4 +1,4 @@
-// Loading adapter plugins through the C ABI.
+// Loading adapter plugins through the C ABI (daemon/plugins/adapter.h).
 #include <dlfcn.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -7,11 +7,11 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "daemon/push/adapter.h"
-#include "daemon/push/order_abi.h"
+#include "daemon/plugins/adapter.h"
+#include "daemon/plugins/order_abi.h"
 #include "stockd/adapter.h"
 
-namespace stockd::push {
+namespace stockd::plugins {
 namespace {
 
 // Fields of stockd_adapter_api a version-1 plugin must provide.
@@ -57,8 +57,8 @@ class PluginAdapter final : public Adapter {
     if (instance_ == nullptr) {
       error[sizeof error - 1] = '\0';
       return absl::InvalidArgumentError(
-          absl::StrCat("adapter '", name_, "' rejected its config: ",
-                       error[0] != '\0' ? error : "(no reason given)"));
+          absl::StrCat("adapter '", name_,
+                       "' rejected its config: ", error[0] != '\0' ? error : "(no reason given)"));
     }
     return absl::OkStatus();
   }
@@ -67,7 +67,9 @@ class PluginAdapter final : public Adapter {
   void Interrupt() override { host_->interrupted.store(true, std::memory_order_relaxed); }
 
   const std::string& name() const override { return name_; }
-  int max_batch() const override { return api_->max_batch > 0 ? static_cast<int>(api_->max_batch) : 1; }
+  int max_batch() const override {
+    return api_->max_batch > 0 ? static_cast<int>(api_->max_batch) : 1;
+  }
   bool can_fetch() const override { return HasFetch() && api_->fetch != nullptr; }
 
   std::vector<PushResult> Push(const std::vector<PushItem>& items) override {
@@ -103,12 +105,14 @@ class PluginAdapter final : public Adapter {
   }
 
   absl::StatusOr<std::vector<int64_t>> Fetch(const std::vector<std::string>& listing_ids) override {
-    if (!can_fetch()) return absl::UnimplementedError(absl::StrCat("adapter '", name_, "' cannot fetch"));
+    if (!can_fetch())
+      return absl::UnimplementedError(absl::StrCat("adapter '", name_, "' cannot fetch"));
     std::vector<const char*> ids(listing_ids.size());
     for (size_t i = 0; i < ids.size(); ++i) ids[i] = listing_ids[i].c_str();
     std::vector<int64_t> quantities(listing_ids.size(), -1);
     char error[512] = {0};
-    if (api_->fetch(instance_, ids.data(), ids.size(), quantities.data(), error, sizeof error) != 0) {
+    if (api_->fetch(instance_, ids.data(), ids.size(), quantities.data(), error, sizeof error) !=
+        0) {
       error[sizeof error - 1] = '\0';
       return absl::UnavailableError(absl::StrCat("adapter '", name_, "' fetch: ", error));
     }
@@ -120,7 +124,8 @@ class PluginAdapter final : public Adapter {
   }
 
   // The lifecycle entry point when the plugin has it, else the original one.
-  absl::StatusOr<std::string> PollOrders(const std::string& cursor, const OrderSink& sink) override {
+  absl::StatusOr<std::string> PollOrders(const std::string& cursor,
+                                         const OrderSink& sink) override {
     if (!can_poll_orders()) {
       return absl::UnimplementedError(absl::StrCat("adapter '", name_, "' cannot poll orders"));
     }
@@ -154,8 +159,8 @@ class PluginAdapter final : public Adapter {
     }
     if (rc != 0) {
       error[sizeof error - 1] = '\0';
-      return absl::UnavailableError(absl::StrCat("adapter '", name_, "' poll_orders: ",
-                                                 error[0] != '\0' ? error : "(no reason given)"));
+      return absl::UnavailableError(absl::StrCat(
+          "adapter '", name_, "' poll_orders: ", error[0] != '\0' ? error : "(no reason given)"));
     }
     next[sizeof next - 1] = '\0';
     return std::string(next);
@@ -163,7 +168,8 @@ class PluginAdapter final : public Adapter {
 
  private:
   bool HasOriginalPoll() const {
-    return api_->struct_size >= offsetof(stockd_adapter_api, poll_orders) + sizeof(api_->poll_orders) &&
+    return api_->struct_size >=
+               offsetof(stockd_adapter_api, poll_orders) + sizeof(api_->poll_orders) &&
            api_->poll_orders != nullptr;
   }
 
@@ -201,20 +207,21 @@ absl::StatusOr<OpenedPlugin> OpenPlugin(const std::string& plugin_dir, const std
   const std::string path = absl::StrCat(plugin_dir, "/libstockd_adapter_", plugin, ".so");
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
-    return absl::NotFoundError(absl::StrCat("adapter plugin '", plugin, "': ", path, ": ",
-                                            std::strerror(errno)));
+    return absl::NotFoundError(
+        absl::StrCat("adapter plugin '", plugin, "': ", path, ": ", std::strerror(errno)));
   }
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {
     return absl::FailedPreconditionError(
         absl::StrCat("adapter plugin '", plugin, "': cannot load ", path, ": ", dlerror()));
   }
-  auto entry = reinterpret_cast<stockd_adapter_entry_fn>(dlsym(handle, STOCKD_ADAPTER_ENTRY_SYMBOL));
+  auto entry =
+      reinterpret_cast<stockd_adapter_entry_fn>(dlsym(handle, STOCKD_ADAPTER_ENTRY_SYMBOL));
   if (entry == nullptr) {
     dlclose(handle);
-    return absl::FailedPreconditionError(absl::StrCat(
-        "adapter plugin '", plugin, "': ", path, " exports no ", STOCKD_ADAPTER_ENTRY_SYMBOL,
-        " (not a stockd adapter)"));
+    return absl::FailedPreconditionError(absl::StrCat("adapter plugin '", plugin, "': ", path,
+                                                      " exports no ", STOCKD_ADAPTER_ENTRY_SYMBOL,
+                                                      " (not a stockd adapter)"));
   }
   const stockd_adapter_api* api = entry(STOCKD_ADAPTER_ABI_VERSION);
   if (api == nullptr) {
@@ -232,8 +239,8 @@ absl::StatusOr<OpenedPlugin> OpenPlugin(const std::string& plugin_dir, const std
   if (api->struct_size < kMinApiSize || api->create == nullptr || api->destroy == nullptr ||
       api->push == nullptr) {
     dlclose(handle);
-    return absl::FailedPreconditionError(absl::StrCat(
-        "adapter plugin '", plugin, "': API table lacks create, destroy or push"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("adapter plugin '", plugin, "': API table lacks create, destroy or push"));
   }
   return OpenedPlugin{handle, api};
 }
@@ -279,4 +286,4 @@ absl::StatusOr<std::unique_ptr<Adapter>> LoadPlugin(const std::string& plugin_di
   return adapter;
 }
 
-}  // namespace stockd::push
+}  // namespace stockd::plugins
