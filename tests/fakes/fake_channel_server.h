@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "tests/fakes/fake_order_book.h"
+#include "tests/fakes/order_delivery.h"
 
 namespace stockd::fakes {
 
@@ -171,6 +172,12 @@ class FakeChannelServer {
   // The marketplace's orders, per channel (GET /orders). Placing and cancelling change the
   // channel's own listing quantities (SetChannelQuantity's table).
   FakeOrderBook& orders() { return orders_; }
+  // POSTs the orders of options.channel changed after options.after to `url` as signed
+  // webhook events, with duplicates / out of order on request (order_delivery.h).
+  absl::StatusOr<DeliveryReport> DeliverOrders(const std::string& url, const std::string& secret,
+                                               const DeliveryOptions& options) const {
+    return fakes::DeliverOrders(orders_, url, secret, options);
+  }
 
   // The schedule: each request consumes the next behaviour; kOk once it is empty.
   void Enqueue(Behaviour behaviour);

@@ -23,22 +23,24 @@ const char* FakeOrderStatusName(FakeOrderStatus status) {
   return "?";
 }
 
+nlohmann::ordered_json FakeOrderToJson(const FakeOrder& order) {
+  nlohmann::ordered_json lines = nlohmann::ordered_json::array();
+  for (const FakeOrderLine& l : order.lines) {
+    lines.push_back({{"listing_id", l.listing_id},
+                     {"quantity", l.quantity},
+                     {"quantity_shipped", l.quantity_shipped},
+                     {"quantity_cancelled", l.quantity_cancelled},
+                     {"location", l.location}});
+  }
+  return {{"order_id", order.order_id},
+          {"revision", order.revision},
+          {"status", FakeOrderStatusName(order.status)},
+          {"lines", std::move(lines)}};
+}
+
 std::string FakeOrderPageJson(const FakeOrderPage& page) {
   nlohmann::ordered_json orders = nlohmann::ordered_json::array();
-  for (const FakeOrder& order : page.orders) {
-    nlohmann::ordered_json lines = nlohmann::ordered_json::array();
-    for (const FakeOrderLine& l : order.lines) {
-      lines.push_back({{"listing_id", l.listing_id},
-                       {"quantity", l.quantity},
-                       {"quantity_shipped", l.quantity_shipped},
-                       {"quantity_cancelled", l.quantity_cancelled},
-                       {"location", l.location}});
-    }
-    orders.push_back({{"order_id", order.order_id},
-                      {"revision", order.revision},
-                      {"status", FakeOrderStatusName(order.status)},
-                      {"lines", std::move(lines)}});
-  }
+  for (const FakeOrder& order : page.orders) orders.push_back(FakeOrderToJson(order));
   return nlohmann::ordered_json{
       {"orders", std::move(orders)}, {"next_cursor", page.next_cursor}, {"has_more", page.has_more}}
       .dump();
@@ -262,7 +264,6 @@ absl::StatusOr<std::string> FakeOrderBook::RandomStep(const std::string& channel
   int64_t number = 0;
   {
     absl::MutexLock lock(&mu_);
-    number = ++random_orders_;
     if (const auto c = channels_.find(channel); c != channels_.end()) {
       for (const auto& [id, entry] : c->second.orders) {
         if (entry.order.status == FakeOrderStatus::kCancelled) continue;
@@ -283,13 +284,17 @@ absl::StatusOr<std::string> FakeOrderBook::RandomStep(const std::string& channel
           {listings[static_cast<size_t>(pick(0, static_cast<int64_t>(listings.size()) - 1))],
            pick(1, 3), ""});
     }
+    {
+      absl::MutexLock lock(&mu_);
+      number = ++random_orders_;
+    }
     const std::string id = absl::StrCat("R-", number);
     const bool paid = pick(0, 1) == 1;
     absl::Status s = PlaceOrder(channel, id, lines,
                                 paid ? FakeOrderStatus::kAccepted : FakeOrderStatus::kPending);
     if (!s.ok()) return s;
     return absl::StrCat("placed ", id, paid ? " (accepted)" : " (pending)", " with ", lines.size(),
-                        " lines");
+                        lines.size() == 1 ? " line" : " lines");
   }
   const FakeOrder& order =
       open[static_cast<size_t>(pick(0, static_cast<int64_t>(open.size()) - 1))];

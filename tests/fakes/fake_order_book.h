@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
@@ -77,6 +78,9 @@ struct FakeOrderPage {
   std::string next_cursor;  // the position of the page's last order (`after` if none)
   bool has_more = false;    // orders changed after next_cursor exist
 };
+
+// One order as `GET /orders` lists it (below).
+nlohmann::ordered_json FakeOrderToJson(const FakeOrder& order);
 
 // The page as `GET /orders` answers it: {"orders":[{"order_id","revision","status",
 // "lines":[{"listing_id","quantity","quantity_shipped","quantity_cancelled","location"}]}],
