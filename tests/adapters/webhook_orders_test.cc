@@ -2,10 +2,12 @@
 // Adapter::PollOrders), against the fake marketplace's order book over HTTP (GET /orders):
 // revisions and per-line quantities in change order, pagination, resuming from a cursor,
 // the fake's own quantities on placement and cancellation, malformed answers, failures.
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "daemon/push/adapter.h"
@@ -282,6 +284,25 @@ TEST_F(WebhookOrdersTest, ServerErrorsTimeoutsAndBadSignaturesFailThePoll) {
   cursor = unsigned_adapter->PollOrders("", Collect(&polled));
   ASSERT_FALSE(cursor.ok());
   EXPECT_NE(cursor.status().message().find("HTTP 401"), std::string::npos) << cursor.status();
+}
+
+TEST_F(WebhookOrdersTest, APollIsAbandonedWhenTheDaemonStops) {
+  std::unique_ptr<push::Adapter> adapter = Load(Config({{"timeout_ms", 20000}}));
+  ASSERT_NE(adapter, nullptr);
+  server_->Enqueue(Behaviour::Timeout(10000));
+  std::thread stopper([&] {
+    ASSERT_TRUE(server_->WaitForRequests(1, std::chrono::seconds(5)));
+    adapter->Interrupt();
+  });
+  const auto start = std::chrono::steady_clock::now();
+  Polled polled;
+  absl::StatusOr<std::string> cursor = adapter->PollOrders("", Collect(&polled));
+  stopper.join();
+  ASSERT_FALSE(cursor.ok());
+  EXPECT_EQ(cursor.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(cursor.status().message().find("abandoned, stockd is stopping"), std::string::npos)
+      << cursor.status();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }
 
 TEST_F(WebhookOrdersTest, OrdersConfigIsCheckedAndDefaultsNextToUrl) {
