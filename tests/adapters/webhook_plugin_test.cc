@@ -129,8 +129,9 @@ TEST_F(WebhookPluginTest, LoadsThroughTheEntrySymbol) {
   EXPECT_STREQ(api->name, "webhook");
   EXPECT_GE(api->max_batch, 100u);
   EXPECT_NE(api->fetch, nullptr);
-  EXPECT_EQ(api->poll_orders, nullptr);
-  EXPECT_EQ(api->poll_order_revisions, nullptr);
+  // Orders (GET /orders): webhook_orders_test.cc.
+  EXPECT_NE(api->poll_orders, nullptr);
+  EXPECT_NE(api->poll_order_revisions, nullptr);
   // Nothing but the entry symbol is exported (e.g. not the SDK base class's vtable).
   EXPECT_EQ(dlsym(plugin_.handle(), "_ZTVN6stockd3sdk7AdapterE"), nullptr);
 }
@@ -473,8 +474,9 @@ TEST_F(WebhookPluginTest, RejectsBadConfigClearly) {
   EXPECT_EQ(CreateError(R"({"url": "http://x/", "headers": {"X-Key": "a\r\nInjected: 1"}})"),
             "config: \"headers\": \"X-Key\" holds a line break");
   EXPECT_EQ(CreateError(R"({"url": "http://x/", "timeout": 5})"),
-            "config: unknown key \"timeout\" (this adapter takes: url, secret_file, timeout_ms, "
-            "connect_timeout_ms, max_batch, headers)");
+            "config: unknown key \"timeout\" (this adapter takes: url, orders_url, "
+            "orders_page_size, orders_max_pages, secret_file, timeout_ms, connect_timeout_ms, "
+            "max_batch, headers)");
 }
 
 TEST_F(WebhookPluginTest, ManyInstancesAndReloadsOfThePlugin) {

@@ -139,12 +139,28 @@ std::string WebhookSignature(const std::string& secret, const std::string& body)
   return out;
 }
 
-FakeChannelServer::FakeChannelServer(Options options) : options_(std::move(options)) {}
+FakeChannelServer::FakeChannelServer(Options options)
+    : options_(std::move(options)),
+      orders_(FakeOrderBook::Stock{
+          [this](const std::string& channel, const std::string& listing_id) {
+            std::lock_guard<std::mutex> lock(mu_);
+            return ChannelQuantityLocked(channel, listing_id).value_or(0);
+          },
+          [this](const std::string& channel, const std::string& listing_id, int64_t quantity) {
+            std::lock_guard<std::mutex> lock(mu_);
+            quantities_[listing_id] = quantity;
+            channel_quantities_[channel][listing_id] = quantity;
+            cv_.notify_all();
+          }}) {}
 
 FakeChannelServer::~FakeChannelServer() { Stop(); }
 
 std::string FakeChannelServer::url() const {
   return "http://127.0.0.1:" + std::to_string(port_) + "/stock";
+}
+
+std::string FakeChannelServer::orders_url() const {
+  return "http://127.0.0.1:" + std::to_string(port_) + "/orders";
 }
 
 bool FakeChannelServer::Start(std::string* error) {
@@ -383,7 +399,9 @@ void FakeChannelServer::Serve(Connection* connection) {
 
 FakeChannelServer::Answer FakeChannelServer::Handle(const Request& request,
                                                     const Behaviour& behaviour) {
-  if (request.path != "/stock") return {404, ErrorBody("no such path: " + request.path), ""};
+  if (request.path != "/stock" && request.path != "/orders") {
+    return {404, ErrorBody("no such path: " + request.path), ""};
+  }
   switch (behaviour.kind) {
     case Behaviour::Kind::k429: {
       Answer a{429, ErrorBody("too many requests"), behaviour.retry_after};
@@ -409,6 +427,10 @@ FakeChannelServer::Answer FakeChannelServer::Handle(const Request& request,
                                                     : "bad X-Stockd-Signature"),
               ""};
     }
+  }
+  if (request.path == "/orders") {
+    if (request.method == "GET") return HandleOrders(request);
+    return {405, ErrorBody("method not allowed: " + request.method), ""};
   }
   if (request.method == "POST") return HandlePush(request, behaviour);
   if (request.method == "GET") return HandleFetch(request);
@@ -509,6 +531,35 @@ FakeChannelServer::Answer FakeChannelServer::HandleFetch(const Request& request)
     start = end + 1;
   }
   return {200, Json{{"quantities", quantities}}.dump(), ""};
+}
+
+FakeChannelServer::Answer FakeChannelServer::HandleOrders(const Request& request) {
+  std::map<std::string, std::string> params;
+  size_t start = 0;
+  while (start < request.query.size()) {
+    size_t end = request.query.find('&', start);
+    if (end == std::string::npos) end = request.query.size();
+    const std::string pair = request.query.substr(start, end - start);
+    const size_t eq = pair.find('=');
+    const std::optional<std::string> value =
+        UrlDecode(eq == std::string::npos ? "" : pair.substr(eq + 1));
+    if (!value.has_value()) return {400, ErrorBody("bad escape in " + pair), ""};
+    params[pair.substr(0, eq)] = *value;
+    start = end + 1;
+  }
+  size_t limit = 100;
+  if (const auto it = params.find("limit"); it != params.end()) {
+    char* end = nullptr;
+    const unsigned long long n = std::strtoull(it->second.c_str(), &end, 10);
+    if (it->second.empty() || *end != '\0' || n < 1 || n > 1000) {
+      return {400, ErrorBody("limit must be an integer in [1, 1000]"), ""};
+    }
+    limit = static_cast<size_t>(n);
+  }
+  const absl::StatusOr<FakeOrderPage> page =
+      orders_.List(params["channel"], params["after"], limit);
+  if (!page.ok()) return {400, ErrorBody(std::string(page.status().message())), ""};
+  return {200, FakeOrderPageJson(*page), ""};
 }
 
 void FakeChannelServer::Enqueue(Behaviour behaviour) {

@@ -1,5 +1,9 @@
 // A fake sales channel that speaks the webhook adapter's protocol (adapters/README.md), for
 // tests and the demo. It listens on 127.0.0.1, accepts
+//   GET  /orders?channel=c&after=CURSOR&limit=N
+//                                     channel c's orders that changed after CURSOR, a page
+//                                     at a time (orders(): fake_order_book.h, whose
+//                                     placements lower channel c's listing quantities)
 //   POST /stock                       a batch of quantities (stores them under the batch's
 //                                     channel, answers 200)
 //   GET  /stock?channel=c&listing_ids=a,b,c
@@ -35,6 +39,9 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "tests/fakes/fake_order_book.h"
+#include "tests/fakes/order_delivery.h"
 
 namespace stockd::fakes {
 
@@ -159,7 +166,18 @@ class FakeChannelServer {
   void Stop();
 
   uint16_t port() const { return port_; }
-  std::string url() const;  // http://127.0.0.1:<port>/stock
+  std::string url() const;         // http://127.0.0.1:<port>/stock
+  std::string orders_url() const;  // http://127.0.0.1:<port>/orders
+
+  // The marketplace's orders, per channel (GET /orders). Placing and cancelling change the
+  // channel's own listing quantities (SetChannelQuantity's table).
+  FakeOrderBook& orders() { return orders_; }
+  // POSTs the orders of options.channel changed after options.after to `url` as signed
+  // webhook events, with duplicates / out of order on request (order_delivery.h).
+  absl::StatusOr<DeliveryReport> DeliverOrders(const std::string& url, const std::string& secret,
+                                               const DeliveryOptions& options) const {
+    return fakes::DeliverOrders(orders_, url, secret, options);
+  }
 
   // The schedule: each request consumes the next behaviour; kOk once it is empty.
   void Enqueue(Behaviour behaviour);
@@ -212,6 +230,7 @@ class FakeChannelServer {
   Answer Handle(const Request& request, const Behaviour& behaviour);
   Answer HandlePush(const Request& request, const Behaviour& behaviour);
   Answer HandleFetch(const Request& request);
+  Answer HandleOrders(const Request& request);
   Behaviour NextBehaviour();
   void Record(const Request& request, Behaviour::Kind kind, int status);
   bool SleepUnlessStopped(int ms);
@@ -241,6 +260,7 @@ class FakeChannelServer {
   int64_t connection_count_ = 0;
   int64_t signature_failures_ = 0;
   std::function<void(const ReceivedBatch&)> on_batch_;
+  FakeOrderBook orders_;  // calls back into the quantities above (under mu_)
 };
 
 // The signature a receiver expects: "sha256=" + hex(HMAC-SHA256(secret, body)).

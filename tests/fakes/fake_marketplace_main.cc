@@ -4,17 +4,31 @@
 //
 //   12:00:01.234 amazon 2 items: SKU-1 (B0-SKU-1)=4 was 5, SKU-2=0 was 3
 //
+// With --orders-every-ms it also plays customers: every N ms one seeded random order
+// change on --orders-channel over --orders-listings (placed, paid, shipped, cancelled;
+// fake_order_book.h), served on GET /orders and printed as one line:
+//
+//   12:00:02.000 amazon order: placed R-1 (pending) with 2 lines
+//
 // Usage: fake-marketplace [--port N] [--secret-file F] [--log FILE]
+//                         [--orders-every-ms N --orders-listings a,b [--orders-channel C]
+//                          [--orders-seed S]]
 #include <signal.h>
 
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <random>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "tests/fakes/fake_channel_server.h"
 
@@ -24,7 +38,11 @@ constexpr char kUsage[] =
     "usage: fake-marketplace [--port N] [--secret-file F] [--log FILE]\n"
     "  --port N         listen on 127.0.0.1:N (default: an ephemeral port, printed)\n"
     "  --secret-file F  verify X-Stockd-Signature with the key in F (401 when wrong)\n"
-    "  --log FILE       also append each received batch line to FILE\n";
+    "  --log FILE       also append each received batch line to FILE\n"
+    "  --orders-every-ms N     one random order change every N ms (default: none)\n"
+    "  --orders-listings a,b   the listing ids random orders buy\n"
+    "  --orders-channel C      the channel whose order book they go to (default: amazon)\n"
+    "  --orders-seed S         the random seed (default: 1)\n";
 
 std::string Clock(int64_t ms) {
   const time_t seconds = static_cast<time_t>(ms / 1000);
@@ -51,6 +69,25 @@ std::string Describe(const stockd::fakes::ReceivedBatch& batch) {
   return line.str();
 }
 
+std::vector<std::string> SplitCommas(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t end = std::min(text.find(',', start), text.size());
+    if (end > start) out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+bool ParseCount(const char* text, uint64_t* out) {
+  char* end = nullptr;
+  const unsigned long long value = std::strtoull(text, &end, 10);
+  if (*text == '\0' || *end != '\0') return false;
+  *out = value;
+  return true;
+}
+
 bool ParsePort(const char* text, uint16_t* port) {
   char* end = nullptr;
   const unsigned long value = std::strtoul(text, &end, 10);
@@ -64,6 +101,10 @@ bool ParsePort(const char* text, uint16_t* port) {
 int main(int argc, char** argv) {
   stockd::fakes::FakeChannelServer::Options options;
   std::string log_path;
+  uint64_t orders_every_ms = 0;
+  uint64_t orders_seed = 1;
+  std::string orders_channel = "amazon";
+  std::vector<std::string> orders_listings;
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
     if (flag == "--help" || flag == "-h") {
@@ -95,10 +136,24 @@ int main(int argc, char** argv) {
       }
     } else if (flag == "--log") {
       log_path = value;
+    } else if (flag == "--orders-every-ms" || flag == "--orders-seed") {
+      if (!ParseCount(value, flag == "--orders-seed" ? &orders_seed : &orders_every_ms)) {
+        std::cerr << "fake-marketplace: " << flag << ": '" << value << "' is not a number\n";
+        return 2;
+      }
+    } else if (flag == "--orders-channel") {
+      orders_channel = value;
+    } else if (flag == "--orders-listings") {
+      orders_listings = SplitCommas(value);
     } else {
       std::cerr << "fake-marketplace: unknown flag " << flag << "\n" << kUsage;
       return 2;
     }
+  }
+
+  if (orders_every_ms > 0 && orders_listings.empty()) {
+    std::cerr << "fake-marketplace: --orders-every-ms needs --orders-listings\n";
+    return 2;
   }
 
   std::ofstream log_file;
@@ -133,10 +188,40 @@ int main(int argc, char** argv) {
   }
   std::cout << "fake-marketplace listening on " << server.url()
             << (options.secret.empty() ? " (signatures not checked)" : " (signatures checked)")
-            << std::endl;
+            << ", orders on " << server.orders_url() << std::endl;
+
+  // The customers: a seeded stream of order changes until the signal.
+  std::mutex stop_mu;
+  std::condition_variable stop_cv;
+  bool stopping = false;
+  std::thread customers;
+  if (orders_every_ms > 0) {
+    customers = std::thread([&] {
+      std::mt19937_64 rng(orders_seed);
+      std::unique_lock<std::mutex> lock(stop_mu);
+      while (!stop_cv.wait_for(lock, std::chrono::milliseconds(orders_every_ms),
+                               [&] { return stopping; })) {
+        const auto change = server.orders().RandomStep(orders_channel, orders_listings, &rng);
+        const std::string line = Clock(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count()) +
+                                 " " + orders_channel + " order: " +
+                                 (change.ok() ? *change : std::string(change.status().message()));
+        std::lock_guard<std::mutex> out_lock(out_mu);
+        std::cout << line << std::endl;
+        if (log_file.is_open()) log_file << line << std::endl;
+      }
+    });
+  }
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);
+  {
+    std::lock_guard<std::mutex> lock(stop_mu);
+    stopping = true;
+  }
+  stop_cv.notify_all();
+  if (customers.joinable()) customers.join();
   server.Stop();
   std::cout << "fake-marketplace: stopped after " << server.RequestCount() << " requests"
             << std::endl;
