@@ -166,12 +166,26 @@ TEST_F(PushDrainTest, ShutdownAnswersPendingResyncsWithinTheDrainAndTheQueueIsBo
   Start({{"amazon", "", "timeout_ms: 3000", ""}});
   Count("R-1", 20);
   ASSERT_TRUE(fake_->WaitForQuantity("R-1", 20, 10s));
-  const size_t requests = fake_->RequestCount();
   for (int i = 0; i < 10; ++i) fake_->Enqueue(Behaviour::Timeout(60'000));  // never answers
 
+  // Wait for the fetch itself (one more GET), not for any request: the fake stores a
+  // pushed quantity before it records the request, so the push of R-1 may be recorded
+  // after WaitForQuantity returned, and counting all requests would take it for the fetch.
+  const auto gets = [this] {
+    size_t n = 0;
+    for (const fakes::RequestRecord& r : fake_->Requests()) n += r.method == "GET" ? 1 : 0;
+    return n;
+  };
+  const size_t gets_before = gets();
   PendingResyncs resyncs(stub_.get());
   resyncs.Send("amazon");  // runs: its fetch hangs
-  ASSERT_TRUE(fake_->WaitForRequests(requests + 1, 10s));
+  bool fetching = false;
+  for (auto deadline = std::chrono::steady_clock::now() + 10s;
+       !fetching && std::chrono::steady_clock::now() < deadline;) {
+    fetching = gets() > gets_before;
+    if (!fetching) std::this_thread::sleep_for(5ms);
+  }
+  ASSERT_TRUE(fetching) << "the Resync's fetch never reached the channel";
   // Five more: four queue behind it (the bound is 4) and one is refused at once. gRPC may
   // deliver the five in any order, so whichever arrives last is the refused one.
   for (int i = 0; i < 5; ++i) resyncs.Send("amazon");
