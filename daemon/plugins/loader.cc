@@ -134,28 +134,11 @@ class PluginAdapter final : public Adapter {
     int rc;
     if (STOCKD_API_HAS(api_, poll_order_revisions)) {
       rc = api_->poll_order_revisions(
-          instance_, cursor.c_str(),
-          [](void* data, const stockd_order_revision* order) -> int {
-            if (order == nullptr) return 0;
-            try {  // nothing may unwind through the plugin's C frames
-              return (*static_cast<const OrderSink*>(data))(DecodeOrderRevision(*order)) ? 0 : 1;
-            } catch (...) {
-              return 1;
-            }
-          },
+          instance_, cursor.c_str(), &Deliver<stockd_order_revision, DecodeOrderRevision>,
           const_cast<OrderSink*>(&sink), next, sizeof next, error, sizeof error);
     } else {
-      rc = api_->poll_orders(
-          instance_, cursor.c_str(),
-          [](void* data, const stockd_order* order) -> int {
-            if (order == nullptr) return 0;
-            try {
-              return (*static_cast<const OrderSink*>(data))(DecodeOriginalOrder(*order)) ? 0 : 1;
-            } catch (...) {
-              return 1;
-            }
-          },
-          const_cast<OrderSink*>(&sink), next, sizeof next, error, sizeof error);
+      rc = api_->poll_orders(instance_, cursor.c_str(), &Deliver<stockd_order, DecodeOriginalOrder>,
+                             const_cast<OrderSink*>(&sink), next, sizeof next, error, sizeof error);
     }
     if (rc != 0) {
       error[sizeof error - 1] = '\0';
@@ -167,6 +150,19 @@ class PluginAdapter final : public Adapter {
   }
 
  private:
+  // The sink a plugin calls with each order: decoded (or the decoding error) and handed to
+  // the OrderSink in `data`. Returns non-zero to stop the poll. Nothing may unwind
+  // through the plugin's C frames, so an exception stops the poll instead.
+  template <typename COrder, absl::StatusOr<Order> (*Decode)(const COrder&)>
+  static int Deliver(void* data, const COrder* order) {
+    if (order == nullptr) return 0;
+    try {
+      return (*static_cast<const OrderSink*>(data))(Decode(*order)) ? 0 : 1;
+    } catch (...) {
+      return 1;
+    }
+  }
+
   bool HasOriginalPoll() const {
     return api_->struct_size >=
                offsetof(stockd_adapter_api, poll_orders) + sizeof(api_->poll_orders) &&

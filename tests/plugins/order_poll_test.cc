@@ -1,6 +1,7 @@
 // Polling orders through a loaded plugin (daemon/plugins/loader.cc): the lifecycle
 // entry point preferred, the original one still served, errors per order and per poll.
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -85,6 +86,22 @@ TEST(OrderPollTest, TheSinkStopsThePollEarly) {
   EXPECT_EQ(polled.orders.size(), 1u);
   EXPECT_TRUE(polled.errors.empty());
   EXPECT_EQ(*cursor, "c+1");  // the plugin moved its cursor only past what it delivered
+}
+
+// A sink that throws must not unwind through the plugin's C frames: the throw stops the
+// poll as "no more" would.
+TEST(OrderPollTest, ASinkThatThrowsStopsThePoll) {
+  std::unique_ptr<Adapter> adapter = Load("orders");
+  ASSERT_NE(adapter, nullptr);
+  int calls = 0;
+  absl::StatusOr<std::string> cursor =
+      adapter->PollOrders("t", [&calls](absl::StatusOr<Order>) -> bool {
+        ++calls;
+        throw std::runtime_error("the sink failed");
+      });
+  ASSERT_TRUE(cursor.ok()) << cursor.status();
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(*cursor, "t+1");
 }
 
 TEST(OrderPollTest, AFailedPollIsUnavailableWithThePluginsText) {
