@@ -97,9 +97,41 @@ struct ExpireCmd {
   std::string hold_id;
 };
 
+// ---------------------------------------------------------------- orders (docs/orders.md)
+
+// An order's status on its channel.
+enum class OrderStatus { kPending = 1, kAccepted, kShipped, kCancelled };
+const char* OrderStatusName(OrderStatus status);  // "pending", "accepted", ...
+
+// One line of an order revision, its listing already mapped to a SKU.
+struct OrderLineCmd {
+  std::string sku;
+  std::string location;   // where the channel ships it from; "" = the channel's sources
+  int64_t qty = 0;        // ordered, >= 1
+  int64_t shipped = 0;    // 0..qty
+  int64_t cancelled = 0;  // 0..qty - shipped
+};
+
+// Applies one revision of a channel's order: the engine moves the order's one hold to
+// what the revision says (pending: held; accepted: committed; shipped quantities
+// fulfilled; cancelled quantities released or cancelled). Orders are facts and never
+// refused for want of stock: what the channel's avail cannot cover is taken from free
+// stock and recorded as a breach; what free stock cannot cover is a backorder. A
+// revision not newer than the last one applied changes nothing (the outcome says
+// `order_stale`) unless `recheck` is set and the revision is the last one: then the
+// order's backorders are covered again from the stock there is now.
+struct ApplyOrderCmd {
+  std::string channel;
+  std::string order_id;  // the channel's; 1..128 bytes, no whitespace or control bytes
+  int64_t revision = 0;  // >= 1
+  OrderStatus status = OrderStatus::kPending;
+  std::vector<OrderLineCmd> lines;  // 1..max_lines
+  bool recheck = false;
+};
+
 using CommandBody = std::variant<ReserveCmd, ExtendCmd, CommitCmd, ReleaseCmd, FulfillCmd,
                                  CancelCmd, SellCmd, AdjustCmd, CountCmd, TransferCmd,
-                                 ExpireCmd>;
+                                 ExpireCmd, ApplyOrderCmd>;
 
 struct Command {
   CommandMeta meta;
@@ -133,6 +165,46 @@ struct HoldView {
   std::string reference;
 };
 
+// One line of an order as stockd applied it.
+struct OrderLineView {
+  std::string sku;
+  std::string location;  // where its units are taken from (fixed at first sight)
+  int64_t qty = 0;       // as the last applied revision said
+  int64_t shipped = 0;
+  int64_t cancelled = 0;
+  int64_t open = 0;       // units the order's hold keeps for it (held or committed)
+  int64_t fulfilled = 0;  // units it took off on_hand
+  int64_t breach = 0;     // units taken beyond the channel's avail, over the order's life
+  int64_t backorder = 0;  // open units no stock covers now
+  int64_t unstocked = 0;  // shipped units that were never in stock here (count needed)
+};
+
+// An order as stockd applied it: the engine's order table entry (durable, restored).
+struct OrderView {
+  std::string channel;
+  std::string order_id;
+  int64_t revision = 0;  // the last applied
+  OrderStatus status = OrderStatus::kPending;
+  std::string hold_id;   // the order's hold
+  std::vector<OrderLineView> lines;
+  int64_t created_ms = 0;
+  int64_t updated_ms = 0;
+  // Breach, backorder or unstocked units on any line: shown as a problem.
+  bool has_problem() const;
+  // The hold no longer keeps anything and nothing is owed (fulfilled, cancelled).
+  bool closed = false;
+};
+
+// An applied order revision, as ChangeListeners and the journal see it.
+struct OrderEvent {
+  OrderView order;          // after the revision
+  int64_t new_breach = 0;     // units this revision took beyond the channel's avail
+  int64_t new_unstocked = 0;  // shipped units this revision found no stock for
+  int64_t backorder = 0;          // open units uncovered after the revision
+  int64_t previous_backorder = 0; // and before it
+  int64_t time_ms = 0;
+};
+
 // The result of a successful mutation. Which fields are set depends on the command:
 // hold commands set `hold`; Sell/Adjust/Count set one row in before/after; Transfer sets
 // before/after for {from, to}.
@@ -142,6 +214,11 @@ struct Outcome {
   std::vector<RowView> after;
   bool breach = false;
   int64_t breach_units = 0;
+  // ApplyOrder: the order after it; `order_stale` when the revision was not newer than
+  // the last applied (nothing changed). Not kept in the stored idempotency record: a
+  // replay answers without them.
+  std::optional<OrderView> order;
+  bool order_stale = false;
 };
 
 struct AuditEntry {

@@ -36,6 +36,9 @@ struct EngineOptions {
   int64_t min_ttl_ms = 100;
   int64_t max_ttl_ms = 7LL * 24 * 3600 * 1000;
   int64_t hold_retention_ms = 3600 * 1000;   // resolved holds stay queryable this long
+  // A closed order (fulfilled or cancelled) is remembered this long after its last
+  // revision, so a late re-delivery of any of its revisions still changes nothing.
+  int64_t order_retention_ms = 30LL * 24 * 3600 * 1000;
   int64_t idempotency_ttl_ms = 24LL * 3600 * 1000;
   // Request ids remembered at most (done or in flight, not yet expired). At the cap a
   // mutation with a new request id is refused with RESOURCE_EXHAUSTED; replays of known
@@ -93,6 +96,13 @@ struct HoldFilter {
   std::optional<Cursor> after;
 };
 
+struct OrderFilter {
+  std::string channel;         // empty = any
+  bool problems_only = false;  // only orders with a breach, backorder or unstocked units
+  bool open_only = false;      // only orders not closed
+  int limit = 100;             // 0 = no limit
+};
+
 struct InvariantReport {
   std::vector<std::string> violations;
   int64_t rows_checked = 0;
@@ -105,6 +115,7 @@ struct Snapshot {
   std::vector<RowView> rows;          // absolute counters
   std::vector<HoldView> holds;        // any state; resolved ones stay queryable
   std::vector<IdempotencyRecord> idempotency;
+  std::vector<OrderView> orders;      // the order table (docs/orders.md)
   uint64_t sequence = 0;              // last durable mutation sequence
 };
 
@@ -115,6 +126,9 @@ struct EngineStats {
   int64_t mutations = 0;
   int64_t breaches = 0;
   int64_t expired_holds = 0;
+  int64_t orders = 0;           // in the order table
+  int64_t order_breaches = 0;   // order revisions applied with a breach (since start)
+  int64_t order_backorders = 0; // order revisions applied leaving a backorder (since start)
 };
 
 class Engine {
@@ -153,6 +167,10 @@ class Engine {
   // `before_sequence` > 0: only entries with a lower sequence (paging).
   std::vector<AuditEntry> ListAudit(const std::string& sku, int limit,
                                     uint64_t before_sequence = 0) const;
+  // The order table: one order, NOT_FOUND when stockd has none by that id.
+  absl::StatusOr<OrderView> GetOrder(const std::string& channel, const std::string& order_id) const;
+  // Orders by channel, then order id.
+  std::vector<OrderView> ListOrders(const OrderFilter& filter) const;
   // Lines of the hold (0 when unknown): its response can only be this large or smaller,
   // since a hold's lines never grow.
   int HoldLineCount(const std::string& hold_id) const;

@@ -29,6 +29,9 @@ struct IdempotencyRecord {
 struct MutationRecord {
   uint64_t sequence = 0;  // engine-wide, increasing in apply order
   std::vector<HoldView> holds;  // holds after the mutation (any state)
+  // ApplyOrder: the order after the mutation and what this revision changed of its
+  // problems. Null for every other command.
+  std::shared_ptr<const OrderEvent> order;
   // Shared with the engine's in-memory entry for the request id, which answers replays
   // from it: one copy of the first result, not two. Null without a request id.
   std::shared_ptr<const IdempotencyRecord> idempotency;
@@ -57,6 +60,9 @@ class ChangeListener {
  public:
   virtual ~ChangeListener() = default;
   virtual void OnPublishedChanges(const std::vector<PublishedChange>& changes) = 0;
+  // An order revision was applied and is durable (stale revisions are not announced).
+  // After OnPublishedChanges of the same mutation.
+  virtual void OnOrderApplied(const OrderEvent& event) {}
 };
 
 }  // namespace stockd::engine
