@@ -263,6 +263,9 @@ void WebhookAdapter::ReadItemResults(const Response& r, const std::vector<Item>&
         result = PushResult::Ok();
       } else if (status == "error") {
         result = PushResult::Permanent(message.empty() ? "rejected by the channel" : message);
+      } else if (status == "conflict") {
+        result = PushResult::Conflict(
+            message.empty() ? "the channel's quantity is no longer `previous`" : message);
       } else if (status == "retry") {
         result = PushResult::Retry(message.empty() ? "the channel asked to retry" : message,
                                    retry_after_ms);

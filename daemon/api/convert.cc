@@ -283,6 +283,7 @@ void ToProto(const engine::PusherStats& s, v1::PushStatus* out) {
   out->set_items_ok(s.items_ok);
   out->set_items_retry(s.items_retry);
   out->set_items_permanent(s.items_permanent);
+  out->set_items_conflict(s.items_conflict);
   out->set_priority_items(s.priority_items);
   out->set_latency_p50_ms(s.latency_p50_ms);
   out->set_latency_p99_ms(s.latency_p99_ms);

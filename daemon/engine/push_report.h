@@ -37,6 +37,7 @@ struct PusherStats {
   int64_t items_ok = 0;
   int64_t items_retry = 0;
   int64_t items_permanent = 0;
+  int64_t items_conflict = 0;  // compare-and-set refused: the channel sold or was edited
   int64_t priority_items = 0;
   int64_t ack_save_failures = 0;
   int64_t latency_p50_ms = 0;  // first dirty -> acknowledged, over the last 10,000 items

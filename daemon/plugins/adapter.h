@@ -27,7 +27,9 @@ struct PushItem {
 };
 
 struct PushResult {
-  enum class Status { kOk, kRetry, kPermanent };
+  // kConflict: the channel refused a compare-and-set against `previous` (it moved: a sale
+  // or an edit); nothing was written (adapter.h STOCKD_PUSH_CONFLICT).
+  enum class Status { kOk, kRetry, kPermanent, kConflict };
   Status status = Status::kRetry;
   int64_t retry_after_ms = 0;  // kRetry: the channel's Retry-After; 0 = our backoff
   std::string message;

@@ -95,6 +95,9 @@ class PluginAdapter final : public Adapter {
         case STOCKD_PUSH_PERMANENT:
           out[i].status = PushResult::Status::kPermanent;
           break;
+        case STOCKD_PUSH_CONFLICT:
+          out[i].status = PushResult::Status::kConflict;
+          break;
         default:
           out[i].status = PushResult::Status::kRetry;
       }

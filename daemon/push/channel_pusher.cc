@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <limits>
 #include <optional>
 #include <random>
 
@@ -11,6 +12,9 @@
 
 namespace stockd::push {
 namespace {
+
+// How soon a SKU whose push was refused as a conflict looks again at the orders' progress.
+constexpr int64_t kConflictRecheckMs = 100;
 
 constexpr size_t kLatencySamples = 10'000;
 constexpr size_t kDriftShown = 10;
@@ -135,6 +139,15 @@ void ChannelPusher::ApplyResults(const std::vector<DirtyQueue::Item>& sent,
         SetLastError(absl::StrCat(s.sku, ": ", r.message));
         if (dirty_.Rejected(s.sku, s.quantity, acked_)) rejected_[s.sku] = s.quantity;
         break;
+      case PushResult::Status::kConflict:
+        // Nothing was written: the channel moved (a sale stockd has not ingested, or an
+        // edit). Pushed again once the orders are ingested, from its number read back.
+        all_retry = false;
+        ++stats_.items_conflict;
+        SetLastError(absl::StrCat(s.sku, ": ", r.message));
+        conflicts_[s.sku] = now;
+        dirty_.Retry(s.sku, kConflictRecheckMs, backoff_, now, acked_);
+        break;
       case PushResult::Status::kRetry:
         ++stats_.items_retry;
         SetLastError(absl::StrCat(s.sku, ": ", r.message));
@@ -158,6 +171,11 @@ void ChannelPusher::WorkerLoop() {
     std::vector<DirtyQueue::Item> batch;
     std::optional<PendingResync> resync;
     std::vector<std::pair<std::string, int64_t>> to_save;
+    // Read before the batch is taken: a quantity taken after it includes every order
+    // ingested up to it (the engine offers a change before its orders are acknowledged).
+    const int64_t ingested_until = options_.orders_ingested_until
+                                       ? options_.orders_ingested_until()
+                                       : std::numeric_limits<int64_t>::max();
     {
       absl::MutexLock lock(&mu_);
       for (;;) {
@@ -181,7 +199,7 @@ void ChannelPusher::WorkerLoop() {
       if (SaveDue()) to_save.swap(unsaved_);
     }
     if (resync.has_value()) RunResync(*resync);
-    if (!batch.empty()) PushBatch(batch, &to_save);
+    if (!batch.empty()) PushBatch(batch, ingested_until, &to_save);
     if (!to_save.empty()) SaveAcks(to_save);
   }
 }
@@ -195,8 +213,60 @@ void ChannelPusher::RunResync(PendingResync& resync) {
   resync.done(std::move(report));
 }
 
-void ChannelPusher::PushBatch(const std::vector<DirtyQueue::Item>& batch,
+void ChannelPusher::SettleConflicts(std::vector<DirtyQueue::Item>* batch, int64_t ingested_until) {
+  std::vector<std::string> read_back;  // SKUs
+  {
+    absl::MutexLock lock(&mu_);
+    if (conflicts_.empty()) return;
+    const int64_t now = clock_->NowMs();
+    std::vector<DirtyQueue::Item> kept;
+    for (DirtyQueue::Item& item : *batch) {
+      auto c = conflicts_.find(item.sku);
+      if (c == conflicts_.end()) {
+        kept.push_back(std::move(item));
+      } else if (ingested_until <= c->second) {
+        dirty_.Retry(item.sku, kConflictRecheckMs, backoff_, now, acked_);  // not yet
+      } else {
+        read_back.push_back(item.sku);
+        kept.push_back(std::move(item));
+      }
+    }
+    *batch = std::move(kept);
+  }
+  if (read_back.empty()) return;
+  std::vector<std::string> listings;
+  for (const std::string& sku : read_back) listings.push_back(ListingId(sku));
+  absl::StatusOr<std::vector<int64_t>> numbers =
+      adapter_->can_fetch()
+          ? adapter_->Fetch(listings)
+          : absl::StatusOr<std::vector<int64_t>>(std::vector<int64_t>(listings.size(), -1));
+  absl::MutexLock lock(&mu_);
+  if (!numbers.ok() || numbers->size() != read_back.size()) {
+    // Keep the conflict: the next round reads back again (the push still compares
+    // against the old number, so it cannot overwrite anything meanwhile).
+    SetLastError(absl::StrCat("reading back after a conflict: ",
+                              numbers.ok() ? "wrong count" : numbers.status().message()));
+    return;
+  }
+  for (size_t i = 0; i < read_back.size(); ++i) {
+    conflicts_.erase(read_back[i]);
+    if ((*numbers)[i] >= 0) {
+      acked_[read_back[i]] = (*numbers)[i];
+    } else {
+      acked_.erase(read_back[i]);
+    }
+  }
+}
+
+void ChannelPusher::PushBatch(const std::vector<DirtyQueue::Item>& taken, int64_t ingested_until,
                               std::vector<std::pair<std::string, int64_t>>* to_save) {
+  std::vector<DirtyQueue::Item> batch = taken;
+  SettleConflicts(&batch, ingested_until);
+  if (batch.empty()) {
+    absl::MutexLock lock(&mu_);
+    pushing_ = false;
+    return;
+  }
   std::vector<PushItem> items;
   items.reserve(batch.size());
   {

@@ -72,6 +72,13 @@ struct PusherOptions {
   // Resyncs waiting behind the one in progress; one more is refused (RESOURCE_EXHAUSTED).
   int max_queued_resyncs = 4;
   absl::flat_hash_map<std::string, std::string> listings;  // sku -> listing id
+  // Never overwrite a sale (docs/orders.md): when the channel refuses a compare-and-set
+  // (PushResult::kConflict: it sold units stockd has not ingested yet), the SKU waits
+  // until this returns a time after the conflict — the start of the latest poll of the
+  // channel's orders that is wholly durable — so its published quantity includes the
+  // sale; then the channel's number is read back (fetch) and the push goes again from
+  // it. Empty: the channel's orders are not ingested; a conflict is read back at once.
+  std::function<int64_t()> orders_ingested_until;
 };
 
 // The reports are engine values (daemon/engine/push_report.h), so the api layer can
@@ -130,8 +137,14 @@ class ChannelPusher {
   // The worker's three kinds of work, each taking mu_ only around its bookkeeping.
   void RunResync(PendingResync& resync) ABSL_LOCKS_EXCLUDED(mu_);
   // Pushes `batch` and applies the outcome; adds what is due to be saved to *to_save.
-  void PushBatch(const std::vector<DirtyQueue::Item>& batch,
+  // `ingested_until`: orders_ingested_until() read before the batch was taken.
+  void PushBatch(const std::vector<DirtyQueue::Item>& batch, int64_t ingested_until,
                  std::vector<std::pair<std::string, int64_t>>* to_save) ABSL_LOCKS_EXCLUDED(mu_);
+  // Of `batch`, the SKUs the channel refused a compare-and-set for: those whose orders are
+  // not ingested past the conflict yet are put back (removed from *batch); the others get
+  // the channel's number read back into acked_ (their `previous`).
+  void SettleConflicts(std::vector<DirtyQueue::Item>* batch, int64_t ingested_until)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Saves acknowledged quantities; after a failure keeps them for a later, backed-off try.
   void SaveAcks(const std::vector<std::pair<std::string, int64_t>>& to_save)
       ABSL_LOCKS_EXCLUDED(mu_);
@@ -165,6 +178,8 @@ class ChannelPusher {
   ShownMap acked_ ABSL_GUARDED_BY(mu_);  // what the channel acknowledged
   // Quantities the channel refused for good: not offered again until they change.
   absl::flat_hash_map<std::string, int64_t> rejected_ ABSL_GUARDED_BY(mu_);
+  // SKUs whose last push the channel refused as a conflict, and when.
+  absl::flat_hash_map<std::string, int64_t> conflicts_ ABSL_GUARDED_BY(mu_);
   TokenBucket tokens_ ABSL_GUARDED_BY(mu_);
   // One schedule (and one random generator) for SKU retries, channel pauses and ack saves.
   Backoff backoff_ ABSL_GUARDED_BY(mu_);

@@ -479,6 +479,24 @@ FakeChannelServer::Answer FakeChannelServer::HandlePush(const Request& request,
   std::function<void(const ReceivedBatch&)> callback;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    // Compare-and-set in the same critical section as the write: an order placed
+    // meanwhile cannot slip between the check and the write.
+    for (auto it = batch.items.begin(); options_.compare_and_set && it != batch.items.end();) {
+      const auto& shown = channel_quantities_[batch.channel];
+      const auto current = shown.find(it->listing_id);
+      if (it->previous < 0 || current == shown.end() || current->second == it->previous) {
+        ++it;
+        continue;
+      }
+      for (Json& r : results) {
+        if (r["listing_id"] != it->listing_id) continue;
+        r["status"] = "conflict";
+        r["message"] = "the listing shows " + std::to_string(current->second) + ", not " +
+                       std::to_string(it->previous);
+      }
+      ++conflicts_;
+      it = batch.items.erase(it);
+    }
     for (const ReceivedItem& item : batch.items) {
       quantities_[item.listing_id] = item.quantity;
       channel_quantities_[batch.channel][item.listing_id] = item.quantity;
@@ -489,7 +507,7 @@ FakeChannelServer::Answer FakeChannelServer::HandlePush(const Request& request,
     cv_.notify_all();
   }
   if (callback) callback(batch);
-  if (behaviour.kind == Behaviour::Kind::kPerItemError) {
+  if (behaviour.kind == Behaviour::Kind::kPerItemError || options_.compare_and_set) {
     return {200, Json{{"results", results}}.dump(), ""};
   }
   return {200, Json{{"accepted", batch.items.size()}}.dump(), ""};
@@ -647,6 +665,11 @@ std::vector<ReceivedBatch> FakeChannelServer::Batches() const {
 std::map<std::string, int64_t> FakeChannelServer::PushCounts() const {
   std::lock_guard<std::mutex> lock(mu_);
   return push_counts_;
+}
+
+int64_t FakeChannelServer::Conflicts() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return conflicts_;
 }
 
 int64_t FakeChannelServer::PushCount(const std::string& listing_id) const {

@@ -152,6 +152,10 @@ class FakeChannelServer {
   struct Options {
     std::string secret;  // HMAC key; empty: signatures are not checked
     uint16_t port = 0;   // 0: an ephemeral port
+    // Compare-and-set, as Shopify's changeFromQuantity: an item whose `previous` (>= 0)
+    // is not the listing's current quantity is refused with status "conflict" and not
+    // written (the channel sold units, or was edited, since stockd's last push).
+    bool compare_and_set = false;
   };
 
   FakeChannelServer() : FakeChannelServer(Options{}) {}
@@ -202,6 +206,8 @@ class FakeChannelServer {
   std::vector<ReceivedBatch> Batches() const;
   std::map<std::string, int64_t> PushCounts() const;  // stored pushes per listing id
   int64_t PushCount(const std::string& listing_id) const;
+  // Pushed items refused as compare-and-set conflicts (Options::compare_and_set).
+  int64_t Conflicts() const;
   std::vector<RequestRecord> Requests() const;
   size_t RequestCount() const;
   int64_t ConnectionCount() const;    // TCP connections accepted so far
@@ -255,6 +261,7 @@ class FakeChannelServer {
   std::map<std::string, std::map<std::string, int64_t>> channel_quantities_;
   std::map<std::string, int64_t> edited_;  // SetQuantity: shown by channels without their own
   std::map<std::string, int64_t> push_counts_;
+  int64_t conflicts_ = 0;
   std::vector<ReceivedBatch> batches_;
   std::vector<RequestRecord> requests_;
   int64_t connection_count_ = 0;

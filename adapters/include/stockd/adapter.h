@@ -91,6 +91,14 @@ typedef struct stockd_push_item {
 #define STOCKD_PUSH_RETRY 1     /* transient (429, 5xx, timeout): retry after retry_after_ms */
 #define STOCKD_PUSH_PERMANENT 2 /* rejected (unknown listing, 4xx): not retried until the
                                    quantity changes or an operator resyncs */
+#define STOCKD_PUSH_CONFLICT 3  /* compare-and-set refused: the channel's number is not
+                                   `previous` (it sold units, or someone edited it), so
+                                   nothing was written. The daemon waits until its orders
+                                   from the channel are ingested, reads the channel's
+                                   number back (fetch) and pushes again from it: a sale is
+                                   never overwritten (docs/orders.md). Only for plugins
+                                   whose channel can compare; a daemon older than this
+                                   value reads it as RETRY. */
 
 #define STOCKD_MESSAGE_MAX 256
 

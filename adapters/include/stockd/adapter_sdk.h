@@ -138,6 +138,7 @@ struct PushResult {
     kOk = STOCKD_PUSH_OK,                // the channel has the quantity
     kRetry = STOCKD_PUSH_RETRY,          // transient: the daemon retries
     kPermanent = STOCKD_PUSH_PERMANENT,  // rejected: not retried until the quantity changes
+    kConflict = STOCKD_PUSH_CONFLICT,    // compare-and-set refused: the channel moved
   };
 
   Status status = Status::kOk;
@@ -150,6 +151,9 @@ struct PushResult {
   }
   static PushResult Permanent(std::string message) {
     return {Status::kPermanent, 0, std::move(message)};
+  }
+  static PushResult Conflict(std::string message) {
+    return {Status::kConflict, 0, std::move(message)};
   }
 };
 

@@ -90,6 +90,7 @@ struct Trampolines {
       case PushResult::Status::kOk:
       case PushResult::Status::kRetry:
       case PushResult::Status::kPermanent:
+      case PushResult::Status::kConflict:
         to->status = static_cast<int32_t>(from.status);
         break;
       default:
