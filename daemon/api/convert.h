@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -50,6 +51,23 @@ void ToProto(const engine::Model& m, const engine::EngineStats& stats,
 // the marker that ends the snapshot.
 v1::WatchEvent ToWatchEvent(uint64_t sequence, const engine::PublishedChange& c, bool snapshot);
 v1::WatchEvent SnapshotDoneEvent(uint64_t sequence);
+
+// Orders (docs/orders.md).
+v1::OrderStatus ToProto(engine::OrderStatus s);
+void ToProto(const engine::OrderView& v, v1::Order* out);
+// The problems of one order: one row per (line, kind) with units > 0, in line order,
+// per line BREACH, BACKORDER, UNSTOCKED.
+std::vector<v1::OrderProblem> ToProblems(const engine::OrderView& v);
+// An order parked as unmapped (the orders layer's list), one row per listing.
+v1::OrderProblem UnmappedProblem(const std::string& channel, const std::string& order_id,
+                                 int64_t revision, const std::string& listing_id, int64_t since_ms);
+// What an applied revision announces to watchers: a new breach, a new unstocked
+// shipment, a backorder that grew (units: the shortfall now) or one covered (units 0,
+// `resolved`). Each names the first line carrying its kind (a resolved backorder: the
+// first line). Empty when the revision raised no problem.
+std::vector<v1::OrderProblem> ToWatchProblems(const engine::OrderEvent& e);
+// A Watch event that is an order problem (published fields 0).
+v1::WatchEvent ToWatchEvent(uint64_t sequence, const v1::OrderProblem& p);
 
 // Push engine reports (engine/push_report.h) -> messages.
 void ToProto(const engine::PusherStats& s, v1::PushStatus* out);

@@ -94,6 +94,14 @@ void PrintWatchEvent(std::ostream& out, const v1::WatchEvent& event) {
     return;
   }
   std::string when = event.snapshot() ? "snapshot    " : FormatClock(event.time_ms());
+  if (event.has_order_problem()) {
+    const v1::OrderProblem& p = event.order_problem();
+    out << when << "  " << PadRight(event.channel(), 12) << "  " << PadRight(event.sku(), 20)
+        << "  order " << p.order_id() << " rev " << p.revision() << ": "
+        << v1::OrderProblemKind_Name(p.kind()) << " "
+        << (p.resolved() ? std::string("resolved") : absl::StrCat(p.units(), " units")) << "\n";
+    return;
+  }
   std::string change = event.snapshot()
                            ? absl::StrCat(event.published())
                            : absl::StrCat(event.previous_published(), " -> ", event.published());

@@ -182,6 +182,21 @@ const std::vector<CommandSpec>& CommandTable() {
        .max_args = 1,
        .flags = {{"force", "", "re-push every SKU, even those that look in sync"}},
        .run = RunResync},
+      {.name = "orders",
+       .usage = "problems [--channel C] | list [--channel C] [--problems] [--open] | get "
+                "CHANNEL ORDER_ID",
+       .summary = "marketplace orders: problems to look at, the order table, one order",
+       .details = "problems: breaches (units taken beyond the channel's avail), backorders\n"
+                  "(open units no stock covers), unstocked shipments and unmapped orders,\n"
+                  "one row per (order, line, kind). list: the orders stockd applied, by\n"
+                  "channel and order id. get: one order with its lines. --json prints one\n"
+                  "object per row.",
+       .min_args = 1,
+       .max_args = 3,
+       .flags = {{"channel", "C", "only this channel (problems, list)"},
+                 {"problems", "", "only orders with a problem (list)"},
+                 {"open", "", "only orders not closed (list)"}},
+       .run = RunOrders},
       {.name = "push-status",
        .usage = "[CHANNEL]",
        .summary = "sync state per channel: backlog, pushes, failures, latency",

@@ -91,6 +91,8 @@ int RunAudit(Invocation& invocation);
 int RunCheck(Invocation& invocation);
 int RunResync(Invocation& invocation);
 int RunPushStatus(Invocation& invocation);
+// order_commands.cc
+int RunOrders(Invocation& invocation);
 // commands.cc
 int RunHelp(Invocation& invocation);
 

@@ -9,6 +9,7 @@
 
 #include "daemon/engine/commands.h"
 #include "daemon/engine/model.h"
+#include "daemon/engine/response_size.h"
 
 namespace stockd::server {
 
@@ -26,6 +27,23 @@ grpc::Status KnownChannel(const engine::Model& model, const std::string& id, boo
 inline grpc::Status InvalidArgument(std::string message) {
   return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::move(message));
 }
+
+// Counts the bytes of a list response as items are added; the first item always fits
+// (a page makes progress), later ones only within the limit.
+class ResponseBudget {
+ public:
+  explicit ResponseBudget(int64_t limit) : left_(limit - kFraming) {}
+  bool Take(size_t item_bytes, int items_so_far) {
+    const int64_t bytes = static_cast<int64_t>(item_bytes) + engine::response_size::kFieldOverhead;
+    if (items_so_far > 0 && bytes > left_) return false;
+    left_ -= bytes;
+    return true;
+  }
+
+ private:
+  static constexpr int64_t kFraming = 1024;  // the page token and the message's framing
+  int64_t left_;
+};
 
 }  // namespace stockd::server
 

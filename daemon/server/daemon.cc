@@ -42,7 +42,8 @@ storage::RedisSecurity RedisSecurityOf(const config::RedisConfig& redis) {
 
 class Daemon::Impl {
  public:
-  explicit Impl(const config::Config& config) : config_(config) {}
+  Impl(const config::Config& config, DaemonHooks hooks)
+      : config_(config), hooks_(std::move(hooks)) {}
   // Joins the store's threads (which call into the hub and the push engine) before any
   // member is destroyed, also when Start failed half way.
   ~Impl() {
@@ -119,7 +120,8 @@ class Daemon::Impl {
     service_options.write_timeout_ms = store_ ? config_.redis.timeout_ms : 0;
     service_options.max_watch_streams = config_.server.max_watch_streams;
     service_options.max_response_bytes = config_.server.max_response_bytes;
-    service_ = std::make_unique<StockService>(engine_.get(), &hub_, push_.get(), service_options);
+    service_ = std::make_unique<StockService>(engine_.get(), &hub_, push_.get(), service_options,
+                                              hooks_.unmapped_orders);
 
     grpc::EnableDefaultHealthCheckService(true);
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -228,6 +230,7 @@ class Daemon::Impl {
   std::unique_ptr<push::PushEngine> push_;
   std::atomic<push::PushEngine*> push_ready_{nullptr};  // for the resync callback
   std::unique_ptr<StockService> service_;
+  const DaemonHooks hooks_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::thread reaper_;
@@ -239,8 +242,9 @@ class Daemon::Impl {
   bool write_healthy_ ABSL_GUARDED_BY(mu_) = true;
 };
 
-absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& config) {
-  auto impl = std::make_unique<Impl>(config);
+absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& config,
+                                                      DaemonHooks hooks) {
+  auto impl = std::make_unique<Impl>(config, std::move(hooks));
   if (absl::Status st = impl->Start(); !st.ok()) return st;
   return std::unique_ptr<Daemon>(new Daemon(std::move(impl)));
 }

@@ -13,8 +13,15 @@
 #include "absl/status/statusor.h"
 #include "daemon/config/config.h"
 #include "daemon/engine/engine.h"
+#include "daemon/server/stock_service.h"
 
 namespace stockd::server {
+
+// What the daemon gets from layers it does not build itself (the orders layer's
+// unmapped list, until the daemon assembles the orders layer).
+struct DaemonHooks {
+  UnmappedOrdersFn unmapped_orders;  // empty = no unmapped orders
+};
 
 class Daemon {
  public:
@@ -22,7 +29,8 @@ class Daemon {
   // server.listen is checked by config::CheckListenAddress (FAILED_PRECONDITION for a
   // non-loopback address without TLS, INVALID_ARGUMENT for a malformed or unresolvable
   // one); UNAVAILABLE when the port cannot be bound.
-  static absl::StatusOr<std::unique_ptr<Daemon>> Start(const config::Config& config);
+  static absl::StatusOr<std::unique_ptr<Daemon>> Start(const config::Config& config,
+                                                       DaemonHooks hooks = {});
   ~Daemon();  // Shuts down if still running.
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;

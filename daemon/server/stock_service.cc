@@ -12,32 +12,18 @@
 
 namespace stockd::server {
 using namespace api;  // NOLINT: the conversions are this file's vocabulary
-using engine::response_size::kFieldOverhead;
 namespace {
 
 constexpr int kMaxStockPage = 4096;
 
-// Counts the bytes of a list response as items are added; the first item always fits
-// (a page makes progress), later ones only within the limit.
-class ResponseBudget {
- public:
-  explicit ResponseBudget(int64_t limit) : left_(limit - kFraming) {}
-  bool Take(size_t item_bytes, int items_so_far) {
-    const int64_t bytes = static_cast<int64_t>(item_bytes) + kFieldOverhead;
-    if (items_so_far > 0 && bytes > left_) return false;
-    left_ -= bytes;
-    return true;
-  }
-
- private:
-  static constexpr int64_t kFraming = 1024;  // the page token and the message's framing
-  int64_t left_;
-};
-
 }  // namespace
 StockService::StockService(engine::Engine* engine, WatchHub* hub, push::PushEngine* push,
-                           ServiceOptions options)
-    : engine_(engine), hub_(hub), push_(push), options_(std::move(options)) {
+                           ServiceOptions options, UnmappedOrdersFn unmapped_orders)
+    : engine_(engine),
+      hub_(hub),
+      push_(push),
+      options_(std::move(options)),
+      unmapped_orders_(std::move(unmapped_orders)) {
   for (const engine::Location& l : engine_->model().locations) {
     max_location_bytes_ = std::max<int64_t>(max_location_bytes_, l.id.size());
   }

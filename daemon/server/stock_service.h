@@ -9,7 +9,10 @@
 #define STOCKD_DAEMON_SERVER_STOCK_SERVICE_H_
 
 #include <atomic>
+#include <cstdint>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "daemon/engine/engine.h"
 #include "daemon/push/push_engine.h"
@@ -39,12 +42,24 @@ struct ServiceOptions {
   int64_t max_response_bytes = 4 << 20;
 };
 
+// An order the orders layer parked because a listing maps to no SKU (the fields of
+// orders::UnmappedOrder, which this layer does not include).
+struct UnmappedOrderRow {
+  std::string channel;
+  std::string order_id;
+  int64_t revision = 0;
+  std::vector<std::string> listing_ids;  // the listings with no SKU
+  int64_t since_ms = 0;                  // when it was first parked
+};
+// Lists the unmapped orders now; must be thread-safe. Empty function = none.
+using UnmappedOrdersFn = std::function<std::vector<UnmappedOrderRow>()>;
+
 class StockService final : public v1::Stock::CallbackService {
  public:
   // `engine`, `hub` and `push` (nullable: no channel has an adapter) are not owned and
-  // must outlive the service.
+  // must outlive the service. `unmapped_orders` feeds ListOrderProblems' UNMAPPED rows.
   StockService(engine::Engine* engine, WatchHub* hub, push::PushEngine* push,
-               ServiceOptions options);
+               ServiceOptions options, UnmappedOrdersFn unmapped_orders = {});
 
   grpc::ServerUnaryReactor* Reserve(grpc::CallbackServerContext* ctx, const v1::ReserveRequest* req,
                                     v1::ReserveResponse* resp) override;
@@ -95,6 +110,15 @@ class StockService final : public v1::Stock::CallbackService {
   grpc::ServerUnaryReactor* CheckInvariants(grpc::CallbackServerContext* ctx,
                                             const v1::CheckInvariantsRequest* req,
                                             v1::CheckInvariantsResponse* resp) override;
+  // stock_service_orders.cc
+  grpc::ServerUnaryReactor* GetOrder(grpc::CallbackServerContext* ctx,
+                                     const v1::GetOrderRequest* req, v1::Order* resp) override;
+  grpc::ServerUnaryReactor* ListOrders(grpc::CallbackServerContext* ctx,
+                                       const v1::ListOrdersRequest* req,
+                                       v1::ListOrdersResponse* resp) override;
+  grpc::ServerUnaryReactor* ListOrderProblems(grpc::CallbackServerContext* ctx,
+                                              const v1::ListOrderProblemsRequest* req,
+                                              v1::ListOrderProblemsResponse* resp) override;
   grpc::ServerUnaryReactor* Resync(grpc::CallbackServerContext* ctx, const v1::ResyncRequest* req,
                                    v1::ResyncResponse* resp) override;
   grpc::ServerUnaryReactor* GetPushStatus(grpc::CallbackServerContext* ctx,
@@ -120,6 +144,7 @@ class StockService final : public v1::Stock::CallbackService {
   WatchHub* const hub_;
   push::PushEngine* const push_;
   const ServiceOptions options_;
+  const UnmappedOrdersFn unmapped_orders_;
 };
 
 }  // namespace stockd::server

@@ -1,5 +1,9 @@
 #include "daemon/server/watch_hub.h"
 
+#include <utility>
+
+#include "daemon/api/convert.h"
+
 namespace stockd::server {
 
 WatchHub::WatchHub(uint64_t first_sequence, size_t history)
@@ -10,11 +14,28 @@ void WatchHub::OnPublishedChanges(const std::vector<engine::PublishedChange>& ch
   for (const engine::PublishedChange& change : changes) {
     const uint64_t seq = ++sequence_;
     for (Subscriber* s : subscribers_) s->Offer(change, seq);
-    if (history_limit_ > 0) {
-      history_.emplace_back(seq, change);
-      if (history_.size() > history_limit_) history_.pop_front();
-    }
+    RememberLocked(Announced{seq, change, {}});
   }
+}
+
+void WatchHub::OnOrderApplied(const engine::OrderEvent& event) {
+  std::vector<v1::OrderProblem> problems = api::ToWatchProblems(event);
+  if (problems.empty()) return;
+  std::vector<std::string> skus;
+  for (const engine::OrderLineView& l : event.order.lines) skus.push_back(l.sku);
+  absl::MutexLock lock(&mu_);
+  for (v1::OrderProblem& p : problems) {
+    const uint64_t seq = ++sequence_;
+    OrderNotice notice{std::make_shared<const v1::OrderProblem>(std::move(p)), skus};
+    for (Subscriber* s : subscribers_) s->OfferProblem(notice, seq);
+    RememberLocked(Announced{seq, {}, std::move(notice)});
+  }
+}
+
+void WatchHub::RememberLocked(Announced a) {
+  if (history_limit_ == 0) return;
+  history_.push_back(std::move(a));
+  if (history_.size() > history_limit_) history_.pop_front();
 }
 
 WatchHub::Registration WatchHub::Add(Subscriber* s, uint64_t resume_after) {
@@ -28,11 +49,16 @@ WatchHub::Registration WatchHub::Add(Subscriber* s, uint64_t resume_after) {
   if (resume_after > 0) {
     // Covered when nothing after resume_after has left the history. The backlog is
     // offered before the subscriber joins, under the lock: no live change can overtake it.
-    const uint64_t oldest = history_.empty() ? sequence_ + 1 : history_.front().first;
+    const uint64_t oldest = history_.empty() ? sequence_ + 1 : history_.front().sequence;
     if (resume_after <= sequence_ && resume_after + 1 >= oldest) {
       r.resumed = true;
-      for (const auto& [seq, change] : history_) {
-        if (seq > resume_after) s->Offer(change, seq);
+      for (const Announced& a : history_) {
+        if (a.sequence <= resume_after) continue;
+        if (a.notice.problem != nullptr) {
+          s->OfferProblem(a.notice, a.sequence);
+        } else {
+          s->Offer(a.change, a.sequence);
+        }
       }
     }
   }

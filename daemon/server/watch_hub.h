@@ -2,7 +2,9 @@
 // OnPublishedChanges after a mutation is durable; the hub numbers each change with a
 // daemon-wide sequence and offers it to every subscriber. Subscribers must take it
 // without blocking (Watch streams coalesce per (channel, sku) into their own queue), so a
-// slow watcher never slows the engine or the other watchers.
+// slow watcher never slows the engine or the other watchers. OnOrderApplied turns an
+// applied order revision's new problems (api::ToWatchProblems) into notices numbered in
+// the same sequence, offered and kept in the history the same way.
 //
 // Thread safety: all methods are thread-safe. Lock order: hub -> subscriber.
 #ifndef STOCKD_DAEMON_SERVER_WATCH_HUB_H_
@@ -10,13 +12,23 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "daemon/engine/journal.h"
+#include "stockd/v1/stockd.pb.h"
 
 namespace stockd::server {
+
+// An order problem as watchers get it: the problem and every SKU of its order (a
+// watcher's sku filter matches any of them). Immutable once made.
+struct OrderNotice {
+  std::shared_ptr<const v1::OrderProblem> problem;
+  std::vector<std::string> skus;
+};
 
 class WatchHub final : public engine::ChangeListener {
  public:
@@ -25,6 +37,8 @@ class WatchHub final : public engine::ChangeListener {
     virtual ~Subscriber() = default;
     // Called with the hub lock held: must not block and must not call the hub.
     virtual void Offer(const engine::PublishedChange& change, uint64_t sequence) = 0;
+    // Likewise for an order problem (default: not interested).
+    virtual void OfferProblem(const OrderNotice& notice, uint64_t sequence) {}
     // The daemon is shutting down: finish the stream.
     virtual void Close() = 0;
   };
@@ -35,6 +49,7 @@ class WatchHub final : public engine::ChangeListener {
   explicit WatchHub(uint64_t first_sequence = 0, size_t history = 65'536);
 
   void OnPublishedChanges(const std::vector<engine::PublishedChange>& changes) override;
+  void OnOrderApplied(const engine::OrderEvent& event) override;
 
   struct Registration {
     uint64_t sequence = 0;  // last change announced before the subscriber was added
@@ -61,7 +76,13 @@ class WatchHub final : public engine::ChangeListener {
   absl::flat_hash_set<Subscriber*> subscribers_ ABSL_GUARDED_BY(mu_);
   uint64_t sequence_ ABSL_GUARDED_BY(mu_) = 0;
   const size_t history_limit_;
-  std::deque<std::pair<uint64_t, engine::PublishedChange>> history_ ABSL_GUARDED_BY(mu_);
+  struct Announced {
+    uint64_t sequence = 0;
+    engine::PublishedChange change;  // when notice.problem is null
+    OrderNotice notice;
+  };
+  void RememberLocked(Announced a) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::deque<Announced> history_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };
 

@@ -24,6 +24,10 @@ void WatchQueue::Push(const engine::PublishedChange& change, uint64_t sequence) 
   order_.emplace(sequence, it->first);
 }
 
+void WatchQueue::PushProblem(std::shared_ptr<const v1::OrderProblem> problem, uint64_t sequence) {
+  problems_.emplace(sequence, std::move(problem));
+}
+
 std::optional<WatchItem> WatchQueue::Pop() {
   WatchItem item;
   if (snapshot_next_ < snapshot_.size()) {
@@ -43,6 +47,13 @@ std::optional<WatchItem> WatchQueue::Pop() {
     marker_pending_ = false;
     return item;
   }
+  if (!problems_.empty() && (order_.empty() || problems_.begin()->first < order_.begin()->first)) {
+    auto problem = problems_.begin();
+    item.sequence = problem->first;
+    item.problem = std::move(problem->second);
+    problems_.erase(problem);
+    return item;
+  }
   if (order_.empty()) return std::nullopt;
   auto first = order_.begin();
   auto it = pending_.find(first->second);
@@ -54,11 +65,13 @@ std::optional<WatchItem> WatchQueue::Pop() {
 }
 
 bool WatchQueue::empty() const {
-  return snapshot_next_ >= snapshot_.size() && !marker_pending_ && order_.empty();
+  return snapshot_next_ >= snapshot_.size() && !marker_pending_ && order_.empty() &&
+         problems_.empty();
 }
 
 size_t WatchQueue::size() const {
-  return (snapshot_.size() - snapshot_next_) + (marker_pending_ ? 1 : 0) + order_.size();
+  return (snapshot_.size() - snapshot_next_) + (marker_pending_ ? 1 : 0) + order_.size() +
+         problems_.size();
 }
 
 void WatchQueue::Clear() {
@@ -67,6 +80,7 @@ void WatchQueue::Clear() {
   marker_pending_ = false;
   pending_.clear();
   order_.clear();
+  problems_.clear();
 }
 
 }  // namespace stockd::server

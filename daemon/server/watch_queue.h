@@ -8,6 +8,8 @@
 //    queued replaces the queued value and moves the key to the position of its newest
 //    sequence, so the queue is always sorted by sequence: a client that records the last
 //    sequence it saw and resumes after it misses nothing.
+//  * Order problems (an order revision's breach, backorder, unstocked shipment) are
+//    never coalesced: each is written once, in sequence order among the changes.
 //  * The key is the pair (channel, sku) itself, not a joined string, so no two distinct
 //    keys can collide.
 //
@@ -17,6 +19,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -24,6 +27,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "daemon/engine/commands.h"
+#include "stockd/v1/stockd.pb.h"
 
 namespace stockd::server {
 
@@ -32,6 +36,7 @@ struct WatchItem {
   engine::PublishedChange change;  // empty for the snapshot-done marker
   bool snapshot = false;
   bool snapshot_done = false;
+  std::shared_ptr<const v1::OrderProblem> problem;  // set: an order problem, not a change
 };
 
 class WatchQueue {
@@ -41,11 +46,13 @@ class WatchQueue {
   void SetSnapshot(std::vector<engine::PublishedChange> items, uint64_t sequence);
   // Queues a live change; sequences must increase from call to call.
   void Push(const engine::PublishedChange& change, uint64_t sequence);
+  // Queues an order problem (kept as is); sequences increase as for Push.
+  void PushProblem(std::shared_ptr<const v1::OrderProblem> problem, uint64_t sequence);
 
   // The next item to write, or nullopt when nothing is queued.
   std::optional<WatchItem> Pop();
   bool empty() const;
-  // Keys (and snapshot items) waiting to be written.
+  // Keys, problems (and snapshot items) waiting to be written.
   size_t size() const;
   void Clear();
 
@@ -63,6 +70,7 @@ class WatchQueue {
 
   absl::flat_hash_map<Key, Pending> pending_;
   std::map<uint64_t, Key> order_;  // newest sequence of each pending key -> key
+  std::map<uint64_t, std::shared_ptr<const v1::OrderProblem>> problems_;
 };
 
 }  // namespace stockd::server

@@ -1,5 +1,6 @@
 #include "daemon/server/watch_stream.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@ namespace stockd::server {
 namespace {
 
 v1::WatchEvent ToEvent(const WatchItem& item) {
+  if (item.problem != nullptr) return api::ToWatchEvent(item.sequence, *item.problem);
   return item.snapshot_done ? api::SnapshotDoneEvent(item.sequence)
                             : api::ToWatchEvent(item.sequence, item.change, item.snapshot);
 }
@@ -61,6 +63,19 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchEvent>,
     absl::MutexLock lock(&mu_);
     if (finished_) return;
     queue_.Push(change, sequence);
+    MaybeWriteLocked();
+  }
+
+  void OfferProblem(const OrderNotice& notice, uint64_t sequence) override {
+    if (!channels_.empty() && !channels_.contains(notice.problem->channel())) return;
+    if (!skus_.empty() &&
+        std::none_of(notice.skus.begin(), notice.skus.end(),
+                     [this](const std::string& s) { return skus_.contains(s); })) {
+      return;
+    }
+    absl::MutexLock lock(&mu_);
+    if (finished_) return;
+    queue_.PushProblem(notice.problem, sequence);
     MaybeWriteLocked();
   }
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <vector>
 
 namespace stockd::server {
@@ -115,6 +116,42 @@ TEST(WatchQueueTest, EmptySnapshotStillSendsTheMarker) {
   EXPECT_TRUE(item->snapshot_done);
   EXPECT_EQ(item->sequence, 7u);
   EXPECT_FALSE(q.Pop().has_value());
+}
+
+// Order problems are never coalesced: each one is written, in sequence order among the
+// changes, even when a change of the same (channel, sku) replaces an earlier one.
+TEST(WatchQueueTest, OrderProblemsAreKeptInSequenceAndNeverCoalesced) {
+  WatchQueue q;
+  auto problem = [](v1::OrderProblemKind kind, int64_t units) {
+    auto p = std::make_shared<v1::OrderProblem>();
+    p->set_kind(kind);
+    p->set_channel("pos1");
+    p->set_sku("C");
+    p->set_units(units);
+    return std::shared_ptr<const v1::OrderProblem>(std::move(p));
+  };
+  q.Push(Change("pos1", "C", 0, 1), 1);
+  q.PushProblem(problem(v1::BREACH, 2), 2);
+  q.PushProblem(problem(v1::BACKORDER, 2), 3);
+  q.Push(Change("pos1", "C", 1, 0), 4);  // replaces sequence 1: now at 4, from 0
+  q.PushProblem(problem(v1::BACKORDER, 3), 5);
+  EXPECT_EQ(q.size(), 4u);
+  std::vector<WatchItem> items = Drain(q);
+  ASSERT_EQ(items.size(), 4u);
+  EXPECT_EQ(items[0].sequence, 2u);
+  ASSERT_NE(items[0].problem, nullptr);
+  EXPECT_EQ(items[0].problem->kind(), v1::BREACH);
+  EXPECT_EQ(items[1].sequence, 3u);
+  ASSERT_NE(items[1].problem, nullptr);
+  EXPECT_EQ(items[1].problem->units(), 2);
+  EXPECT_EQ(items[2].sequence, 4u);
+  EXPECT_EQ(items[2].problem, nullptr);
+  EXPECT_EQ(items[2].change.previous, 0);
+  EXPECT_EQ(items[2].change.published, 0);
+  EXPECT_EQ(items[3].sequence, 5u);
+  ASSERT_NE(items[3].problem, nullptr);
+  EXPECT_EQ(items[3].problem->units(), 3);
+  EXPECT_TRUE(q.empty());
 }
 
 }  // namespace
