@@ -51,6 +51,11 @@ struct Order {
   Status status = Status::kPending;
   std::vector<OrderLine> lines;  // at least one
 };
+// The model's rules for an order, wherever it was decoded (plugin ABI, webhook body):
+// INVALID_ARGUMENT naming the order and what is wrong for an empty order id, revision
+// < 1, no lines (unless cancelled), a line without listing id, quantity < 1, shipped
+// outside 0..quantity, cancelled outside 0..quantity - shipped. Thread-safe.
+absl::Status CheckOrder(const Order& order);
 // Receives each order a poll delivers, in the plugin's order; an order the plugin got
 // wrong arrives as INVALID_ARGUMENT naming it. Returns false to stop the poll early.
 using OrderSink = std::function<bool(absl::StatusOr<Order>)>;

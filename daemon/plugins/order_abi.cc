@@ -31,8 +31,9 @@ absl::Status Invalid(const Order& order, const std::string& what) {
   return absl::InvalidArgumentError(absl::StrCat("order '", Shown(order.order_id), "': ", what));
 }
 
-// The model's rules for a decoded order (order_abi.h).
-absl::Status Check(const Order& order) {
+}  // namespace
+
+absl::Status CheckOrder(const Order& order) {
   if (order.order_id.empty()) return absl::InvalidArgumentError("an order without order_id");
   if (order.revision < 1) {
     return Invalid(order, absl::StrCat("revision ", order.revision, " (must be >= 1)"));
@@ -60,8 +61,6 @@ absl::Status Check(const Order& order) {
   }
   return absl::OkStatus();
 }
-
-}  // namespace
 
 absl::StatusOr<Order> DecodeOrderRevision(const stockd_order_revision& c_order) {
   const size_t size = c_order.struct_size;
@@ -121,7 +120,7 @@ absl::StatusOr<Order> DecodeOrderRevision(const stockd_order_revision& c_order) 
     }
     order.lines.push_back(std::move(line));
   }
-  if (absl::Status st = Check(order); !st.ok()) return st;
+  if (absl::Status st = CheckOrder(order); !st.ok()) return st;
   return order;
 }
 
@@ -145,7 +144,7 @@ absl::StatusOr<Order> DecodeOriginalOrder(const stockd_order& c_order) {
     if (cancelled) line.quantity_cancelled = line.quantity;
     order.lines.push_back(std::move(line));
   }
-  if (absl::Status st = Check(order); !st.ok()) return st;
+  if (absl::Status st = CheckOrder(order); !st.ok()) return st;
   return order;
 }
 

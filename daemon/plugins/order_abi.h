@@ -17,9 +17,7 @@ namespace stockd::plugins {
 
 // INVALID_ARGUMENT, naming the order and what is wrong, when the plugin's struct is too
 // small to carry an order (order id, revision, status, lines), or its values break the
-// model: empty order id, revision < 1, unknown status, no lines, a line without listing
-// id, quantity < 1, shipped outside 0..quantity, cancelled outside
-// 0..quantity - shipped.
+// model: an unknown status, or what CheckOrder (adapter.h) refuses.
 absl::StatusOr<Order> DecodeOrderRevision(const stockd_order_revision& c_order);
 
 // The original ABI's order: "placed" is accepted at revision 1, "cancelled" is cancelled
