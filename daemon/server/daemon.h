@@ -14,6 +14,10 @@
 #include "daemon/config/config.h"
 #include "daemon/engine/engine.h"
 
+namespace stockd::orders {
+class Orders;
+}  // namespace stockd::orders
+
 namespace stockd::server {
 
 class Daemon {
@@ -29,6 +33,7 @@ class Daemon {
 
   int port() const;  // the bound TCP port (useful with port 0)
   engine::Engine* engine();
+  orders::Orders* orders();  // order ingestion (docs/orders.md)
 
   // Drain: closes Watch streams, stops accepting calls, waits up to the configured drain
   // timeout for in-flight calls, then stops the reaper. Idempotent.
