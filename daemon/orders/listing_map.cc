@@ -18,7 +18,8 @@ absl::StatusOr<ListingMap::Stamp> ListingMap::StampOf(const std::string& path) {
         absl::StrCat("listings file ", path, ": cannot stat: ", std::strerror(errno)));
   }
   return Stamp{static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec,
-               static_cast<int64_t>(st.st_size)};
+               static_cast<int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec,
+               static_cast<int64_t>(st.st_size), static_cast<uint64_t>(st.st_ino)};
 }
 
 absl::StatusOr<ListingMap::Reverse> ListingMap::Read(const std::string& path) {

@@ -1,7 +1,7 @@
 // A channel's listing id -> SKU mapping for order ingestion: the reverse of the listings
 // file the push engine maps SKUs with (channels[].adapter.listings, read by
 // plugins::ReadListingEntries). Without a file a listing id is its SKU (identity).
-// Refresh() re-reads the file when its modification time or size changed: the poll
+// Refresh() re-reads the file when its modification time, size or inode changed: the poll
 // worker calls it at each tick, which is how a mapping added to the file appears (live
 // reload of the config is issue 14). A file that fails to parse on a refresh leaves the
 // previous mapping in place and is reported.
@@ -31,7 +31,7 @@ class ListingMap {
 
   // The SKU of `listing_id`, or nullopt when the file maps none to it.
   std::optional<std::string> Sku(const std::string& listing_id) const;
-  // Re-reads the file if its mtime or size changed. True when it was re-read (the
+  // Re-reads the file if its mtime, ctime, size or inode changed. True when it was re-read (the
   // mapping may have changed); false when unchanged (or identity). A file that cannot be
   // read or parsed now: its error, the previous mapping kept (and re-tried next time).
   absl::StatusOr<bool> Refresh();
@@ -39,9 +39,12 @@ class ListingMap {
 
  private:
   using Reverse = absl::flat_hash_map<std::string, std::string>;  // listing id -> sku
+  // What says the file changed: rewritten in place (mtime, ctime, size) or replaced (inode).
   struct Stamp {
     int64_t mtime_ns = -1;
+    int64_t ctime_ns = -1;
     int64_t size = -1;
+    uint64_t inode = 0;
     bool operator==(const Stamp&) const = default;
   };
   explicit ListingMap(std::string path) : path_(std::move(path)) {}

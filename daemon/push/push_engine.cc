@@ -16,7 +16,8 @@ absl::Status CheckAdapterConfigs(const config::PushConfig& config) {
       config.plugin_dir.empty() ? plugins::DefaultPluginDir() : config.plugin_dir;
   std::vector<std::string> errors;
   for (const config::AdapterConfig& a : config.adapters) {
-    absl::StatusOr<std::string> config_json = plugins::AdapterConfigWithChannel(a.config_json, a.channel);
+    absl::StatusOr<std::string> config_json =
+        plugins::AdapterConfigWithChannel(a.config_json, a.channel);
     if (!config_json.ok()) {
       errors.push_back(absl::StrCat(a.config_origin, ": ", config_json.status().message()));
       continue;
@@ -69,7 +70,8 @@ absl::StatusOr<std::unique_ptr<PushEngine>> PushEngine::Create(const config::Pus
       }
     };
     host.now_ms = [clock] { return clock->NowMs(); };
-    absl::StatusOr<std::string> config_json = plugins::AdapterConfigWithChannel(a.config_json, a.channel);
+    absl::StatusOr<std::string> config_json =
+        plugins::AdapterConfigWithChannel(a.config_json, a.channel);
     if (!config_json.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat(a.origin, ": channel '", a.channel, "': ", config_json.status().message()));

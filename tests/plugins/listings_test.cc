@@ -6,6 +6,7 @@
 
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "daemon/engine/model.h"
 
@@ -41,8 +42,11 @@ TEST(ListingsTest, ParsesAndRejectsWithFileLine) {
 
 // The plugins layer may not include the engine: its copy of the id rule must agree.
 TEST(ListingsTest, SkuRuleIsTheEngines) {
-  for (const std::string s : {"", "a", "A-1.b_c:d/e", "has space", "x,y", "é",
-                              std::string(128, 'a'), std::string(129, 'a'), "tab\t", "*"}) {
+  const std::vector<std::string> samples = {
+      "",      "a",        "A-1.b_c:d/e",         "has space",
+      "x,y",   "\xc3\xa9", std::string(128, 'a'), std::string(129, 'a'),
+      "tab\t", "*"};
+  for (const std::string& s : samples) {
     EXPECT_EQ(IsValidSkuId(s), engine::IsValidId(s)) << "'" << s << "'";
   }
 }
