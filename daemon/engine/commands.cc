@@ -40,10 +40,31 @@ const char* AdjustReasonName(AdjustReason reason) {
   return "?";
 }
 
+const char* OrderStatusName(OrderStatus status) {
+  switch (status) {
+    case OrderStatus::kPending:
+      return "pending";
+    case OrderStatus::kAccepted:
+      return "accepted";
+    case OrderStatus::kShipped:
+      return "shipped";
+    case OrderStatus::kCancelled:
+      return "cancelled";
+  }
+  return "?";
+}
+
+bool OrderView::has_problem() const {
+  for (const OrderLineView& l : lines) {
+    if (l.breach > 0 || l.backorder > 0 || l.unstocked > 0) return true;
+  }
+  return false;
+}
+
 const char* CommandName(const CommandBody& body) {
   static constexpr const char* kNames[] = {"reserve", "extend", "commit", "release",
                                            "fulfill", "cancel", "sell",   "adjust",
-                                           "count",   "transfer", "expire"};
+                                           "count",   "transfer", "expire",  "order"};
   static_assert(std::size(kNames) == std::variant_size_v<CommandBody>);
   return kNames[body.index()];
 }
@@ -127,6 +148,20 @@ uint64_t Fingerprint(const CommandBody& body) {
           f.Str(c.sku);
           f.Int(c.qty);
           f.Str(c.note);
+        } else if constexpr (std::is_same_v<T, ApplyOrderCmd>) {
+          f.Str(c.channel);
+          f.Str(c.order_id);
+          f.Int(c.revision);
+          f.Int(static_cast<int64_t>(c.status));
+          f.Int(static_cast<int64_t>(c.lines.size()));
+          for (const OrderLineCmd& l : c.lines) {
+            f.Str(l.sku);
+            f.Str(l.location);
+            f.Int(l.qty);
+            f.Int(l.shipped);
+            f.Int(l.cancelled);
+          }
+          f.Int(c.recheck ? 1 : 0);
         }
       },
       body);

@@ -65,8 +65,11 @@ void Engine::Impl::Execute(Command command, Done done) {
     Complete(pending, nullptr, record.status());
     return;
   }
-  // With a journal, Append (inside Seal) owns completion from here on.
-  if (options_.journal == nullptr) Complete(pending, *record, absl::OkStatus());
+  // A command that changed nothing (a stale order revision) has no record: it completes
+  // at once. With a journal, Append (inside Seal) owns completion from here on.
+  if (*record == nullptr || options_.journal == nullptr) {
+    Complete(pending, *record, absl::OkStatus());
+  }
 }
 
 void Engine::Impl::Complete(const std::shared_ptr<Pending>& pending,
@@ -79,6 +82,9 @@ void Engine::Impl::Complete(const std::shared_ptr<Pending>& pending,
   if (status.ok()) {
     if (record && !record->changes.empty()) {
       for (ChangeListener* l : listeners_) l->OnPublishedChanges(record->changes);
+    }
+    if (record && record->order) {
+      for (ChangeListener* l : listeners_) l->OnOrderApplied(*record->order);
     }
     for (Done& w : waiters) w(pending->outcome);
     pending->done(std::move(pending->outcome));
@@ -93,6 +99,7 @@ int Engine::Impl::ExpireDue(int64_t* next_due_ms) {
   std::vector<Deadline> due;
   const int64_t next_due = holds_.CollectDue(now, options_.hold_retention_ms, &due);
   idempotency_.PurgeExpired(now);
+  orders_.Purge(now, options_.order_retention_ms);
   auto expired = std::make_shared<std::atomic<int>>(0);
   for (auto& entry : due) {
     Command cmd{{"", "stockd"}, ExpireCmd{entry.second}};
@@ -123,6 +130,9 @@ EngineStats Engine::Impl::Stats() const {
   s.mutations = mutations_.load();
   s.breaches = breaches_.load();
   s.expired_holds = expired_.load();
+  s.orders = orders_.size();
+  s.order_breaches = order_breaches_.load();
+  s.order_backorders = order_backorders_.load();
   return s;
 }
 
@@ -170,6 +180,7 @@ std::shared_ptr<const PolicySet> Engine::Impl::PoliciesFor(const std::string& sk
 }
 
 void Engine::Impl::LockEverything() {
+  orders_.LockAll();
   holds_.LockAll();
   all_shards_.Lock();
   idempotency_.LockAll();
@@ -179,6 +190,7 @@ void Engine::Impl::UnlockEverything() {
   idempotency_.UnlockAll();
   all_shards_.Unlock();
   holds_.UnlockAll();
+  orders_.UnlockAll();
 }
 
 // ---------------------------------------------------------------- Engine
@@ -232,6 +244,15 @@ std::vector<HoldView> Engine::ListHolds(const HoldFilter& filter) const {
 std::vector<AuditEntry> Engine::ListAudit(const std::string& sku, int limit,
                                           uint64_t before_sequence) const {
   return impl_->ListAudit(sku, limit, before_sequence);
+}
+
+absl::StatusOr<OrderView> Engine::GetOrder(const std::string& channel,
+                                           const std::string& order_id) const {
+  return impl_->GetOrder(channel, order_id);
+}
+
+std::vector<OrderView> Engine::ListOrders(const OrderFilter& filter) const {
+  return impl_->ListOrders(filter);
 }
 
 int Engine::HoldLineCount(const std::string& hold_id) const {

@@ -6,7 +6,7 @@
 // shard behind its own mutex; holds and idempotency records live in their own striped
 // tables. No global lock on the hot path: a hot SKU only occupies its shard.
 // Lock order (never reversed): idempotency stripe (briefly, never nested) ->
-// hold stripe -> SKU shards in ascending index order.
+// order stripe -> hold stripe -> SKU shards in ascending index order.
 //
 // Mutations are asynchronous: Execute validates and applies the command in memory,
 // hands the MutationRecord to the Journal (if any) and calls `done` once the journal

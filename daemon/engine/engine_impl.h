@@ -5,6 +5,7 @@
 //   sealing.cc         Seal: the record, audit entry, published changes, journal hand-off
 //   hold_commands.cc   Reserve, Extend, Commit, Release, Expire, Fulfill, Cancel
 //   stock_commands.cc  Sell, Adjust, Count, Transfer
+//   order_commands.cc  ApplyOrder (the order table: order_table.h)
 //   queries.cc         GetStock, GetAvailability, Explain, GetHold, ListHolds, ListAudit,
 //                      HoldLineCount, ForEachPublished
 //   restore.cc         Restore, AdoptDurable, CheckInvariants
@@ -31,6 +32,7 @@
 #include "daemon/engine/hold_table.h"
 #include "daemon/engine/idempotency_table.h"
 #include "daemon/engine/lock_set.h"
+#include "daemon/engine/order_table.h"
 #include "daemon/engine/sealing.h"
 #include "daemon/engine/state.h"
 
@@ -62,6 +64,8 @@ class Engine::Impl {
   absl::StatusOr<HoldView> GetHold(const std::string& hold_id) const;
   std::vector<HoldView> ListHolds(const HoldFilter& filter) const;
   int HoldLineCount(const std::string& hold_id) const;
+  absl::StatusOr<OrderView> GetOrder(const std::string& channel, const std::string& order_id) const;
+  std::vector<OrderView> ListOrders(const OrderFilter& filter) const;
   std::vector<AuditEntry> ListAudit(const std::string& sku, int limit,
                                     uint64_t before_sequence) const;
   void ForEachPublished(const std::vector<std::string>& channels,
@@ -95,12 +99,12 @@ class Engine::Impl {
   RowView View(const SkuState& s, int l) const {
     return RowView{s.sku, model_.locations[l].id, s.rows[l]};
   }
-  // Every hold stripe, shard and idempotency stripe, in the lock order (Restore,
-  // AdoptDurable) / in reverse.
-  void LockEverything()
-      ABSL_EXCLUSIVE_LOCK_FUNCTION(holds_.all_stripes(), all_shards_, idempotency_.all_stripes());
-  void UnlockEverything()
-      ABSL_UNLOCK_FUNCTION(holds_.all_stripes(), all_shards_, idempotency_.all_stripes());
+  // Every order stripe, hold stripe, shard and idempotency stripe, in the lock order
+  // (Restore, AdoptDurable) / in reverse.
+  void LockEverything() ABSL_EXCLUSIVE_LOCK_FUNCTION(orders_.all_stripes(), holds_.all_stripes(),
+                                                     all_shards_, idempotency_.all_stripes());
+  void UnlockEverything() ABSL_UNLOCK_FUNCTION(orders_.all_stripes(), holds_.all_stripes(),
+                                               all_shards_, idempotency_.all_stripes());
   // Replaces every shard's SKUs with `skus` (by shard index) and recounts them (restore.cc).
   void InstallLocked(std::vector<SkuMap> skus) ABSL_EXCLUSIVE_LOCKS_REQUIRED(all_shards_);
 
@@ -141,6 +145,21 @@ class Engine::Impl {
   RecordOr Apply(AdjustCmd& cmd, const CommandMeta& meta, const std::shared_ptr<Pending>& p);
   RecordOr Apply(CountCmd& cmd, const CommandMeta& meta, const std::shared_ptr<Pending>& p);
   RecordOr Apply(TransferCmd& cmd, const CommandMeta& meta, const std::shared_ptr<Pending>& p);
+  // ---- orders (order_commands.cc)
+  RecordOr Apply(ApplyOrderCmd& cmd, const CommandMeta& meta, const std::shared_ptr<Pending>& p);
+  // Moves the order's lines (merged with the revision: `targets`) and its hold (null: a
+  // new order) to `cmd`'s revision: changes counters, creates or resolves the hold. The
+  // caller holds the shards of every SKU of the order through a ShardLocks. NOT_FOUND
+  // (nothing changed) for a SKU the engine does not know.
+  absl::Status ApplyOrderLines(const ApplyOrderCmd& cmd, int channel,
+                               const std::vector<OrderTarget>& targets, OrderView* order,
+                               HoldRec* hold, HoldStripe& hold_stripe, Change* change,
+                               OrderEvent* event, std::string* reason)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(hold_stripe.mu);
+  // Where a new order line of `need` units is taken from: the first of the channel's
+  // sources whose avail covers it, else the first whose free stock does, else the one
+  // with the most free stock. The caller holds the SKU's shard.
+  int ChooseOrderSource(int channel, const SkuState& s, int64_t need) const;
 
   const Model model_;
   EngineOptions options_;  // options_.clock is never null
@@ -149,6 +168,7 @@ class Engine::Impl {
 
   std::vector<Shard> shards_;
   const LockSet all_shards_;  // every shards_[i].mu, in index order
+  OrderTable orders_;
   HoldTable holds_;
   IdempotencyTable idempotency_;
   size_t audit_per_shard_ = 0;
@@ -164,6 +184,7 @@ class Engine::Impl {
   absl::Mutex gate_mu_;
   std::string gate_reason_ ABSL_GUARDED_BY(gate_mu_);
   std::atomic<int64_t> skus_{0}, rows_{0}, mutations_{0}, breaches_{0}, expired_{0};
+  std::atomic<int64_t> order_breaches_{0}, order_backorders_{0};
 };
 
 }  // namespace stockd::engine

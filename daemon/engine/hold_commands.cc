@@ -22,6 +22,13 @@ int FindLine(const HoldView& v, const std::string& sku) {
 }  // namespace
 
 absl::Status Engine::Impl::RequireState(const HoldRec& h, HoldState want, const char* op) const {
+  if (!h.order_key.empty()) {
+    const size_t space = h.order_key.find(' ');
+    return absl::FailedPreconditionError(absl::StrCat(
+        "hold '", h.view.hold_id, "' belongs to order '", h.order_key.substr(space + 1),
+        "' of channel '", h.order_key.substr(0, space),
+        "': it follows the order's revisions (change the order on its channel)"));
+  }
   if (h.view.state != want) {
     return absl::FailedPreconditionError(absl::StrCat("hold '", h.view.hold_id, "' is ",
                                                       HoldStateName(h.view.state), "; ", op,

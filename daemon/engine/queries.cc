@@ -112,6 +112,37 @@ absl::StatusOr<HoldView> Engine::Impl::GetHold(const std::string& hold_id) const
   return it->second->view;
 }
 
+absl::StatusOr<OrderView> Engine::Impl::GetOrder(const std::string& channel,
+                                                 const std::string& order_id) const {
+  const std::string key = OrderTable::Key(channel, order_id);
+  const OrderStripe& stripe = orders_.StripeFor(key);
+  absl::MutexLock lock(&stripe.mu);
+  auto it = stripe.orders.find(key);
+  if (it == stripe.orders.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("no order '", order_id, "' of channel '", channel, "'"));
+  }
+  return it->second;
+}
+
+std::vector<OrderView> Engine::Impl::ListOrders(const OrderFilter& f) const {
+  std::vector<OrderView> out;
+  for (const OrderStripe& stripe : orders_.stripes()) {
+    absl::MutexLock lock(&stripe.mu);
+    for (const auto& [key, order] : stripe.orders) {
+      if (!f.channel.empty() && order.channel != f.channel) continue;
+      if (f.problems_only && !order.has_problem()) continue;
+      if (f.open_only && order.closed) continue;
+      out.push_back(order);
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const OrderView& a, const OrderView& b) {
+    return std::tie(a.channel, a.order_id) < std::tie(b.channel, b.order_id);
+  });
+  if (f.limit > 0 && out.size() > static_cast<size_t>(f.limit)) out.resize(f.limit);
+  return out;
+}
+
 std::vector<HoldView> Engine::Impl::ListHolds(const HoldFilter& f) const {
   // Oldest first. Within one millisecond, creation order: ids of one daemon run share a
   // prefix and end in a decimal counter, so shorter ids are older. Only the `limit`

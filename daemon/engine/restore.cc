@@ -87,9 +87,28 @@ absl::Status Engine::Impl::Restore(const Snapshot& snap,
           absl::StrCat("stored open holds reference '", key.first, "' which has no stored row"));
     }
   }
+  // An open order's hold is open and follows the order only.
+  for (const OrderView& o : snap.orders) {
+    if (o.closed) continue;
+    if (model_.ChannelIndex(o.channel) < 0) {
+      return absl::FailedPreconditionError(absl::StrCat("stored open order '", o.order_id,
+                                                        "' of channel '", o.channel,
+                                                        "' but the config has no such channel"));
+    }
+    auto& stripe = holds.holds[HoldTable::StripeIndex(o.hold_id)];
+    auto it = stripe.find(o.hold_id);
+    if (it == stripe.end() || !IsOpen(it->second->view.state)) {
+      return absl::FailedPreconditionError(absl::StrCat("stored open order '", o.order_id,
+                                                        "' of channel '", o.channel,
+                                                        "' but its hold '", o.hold_id,
+                                                        "' is not an open stored hold"));
+    }
+    it->second->order_key = OrderTable::Key(o.channel, o.order_id);
+  }
   IdempotencyTable::Contents idem = IdempotencyTable::Build(snap.idempotency);
 
   LockEverything();
+  orders_.InstallLocked(snap.orders);
   InstallLocked(std::move(skus));
   holds_.InstallLocked(std::move(holds));
   idempotency_.InstallLocked(std::move(idem));
@@ -110,8 +129,12 @@ bool Engine::Impl::AdoptDurable(
   UnlockEverything();
   if (!adopted) return false;
   for (const auto& record : records) {
-    if (record->changes.empty()) continue;
-    for (ChangeListener* l : listeners_) l->OnPublishedChanges(record->changes);
+    if (!record->changes.empty()) {
+      for (ChangeListener* l : listeners_) l->OnPublishedChanges(record->changes);
+    }
+    if (record->order) {
+      for (ChangeListener* l : listeners_) l->OnOrderApplied(*record->order);
+    }
   }
   return true;
 }

@@ -44,6 +44,7 @@ int64_t SealRecord(const Model& model, const Change& change, const CommandMeta& 
       }
     }
   }
+  record->order = change.order;
   if (change.hold != nullptr) {
     audit->hold_id = change.hold->view.hold_id;
     record->holds.push_back(change.hold->view);

@@ -28,10 +28,18 @@ struct Touched {
   bool was_present;
 };
 
+// One line of an order as a revision wants it (order_commands.cc): the index of the
+// line in the order and its ordered, shipped and cancelled quantities.
+struct OrderTarget {
+  int line = 0;
+  int64_t qty = 0, shipped = 0, cancelled = 0;
+};
+
 // Everything one mutation collects before it is sealed into a record.
 struct Change {
   std::vector<Touched> rows;
   const HoldRec* hold = nullptr;
+  std::shared_ptr<const OrderEvent> order;  // ApplyOrder only
   std::string channel;
   std::string reason;
 

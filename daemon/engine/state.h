@@ -12,9 +12,10 @@
 //   by one thread at a time (the caller of Execute, then the journal's completion).
 //
 // Thread-safety: the types are plain data; whoever holds the named mutex may read and write.
-// Lock order (never reversed): idempotency stripe (briefly, never nested) -> hold stripe ->
-// SKU shards in ascending index order. Restore and AdoptDurable take every hold stripe, then
-// every shard, then every idempotency stripe.
+// Lock order (never reversed): idempotency stripe (briefly, never nested) -> order stripe
+// (OrderTable, order_table.h) -> hold stripe -> SKU shards in ascending index order.
+// Restore and AdoptDurable take every order stripe, every hold stripe, then every shard,
+// then every idempotency stripe.
 #ifndef STOCKD_DAEMON_ENGINE_STATE_H_
 #define STOCKD_DAEMON_ENGINE_STATE_H_
 
@@ -82,7 +83,14 @@ struct HoldRec {
   HoldView view;
   int channel = -1;
   std::vector<int> locations;  // location index per line
+  // Non-empty: the hold of this order (OrderTable::Key). It follows the order's revisions
+  // only; the hold commands refuse it.
+  std::string order_key;
 };
+
+// An order's HELD hold has no deadline of its own: the channel decides when a pending
+// order ends (it cancels or accepts it).
+inline constexpr int64_t kOrderHoldDeadline = INT64_MAX;
 
 using Deadline = std::pair<int64_t, std::string>;  // (deadline or resolved-at ms, hold id)
 

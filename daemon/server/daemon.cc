@@ -72,6 +72,7 @@ class Daemon::Impl {
       so.security = RedisSecurityOf(config_.redis);
       so.max_batch = config_.redis.max_batch;
       so.write.hold_retention_ms = config_.engine.hold_retention_ms;
+      so.write.order_retention_ms = config_.engine.order_retention_ms;
       so.write.audit_max_len = config_.redis.audit_stream_entries;
       so.log = log::ComponentSink("storage");
       so.on_write_state = [this](bool writable) { SetWriteHealth(writable); };

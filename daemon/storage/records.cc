@@ -277,6 +277,33 @@ bool AppendBatchCommands(const KeyLayout& keys, const WriteOptions& options,
   for (auto& [bucket, value] : outcomes) {
     BucketWrite(buckets, keys.Requests(bucket), bucket).Add(batch_field, std::move(value));
   }
+
+  // Orders: open ones in one hash; a closed one moves to the bucket of the minute its
+  // retention ends, like a resolved hold. The last revision of the batch wins.
+  absl::flat_hash_map<std::pair<absl::string_view, absl::string_view>, const engine::OrderView*>
+      orders;
+  for (const engine::MutationRecord* record : records) {
+    if (record->order) orders[{record->order->order.channel, record->order->order.order_id}] =
+        &record->order->order;
+  }
+  HashWrite open_orders{{"HSET", keys.OpenOrders()}};
+  Args closed_ids = {"HDEL", keys.OpenOrders()};
+  std::map<int64_t, std::string> closed;  // bucket -> StoredOrders
+  for (const auto& [key, order] : orders) {
+    std::string field = absl::StrCat(order->channel, " ", order->order_id);
+    if (!order->closed) {
+      open_orders.Add(std::move(field), EncodeOrder(*order));
+    } else {
+      closed_ids.push_back(std::move(field));
+      AppendClosedOrder(*order,
+                        &closed[KeyLayout::Bucket(order->updated_ms + options.order_retention_ms)]);
+    }
+  }
+  if (open_orders.args.size() > 2) out->push_back(std::move(open_orders.args));
+  if (closed_ids.size() > 2) out->push_back(std::move(closed_ids));
+  for (auto& [bucket, value] : closed) {
+    BucketWrite(buckets, keys.ClosedOrders(bucket), bucket).Add(batch_field, std::move(value));
+  }
   for (auto& [key, write] : buckets) {
     out->push_back(std::move(write.args));
     out->push_back({"PEXPIREAT", key, absl::StrCat(KeyLayout::BucketEndMs(write.bucket))});

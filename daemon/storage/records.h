@@ -22,6 +22,12 @@
 //                                 value = stockd.records.v1.StoredAuditEntry
 //   {<p>}:meta             hash   schema, sequence (last durable mutation)
 //   {<p>}:acked:<channel>  hash   sku -> last quantity the channel acknowledged (push)
+//   {<p>}:orders           hash   "<channel> <order id>" -> stockd.records.v1.StoredOrder,
+//                                 open orders (docs/orders.md)
+//   {<p>}:closed-orders:<bucket> hash  sequence of a group commit's last mutation ->
+//                                 stockd.records.v1.StoredOrders: the orders that commit
+//                                 closed (or revised after closing) whose retention ends in
+//                                 that minute; the key expires at its end
 //
 // Why few big hashes rather than a key per row: one group commit of N mutations becomes a
 // handful of multi-field commands (one HSET per hash) instead of ~4 N commands, which is
@@ -62,11 +68,14 @@ class KeyLayout {
   std::string Resolved(int64_t bucket) const;
   std::string Requests(int64_t bucket) const;
   std::string Acked(const std::string& channel) const { return tag_ + "acked:" + channel; }
+  std::string OpenOrders() const { return tag_ + "orders"; }
+  std::string ClosedOrders(int64_t bucket) const;
   std::string Audit() const { return tag_ + "audit"; }
   std::string Meta() const { return tag_ + "meta"; }
   // SCAN patterns of the per-bucket and per-channel keys.
   std::string ResolvedPattern() const { return tag_ + "resolved:*"; }
   std::string RequestsPattern() const { return tag_ + "requests:*"; }
+  std::string ClosedOrdersPattern() const { return tag_ + "closed-orders:*"; }
   // Schema 2's per-hold and per-request buckets: still read, no longer written.
   std::string ResolvedHoldsPattern() const { return tag_ + "holds:*"; }
   std::string IdempotencyPattern() const { return tag_ + "idem:*"; }
@@ -87,6 +96,7 @@ class KeyLayout {
 
 struct WriteOptions {
   int64_t hold_retention_ms = 3600 * 1000;  // resolved holds expire this long after
+  int64_t order_retention_ms = 30LL * 24 * 3600 * 1000;  // and closed orders
   int64_t audit_max_len = 1'000'000;        // 0 = no audit stream
 };
 
@@ -107,6 +117,11 @@ void AppendIdempotency(const engine::IdempotencyRecord& record, std::string* out
 absl::StatusOr<std::vector<engine::IdempotencyRecord>> DecodeIdempotencyBatch(
     const std::string& bytes);
 std::string EncodeAudit(const engine::AuditEntry& entry);
+std::string EncodeOrder(const engine::OrderView& order);
+absl::StatusOr<engine::OrderView> DecodeOrder(const std::string& bytes);
+// Appends `order` to a StoredOrders value; decodes one (every order checked as DecodeOrder).
+void AppendClosedOrder(const engine::OrderView& order, std::string* orders);
+absl::StatusOr<std::vector<engine::OrderView>> DecodeClosedOrders(const std::string& bytes);
 
 // Appends the commands that persist a group commit of `records` (in apply order) to `out`:
 // the last value of every row and hold wins (values are absolute), one HSET per hash, one

@@ -181,6 +181,36 @@ absl::StatusOr<engine::Snapshot> LoadSnapshot(RedisConnection& redis, const KeyL
   if (!st.ok()) return st;
   snap.idempotency.reserve(idem.size());
   for (auto& [id, record] : idem) snap.idempotency.push_back(std::move(record));
+
+  // Orders: the open hash and every closed bucket; the latest revision wins (a closed
+  // order revised again is in two buckets).
+  absl::flat_hash_map<std::string, engine::OrderView> orders;
+  auto keep_order = [&orders](engine::OrderView o) {
+    auto [it, inserted] = orders.try_emplace(absl::StrCat(o.channel, " ", o.order_id));
+    if (inserted || o.revision >= it->second.revision) it->second = std::move(o);
+  };
+  st = ForEachField(redis, keys.OpenOrders(), page,
+                    [&](const std::string& key, std::string& field, std::string& value) {
+                      absl::StatusOr<engine::OrderView> o = DecodeOrder(value);
+                      if (!o.ok()) return Corrupt(key, field, o.status());
+                      if (field != absl::StrCat(o->channel, " ", o->order_id)) {
+                        return Corrupt(key, field, absl::DataLossError("order key mismatch"));
+                      }
+                      keep_order(std::move(*o));
+                      return absl::OkStatus();
+                    });
+  if (!st.ok()) return st;
+  st = ForEachFieldOfKeys(redis, keys.ClosedOrdersPattern(), page,
+                          [&](const std::string& key, std::string& field, std::string& value) {
+                            absl::StatusOr<std::vector<engine::OrderView>> os =
+                                DecodeClosedOrders(value);
+                            if (!os.ok()) return Corrupt(key, field, os.status());
+                            for (engine::OrderView& o : *os) keep_order(std::move(o));
+                            return absl::OkStatus();
+                          });
+  if (!st.ok()) return st;
+  snap.orders.reserve(orders.size());
+  for (auto& [key, order] : orders) snap.orders.push_back(std::move(order));
   return snap;
 }
 

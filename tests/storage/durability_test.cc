@@ -12,6 +12,7 @@
 #include "daemon/engine/engine.h"
 #include "daemon/storage/durable_store.h"
 #include "daemon/storage/records.h"
+#include "tests/support/durable_node.h"
 #include "tests/support/redis_fixture.h"
 #include "tests/support/test_model.h"
 
@@ -36,42 +37,10 @@ engine::Model RetailModel() {
       .Build();
 }
 
-// An engine wired to a DurableStore on `redis`, as the daemon wires them.
-struct Node {
-  std::unique_ptr<DurableStore> store;
-  std::unique_ptr<Engine> engine;
-  std::vector<std::string> logs;
-  std::mutex logs_mu;
-
+// An engine on `RetailModel()` wired to a DurableStore on `redis`.
+struct Node : testing::DurableNode {
   absl::Status Open(const std::string& address, engine::EngineOptions options = {}) {
-    storage::DurableStoreOptions so;
-    so.address = address;
-    so.timeout_ms = 1000;
-    so.log = [this](log::Level level, const std::string& msg) {
-      std::lock_guard<std::mutex> lock(logs_mu);
-      logs.push_back(std::string(log::LevelName(level)) + ": " + msg);
-    };
-    absl::StatusOr<std::unique_ptr<DurableStore>> s = DurableStore::Open(so);
-    if (!s.ok()) return s.status();
-    store = std::move(*s);
-    options.journal = store->journal();
-    absl::StatusOr<std::unique_ptr<Engine>> e = Engine::Create(RetailModel(), options);
-    if (!e.ok()) return e.status();
-    engine = std::move(*e);
-    return store->Attach(engine.get());
-  }
-  void Close() {
-    if (store) store->Stop();
-    engine.reset();
-    store.reset();
-  }
-  ~Node() { Close(); }
-  bool Logged(const std::string& needle) {
-    std::lock_guard<std::mutex> lock(logs_mu);
-    for (const std::string& l : logs) {
-      if (l.find(needle) != std::string::npos) return true;
-    }
-    return false;
+    return DurableNode::Open(address, RetailModel(), options);
   }
 };
 

@@ -17,6 +17,7 @@
 
 #include "daemon/engine/engine.h"
 #include "daemon/storage/durable_store.h"
+#include "tests/support/durable_node.h"
 #include "tests/support/redis_fixture.h"
 #include "tests/support/test_model.h"
 
@@ -38,51 +39,10 @@ engine::Model Model() {
       .Build();
 }
 
-// An engine wired to a DurableStore on `redis`, as the daemon wires them.
-struct Node {
-  std::unique_ptr<DurableStore> store;
-  std::unique_ptr<Engine> engine;
-  std::mutex logs_mu;
-  std::vector<std::string> logs;
-
+// An engine on `Model()` wired to a DurableStore on `redis`.
+struct Node : testing::DurableNode {
   absl::Status Open(const std::string& address, int64_t timeout_ms = 1000) {
-    storage::DurableStoreOptions so;
-    so.address = address;
-    so.timeout_ms = timeout_ms;
-    so.log = [this](log::Level level, const std::string& msg) {
-      std::lock_guard<std::mutex> lock(logs_mu);
-      logs.push_back(std::string(log::LevelName(level)) + ": " + msg);
-    };
-    absl::StatusOr<std::unique_ptr<DurableStore>> s = DurableStore::Open(so);
-    if (!s.ok()) return s.status();
-    store = std::move(*s);
-    engine::EngineOptions options;
-    options.journal = store->journal();
-    absl::StatusOr<std::unique_ptr<Engine>> e = Engine::Create(Model(), options);
-    if (!e.ok()) return e.status();
-    engine = std::move(*e);
-    return store->Attach(engine.get());
-  }
-  void Close() {
-    if (store) store->Stop();
-    engine.reset();
-    store.reset();
-  }
-  ~Node() { Close(); }
-  bool Logged(const std::string& needle) {
-    std::lock_guard<std::mutex> lock(logs_mu);
-    for (const std::string& l : logs) {
-      if (l.find(needle) != std::string::npos) return true;
-    }
-    return false;
-  }
-  bool WaitWritable(std::chrono::seconds timeout = std::chrono::seconds(15)) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!engine->writable()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return true;
+    return DurableNode::Open(address, Model(), {}, timeout_ms);
   }
 };
 
