@@ -5,7 +5,8 @@
 // the OrderStore and re-submitted by RetryUnmapped once its listings map.
 //
 // Thread safety: thread-safe. Submit from any thread; `done` runs on the engine's
-// completion thread (inline without a journal) or on the calling thread. Parking and
+// completion thread (inline without a journal) or on the calling thread; a parked order
+// that is applied is unparked there first (one Redis HDEL, rare). Parking and
 // unparking hold the parked-orders lock across the store write, so the durable and the
 // in-memory view never disagree; ListUnmapped may wait for such a write.
 #ifndef STOCKD_DAEMON_ORDERS_ORDER_INGEST_H_
