@@ -28,9 +28,17 @@ struct Config {
   engine::EngineOptions engine;  // clock/journal left null: the daemon wires them
   std::string plugin_dir;        // "" = <directory of the stockd binary>/plugins
   std::vector<AdapterConfig> adapters;
+  // Order ingestion (top-level `orders`, channels[].orders): see OrdersSlice.
+  std::string orders_listen;
+  int64_t orders_max_body_bytes = 1 << 20;
+  int64_t orders_deadline_ms = 5000;
+  std::vector<OrderChannelConfig> order_channels;  // channels with an `orders` section
 
   // The push engine's slice (a copy: taken once at start).
   PushConfig PushSlice() const { return {plugin_dir, adapters}; }
+  // Order ingestion's slice: an entry per channel with an adapter or an `orders`
+  // section, in model order, with its adapter (if any) and defaults where not set.
+  OrdersConfig OrdersSlice() const;
 };
 
 // Parses and validates YAML text. `source_name` is used in error messages.

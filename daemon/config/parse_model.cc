@@ -154,6 +154,7 @@ void ConfigParser::ParseChannels(const Value& v) {
                   absl::StrCat(*max_publish, " is below min_publish (", *min_publish, ")"));
     }
     if (auto adapter = map.Get("adapter")) ParseAdapter(*adapter, channel.id);
+    if (auto orders = map.Get("orders")) ParseChannelOrders(*orders, channel.id);
     channel_index_.emplace(channel.id, static_cast<int>(config_.model.channels.size()));
     config_.model.channels.push_back(std::move(channel));
   }

@@ -115,6 +115,9 @@ class ConfigParser {
   int ChannelIndex(absl::string_view id) const;
   // parse_adapters.cc
   void ParseAdapter(const Value& v, const std::string& channel);
+  // parse_orders.cc
+  void ParseOrders(const Value& v);
+  void ParseChannelOrders(const Value& v, const std::string& channel);
 
   yaml::ErrorList errors_;
   Config config_;

@@ -48,6 +48,20 @@ const Field<Config> kRoot[] = {
     {{"channels", Kind::kList, kRestart, true, 1, 256, 0, "", "where customers buy"}},
     {{"overrides", Kind::kList, kRestart, false, 0, 100'000, 0, "",
       "per-SKU changes to one channel's policy"}},
+    {{"orders", Kind::kSection, kRestart, false, 0, 0, 0, "",
+      "the webhook receiver of channel orders (docs/orders.md)"}},
+};
+
+const Field<Config> kOrders[] = {
+    {{"listen", Kind::kString, kRestart, false, 0, 0, 0, "\"\"",
+      "host:port of the webhook receiver (loopback; port 0 = ephemeral); \"\" = no receiver"},
+     STOCKD_TEXT(Config, orders_listen)},
+    {{"max_body_bytes", Kind::kInt, kLive, false, 1024, 64 << 20, 1 << 20, "1048576",
+      "the largest delivery the receiver accepts"},
+     STOCKD_TARGET(Config, orders_max_body_bytes)},
+    {{"deadline", Kind::kDuration, kLive, false, 100, 10 * kMsPerMinute, 5000, "5s",
+      "a delivery's time to become durable before the receiver answers 503"},
+     STOCKD_TARGET(Config, orders_deadline_ms)},
 };
 
 const Field<Config> kServer[] = {
@@ -178,6 +192,26 @@ const Field<engine::Channel> kChannels[] = {
      STOCKD_TARGET(engine::Channel, policy.max_publish)},
     {{"adapter", Kind::kSection, kRestart, false, 0, 0, 0, "",
       "the plugin that pushes to this channel"}},
+    {{"orders", Kind::kSection, kRestart, false, 0, 0, 0, "",
+      "how the channel's orders come in (polling, webhook deliveries)"}},
+};
+
+const Field<OrderChannelConfig> kChannelOrders[] = {
+    {{"poll_interval", Kind::kDuration, kLive, false, 0, kMsPerDay, 5000, "5s",
+      "poll the adapter for orders this often (when it can); 0 = never poll"},
+     STOCKD_TARGET(OrderChannelConfig, poll_interval_ms)},
+    {{"overlap", Kind::kDuration, kLive, false, 0, kMsPerDay, 0, "0s",
+      "each poll re-reads this much of the recent past (a channel whose data lags)"},
+     STOCKD_TARGET(OrderChannelConfig, overlap_ms)},
+    {{"webhook", Kind::kSection, kRestart, false, 0, 0, 0, "",
+      "this channel's order deliveries to the receiver (orders.listen)"}},
+};
+
+const Field<OrderChannelConfig> kOrdersWebhook[] = {
+    {{"signature", Kind::kEnum, kRestart, true, 0, 0, 0, "",
+      "stockd | shopify | woocommerce: how deliveries are signed"}},
+    {{"secret_file", Kind::kString, kRestart, true, 0, 0, 0, "",
+      "file holding the signing secret (mode 0600), read at start"}},
 };
 
 const Field<AdapterConfig> kAdapter[] = {
@@ -262,6 +296,9 @@ STOCKD_TABLE(Locations, engine::Location, "locations[]", kLocations)
 STOCKD_TABLE(Channels, engine::Channel, "channels[]", kChannels)
 STOCKD_TABLE(Adapter, AdapterConfig, "channels[].adapter", kAdapter)
 STOCKD_TABLE(Overrides, engine::PolicyOverride, "overrides[]", kOverrides)
+STOCKD_TABLE(Orders, Config, "orders", kOrders)
+STOCKD_TABLE(ChannelOrders, OrderChannelConfig, "channels[].orders", kChannelOrders)
+STOCKD_TABLE(OrdersWebhook, OrderChannelConfig, "channels[].orders.webhook", kOrdersWebhook)
 #undef STOCKD_TABLE
 
 std::vector<KeyView> AllKeys() {
@@ -278,6 +315,9 @@ std::vector<KeyView> AllKeys() {
   AddKeys(Channels(), &out);
   AddKeys(Adapter(), &out);
   AddKeys(Overrides(), &out);
+  AddKeys(Orders(), &out);
+  AddKeys(ChannelOrders(), &out);
+  AddKeys(OrdersWebhook(), &out);
   return out;
 }
 

@@ -102,6 +102,9 @@ const Table<engine::Location>& Locations();
 const Table<engine::Channel>& Channels();
 const Table<AdapterConfig>& Adapter();
 const Table<engine::PolicyOverride>& Overrides();
+const Table<Config>& Orders();
+const Table<OrderChannelConfig>& ChannelOrders();
+const Table<OrderChannelConfig>& OrdersWebhook();
 
 // Every key of every table, by its full path ("server.max_batch", "channels[].adapter.plugin"),
 // for tests and documentation.

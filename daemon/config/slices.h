@@ -83,6 +83,29 @@ struct PushConfig {
   std::vector<AdapterConfig> adapters;
 };
 
+// A channel's order ingestion (channels[].orders; docs/orders.md). Every channel with an
+// adapter has one (polling is on by default when the plugin can poll); a channel without
+// an adapter has one only when its `orders` section is present (webhook deliveries).
+struct OrderChannelConfig {
+  std::string channel;
+  std::optional<AdapterConfig> adapter;  // the channel's adapter, if it has one
+  int64_t poll_interval_ms = 5000;       // 0 = never poll
+  int64_t overlap_ms = 0;                // re-read this much of the recent past at each poll
+  // webhook: deliveries of this channel to the receiver; "" = none.
+  std::string webhook_signature;    // stockd | shopify | woocommerce
+  std::string webhook_secret_file;  // read by the receiver at start (mode 0600), not kept here
+  std::string origin;               // "file:line" of the channel's `orders` (or adapter) entry
+};
+
+// Order ingestion's slice: the receiver (top-level `orders`) and the channels.
+struct OrdersConfig {
+  std::string listen;                  // host:port of the webhook receiver; "" = none
+  int64_t max_body_bytes = 1 << 20;    // largest delivery accepted
+  int64_t deadline_ms = 5000;          // a delivery's time to become durable
+  std::string plugin_dir;              // as PushConfig's
+  std::vector<OrderChannelConfig> channels;
+};
+
 }  // namespace stockd::config
 
 #endif  // STOCKD_DAEMON_CONFIG_SLICES_H_

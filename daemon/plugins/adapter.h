@@ -72,8 +72,9 @@ class Adapter {
   virtual absl::StatusOr<std::vector<int64_t>> Fetch(
       const std::vector<std::string>& listing_ids) = 0;
   virtual bool can_poll_orders() const { return false; }
-  // Hands every order that changed on the channel after `cursor` ("" = from now) to
-  // `sink` and returns the new cursor. UNAVAILABLE (the plugin's message) when the poll
+  // Hands every order that changed on the channel after `cursor` ("" = from the start of
+  // the channel's change log, as far back as it keeps it: a first poll) to `sink` and
+  // returns the new cursor. UNAVAILABLE (the plugin's message) when the poll
   // failed; UNIMPLEMENTED when !can_poll_orders().
   virtual absl::StatusOr<std::string> PollOrders(const std::string& cursor, const OrderSink& sink) {
     return absl::UnimplementedError("this adapter cannot poll orders");

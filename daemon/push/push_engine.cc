@@ -2,59 +2,22 @@
 
 #include <pthread.h>
 
-#include <fstream>
-#include <nlohmann/json.hpp>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "daemon/plugins/adapter.h"
+#include "daemon/plugins/adapter_config.h"
+#include "daemon/plugins/listings.h"
 #include "daemon/util/redact.h"
 
 namespace stockd::push {
-
-absl::StatusOr<absl::flat_hash_map<std::string, std::string>> ReadListings(
-    const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("listings file ", path, ": cannot open"));
-  absl::flat_hash_map<std::string, std::string> out;
-  std::string line;
-  for (int number = 1; std::getline(in, line); ++number) {
-    absl::string_view text = absl::StripAsciiWhitespace(line);
-    if (text.empty() || text[0] == '#') continue;
-    std::vector<std::string> fields = absl::StrSplit(text, ',');
-    for (std::string& f : fields) f = std::string(absl::StripAsciiWhitespace(f));
-    if (number == 1 && fields.size() == 2 && fields[0] == "sku") continue;  // header
-    if (fields.size() != 2 || !engine::IsValidId(fields[0]) || fields[1].empty() ||
-        fields[1].size() > 256) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ":", number, ": expected 'sku,listing_id' with a valid sku, got '", text, "'"));
-    }
-    if (!out.emplace(fields[0], fields[1]).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ":", number, ": sku '", fields[0], "' is listed twice"));
-    }
-  }
-  return out;
-}
-
-absl::StatusOr<std::string> AdapterConfigWithChannel(const std::string& config_json,
-                                                     const std::string& channel) {
-  nlohmann::json config = nlohmann::json::parse(config_json, nullptr, /*allow_exceptions=*/false);
-  if (!config.is_object()) {
-    return absl::InvalidArgumentError("the adapter config is not a JSON object");
-  }
-  if (!config.contains("channel")) config["channel"] = channel;
-  return config.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
 
 absl::Status CheckAdapterConfigs(const config::PushConfig& config) {
   const std::string dir =
       config.plugin_dir.empty() ? plugins::DefaultPluginDir() : config.plugin_dir;
   std::vector<std::string> errors;
   for (const config::AdapterConfig& a : config.adapters) {
-    absl::StatusOr<std::string> config_json = AdapterConfigWithChannel(a.config_json, a.channel);
+    absl::StatusOr<std::string> config_json =
+        plugins::AdapterConfigWithChannel(a.config_json, a.channel);
     if (!config_json.ok()) {
       errors.push_back(absl::StrCat(a.config_origin, ": ", config_json.status().message()));
       continue;
@@ -107,7 +70,8 @@ absl::StatusOr<std::unique_ptr<PushEngine>> PushEngine::Create(const config::Pus
       }
     };
     host.now_ms = [clock] { return clock->NowMs(); };
-    absl::StatusOr<std::string> config_json = AdapterConfigWithChannel(a.config_json, a.channel);
+    absl::StatusOr<std::string> config_json =
+        plugins::AdapterConfigWithChannel(a.config_json, a.channel);
     if (!config_json.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat(a.origin, ": channel '", a.channel, "': ", config_json.status().message()));
@@ -128,7 +92,7 @@ absl::StatusOr<std::unique_ptr<PushEngine>> PushEngine::Create(const config::Pus
     po.coalesce_window_ms = a.coalesce_window_ms;
     if (!a.listings_file.empty()) {
       absl::StatusOr<absl::flat_hash_map<std::string, std::string>> listings =
-          ReadListings(a.listings_file);
+          plugins::ReadListings(a.listings_file);
       if (!listings.ok()) return listings.status();
       po.listings = std::move(*listings);
     }

@@ -23,6 +23,7 @@
 #include "daemon/config/slices.h"
 #include "daemon/engine/engine.h"
 #include "daemon/push/ack_store.h"
+#include "daemon/plugins/adapter_config.h"
 #include "daemon/push/channel_pusher.h"
 #include "daemon/util/log.h"
 
@@ -88,15 +89,8 @@ class PushEngine final : public engine::ChangeListener {
 // cannot be loaded. Thread-safe; creates no instance.
 absl::Status CheckAdapterConfigs(const config::PushConfig& config);
 
-// The adapter config a plugin gets: the channel's (`config_json`, a JSON object text),
-// plus the channel's id under the top-level key "channel" unless the config sets that key
-// itself. INVALID_ARGUMENT when `config_json` is not a JSON object.
-absl::StatusOr<std::string> AdapterConfigWithChannel(const std::string& config_json,
-                                                     const std::string& channel);
-
-// Reads a listings file: CSV `sku,listing_id` (header line optional, '#' comments, blank
-// lines skipped). INVALID_ARGUMENT with file:line on a malformed line or duplicate SKU.
-absl::StatusOr<absl::flat_hash_map<std::string, std::string>> ReadListings(const std::string& path);
+// The adapter config a plugin gets (moved to the plugins layer, which orders uses too).
+using plugins::AdapterConfigWithChannel;
 
 }  // namespace stockd::push
 

@@ -15,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "daemon/config/listen.h"
+#include "daemon/orders/orders.h"
 #include "daemon/push/push_engine.h"
 #include "daemon/server/decode_errors.h"
 #include "daemon/server/stock_service.h"
@@ -47,6 +48,7 @@ class Daemon::Impl {
   // Joins the store's threads (which call into the hub and the push engine) before any
   // member is destroyed, also when Start failed half way.
   ~Impl() {
+    if (orders_) orders_->Stop();
     if (store_) store_->Stop();
   }
 
@@ -113,6 +115,21 @@ class Daemon::Impl {
     if (absl::Status st = push_->Start(); !st.ok()) return st;
     push_ready_.store(push_.get());
 
+    // Order ingestion: after the push engine (the engine is restored; orders' holds are
+    // announced to the push engine like any other change).
+    if (store_) {
+      order_store_ = std::make_unique<orders::RedisOrderStore>(
+          store_->address(), config_.redis.timeout_ms, "stockd", RedisSecurityOf(config_.redis));
+    } else {
+      order_store_ = std::make_unique<orders::MemoryOrderStore>();
+    }
+    absl::StatusOr<std::unique_ptr<orders::Orders>> orders =
+        orders::Orders::Create(config_.OrdersSlice(), engine_.get(), order_store_.get(), &clock_,
+                               log::ComponentSink("orders"));
+    if (!orders.ok()) return orders.status();
+    orders_ = std::move(*orders);
+    if (absl::Status st = orders_->Start(); !st.ok()) return st;
+
     ServiceOptions service_options;
     service_options.max_batch = config_.server.max_batch;
     service_options.config_path = config_.path;
@@ -174,6 +191,9 @@ class Daemon::Impl {
     // The push engine first: it answers queued Resyncs (UNAVAILABLE) and interrupts
     // adapter calls, so no RPC waits on a hung channel past the drain. What it leaves
     // unpushed is re-derived at the next start (published vs acknowledged).
+    // Order polling first: a poll in flight is interrupted; its orders are re-read at
+    // the next start (the cursor moves only once they are durable).
+    if (orders_) orders_->Stop();
     if (push_) push_->Stop();
     if (server_) {
       server_->GetHealthCheckService()->Shutdown();
@@ -200,6 +220,7 @@ class Daemon::Impl {
   }
   int port() const { return port_; }
   engine::Engine* engine() { return engine_.get(); }
+  orders::Orders* orders() { return orders_.get(); }
 
  private:
   void ReapLoop() {
@@ -229,6 +250,8 @@ class Daemon::Impl {
   std::unique_ptr<push::AckStore> acks_;
   std::unique_ptr<push::PushEngine> push_;
   std::atomic<push::PushEngine*> push_ready_{nullptr};  // for the resync callback
+  std::unique_ptr<orders::OrderStore> order_store_;
+  std::unique_ptr<orders::Orders> orders_;  // stops before the push engine and the store
   std::unique_ptr<StockService> service_;
   const DaemonHooks hooks_;
   std::unique_ptr<grpc::Server> server_;
@@ -253,6 +276,7 @@ Daemon::Daemon(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Daemon::~Daemon() { impl_->Shutdown(); }
 int Daemon::port() const { return impl_->port(); }
 engine::Engine* Daemon::engine() { return impl_->engine(); }
+orders::Orders* Daemon::orders() { return impl_->orders(); }
 void Daemon::Shutdown() { impl_->Shutdown(); }
 void Daemon::Wait() { impl_->Wait(); }
 

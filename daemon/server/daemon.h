@@ -15,6 +15,10 @@
 #include "daemon/engine/engine.h"
 #include "daemon/server/stock_service.h"
 
+namespace stockd::orders {
+class Orders;
+}  // namespace stockd::orders
+
 namespace stockd::server {
 
 // What the daemon gets from layers it does not build itself (the orders layer's
@@ -37,6 +41,7 @@ class Daemon {
 
   int port() const;  // the bound TCP port (useful with port 0)
   engine::Engine* engine();
+  orders::Orders* orders();  // order ingestion (docs/orders.md)
 
   // Drain: closes Watch streams, stops accepting calls, waits up to the configured drain
   // timeout for in-flight calls, then stops the reaper. Idempotent.

@@ -138,6 +138,10 @@ TEST(ConfigSchemaTest, SchemaDefaultsAreTheStructsDefaults) {
   ExpectDefaults(schema::Channels(), config->model.channels[0]);
   ASSERT_EQ(config->adapters.size(), 1u);
   ExpectDefaults(schema::Adapter(), config->adapters[0]);
+  ExpectDefaults(schema::Orders(), *config);
+  const OrdersConfig orders = config->OrdersSlice();
+  ASSERT_EQ(orders.channels.size(), 1u);  // the channel with an adapter
+  ExpectDefaults(schema::ChannelOrders(), orders.channels[0]);
 }
 
 // The parser's allowed keys are the schema's: an unknown key anywhere names them.

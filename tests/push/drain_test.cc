@@ -57,7 +57,9 @@ channels:
       yaml += "    adapter:\n      plugin: webhook\n      config: {url: \"" +
               (c.url.empty() ? fake_->url() : c.url) + "\"" +
               (c.config.empty() ? "" : ", " + c.config) +
-              "}\n      retry_initial: 20ms\n      retry_max: 200ms\n      coalesce_window: 0ms\n";
+              "}\n      retry_initial: 20ms\n      retry_max: 200ms\n      coalesce_window: 0ms\n"
+              // Push only: no order polls among the requests counted.
+              "    orders: {poll_interval: 0s}\n";
     }
     absl::StatusOr<config::Config> config = config::ParseConfig(yaml, "drain.yaml");
     ASSERT_TRUE(config.ok()) << config.status();

@@ -70,6 +70,7 @@ channels:
       coalesce_window: 50ms
 )yaml" + extra_adapter +
            R"yaml(
+    orders: {poll_interval: 0s}  # push only: no order polls among the faults
   - {id: pos, type: store, sources: [store]}
 )yaml";
   }

@@ -195,8 +195,10 @@ typedef struct stockd_adapter_api {
                int64_t* quantities, char* error, size_t error_len);
 
   /* OPTIONAL. Calls `sink` for every order placed or cancelled on the channel after
-   * `cursor` (NUL-terminated; "" = from now). Writes the new cursor (NUL-terminated,
-   * capacity `next_cursor_len`). Returns 0, or non-zero with `error`. */
+   * `cursor` (NUL-terminated; "" = from the start of the channel's change log, as far
+   * back as the channel keeps it: the daemon's first poll of a channel). Writes the new
+   * cursor (NUL-terminated, capacity `next_cursor_len`). Returns 0, or non-zero with
+   * `error`. */
   int (*poll_orders)(void* instance, const char* cursor, stockd_order_sink sink,
                      void* sink_data, char* next_cursor, size_t next_cursor_len, char* error,
                      size_t error_len);
@@ -216,8 +218,9 @@ typedef struct stockd_adapter_api {
   int (*validate_config)(const char* config_json, char* error, size_t error_size);
 
   /* OPTIONAL. poll_orders with the whole order lifecycle: calls `sink` for every order
-   * that changed on the channel after `cursor` ("" = from now), each as its current
-   * revision, oldest change first, then writes the new cursor (NUL-terminated, capacity
+   * that changed on the channel after `cursor` ("" = from the start of the channel's
+   * change log, as far back as the channel keeps it), each as its current revision,
+   * oldest change first, then writes the new cursor (NUL-terminated, capacity
    * `next_cursor_len`). Returns 0, or non-zero with `error`. The daemon prefers it to
    * poll_orders when a plugin has both; a plugin may set both, so that a daemon built
    * before this field still gets its orders. OWNERSHIP as for poll_orders. */

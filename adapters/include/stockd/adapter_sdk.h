@@ -199,8 +199,9 @@ class Adapter {
     throw Error("this adapter cannot fetch quantities");
   }
 
-  // Hands every order that changed after `cursor` ("" = from now) to `sink`, oldest change
-  // first, and returns the new cursor. Only called when STOCKD_ADAPTER says has_poll.
+  // Hands every order that changed after `cursor` ("" = from the start of the channel's
+  // change log, as far back as it keeps it) to `sink`, oldest change first, and returns
+  // the new cursor. Only called when STOCKD_ADAPTER says has_poll.
   virtual std::string PollOrders(std::string_view cursor, const OrderSink& sink) {
     (void)cursor;
     (void)sink;
