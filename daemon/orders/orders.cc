@@ -1,5 +1,7 @@
 #include "daemon/orders/orders.h"
 
+#include <limits>
+
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -113,6 +115,11 @@ std::vector<WorkerStats> Orders::Stats() const {
 OrderWorker* Orders::worker(const std::string& channel) const {
   auto it = workers_.find(channel);
   return it == workers_.end() ? nullptr : it->second.get();
+}
+
+int64_t Orders::IngestedUntil(const std::string& channel) const {
+  const OrderWorker* w = worker(channel);
+  return w == nullptr ? std::numeric_limits<int64_t>::max() : w->Stats().ingested_up_to_ms;
 }
 
 }  // namespace stockd::orders

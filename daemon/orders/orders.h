@@ -51,6 +51,9 @@ class Orders {
   std::vector<WorkerStats> Stats() const;
   // nullptr when the channel is not polled.
   OrderWorker* worker(const std::string& channel) const;
+  // The start time of the latest poll of `channel` whose orders are all durable (0 before
+  // the first); INT64_MAX when the channel is not polled (nothing to wait for).
+  int64_t IngestedUntil(const std::string& channel) const;
 
  private:
   Orders() = default;

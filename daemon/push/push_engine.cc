@@ -54,7 +54,9 @@ absl::StatusOr<std::unique_ptr<PushEngine>> PushEngine::Create(const config::Pus
                                                                engine::Engine* engine,
                                                                AckStore* acks,
                                                                const engine::Clock* clock,
-                                                               log::Sink log) {
+                                                               log::Sink log,
+                                                               std::function<int64_t(const std::string&)>
+                                                                   orders_ingested_until) {
   log = Redacting(std::move(log));
   std::unique_ptr<PushEngine> pe(new PushEngine(engine, acks, log));
   const std::string dir =
@@ -90,6 +92,11 @@ absl::StatusOr<std::unique_ptr<PushEngine>> PushEngine::Create(const config::Pus
     po.retry_initial_ms = a.retry_initial_ms;
     po.retry_max_ms = a.retry_max_ms;
     po.coalesce_window_ms = a.coalesce_window_ms;
+    if (orders_ingested_until) {
+      po.orders_ingested_until = [orders_ingested_until, channel = a.channel] {
+        return orders_ingested_until(channel);
+      };
+    }
     if (!a.listings_file.empty()) {
       absl::StatusOr<absl::flat_hash_map<std::string, std::string>> listings =
           plugins::ReadListings(a.listings_file);

@@ -34,10 +34,12 @@ class PushEngine final : public engine::ChangeListener {
   // Loads every configured adapter plugin and its listings file. Any failure (missing
   // plugin, ABI mismatch, rejected config, bad listings file) is returned: a daemon
   // does not start with a channel it cannot serve. `engine`, `acks`, `clock` not owned.
-  static absl::StatusOr<std::unique_ptr<PushEngine>> Create(const config::PushConfig& config,
-                                                            engine::Engine* engine, AckStore* acks,
-                                                            const engine::Clock* clock,
-                                                            log::Sink log);
+  // `orders_ingested_until(channel)`: how far that channel's orders are ingested (see
+  // PusherOptions::orders_ingested_until); empty = no channel's orders are ingested.
+  static absl::StatusOr<std::unique_ptr<PushEngine>> Create(
+      const config::PushConfig& config, engine::Engine* engine, AckStore* acks,
+      const engine::Clock* clock, log::Sink log,
+      std::function<int64_t(const std::string&)> orders_ingested_until = {});
   ~PushEngine() override;  // Stop()
 
   // Loads acknowledged quantities, queues what differs from the engine's published

@@ -49,6 +49,10 @@ class Daemon::Impl {
   // member is destroyed, also when Start failed half way.
   ~Impl() {
     if (orders_) orders_->Stop();
+    // The pushers read orders_ready_ (conflicts wait for the orders): they stop before
+    // orders_ (declared after push_) is destroyed.
+    if (push_) push_->Stop();
+    orders_ready_.store(nullptr);
     if (store_) store_->Stop();
   }
 
@@ -107,8 +111,15 @@ class Daemon::Impl {
     } else {
       acks_ = std::make_unique<push::MemoryAckStore>();
     }
+    // A push the channel refuses as a conflict (it sold units) waits for the channel's
+    // orders (docs/orders.md, "Never overwrite a sale"): until order ingestion has started,
+    // nothing is ingested yet.
     absl::StatusOr<std::unique_ptr<push::PushEngine>> push = push::PushEngine::Create(
-        config_.PushSlice(), engine_.get(), acks_.get(), &clock_, log::ComponentSink("push"));
+        config_.PushSlice(), engine_.get(), acks_.get(), &clock_, log::ComponentSink("push"),
+        [this](const std::string& channel) -> int64_t {
+          orders::Orders* o = orders_ready_.load();
+          return o == nullptr ? 0 : o->IngestedUntil(channel);
+        });
     if (!push.ok()) return push.status();
     push_ = std::move(*push);
     engine_->AddListener(push_.get());
@@ -129,6 +140,20 @@ class Daemon::Impl {
     if (!orders.ok()) return orders.status();
     orders_ = std::move(*orders);
     if (absl::Status st = orders_->Start(); !st.ok()) return st;
+    orders_ready_.store(orders_.get());
+    // ListOrderProblems' UNMAPPED rows: the orders layer's parked orders (a test may
+    // inject its own list).
+    UnmappedOrdersFn unmapped = hooks_.unmapped_orders;
+    if (!unmapped) {
+      unmapped = [o = orders_.get()] {
+        std::vector<UnmappedOrderRow> rows;
+        for (orders::UnmappedOrder& u : o->ListUnmapped()) {
+          rows.push_back({std::move(u.channel), std::move(u.order_id), u.revision,
+                          std::move(u.listing_ids), u.since_ms});
+        }
+        return rows;
+      };
+    }
 
     ServiceOptions service_options;
     service_options.max_batch = config_.server.max_batch;
@@ -138,7 +163,7 @@ class Daemon::Impl {
     service_options.max_watch_streams = config_.server.max_watch_streams;
     service_options.max_response_bytes = config_.server.max_response_bytes;
     service_ = std::make_unique<StockService>(engine_.get(), &hub_, push_.get(), service_options,
-                                              hooks_.unmapped_orders);
+                                              std::move(unmapped));
 
     grpc::EnableDefaultHealthCheckService(true);
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -252,6 +277,7 @@ class Daemon::Impl {
   std::atomic<push::PushEngine*> push_ready_{nullptr};  // for the resync callback
   std::unique_ptr<orders::OrderStore> order_store_;
   std::unique_ptr<orders::Orders> orders_;  // stops before the push engine and the store
+  std::atomic<orders::Orders*> orders_ready_{nullptr};  // for the push engine's conflicts
   std::unique_ptr<StockService> service_;
   const DaemonHooks hooks_;
   std::unique_ptr<grpc::Server> server_;
