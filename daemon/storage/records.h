@@ -22,6 +22,8 @@
 //                                 value = stockd.records.v1.StoredAuditEntry
 //   {<p>}:meta             hash   schema, sequence (last durable mutation)
 //   {<p>}:acked:<channel>  hash   sku -> last quantity the channel acknowledged (push)
+//   {<p>}:orders:cursor    hash   channel -> order-poll cursor (daemon/orders/order_store.h)
+//   {<p>}:orders:unmapped  hash   "<channel> <order id>" -> parked order revision (JSON)
 //   {<p>}:orders           hash   "<channel> <order id>" -> stockd.records.v1.StoredOrder,
 //                                 open orders (docs/orders.md)
 //   {<p>}:closed-orders:<bucket> hash  sequence of a group commit's last mutation ->

@@ -107,10 +107,15 @@ TEST_F(OrderIngestTest, TheIntakeContract) {
   };
   EXPECT_EQ(submit("ebay", MakeOrder("O-1", 1, Status::kPending, {Line("L-1", 1)})).code(),
             absl::StatusCode::kNotFound);
-  // A channel without a listings file maps by identity; an unknown SKU is the engine's.
+  // A channel without a listings file maps by identity; a SKU stockd does not know is
+  // unmapped: parked (OK: durable), listed, and nothing applied.
   absl::Status st = submit("web", MakeOrder("W-1", 1, Status::kPending, {Line("NO-SUCH", 1)}));
-  EXPECT_EQ(st.code(), absl::StatusCode::kNotFound) << st;
-  EXPECT_NE(st.message().find("W-1"), std::string::npos) << st;
+  EXPECT_EQ(st, absl::OkStatus());
+  std::vector<UnmappedOrder> unmapped = ingest_->ListUnmapped();
+  ASSERT_EQ(unmapped.size(), 1u);
+  EXPECT_EQ(unmapped[0].order_id, "W-1");
+  EXPECT_EQ(unmapped[0].listing_ids, std::vector<std::string>{"NO-SUCH"});
+  EXPECT_FALSE(engine_->GetOrder("web", "W-1").ok());
   EXPECT_EQ(submit("web", MakeOrder("W-2", 1, Status::kPending, {Line("SKU-2", 3)})),
             absl::OkStatus());
   EXPECT_EQ(Counters(engine_.get(), "SKU-2"), "10/3/0");

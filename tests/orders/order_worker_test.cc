@@ -141,14 +141,16 @@ TEST_F(OrderWorkerTest, AFailedPollKeepsTheCursor) {
 TEST_F(OrderWorkerTest, MalformedOrdersAreSkippedAndCounted) {
   std::unique_ptr<OrderWorker> worker = NewWorker();
   Put(MakeOrder("O-1", 1, Status::kPending, {Line("SKU-1", 1)}));
-  // An order the engine refuses for good (no such SKU) does not hold the cursor back.
+  // An order whose SKU stockd does not know is parked, not lost; a malformed one is
+  // counted bad; neither holds the cursor back.
   Put(MakeOrder("O-2", 1, Status::kPending, {Line("NO-SUCH", 1)}));
   adapter_->DeliverMalformed();
   ASSERT_TRUE(worker->PollOnce().ok());
   WorkerStats stats = worker->Stats();
   EXPECT_EQ(stats.seen, 2);
   EXPECT_EQ(stats.applied, 1);
-  EXPECT_EQ(stats.bad, 2);
+  EXPECT_EQ(stats.parked, 1);
+  EXPECT_EQ(stats.bad, 1);
   EXPECT_EQ(StoredCursor(), "2");
   EXPECT_EQ(Counters(engine_.get(), "SKU-1"), "10/1/0");
 }
