@@ -219,6 +219,9 @@ struct Outcome {
   // replay answers without them.
   std::optional<OrderView> order;
   bool order_stale = false;
+  // Answered from the idempotency table: the first result of this request id, returned
+  // again; nothing was applied by this call.
+  bool replayed = false;
 };
 
 struct AuditEntry {

@@ -86,7 +86,11 @@ void Engine::Impl::Complete(const std::shared_ptr<Pending>& pending,
     if (record && record->order) {
       for (ChangeListener* l : listeners_) l->OnOrderApplied(*record->order);
     }
-    for (Done& w : waiters) w(pending->outcome);
+    if (!waiters.empty()) {
+      Outcome replay = pending->outcome;  // the waiters sent the same request id again
+      replay.replayed = true;
+      for (Done& w : waiters) w(replay);
+    }
     pending->done(std::move(pending->outcome));
   } else {
     for (Done& w : waiters) w(status);

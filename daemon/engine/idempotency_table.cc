@@ -82,6 +82,7 @@ bool IdempotencyTable::Begin(const std::shared_ptr<Pending>& pending) {
           "request_id '", pending->request_id, "' was already used for a different request")));
       return false;
     case Lookup::kReplay:
+      replay.replayed = true;
       pending->done(std::move(replay));
       return false;
     case Lookup::kFull:

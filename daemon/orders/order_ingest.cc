@@ -157,36 +157,32 @@ void OrderIngest::Apply(const std::string& channel, engine::ApplyOrderCmd cmd, R
   command.meta.actor = absl::StrCat("orders:", channel);
   const std::string order_id = cmd.order_id;
   const int64_t revision = cmd.revision;
-  // Still executed when known: the engine answers a revision in flight only once it is
-  // durable.
-  absl::StatusOr<engine::OrderView> before = engine_->GetOrder(channel, order_id);
-  const bool known = before.ok() && before->revision >= revision;
   command.body = std::move(cmd);
-  engine_->Execute(
-      std::move(command), [this, channel, order_id, revision, known,
-                           done = std::move(done)](absl::StatusOr<engine::Outcome> outcome) {
-        absl::StatusOr<IngestResult> result;
-        if (outcome.ok()) {
-          // A replay of the request id is answered with the first result, as if applied
-          // now: the order table, read before, tells it apart.
-          result = outcome->order_stale || known ? IngestResult::kStale : IngestResult::kApplied;
-        } else if (outcome.status().code() == absl::StatusCode::kUnavailable) {
-          result = Prefixed(outcome.status(), channel, order_id, revision);
-        } else {
-          // The same request id with another body (the revision applied before under
-          // another mapping) is refused as INVALID_ARGUMENT: the order table says whether
-          // this revision, or a later one, is in.
-          absl::StatusOr<engine::OrderView> applied = engine_->GetOrder(channel, order_id);
-          if (outcome.status().code() == absl::StatusCode::kInvalidArgument && applied.ok() &&
-              applied->revision >= revision) {
-            result = IngestResult::kStale;
-          } else {
-            result = Prefixed(outcome.status(), channel, order_id, revision);
-          }
-        }
-        if (result.ok()) UnparkUpTo(channel, order_id, revision);
-        done(std::move(result));
-      });
+  engine_->Execute(std::move(command), [this, channel, order_id, revision, done = std::move(done)](
+                                           absl::StatusOr<engine::Outcome> outcome) {
+    absl::StatusOr<IngestResult> result;
+    if (outcome.ok()) {
+      // A replay of the request id (answered with the first result) or a revision
+      // not newer than the applied one changed nothing now.
+      result =
+          outcome->order_stale || outcome->replayed ? IngestResult::kStale : IngestResult::kApplied;
+    } else if (outcome.status().code() == absl::StatusCode::kUnavailable) {
+      result = Prefixed(outcome.status(), channel, order_id, revision);
+    } else {
+      // The same request id with another body (the revision applied before under
+      // another mapping) is refused as INVALID_ARGUMENT: the order table says whether
+      // this revision, or a later one, is in.
+      absl::StatusOr<engine::OrderView> applied = engine_->GetOrder(channel, order_id);
+      if (outcome.status().code() == absl::StatusCode::kInvalidArgument && applied.ok() &&
+          applied->revision >= revision) {
+        result = IngestResult::kStale;
+      } else {
+        result = Prefixed(outcome.status(), channel, order_id, revision);
+      }
+    }
+    if (result.ok()) UnparkUpTo(channel, order_id, revision);
+    done(std::move(result));
+  });
 }
 
 void OrderIngest::UnparkUpTo(const std::string& channel, const std::string& order_id,

@@ -141,6 +141,8 @@ TEST_F(OrderTest, ReplayedRequestIdAnswersTheFirstResult) {
   const std::string before = Observe();
   Outcome again = Ok(Order("amazon", "o", 1, OrderStatus::kPending, {OL("A", 2)}), rid);
   EXPECT_EQ(Observe(), before);
+  EXPECT_FALSE(first.replayed);
+  EXPECT_TRUE(again.replayed);
   ASSERT_TRUE(again.hold);
   EXPECT_EQ(again.hold->hold_id, first.hold->hold_id);
   EXPECT_EQ(Str(Row("A", "wh")), "10/2/0");

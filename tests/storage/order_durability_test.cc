@@ -139,5 +139,28 @@ TEST_F(OrderDurabilityTest, OpenOrdersInOneHashClosedOnesInExpiringBuckets) {
   EXPECT_LE(ms, 30LL * 24 * 3600 * 1000 + 60'000);
 }
 
+TEST_F(OrderDurabilityTest, AnOpenOrderWhoseHoldIsGoneRefusesTheLoad) {
+  std::string hold_id;
+  {
+    DurableNode a;
+    ASSERT_TRUE(a.Open(redis_.address(), ShopModel()).ok());
+    ASSERT_TRUE(
+        a.engine->ExecuteAndWait({{"", "t"}, engine::CountCmd{"wh", "SKU-A", 5, {}, ""}}).ok());
+    absl::StatusOr<Outcome> r = a.engine->ExecuteAndWait(Order("o1", 1, OrderStatus::kPending, 2));
+    ASSERT_TRUE(r.ok()) << r.status();
+    hold_id = r->order->hold_id;
+  }
+  // A hand edit (or a bug) removes the hold and puts the counters back: the counters
+  // agree with the holds again, but the order points at a hold that is not there.
+  storage::KeyLayout keys;
+  ASSERT_TRUE(redis_.Command({"HDEL", keys.OpenHolds(), hold_id}).ok());
+  ASSERT_TRUE(redis_.Command({"HSET", keys.Stock(), "SKU-A wh", "5 0 0"}).ok());
+  DurableNode b;
+  absl::Status st = b.Open(redis_.address(), ShopModel());
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition) << st;
+  EXPECT_NE(st.message().find("'o1'"), std::string::npos) << st;
+  EXPECT_NE(st.message().find(hold_id), std::string::npos) << st;
+}
+
 }  // namespace
 }  // namespace stockd
