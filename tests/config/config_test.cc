@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "tests/config/config_test_support.h"
+#include "tests/support/temp_dir.h"
 
 namespace stockd::config {
 namespace {
@@ -317,7 +318,8 @@ TEST(LoadConfigFileTest, DirectoryIsNotFound) {
 }
 
 TEST(LoadConfigFileTest, ErrorsNameThePath) {
-  const std::string path = ::testing::TempDir() + "/config_test_bad.yaml";
+  stockd::testing::TempDir dir("config-test");
+  const std::string path = dir.path() + "/config_test_bad.yaml";
   {
     std::ofstream out(path);
     out << Base("engine:\n  shards: 0\n");

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "daemon/config/config.h"
 #include "gtest/gtest.h"
+#include "tests/support/temp_dir.h"
 
 namespace stockd::config {
 namespace {
@@ -85,7 +86,8 @@ TEST(CheckListenAddressTest, NamesAreResolvedAndMustBeLoopback) {
 }
 
 TEST(CheckListenAddressTest, ConfigRefusesAnyAddressWithItsLine) {
-  const std::string path = ::testing::TempDir() + "/config_limits_listen.yaml";
+  stockd::testing::TempDir dir("config-test");
+  const std::string path = dir.path() + "/config_limits_listen.yaml";
   {
     std::ofstream out(path);
     out << "locations: [{id: wh, type: warehouse}]\n"

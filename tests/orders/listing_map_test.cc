@@ -8,6 +8,7 @@
 
 #include "gtest/gtest.h"
 #include "tests/orders/orders_test_support.h"
+#include "tests/support/temp_dir.h"
 
 namespace stockd::orders {
 namespace {
@@ -28,7 +29,8 @@ TEST(ListingMapTest, IdentityWithoutAFile) {
 }
 
 TEST(ListingMapTest, MapsBackAndFollowsTheFile) {
-  const std::string path = ::testing::TempDir() + "/listing_map.csv";
+  stockd::testing::TempDir dir("listing-map");
+  const std::string path = dir.path() + "/listing_map.csv";
   testing::WriteFile(path, "sku,listing_id\nSKU-1,B01\nSKU-2,B02\n");
   absl::StatusOr<std::unique_ptr<ListingMap>> loaded = ListingMap::Load(path);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
@@ -62,7 +64,8 @@ TEST(ListingMapTest, MapsBackAndFollowsTheFile) {
 }
 
 TEST(ListingMapTest, AListingTwoSkusShareIsRefusedWithFileLine) {
-  const std::string path = ::testing::TempDir() + "/listing_map_dup.csv";
+  stockd::testing::TempDir dir("listing-map");
+  const std::string path = dir.path() + "/listing_map_dup.csv";
   testing::WriteFile(path, "SKU-1,B01\nSKU-2,B01\n");
   absl::StatusOr<std::unique_ptr<ListingMap>> map = ListingMap::Load(path);
   EXPECT_EQ(map.status().code(), absl::StatusCode::kInvalidArgument);

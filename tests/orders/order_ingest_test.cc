@@ -13,6 +13,7 @@
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "tests/orders/orders_test_support.h"
+#include "tests/support/temp_dir.h"
 
 namespace stockd::orders {
 namespace {
@@ -29,7 +30,8 @@ class OrderIngestTest : public ::testing::Test {
     ASSERT_NE(engine_, nullptr);
     testing::Stock(engine_.get(), "SKU-1", 10);
     testing::Stock(engine_.get(), "SKU-2", 10);
-    listings_path_ = ::testing::TempDir() + "/ingest_listings.csv";
+    // Each test its own directory: ctest runs the tests of this fixture side by side.
+    listings_path_ = dir_.path() + "/ingest_listings.csv";
     testing::WriteFile(listings_path_, "sku,listing_id\nSKU-1,L-1\n");
     absl::StatusOr<std::unique_ptr<ListingMap>> map = ListingMap::Load(listings_path_);
     ASSERT_TRUE(map.ok()) << map.status();
@@ -66,6 +68,7 @@ class OrderIngestTest : public ::testing::Test {
     ASSERT_TRUE(*refreshed);
   }
 
+  stockd::testing::TempDir dir_{"order-ingest"};
   engine::ManualClock clock_;
   std::unique_ptr<engine::Engine> engine_;
   MemoryOrderStore store_;

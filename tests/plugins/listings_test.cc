@@ -9,12 +9,14 @@
 #include <vector>
 
 #include "daemon/engine/model.h"
+#include "tests/support/temp_dir.h"
 
 namespace stockd::plugins {
 namespace {
 
 TEST(ListingsTest, ParsesAndRejectsWithFileLine) {
-  const std::string path = ::testing::TempDir() + "/listings.csv";
+  stockd::testing::TempDir dir("listings-test");
+  const std::string path = dir.path() + "/listings.csv";
   {
     std::ofstream out(path);
     out << "sku,listing_id\n# comment\nSKU-1,B000123\n\nSKU-2, ASIN-2 \n";

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "daemon/plugins/adapter.h"
+#include "tests/support/temp_dir.h"
 
 namespace stockd::plugins {
 namespace {
@@ -36,7 +37,8 @@ TEST(PluginLoaderTest, RejectedConfigIsInvalidArgumentWithThePluginsReason) {
 }
 
 TEST(PluginLoaderTest, FilePluginLoadsAndPushes) {
-  const std::string path = ::testing::TempDir() + "/stockd-file-plugin-test.jsonl";
+  stockd::testing::TempDir dir("loader-test");
+  const std::string path = dir.path() + "/stockd-file-plugin-test.jsonl";
   std::remove(path.c_str());
   absl::StatusOr<std::unique_ptr<Adapter>> a =
       LoadPlugin(kPlugins, "file", "{\"path\": \"" + path + "\", \"channel\": \"erp\"}", {});
