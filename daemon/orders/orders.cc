@@ -1,13 +1,14 @@
 #include "daemon/orders/orders.h"
 
 #include <limits>
-
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "daemon/plugins/adapter.h"
 #include "daemon/plugins/adapter_config.h"
 #include "daemon/util/redact.h"
+#include "daemon/util/secret_file.h"
 
 namespace stockd::orders {
 
@@ -23,6 +24,30 @@ log::Sink Redacting(log::Sink log) {
 absl::Status WithOrigin(const absl::Status& st, const config::OrderChannelConfig& c) {
   return absl::Status(st.code(),
                       absl::StrCat(c.origin, ": channel '", c.channel, "': ", st.message()));
+}
+
+// The receiver's options from the config: every channel with `orders.webhook`, its secret
+// read now (so that a missing or readable-by-others file fails the start, not the first
+// delivery).
+absl::StatusOr<WebhookReceiverOptions> ReceiverOptions(const config::OrdersConfig& config) {
+  WebhookReceiverOptions out;
+  out.listen = config.listen;
+  out.max_body_bytes = static_cast<size_t>(config.max_body_bytes);
+  out.deadline_ms = config.deadline_ms;
+  for (const config::OrderChannelConfig& c : config.channels) {
+    if (c.webhook_signature.empty()) continue;
+    if (config.listen.empty()) {
+      return WithOrigin(absl::InvalidArgumentError(
+                            "orders.webhook needs the receiver: set the top-level orders.listen"),
+                        c);
+    }
+    absl::StatusOr<SignatureScheme> scheme = ParseSignatureScheme(c.webhook_signature);
+    if (!scheme.ok()) return WithOrigin(scheme.status(), c);
+    absl::StatusOr<std::string> secret = util::ReadSecretFile(c.webhook_secret_file);
+    if (!secret.ok()) return WithOrigin(secret.status(), c);
+    out.channels.push_back({c.channel, *scheme, *std::move(secret)});
+  }
+  return out;
 }
 
 }  // namespace
@@ -48,6 +73,14 @@ absl::StatusOr<std::unique_ptr<Orders>> Orders::Create(const config::OrdersConfi
       OrderIngest::Create(engine, store, maps, clock, sink);
   if (!ingest.ok()) return ingest.status();
   out->ingest_ = *std::move(ingest);
+
+  absl::StatusOr<WebhookReceiverOptions> receiver = ReceiverOptions(config);
+  if (!receiver.ok()) return receiver.status();
+  out->receiver_options_ = *std::move(receiver);
+  if (!config.listen.empty() && out->receiver_options_.channels.empty() && sink) {
+    sink(log::Level::kWarn, absl::StrCat("orders.listen is ", config.listen,
+                                         " but no channel has orders.webhook: no receiver"));
+  }
 
   const std::string dir =
       config.plugin_dir.empty() ? plugins::DefaultPluginDir() : config.plugin_dir;
@@ -83,6 +116,28 @@ absl::StatusOr<std::unique_ptr<Orders>> Orders::Create(const config::OrdersConfi
 }
 
 absl::Status Orders::Start() {
+  if (absl::Status st = StartWorkers(); !st.ok()) return st;
+  if (receiver_options_.channels.empty()) return absl::OkStatus();
+  std::vector<std::string> names;
+  for (const WebhookChannel& c : receiver_options_.channels) names.push_back(c.channel);
+  absl::StatusOr<std::unique_ptr<WebhookReceiver>> receiver =
+      WebhookReceiver::Start(receiver_options_, ingest_.get(), log_);
+  if (!receiver.ok()) {
+    return absl::Status(receiver.status().code(),
+                        absl::StrCat("orders.listen: ", receiver.status().message()));
+  }
+  receiver_ = *std::move(receiver);
+  // The secrets are in the receiver now; no second copy.
+  for (WebhookChannel& c : receiver_options_.channels) c.secret.clear();
+  if (log_) {
+    log_(log::Level::kInfo,
+         absl::StrCat("orders: webhook receiver on port ", receiver_->port(), " for ",
+                      absl::StrJoin(names, ", "), " (POST /orders/<channel>)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Orders::StartWorkers() {
   if (workers_.empty()) return absl::OkStatus();
   absl::StatusOr<std::map<std::string, std::string>> cursors = store_->LoadCursors();
   if (!cursors.ok()) return cursors.status();
@@ -103,6 +158,7 @@ absl::Status Orders::Start() {
 void Orders::Stop() {
   if (stopped_) return;
   stopped_ = true;
+  if (receiver_) receiver_->Stop();
   for (auto& [channel, worker] : workers_) worker->Stop();
 }
 

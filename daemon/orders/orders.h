@@ -1,8 +1,9 @@
 // The orders layer's facade (docs/orders.md), as push::PushEngine is push's: from the
 // config's OrdersConfig it builds the intake every order enters by (OrderIngest), a
 // ListingMap per channel with a listings file, and a poll worker per channel whose
-// adapter can poll orders (its own plugin instance) and whose poll_interval is not 0.
-// The webhook receiver (another component) submits to intake().
+// adapter can poll orders (its own plugin instance) and whose poll_interval is not 0,
+// and the webhook receiver (config `orders.listen`) for the channels whose orders are
+// delivered (channels[].orders.webhook); the workers and the receiver submit to intake().
 //
 // Every message it logs for itself or for an adapter passes through util::RedactSecrets.
 //
@@ -25,25 +26,33 @@
 #include "daemon/orders/order_intake.h"
 #include "daemon/orders/order_store.h"
 #include "daemon/orders/order_worker.h"
+#include "daemon/orders/webhook_receiver.h"
 #include "daemon/util/log.h"
 
 namespace stockd::orders {
 
 class Orders {
  public:
-  // Loads the listings files, the parked orders, and the plugin of every channel that
-  // polls. Any failure is returned (a bad listings file, a plugin that cannot be loaded,
-  // Redis unreachable), prefixed with the channel's config origin. Call after the engine
-  // is restored. `engine`, `store`, `clock` not owned.
+  // Loads the listings files, the parked orders, the plugin of every channel that polls
+  // and the secret of every channel whose orders are delivered. Any failure is returned (a
+  // bad listings file, a plugin that cannot be loaded, a secret file that cannot be read
+  // or that others may read, a webhook without `orders.listen`, Redis unreachable),
+  // prefixed with the channel's config origin. Call after the engine is restored. `engine`,
+  // `store`, `clock` not owned.
   static absl::StatusOr<std::unique_ptr<Orders>> Create(const config::OrdersConfig& config,
                                                         engine::Engine* engine, OrderStore* store,
                                                         const engine::Clock* clock, log::Sink log);
   ~Orders();  // Stop()
 
-  // Loads the stored cursors and starts the workers.
+  // Loads the stored cursors, starts the workers, then binds the webhook receiver
+  // (UNAVAILABLE when its address cannot be bound).
   absl::Status Start();
-  // Stops every worker (interrupting its adapter). Idempotent.
+  // Stops the receiver (answering the deliveries in progress), then every worker
+  // (interrupting its adapter). Idempotent.
   void Stop();
+
+  // The webhook receiver's bound port; 0 when there is none (or before Start).
+  int webhook_port() const { return receiver_ ? receiver_->port() : 0; }
 
   OrderIntake* intake() { return ingest_.get(); }
   OrderIngest* ingest() { return ingest_.get(); }
@@ -57,12 +66,15 @@ class Orders {
 
  private:
   Orders() = default;
+  absl::Status StartWorkers();
 
   OrderStore* store_ = nullptr;
   log::Sink log_;
   std::map<std::string, std::unique_ptr<ListingMap>> maps_;
   std::unique_ptr<OrderIngest> ingest_;
   std::map<std::string, std::unique_ptr<OrderWorker>> workers_;
+  WebhookReceiverOptions receiver_options_;  // channels empty: no receiver
+  std::unique_ptr<WebhookReceiver> receiver_;
   bool stopped_ = false;  // owner thread only
 };
 

@@ -4,7 +4,11 @@
 // restart resumes from the durable cursor; an order with an unmapped listing is parked
 // (listed, in Redis) and applied once the listings file maps it; with Redis stopped the
 // apply fails, the cursor stays, and the page is re-polled later with nothing counted twice.
+// Orders delivered to the daemon's webhook receiver (signed, duplicated, out of order, and
+// the same orders polled too) are applied once; a bad signature or an unknown channel
+// changes nothing.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <filesystem>
@@ -18,6 +22,7 @@
 #include "daemon/orders/orders.h"
 #include "daemon/server/daemon.h"
 #include "tests/fakes/fake_channel_server.h"
+#include "tests/fakes/order_delivery.h"
 #include "tests/support/redis_fixture.h"
 #include "tests/support/test_model.h"
 
@@ -36,6 +41,7 @@ class OrdersE2ETest : public ::testing::Test {
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
     std::ofstream(dir_ + "/secret") << "s3cret\n";
+    ASSERT_EQ(chmod((dir_ + "/secret").c_str(), 0600), 0);  // the receiver refuses 0644
     fake_ = std::make_unique<FakeChannelServer>(FakeChannelServer::Options{"s3cret", 0});
     std::string error;
     ASSERT_TRUE(fake_->Start(&error)) << error;
@@ -55,9 +61,22 @@ class OrdersE2ETest : public ::testing::Test {
         path, std::filesystem::file_time_type::clock::now() + std::chrono::seconds(++bump_));
   }
 
-  void Start() {
+  // `orders` is the amazon channel's orders section; `webhook` adds the receiver, with
+  // the web channel (no adapter) delivering by webhook only.
+  void Start(const std::string& orders = "{poll_interval: 50ms}", bool webhook = false) {
+    absl::StatusOr<std::unique_ptr<server::Daemon>> d = TryStart(orders, webhook);
+    ASSERT_TRUE(d.ok()) << d.status();
+    daemon_ = *std::move(d);
+  }
+  absl::StatusOr<std::unique_ptr<server::Daemon>> TryStart(const std::string& orders,
+                                                           bool webhook) {
+    last_orders_ = orders;
+    last_webhook_ = webhook;
+    const std::string hook = "{signature: stockd, secret_file: \"" + dir_ + "/secret\"}";
     const std::string yaml = R"yaml(
 server: {listen: "127.0.0.1:0", drain_timeout: 1s}
+)yaml" + std::string(webhook ? "orders: {listen: \"127.0.0.1:0\", deadline: 2s}\n" : "") +
+                             R"yaml(
 redis: {mode: external, address: ")yaml" +
                              redis_.address() +
                              R"yaml(", timeout: 1s}
@@ -76,19 +95,35 @@ channels:
                              R"yaml(/secret", timeout_ms: 500, connect_timeout_ms: 200}
       listings: )yaml" + dir_ +
                              R"yaml(/listings.csv
-    orders: {poll_interval: 50ms}
-  - {id: web, type: webshop, sources: [wh]}
-)yaml";
+    orders: )yaml" + orders + R"yaml(
+  - id: web
+    type: webshop
+    sources: [wh]
+)yaml" + (webhook ? "    orders: {webhook: " + hook + "}\n" : "");
     absl::StatusOr<config::Config> config = config::ParseConfig(yaml, "orders.yaml");
-    ASSERT_TRUE(config.ok()) << config.status();
-    absl::StatusOr<std::unique_ptr<server::Daemon>> d = server::Daemon::Start(*config);
-    ASSERT_TRUE(d.ok()) << d.status();
-    daemon_ = *std::move(d);
+    if (!config.ok()) return config.status();
+    return server::Daemon::Start(*config);
   }
   void Restart() {
     daemon_->Shutdown();
     daemon_.reset();
-    Start();
+    Start(last_orders_, last_webhook_);
+  }
+  std::string ReceiverUrl(const std::string& channel) {
+    return absl::StrCat("http://127.0.0.1:", daemon_->orders()->webhook_port(), "/orders/",
+                        channel);
+  }
+  // Delivers every order of `channel` on the fake to the daemon's receiver.
+  fakes::DeliveryReport Deliver(const std::string& channel, const std::string& secret,
+                                int duplicates = 0, uint64_t shuffle_seed = 0) {
+    fakes::DeliveryOptions options;
+    options.channel = channel;
+    options.duplicates = duplicates;
+    options.shuffle_seed = shuffle_seed;
+    absl::StatusOr<fakes::DeliveryReport> report =
+        fakes::DeliverOrders(fake_->orders(), ReceiverUrl(channel), secret, options);
+    EXPECT_TRUE(report.ok()) << report.status();
+    return report.ok() ? *std::move(report) : fakes::DeliveryReport{};
   }
 
   void Count(const std::string& sku, int64_t n) {
@@ -133,6 +168,8 @@ channels:
   stockd::testing::TestRedis redis_;
   std::string dir_;
   int bump_ = 0;
+  std::string last_orders_;
+  bool last_webhook_ = false;
   std::unique_ptr<FakeChannelServer> fake_;
   std::unique_ptr<server::Daemon> daemon_;
 };
@@ -222,6 +259,92 @@ TEST_F(OrdersE2ETest, WithRedisStoppedTheCursorStaysAndThePageIsReadAgain) {
   EXPECT_NE(StoredCursor(), cursor);
   EXPECT_EQ(StoredCursor(), Stats().cursor);
   EXPECT_EQ(Stats().last_error, "");
+}
+
+// The same orders by poll and by webhook, each webhook event three times and shuffled:
+// one hold per order, exact counters.
+TEST_F(OrdersE2ETest, OrdersPolledAndDeliveredByWebhookAreAppliedOnce) {
+  Start("{poll_interval: 50ms, webhook: {signature: stockd, secret_file: \"" + dir_ + "/secret\"}}",
+        /*webhook=*/true);
+  ASSERT_GT(daemon_->orders()->webhook_port(), 0);
+  Count("SKU-1", 10);
+  Count("SKU-2", 10);
+  Place("O-1", {{"L-1", 2, ""}});
+  Place("O-2", {{"L-2", 1, ""}}, FakeOrderStatus::kAccepted);
+  Place("O-3", {{"L-1", 3, ""}, {"L-2", 2, ""}});
+  // The fake sends each order's latest revision: deliver, change, deliver again.
+  fakes::DeliveryReport report = Deliver("amazon", "s3cret", /*duplicates=*/2, /*seed=*/7);
+  EXPECT_EQ(report.statuses, std::vector<int>(9, 200));  // 3 orders, 3 times each
+  ASSERT_TRUE(fake_->orders().AcceptOrder("amazon", "O-1").ok());
+  ASSERT_TRUE(fake_->orders().CancelOrder("amazon", "O-3").ok());
+  report = Deliver("amazon", "s3cret", /*duplicates=*/2, /*seed=*/8);
+  EXPECT_EQ(report.statuses, std::vector<int>(9, 200));
+  ASSERT_TRUE(APollCompletes());
+  EXPECT_EQ(Counters("SKU-1"), "10/0/2");
+  EXPECT_EQ(Counters("SKU-2"), "10/0/1");
+  absl::StatusOr<engine::OrderView> o3 = daemon_->engine()->GetOrder("amazon", "O-3");
+  ASSERT_TRUE(o3.ok()) << o3.status();
+  EXPECT_TRUE(o3->closed);
+  EXPECT_EQ(daemon_->engine()->ListHolds(engine::HoldFilter{}).size(), 2u);  // O-1, O-2
+
+  // Delivered again after a restart (the receiver's remembered event ids are gone, the
+  // order table is not): still once.
+  Restart();
+  report = Deliver("amazon", "s3cret", /*duplicates=*/0, /*seed=*/11);
+  EXPECT_EQ(report.statuses, std::vector<int>(3, 200));
+  EXPECT_EQ(Counters("SKU-1"), "10/0/2");
+  EXPECT_EQ(Counters("SKU-2"), "10/0/1");
+  EXPECT_EQ(daemon_->engine()->ListHolds(engine::HoldFilter{}).size(), 2u);
+}
+
+// A channel that only delivers (no adapter): bad or missing signature 401, unknown
+// channel 404, nothing applied; the right signature applies.
+TEST_F(OrdersE2ETest, AWebhookOnlyChannelRefusesWhatIsNotSignedByItsSecret) {
+  Start("{poll_interval: 0s}", /*webhook=*/true);
+  Count("SKU-1", 10);
+  ASSERT_TRUE(
+      fake_->orders().PlaceOrder("web", "W-1", {{"SKU-1", 4, ""}}, FakeOrderStatus::kPending).ok());
+  fakes::DeliveryReport report = Deliver("web", "another secret");
+  EXPECT_EQ(report.statuses, std::vector<int>{401});
+  report = Deliver("web", "");
+  EXPECT_EQ(report.statuses, std::vector<int>{401});
+  EXPECT_EQ(Counters("SKU-1"), "10/0/0");
+  fakes::DeliveryOptions options;
+  options.channel = "web";
+  absl::StatusOr<fakes::DeliveryReport> unknown =
+      fakes::DeliverOrders(fake_->orders(), ReceiverUrl("no-such-channel"), "s3cret", options);
+  ASSERT_TRUE(unknown.ok()) << unknown.status();
+  EXPECT_EQ(unknown->statuses, std::vector<int>{404});
+  EXPECT_EQ(Counters("SKU-1"), "10/0/0");
+  EXPECT_EQ(daemon_->engine()->GetOrder("web", "W-1").status().code(), absl::StatusCode::kNotFound);
+
+  report = Deliver("web", "s3cret", /*duplicates=*/1);
+  EXPECT_EQ(report.statuses, (std::vector<int>{200, 200}));
+  EXPECT_EQ(Counters("SKU-1"), "10/4/0");
+}
+
+// The receiver's secrets are read at start: a file others may read, or a webhook with no
+// receiver address, stops the start naming the channel's config line.
+TEST_F(OrdersE2ETest, AWebhookSecretOthersMayReadOrNoReceiverStopsTheStart) {
+  ASSERT_EQ(chmod((dir_ + "/secret").c_str(), 0644), 0);
+  absl::StatusOr<std::unique_ptr<server::Daemon>> d = TryStart("{poll_interval: 0s}", true);
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().code(), absl::StatusCode::kFailedPrecondition) << d.status();
+  EXPECT_EQ(d.status().message().rfind("orders.yaml:", 0), 0u) << d.status();
+  EXPECT_NE(d.status().message().find("channel 'web'"), std::string::npos) << d.status();
+  EXPECT_NE(d.status().message().find(dir_ + "/secret"), std::string::npos) << d.status();
+
+  ASSERT_EQ(chmod((dir_ + "/secret").c_str(), 0600), 0);
+  d = TryStart(
+      "{poll_interval: 0s, webhook: {signature: shopify, secret_file: \"" + dir_ + "/secret\"}}",
+      false);
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().code(), absl::StatusCode::kInvalidArgument) << d.status();
+  EXPECT_NE(d.status().message().find(
+                "channel 'amazon': orders.webhook needs the receiver: set the top-level "
+                "orders.listen"),
+            std::string::npos)
+      << d.status();
 }
 
 }  // namespace
