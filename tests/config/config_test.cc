@@ -88,7 +88,7 @@ TEST(ConfigExampleTest, ParsesIntoTheDocumentedRetailer) {
   }
 
   const std::string text = ReadFile(path);
-  ASSERT_EQ(model.overrides.size(), 2u);
+  ASSERT_EQ(model.overrides.size(), 4u);
   const engine::PolicyOverride& sneakers = model.overrides[0];
   EXPECT_EQ(sneakers.pattern, "SNEAKER-*");
   EXPECT_EQ(sneakers.channel, 1);
@@ -105,6 +105,19 @@ TEST(ConfigExampleTest, ParsesIntoTheDocumentedRetailer) {
   EXPECT_EQ(giftcards.origin, path + ":" + std::to_string(LineOf(text, "  - sku: \"GIFTCARD-*\"")));
   EXPECT_EQ(giftcards.protect, (std::vector<std::pair<int, int64_t>>{{1, 0}, {2, 0}, {3, 0}}));
   EXPECT_FALSE(giftcards.max_publish.has_value());
+
+  // Clearance: the marketplaces' margins dropped (scripts/demo's inbound-order scene).
+  const engine::PolicyOverride& clearance_amazon = model.overrides[2];
+  EXPECT_EQ(clearance_amazon.pattern, "CLEARANCE-*");
+  EXPECT_EQ(clearance_amazon.channel, 1);
+  EXPECT_EQ(clearance_amazon.safety_stock, 0);
+  EXPECT_EQ(clearance_amazon.share_percent, 100);
+  EXPECT_EQ(clearance_amazon.min_publish, 1);
+  const engine::PolicyOverride& clearance_ebay = model.overrides[3];
+  EXPECT_EQ(clearance_ebay.channel, 2);
+  EXPECT_EQ(clearance_ebay.safety_stock, 0);
+  EXPECT_EQ(clearance_ebay.share_percent, 100);
+  EXPECT_FALSE(clearance_ebay.min_publish.has_value());
 }
 
 TEST(ConfigReferenceTest, IsAValidConfigWithTheDefaults) {

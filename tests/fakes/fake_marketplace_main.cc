@@ -10,12 +10,24 @@
 //
 //   12:00:02.000 amazon order: placed R-1 (pending) with 2 lines
 //
-// Usage: fake-marketplace [--port N] [--secret-file F] [--log FILE]
+// With --control FIFO it also takes order commands, one per line (order_commands.h:
+// `place amazon A-1 SKU-1:3`), and prints each as the customers' changes are printed.
+// With --compare-and-set it refuses a pushed quantity whose `previous` is not what it
+// shows (an order lowered it since): the webhook protocol's "conflict".
+//
+// Usage: fake-marketplace [--port N] [--secret-file F] [--log FILE] [--compare-and-set]
+//                         [--control FIFO]
 //                         [--orders-every-ms N --orders-listings a,b [--orders-channel C]
 //                          [--orders-seed S]]
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -31,14 +43,20 @@
 #include <vector>
 
 #include "tests/fakes/fake_channel_server.h"
+#include "tests/fakes/order_commands.h"
 
 namespace {
 
 constexpr char kUsage[] =
-    "usage: fake-marketplace [--port N] [--secret-file F] [--log FILE]\n"
+    "usage: fake-marketplace [--port N] [--secret-file F] [--log FILE] [--compare-and-set]\n"
+    "                        [--control FIFO] [--orders-every-ms N --orders-listings a,b ...]\n"
     "  --port N         listen on 127.0.0.1:N (default: an ephemeral port, printed)\n"
     "  --secret-file F  verify X-Stockd-Signature with the key in F (401 when wrong)\n"
     "  --log FILE       also append each received batch line to FILE\n"
+    "  --compare-and-set       refuse a push whose `previous` is not the shown quantity\n"
+    "  --control FIFO          read order commands from FIFO (created if missing):\n"
+    "                          place CHANNEL ID LISTING:QTY[,..] [pending|accepted],\n"
+    "                          accept|ship|cancel CHANNEL ID\n"
     "  --orders-every-ms N     one random order change every N ms (default: none)\n"
     "  --orders-listings a,b   the listing ids random orders buy\n"
     "  --orders-channel C      the channel whose order book they go to (default: amazon)\n"
@@ -105,11 +123,16 @@ int main(int argc, char** argv) {
   uint64_t orders_seed = 1;
   std::string orders_channel = "amazon";
   std::vector<std::string> orders_listings;
+  std::string control_path;
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
     if (flag == "--help" || flag == "-h") {
       std::cout << kUsage;
       return 0;
+    }
+    if (flag == "--compare-and-set") {
+      options.compare_and_set = true;
+      continue;
     }
     if (i + 1 >= argc) {
       std::cerr << "fake-marketplace: " << flag << " needs a value\n" << kUsage;
@@ -145,8 +168,27 @@ int main(int argc, char** argv) {
       orders_channel = value;
     } else if (flag == "--orders-listings") {
       orders_listings = SplitCommas(value);
+    } else if (flag == "--control") {
+      control_path = value;
     } else {
       std::cerr << "fake-marketplace: unknown flag " << flag << "\n" << kUsage;
+      return 2;
+    }
+  }
+
+  // O_RDWR: the open does not wait for a writer, and the FIFO never reads end-of-file
+  // between two writers (Linux).
+  int control_fd = -1;
+  if (!control_path.empty()) {
+    if (mkfifo(control_path.c_str(), 0600) != 0 && errno != EEXIST) {
+      std::cerr << "fake-marketplace: cannot create --control " << control_path << ": "
+                << std::strerror(errno) << "\n";
+      return 2;
+    }
+    control_fd = open(control_path.c_str(), O_RDWR | O_CLOEXEC);
+    if (control_fd < 0) {
+      std::cerr << "fake-marketplace: cannot open --control " << control_path << ": "
+                << std::strerror(errno) << "\n";
       return 2;
     }
   }
@@ -190,10 +232,46 @@ int main(int argc, char** argv) {
             << (options.secret.empty() ? " (signatures not checked)" : " (signatures checked)")
             << ", orders on " << server.orders_url() << std::endl;
 
+  auto print_order_change = [&](const std::string& channel,
+                                const absl::StatusOr<std::string>& change) {
+    const std::string line = Clock(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count()) +
+                             " " + channel + " order: " +
+                             (change.ok() ? *change : std::string(change.status().message()));
+    std::lock_guard<std::mutex> out_lock(out_mu);
+    std::cout << line << std::endl;
+    if (log_file.is_open()) log_file << line << std::endl;
+  };
+
   // The customers: a seeded stream of order changes until the signal.
   std::mutex stop_mu;
   std::condition_variable stop_cv;
   bool stopping = false;
+  std::atomic<bool> stop_control{false};
+  std::thread control;
+  if (control_fd >= 0) {
+    control = std::thread([&] {
+      std::string pending;
+      char buf[4096];
+      while (!stop_control.load()) {
+        pollfd p{control_fd, POLLIN, 0};
+        if (poll(&p, 1, 100) <= 0) continue;
+        const ssize_t n = read(control_fd, buf, sizeof buf);
+        if (n <= 0) continue;
+        pending.append(buf, static_cast<size_t>(n));
+        for (size_t end; (end = pending.find('\n')) != std::string::npos;) {
+          const std::string command = pending.substr(0, end);
+          pending.erase(0, end + 1);
+          if (command.find_first_not_of(" \t\r") == std::string::npos) continue;
+          std::istringstream words(command);
+          std::string verb, channel;
+          words >> verb >> channel;
+          print_order_change(channel, stockd::fakes::RunOrderCommand(server.orders(), command));
+        }
+      }
+    });
+  }
   std::thread customers;
   if (orders_every_ms > 0) {
     customers = std::thread([&] {
@@ -201,15 +279,8 @@ int main(int argc, char** argv) {
       std::unique_lock<std::mutex> lock(stop_mu);
       while (!stop_cv.wait_for(lock, std::chrono::milliseconds(orders_every_ms),
                                [&] { return stopping; })) {
-        const auto change = server.orders().RandomStep(orders_channel, orders_listings, &rng);
-        const std::string line = Clock(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                           std::chrono::system_clock::now().time_since_epoch())
-                                           .count()) +
-                                 " " + orders_channel + " order: " +
-                                 (change.ok() ? *change : std::string(change.status().message()));
-        std::lock_guard<std::mutex> out_lock(out_mu);
-        std::cout << line << std::endl;
-        if (log_file.is_open()) log_file << line << std::endl;
+        print_order_change(orders_channel,
+                           server.orders().RandomStep(orders_channel, orders_listings, &rng));
       }
     });
   }
@@ -222,6 +293,9 @@ int main(int argc, char** argv) {
   }
   stop_cv.notify_all();
   if (customers.joinable()) customers.join();
+  stop_control.store(true);
+  if (control.joinable()) control.join();
+  if (control_fd >= 0) close(control_fd);
   server.Stop();
   std::cout << "fake-marketplace: stopped after " << server.RequestCount() << " requests"
             << std::endl;
