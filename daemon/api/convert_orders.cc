@@ -62,15 +62,6 @@ v1::OrderProblem Problem(const engine::OrderView& v, const engine::OrderLineView
   return p;
 }
 
-// The first line of `v` for which `units` is > 0; nullptr when none.
-template <typename Units>
-const engine::OrderLineView* FirstLine(const engine::OrderView& v, Units units) {
-  for (const engine::OrderLineView& l : v.lines) {
-    if (units(l) > 0) return &l;
-  }
-  return nullptr;
-}
-
 }  // namespace
 
 std::vector<v1::OrderProblem> ToProblems(const engine::OrderView& v) {
@@ -100,21 +91,18 @@ v1::OrderProblem UnmappedProblem(const std::string& channel, const std::string& 
 std::vector<v1::OrderProblem> ToWatchProblems(const engine::OrderEvent& e) {
   const engine::OrderView& v = e.order;
   std::vector<v1::OrderProblem> out;
-  if (e.new_breach > 0) {
-    out.push_back(
-        Problem(v, FirstLine(v, [](const auto& l) { return l.breach; }), v1::BREACH, e.new_breach));
-  }
-  if (e.backorder > e.previous_backorder) {
-    out.push_back(Problem(v, FirstLine(v, [](const auto& l) { return l.backorder; }), v1::BACKORDER,
-                          e.backorder));
-  } else if (e.backorder == 0 && e.previous_backorder > 0) {
-    v1::OrderProblem p = Problem(v, v.lines.empty() ? nullptr : &v.lines.front(), v1::BACKORDER, 0);
-    p.set_resolved(true);
-    out.push_back(std::move(p));
-  }
-  if (e.new_unstocked > 0) {
-    out.push_back(Problem(v, FirstLine(v, [](const auto& l) { return l.unstocked; }), v1::UNSTOCKED,
-                          e.new_unstocked));
+  // One problem per line and kind the revision changed, naming that line.
+  for (const engine::OrderEvent::LineChange& c : e.lines) {
+    const engine::OrderLineView* line = c.line < v.lines.size() ? &v.lines[c.line] : nullptr;
+    if (c.new_breach > 0) out.push_back(Problem(v, line, v1::BREACH, c.new_breach));
+    if (c.backorder_after > c.backorder_before) {
+      out.push_back(Problem(v, line, v1::BACKORDER, c.backorder_after));
+    } else if (c.backorder_after == 0 && c.backorder_before > 0) {
+      v1::OrderProblem p = Problem(v, line, v1::BACKORDER, 0);
+      p.set_resolved(true);
+      out.push_back(std::move(p));
+    }
+    if (c.new_unstocked > 0) out.push_back(Problem(v, line, v1::UNSTOCKED, c.new_unstocked));
   }
   for (v1::OrderProblem& p : out) p.set_updated_ms(e.time_ms > 0 ? e.time_ms : v.updated_ms);
   return out;

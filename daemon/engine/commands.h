@@ -129,9 +129,9 @@ struct ApplyOrderCmd {
   bool recheck = false;
 };
 
-using CommandBody = std::variant<ReserveCmd, ExtendCmd, CommitCmd, ReleaseCmd, FulfillCmd,
-                                 CancelCmd, SellCmd, AdjustCmd, CountCmd, TransferCmd,
-                                 ExpireCmd, ApplyOrderCmd>;
+using CommandBody =
+    std::variant<ReserveCmd, ExtendCmd, CommitCmd, ReleaseCmd, FulfillCmd, CancelCmd, SellCmd,
+                 AdjustCmd, CountCmd, TransferCmd, ExpireCmd, ApplyOrderCmd>;
 
 struct Command {
   CommandMeta meta;
@@ -185,7 +185,7 @@ struct OrderView {
   std::string order_id;
   int64_t revision = 0;  // the last applied
   OrderStatus status = OrderStatus::kPending;
-  std::string hold_id;   // the order's hold
+  std::string hold_id;  // the order's hold
   std::vector<OrderLineView> lines;
   int64_t created_ms = 0;
   int64_t updated_ms = 0;
@@ -197,11 +197,20 @@ struct OrderView {
 
 // An applied order revision, as ChangeListeners and the journal see it.
 struct OrderEvent {
-  OrderView order;          // after the revision
-  int64_t new_breach = 0;     // units this revision took beyond the channel's avail
-  int64_t new_unstocked = 0;  // shipped units this revision found no stock for
-  int64_t backorder = 0;          // open units uncovered after the revision
-  int64_t previous_backorder = 0; // and before it
+  // What the revision changed on one line of the order (only lines with a change here).
+  struct LineChange {
+    size_t line = 0;               // index into order.lines
+    int64_t new_breach = 0;        // units taken beyond the channel's avail
+    int64_t new_unstocked = 0;     // shipped units no stock was found for
+    int64_t backorder_before = 0;  // open units uncovered before the revision
+    int64_t backorder_after = 0;   // and after it
+  };
+  OrderView order;                 // after the revision
+  int64_t new_breach = 0;          // units this revision took beyond the channel's avail
+  int64_t new_unstocked = 0;       // shipped units this revision found no stock for
+  int64_t backorder = 0;           // open units uncovered after the revision
+  int64_t previous_backorder = 0;  // and before it
+  std::vector<LineChange> lines;   // per line: the four above, where one of them moved
   int64_t time_ms = 0;
 };
 

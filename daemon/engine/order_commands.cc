@@ -277,6 +277,8 @@ absl::Status Engine::Impl::ApplyOrderLines(const ApplyOrderCmd& cmd, int c,
     const int64_t shipped = std::max(line.shipped, t.shipped);
     const int64_t ship = shipped - line.shipped;
     const int64_t target_open = cancelled ? 0 : std::max<int64_t>(0, t.qty - shipped - t.cancelled);
+    const int64_t breach_before = line.breach, unstocked_before = line.unstocked;
+    const int64_t backorder_before = line.backorder;
     int& l = locs[t.line];
     if (l < 0) {
       if (!line.location.empty()) {
@@ -327,6 +329,11 @@ absl::Status Engine::Impl::ApplyOrderLines(const ApplyOrderCmd& cmd, int c,
                                : std::min(t.cancelled, std::max<int64_t>(0, t.qty - shipped));
     line.backorder = target_open - line.open;
     backorder += line.backorder;
+    if (line.breach != breach_before || line.unstocked != unstocked_before ||
+        line.backorder != backorder_before) {
+      event->lines.push_back({static_cast<size_t>(t.line), line.breach - breach_before,
+                              line.unstocked - unstocked_before, backorder_before, line.backorder});
+    }
   }
   event->new_breach = breach;
   event->new_unstocked = unstocked;

@@ -1,9 +1,14 @@
 // The mappings the server used to write field by field and that now live in
 // daemon/api/convert.h: push status, resync drift, Watch events, Batch errors and the
 // server's part of the config summary.
+#include "daemon/api/convert.h"
+
 #include <gtest/gtest.h>
 
-#include "daemon/api/convert.h"
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
 
 namespace stockd {
 namespace {
@@ -100,6 +105,34 @@ TEST(ApiConvertTest, ConfigSummaryCarriesTheServerPart) {
   EXPECT_EQ(s.config_path(), "/etc/stockd/stockd.yaml");
   EXPECT_EQ(s.listen(), "127.0.0.1:50051");
   EXPECT_EQ(s.version(), "0.1.0");
+}
+
+// Each Watch problem names the line the revision changed, with that line's units; a
+// backorder covered again is a resolved BACKORDER of its line.
+TEST(ApiConvertTest, WatchProblemsNameTheChangedLines) {
+  engine::OrderEvent e;
+  e.order.channel = "amazon";
+  e.order.order_id = "A-1";
+  e.order.revision = 3;
+  e.order.updated_ms = 1000;
+  for (const char* sku : {"SKU-1", "SKU-2", "SKU-3"}) {
+    engine::OrderLineView line;
+    line.sku = sku;
+    line.location = "wh";
+    e.order.lines.push_back(line);
+  }
+  e.order.lines[0].breach = 5;  // older history of line 0: not this revision's
+  e.lines = {{1, /*new_breach=*/2, /*new_unstocked=*/0, /*before=*/0, /*after=*/3},
+             {2, 0, /*new_unstocked=*/1, /*before=*/4, /*after=*/0}};
+  e.time_ms = 2000;
+  std::vector<std::string> got;
+  for (const v1::OrderProblem& p : api::ToWatchProblems(e)) {
+    got.push_back(absl::StrCat(v1::OrderProblemKind_Name(p.kind()), " ", p.sku(), " ", p.units(),
+                               p.resolved() ? " resolved" : "", " @", p.updated_ms()));
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{"BREACH SKU-2 2 @2000", "BACKORDER SKU-2 3 @2000",
+                                           "BACKORDER SKU-3 0 resolved @2000",
+                                           "UNSTOCKED SKU-3 1 @2000"}));
 }
 
 }  // namespace

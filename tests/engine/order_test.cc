@@ -189,6 +189,33 @@ TEST_F(OrderTest, BeyondAvailIsABreachBeyondFreeABackorder) {
   EXPECT_EQ(events[0].backorder, 0);
 }
 
+// The event names each line a revision changed: a later revision's breach on its second
+// line is that line's, not the first line's older one.
+TEST_F(OrderTest, TheEventNamesTheLinesTheRevisionChanged) {
+  Ok(Order("pos1", "o", 1, OrderStatus::kAccepted, {OL("C", 5), OL("A", 1)}));
+  std::vector<OrderEvent> events = orders_.Take();
+  ASSERT_EQ(events.size(), 1u);
+  ASSERT_EQ(events[0].lines.size(), 1u);  // A's one unit was within avail: no change
+  EXPECT_EQ(events[0].lines[0].line, 0u);
+  EXPECT_EQ(events[0].lines[0].new_breach, 2);
+  EXPECT_EQ(events[0].lines[0].backorder_before, 0);
+  EXPECT_EQ(events[0].lines[0].backorder_after, 2);
+
+  // A at s1: 10 on hand, 1 taken; pos1 may sell 7 of the 9 free (web protects 2). 11 more
+  // units: 9 taken (2 beyond avail), 2 uncovered.
+  Ok(Order("pos1", "o", 2, OrderStatus::kAccepted, {OL("C", 5), OL("A", 12)}));
+  events = orders_.Take();
+  ASSERT_EQ(events.size(), 1u);
+  ASSERT_EQ(events[0].lines.size(), 1u);
+  EXPECT_EQ(events[0].lines[0].line, 1u);
+  EXPECT_EQ(events[0].lines[0].new_breach, 2);
+  EXPECT_EQ(events[0].lines[0].backorder_before, 0);
+  EXPECT_EQ(events[0].lines[0].backorder_after, 2);
+  EXPECT_EQ(events[0].new_breach, 2);
+  EXPECT_EQ(events[0].backorder, 4);
+  EXPECT_EQ(events[0].previous_backorder, 2);
+}
+
 TEST_F(OrderTest, ShippedUnitsNeverHeldComeOffTheShelfAndWhatIsNotThereIsUnstocked) {
   // First seen already shipped, 7 of B when wh has 5.
   Outcome o = Ok(Order("amazon", "o", 1, OrderStatus::kShipped, {OL("B", 7, 7)}));
