@@ -7,6 +7,7 @@
 #include <optional>
 #include <random>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/util/redact.h"
 
@@ -242,10 +243,22 @@ void ChannelPusher::SettleConflicts(std::vector<DirtyQueue::Item>* batch, int64_
           : absl::StatusOr<std::vector<int64_t>>(std::vector<int64_t>(listings.size(), -1));
   absl::MutexLock lock(&mu_);
   if (!numbers.ok() || numbers->size() != read_back.size()) {
-    // Keep the conflict: the next round reads back again (the push still compares
-    // against the old number, so it cannot overwrite anything meanwhile).
+    // Keep the conflict and push none of these SKUs (their push would compare against
+    // the number the channel refused): they are due again after the backoff, and read
+    // back again then.
     SetLastError(absl::StrCat("reading back after a conflict: ",
                               numbers.ok() ? "wrong count" : numbers.status().message()));
+    const absl::flat_hash_set<std::string> unread(read_back.begin(), read_back.end());
+    const int64_t now = clock_->NowMs();
+    std::vector<DirtyQueue::Item> kept;
+    for (DirtyQueue::Item& item : *batch) {
+      if (unread.contains(item.sku)) {
+        dirty_.Retry(item.sku, /*retry_after_ms=*/0, backoff_, now, acked_);
+      } else {
+        kept.push_back(std::move(item));
+      }
+    }
+    *batch = std::move(kept);
     return;
   }
   for (size_t i = 0; i < read_back.size(); ++i) {

@@ -2,8 +2,9 @@
 // marketplace with compare-and-set: a sale on the channel lands between stockd computing
 // a quantity and pushing it; the channel refuses the push as a conflict; the pusher waits
 // until the channel's orders are ingested past the conflict, reads the channel's number
-// back and pushes the quantity computed after the sale. The channel never shows a number
-// that gives the sold unit back, and ends at stockd's published quantity.
+// back (again after a failed read-back) and pushes the quantity computed after the sale. The
+// channel never shows a number that gives the sold unit back, and ends at stockd's published
+// quantity.
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -71,10 +72,23 @@ TEST(NeverOverwriteTest, AConflictWaitsForTheOrdersThenPushesFromTheChannelsNumb
   EXPECT_EQ(fake.Conflicts(), 1);
   EXPECT_EQ(pusher.Stats().items_conflict, 1);
 
-  // The order is ingested: stockd's published is now 7; the pusher reads 9 back and
-  // pushes 7 from it.
+  // The order is ingested (stockd's published is now 7), but the channel's read-back
+  // fails (500): nothing is pushed (a push would compare against the refused 10 again);
+  // the SKU waits for its backoff.
   pusher.Offer("SKU-1", 7);
+  fake.Enqueue(fakes::Behaviour::ServerError());
   ingested_until.store(clock.NowMs() + 1);
+  for (auto end = std::chrono::steady_clock::now() + 5s;
+       fake.PendingBehaviours() > 0 && std::chrono::steady_clock::now() < end;) {
+    std::this_thread::sleep_for(5ms);
+  }
+  ASSERT_EQ(fake.PendingBehaviours(), 0u);
+  EXPECT_NE(pusher.Stats().last_error.find("reading back after a conflict"), std::string::npos)
+      << pusher.Stats().last_error;
+  EXPECT_EQ(fake.Conflicts(), 1);
+  EXPECT_EQ(fake.ChannelQuantity("amazon", "SKU-1"), 9);
+
+  // The read-back works at the retry: the pusher reads 9 back and pushes 7 from it.
   ASSERT_TRUE(fake.WaitForQuantity("SKU-1", 7, 5s));
   EXPECT_EQ(fake.ChannelQuantity("amazon", "SKU-1"), 7);
   EXPECT_EQ(fake.Conflicts(), 1);
