@@ -287,6 +287,11 @@ void StockdProcess::WriteConfig(const std::string& appendfsync) {
   out << TheShop().Yaml(port_, data_dir_, appendfsync);
 }
 
+void StockdProcess::WriteConfigText(const std::string& yaml) {
+  std::ofstream out(config_path_);
+  out << yaml;
+}
+
 // PDEATHSIG ties stockd to this (the GoogleTest) thread, so a crashed test leaves no daemon
 // behind.
 pid_t StockdProcess::Spawn() {

@@ -125,9 +125,12 @@ class StockdProcess {
   const std::string& dir() const { return dir_; }
   const std::string& data_dir() const { return data_dir_; }
   std::string redis_socket() const { return data_dir_ + "/redis.sock"; }
+  int port() const { return port_; }
 
   // Writes stockd.yaml: TheShop() on this process's port and data directory.
   void WriteConfig(const std::string& appendfsync);
+  // Writes stockd.yaml as given (a case with its own shop; use port() and data_dir()).
+  void WriteConfigText(const std::string& yaml);
   // Starts stockd and waits until GetConfigSummary answers; `*stub` is a fresh stub for
   // it. Records the time from spawn to ready (start_ms()).
   void Start(std::shared_ptr<v1::Stock::Stub>* stub);

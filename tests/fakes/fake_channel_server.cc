@@ -577,6 +577,14 @@ FakeChannelServer::Answer FakeChannelServer::HandleOrders(const Request& request
   const absl::StatusOr<FakeOrderPage> page =
       orders_.List(params["channel"], params["after"], limit);
   if (!page.ok()) return {400, ErrorBody(std::string(page.status().message())), ""};
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const FakeOrder& order : page->orders) {
+      ++served_revisions_;
+      served_distinct_.insert(params["channel"] + " " + order.order_id + " " +
+                              std::to_string(order.revision));
+    }
+  }
   return {200, FakeOrderPageJson(*page), ""};
 }
 
@@ -665,6 +673,11 @@ std::vector<ReceivedBatch> FakeChannelServer::Batches() const {
 std::map<std::string, int64_t> FakeChannelServer::PushCounts() const {
   std::lock_guard<std::mutex> lock(mu_);
   return push_counts_;
+}
+
+FakeChannelServer::OrdersServed FakeChannelServer::OrdersServedCount() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return {served_revisions_, static_cast<int64_t>(served_distinct_.size())};
 }
 
 int64_t FakeChannelServer::Conflicts() const {

@@ -36,6 +36,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -210,6 +211,14 @@ class FakeChannelServer {
   int64_t Conflicts() const;
   std::vector<RequestRecord> Requests() const;
   size_t RequestCount() const;
+  // GET /orders: the order revisions served (one per order per page answered) and how
+  // many distinct (channel, order id, revision) they were; the difference was served
+  // again (a poll's overlap window, a re-poll after a restart).
+  struct OrdersServed {
+    int64_t revisions = 0;
+    int64_t distinct = 0;
+  };
+  OrdersServed OrdersServedCount() const;
   int64_t ConnectionCount() const;    // TCP connections accepted so far
   int64_t SignatureFailures() const;  // requests answered 401
 
@@ -262,6 +271,8 @@ class FakeChannelServer {
   std::map<std::string, int64_t> edited_;  // SetQuantity: shown by channels without their own
   std::map<std::string, int64_t> push_counts_;
   int64_t conflicts_ = 0;
+  int64_t served_revisions_ = 0;
+  std::set<std::string> served_distinct_;  // "<channel> <order id> <revision>"
   std::vector<ReceivedBatch> batches_;
   std::vector<RequestRecord> requests_;
   int64_t connection_count_ = 0;
