@@ -173,6 +173,67 @@ int RunResync(Invocation& invocation) {
   return kExitOk;
 }
 
+namespace {
+
+const char* ClassName(v1::ReconcileRow::Class c) {
+  switch (c) {
+    case v1::ReconcileRow::OK:
+      return "ok";
+    case v1::ReconcileRow::IN_FLIGHT:
+      return "in_flight";
+    case v1::ReconcileRow::DRIFT:
+      return "drift";
+    case v1::ReconcileRow::UNKNOWN_LISTING:
+      return "unknown_listing";
+    default:
+      return "?";
+  }
+}
+
+std::string Quantity(int64_t q) { return q < 0 ? "-" : absl::StrCat(q); }
+
+}  // namespace
+
+int RunReconcile(Invocation& invocation) {
+  v1::ReconcileRequest request;
+  request.set_channel(invocation.args.positional(0));
+  v1::ReconcileResponse response;
+  grpc::Status status = invocation.client.Call(&Stub::Reconcile, request, &response);
+  if (!status.ok()) return ReportRpcError(status);
+  if (invocation.json()) {
+    PrintJson(invocation.out, response);
+    return kExitOk;
+  }
+  invocation.out << response.channel() << ": "
+                 << response.ok() + response.in_flight() + response.drift() +
+                        response.unknown_listing()
+                 << " SKUs, the channel's own numbers at " << FormatTime(response.time_ms())
+                 << (response.orders_polled()
+                         ? ""
+                         : " (its adapter cannot poll orders: un-ingested not counted)")
+                 << "\n";
+  Table table({{"SKU"},
+               {"LISTING"},
+               Num("PUBLISHED"),
+               Num("ACKED"),
+               Num("CHANNEL"),
+               Num("UN-INGESTED"),
+               {"CLASS"}});
+  for (const v1::ReconcileRow& row : response.rows()) {
+    table.AddRow({row.sku(), row.listing_id(), absl::StrCat(row.published()), Quantity(row.acked()),
+                  Quantity(row.channel()), absl::StrCat(row.uningested()),
+                  ClassName(row.class_())});
+  }
+  if (!table.empty()) table.Print(invocation.out);
+  if (response.rows_truncated()) {
+    invocation.out << "(rows past the response size limit left out; the counts cover all)\n";
+  }
+  invocation.out << "ok " << response.ok() << ", in_flight " << response.in_flight() << ", drift "
+                 << response.drift() << (response.drift() > 0 ? " (pushes queued)" : "")
+                 << ", unknown_listing " << response.unknown_listing() << "\n";
+  return kExitOk;
+}
+
 int RunPushStatus(Invocation& invocation) {
   v1::GetPushStatusRequest request;
   if (!invocation.args.positionals().empty()) request.set_channel(invocation.args.positional(0));

@@ -182,6 +182,17 @@ const std::vector<CommandSpec>& CommandTable() {
        .max_args = 1,
        .flags = {{"force", "", "re-push every SKU, even those that look in sync"}},
        .run = RunResync},
+      {.name = "reconcile",
+       .usage = "CHANNEL",
+       .summary = "three-way check of a channel: published, acknowledged, its own, orders",
+       .details = "Per SKU: what stockd publishes, what the channel last acknowledged, the\n"
+                  "channel's own number and the units of its orders not ingested yet, and\n"
+                  "the class: ok, in_flight (a push on its way or orders not ingested yet),\n"
+                  "drift (changed on the channel: a push is queued) or unknown_listing.\n"
+                  "Then the count per class.",
+       .min_args = 1,
+       .max_args = 1,
+       .run = RunReconcile},
       {.name = "orders",
        .usage = "problems [--channel C] | list [--channel C] [--problems] [--open] | get "
                 "CHANNEL ORDER_ID",

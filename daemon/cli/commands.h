@@ -90,6 +90,7 @@ int RunConfig(Invocation& invocation);
 int RunAudit(Invocation& invocation);
 int RunCheck(Invocation& invocation);
 int RunResync(Invocation& invocation);
+int RunReconcile(Invocation& invocation);
 int RunPushStatus(Invocation& invocation);
 // order_commands.cc
 int RunOrders(Invocation& invocation);

@@ -154,6 +154,17 @@ void ConfigParser::ParseChannels(const Value& v) {
                   absl::StrCat(*max_publish, " is below min_publish (", *min_publish, ")"));
     }
     if (auto adapter = map.Get("adapter")) ParseAdapter(*adapter, channel.id);
+    const schema::KeyInfo& every = schema::Channels().Key("reconcile_every");
+    if (std::optional<int64_t> ms = map.Duration(every.name, every.min, every.max);
+        ms.has_value() && *ms > 0) {
+      if (map.Get("adapter").has_value() && !config_.adapters.empty()) {
+        config_.adapters.back().reconcile_every_ms = *ms;
+      } else {
+        const Value field = *map.Get("reconcile_every");
+        errors_.Add(field.mark, field.path,
+                    "needs the channel's adapter (it reads the channel's own numbers)");
+      }
+    }
     if (auto orders = map.Get("orders")) ParseChannelOrders(*orders, channel.id);
     channel_index_.emplace(channel.id, static_cast<int>(config_.model.channels.size()));
     config_.model.channels.push_back(std::move(channel));

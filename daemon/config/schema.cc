@@ -194,6 +194,8 @@ const Field<engine::Channel> kChannels[] = {
       "the plugin that pushes to this channel"}},
     {{"orders", Kind::kSection, kRestart, false, 0, 0, 0, "",
       "how the channel's orders come in (polling, webhook deliveries)"}},
+    {{"reconcile_every", Kind::kDuration, kRestart, false, 0, 30 * kMsPerDay, 0, "0s",
+      "three-way reconcile (stockctl reconcile) this often, logged; needs an adapter; 0 = off"}},
 };
 
 const Field<OrderChannelConfig> kChannelOrders[] = {

@@ -67,6 +67,7 @@ struct AdapterConfig {
   int burst = 0;                      // token bucket size; 0 = max(1, rate_per_second)
   std::string listings_file;          // CSV sku,listing_id; "" = the listing id is the SKU
   int64_t reconcile_interval_ms = 0;  // periodic resync; 0 = off
+  int64_t reconcile_every_ms = 0;     // periodic three-way reconcile (channels[].reconcile_every)
   int64_t retry_initial_ms = 200;     // first backoff after a failed push
   int64_t retry_max_ms = 60'000;      // backoff cap
   int64_t coalesce_window_ms = 1000;  // a SKU pushed this recently waits (latest value wins)

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <random>
 
@@ -66,7 +67,7 @@ void ChannelPusher::Stop() {
     wake_.SignalAll();
   }
   adapter_->Interrupt();  // a hung push or fetch gives up now
-  for (PendingResync& r : queued) r.done(Draining());
+  for (PendingResync& r : queued) r.refuse(Draining());
   if (worker_.joinable()) worker_.join();
 }
 
@@ -206,12 +207,12 @@ void ChannelPusher::WorkerLoop() {
 }
 
 void ChannelPusher::RunResync(PendingResync& resync) {
-  absl::StatusOr<DriftReport> report = DoResync(resync.desired(), resync.force);
+  std::function<void()> answer = resync.run();
   {
     absl::MutexLock lock(&mu_);
     resync_running_ = false;
   }
-  resync.done(std::move(report));
+  if (answer) answer();
 }
 
 void ChannelPusher::SettleConflicts(std::vector<DirtyQueue::Item>* batch, int64_t ingested_until) {
@@ -316,6 +317,23 @@ void ChannelPusher::SaveAcks(const std::vector<std::pair<std::string, int64_t>>&
 }
 
 void ChannelPusher::Resync(DesiredFn desired, bool force, ResyncDone done) {
+  auto answer = std::make_shared<ResyncDone>(std::move(done));
+  Queue({[this, desired = std::move(desired), force, answer]() -> std::function<void()> {
+           auto report = std::make_shared<absl::StatusOr<DriftReport>>(DoResync(desired(), force));
+           return [answer, report] { (*answer)(std::move(*report)); };
+         },
+         [answer](absl::Status why) { (*answer)(std::move(why)); }});
+}
+
+void ChannelPusher::RunOnWorker(WorkerJob run, JobRefused refused) {
+  Queue({[this, run = std::move(run)]() -> std::function<void()> {
+           run(adapter_.get());
+           return nullptr;
+         },
+         std::move(refused)});
+}
+
+void ChannelPusher::Queue(PendingResync job) {
   absl::Status refused;
   {
     absl::MutexLock lock(&mu_);
@@ -327,12 +345,28 @@ void ChannelPusher::Resync(DesiredFn desired, bool force, ResyncDone done) {
                        " resyncs waiting (at most ", options_.max_queued_resyncs,
                        "; its adapter may be slow or hung): retry later"));
     } else {
-      resyncs_.push_back({std::move(desired), force, std::move(done)});
+      resyncs_.push_back(std::move(job));
       wake_.Signal();
       return;
     }
   }
-  done(std::move(refused));
+  job.refuse(std::move(refused));
+}
+
+ChannelPusher::SkuState ChannelPusher::State(const std::string& sku) const {
+  absl::MutexLock lock(&mu_);
+  auto acked = acked_.find(sku);
+  return {acked == acked_.end() ? -1 : acked->second, dirty_.Contains(sku)};
+}
+
+void ChannelPusher::Correct(const std::string& sku, int64_t channel_quantity, int64_t desired) {
+  absl::MutexLock lock(&mu_);
+  if (channel_quantity >= 0) {
+    acked_[sku] = channel_quantity;
+  } else {
+    acked_.erase(sku);
+  }
+  OfferLocked(sku, desired, /*force=*/true);
 }
 
 absl::StatusOr<DriftReport> ChannelPusher::DoResync(

@@ -15,6 +15,9 @@
 //   the acknowledged ones — with the desired ones and pushes corrections. It is a task
 //   queued for the worker (at most max_queued_resyncs wait; more are refused) and
 //   answered through a callback: no thread waits for it.
+// * RunOnWorker queues any other job that needs the channel's adapter (the three-way
+//   reconciliation's fetch and order poll, daemon/reconcile/) the same way: it runs on
+//   the worker between pushes, with State and Correct to read and fix the pusher's view.
 // * Stop answers every queued Resync with UNAVAILABLE and interrupts the adapter call in
 //   progress (Adapter::Interrupt), so stopping is prompt even when the channel hangs.
 //
@@ -95,6 +98,15 @@ class ChannelPusher {
   // Receives a Resync's outcome, exactly once, on the worker, on the thread that called
   // Stop, or (refused at once) on the caller's thread; never under the pusher's lock.
   using ResyncDone = std::function<void(absl::StatusOr<DriftReport>)>;
+  // A job for the worker with the channel's adapter (not owned; valid during the call).
+  using WorkerJob = std::function<void(Adapter* adapter)>;
+  // Why a job was not run: RESOURCE_EXHAUSTED, UNAVAILABLE (draining).
+  using JobRefused = std::function<void(absl::Status why)>;
+  // What the pusher knows of one SKU now.
+  struct SkuState {
+    int64_t acked = -1;  // what the channel last acknowledged; -1 never
+    bool dirty = false;  // a push of it is queued (or waiting out a retry)
+  };
 
   ChannelPusher(PusherOptions options, std::unique_ptr<Adapter> adapter, AckStore* acks,
                 const engine::Clock* clock);
@@ -118,6 +130,20 @@ class ChannelPusher {
   // (also for a queued one at Stop, or one whose fetch Stop interrupted).
   void Resync(DesiredFn desired, bool force, ResyncDone done);
 
+  // Queues `run` for the worker like a Resync (same bound, same queue, same answers at
+  // Stop); exactly one of `run` (on the worker, between pushes: no push is in flight
+  // while it runs) and `refused` (on the caller's thread or Stop's) is called.
+  void RunOnWorker(WorkerJob run, JobRefused refused);
+  SkuState State(const std::string& sku) const;
+  // The channel shows `channel_quantity` (its own number; -1 none) where it should show
+  // `desired`: records that number as what the channel shows and queues a forced push of
+  // `desired`, as a Resync does for a drifted SKU.
+  void Correct(const std::string& sku, int64_t channel_quantity, int64_t desired);
+  // Stop has begun: an adapter call made now or in progress gives up.
+  bool interrupted() const { return interrupted_.load(); }
+  // The UNAVAILABLE a job that Stop cut short answers.
+  absl::Status Draining() const;
+
   PusherStats Stats() const;
   // -1 when the channel never acknowledged the SKU.
   int64_t Acked(const std::string& sku) const;
@@ -127,11 +153,14 @@ class ChannelPusher {
   std::string ListingId(const std::string& sku) const;
 
  private:
+  // A Resync or a RunOnWorker job: `run` does the work on the worker and returns what to
+  // call once the pusher's bookkeeping is done (a Resync's answer); `refuse` answers it
+  // instead when it will not run.
   struct PendingResync {
-    DesiredFn desired;
-    bool force = false;
-    ResyncDone done;
+    std::function<std::function<void()>()> run;
+    std::function<void(absl::Status)> refuse;
   };
+  void Queue(PendingResync job);
 
   void WorkerLoop() ABSL_LOCKS_EXCLUDED(mu_);
   // The worker's three kinds of work, each taking mu_ only around its bookkeeping.
@@ -162,7 +191,6 @@ class ChannelPusher {
   }
   absl::StatusOr<DriftReport> DoResync(const std::vector<std::pair<std::string, int64_t>>& desired,
                                        bool force) ABSL_LOCKS_EXCLUDED(mu_);
-  absl::Status Draining() const;
   // Records an adapter's or the ack store's message, redacted.
   void SetLastError(const std::string& message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

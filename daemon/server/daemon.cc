@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <limits>
+#include <map>
 #include <thread>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include "daemon/config/listen.h"
 #include "daemon/orders/orders.h"
 #include "daemon/push/push_engine.h"
+#include "daemon/reconcile/reconciler.h"
 #include "daemon/server/decode_errors.h"
 #include "daemon/server/stock_service.h"
 #include "daemon/server/watch_hub.h"
@@ -48,6 +50,9 @@ class Daemon::Impl {
   // Joins the store's threads (which call into the hub and the push engine) before any
   // member is destroyed, also when Start failed half way.
   ~Impl() {
+    // Reconciliations run on the push workers: the timer stops first, the push engine
+    // (joining the workers) before reconciler_ is destroyed.
+    if (reconciler_) reconciler_->Stop();
     if (orders_) orders_->Stop();
     // The pushers read orders_ready_ (conflicts wait for the orders): they stop before
     // orders_ (declared after push_) is destroyed.
@@ -155,6 +160,17 @@ class Daemon::Impl {
       };
     }
 
+    // Three-way reconciliation (docs/orders.md): on the push workers, orders polled from
+    // the order workers' durable cursors.
+    std::map<std::string, int64_t> reconcile_every;
+    for (const config::AdapterConfig& a : config_.adapters) {
+      if (a.reconcile_every_ms > 0) reconcile_every[a.channel] = a.reconcile_every_ms;
+    }
+    reconciler_ = std::make_unique<reconcile::Reconciler>(
+        engine_.get(), push_.get(), reconcile::OrderCursor(orders_.get(), order_store_.get()),
+        std::move(reconcile_every), &clock_, log::ComponentSink("reconcile"));
+    reconciler_->Start();
+
     ServiceOptions service_options;
     service_options.max_batch = config_.server.max_batch;
     service_options.config_path = config_.path;
@@ -163,7 +179,7 @@ class Daemon::Impl {
     service_options.max_watch_streams = config_.server.max_watch_streams;
     service_options.max_response_bytes = config_.server.max_response_bytes;
     service_ = std::make_unique<StockService>(engine_.get(), &hub_, push_.get(), service_options,
-                                              std::move(unmapped));
+                                              std::move(unmapped), reconciler_.get());
 
     grpc::EnableDefaultHealthCheckService(true);
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -218,6 +234,7 @@ class Daemon::Impl {
     // unpushed is re-derived at the next start (published vs acknowledged).
     // Order polling first: a poll in flight is interrupted; its orders are re-read at
     // the next start (the cursor moves only once they are durable).
+    if (reconciler_) reconciler_->Stop();
     if (orders_) orders_->Stop();
     if (push_) push_->Stop();
     if (server_) {
@@ -246,6 +263,7 @@ class Daemon::Impl {
   int port() const { return port_; }
   engine::Engine* engine() { return engine_.get(); }
   orders::Orders* orders() { return orders_.get(); }
+  reconcile::Reconciler* reconciler() { return reconciler_.get(); }
 
  private:
   void ReapLoop() {
@@ -278,6 +296,7 @@ class Daemon::Impl {
   std::unique_ptr<orders::OrderStore> order_store_;
   std::unique_ptr<orders::Orders> orders_;  // stops before the push engine and the store
   std::atomic<orders::Orders*> orders_ready_{nullptr};  // for the push engine's conflicts
+  std::unique_ptr<reconcile::Reconciler> reconciler_;   // runs on the push workers
   std::unique_ptr<StockService> service_;
   const DaemonHooks hooks_;
   std::unique_ptr<grpc::Server> server_;
@@ -303,6 +322,7 @@ Daemon::~Daemon() { impl_->Shutdown(); }
 int Daemon::port() const { return impl_->port(); }
 engine::Engine* Daemon::engine() { return impl_->engine(); }
 orders::Orders* Daemon::orders() { return impl_->orders(); }
+reconcile::Reconciler* Daemon::reconciler() { return impl_->reconciler(); }
 void Daemon::Shutdown() { impl_->Shutdown(); }
 void Daemon::Wait() { impl_->Wait(); }
 

@@ -42,6 +42,7 @@ class Daemon {
   int port() const;  // the bound TCP port (useful with port 0)
   engine::Engine* engine();
   orders::Orders* orders();  // order ingestion (docs/orders.md)
+  reconcile::Reconciler* reconciler();  // three-way reconciliation (docs/orders.md)
 
   // Drain: closes Watch streams, stops accepting calls, waits up to the configured drain
   // timeout for in-flight calls, then stops the reaper. Idempotent.

@@ -18,12 +18,14 @@ constexpr int kMaxStockPage = 4096;
 
 }  // namespace
 StockService::StockService(engine::Engine* engine, WatchHub* hub, push::PushEngine* push,
-                           ServiceOptions options, UnmappedOrdersFn unmapped_orders)
+                           ServiceOptions options, UnmappedOrdersFn unmapped_orders,
+                           reconcile::Reconciler* reconciler)
     : engine_(engine),
       hub_(hub),
       push_(push),
       options_(std::move(options)),
-      unmapped_orders_(std::move(unmapped_orders)) {
+      unmapped_orders_(std::move(unmapped_orders)),
+      reconciler_(reconciler) {
   for (const engine::Location& l : engine_->model().locations) {
     max_location_bytes_ = std::max<int64_t>(max_location_bytes_, l.id.size());
   }

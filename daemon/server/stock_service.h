@@ -16,6 +16,7 @@
 
 #include "daemon/engine/engine.h"
 #include "daemon/push/push_engine.h"
+#include "daemon/reconcile/reconciler.h"
 #include "daemon/server/deadline_timer.h"
 #include "daemon/server/watch_hub.h"
 #include "stockd/v1/stockd.grpc.pb.h"
@@ -56,10 +57,12 @@ using UnmappedOrdersFn = std::function<std::vector<UnmappedOrderRow>()>;
 
 class StockService final : public v1::Stock::CallbackService {
  public:
-  // `engine`, `hub` and `push` (nullable: no channel has an adapter) are not owned and
-  // must outlive the service. `unmapped_orders` feeds ListOrderProblems' UNMAPPED rows.
+  // `engine`, `hub`, `push` (nullable: no channel has an adapter) and `reconciler`
+  // (nullable: Reconcile answers FAILED_PRECONDITION) are not owned and must outlive the
+  // service. `unmapped_orders` feeds ListOrderProblems' UNMAPPED rows.
   StockService(engine::Engine* engine, WatchHub* hub, push::PushEngine* push,
-               ServiceOptions options, UnmappedOrdersFn unmapped_orders = {});
+               ServiceOptions options, UnmappedOrdersFn unmapped_orders = {},
+               reconcile::Reconciler* reconciler = nullptr);
 
   grpc::ServerUnaryReactor* Reserve(grpc::CallbackServerContext* ctx, const v1::ReserveRequest* req,
                                     v1::ReserveResponse* resp) override;
@@ -121,6 +124,10 @@ class StockService final : public v1::Stock::CallbackService {
                                               v1::ListOrderProblemsResponse* resp) override;
   grpc::ServerUnaryReactor* Resync(grpc::CallbackServerContext* ctx, const v1::ResyncRequest* req,
                                    v1::ResyncResponse* resp) override;
+  // stock_service_reconcile.cc
+  grpc::ServerUnaryReactor* Reconcile(grpc::CallbackServerContext* ctx,
+                                      const v1::ReconcileRequest* req,
+                                      v1::ReconcileResponse* resp) override;
   grpc::ServerUnaryReactor* GetPushStatus(grpc::CallbackServerContext* ctx,
                                           const v1::GetPushStatusRequest* req,
                                           v1::GetPushStatusResponse* resp) override;
@@ -145,6 +152,7 @@ class StockService final : public v1::Stock::CallbackService {
   push::PushEngine* const push_;
   const ServiceOptions options_;
   const UnmappedOrdersFn unmapped_orders_;
+  reconcile::Reconciler* const reconciler_;
 };
 
 }  // namespace stockd::server

@@ -472,5 +472,26 @@ TEST(ConfigAdapterTest, AdapterErrorsNameTheKey) {
       Contains(ErrorOf(Base("    adapter: {plugin: webhook, rate: 5}\n")), "unknown key 'rate'"));
 }
 
+TEST(ConfigAdapterTest, ReconcileEveryGoesWithTheChannelsAdapter) {
+  absl::StatusOr<Config> c = ParseConfig(Base("    adapter: {plugin: webhook}\n"
+                                              "    reconcile_every: 15m\n"),
+                                         "test.yaml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->adapters.size(), 1u);
+  EXPECT_EQ(c->adapters[0].reconcile_every_ms, 15 * 60'000);
+  c = ParseConfig(Base("    adapter: {plugin: webhook}\n"), "test.yaml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->adapters[0].reconcile_every_ms, 0);  // off by default
+
+  EXPECT_TRUE(Contains(ErrorOf(Base("    reconcile_every: 1h\n")),
+                       "channels[0].reconcile_every: needs the channel's adapter"));
+  EXPECT_TRUE(Contains(ErrorOf(Base("    adapter: {plugin: webhook}\n"
+                                    "    reconcile_every: 31d\n")),
+                       "channels[0].reconcile_every"));
+  EXPECT_TRUE(Contains(ErrorOf(Base("    adapter: {plugin: webhook}\n"
+                                    "    reconcile_every: soon\n")),
+                       "channels[0].reconcile_every"));
+}
+
 }  // namespace
 }  // namespace stockd::config
