@@ -6,6 +6,7 @@
 
 #include <httplib.h>
 
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <map>
@@ -227,6 +228,24 @@ TEST_F(WebhookReceiverTest, AnAppliedEventIdIsSubmittedOnce) {
   // The next revision is another event.
   ASSERT_EQ(StatusOf(PostSigned(StockdBody("A-1", 2))), 200);
   EXPECT_EQ(intake_.submitted().size(), 2u);
+}
+
+// The answer's head and body are two writes: with Nagle's algorithm on, the body waits
+// for the client's delayed ACK of the head (~40 ms on Linux) on every delivery after the
+// first few of a kept-alive connection. 40 deliveries took 1.1 s that way (25: 690 ms);
+// without the wait, a few ms in all.
+TEST_F(WebhookReceiverTest, AKeptAliveConnectionIsAnsweredWithoutWaitingForDelayedAcks) {
+  StartReceiver();
+  client_->set_keep_alive(true);
+  client_->set_tcp_nodelay(true);  // the client's own two writes do not wait either
+  constexpr int kDeliveries = 40;
+  const auto start = std::chrono::steady_clock::now();
+  for (int revision = 1; revision <= kDeliveries; ++revision) {
+    ASSERT_EQ(StatusOf(PostSigned(StockdBody("A-1", revision))), 200) << revision;
+  }
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(elapsed, std::chrono::milliseconds(500));
+  EXPECT_EQ(intake_.submitted().size(), static_cast<size_t>(kDeliveries));
 }
 
 TEST_F(WebhookReceiverTest, UnavailableIs503AndTheSameDeliveryLaterSucceeds) {
