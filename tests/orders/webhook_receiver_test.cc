@@ -5,9 +5,13 @@
 #include "daemon/orders/webhook_receiver.h"
 
 #include <httplib.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include <chrono>
 #include <deque>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -17,6 +21,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_replace.h"
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
@@ -232,20 +237,33 @@ TEST_F(WebhookReceiverTest, AnAppliedEventIdIsSubmittedOnce) {
 
 // The answer's head and body are two writes: with Nagle's algorithm on, the body waits
 // for the client's delayed ACK of the head (~40 ms on Linux) on every delivery after the
-// first few of a kept-alive connection. 40 deliveries took 1.1 s that way (25: 690 ms);
-// without the wait, a few ms in all.
-TEST_F(WebhookReceiverTest, AKeptAliveConnectionIsAnsweredWithoutWaitingForDelayedAcks) {
+// first few of a kept-alive connection (40 deliveries took 1.1 s that way, a few ms
+// without; docs/orders.md "Measured"). So every connection the receiver accepts has
+// TCP_NODELAY set: checked on the receiver's own socket (it runs in this process), not
+// by timing.
+TEST_F(WebhookReceiverTest, AcceptedConnectionsDoNotWaitForDelayedAcks) {
   StartReceiver();
   client_->set_keep_alive(true);
-  client_->set_tcp_nodelay(true);  // the client's own two writes do not wait either
-  constexpr int kDeliveries = 40;
-  const auto start = std::chrono::steady_clock::now();
-  for (int revision = 1; revision <= kDeliveries; ++revision) {
-    ASSERT_EQ(StatusOf(PostSigned(StockdBody("A-1", revision))), 200) << revision;
+  ASSERT_EQ(StatusOf(PostSigned(StockdBody("A-1", 1))), 200);
+  int accepted = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    int fd = -1;
+    if (!absl::SimpleAtoi(entry.path().filename().string(), &fd)) continue;
+    sockaddr_in local{}, peer{};
+    socklen_t len = sizeof local;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) != 0 ||
+        local.sin_family != AF_INET || ntohs(local.sin_port) != receiver_->port()) {
+      continue;
+    }
+    len = sizeof peer;
+    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0) continue;  // listener
+    int nodelay = 0;
+    len = sizeof nodelay;
+    ASSERT_EQ(getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nodelay, &len), 0);
+    EXPECT_EQ(nodelay, 1) << "fd " << fd;
+    ++accepted;
   }
-  const auto elapsed = std::chrono::steady_clock::now() - start;
-  EXPECT_LT(elapsed, std::chrono::milliseconds(500));
-  EXPECT_EQ(intake_.submitted().size(), static_cast<size_t>(kDeliveries));
+  EXPECT_EQ(accepted, 1);  // the kept-alive connection
 }
 
 TEST_F(WebhookReceiverTest, UnavailableIs503AndTheSameDeliveryLaterSucceeds) {
