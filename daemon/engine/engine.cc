@@ -227,6 +227,8 @@ absl::StatusOr<std::vector<RowView>> Engine::GetStock(
   return impl_->GetStock(sku, locations);
 }
 
+bool Engine::HasSku(const std::string& sku) const { return impl_->HasSku(sku); }
+
 absl::StatusOr<std::vector<AvailabilityItem>> Engine::GetAvailability(
     const std::vector<std::string>& skus, const std::vector<std::string>& channels) const {
   return impl_->GetAvailability(skus, channels);

@@ -31,11 +31,11 @@
 namespace stockd::engine {
 
 struct EngineOptions {
-  int shards = 256;                          // 1..65536; rounded up to a power of two
-  int64_t default_ttl_ms = 15 * 60 * 1000;   // Reserve/Extend with ttl 0
+  int shards = 256;                         // 1..65536; rounded up to a power of two
+  int64_t default_ttl_ms = 15 * 60 * 1000;  // Reserve/Extend with ttl 0
   int64_t min_ttl_ms = 100;
   int64_t max_ttl_ms = 7LL * 24 * 3600 * 1000;
-  int64_t hold_retention_ms = 3600 * 1000;   // resolved holds stay queryable this long
+  int64_t hold_retention_ms = 3600 * 1000;  // resolved holds stay queryable this long
   // A closed order (fulfilled or cancelled) is remembered this long after its last
   // revision, so a late re-delivery of any of its revisions still changes nothing.
   int64_t order_retention_ms = 30LL * 24 * 3600 * 1000;
@@ -46,10 +46,10 @@ struct EngineOptions {
   // limited. The records loaded at start may exceed it (the cap was lowered): then new
   // ids wait until enough expire.
   int64_t max_idempotency_records = 10'000'000;
-  int max_lines = 500;                       // lines per Reserve/Commit/Fulfill
-  size_t audit_capacity = 10'000;            // in-memory audit ring (recent mutations)
-  const Clock* clock = nullptr;              // not owned; nullptr = system clock
-  Journal* journal = nullptr;                // not owned; nullptr = in-memory only
+  int max_lines = 500;             // lines per Reserve/Commit/Fulfill
+  size_t audit_capacity = 10'000;  // in-memory audit ring (recent mutations)
+  const Clock* clock = nullptr;    // not owned; nullptr = system clock
+  Journal* journal = nullptr;      // not owned; nullptr = in-memory only
   // kInfo/kWarn + message: the idempotency table filled up or drained. May be called
   // from any thread with no engine lock held; must not block.
   log::Sink log;
@@ -84,8 +84,8 @@ struct Explanation {
 };
 
 struct HoldFilter {
-  std::string channel;  // empty = any
-  std::string sku;      // empty = any
+  std::string channel;             // empty = any
+  std::string sku;                 // empty = any
   std::optional<HoldState> state;  // nullopt = open (HELD or COMMITTED)
   int limit = 100;                 // 0 = no limit
   // Paging: only holds after this one in the listing order (created_ms, then id).
@@ -112,11 +112,11 @@ struct InvariantReport {
 
 // The whole durable state, as the storage layer loads it.
 struct Snapshot {
-  std::vector<RowView> rows;          // absolute counters
-  std::vector<HoldView> holds;        // any state; resolved ones stay queryable
+  std::vector<RowView> rows;    // absolute counters
+  std::vector<HoldView> holds;  // any state; resolved ones stay queryable
   std::vector<IdempotencyRecord> idempotency;
-  std::vector<OrderView> orders;      // the order table (docs/orders.md)
-  uint64_t sequence = 0;              // last durable mutation sequence
+  std::vector<OrderView> orders;  // the order table (docs/orders.md)
+  uint64_t sequence = 0;          // last durable mutation sequence
 };
 
 struct EngineStats {
@@ -126,9 +126,9 @@ struct EngineStats {
   int64_t mutations = 0;
   int64_t breaches = 0;
   int64_t expired_holds = 0;
-  int64_t orders = 0;           // in the order table
-  int64_t order_breaches = 0;   // order revisions applied with a breach (since start)
-  int64_t order_backorders = 0; // order revisions applied leaving a backorder (since start)
+  int64_t orders = 0;            // in the order table
+  int64_t order_breaches = 0;    // order revisions applied with a breach (since start)
+  int64_t order_backorders = 0;  // order revisions applied leaving a backorder (since start)
 };
 
 class Engine {
@@ -157,6 +157,9 @@ class Engine {
   // ---- Queries: read committed-in-memory state; never block on the journal.
   absl::StatusOr<std::vector<RowView>> GetStock(const std::string& sku,
                                                 const std::vector<std::string>& locations) const;
+  // Whether the engine has the SKU (it was counted or received somewhere); a cheap check
+  // for callers that only need that (the order intake, per line).
+  bool HasSku(const std::string& sku) const;
   // Empty `channels` = all channels. sku-major order.
   absl::StatusOr<std::vector<AvailabilityItem>> GetAvailability(
       const std::vector<std::string>& skus, const std::vector<std::string>& channels) const;

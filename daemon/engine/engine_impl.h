@@ -6,7 +6,7 @@
 //   hold_commands.cc   Reserve, Extend, Commit, Release, Expire, Fulfill, Cancel
 //   stock_commands.cc  Sell, Adjust, Count, Transfer
 //   order_commands.cc  ApplyOrder (the order table: order_table.h)
-//   queries.cc         GetStock, GetAvailability, Explain, GetHold, ListHolds, ListAudit,
+//   queries.cc         GetStock, HasSku, GetAvailability, Explain, GetHold, ListHolds, ListAudit,
 //                      HoldLineCount, ForEachPublished
 //   restore.cc         Restore, AdoptDurable, CheckInvariants
 // A new command adds an Apply overload here and defines it with its kin.
@@ -58,6 +58,7 @@ class Engine::Impl {
   // ---- queries.cc
   absl::StatusOr<std::vector<RowView>> GetStock(const std::string& sku,
                                                 const std::vector<std::string>& locations) const;
+  bool HasSku(const std::string& sku) const;
   absl::StatusOr<std::vector<AvailabilityItem>> GetAvailability(
       const std::vector<std::string>& skus, const std::vector<std::string>& channels) const;
   absl::StatusOr<Explanation> Explain(const std::string& channel, const std::string& sku) const;

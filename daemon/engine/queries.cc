@@ -37,6 +37,12 @@ absl::StatusOr<std::vector<RowView>> Engine::Impl::GetStock(
   return rows;
 }
 
+bool Engine::Impl::HasSku(const std::string& sku) const {
+  const Shard& shard = ShardFor(sku);
+  absl::MutexLock lock(&shard.mu);
+  return FindSku(shard, sku) != nullptr;
+}
+
 absl::StatusOr<std::vector<AvailabilityItem>> Engine::Impl::GetAvailability(
     const std::vector<std::string>& skus, const std::vector<std::string>& channels) const {
   if (skus.empty()) return absl::InvalidArgumentError("skus: at least one sku required");

@@ -85,7 +85,7 @@ std::vector<std::string> OrderIngest::Map(const std::string& channel, const plug
         map == nullptr ? std::optional<std::string>(line.listing_id) : map->Sku(line.listing_id);
     // A listing whose SKU stockd does not know (no stock ever counted or received, or not
     // a valid SKU) is unmapped too: parked, and applied once the SKU exists.
-    if (sku.has_value() && !engine_->GetStock(*sku, {}).ok()) sku.reset();
+    if (sku.has_value() && !engine_->HasSku(*sku)) sku.reset();
     if (!sku.has_value()) {
       if (std::find(missing.begin(), missing.end(), line.listing_id) == missing.end()) {
         missing.push_back(line.listing_id);

@@ -58,6 +58,10 @@ TEST_F(EngineTest, ListHoldsFilters) {
   EXPECT_EQ(engine_->GetStock("bad sku!", {}).status().code(), kInvalid);
   EXPECT_EQ(engine_->GetStock("A", {"nowhere"}).status().code(), kNotFound);
   EXPECT_EQ(engine_->Stats().open_holds, 3);
+  // HasSku agrees with GetStock: known, unknown, not a SKU at all.
+  EXPECT_TRUE(engine_->HasSku("A"));
+  EXPECT_FALSE(engine_->HasSku("NOPE"));
+  EXPECT_FALSE(engine_->HasSku("bad sku!"));
 }
 
 // CONTRACT (proto ListHoldsResponse: "oldest first"): holds created within the same
