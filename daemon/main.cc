@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 
+#include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "daemon/config/config.h"
 #include "daemon/config/listen.h"
@@ -99,7 +100,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (!listen.empty()) {
-    if (absl::Status st = stockd::config::CheckListenAddress(listen); !st.ok()) {
+    if (absl::Status st = stockd::config::CheckListenSecurity(listen, config->SecuritySlice());
+        !st.ok()) {
       std::cerr << "stockd: --listen '" << listen << "': " << st.message() << "\n";
       return 2;
     }
@@ -117,15 +119,23 @@ int main(int argc, char** argv) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      // Reload re-validates the file; applying a new model to a running engine comes
-      // with the config-reload work (see README "Limitations").
+      // The one validation path (docs/reload.md); an invalid file changes nothing.
       absl::StatusOr<stockd::config::Config> next = stockd::config::LoadConfigFile(config_path);
-      if (!next.ok()) {
+      if (next.ok() && !listen.empty()) next->server.listen = listen;  // --listen still holds
+      absl::StatusOr<stockd::server::ReloadReport> report =
+          next.ok() ? (*daemon)->Reload(*next)
+                    : absl::StatusOr<stockd::server::ReloadReport>(next.status());
+      if (!report.ok()) {
         stockd::log::Error("SIGHUP: new configuration rejected, keeping the running one",
-                           {{"error", std::string(next.status().message())}});
-      } else {
-        stockd::log::Warn("SIGHUP: configuration is valid; restart stockd to apply it "
-                          "(live reload is not implemented yet)");
+                           {{"error", std::string(report.status().message())}});
+        continue;
+      }
+      stockd::log::Info("SIGHUP: configuration reloaded",
+                        {{"clients", std::to_string(report->clients)}});
+      if (!report->restart_required.empty()) {
+        stockd::log::Warn("SIGHUP: these settings changed but take effect only at the next "
+                          "restart",
+                          {{"keys", absl::StrJoin(report->restart_required, ", ")}});
       }
       continue;
     }

@@ -19,6 +19,12 @@ constexpr FlagSpec kGlobalFlags[] = {
     {"json", "", "print the response message(s) as JSON, one object per line"},
     {"actor", "NAME", "who you are, recorded in the audit log (default $USER)"},
     {"timeout", "SECONDS", "deadline of each call (default 10)"},
+    {"tls-ca", "FILE", "speak TLS, trusting this PEM CA (default $STOCKD_TLS_CA)"},
+    {"tls-cert", "FILE", "client certificate for mTLS, with --tls-key ($STOCKD_TLS_CERT)"},
+    {"tls-key", "FILE", "the client certificate's key ($STOCKD_TLS_KEY)"},
+    {"tls-server-name", "NAME",
+     "name the server's certificate must carry (default the host of --addr)"},
+    {"token-file", "FILE", "file holding the bearer token ($STOCKD_TOKEN_FILE)"},
 };
 
 const FlagSpec* FindFlag(std::span<const FlagSpec> flags, absl::string_view name) {
@@ -65,6 +71,15 @@ GlobalOptions DefaultGlobalOptions() {
   options.addr = (addr != nullptr && *addr != '\0') ? addr : std::string(kDefaultAddr);
   const char* user = std::getenv("USER");
   options.actor = (user != nullptr && *user != '\0') ? user : "stockctl";
+  auto env = [](const char* name) {
+    const char* v = std::getenv(name);
+    return v != nullptr ? std::string(v) : std::string();
+  };
+  options.tls_ca = env("STOCKD_TLS_CA");
+  options.tls_cert = env("STOCKD_TLS_CERT");
+  options.tls_key = env("STOCKD_TLS_KEY");
+  options.tls_server_name = env("STOCKD_TLS_SERVER_NAME");
+  options.token_file = env("STOCKD_TOKEN_FILE");
   return options;
 }
 
@@ -101,6 +116,15 @@ bool ConsumeGlobalFlag(std::span<char* const> tokens, size_t* index, GlobalOptio
     for (char c : *value) printable = printable && absl::ascii_isprint(c);
     if (!printable) *error = "--actor must be non-empty printable ASCII";
     options->actor = *value;
+  } else if (name == "tls-ca" || name == "tls-cert" || name == "tls-key" ||
+             name == "tls-server-name" || name == "token-file") {
+    if (value->empty()) *error = absl::StrCat("--", name, " must not be empty");
+    std::string* target = name == "tls-ca"     ? &options->tls_ca
+                          : name == "tls-cert" ? &options->tls_cert
+                          : name == "tls-key"  ? &options->tls_key
+                          : name == "token-file" ? &options->token_file
+                                                 : &options->tls_server_name;
+    *target = *value;
   } else if (name == "timeout") {
     char* end = nullptr;
     double seconds = std::strtod(value->c_str(), &end);

@@ -35,12 +35,23 @@ struct GlobalOptions {
   bool json = false;            // print response messages as JSON lines
   std::string actor;            // sent as metadata x-stockd-actor
   double timeout_seconds = 10;  // deadline of each unary call
+  // TLS (docs/security.md): tls_ca set = speak TLS, trusting that CA; tls_cert/tls_key =
+  // present a client certificate (mTLS); tls_server_name = the name the server's
+  // certificate must carry (default: the host of addr).
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_server_name;
+  // A file holding the bearer token (read at start; a token never goes on the command
+  // line, where `ps` shows it).
+  std::string token_file;
 };
 
 // The flags every command understands, in the order `help` lists them.
 std::span<const FlagSpec> GlobalFlags();
 
-// Defaults from the environment: STOCKD_ADDR, USER.
+// Defaults from the environment: STOCKD_ADDR, USER, STOCKD_TLS_CA, STOCKD_TLS_CERT,
+// STOCKD_TLS_KEY, STOCKD_TLS_SERVER_NAME, STOCKD_TOKEN_FILE.
 GlobalOptions DefaultGlobalOptions();
 
 // If `token` (and, for a flag with a value, the token after it) is a global flag,

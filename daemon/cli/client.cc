@@ -3,10 +3,15 @@
 #include "daemon/util/status_names.h"
 
 #include <array>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <fstream>
+#include <sstream>
 #include <iostream>
 #include <random>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
 namespace stockd::cli {
@@ -15,15 +20,63 @@ namespace {
 constexpr absl::string_view kActorMetadataKey = "x-stockd-actor";
 
 
+bool ReadWholeFile(const std::string& path, const char* what, std::string* out,
+                   std::string* error) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in.good() && !in.eof()) {
+    *error = absl::StrCat("cannot read ", what, " '", path, "'");
+    return false;
+  }
+  if (!in.is_open()) {
+    *error = absl::StrCat("cannot read ", what, " '", path, "': ", std::strerror(errno));
+    return false;
+  }
+  *out = text.str();
+  return true;
+}
+
 }  // namespace
 
-Client::Client(const GlobalOptions& options)
-    : options_(options),
-      stub_(stockd::v1::Stock::NewStub(
-          grpc::CreateChannel(options.addr, grpc::InsecureChannelCredentials()))) {}
+Client::Client(const GlobalOptions& options) : options_(options) {
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  grpc::ChannelArguments arguments;
+  if (!options.tls_cert.empty() != !options.tls_key.empty()) {
+    error_ = "--tls-cert and --tls-key go together (a client certificate and its key)";
+  } else if (!options.tls_cert.empty() && options.tls_ca.empty()) {
+    error_ = "--tls-cert needs --tls-ca (the CA the server's certificate chains to)";
+  } else if (!options.tls_ca.empty()) {
+    grpc::SslCredentialsOptions ssl;
+    if (ReadWholeFile(options.tls_ca, "the TLS CA file", &ssl.pem_root_certs, &error_) &&
+        (options.tls_cert.empty() ||
+         (ReadWholeFile(options.tls_cert, "the client certificate", &ssl.pem_cert_chain,
+                        &error_) &&
+          ReadWholeFile(options.tls_key, "the client key", &ssl.pem_private_key, &error_)))) {
+      credentials = grpc::SslCredentials(ssl);
+    }
+    if (!options.tls_server_name.empty()) {
+      arguments.SetSslTargetNameOverride(options.tls_server_name);
+    }
+  }
+  if (error_.empty() && !options.token_file.empty()) {
+    std::string token;
+    if (ReadWholeFile(options.token_file, "the token file", &token, &error_)) {
+      absl::string_view trimmed = absl::StripAsciiWhitespace(token);
+      if (trimmed.empty()) {
+        error_ = absl::StrCat("the token file '", options.token_file, "' is empty");
+      } else {
+        authorization_ = absl::StrCat("Bearer ", trimmed);
+      }
+    }
+  }
+  stub_ = stockd::v1::Stock::NewStub(
+      grpc::CreateCustomChannel(options.addr, credentials, arguments));
+}
 
 void Client::Prepare(grpc::ClientContext* context, bool with_deadline) const {
   context->AddMetadata(std::string(kActorMetadataKey), options_.actor);
+  if (!authorization_.empty()) context->AddMetadata("authorization", authorization_);
   if (with_deadline) {
     auto timeout = std::chrono::duration_cast<std::chrono::system_clock::duration>(
         std::chrono::duration<double>(options_.timeout_seconds));

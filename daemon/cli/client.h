@@ -30,6 +30,9 @@ using Stub = stockd::v1::Stock::Stub;
 
 class Client {
  public:
+  // Reads the TLS files and the token file named by `options`; a file that cannot be
+  // read leaves the client unusable with error() saying why (commands that need no
+  // daemon, such as `token new`, still run).
   explicit Client(const GlobalOptions& options);
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
@@ -48,11 +51,14 @@ class Client {
   // until interrupted), the deadline.
   void Prepare(grpc::ClientContext* context, bool with_deadline) const;
 
+  const std::string& error() const { return error_; }
   Stub& stub() { return *stub_; }
   const GlobalOptions& options() const { return options_; }
 
  private:
   GlobalOptions options_;
+  std::string error_;
+  std::string authorization_;  // "Bearer <token>", or "" without a token
   std::unique_ptr<Stub> stub_;
 };
 

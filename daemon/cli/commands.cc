@@ -213,10 +213,24 @@ const std::vector<CommandSpec>& CommandTable() {
        .summary = "sync state per channel: backlog, pushes, failures, latency",
        .max_args = 1,
        .run = RunPushStatus},
+      {.name = "token",
+       .usage = "new NAME [--role ROLE]... [--channel C]...",
+       .summary = "a new bearer token for a client, and its line for the config",
+       .details = "Prints a random token once and the clients[] entry that holds only its\n"
+                  "SHA-256. Roles: read < sell < operate < admin (each includes the ones\n"
+                  "before it). Without --channel the client may act for every channel.\n"
+                  "Needs no daemon.",
+       .min_args = 2,
+       .max_args = 2,
+       .needs_daemon = false,
+       .flags = {{"role", "ROLE", "read | sell | operate | admin (default read)", true},
+                 {"channel", "C", "a channel it may act for (repeatable; default every)", true}},
+       .run = RunToken},
       {.name = "help",
        .usage = "[COMMAND]",
        .summary = "this overview, or the help of one command",
        .max_args = 1,
+       .needs_daemon = false,
        .run = RunHelp},
   };
   return *kCommands;

@@ -45,6 +45,7 @@ struct CommandSpec {
   size_t min_args = 0;             // positional arguments
   size_t max_args = 0;             // kUnbounded = no limit
   bool mutation = false;           // accepts --request-id
+  bool needs_daemon = true;        // false: runs without calling the daemon
   std::vector<FlagSpec> flags = {};
   CommandFn run = nullptr;
 
@@ -64,6 +65,8 @@ void PrintOverview(std::ostream& out);
 void PrintCommandHelp(std::ostream& out, const CommandSpec& command);
 
 // The commands, grouped by the file that implements them.
+// token_commands.cc
+int RunToken(Invocation& invocation);
 // hold_commands.cc
 int RunReserve(Invocation& invocation);
 int RunCommit(Invocation& invocation);

@@ -1,7 +1,8 @@
 // stockctl: the operator command-line tool of stockd. It talks to the daemon only
 // through the public gRPC API (stockd.v1.Stock).
 //
-//   stockctl [--addr HOST:PORT] [--json] [--actor NAME] [--timeout SECONDS] COMMAND ...
+//   stockctl [--addr HOST:PORT] [--tls-ca FILE [--tls-cert FILE --tls-key FILE]]
+//            [--token-file FILE] [--json] [--actor NAME] [--timeout SECONDS] COMMAND ...
 //
 // This file parses the global options, finds the command in the command table
 // (commands.cc), checks its arguments and runs it.
@@ -77,6 +78,10 @@ int Main(std::span<char* const> argv) {
   Client client(options);
   Invocation invocation{*command, args, client, std::cout};
   if (!args.ok()) return invocation.UsageError(args.error());
+  if (!client.error().empty() && command->needs_daemon) {
+    std::cerr << "stockctl: " << client.error() << "\n";
+    return kExitUsage;
+  }
   std::string count_error = ArgumentCountError(*command, args.positionals().size());
   if (!count_error.empty()) return invocation.UsageError(count_error);
 

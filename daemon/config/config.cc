@@ -110,6 +110,8 @@ void ConfigParser::ParseRoot(const Value& root) {
   if (auto v = map.Require("channels")) ParseChannels(*v);
   if (auto v = map.Get("overrides")) ParseOverrides(*v);
   if (auto v = map.Get("orders")) ParseOrders(*v);
+  if (auto v = map.Get("clients")) ParseClients(*v);
+  CheckListen();
   CheckResponseFitsHolds(map);
 }
 

@@ -33,12 +33,15 @@ struct Config {
   int64_t orders_max_body_bytes = 1 << 20;
   int64_t orders_deadline_ms = 5000;
   std::vector<OrderChannelConfig> order_channels;  // channels with an `orders` section
+  std::vector<ClientConfig> clients;               // clients[]: none = authentication off
 
   // The push engine's slice (a copy: taken once at start).
   PushConfig PushSlice() const { return {plugin_dir, adapters}; }
   // Order ingestion's slice: an entry per channel with an adapter or an `orders`
   // section, in model order, with its adapter (if any) and defaults where not set.
   OrdersConfig OrdersSlice() const;
+  // The server's security: server.tls and clients.
+  SecurityConfig SecuritySlice() const { return {server.tls, clients}; }
 };
 
 // Parses and validates YAML text. `source_name` is used in error messages.

@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "daemon/config/slices.h"
 
 namespace stockd::config {
 
@@ -26,14 +27,19 @@ struct HostPort {
 // INVALID_ARGUMENT saying what is wrong; the message does not repeat `address`.
 absl::StatusOr<HostPort> ParseHostPort(std::string_view address, int min_port);
 
-// OK when the daemon may listen on `listen` without TLS (TLS does not exist yet, so this
-// is every listener): "unix:/path", or host:port (port 0..65535, 0 = ephemeral) whose host
+// OK when the daemon may listen on `listen` without TLS and authentication:
+// "unix:/path", or host:port (port 0..65535, 0 = ephemeral) whose host
 // is loopback: a numeric IPv4 address in 127.0.0.0/8, the IPv6 address ::1, or a name
 // (e.g. localhost) EVERY address of which (getaddrinfo) is one of those.
 // Errors (messages do not repeat `listen`; callers prefix it with where it came from):
 //   INVALID_ARGUMENT     malformed, or a name that does not resolve (named);
 //   FAILED_PRECONDITION  well-formed but not loopback (the address is named).
 absl::Status CheckListenAddress(std::string_view listen);
+
+// The rule the daemon applies to server.listen (docs/security.md): loopback or unix as
+// CheckListenAddress says; any other address only with TLS (`security.tls`) and
+// authentication (`security.clients`), FAILED_PRECONDITION otherwise.
+absl::Status CheckListenSecurity(std::string_view listen, const SecurityConfig& security);
 
 }  // namespace stockd::config
 

@@ -23,10 +23,13 @@ using yaml::Truncated;
 
 void ConfigParser::ParseServer(const Value& v) {
   MapReader server(v, schema::Server().names(), errors_);
+  if (auto tls = server.Get("tls")) ParseServerTls(*tls);
   if (auto listen = server.String("listen")) {
+    // Well-formed now; loopback or not is judged by CheckListen, after clients.
     absl::Status listenable = CheckListenAddress(*listen);
-    if (listenable.ok()) {
+    if (listenable.ok() || listenable.code() == absl::StatusCode::kFailedPrecondition) {
       config_.server.listen = *listen;
+      listen_value_ = *server.Get("listen");
     } else {
       const Value field = *server.Get("listen");
       errors_.Add(field.mark, field.path,

@@ -90,6 +90,10 @@ class ConfigParser {
   void ParseRedis(const Value& v);
   void ParseRedisSecurity(const yaml::MapReader& redis, bool address_invalid);
   void ParseRedisTls(const Value& v);
+  // parse_security.cc
+  void ParseServerTls(const Value& v);
+  void ParseClients(const Value& v);
+  void CheckListen();
   // parse_model.cc
   // What the file listed as a channel's sources, to judge protect keys against.
   struct SourceSet {
@@ -124,6 +128,10 @@ class ConfigParser {
   absl::flat_hash_map<std::string, int> location_index_;
   absl::flat_hash_map<std::string, int> channel_index_;
   size_t adapter_json_bytes_left_ = kMaxAdapterConfigsJsonBytes;
+  // server.listen as written (judged by CheckListen once TLS and clients are known).
+  std::optional<Value> listen_value_;
+  bool server_tls_present_ = false;  // the file has server.tls (valid or not)
+  bool clients_invalid_ = false;     // a client entry was reported
 };
 
 }  // namespace stockd::config::internal

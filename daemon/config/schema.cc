@@ -50,6 +50,20 @@ const Field<Config> kRoot[] = {
       "per-SKU changes to one channel's policy"}},
     {{"orders", Kind::kSection, kRestart, false, 0, 0, 0, "",
       "the webhook receiver of channel orders (docs/orders.md)"}},
+    {{"clients", Kind::kList, kLive, false, 0, 10'000, 0, "",
+      "who may call the API (docs/security.md); none = authentication off (loopback only)"}},
+};
+
+const Field<ClientConfig> kClients[] = {
+    {{"name", Kind::kId, kLive, true, 0, 0, 0, "", "unique; the audit's \"who\""}},
+    {{"token_sha256", Kind::kString, kLive, false, 0, 0, 0, "\"\"",
+      "SHA-256 (64 hex digits) of its bearer token: stockctl token new NAME"}},
+    {{"certificate", Kind::kString, kLive, false, 0, 0, 0, "\"\"",
+      "a DNS/URI SAN or the CN of its client certificate (needs server.tls.client_ca_file)"}},
+    {{"roles", Kind::kIdList, kLive, true, 1, 0, 0, "",
+      "read | sell | operate | admin; each includes the ones before it"}},
+    {{"channels", Kind::kIdList, kLive, false, 1, 0, 0, "[\"*\"]",
+      "the channels it may act for; \"*\" = every channel"}},
 };
 
 const Field<Config> kOrders[] = {
@@ -66,7 +80,7 @@ const Field<Config> kOrders[] = {
 
 const Field<Config> kServer[] = {
     {{"listen", Kind::kString, kRestart, false, 0, 0, 0, "\"127.0.0.1:50551\"",
-      "host:port or unix:/path of the gRPC API; loopback only"},
+      "host:port or unix:/path of the gRPC API; not loopback: needs tls and clients"},
      STOCKD_TEXT(Config, server.listen)},
     {{"max_batch", Kind::kInt, kLive, false, 1, 100'000, 1000, "1000",
       "most operations in one Batch, SKUs in one availability query"},
@@ -89,6 +103,21 @@ const Field<Config> kServer[] = {
     {{"max_threads", Kind::kInt, kRestart, false, 4, 4096, 256, "256",
       "gRPC server threads (resource quota)"},
      STOCKD_TARGET(Config, server.max_threads)},
+    {{"tls", Kind::kSection, kRestart, false, 0, 0, 0, "",
+      "TLS (and mTLS) on the listener; required off loopback"}},
+};
+
+const Field<ServerTlsConfig> kServerTls[] = {
+    {{"cert_file", Kind::kString, kRestart, true, 0, 0, 0, "",
+      "PEM certificate chain of the server (re-read every refresh_interval)"}},
+    {{"key_file", Kind::kString, kRestart, true, 0, 0, 0, "", "PEM private key of cert_file"}},
+    {{"client_ca_file", Kind::kString, kRestart, false, 0, 0, 0, "\"\"",
+      "PEM CA client certificates must chain to (mTLS); \"\" = no client certificates"}},
+    {{"client_certificate", Kind::kEnum, kRestart, false, 0, 0, 0, "require",
+      "require | request: with client_ca_file, must every client present a certificate"}},
+    {{"refresh_interval", Kind::kDuration, kRestart, false, kMsPerSecond, kMsPerDay, 10'000, "10s",
+      "how often the certificate files are re-read (renewals without a restart)"},
+     STOCKD_TARGET(ServerTlsConfig, refresh_interval_ms)},
 };
 
 const Field<Config> kRedis[] = {
@@ -290,6 +319,8 @@ STOCKD_TABLE(Root, Config, "", kRoot)
 STOCKD_TABLE(Server, Config, "server", kServer)
 STOCKD_TABLE(Redis, Config, "redis", kRedis)
 STOCKD_TABLE(RedisTls, RedisTlsConfig, "redis.tls", kRedisTls)
+STOCKD_TABLE(ServerTls, ServerTlsConfig, "server.tls", kServerTls)
+STOCKD_TABLE(Clients, ClientConfig, "clients[]", kClients)
 STOCKD_TABLE(Engine, Config, "engine", kEngine)
 STOCKD_TABLE(Holds, Config, "holds", kHolds)
 STOCKD_TABLE(Idempotency, Config, "idempotency", kIdempotency)
@@ -307,6 +338,8 @@ std::vector<KeyView> AllKeys() {
   std::vector<KeyView> out;
   AddKeys(Root(), &out);
   AddKeys(Server(), &out);
+  AddKeys(ServerTls(), &out);
+  AddKeys(Clients(), &out);
   AddKeys(Redis(), &out);
   AddKeys(RedisTls(), &out);
   AddKeys(Engine(), &out);

@@ -94,6 +94,8 @@ const Table<Config>& Root();
 const Table<Config>& Server();
 const Table<Config>& Redis();
 const Table<RedisTlsConfig>& RedisTls();
+const Table<ServerTlsConfig>& ServerTls();
+const Table<ClientConfig>& Clients();
 const Table<Config>& Engine();
 const Table<Config>& Holds();
 const Table<Config>& Idempotency();

@@ -15,6 +15,44 @@
 
 namespace stockd::config {
 
+// server.tls: TLS on the gRPC listener (docs/security.md). The files are re-read every
+// refresh_interval_ms while the daemon runs: a renewed certificate is served to new
+// connections without a restart and without dropping the open ones.
+struct ServerTlsConfig {
+  std::string cert_file;       // PEM certificate chain of the server
+  std::string key_file;        // its PEM private key
+  std::string client_ca_file;  // "" = no client certificates (tokens only); else mTLS
+  // With client_ca_file: true = a client must present a certificate that chains to it
+  // (`client_certificate: require`); false = it may (`request`), else it uses a token.
+  bool require_client_cert = true;
+  int64_t refresh_interval_ms = 10'000;
+};
+
+// What a client may do (docs/security.md, "Roles"). Each role includes every role
+// before it: read < sell < operate < admin.
+enum class Role { kNone = 0, kRead = 1, kSell = 2, kOperate = 3, kAdmin = 4 };
+const char* RoleName(Role role);
+
+// clients[]: one caller of the API, identified by a bearer token (kept only as its
+// SHA-256) or by its mTLS certificate's name, with the role it has and the channels
+// it may act for.
+struct ClientConfig {
+  std::string name;          // the audit's "who"
+  std::string token_sha256;  // 64 lowercase hex digits; "" = no token
+  std::string certificate;   // a DNS/URI SAN or the CN of its certificate; "" = none
+  Role role = Role::kNone;   // the highest role of `roles`
+  std::vector<std::string> channels;  // empty = every channel (`channels: ["*"]` or absent)
+  std::string origin;                 // "file:line" of the entry
+};
+
+// The server's security slice: TLS and the clients. Authentication is on exactly when
+// `clients` is non-empty; off is allowed only on a loopback or unix listener.
+struct SecurityConfig {
+  std::optional<ServerTlsConfig> tls;
+  std::vector<ClientConfig> clients;
+  bool auth() const { return !clients.empty(); }
+};
+
 struct ServerConfig {
   std::string listen = "127.0.0.1:50551";  // host:port; port 0 = ephemeral
   int max_batch = 1000;                    // ops per Batch, SKUs per GetAvailability (1..100000)
@@ -25,6 +63,7 @@ struct ServerConfig {
   int max_watch_streams = 1000;          // Watch streams open at once
   int max_concurrent_streams = 1000;     // calls in flight per client connection
   int max_threads = 256;                 // gRPC server threads (resource quota)
+  std::optional<ServerTlsConfig> tls;    // server.tls; none = plaintext (loopback/unix only)
 };
 
 // redis.tls: TLS to an external host:port Redis (docs/storage.md, "External Redis").

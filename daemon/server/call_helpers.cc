@@ -9,9 +9,14 @@ namespace {
 constexpr char kActorHeader[] = "x-stockd-actor";
 }  // namespace
 
-engine::CommandMeta Meta(grpc::CallbackServerContext* ctx, const std::string& request_id) {
+engine::CommandMeta Meta(grpc::CallbackServerContext* ctx, const std::string& request_id,
+                         const Caller& caller) {
   engine::CommandMeta meta;
   meta.request_id = request_id;
+  if (!caller.name.empty()) {
+    meta.actor = caller.name;
+    return meta;
+  }
   const auto& md = ctx->client_metadata();
   auto it = md.find(kActorHeader);
   if (it != md.end()) {

@@ -10,12 +10,14 @@
 #include "daemon/engine/commands.h"
 #include "daemon/engine/model.h"
 #include "daemon/engine/response_size.h"
+#include "daemon/server/auth.h"
 
 namespace stockd::server {
 
-// The command's request id and actor: metadata `x-stockd-actor` (at most 128 bytes),
-// else the peer address.
-engine::CommandMeta Meta(grpc::CallbackServerContext* ctx, const std::string& request_id);
+// The command's request id and actor: the authenticated client's name; with
+// authentication off, metadata `x-stockd-actor` (at most 128 bytes), else the peer address.
+engine::CommandMeta Meta(grpc::CallbackServerContext* ctx, const std::string& request_id,
+                         const Caller& caller);
 
 // Finishes a unary call at once with `status` (queries and refusals).
 grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* ctx, const grpc::Status& status);

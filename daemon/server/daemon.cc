@@ -16,11 +16,14 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "daemon/config/listen.h"
+#include "daemon/config/reload_rules.h"
 #include "daemon/orders/orders.h"
 #include "daemon/push/push_engine.h"
 #include "daemon/reconcile/reconciler.h"
 #include "daemon/server/decode_errors.h"
+#include "daemon/server/auth.h"
 #include "daemon/server/stock_service.h"
+#include "daemon/server/tls.h"
 #include "daemon/server/watch_hub.h"
 #include "daemon/storage/durable_store.h"
 #include "daemon/util/log.h"
@@ -64,7 +67,9 @@ class Daemon::Impl {
   absl::Status Start() {
     // The config layer checked the file's address; this also covers a Config built or
     // changed in code (the --listen override, tests).
-    if (absl::Status st = config::CheckListenAddress(config_.server.listen); !st.ok()) {
+    if (absl::Status st = config::CheckListenSecurity(config_.server.listen,
+                                                      config_.SecuritySlice());
+        !st.ok()) {
       return absl::Status(
           st.code(), absl::StrCat("server.listen '", config_.server.listen, "': ", st.message()));
     }
@@ -178,13 +183,15 @@ class Daemon::Impl {
     service_options.write_timeout_ms = store_ ? config_.redis.timeout_ms : 0;
     service_options.max_watch_streams = config_.server.max_watch_streams;
     service_options.max_response_bytes = config_.server.max_response_bytes;
+    auth_ = std::make_unique<Authenticator>(config_.clients);
     service_ = std::make_unique<StockService>(engine_.get(), &hub_, push_.get(), service_options,
-                                              std::move(unmapped), reconciler_.get());
+                                              std::move(unmapped), reconciler_.get(), auth_.get());
 
     grpc::EnableDefaultHealthCheckService(true);
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
     grpc::ServerBuilder builder;
-    builder.AddListeningPort(config_.server.listen, grpc::InsecureServerCredentials(), &port_);
+    builder.AddListeningPort(config_.server.listen, ListenerCredentials(config_.server.tls),
+                             &port_);
     builder.RegisterService(service_.get());
     builder.SetMaxReceiveMessageSize(static_cast<int>(config_.server.max_request_bytes));
     builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
@@ -213,7 +220,20 @@ class Daemon::Impl {
       pthread_setname_np(pthread_self(), "stockd-reaper");
       ReapLoop();
     });
+    if (!auth_->enabled()) {
+      log::Warn("authentication is OFF: no clients are configured, so every caller that can "
+                "reach the listener may do everything (allowed on loopback and unix sockets "
+                "only; docs/security.md)",
+                {{"listen", config_.server.listen}});
+    }
     log::Info("stockd serving", {{"listen", config_.server.listen},
+                                 {"tls", !config_.server.tls.has_value() ? "off"
+                                         : config_.server.tls->client_ca_file.empty()
+                                             ? "on"
+                                             : config_.server.tls->require_client_cert
+                                                   ? "mtls (required)"
+                                                   : "mtls (requested)"},
+                                 {"clients", std::to_string(config_.clients.size())},
                                  {"port", std::to_string(port_)},
                                  {"config", config_.path},
                                  {"locations", std::to_string(config_.model.locations.size())},
@@ -252,6 +272,23 @@ class Daemon::Impl {
   }
 
   void Wait() { stopped_.WaitForNotification(); }
+
+  absl::StatusOr<ReloadReport> Reload(const config::Config& next) {
+    absl::MutexLock lock(&reload_mu_);
+    // TLS files are re-read by the listener itself; the clients change now. The listener
+    // stays as it is, so the new clients are judged against it.
+    config::SecurityConfig security{config_.server.tls, next.clients};
+    if (absl::Status st = config::CheckListenSecurity(config_.server.listen, security);
+        !st.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("server.listen '", config_.server.listen, "' ", st.message()));
+    }
+    ReloadReport report;
+    report.restart_required = config::RestartOnlyChanges(config_, next);
+    auth_->Reload(next.clients);
+    report.clients = next.clients.size();
+    return report;
+  }
 
   void SetWriteHealth(bool writable) {
     absl::MutexLock lock(&mu_);
@@ -297,6 +334,7 @@ class Daemon::Impl {
   std::unique_ptr<orders::Orders> orders_;  // stops before the push engine and the store
   std::atomic<orders::Orders*> orders_ready_{nullptr};  // for the push engine's conflicts
   std::unique_ptr<reconcile::Reconciler> reconciler_;   // runs on the push workers
+  std::unique_ptr<Authenticator> auth_;  // before the service that uses it
   std::unique_ptr<StockService> service_;
   const DaemonHooks hooks_;
   std::unique_ptr<grpc::Server> server_;
@@ -304,6 +342,7 @@ class Daemon::Impl {
   std::thread reaper_;
   absl::Notification stop_reaper_;
   absl::Notification stopped_;
+  absl::Mutex reload_mu_;  // one reload at a time
   absl::Mutex mu_;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
   bool health_ready_ ABSL_GUARDED_BY(mu_) = false;
@@ -324,6 +363,9 @@ engine::Engine* Daemon::engine() { return impl_->engine(); }
 orders::Orders* Daemon::orders() { return impl_->orders(); }
 reconcile::Reconciler* Daemon::reconciler() { return impl_->reconciler(); }
 void Daemon::Shutdown() { impl_->Shutdown(); }
+absl::StatusOr<ReloadReport> Daemon::Reload(const config::Config& next) {
+  return impl_->Reload(next);
+}
 void Daemon::Wait() { impl_->Wait(); }
 
 }  // namespace stockd::server

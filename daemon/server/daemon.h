@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "daemon/config/config.h"
@@ -27,6 +28,13 @@ struct DaemonHooks {
   UnmappedOrdersFn unmapped_orders;  // empty = no unmapped orders
 };
 
+// What a live reload did (docs/reload.md).
+struct ReloadReport {
+  // Restart-only settings that changed: they take effect at the next restart.
+  std::vector<std::string> restart_required;
+  size_t clients = 0;  // clients now configured (0 = authentication off)
+};
+
 class Daemon {
  public:
   // Builds and starts everything; returns once the server accepts calls.
@@ -43,6 +51,12 @@ class Daemon {
   engine::Engine* engine();
   orders::Orders* orders();  // order ingestion (docs/orders.md)
   reconcile::Reconciler* reconciler();  // three-way reconciliation (docs/orders.md)
+
+  // Applies `next` (parsed and validated by config::LoadConfigFile) to the running
+  // daemon without dropping a call: the clients and their tokens. FAILED_PRECONDITION
+  // (nothing applied) when the new clients would leave a listener other machines can
+  // reach without authentication. Thread-safe; reloads are serialised.
+  absl::StatusOr<ReloadReport> Reload(const config::Config& next);
 
   // Drain: closes Watch streams, stops accepting calls, waits up to the configured drain
   // timeout for in-flight calls, then stops the reaper. Idempotent.

@@ -19,13 +19,14 @@ constexpr int kMaxStockPage = 4096;
 }  // namespace
 StockService::StockService(engine::Engine* engine, WatchHub* hub, push::PushEngine* push,
                            ServiceOptions options, UnmappedOrdersFn unmapped_orders,
-                           reconcile::Reconciler* reconciler)
+                           reconcile::Reconciler* reconciler, const Authenticator* auth)
     : engine_(engine),
       hub_(hub),
       push_(push),
       options_(std::move(options)),
       unmapped_orders_(std::move(unmapped_orders)),
-      reconciler_(reconciler) {
+      reconciler_(reconciler),
+      auth_(auth) {
   for (const engine::Location& l : engine_->model().locations) {
     max_location_bytes_ = std::max<int64_t>(max_location_bytes_, l.id.size());
   }
@@ -69,9 +70,11 @@ bool StockService::Claim(const std::shared_ptr<CallGuard>& guard) {
 template <typename Request, typename Response>
 grpc::ServerUnaryReactor* StockService::Mutate(grpc::CallbackServerContext* ctx,
                                                const Request* req, Response* resp) {
+  std::shared_ptr<const Caller> caller;
+  if (grpc::Status st = Admit(ctx, NeedOf(*req), &caller); !st.ok()) return FinishNow(ctx, st);
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   std::shared_ptr<CallGuard> guard = ArmDeadline(ctx, reactor);
-  engine::Command cmd{Meta(ctx, req->request_id()), ToCommand(*req)};
+  engine::Command cmd{Meta(ctx, req->request_id(), *caller), ToCommand(*req)};
   engine_->Execute(std::move(cmd),
                    [this, reactor, resp, guard](absl::StatusOr<engine::Outcome> r) {
                      if (!Claim(guard)) return;
@@ -134,6 +137,10 @@ grpc::ServerUnaryReactor* StockService::Transfer(grpc::CallbackServerContext* ct
 grpc::ServerUnaryReactor* StockService::GetStock(grpc::CallbackServerContext* ctx,
                                                  const v1::GetStockRequest* req,
                                                  v1::GetStockResponse* resp) {
+  std::shared_ptr<const Caller> caller;
+  if (grpc::Status st = Admit(ctx, config::Role::kRead, "GetStock", &caller); !st.ok()) {
+    return FinishNow(ctx, st);
+  }
   if (req->page_size() < 0 || req->page_size() > kMaxStockPage) {
     return FinishNow(ctx, InvalidArgument(absl::StrCat("page_size must be within 0..",
                                                        kMaxStockPage, " (0 = all that fit)")));
@@ -142,7 +149,13 @@ grpc::ServerUnaryReactor* StockService::GetStock(grpc::CallbackServerContext* ct
   if (!req->page_token().empty() && !absl::SimpleAtoi(req->page_token(), &offset)) {
     return FinishNow(ctx, InvalidArgument("page_token: not a token this call returned"));
   }
-  std::vector<std::string> locations(req->locations().begin(), req->locations().end());
+  std::vector<std::string> locations;
+  if (grpc::Status st =
+          ScopeLocations(*caller, engine_->model(),
+                         {req->locations().begin(), req->locations().end()}, &locations);
+      !st.ok()) {
+    return FinishNow(ctx, st);
+  }
   absl::StatusOr<std::vector<engine::RowView>> rows = engine_->GetStock(req->sku(), locations);
   if (!rows.ok()) return FinishNow(ctx, ToGrpc(rows.status()));
   if (offset > rows->size()) {
@@ -164,19 +177,28 @@ grpc::ServerUnaryReactor* StockService::GetStock(grpc::CallbackServerContext* ct
 grpc::ServerUnaryReactor* StockService::GetAvailability(grpc::CallbackServerContext* ctx,
                                                         const v1::GetAvailabilityRequest* req,
                                                         v1::GetAvailabilityResponse* resp) {
+  std::shared_ptr<const Caller> caller;
+  if (grpc::Status st = Admit(ctx, config::Role::kRead, "GetAvailability", &caller); !st.ok()) {
+    return FinishNow(ctx, st);
+  }
+  std::vector<std::string> chans;
+  if (grpc::Status st =
+          ScopeChannels(*caller, {req->channels().begin(), req->channels().end()}, &chans);
+      !st.ok()) {
+    return FinishNow(ctx, st);
+  }
   if (req->skus_size() > options_.max_batch) {
     return FinishNow(ctx, InvalidArgument(absl::StrCat("skus: ", req->skus_size(),
                                                        " skus, at most ", options_.max_batch)));
   }
-  const int64_t channels = req->channels_size() > 0
-                               ? req->channels_size()
+  const int64_t channels = !chans.empty()
+                               ? static_cast<int64_t>(chans.size())
                                : static_cast<int64_t>(engine_->model().channels.size());
   if (req->skus_size() * channels > options_.max_availability_items) {
     return FinishNow(ctx, InvalidArgument(absl::StrCat("skus x channels: at most ",
                                                        options_.max_availability_items)));
   }
   std::vector<std::string> skus(req->skus().begin(), req->skus().end());
-  std::vector<std::string> chans(req->channels().begin(), req->channels().end());
   absl::StatusOr<std::vector<engine::AvailabilityItem>> items =
       engine_->GetAvailability(skus, chans);
   if (items.ok()) {
@@ -188,6 +210,12 @@ grpc::ServerUnaryReactor* StockService::GetAvailability(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* StockService::Explain(grpc::CallbackServerContext* ctx,
                                                 const v1::ExplainRequest* req,
                                                 v1::ExplainResponse* resp) {
+  std::shared_ptr<const Caller> caller;
+  Need need;
+  need.method = "Explain";
+  need.role = config::Role::kRead;
+  need.channels.push_back(req->channel());
+  if (grpc::Status st = Admit(ctx, need, &caller); !st.ok()) return FinishNow(ctx, st);
   absl::StatusOr<engine::Explanation> e = engine_->Explain(req->channel(), req->sku());
   if (e.ok()) ToProto(*e, resp);
   return FinishNow(ctx, ToGrpc(e.status()));
@@ -195,6 +223,12 @@ grpc::ServerUnaryReactor* StockService::Explain(grpc::CallbackServerContext* ctx
 
 grpc::ServerUnaryReactor* StockService::GetHold(grpc::CallbackServerContext* ctx,
                                                 const v1::GetHoldRequest* req, v1::Hold* resp) {
+  std::shared_ptr<const Caller> caller;
+  Need need;
+  need.method = "GetHold";
+  need.role = config::Role::kRead;
+  need.holds.push_back(req->hold_id());
+  if (grpc::Status st = Admit(ctx, need, &caller); !st.ok()) return FinishNow(ctx, st);
   absl::StatusOr<engine::HoldView> h = engine_->GetHold(req->hold_id());
   if (h.ok()) ToProto(*h, resp);
   return FinishNow(ctx, ToGrpc(h.status()));
@@ -203,17 +237,23 @@ grpc::ServerUnaryReactor* StockService::GetHold(grpc::CallbackServerContext* ctx
 grpc::ServerUnaryReactor* StockService::ListHolds(grpc::CallbackServerContext* ctx,
                                                   const v1::ListHoldsRequest* req,
                                                   v1::ListHoldsResponse* resp) {
+  std::shared_ptr<const Caller> caller;
+  if (grpc::Status st = Admit(ctx, config::Role::kRead, "ListHolds", &caller); !st.ok()) {
+    return FinishNow(ctx, st);
+  }
   engine::HoldFilter filter;
+  if (grpc::Status st = ScopeChannel(*caller, req->channel(), &filter.channel); !st.ok()) {
+    return FinishNow(ctx, st);
+  }
   if (req->limit() < 0 || req->limit() > 1000) {
     return FinishNow(ctx, InvalidArgument("limit must be within 1..1000 (0 = 100)"));
   }
   const int limit = req->limit() == 0 ? 100 : req->limit();
   filter.limit = limit + 1;  // one more than the page: tells whether another page exists
-  if (grpc::Status st = KnownChannel(engine_->model(), req->channel(), /*empty_ok=*/true);
+  if (grpc::Status st = KnownChannel(engine_->model(), filter.channel, /*empty_ok=*/true);
       !st.ok()) {
     return FinishNow(ctx, st);
   }
-  filter.channel = req->channel();
   filter.sku = req->sku();
   if (req->state() != v1::HOLD_STATE_UNSPECIFIED) {
     if (!v1::HoldState_IsValid(req->state())) return FinishNow(ctx, InvalidArgument("state: unknown"));
@@ -248,6 +288,16 @@ grpc::ServerUnaryReactor* StockService::ListHolds(grpc::CallbackServerContext* c
 
 grpc::ServerWriteReactor<v1::WatchEvent>* StockService::Watch(grpc::CallbackServerContext* ctx,
                                                               const v1::WatchRequest* req) {
+  std::shared_ptr<const Caller> caller;
+  if (grpc::Status st = Admit(ctx, config::Role::kRead, "Watch", &caller); !st.ok()) {
+    return RefuseWatch(st);
+  }
+  std::vector<std::string> channels;
+  if (grpc::Status st =
+          ScopeChannels(*caller, {req->channels().begin(), req->channels().end()}, &channels);
+      !st.ok()) {
+    return RefuseWatch(st);
+  }
   if (watch_streams_.fetch_add(1) >= options_.max_watch_streams) {
     watch_streams_.fetch_sub(1);
     return RefuseWatch(grpc::Status(
@@ -255,12 +305,20 @@ grpc::ServerWriteReactor<v1::WatchEvent>* StockService::Watch(grpc::CallbackServ
         absl::StrCat("too many Watch streams open (server.max_watch_streams: ",
                      options_.max_watch_streams, "); retry later")));
   }
-  return StartWatch(engine_, hub_, *req, &watch_streams_);
+  if (caller->every_channel()) return StartWatch(engine_, hub_, *req, &watch_streams_);
+  v1::WatchRequest scoped = *req;
+  scoped.clear_channels();
+  for (std::string& c : channels) scoped.add_channels(std::move(c));
+  return StartWatch(engine_, hub_, scoped, &watch_streams_);
 }
 
 grpc::ServerUnaryReactor* StockService::GetConfigSummary(grpc::CallbackServerContext* ctx,
                                                          const v1::GetConfigSummaryRequest* req,
                                                          v1::ConfigSummary* resp) {
+  std::shared_ptr<const Caller> caller;
+  if (grpc::Status st = Admit(ctx, config::Role::kRead, "GetConfigSummary", &caller); !st.ok()) {
+    return FinishNow(ctx, st);
+  }
   ToProto(engine_->model(), engine_->Stats(), options_.config_path, options_.listen,
           STOCKD_VERSION, resp);
   return FinishNow(ctx, grpc::Status::OK);
@@ -269,6 +327,10 @@ grpc::ServerUnaryReactor* StockService::GetConfigSummary(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* StockService::ListAudit(grpc::CallbackServerContext* ctx,
                                                   const v1::ListAuditRequest* req,
                                                   v1::ListAuditResponse* resp) {
+  std::shared_ptr<const Caller> caller;
+  if (grpc::Status st = Admit(ctx, config::Role::kOperate, "ListAudit", &caller); !st.ok()) {
+    return FinishNow(ctx, st);
+  }
   if (req->limit() < 0 || req->limit() > 1000) {
     return FinishNow(ctx, InvalidArgument("limit must be within 1..1000 (0 = 100)"));
   }
@@ -296,6 +358,11 @@ grpc::ServerUnaryReactor* StockService::ListAudit(grpc::CallbackServerContext* c
 grpc::ServerUnaryReactor* StockService::CheckInvariants(grpc::CallbackServerContext* ctx,
                                                         const v1::CheckInvariantsRequest* req,
                                                         v1::CheckInvariantsResponse* resp) {
+  std::shared_ptr<const Caller> caller;
+  if (grpc::Status st = Admit(ctx, config::Role::kOperate, "CheckInvariants", &caller);
+      !st.ok()) {
+    return FinishNow(ctx, st);
+  }
   engine::InvariantReport report = engine_->CheckInvariants();
   ToProto(report, resp);
   return FinishNow(ctx, grpc::Status::OK);
@@ -304,6 +371,12 @@ grpc::ServerUnaryReactor* StockService::CheckInvariants(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* StockService::Resync(grpc::CallbackServerContext* ctx,
                                                const v1::ResyncRequest* req,
                                                v1::ResyncResponse* resp) {
+  std::shared_ptr<const Caller> caller;
+  Need need;
+  need.method = "Resync";
+  need.role = config::Role::kOperate;
+  need.channels.push_back(req->channel());
+  if (grpc::Status st = Admit(ctx, need, &caller); !st.ok()) return FinishNow(ctx, st);
   if (grpc::Status st = KnownChannel(engine_->model(), req->channel(), /*empty_ok=*/false);
       !st.ok()) {
     return FinishNow(ctx, st);
@@ -327,13 +400,27 @@ grpc::ServerUnaryReactor* StockService::Resync(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* StockService::GetPushStatus(grpc::CallbackServerContext* ctx,
                                                       const v1::GetPushStatusRequest* req,
                                                       v1::GetPushStatusResponse* resp) {
+  std::shared_ptr<const Caller> caller;
+  if (grpc::Status st = Admit(ctx, config::Role::kRead, "GetPushStatus", &caller); !st.ok()) {
+    return FinishNow(ctx, st);
+  }
+  std::vector<std::string> channels;
+  if (grpc::Status st = ScopeChannels(
+          *caller, req->channel().empty() ? std::vector<std::string>{} : std::vector<std::string>{req->channel()},
+          &channels);
+      !st.ok()) {
+    return FinishNow(ctx, st);
+  }
   if (grpc::Status st = KnownChannel(engine_->model(), req->channel(), /*empty_ok=*/true);
       !st.ok()) {
     return FinishNow(ctx, st);
   }
   if (push_ != nullptr) {
     for (const push::PusherStats& s : push_->Stats()) {
-      if (!req->channel().empty() && s.channel != req->channel()) continue;
+      if (!channels.empty() &&
+          std::find(channels.begin(), channels.end(), s.channel) == channels.end()) {
+        continue;
+      }
       ToProto(s, resp->add_channels());
     }
   }

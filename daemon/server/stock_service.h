@@ -17,6 +17,8 @@
 #include "daemon/engine/engine.h"
 #include "daemon/push/push_engine.h"
 #include "daemon/reconcile/reconciler.h"
+#include "daemon/server/access.h"
+#include "daemon/server/auth.h"
 #include "daemon/server/deadline_timer.h"
 #include "daemon/server/watch_hub.h"
 #include "stockd/v1/stockd.grpc.pb.h"
@@ -57,12 +59,13 @@ using UnmappedOrdersFn = std::function<std::vector<UnmappedOrderRow>()>;
 
 class StockService final : public v1::Stock::CallbackService {
  public:
-  // `engine`, `hub`, `push` (nullable: no channel has an adapter) and `reconciler`
-  // (nullable: Reconcile answers FAILED_PRECONDITION) are not owned and must outlive the
-  // service. `unmapped_orders` feeds ListOrderProblems' UNMAPPED rows.
+  // `engine`, `hub`, `push` (nullable: no channel has an adapter), `reconciler`
+  // (nullable: Reconcile answers FAILED_PRECONDITION) and `auth` (nullable: no
+  // authentication) are not owned and must outlive the service. `unmapped_orders` feeds
+  // ListOrderProblems' UNMAPPED rows.
   StockService(engine::Engine* engine, WatchHub* hub, push::PushEngine* push,
                ServiceOptions options, UnmappedOrdersFn unmapped_orders = {},
-               reconcile::Reconciler* reconciler = nullptr);
+               reconcile::Reconciler* reconciler = nullptr, const Authenticator* auth = nullptr);
 
   grpc::ServerUnaryReactor* Reserve(grpc::CallbackServerContext* ctx, const v1::ReserveRequest* req,
                                     v1::ReserveResponse* resp) override;
@@ -133,6 +136,13 @@ class StockService final : public v1::Stock::CallbackService {
                                           v1::GetPushStatusResponse* resp) override;
 
  private:
+  // Authentication, then the role (and, for a Need, the channels) the call needs
+  // (stock_service_auth.cc). OK with the caller in `*caller`, else the refusal to answer.
+  grpc::Status Admit(grpc::CallbackServerContext* ctx, config::Role role, const char* method,
+                     std::shared_ptr<const Caller>* caller) const;
+  grpc::Status Admit(grpc::CallbackServerContext* ctx, const Need& need,
+                     std::shared_ptr<const Caller>* caller) const;
+
   template <typename Request, typename Response>
   grpc::ServerUnaryReactor* Mutate(grpc::CallbackServerContext* ctx, const Request* req,
                                    Response* resp);
@@ -153,6 +163,7 @@ class StockService final : public v1::Stock::CallbackService {
   const ServiceOptions options_;
   const UnmappedOrdersFn unmapped_orders_;
   reconcile::Reconciler* const reconciler_;
+  const Authenticator* const auth_;  // null = authentication off
 };
 
 }  // namespace stockd::server

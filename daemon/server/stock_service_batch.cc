@@ -116,6 +116,8 @@ int64_t MaxResultBytes(const v1::BatchOperation& op, const engine::Engine& engin
 grpc::ServerUnaryReactor* StockService::Batch(grpc::CallbackServerContext* ctx,
                                               const v1::BatchRequest* req,
                                               v1::BatchResponse* resp) {
+  std::shared_ptr<const Caller> caller;
+  if (grpc::Status st = Admit(ctx, NeedOf(*req), &caller); !st.ok()) return FinishNow(ctx, st);
   const int n = req->ops_size();
   if (n == 0) return FinishNow(ctx, InvalidArgument("ops: at least one operation required"));
   if (n > options_.max_batch) {
@@ -155,7 +157,7 @@ grpc::ServerUnaryReactor* StockService::Batch(grpc::CallbackServerContext* ctx,
       finish_one();
       continue;
     }
-    engine::Command cmd{Meta(ctx, item->request_id), std::move(item->body)};
+    engine::Command cmd{Meta(ctx, item->request_id, *caller), std::move(item->body)};
     engine_->Execute(std::move(cmd), [result, fill = std::move(item->fill),
                                       finish_one](absl::StatusOr<engine::Outcome> r) {
       if (r.ok()) {

@@ -39,6 +39,12 @@ bool ParseOrderToken(const std::string& token, std::string* channel, std::string
 
 grpc::ServerUnaryReactor* StockService::GetOrder(grpc::CallbackServerContext* ctx,
                                                  const v1::GetOrderRequest* req, v1::Order* resp) {
+  std::shared_ptr<const Caller> caller;
+  Need need;
+  need.method = "GetOrder";
+  need.role = config::Role::kRead;
+  need.channels.push_back(req->channel());
+  if (grpc::Status st = Admit(ctx, need, &caller); !st.ok()) return FinishNow(ctx, st);
   if (req->channel().empty()) return FinishNow(ctx, InvalidArgument("channel: required"));
   if (req->order_id().empty()) return FinishNow(ctx, InvalidArgument("order_id: required"));
   if (req->order_id().size() > 128) {
@@ -56,12 +62,19 @@ grpc::ServerUnaryReactor* StockService::GetOrder(grpc::CallbackServerContext* ct
 grpc::ServerUnaryReactor* StockService::ListOrders(grpc::CallbackServerContext* ctx,
                                                    const v1::ListOrdersRequest* req,
                                                    v1::ListOrdersResponse* resp) {
+  std::shared_ptr<const Caller> caller;
+  if (grpc::Status st = Admit(ctx, config::Role::kRead, "ListOrders", &caller); !st.ok()) {
+    return FinishNow(ctx, st);
+  }
+  std::string channel;
+  if (grpc::Status st = ScopeChannel(*caller, req->channel(), &channel); !st.ok()) {
+    return FinishNow(ctx, st);
+  }
   if (req->limit() < 0 || req->limit() > kMaxOrderPage) {
     return FinishNow(ctx, InvalidArgument("limit must be within 1..1000 (0 = 100)"));
   }
   const int limit = req->limit() == 0 ? kDefaultOrderPage : req->limit();
-  if (grpc::Status st = KnownChannel(engine_->model(), req->channel(), /*empty_ok=*/true);
-      !st.ok()) {
+  if (grpc::Status st = KnownChannel(engine_->model(), channel, /*empty_ok=*/true); !st.ok()) {
     return FinishNow(ctx, st);
   }
   std::string after_channel;
@@ -71,7 +84,7 @@ grpc::ServerUnaryReactor* StockService::ListOrders(grpc::CallbackServerContext* 
     return FinishNow(ctx, InvalidArgument("page_token: not a token this call returned"));
   }
   engine::OrderFilter filter;
-  filter.channel = req->channel();
+  filter.channel = channel;
   filter.problems_only = req->problems_only();
   filter.open_only = req->open_only();
   filter.limit = 0;  // the cursor is applied here: the table has no index to start from
@@ -99,12 +112,19 @@ grpc::ServerUnaryReactor* StockService::ListOrders(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* StockService::ListOrderProblems(grpc::CallbackServerContext* ctx,
                                                           const v1::ListOrderProblemsRequest* req,
                                                           v1::ListOrderProblemsResponse* resp) {
-  if (grpc::Status st = KnownChannel(engine_->model(), req->channel(), /*empty_ok=*/true);
-      !st.ok()) {
+  std::shared_ptr<const Caller> caller;
+  if (grpc::Status st = Admit(ctx, config::Role::kRead, "ListOrderProblems", &caller); !st.ok()) {
+    return FinishNow(ctx, st);
+  }
+  std::string channel;
+  if (grpc::Status st = ScopeChannel(*caller, req->channel(), &channel); !st.ok()) {
+    return FinishNow(ctx, st);
+  }
+  if (grpc::Status st = KnownChannel(engine_->model(), channel, /*empty_ok=*/true); !st.ok()) {
     return FinishNow(ctx, st);
   }
   engine::OrderFilter filter;
-  filter.channel = req->channel();
+  filter.channel = channel;
   filter.problems_only = true;
   filter.limit = 0;
   std::vector<v1::OrderProblem> rows;
@@ -113,7 +133,7 @@ grpc::ServerUnaryReactor* StockService::ListOrderProblems(grpc::CallbackServerCo
   }
   if (unmapped_orders_) {
     for (const UnmappedOrderRow& u : unmapped_orders_()) {
-      if (!req->channel().empty() && u.channel != req->channel()) continue;
+      if (!channel.empty() && u.channel != channel) continue;
       for (const std::string& listing : u.listing_ids) {
         rows.push_back(
             api::UnmappedProblem(u.channel, u.order_id, u.revision, listing, u.since_ms));

@@ -70,6 +70,12 @@ void ToProto(const reconcile::Report& r, int64_t max_bytes, v1::ReconcileRespons
 grpc::ServerUnaryReactor* StockService::Reconcile(grpc::CallbackServerContext* ctx,
                                                   const v1::ReconcileRequest* req,
                                                   v1::ReconcileResponse* resp) {
+  std::shared_ptr<const Caller> caller;
+  Need need;
+  need.method = "Reconcile";
+  need.role = config::Role::kOperate;
+  need.channels.push_back(req->channel());
+  if (grpc::Status st = Admit(ctx, need, &caller); !st.ok()) return FinishNow(ctx, st);
   if (req->channel().empty()) return FinishNow(ctx, InvalidArgument("channel: required"));
   if (grpc::Status st = KnownChannel(engine_->model(), req->channel(), /*empty_ok=*/false);
       !st.ok()) {

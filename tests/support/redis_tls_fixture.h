@@ -71,6 +71,10 @@ class TestPki {
                      Path("other-ca.key"), " -out ", other_ca_file()),
         Sign("server", "localhost"),
         Sign("client", "stockd-test-client"),
+        // For the TLS matrix: a client certificate that expired yesterday, and one signed
+        // by the other CA.
+        Sign("expired-client", "stockd-expired-client", "ca", "-1"),
+        Sign("foreign-client", "stockd-foreign-client", "other-ca", "2"),
     };
     for (const std::string& command : commands) {
       if (std::system(("(" + command + ")" + quiet).c_str()) != 0) {
@@ -89,18 +93,31 @@ class TestPki {
   std::string server_key() const { return Path("server.key"); }
   std::string client_cert() const { return Path("client.pem"); }
   std::string client_key() const { return Path("client.key"); }
+  std::string expired_client_cert() const { return Path("expired-client.pem"); }
+  std::string expired_client_key() const { return Path("expired-client.key"); }
+  std::string foreign_client_cert() const { return Path("foreign-client.pem"); }
+  std::string foreign_client_key() const { return Path("foreign-client.key"); }
+  // A new certificate and key for the server (same names, same CA, a new serial): the
+  // certificate-rotation test writes them over server.pem/server.key.
+  bool Renew(const std::string& name, const std::string& cn) const {
+    return std::system(("(" + Sign(name, cn) + ") >>" + Path("openssl.log") + " 2>&1").c_str()) ==
+           0;
+  }
+  std::string Path(const std::string& name) const { return dir_ + "/" + name; }
 
  private:
-  std::string Path(const std::string& name) const { return dir_ + "/" + name; }
-  // A key and a certificate for `name`, signed by ca.pem with <name>.ext's extensions.
-  std::string Sign(const std::string& name, const std::string& cn) const {
+  // A key and a certificate for `name`, signed by <ca>.pem for `days` days (negative:
+  // already expired) with <name>.ext's extensions (client.ext when there is none).
+  std::string Sign(const std::string& name, const std::string& cn, const std::string& ca = "ca",
+                   const std::string& days = "2") const {
+    const std::string ext = name.rfind("server", 0) == 0 ? "server.ext" : "client.ext";
     return absl::StrCat(
         "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
         "-nodes -subj /CN=",
         cn, " -keyout ", Path(name + ".key"), " -out ", Path(name + ".csr"),
-        " && openssl x509 -req -days 2 -in ", Path(name + ".csr"), " -CA ", ca_file(), " -CAkey ",
-        Path("ca.key"), " -CAcreateserial -extfile ", Path(name + ".ext"), " -out ",
-        Path(name + ".pem"));
+        " && openssl x509 -req -days ", days, " -in ", Path(name + ".csr"), " -CA ",
+        Path(ca + ".pem"), " -CAkey ", Path(ca + ".key"), " -CAcreateserial -extfile ",
+        Path(ext), " -out ", Path(name + ".pem"));
   }
 
   std::string dir_;

@@ -1,0 +1,65 @@
+#include "daemon/config/reload_rules.h"
+
+#include <tuple>
+
+namespace stockd::config {
+namespace {
+
+auto TlsKey(const std::optional<ServerTlsConfig>& t) {
+  return t.has_value() ? std::make_tuple(true, t->cert_file, t->key_file, t->client_ca_file,
+                                         t->require_client_cert, t->refresh_interval_ms)
+                       : std::make_tuple(false, std::string(), std::string(), std::string(),
+                                         false, int64_t{0});
+}
+
+auto RedisKey(const RedisConfig& r) {
+  auto tls = r.tls.has_value()
+                 ? std::make_tuple(r.tls->ca_file, r.tls->cert_file, r.tls->key_file,
+                                   r.tls->server_name)
+                 : std::make_tuple(std::string(), std::string(), std::string(), std::string());
+  return std::make_tuple(r.mode, r.address, r.appendfsync, r.timeout_ms, r.max_batch,
+                         r.audit_stream_entries, r.username, r.password_file, r.tls.has_value(),
+                         tls);
+}
+
+auto AdapterKey(const AdapterConfig& a) {
+  return std::make_tuple(a.plugin, a.config_json, a.listings_file, a.reconcile_every_ms);
+}
+
+}  // namespace
+
+std::vector<std::string> RestartOnlyChanges(const Config& running, const Config& next) {
+  std::vector<std::string> out;
+  auto check = [&out](bool changed, const char* key) {
+    if (changed) out.emplace_back(key);
+  };
+  const ServerConfig& a = running.server;
+  const ServerConfig& b = next.server;
+  check(a.listen != b.listen, "server.listen");
+  check(a.max_request_bytes != b.max_request_bytes, "server.max_request_bytes");
+  check(a.max_concurrent_streams != b.max_concurrent_streams, "server.max_concurrent_streams");
+  check(a.max_threads != b.max_threads, "server.max_threads");
+  check(TlsKey(a.tls) != TlsKey(b.tls), "server.tls");
+  check(running.data_dir != next.data_dir, "data_dir");
+  check(RedisKey(running.redis) != RedisKey(next.redis), "redis");
+  check(running.engine.shards != next.engine.shards, "engine.shards");
+  check(running.engine.audit_capacity != next.engine.audit_capacity, "audit.memory_entries");
+  check(running.plugin_dir != next.plugin_dir, "plugin_dir");
+  check(running.orders_listen != next.orders_listen, "orders.listen");
+  // Adapters: the plugin loaded and what it was given (rates and intervals are live).
+  for (const AdapterConfig& x : running.adapters) {
+    bool same = false;
+    for (const AdapterConfig& y : next.adapters) {
+      if (x.channel == y.channel) same = AdapterKey(x) == AdapterKey(y);
+    }
+    if (!same) out.push_back("channels[" + x.channel + "].adapter");
+  }
+  for (const AdapterConfig& y : next.adapters) {
+    bool existed = false;
+    for (const AdapterConfig& x : running.adapters) existed = existed || x.channel == y.channel;
+    if (!existed) out.push_back("channels[" + y.channel + "].adapter");
+  }
+  return out;
+}
+
+}  // namespace stockd::config
