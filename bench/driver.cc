@@ -101,6 +101,9 @@ struct Driver::Shared {
 
   void PrepareContext(grpc::ClientContext* context) const {
     context->AddMetadata(kActorHeader, options.actor);
+    if (!options.authorization.empty()) {
+      context->AddMetadata("authorization", options.authorization);
+    }
     context->set_deadline(std::chrono::system_clock::now() + timeout);
   }
 

@@ -24,6 +24,8 @@ Connection
   --inflight N             calls outstanding at every moment         [64]
   --timeout DUR            deadline of every call                    [10s]
   --actor NAME             x-stockd-actor metadata                   [stockd-bench]
+  --tls-ca FILE            speak TLS, trusting this PEM CA           [plaintext]
+  --token-file FILE        send the token in FILE as a bearer token  [none]
 
 Run
   --op OP                  reserve | reserve-commit | reserve-release | sell | batch | echo
@@ -235,6 +237,8 @@ absl::StatusOr<BenchOptions> ParseOptions(int argc, char** argv) {
       {"--ttl", duration("--ttl", &o.ttl)},
       {"--id-prefix", text(&o.id_prefix)},
       {"--actor", text(&o.actor)},
+      {"--tls-ca", text(&o.tls_ca)},
+      {"--token-file", text(&o.token_file)},
       {"--seed",
        [&o](absl::string_view v) {
          if (!absl::SimpleAtoi(v, &o.seed)) return Invalid("--seed", v, "not an integer");

@@ -57,6 +57,9 @@ struct BenchOptions {
   absl::Duration ttl = absl::Seconds(2);
   std::string id_prefix = "bench-";    // request_id = id_prefix + run id + "-" + counter
   std::string actor = "stockd-bench";  // x-stockd-actor metadata on every call
+  std::string tls_ca;      // "" = plaintext; else TLS trusting this PEM CA
+  std::string token_file;  // "" = no token; else its content is sent as a bearer token
+  std::string authorization;  // "Bearer <token>" read from token_file ("" = none)
   uint64_t seed = 0;                   // 0 = random
 
   // Echo: request/response payload sizes; -1 = the serialized size of a single-line

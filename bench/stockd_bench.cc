@@ -8,10 +8,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <optional>
 #include <random>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
@@ -56,14 +59,23 @@ std::vector<std::shared_ptr<grpc::Channel>> MakeChannels(const BenchOptions& o) 
     // TCP connection instead of sharing the process-wide one.
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     args.SetInt("grpc.channel_id", i);
-    channels.push_back(
-        grpc::CreateCustomChannel(o.target, grpc::InsecureChannelCredentials(), args));
+    std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+    if (!o.tls_ca.empty()) {
+      grpc::SslCredentialsOptions ssl;
+      std::ifstream in(o.tls_ca);
+      std::stringstream pem;
+      pem << in.rdbuf();
+      ssl.pem_root_certs = pem.str();
+      credentials = grpc::SslCredentials(ssl);
+    }
+    channels.push_back(grpc::CreateCustomChannel(o.target, credentials, args));
   }
   return channels;
 }
 
 void PrepareContext(const BenchOptions& o, grpc::ClientContext* context) {
   context->AddMetadata("x-stockd-actor", o.actor);
+  if (!o.authorization.empty()) context->AddMetadata("authorization", o.authorization);
   context->set_deadline(std::chrono::system_clock::now() + kPreflightTimeout);
 }
 
@@ -229,6 +241,7 @@ CheckReport RunCheck(const BenchOptions& o, stockd::v1::Stock::Stub* stub) {
 
   grpc::ClientContext context;
   context.AddMetadata("x-stockd-actor", o.actor);
+  if (!o.authorization.empty()) context.AddMetadata("authorization", o.authorization);
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
   stockd::v1::CheckInvariantsResponse invariants;
   grpc::Status status = stub->CheckInvariants(&context, {}, &invariants);
@@ -259,6 +272,18 @@ int Main(int argc, char** argv) {
   if (options.help) {
     std::cout << Usage();
     return kExitOk;
+  }
+  if (!options.token_file.empty()) {
+    std::ifstream in(options.token_file);
+    std::stringstream token;
+    token << in.rdbuf();
+    std::string text(absl::StripAsciiWhitespace(token.str()));
+    if (!in.is_open() || text.empty()) {
+      std::cerr << "stockd-bench: --token-file '" << options.token_file
+                << "': cannot read a token from it\n";
+      return kExitUsage;
+    }
+    options.authorization = "Bearer " + text;
   }
   if (options.payload_bytes < 0) options.payload_bytes = SingleLineReserveRequestBytes(options);
   if (options.reply_bytes < 0) options.reply_bytes = SingleLineReserveResponseBytes(options);
