@@ -22,6 +22,7 @@ namespace stockd::config {
 struct Config {
   std::string path;  // the file it came from ("" for text)
   ServerConfig server;
+  LogConfig log;
   std::string data_dir = "/var/lib/stockd";
   RedisConfig redis;
   engine::Model model;

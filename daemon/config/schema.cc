@@ -50,6 +50,15 @@ const Field<Config> kRoot[] = {
       "per-SKU changes to one channel's policy"}},
     {{"orders", Kind::kSection, kRestart, false, 0, 0, 0, "",
       "the webhook receiver of channel orders (docs/orders.md)"}},
+    {{"log", Kind::kSection, kLive, false, 0, 0, 0, "", "the JSON log on stderr"}},
+};
+
+const Field<Config> kLog[] = {
+    {{"level", Kind::kEnum, kLive, false, 0, 0, 0, "info",
+      "debug | info | warn | error: the least severe line written (gRPC's own too)"},
+     nullptr,
+     nullptr,
+     [](const Config& c) { return std::string(log::LevelName(c.log.level)); }},
 };
 
 const Field<Config> kOrders[] = {
@@ -299,6 +308,7 @@ STOCKD_TABLE(Channels, engine::Channel, "channels[]", kChannels)
 STOCKD_TABLE(Adapter, AdapterConfig, "channels[].adapter", kAdapter)
 STOCKD_TABLE(Overrides, engine::PolicyOverride, "overrides[]", kOverrides)
 STOCKD_TABLE(Orders, Config, "orders", kOrders)
+STOCKD_TABLE(Log, Config, "log", kLog)
 STOCKD_TABLE(ChannelOrders, OrderChannelConfig, "channels[].orders", kChannelOrders)
 STOCKD_TABLE(OrdersWebhook, OrderChannelConfig, "channels[].orders.webhook", kOrdersWebhook)
 #undef STOCKD_TABLE
@@ -320,6 +330,7 @@ std::vector<KeyView> AllKeys() {
   AddKeys(Orders(), &out);
   AddKeys(ChannelOrders(), &out);
   AddKeys(OrdersWebhook(), &out);
+  AddKeys(Log(), &out);
   return out;
 }
 

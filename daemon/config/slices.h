@@ -13,7 +13,14 @@
 #include <string>
 #include <vector>
 
+#include "daemon/util/log.h"
+
 namespace stockd::config {
+
+// log: the JSON log (util/log.h). The level is live: a reload applies it at once.
+struct LogConfig {
+  log::Level level = log::Level::kInfo;  // lines below it are dropped (gRPC's too)
+};
 
 struct ServerConfig {
   std::string listen = "127.0.0.1:50551";  // host:port; port 0 = ephemeral

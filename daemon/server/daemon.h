@@ -7,6 +7,7 @@
 #ifndef STOCKD_DAEMON_SERVER_DAEMON_H_
 #define STOCKD_DAEMON_SERVER_DAEMON_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -25,6 +26,10 @@ namespace stockd::server {
 // unmapped list, until the daemon assembles the orders layer).
 struct DaemonHooks {
   UnmappedOrdersFn unmapped_orders;  // empty = no unmapped orders
+  // A one-line account of what the daemon is doing (systemd's STATUS=, from main.cc):
+  // each start phase, a Redis outage and its re-sync, the drain. Called from the
+  // controlling thread and from the storage layer's threads; must not block.
+  std::function<void(const std::string&)> status;
 };
 
 class Daemon {
@@ -43,6 +48,12 @@ class Daemon {
   engine::Engine* engine();
   orders::Orders* orders();  // order ingestion (docs/orders.md)
   reconcile::Reconciler* reconciler();  // three-way reconciliation (docs/orders.md)
+
+  // The systemd watchdog's probe (watchdog.h): OK when the engine's locks are all taken
+  // and released within half of `interval_ms` and, when the journal has writes pending,
+  // it finished a batch within `interval_ms`; DEADLINE_EXCEEDED saying which failed.
+  // A Redis that is down passes (its writes fail fast). Any thread, once started.
+  absl::Status CheckProgress(int64_t interval_ms);
 
   // Drain: closes Watch streams, stops accepting calls, waits up to the configured drain
   // timeout for in-flight calls, then stops the reaper. Idempotent.
