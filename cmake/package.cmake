@@ -9,7 +9,9 @@ set(CPACK_PACKAGE_VENDOR "stockd")
 set(CPACK_PACKAGE_CONTACT "stockd maintainers <stockd@localhost>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "cross-channel inventory synchronization daemon")
 set(CPACK_PACKAGE_DESCRIPTION
-    "stockd holds the authoritative stock of every SKU at every location, decides what each\n sales channel may sell and is shown, takes reservations over gRPC and keeps\n marketplaces in sync through adapter plugins.")
+    "stockd holds the authoritative stock of every SKU at every location, decides what each\nsales channel may sell and is shown, takes reservations over gRPC and keeps\nmarketplaces in sync through adapter plugins.")
+# Stripped binaries, as Debian ships them (the build tree keeps its debug info).
+set(CPACK_STRIP_FILES TRUE)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_SET_DESTDIR ON)
 set(CPACK_INSTALL_PREFIX /usr)

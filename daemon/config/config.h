@@ -27,7 +27,7 @@ struct Config {
   RedisConfig redis;
   engine::Model model;
   engine::EngineOptions engine;  // clock/journal left null: the daemon wires them
-  std::string plugin_dir;        // "" = <directory of the stockd binary>/plugins
+  std::string plugin_dir;        // "" = plugins::DefaultPluginDir() (build tree, then installed)
   std::vector<AdapterConfig> adapters;
   // Order ingestion (top-level `orders`, channels[].orders): see OrdersSlice.
   std::string orders_listen;

@@ -42,7 +42,8 @@ const Field<Config> kRoot[] = {
     {{"idempotency", Kind::kSection, kLive, false, 0, 0, 0, "", "replayed request ids"}},
     {{"audit", Kind::kSection, kRestart, false, 0, 0, 0, "", "the in-memory audit"}},
     {{"plugin_dir", Kind::kString, kRestart, false, 0, 0, 0, "\"\"",
-      "where adapter plugins are loaded from; \"\" = plugins/ next to the binary"},
+      "where adapter plugins are loaded from; \"\" = plugins/ next to the binary, else "
+      "../lib/stockd/plugins from it"},
      STOCKD_TEXT(Config, plugin_dir)},
     {{"locations", Kind::kList, kRestart, true, 1, 4096, 0, "", "where stock is kept"}},
     {{"channels", Kind::kList, kRestart, true, 1, 256, 0, "", "where customers buy"}},

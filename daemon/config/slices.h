@@ -87,7 +87,7 @@ struct AdapterConfig {
 
 // The push engine's slice: the adapters and where their plugins are loaded from.
 struct PushConfig {
-  std::string plugin_dir;  // "" = <directory of the stockd binary>/plugins
+  std::string plugin_dir;  // "" = plugins::DefaultPluginDir() (build tree, then installed)
   std::vector<AdapterConfig> adapters;
 };
 
