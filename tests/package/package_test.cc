@@ -27,13 +27,14 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "tests/support/temp_dir.h"
 
 namespace stockd {
 namespace {
 
-std::string Run(const std::string& command, int* code) {
+std::string RunShell(const std::string& command, int* code) {
   std::string out;
   FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
   if (pipe == nullptr) {
@@ -63,7 +64,7 @@ class PackageTest : public ::testing::Test {
     dir_ = new testing::TempDir("stockd-pkg");
     int code = 0;
     const std::string out =
-        Run(absl::StrCat(STOCKD_SOURCE_DIR, "/scripts/package --no-build --build-dir ",
+        RunShell(absl::StrCat(STOCKD_SOURCE_DIR, "/scripts/package --no-build --build-dir ",
                          STOCKD_BINARY_DIR, " --out ", dir_->path()),
             &code);
     // Its last line is the .deb's path.
@@ -98,7 +99,7 @@ TEST_F(PackageTest, ControlFieldsFilesAndMaintainerScripts) {
   EXPECT_TRUE(absl::EndsWith(*deb_, absl::StrCat("/stockd_", STOCKD_VERSION, "_amd64.deb")))
       << *deb_;
   int code = 0;
-  const std::string info = Run("dpkg-deb -I " + *deb_, &code);
+  const std::string info = RunShell("dpkg-deb -I " + *deb_, &code);
   ASSERT_EQ(code, 0) << info;
   EXPECT_TRUE(absl::StrContains(info, "\n Package: stockd\n")) << info;
   EXPECT_TRUE(absl::StrContains(info, absl::StrCat("\n Version: ", STOCKD_VERSION, "\n"))) << info;
@@ -117,17 +118,25 @@ TEST_F(PackageTest, ControlFieldsFilesAndMaintainerScripts) {
   }
 
   const std::string root = dir_->path() + "/root";
-  const std::string extract = Run("dpkg-deb -x " + *deb_ + " " + root, &code);
+  const std::string extract = RunShell("dpkg-deb -x " + *deb_ + " " + root, &code);
   ASSERT_EQ(code, 0) << extract;
   const std::string control = dir_->path() + "/control";
-  ASSERT_EQ((Run("dpkg-deb -e " + *deb_ + " " + control, &code), code), 0);
+  ASSERT_EQ((RunShell("dpkg-deb -e " + *deb_ + " " + control, &code), code), 0);
   EXPECT_EQ(ReadFile(control + "/conffiles"), "/etc/stockd/stockd.yaml\n");
   const std::string postinst = ReadFile(control + "/postinst");
   EXPECT_TRUE(absl::StrContains(postinst, "useradd --system")) << postinst;
   EXPECT_TRUE(absl::StrContains(postinst, "install -d -m 0700 -o stockd -g stockd /var/lib/stockd"))
       << postinst;
-  EXPECT_FALSE(absl::StrContains(postinst, "systemctl enable")) << "enables by force";
-  EXPECT_FALSE(absl::StrContains(postinst, "systemctl start")) << "starts by force";
+  // Its commands (not its comments, which tell the operator to enable it).
+  std::string commands;
+  for (absl::string_view line : absl::StrSplit(postinst, '\n')) {
+    if (!absl::StartsWith(absl::StripLeadingAsciiWhitespace(line), "#")) {
+      absl::StrAppend(&commands, line, "\n");
+    }
+  }
+  EXPECT_TRUE(absl::StrContains(commands, "systemctl --system daemon-reload")) << commands;
+  EXPECT_FALSE(absl::StrContains(commands, "enable")) << "enables by force";
+  EXPECT_FALSE(absl::StrContains(commands, "systemctl start")) << "starts by force";
 
   for (const char* file :
        {"/usr/sbin/stockd", "/usr/bin/stockctl",
@@ -153,12 +162,12 @@ TEST_F(PackageTest, ControlFieldsFilesAndMaintainerScripts) {
   std::ofstream(config) << absl::StrReplaceAll(
       ReadFile(root + "/etc/stockd/stockd.yaml"),
       {{"/var/lib/stockd/marketplace-stock.jsonl", dir_->path() + "/marketplace.jsonl"}});
-  const std::string checked = Run(root + "/usr/sbin/stockd --check-config " + config, &code);
+  const std::string checked = RunShell(root + "/usr/sbin/stockd --check-config " + config, &code);
   EXPECT_EQ(code, 0) << checked;
   EXPECT_TRUE(absl::StrContains(checked, ": ok (2 locations, 3 channels, 0 overrides)")) << checked;
   // Proof that the plugin was loaded: without it, the check fails naming the folder.
   std::filesystem::rename(root + "/usr/lib/stockd/plugins", root + "/usr/lib/stockd/gone");
-  const std::string missing = Run(root + "/usr/sbin/stockd --check-config " + config, &code);
+  const std::string missing = RunShell(root + "/usr/sbin/stockd --check-config " + config, &code);
   EXPECT_NE(code, 0) << missing;
   EXPECT_TRUE(absl::StrContains(missing, "libstockd_adapter_file.so")) << missing;
 }
@@ -172,23 +181,23 @@ TEST_F(PackageTest, InstallsChecksAndRemovesOnThisMachine) {
   }
   if (::geteuid() != 0) GTEST_SKIP() << "apt-get install needs root";
   int code = 0;
-  Run("dpkg-query -W -f='${Status}' stockd | grep -q 'install ok installed'", &code);
+  RunShell("dpkg-query -W -f='${Status}' stockd | grep -q 'install ok installed'", &code);
   ASSERT_NE(code, 0) << "stockd is installed already: remove it first";
   const bool had_user = ::getpwnam("stockd") != nullptr;
   const bool had_state = Exists("/var/lib/stockd");
 
   const std::string install =
-      Run("DEBIAN_FRONTEND=noninteractive apt-get install -y " + *deb_, &code);
+      RunShell("DEBIAN_FRONTEND=noninteractive apt-get install -y " + *deb_, &code);
   ASSERT_EQ(code, 0) << install;
   struct Purge {
     bool had_user, had_state;
     ~Purge() {
       int ignored = 0;
-      Run("DEBIAN_FRONTEND=noninteractive apt-get purge -y stockd", &ignored);
+      RunShell("DEBIAN_FRONTEND=noninteractive apt-get purge -y stockd", &ignored);
       if (!had_state) std::filesystem::remove_all("/var/lib/stockd");
       if (!had_user) {
-        Run("userdel stockd", &ignored);
-        Run("groupdel stockd", &ignored);
+        RunShell("userdel stockd", &ignored);
+        RunShell("groupdel stockd", &ignored);
       }
     }
   } purge{had_user, had_state};
@@ -212,28 +221,28 @@ TEST_F(PackageTest, InstallsChecksAndRemovesOnThisMachine) {
   EXPECT_EQ(st.st_mode & 07777, 0700u);
   EXPECT_EQ(st.st_uid, user->pw_uid);
   EXPECT_EQ(st.st_gid, grp->gr_gid);
-  const std::string conffiles = Run("dpkg-query -W -f='${Conffiles}' stockd", &code);
+  const std::string conffiles = RunShell("dpkg-query -W -f='${Conffiles}' stockd", &code);
   EXPECT_TRUE(absl::StrContains(conffiles, "/etc/stockd/stockd.yaml")) << conffiles;
 
   // The installed stockd on the installed config: finds its plugins (the file adapter's).
-  const std::string checked = Run("/usr/sbin/stockd --check-config /etc/stockd/stockd.yaml", &code);
+  const std::string checked = RunShell("/usr/sbin/stockd --check-config /etc/stockd/stockd.yaml", &code);
   EXPECT_EQ(code, 0) << checked;
   EXPECT_TRUE(absl::StrContains(checked, "/etc/stockd/stockd.yaml: ok (2 locations, 3 channels"))
       << checked;
-  const std::string version = Run("/usr/sbin/stockd --version", &code);
+  const std::string version = RunShell("/usr/sbin/stockd --version", &code);
   EXPECT_EQ(version, absl::StrCat("stockd ", STOCKD_VERSION, "\n"));
 
-  Run("command -v systemd-analyze", &code);
+  RunShell("command -v systemd-analyze", &code);
   if (code == 0) {
     const std::string verified =
-        Run("systemd-analyze verify /usr/lib/systemd/system/stockd.service", &code);
+        RunShell("systemd-analyze verify /usr/lib/systemd/system/stockd.service", &code);
     EXPECT_EQ(code, 0) << verified;
     EXPECT_EQ(verified, "");
   } else {
     ADD_FAILURE() << "systemd-analyze missing: the installed unit was not verified";
   }
 
-  const std::string removed = Run("DEBIAN_FRONTEND=noninteractive apt-get remove -y stockd", &code);
+  const std::string removed = RunShell("DEBIAN_FRONTEND=noninteractive apt-get remove -y stockd", &code);
   ASSERT_EQ(code, 0) << removed;
   EXPECT_FALSE(Exists("/usr/sbin/stockd"));
   EXPECT_FALSE(Exists("/usr/lib/stockd/plugins/libstockd_adapter_file.so"));

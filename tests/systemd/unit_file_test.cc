@@ -26,7 +26,7 @@ std::string ReadFile(const std::string& path) {
 }
 
 // Runs `command` through sh; its stdout and stderr, and its exit code.
-std::string Run(const std::string& command, int* code) {
+std::string RunShell(const std::string& command, int* code) {
   std::string out;
   FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
   if (pipe == nullptr) {
@@ -85,20 +85,20 @@ TEST(UnitFileTest, TypeNotifyWithAWatchdogAndEveryHardeningOption) {
 
 TEST(UnitFileTest, SystemdAnalyzeVerifyAcceptsIt) {
   int code = 0;
-  Run("command -v systemd-analyze", &code);
+  RunShell("command -v systemd-analyze", &code);
   if (code != 0) GTEST_SKIP() << "systemd-analyze is not installed (CI has it: Debian 12)";
   const std::string binary = std::string(STOCKD_BINARY_DIR) + "/stockd";
   ASSERT_EQ(::access(binary.c_str(), X_OK), 0) << binary << " is not built";
   testing::TempDir dir{"stockd-unit"};
   const std::string copy = dir.path() + "/stockd.service";
   std::ofstream(copy) << absl::StrReplaceAll(Unit(), {{"/usr/sbin/stockd", binary}});
-  const std::string out = Run("systemd-analyze verify " + copy, &code);
+  const std::string out = RunShell("systemd-analyze verify " + copy, &code);
   EXPECT_EQ(code, 0) << out;
   EXPECT_EQ(out, "") << "verify warned";
 
   // And it does refuse: a command that does not exist.
   std::ofstream(copy) << absl::StrReplaceAll(Unit(), {{"/usr/sbin/stockd", dir.path() + "/none"}});
-  const std::string refused = Run("systemd-analyze verify " + copy, &code);
+  const std::string refused = RunShell("systemd-analyze verify " + copy, &code);
   EXPECT_NE(code, 0);
   EXPECT_TRUE(absl::StrContains(refused, "is not executable")) << refused;
 }
