@@ -6,10 +6,13 @@
 // pending on a SIGSTOPped Redis (a hung journal: redis.timeout is longer than the
 // watchdog interval) the pings stop, after SIGCONT they resume and the writes succeed;
 // SIGTERM gives STOPPING=1. And the rule's other half: a Redis that is down (writes fail
-// fast, the daemon re-syncs) does not stop the pings.
+// fast, the daemon re-syncs) does not stop the pings. A start that fails says why in
+// STATUS=, and gRPC's own error line is JSON in the daemon's log.
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -180,8 +183,10 @@ class SystemdNotifyTest : public ::testing::Test {
     (*daemon)->Shutdown();
   }
 
-  void Spawn(const std::string& redis_timeout) {
-    std::ofstream(config_path_) << Yaml(dir_.path() + "/data", redis_.address(), redis_timeout);
+  void Spawn(const std::string& redis_timeout, const std::string& listen = "127.0.0.1:0") {
+    std::string yaml = Yaml(dir_.path() + "/data", redis_.address(), redis_timeout);
+    yaml.replace(yaml.find("127.0.0.1:0"), 11, listen);
+    std::ofstream(config_path_) << yaml;
     const std::string binary = std::string(STOCKD_BINARY_DIR) + "/stockd";
     const std::string notify = "NOTIFY_SOCKET=" + dir_.path() + "/notify.sock";
     const std::string watchdog = absl::StrCat("WATCHDOG_USEC=", kWatchdogUsec);
@@ -403,6 +408,35 @@ TEST_F(SystemdNotifyTest, ARedisThatIsDownDoesNotStopThePings) {
   EXPECT_GE(socket_->WaitFor("writes re-opened after a Redis outage", from, 20s), 0) << Log();
   ASSERT_EQ(::kill(pid_, SIGTERM), 0);
   EXPECT_EQ(ExitCode(), 0) << Log();
+}
+
+// A start that fails says so in STATUS= (no READY=1), and gRPC's own error about the
+// port in use is a JSON line of the daemon's log ("component":"grpc").
+TEST_F(SystemdNotifyTest, AFailedStartSaysWhyAndGrpcLogsAsJson) {
+  const int busy = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(busy, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(busy, 1), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(busy, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  ASSERT_NO_FATAL_FAILURE(Spawn("2s", absl::StrCat("127.0.0.1:", ntohs(addr.sin_port))));
+  EXPECT_EQ(ExitCode(), 1) << Log();
+  ::close(busy);
+  EXPECT_GE(socket_->WaitFor("STATUS=cannot start: cannot listen on '127.0.0.1:", 0, 0ms), 0);
+  EXPECT_LT(socket_->WaitFor("READY=1", 0, 0ms), 0);
+  bool grpc_json = false;
+  std::istringstream lines(Log());
+  for (std::string line; std::getline(lines, line);) {
+    if (absl::StrContains(line, "\"component\":\"grpc\"")) {
+      EXPECT_TRUE(absl::StartsWith(line, "{\"ts_ms\":") && absl::EndsWith(line, "}")) << line;
+      EXPECT_TRUE(absl::StrContains(line, "\"level\":\"error\"")) << line;
+      EXPECT_TRUE(absl::StrContains(line, "Address already in use")) << line;
+      grpc_json = true;
+    }
+  }
+  EXPECT_TRUE(grpc_json) << "no gRPC line in the JSON log:\n" << Log();
 }
 
 }  // namespace
