@@ -4,6 +4,11 @@
 //   stockd --check-config FILE             validate FILE (and each adapter's config, by
 //                                          its plugin), print errors, exit 0/1
 //   stockd --version
+//
+// Under systemd (Type=notify, systemd/stockd.service) it reports READY=1 once Daemon::Start
+// has returned (state loaded, listener up), STATUS= lines, RELOADING=1 / READY=1 around a
+// SIGHUP, STOPPING=1 when the drain starts, and pings the watchdog while the engine and the
+// journal make progress (server/systemd_notify.h, server/watchdog.h).
 #include <signal.h>
 
 #include <cstdio>
@@ -18,6 +23,9 @@
 #include "daemon/config/listen.h"
 #include "daemon/push/push_engine.h"
 #include "daemon/server/daemon.h"
+#include "daemon/server/grpc_log.h"
+#include "daemon/server/systemd_notify.h"
+#include "daemon/server/watchdog.h"
 #include "daemon/util/log.h"
 
 namespace {
@@ -75,6 +83,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  stockd::server::RouteGrpcLogs();
   if (!check_path.empty()) return CheckConfig(check_path);
 
   // Debian's absl is built with deadlock detection on, which records every lock
@@ -94,11 +103,14 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  const stockd::server::SystemdNotifier systemd;  // no-op without NOTIFY_SOCKET
   absl::StatusOr<stockd::config::Config> config = stockd::config::LoadConfigFile(config_path);
   if (!config.ok()) {
     stockd::log::Error("invalid configuration", {{"error", std::string(config.status().message())}});
+    systemd.Status("invalid configuration");
     return 1;
   }
+  stockd::server::ApplyLogLevel(config->log.level);
   if (!listen.empty()) {
     if (absl::Status st = stockd::config::CheckListenSecurity(listen, config->SecuritySlice());
         !st.ok()) {
@@ -108,18 +120,26 @@ int main(int argc, char** argv) {
     config->server.listen = listen;
   }
 
+  stockd::server::DaemonHooks hooks;
+  hooks.status = [&systemd](const std::string& status) { systemd.Status(status); };
   absl::StatusOr<std::unique_ptr<stockd::server::Daemon>> daemon =
-      stockd::server::Daemon::Start(*config);
+      stockd::server::Daemon::Start(*config, std::move(hooks));
   if (!daemon.ok()) {
     stockd::log::Error("cannot start", {{"error", std::string(daemon.status().message())}});
+    systemd.Status(std::string("cannot start: ") + std::string(daemon.status().message()));
     return 1;
   }
+  systemd.Ready("serving on " + config->server.listen + " (port " +
+                std::to_string((*daemon)->port()) + ")");
+  std::unique_ptr<stockd::server::Watchdog> watchdog =
+      stockd::server::StartWatchdog(&systemd, daemon->get(), config->redis.timeout_ms);
 
+  int sig = 0;
   for (;;) {
-    int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
       // The one validation path (docs/reload.md); an invalid file changes nothing.
+      systemd.Reloading("reloading " + config_path);
       absl::StatusOr<stockd::config::Config> next = stockd::config::LoadConfigFile(config_path);
       if (next.ok() && !listen.empty()) next->server.listen = listen;  // --listen still holds
       absl::StatusOr<stockd::server::ReloadReport> report =
@@ -128,20 +148,24 @@ int main(int argc, char** argv) {
       if (!report.ok()) {
         stockd::log::Error("SIGHUP: new configuration rejected, keeping the running one",
                            {{"error", std::string(report.status().message())}});
-        continue;
+      } else {
+        stockd::log::Info("SIGHUP: configuration reloaded",
+                          {{"clients", std::to_string(report->clients)}});
+        if (!report->restart_required.empty()) {
+          stockd::log::Warn("SIGHUP: these settings changed but take effect only at the next "
+                            "restart",
+                            {{"keys", absl::StrJoin(report->restart_required, ", ")}});
+        }
       }
-      stockd::log::Info("SIGHUP: configuration reloaded",
-                        {{"clients", std::to_string(report->clients)}});
-      if (!report->restart_required.empty()) {
-        stockd::log::Warn("SIGHUP: these settings changed but take effect only at the next "
-                          "restart",
-                          {{"keys", absl::StrJoin(report->restart_required, ", ")}});
-      }
+      systemd.Ready("serving on " + config->server.listen + " (port " +
+                    std::to_string((*daemon)->port()) + ")");
       continue;
     }
     stockd::log::Info("signal received", {{"signal", strsignal(sig)}});
     break;
   }
+  systemd.Stopping(std::string("draining after ") + strsignal(sig));
+  if (watchdog) watchdog->Stop();  // systemd stops watching at STOPPING=1
   (*daemon)->Shutdown();
   return 0;
 }

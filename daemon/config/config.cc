@@ -1,5 +1,5 @@
 // Parsing the configuration: the document, its root mapping and the small sections
-// (engine, holds, idempotency, audit), and reading the file. The keys and their bounds
+// (engine, holds, idempotency, audit, log), and reading the file. The keys and their bounds
 // are declared in schema.h; the other sections are parsed in parse_server_redis.cc,
 // parse_model.cc and parse_adapters.cc. Parsing never stops at the first problem: every
 // error is collected with its file:line:column and key path, and all of them are
@@ -110,9 +110,24 @@ void ConfigParser::ParseRoot(const Value& root) {
   if (auto v = map.Require("channels")) ParseChannels(*v);
   if (auto v = map.Get("overrides")) ParseOverrides(*v);
   if (auto v = map.Get("orders")) ParseOrders(*v);
+  if (auto v = map.Get("log")) ParseLog(*v);
   if (auto v = map.Get("clients")) ParseClients(*v);
   CheckListen();
   CheckResponseFitsHolds(map);
+}
+
+void ConfigParser::ParseLog(const Value& v) {
+  MapReader reader(v, schema::Log().names(), errors_);
+  if (std::optional<std::string> level = reader.String("level")) {
+    if (std::optional<log::Level> parsed = log::ParseLevel(*level)) {
+      config_.log.level = *parsed;
+    } else {
+      const Value field = *reader.Get("level");
+      errors_.Add(
+          field.mark, field.path,
+          absl::StrCat("'", yaml::Truncated(*level), "': expected debug, info, warn or error"));
+    }
+  }
 }
 
 // The largest hold must fit in one response (Reserve, Commit, GetHold, ...).

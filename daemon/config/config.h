@@ -22,11 +22,12 @@ namespace stockd::config {
 struct Config {
   std::string path;  // the file it came from ("" for text)
   ServerConfig server;
+  LogConfig log;
   std::string data_dir = "/var/lib/stockd";
   RedisConfig redis;
   engine::Model model;
   engine::EngineOptions engine;  // clock/journal left null: the daemon wires them
-  std::string plugin_dir;        // "" = <directory of the stockd binary>/plugins
+  std::string plugin_dir;        // "" = plugins::DefaultPluginDir() (build tree, then installed)
   std::vector<AdapterConfig> adapters;
   // Order ingestion (top-level `orders`, channels[].orders): see OrdersSlice.
   std::string orders_listen;

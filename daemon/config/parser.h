@@ -84,6 +84,7 @@ class ConfigParser {
   // config.cc
   void ParseRoot(const Value& root);
   void ParseHolds(const Value& v);
+  void ParseLog(const Value& v);
   void CheckResponseFitsHolds(const yaml::MapReader& root);
   // parse_server_redis.cc
   void ParseServer(const Value& v);

@@ -42,7 +42,8 @@ const Field<Config> kRoot[] = {
     {{"idempotency", Kind::kSection, kLive, false, 0, 0, 0, "", "replayed request ids"}},
     {{"audit", Kind::kSection, kRestart, false, 0, 0, 0, "", "the in-memory audit"}},
     {{"plugin_dir", Kind::kString, kRestart, false, 0, 0, 0, "\"\"",
-      "where adapter plugins are loaded from; \"\" = plugins/ next to the binary"},
+      "where adapter plugins are loaded from; \"\" = plugins/ next to the binary, else "
+      "../lib/stockd/plugins from it"},
      STOCKD_TEXT(Config, plugin_dir)},
     {{"locations", Kind::kList, kRestart, true, 1, 4096, 0, "", "where stock is kept"}},
     {{"channels", Kind::kList, kRestart, true, 1, 256, 0, "", "where customers buy"}},
@@ -50,6 +51,7 @@ const Field<Config> kRoot[] = {
       "per-SKU changes to one channel's policy"}},
     {{"orders", Kind::kSection, kRestart, false, 0, 0, 0, "",
       "the webhook receiver of channel orders (docs/orders.md)"}},
+    {{"log", Kind::kSection, kLive, false, 0, 0, 0, "", "the JSON log on stderr"}},
     {{"clients", Kind::kList, kLive, false, 0, 10'000, 0, "",
       "who may call the API (docs/security.md); none = authentication off (loopback only)"}},
 };
@@ -64,6 +66,14 @@ const Field<ClientConfig> kClients[] = {
       "read | sell | operate | admin; each includes the ones before it"}},
     {{"channels", Kind::kIdList, kLive, false, 1, 0, 0, "[\"*\"]",
       "the channels it may act for; \"*\" = every channel"}},
+};
+
+const Field<Config> kLog[] = {
+    {{"level", Kind::kEnum, kLive, false, 0, 0, 0, "info",
+      "debug | info | warn | error: the least severe line written (gRPC's own too)"},
+     nullptr,
+     nullptr,
+     [](const Config& c) { return std::string(log::LevelName(c.log.level)); }},
 };
 
 const Field<Config> kOrders[] = {
@@ -330,6 +340,7 @@ STOCKD_TABLE(Channels, engine::Channel, "channels[]", kChannels)
 STOCKD_TABLE(Adapter, AdapterConfig, "channels[].adapter", kAdapter)
 STOCKD_TABLE(Overrides, engine::PolicyOverride, "overrides[]", kOverrides)
 STOCKD_TABLE(Orders, Config, "orders", kOrders)
+STOCKD_TABLE(Log, Config, "log", kLog)
 STOCKD_TABLE(ChannelOrders, OrderChannelConfig, "channels[].orders", kChannelOrders)
 STOCKD_TABLE(OrdersWebhook, OrderChannelConfig, "channels[].orders.webhook", kOrdersWebhook)
 #undef STOCKD_TABLE
@@ -353,6 +364,7 @@ std::vector<KeyView> AllKeys() {
   AddKeys(Orders(), &out);
   AddKeys(ChannelOrders(), &out);
   AddKeys(OrdersWebhook(), &out);
+  AddKeys(Log(), &out);
   return out;
 }
 

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "daemon/util/log.h"
+
 namespace stockd::config {
 
 // server.tls: TLS on the gRPC listener (docs/security.md). The files are re-read every
@@ -51,6 +53,11 @@ struct SecurityConfig {
   std::optional<ServerTlsConfig> tls;
   std::vector<ClientConfig> clients;
   bool auth() const { return !clients.empty(); }
+};
+
+// log: the JSON log (util/log.h). The level is live: a reload applies it at once.
+struct LogConfig {
+  log::Level level = log::Level::kInfo;  // lines below it are dropped (gRPC's too)
 };
 
 struct ServerConfig {
@@ -119,7 +126,7 @@ struct AdapterConfig {
 
 // The push engine's slice: the adapters and where their plugins are loaded from.
 struct PushConfig {
-  std::string plugin_dir;  // "" = <directory of the stockd binary>/plugins
+  std::string plugin_dir;  // "" = plugins::DefaultPluginDir() (build tree, then installed)
   std::vector<AdapterConfig> adapters;
 };
 

@@ -284,6 +284,7 @@ bool Engine::AdoptDurable(
   return impl_->AdoptDurable(while_locked);
 }
 EngineStats Engine::Stats() const { return impl_->Stats(); }
+absl::Status Engine::Probe(int64_t bound_ms) const { return impl_->Probe(bound_ms); }
 const Model& Engine::model() const { return impl_->model(); }
 const EngineOptions& Engine::options() const { return impl_->options(); }
 void Engine::AddListener(ChangeListener* listener) { impl_->AddListener(listener); }

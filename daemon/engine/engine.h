@@ -188,6 +188,14 @@ class Engine {
   InvariantReport CheckInvariants() const;
 
   EngineStats Stats() const;
+
+  // Proves the engine still makes progress, for the systemd watchdog: takes and at once
+  // releases every hold stripe and every shard, one at a time (never two together, so
+  // any lock order is kept), each within what is left of `bound_ms` (real time, not the
+  // engine's clock). DEADLINE_EXCEEDED, naming the lock, when one stays held past the
+  // bound (a deadlock, or a call stuck while holding it); OK otherwise. Cheap: 64 + N
+  // uncontended lock pairs. Thread-safe; never blocks past the bound.
+  absl::Status Probe(int64_t bound_ms) const;
   const Model& model() const;
   const EngineOptions& options() const;
 

@@ -9,6 +9,7 @@
 //   queries.cc         GetStock, HasSku, GetAvailability, Explain, GetHold, ListHolds, ListAudit,
 //                      HoldLineCount, ForEachPublished
 //   restore.cc         Restore, AdoptDurable, CheckInvariants
+//   probe.cc           Probe (the watchdog's proof that every lock is still taken and given back)
 // A new command adds an Apply overload here and defines it with its kin.
 //
 // Thread-safety: as engine.h says. The lock order (never reversed): idempotency stripe
@@ -79,6 +80,8 @@ class Engine::Impl {
       const std::function<bool(std::vector<std::shared_ptr<const MutationRecord>>*)>& while_locked);
   // Reads every hold stripe and shard, holding them all.
   InvariantReport CheckInvariants() const;
+  // ---- probe.cc
+  absl::Status Probe(int64_t bound_ms) const;
 
  private:
   static size_t RoundUpPow2(int n);

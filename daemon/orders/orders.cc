@@ -89,10 +89,7 @@ absl::StatusOr<std::unique_ptr<Orders>> Orders::Create(const config::OrdersConfi
     plugins::HostCallbacks host;
     host.log = [sink, channel = c.channel](int level, const std::string& msg) {
       if (sink) {
-        sink(level >= 3   ? log::Level::kError
-             : level == 2 ? log::Level::kWarn
-                          : log::Level::kInfo,
-             absl::StrCat("orders adapter[", channel, "]: ", msg));
+        sink(plugins::HostLogLevel(level), absl::StrCat("orders adapter[", channel, "]: ", msg));
       }
     };
     host.now_ms = [clock] { return clock->NowMs(); };

@@ -16,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "daemon/util/log.h"
 
 namespace stockd::plugins {
 
@@ -85,6 +86,16 @@ class Adapter {
   virtual void Interrupt() {}
 };
 
+// The daemon's level of a plugin's stockd_host.log level: STOCKD_LOG_DEBUG -> debug,
+// INFO -> info, WARN -> warn, ERROR (and above) -> error; below DEBUG -> debug.
+inline log::Level HostLogLevel(int abi_level) {
+  // The ABI's STOCKD_LOG_DEBUG 0, INFO 1, WARN 2, ERROR 3 (stockd/adapter.h).
+  return abi_level >= 3   ? log::Level::kError
+         : abi_level == 2 ? log::Level::kWarn
+         : abi_level == 1 ? log::Level::kInfo
+                          : log::Level::kDebug;
+}
+
 // What a plugin instance may call back into. Each may be empty.
 struct HostCallbacks {
   std::function<void(int level, const std::string& msg)> log;
@@ -109,8 +120,12 @@ absl::StatusOr<std::unique_ptr<Adapter>> LoadPlugin(const std::string& plugin_di
 absl::StatusOr<bool> ValidatePluginConfig(const std::string& plugin_dir, const std::string& plugin,
                                           const std::string& config_json);
 
-// The directory plugins are loaded from when the config names none: the "plugins" folder
-// next to the running binary.
+// The directory plugins are loaded from when the config names none (plugin_dir: ""), the
+// first that exists of:
+//   1. <directory of the running binary>/plugins            the build tree (build/plugins)
+//   2. <directory of the running binary>/../lib/stockd/plugins   the installed layout
+//      (/usr/sbin/stockd -> /usr/lib/stockd/plugins; CMake's STOCKD_PLUGIN_INSTALL_DIR)
+// and 1. when neither does (the load error then names it).
 std::string DefaultPluginDir();
 
 }  // namespace stockd::plugins

@@ -191,7 +191,16 @@ std::string DefaultPluginDir() {
   if (n <= 0) return "plugins";
   std::string exe(buf, static_cast<size_t>(n));
   size_t slash = exe.rfind('/');
-  return (slash == std::string::npos ? std::string(".") : exe.substr(0, slash)) + "/plugins";
+  const std::string bin_dir = slash == std::string::npos ? std::string(".") : exe.substr(0, slash);
+  // 1. plugins/ next to the binary: the build tree (build/stockd, build/plugins/).
+  const std::string beside = bin_dir + "/plugins";
+  // 2. The installed layout: <prefix>/sbin/stockd -> <prefix>/lib/stockd/plugins
+  //    (CMake passes the path from the binary's directory to the plugins' one).
+  const std::string installed = bin_dir + "/" + STOCKD_PLUGIN_DIR_FROM_BINARY;
+  struct stat st {};
+  if (::stat(beside.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return beside;
+  if (::stat(installed.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return installed;
+  return beside;  // neither exists: the load error names the build tree's folder
 }
 
 namespace {

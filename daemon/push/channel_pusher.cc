@@ -116,11 +116,13 @@ std::vector<DirtyQueue::Item> ChannelPusher::TakeBatch(int64_t now, int64_t* wai
   return batch;
 }
 
-void ChannelPusher::ApplyResults(const std::vector<DirtyQueue::Item>& sent,
-                                 const std::vector<PushResult>& results, int64_t now) {
+std::string ChannelPusher::ApplyResults(const std::vector<DirtyQueue::Item>& sent,
+                                        const std::vector<PushResult>& results, int64_t now) {
   ++stats_.pushes;
   bool all_retry = true;
   int64_t channel_retry_after = 0;
+  int64_t rejected = 0;
+  std::string first_rejection;
   for (size_t i = 0; i < sent.size(); ++i) {
     const DirtyQueue::Item& s = sent[i];
     const PushResult& r = results[i];
@@ -138,6 +140,7 @@ void ChannelPusher::ApplyResults(const std::vector<DirtyQueue::Item>& sent,
         all_retry = false;
         ++stats_.items_permanent;
         SetLastError(absl::StrCat(s.sku, ": ", r.message));
+        if (rejected++ == 0) first_rejection = stats_.last_error;
         if (dirty_.Rejected(s.sku, s.quantity, acked_)) rejected_[s.sku] = s.quantity;
         break;
       case PushResult::Status::kConflict:
@@ -159,12 +162,22 @@ void ChannelPusher::ApplyResults(const std::vector<DirtyQueue::Item>& sent,
   }
   // The whole batch failed (endpoint down, rate limited): pause the channel, not just
   // these SKUs, so the backlog does not hammer it.
+  std::string warning;
   if (all_retry && !sent.empty()) {
     ++channel_failures_;
     paused_until_ms_ = now + backoff_.DelayMs(channel_failures_, channel_retry_after);
+    warning = absl::StrCat("push[", options_.channel, "]: a batch of ", sent.size(), " failed (",
+                           channel_failures_, " in a row), channel paused for ",
+                           paused_until_ms_ - now, " ms: ", stats_.last_error);
   } else {
     channel_failures_ = 0;
   }
+  if (rejected > 0) {
+    if (!warning.empty()) warning += "; ";
+    absl::StrAppend(&warning, "push[", options_.channel, "]: ", rejected,
+                    " rejected for good (not retried until they change): ", first_rejection);
+  }
+  return warning;
 }
 
 void ChannelPusher::WorkerLoop() {
@@ -283,27 +296,38 @@ void ChannelPusher::PushBatch(const std::vector<DirtyQueue::Item>& taken, int64_
   }
   std::vector<PushResult> results = adapter_->Push(items);
   results.resize(items.size(), PushResult{PushResult::Status::kRetry, 0, "no result"});
-  absl::MutexLock lock(&mu_);
-  ApplyResults(batch, results, clock_->NowMs());
-  pushing_ = false;
-  if (SaveDue()) {
-    to_save->insert(to_save->end(), unsaved_.begin(), unsaved_.end());
-    unsaved_.clear();
+  std::string warning;
+  {
+    absl::MutexLock lock(&mu_);
+    warning = ApplyResults(batch, results, clock_->NowMs());
+    pushing_ = false;
+    if (SaveDue()) {
+      to_save->insert(to_save->end(), unsaved_.begin(), unsaved_.end());
+      unsaved_.clear();
+    }
   }
+  if (!warning.empty() && options_.log) options_.log(log::Level::kWarn, warning);
 }
 
 void ChannelPusher::SaveAcks(const std::vector<std::pair<std::string, int64_t>>& to_save) {
   absl::Status st = acks_->Save(options_.channel, to_save);
-  absl::MutexLock lock(&mu_);
-  if (st.ok()) {
-    save_failures_ = 0;
-    return;
+  std::string warning;
+  {
+    absl::MutexLock lock(&mu_);
+    if (st.ok()) {
+      save_failures_ = 0;
+      return;
+    }
+    ++stats_.ack_save_failures;
+    SetLastError(absl::StrCat("saving acknowledged quantities: ", st.message()));
+    // Older first: a later ack of the same SKU (pushed meanwhile) must win on save.
+    unsaved_.insert(unsaved_.begin(), to_save.begin(), to_save.end());
+    const int64_t delay_ms = backoff_.DelayMs(++save_failures_);
+    save_retry_at_ms_ = clock_->NowMs() + delay_ms;
+    warning = absl::StrCat("push[", options_.channel, "]: ", stats_.last_error, " (retried in ",
+                           delay_ms, " ms)");
   }
-  ++stats_.ack_save_failures;
-  SetLastError(absl::StrCat("saving acknowledged quantities: ", st.message()));
-  // Older first: a later ack of the same SKU (pushed meanwhile) must win on save.
-  unsaved_.insert(unsaved_.begin(), to_save.begin(), to_save.end());
-  save_retry_at_ms_ = clock_->NowMs() + backoff_.DelayMs(++save_failures_);
+  if (options_.log) options_.log(log::Level::kWarn, warning);
 }
 
 PusherStats ChannelPusher::Stats() const {

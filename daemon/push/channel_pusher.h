@@ -53,6 +53,7 @@
 #include "daemon/push/dirty_queue.h"
 #include "daemon/push/latency_ring.h"
 #include "daemon/push/token_bucket.h"
+#include "daemon/util/log.h"
 
 namespace stockd::push {
 
@@ -82,6 +83,10 @@ struct PusherOptions {
   // sale; then the channel's number is read back (fetch) and the push goes again from
   // it. Empty: the channel's orders are not ingested; a conflict is read back at once.
   std::function<int64_t()> orders_ingested_until;
+  // Push failures, at warn (may be empty): a batch that failed as a whole (the channel
+  // pauses for its backoff), items the channel rejected for good, a failed ack save.
+  // Called on the worker with no lock held.
+  log::Sink log;
 };
 
 // The reports are engine values (daemon/engine/push_report.h), so the api layer can
@@ -182,8 +187,10 @@ class ChannelPusher {
   // Picks the next batch; empty when nothing is due. Sets *wait_ms to when to look again.
   std::vector<DirtyQueue::Item> TakeBatch(int64_t now, int64_t* wait_ms)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void ApplyResults(const std::vector<DirtyQueue::Item>& sent,
-                    const std::vector<PushResult>& results, int64_t now)
+  // Returns the failures worth a warning ("" when none), for the caller to log once it
+  // released mu_.
+  std::string ApplyResults(const std::vector<DirtyQueue::Item>& sent,
+                           const std::vector<PushResult>& results, int64_t now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // False while a failed ack save backs off (no attempt before save_retry_at_ms_).
   bool SaveDue() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {

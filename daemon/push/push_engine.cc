@@ -65,10 +65,7 @@ absl::StatusOr<std::unique_ptr<PushEngine>> PushEngine::Create(const config::Pus
     plugins::HostCallbacks host;
     host.log = [log, channel = a.channel](int level, const std::string& msg) {
       if (log) {
-        log(level >= 3   ? log::Level::kError
-            : level == 2 ? log::Level::kWarn
-                         : log::Level::kInfo,
-            absl::StrCat("adapter[", channel, "]: ", msg));
+        log(plugins::HostLogLevel(level), absl::StrCat("adapter[", channel, "]: ", msg));
       }
     };
     host.now_ms = [clock] { return clock->NowMs(); };
@@ -92,6 +89,7 @@ absl::StatusOr<std::unique_ptr<PushEngine>> PushEngine::Create(const config::Pus
     po.retry_initial_ms = a.retry_initial_ms;
     po.retry_max_ms = a.retry_max_ms;
     po.coalesce_window_ms = a.coalesce_window_ms;
+    po.log = log;
     if (orders_ingested_until) {
       po.orders_ingested_until = [orders_ingested_until, channel = a.channel] {
         return orders_ingested_until(channel);

@@ -22,6 +22,7 @@
 #include "daemon/reconcile/reconciler.h"
 #include "daemon/server/decode_errors.h"
 #include "daemon/server/auth.h"
+#include "daemon/server/grpc_log.h"
 #include "daemon/server/stock_service.h"
 #include "daemon/server/tls.h"
 #include "daemon/server/watch_hub.h"
@@ -75,6 +76,12 @@ class Daemon::Impl {
     }
     engine::EngineOptions options = config_.engine;
     options.log = log::ComponentSink("engine");
+    ReportStatus(
+        config_.redis.mode == config::RedisConfig::Mode::kMemory
+            ? "starting (redis.mode: memory, nothing to load)"
+            : absl::StrCat("loading state from redis ", config_.redis.address.empty()
+                                                            ? "(embedded, starting redis-server)"
+                                                            : config_.redis.address));
     std::string durability = "memory only (redis.mode: memory) - a restart loses everything";
     if (config_.redis.mode == config::RedisConfig::Mode::kMemory) {
       log::Warn("durability is OFF: redis.mode is 'memory'; every restart loses all stock");
@@ -90,7 +97,13 @@ class Daemon::Impl {
       so.write.order_retention_ms = config_.engine.order_retention_ms;
       so.write.audit_max_len = config_.redis.audit_stream_entries;
       so.log = log::ComponentSink("storage");
-      so.on_write_state = [this](bool writable) { SetWriteHealth(writable); };
+      so.on_write_state = [this](bool writable) {
+        SetWriteHealth(writable);
+        ReportStatus(writable ? absl::StrCat("serving on ", config_.server.listen,
+                                             " (writes re-opened after a Redis outage)")
+                              : "Redis unreachable: writes fail with UNAVAILABLE, reads serve; "
+                                "re-syncing");
+      };
       so.on_resynced = [this] {
         hub_.Reset();
         if (push::PushEngine* push = push_ready_.load()) push->OfferAll();
@@ -101,6 +114,8 @@ class Daemon::Impl {
       store_ = std::move(*store);
       options.journal = store_->journal();
       const storage::LoadStats& ls = store_->load_stats();
+      ReportStatus(absl::StrCat("restoring ", ls.rows, " rows, ", ls.holds, " holds (loaded in ",
+                                ls.load_ms, " ms)"));
       durability =
           absl::StrCat("redis ", store_->address(), " (loaded ", ls.rows, " rows, ", ls.holds,
                        " holds, ", ls.idempotency, " request ids in ", ls.load_ms, " ms)");
@@ -115,6 +130,7 @@ class Daemon::Impl {
     }
 
     // The push engine: after the restore (it compares acknowledged with published).
+    ReportStatus(absl::StrCat("starting ", config_.adapters.size(), " channel adapters"));
     if (store_) {
       acks_ = std::make_unique<push::RedisAckStore>(store_->address(), config_.redis.timeout_ms,
                                                     "stockd", RedisSecurityOf(config_.redis));
@@ -187,6 +203,7 @@ class Daemon::Impl {
     service_ = std::make_unique<StockService>(engine_.get(), &hub_, push_.get(), service_options,
                                               std::move(unmapped), reconciler_.get(), auth_.get());
 
+    ReportStatus(absl::StrCat("opening the gRPC listener on ", config_.server.listen));
     grpc::EnableDefaultHealthCheckService(true);
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
     grpc::ServerBuilder builder;
@@ -249,6 +266,7 @@ class Daemon::Impl {
       shutting_down_ = true;
     }
     log::Info("draining", {{"timeout_ms", std::to_string(config_.server.drain_timeout_ms)}});
+    ReportStatus(absl::StrCat("draining (up to ", config_.server.drain_timeout_ms, " ms)"));
     // The push engine first: it answers queued Resyncs (UNAVAILABLE) and interrupts
     // adapter calls, so no RPC waits on a hung channel past the drain. What it leaves
     // unpushed is re-derived at the next start (published vs acknowledged).
@@ -287,6 +305,7 @@ class Daemon::Impl {
     report.restart_required = config::RestartOnlyChanges(config_, next);
     auth_->Reload(next.clients);
     report.clients = next.clients.size();
+    ApplyLogLevel(next.log.level);
     return report;
   }
 
@@ -297,12 +316,28 @@ class Daemon::Impl {
       server_->GetHealthCheckService()->SetServingStatus(kWriteHealth, writable);
     }
   }
+  absl::Status CheckProgress(int64_t interval_ms) {
+    if (absl::Status st = engine_->Probe(interval_ms / 2); !st.ok()) return st;
+    if (store_) {
+      const int64_t stalled_ms = store_->journal_stalled_ms();
+      if (stalled_ms > interval_ms) {
+        return absl::DeadlineExceededError(
+            absl::StrCat("journal: writes pending and no batch finished for ", stalled_ms,
+                         " ms (redis ", store_->address(), " not answering)"));
+      }
+    }
+    return absl::OkStatus();
+  }
   int port() const { return port_; }
   engine::Engine* engine() { return engine_.get(); }
   orders::Orders* orders() { return orders_.get(); }
   reconcile::Reconciler* reconciler() { return reconciler_.get(); }
 
  private:
+  void ReportStatus(const std::string& status) const {
+    if (hooks_.status) hooks_.status(status);
+  }
+
   void ReapLoop() {
     // Expire holds as they fall due: sleep until the earliest pending deadline, at least
     // 2 ms and at most 50 ms (new holds may have earlier deadlines; the hold TTL minimum
@@ -359,6 +394,9 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& conf
 Daemon::Daemon(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Daemon::~Daemon() { impl_->Shutdown(); }
 int Daemon::port() const { return impl_->port(); }
+absl::Status Daemon::CheckProgress(int64_t interval_ms) {
+  return impl_->CheckProgress(interval_ms);
+}
 engine::Engine* Daemon::engine() { return impl_->engine(); }
 orders::Orders* Daemon::orders() { return impl_->orders(); }
 reconcile::Reconciler* Daemon::reconciler() { return impl_->reconciler(); }

@@ -7,6 +7,7 @@
 #ifndef STOCKD_DAEMON_SERVER_DAEMON_H_
 #define STOCKD_DAEMON_SERVER_DAEMON_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,6 +27,10 @@ namespace stockd::server {
 // unmapped list, until the daemon assembles the orders layer).
 struct DaemonHooks {
   UnmappedOrdersFn unmapped_orders;  // empty = no unmapped orders
+  // A one-line account of what the daemon is doing (systemd's STATUS=, from main.cc):
+  // each start phase, a Redis outage and its re-sync, the drain. Called from the
+  // controlling thread and from the storage layer's threads; must not block.
+  std::function<void(const std::string&)> status;
 };
 
 // What a live reload did (docs/reload.md).
@@ -38,8 +43,8 @@ struct ReloadReport {
 class Daemon {
  public:
   // Builds and starts everything; returns once the server accepts calls.
-  // server.listen is checked by config::CheckListenAddress (FAILED_PRECONDITION for a
-  // non-loopback address without TLS, INVALID_ARGUMENT for a malformed or unresolvable
+  // server.listen is checked by config::CheckListenSecurity (FAILED_PRECONDITION for a
+  // non-loopback address without TLS and clients, INVALID_ARGUMENT for a malformed or unresolvable
   // one); UNAVAILABLE when the port cannot be bound.
   static absl::StatusOr<std::unique_ptr<Daemon>> Start(const config::Config& config,
                                                        DaemonHooks hooks = {});
@@ -53,10 +58,17 @@ class Daemon {
   reconcile::Reconciler* reconciler();  // three-way reconciliation (docs/orders.md)
 
   // Applies `next` (parsed and validated by config::LoadConfigFile) to the running
-  // daemon without dropping a call: the clients and their tokens. FAILED_PRECONDITION
+  // daemon without dropping a call: the clients and their tokens, the log level.
+  // FAILED_PRECONDITION
   // (nothing applied) when the new clients would leave a listener other machines can
   // reach without authentication. Thread-safe; reloads are serialised.
   absl::StatusOr<ReloadReport> Reload(const config::Config& next);
+
+  // The systemd watchdog's probe (watchdog.h): OK when the engine's locks are all taken
+  // and released within half of `interval_ms` and, when the journal has writes pending,
+  // it finished a batch within `interval_ms`; DEADLINE_EXCEEDED saying which failed.
+  // A Redis that is down passes (its writes fail fast). Any thread, once started.
+  absl::Status CheckProgress(int64_t interval_ms);
 
   // Drain: closes Watch streams, stops accepting calls, waits up to the configured drain
   // timeout for in-flight calls, then stops the reaper. Idempotent.

@@ -9,6 +9,11 @@
 #include "daemon/util/clock.h"
 
 namespace stockd::storage {
+
+int64_t DurableStore::journal_stalled_ms() const {
+  return journal_->StalledMs(util::MonotonicMs());
+}
+
 DurableStore::DurableStore(DurableStoreOptions options)
     : options_(std::move(options)), keys_(options_.key_prefix) {}
 

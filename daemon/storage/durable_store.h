@@ -85,6 +85,9 @@ class DurableStore {
   int recoveries() const;
   ResyncStats resync_stats() const;
   JournalStats journal_stats() const { return journal_->stats(); }
+  // RedisJournal::StalledMs now: how long writes have been pending without a batch
+  // finishing (0 when none are pending). The systemd watchdog's journal check.
+  int64_t journal_stalled_ms() const;
 
  private:
   explicit DurableStore(DurableStoreOptions options);

@@ -2,10 +2,13 @@
 
 #include <pthread.h>
 
+#include <algorithm>
+
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "daemon/util/clock.h"
 
 namespace stockd::storage {
 
@@ -72,6 +75,7 @@ void RedisJournal::Stop() {
 void RedisJournal::Append(std::shared_ptr<const engine::MutationRecord> record,
                           std::function<void(absl::Status)> done) {
   absl::MutexLock lock(&mu_);
+  if (Drained()) pending_since_ms_ = util::MonotonicMs();
   queue_.push_back(Item{std::move(record), std::move(done), !healthy_ || stopping_, epoch_});
 }
 
@@ -259,6 +263,12 @@ JournalStats RedisJournal::stats() const {
   return stats_;
 }
 
+int64_t RedisJournal::StalledMs(int64_t now_ms) const {
+  absl::MutexLock lock(&mu_);
+  if (Drained()) return 0;
+  return std::max<int64_t>(0, now_ms - std::max(pending_since_ms_, last_batch_done_ms_));
+}
+
 void RedisJournal::WriterLoop() {
   std::vector<Item> batch;
   // The previous batch, durable, whose callbacks have not run yet: they run while Redis
@@ -324,6 +334,7 @@ void RedisJournal::WriterLoop() {
     bool newly_broken = false;
     {
       absl::MutexLock lock(&mu_);
+      last_batch_done_ms_ = util::MonotonicMs();
       if (status.ok()) {
         ++stats_.batches;
         stats_.records += static_cast<int64_t>(batch.size());

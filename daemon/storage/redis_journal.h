@@ -110,6 +110,14 @@ class RedisJournal final : public engine::Journal {
 
   JournalStats stats() const;
 
+  // How long the journal has had writes pending (queued, in flight, or durable but not
+  // yet answered) without finishing a batch, in ms at util::MonotonicMs() `now_ms`; 0
+  // when nothing is pending. A batch that fails (Redis down, re-syncing: records fail
+  // fast) finishes too: only a writer stuck on one batch (a Redis that stopped answering
+  // within the round-trip timeout, or a hang in the writer) makes this grow. The systemd
+  // watchdog's journal check (docs/operations.md, "The watchdog").
+  int64_t StalledMs(int64_t now_ms) const;
+
  private:
   struct Item {
     std::shared_ptr<const engine::MutationRecord> record;
@@ -156,6 +164,10 @@ class RedisJournal final : public engine::Journal {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   int64_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   JournalStats stats_ ABSL_GUARDED_BY(mu_);
+  // StalledMs: when the current run of pending writes began (an Append to an idle
+  // journal) and when the writer last finished a batch (util::MonotonicMs).
+  int64_t pending_since_ms_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t last_batch_done_ms_ ABSL_GUARDED_BY(mu_) = 0;
   std::unique_ptr<RedisConnection> pending_connection_ ABSL_GUARDED_BY(mu_);
   Identity pending_identity_ ABSL_GUARDED_BY(mu_);
 

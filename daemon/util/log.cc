@@ -2,12 +2,30 @@
 
 #include <unistd.h>
 
+#include <atomic>
+
 #include "daemon/util/clock.h"
 #include "daemon/util/json.h"
 
 namespace stockd::log {
 
+namespace {
+std::atomic<Level> min_level{Level::kInfo};
+}  // namespace
+
+std::optional<Level> ParseLevel(std::string_view name) {
+  for (Level level : {Level::kDebug, Level::kInfo, Level::kWarn, Level::kError}) {
+    if (name == LevelName(level)) return level;
+  }
+  return std::nullopt;
+}
+
+void SetMinLevel(Level level) { min_level.store(level, std::memory_order_relaxed); }
+Level MinLevel() { return min_level.load(std::memory_order_relaxed); }
+bool Enabled(Level level) { return level >= MinLevel(); }
+
 void Write(Level level, const std::string& msg, std::initializer_list<Field> fields) {
+  if (!Enabled(level)) return;
   std::string line = "{\"ts_ms\":" + std::to_string(util::WallMs()) + ",\"level\":\"" +
                      LevelName(level) + "\",\"msg\":\"" + JsonEscape(msg) + "\"";
   for (const Field& f : fields) {
@@ -20,6 +38,9 @@ void Write(Level level, const std::string& msg, std::initializer_list<Field> fie
   (void)ignored;
 }
 
+void Debug(const std::string& msg, std::initializer_list<Field> fields) {
+  Write(Level::kDebug, msg, fields);
+}
 void Info(const std::string& msg, std::initializer_list<Field> fields) {
   Write(Level::kInfo, msg, fields);
 }

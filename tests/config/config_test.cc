@@ -21,6 +21,21 @@ namespace {
 
 // ---------------------------------------------------------------- shipped files
 
+// config/stockd.yaml: what the Debian package installs as /etc/stockd/stockd.yaml (the
+// package test runs the installed stockd's --check-config on it, plugin included).
+TEST(ConfigExampleTest, TheInstalledExampleParses) {
+  absl::StatusOr<Config> config = LoadConfigFile(SourcePath("config/stockd.yaml"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->data_dir, "/var/lib/stockd");
+  EXPECT_EQ(config->plugin_dir, "");
+  EXPECT_EQ(config->log.level, log::Level::kInfo);
+  EXPECT_EQ(config->redis.timeout_ms, 2 * kSecond);
+  EXPECT_EQ(config->model.locations.size(), 2u);
+  EXPECT_EQ(config->model.channels.size(), 3u);
+  ASSERT_EQ(config->adapters.size(), 1u);
+  EXPECT_EQ(config->adapters[0].plugin, "file");
+}
+
 TEST(ConfigExampleTest, ParsesIntoTheDocumentedRetailer) {
   const std::string path = SourcePath("config/example.yaml");
   absl::StatusOr<Config> config = LoadConfigFile(path);
@@ -186,6 +201,7 @@ TEST(ConfigTest, AbsentKeysTakeTheirDefaults) {
   EXPECT_EQ(config->engine.audit_capacity, 10'000u);
   EXPECT_EQ(config->engine.clock, nullptr);
   EXPECT_EQ(config->engine.journal, nullptr);
+  EXPECT_EQ(config->log.level, log::Level::kInfo);
   ASSERT_EQ(config->model.channels.size(), 1u);
   const engine::ChannelPolicy& policy = config->model.channels[0].policy;
   EXPECT_EQ(policy.protect, (std::vector<int64_t>{0, 0}));
@@ -251,6 +267,17 @@ TEST(ConfigTest, EverySettingIsMapped) {
   EXPECT_EQ(policy.share_percent, 0);
   EXPECT_EQ(policy.min_publish, 3);
   EXPECT_EQ(policy.max_publish, 3);
+}
+
+TEST(ConfigTest, LogLevelIsMapped) {
+  for (const auto& [text, level] :
+       {std::pair{"debug", log::Level::kDebug}, std::pair{"info", log::Level::kInfo},
+        std::pair{"warn", log::Level::kWarn}, std::pair{"error", log::Level::kError}}) {
+    absl::StatusOr<Config> config =
+        ParseConfig(Base(std::string("log:\n  level: ") + text + "\n"), "test.yaml");
+    ASSERT_TRUE(config.ok()) << config.status();
+    EXPECT_EQ(config->log.level, level) << text;
+  }
 }
 
 TEST(ConfigTest, RedisHostPortIsAccepted) {

@@ -48,6 +48,10 @@ const ErrorCase kErrorCases[] = {
     {"UnknownTopLevelKey", Base("serverr:\n  listen: x\n"),
      "test.yaml:10:1: serverr: unknown key 'serverr'; allowed keys: server, data_dir, redis, "
      "engine, holds, idempotency, audit, plugin_dir, locations, channels, overrides"},
+    {"LogLevel", Base("log:\n  level: verbose\n"),
+     "test.yaml:11:10: log.level: 'verbose': expected debug, info, warn or error"},
+    {"UnknownLogKey", Base("log:\n  lvl: debug\n"),
+     "test.yaml:11:3: log.lvl: unknown key 'lvl'; allowed keys: level"},
     {"UnknownNestedKey", Base("server:\n  port: 5\n"),
      "test.yaml:11:3: server.port: unknown key 'port'; allowed keys: listen, max_batch, "
      "drain_timeout"},

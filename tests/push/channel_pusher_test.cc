@@ -493,3 +493,51 @@ TEST(ChannelPusherTest, LastErrorIsRedacted) {
 
 }  // namespace
 }  // namespace stockd::push
+
+namespace stockd::push {
+namespace {
+
+// Push failures reach the log at warn (options.log): each failed whole batch (with the
+// pause and the adapter's message), permanent rejections; a success logs nothing.
+TEST(ChannelPusherTest, FailuresAreLoggedAtWarn) {
+  struct Line {
+    log::Level level;
+    std::string msg;
+  };
+  std::mutex mu;
+  std::vector<Line> lines;
+  PusherOptions options;
+  options.retry_initial_ms = 10;
+  options.retry_max_ms = 20;
+  options.log = [&](log::Level level, const std::string& msg) {
+    std::lock_guard<std::mutex> lock(mu);
+    lines.push_back({level, msg});
+  };
+  Fixture f(options, [](RecordingAdapter& a) {
+    a.answer = [](const PushItem& item, int call) {
+      if (item.sku == "R") return PushResult{PushResult::Status::kPermanent, 0, "unknown listing"};
+      return call < 2 ? PushResult{PushResult::Status::kRetry, 0, "connection refused"}
+                      : PushResult{PushResult::Status::kOk, 0, ""};
+    };
+  });
+  f.pusher->Start();
+  f.pusher->Offer("A", 3);
+  ASSERT_TRUE(f.WaitIdle());
+  f.pusher->Offer("R", 1);
+  ASSERT_TRUE(f.WaitIdle());
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_EQ(lines.size(), 3u);
+  for (const Line& line : lines) EXPECT_EQ(line.level, log::Level::kWarn) << line.msg;
+  EXPECT_EQ(
+      lines[0].msg.rfind("push[amazon]: a batch of 1 failed (1 in a row), channel paused for ", 0),
+      0u)
+      << lines[0].msg;
+  EXPECT_NE(lines[0].msg.find("A: connection refused"), std::string::npos) << lines[0].msg;
+  EXPECT_NE(lines[1].msg.find("failed (2 in a row)"), std::string::npos) << lines[1].msg;
+  EXPECT_EQ(
+      lines[2].msg,
+      "push[amazon]: 1 rejected for good (not retried until they change): R: unknown listing");
+}
+
+}  // namespace
+}  // namespace stockd::push

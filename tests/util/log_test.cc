@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <functional>
 #include <string>
 
 #include "daemon/util/posix.h"
@@ -46,6 +47,63 @@ TEST(LogTest, LevelNamesAndTheComponentLineFormat) {
       << line1;
   ASSERT_EQ(line2.rfind("{\"ts_ms\":", 0), 0u) << line2;
   EXPECT_NE(line2.find(",\"level\":\"error\",\"msg\":\"plain\"}\n"), std::string::npos) << line2;
+}
+
+// Runs `write` with stderr redirected to a file and returns what it wrote.
+std::string CaptureStderr(const std::function<void()>& write) {
+  TempDir dir;
+  const std::string path = dir.path() + "/stderr";
+  const int file = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  EXPECT_GE(file, 0);
+  const int saved = ::dup(STDERR_FILENO);
+  ::dup2(file, STDERR_FILENO);
+  write();
+  ::dup2(saved, STDERR_FILENO);
+  ::close(saved);
+  ::close(file);
+  std::string out;
+  EXPECT_TRUE(util::ReadWholeFile(path, &out));
+  return out;
+}
+
+TEST(LogTest, TheMinimumLevelDropsLinesBelowIt) {
+  EXPECT_EQ(log::ParseLevel("debug"), log::Level::kDebug);
+  EXPECT_EQ(log::ParseLevel("warn"), log::Level::kWarn);
+  EXPECT_EQ(log::ParseLevel("error"), log::Level::kError);
+  EXPECT_EQ(log::ParseLevel("info"), log::Level::kInfo);
+  EXPECT_EQ(log::ParseLevel("warning"), std::nullopt);
+  EXPECT_EQ(log::ParseLevel("DEBUG"), std::nullopt);
+  const log::Level before = log::MinLevel();
+  EXPECT_EQ(before, log::Level::kInfo);  // the default
+
+  auto write_each = [] {
+    log::Debug("d-line");
+    log::Info("i-line");
+    log::ComponentSink("push")(log::Level::kDebug, "sink-d-line");
+    log::ComponentSink("push")(log::Level::kWarn, "sink-w-line");
+    log::Error("e-line");
+  };
+  const std::string at_info = CaptureStderr(write_each);
+  EXPECT_EQ(at_info.find("d-line"), std::string::npos) << at_info;
+  EXPECT_NE(at_info.find("\"msg\":\"i-line\""), std::string::npos) << at_info;
+  EXPECT_NE(at_info.find("\"msg\":\"sink-w-line\""), std::string::npos) << at_info;
+  EXPECT_NE(at_info.find("\"msg\":\"e-line\""), std::string::npos) << at_info;
+
+  log::SetMinLevel(log::Level::kDebug);
+  EXPECT_TRUE(log::Enabled(log::Level::kDebug));
+  const std::string at_debug = CaptureStderr(write_each);
+  EXPECT_NE(at_debug.find("\"level\":\"debug\",\"msg\":\"d-line\""), std::string::npos) << at_debug;
+  EXPECT_NE(at_debug.find("\"level\":\"debug\",\"msg\":\"sink-d-line\",\"component\":\"push\""),
+            std::string::npos)
+      << at_debug;
+
+  log::SetMinLevel(log::Level::kError);
+  EXPECT_FALSE(log::Enabled(log::Level::kWarn));
+  const std::string at_error = CaptureStderr(write_each);
+  EXPECT_EQ(at_error.find("i-line"), std::string::npos) << at_error;
+  EXPECT_EQ(at_error.find("sink-w-line"), std::string::npos) << at_error;
+  EXPECT_NE(at_error.find("\"msg\":\"e-line\""), std::string::npos) << at_error;
+  log::SetMinLevel(before);
 }
 
 }  // namespace
