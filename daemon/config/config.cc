@@ -110,6 +110,7 @@ void ConfigParser::ParseRoot(const Value& root) {
   if (auto v = map.Require("channels")) ParseChannels(*v);
   if (auto v = map.Get("overrides")) ParseOverrides(*v);
   if (auto v = map.Get("orders")) ParseOrders(*v);
+  if (auto v = map.Get("metrics")) ParseMetrics(*v);
   CheckResponseFitsHolds(map);
 }
 

@@ -33,6 +33,7 @@ struct Config {
   int64_t orders_max_body_bytes = 1 << 20;
   int64_t orders_deadline_ms = 5000;
   std::vector<OrderChannelConfig> order_channels;  // channels with an `orders` section
+  MetricsConfig metrics;  // top-level `metrics` (docs/metrics.md)
 
   // The push engine's slice (a copy: taken once at start).
   PushConfig PushSlice() const { return {plugin_dir, adapters}; }

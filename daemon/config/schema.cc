@@ -50,6 +50,18 @@ const Field<Config> kRoot[] = {
       "per-SKU changes to one channel's policy"}},
     {{"orders", Kind::kSection, kRestart, false, 0, 0, 0, "",
       "the webhook receiver of channel orders (docs/orders.md)"}},
+    {{"metrics", Kind::kSection, kRestart, false, 0, 0, 0, "",
+      "the Prometheus endpoint and status page (docs/metrics.md)"}},
+};
+
+const Field<Config> kMetrics[] = {
+    {{"listen", Kind::kString, kRestart, false, 0, 0, 0, "\"\"",
+      "host:port of /metrics and the status page (any address; unauthenticated); \"\" = none"},
+     STOCKD_TEXT(Config, metrics.listen)},
+    {{"status_page", Kind::kEnum, kRestart, false, 0, 0, 0, "true",
+      "true | false: serve the status page (/, /status, /status.json) beside /metrics"},
+     nullptr, nullptr,
+     [](const Config& c) { return std::string(c.metrics.status_page ? "true" : "false"); }},
 };
 
 const Field<Config> kOrders[] = {
@@ -301,6 +313,7 @@ STOCKD_TABLE(Overrides, engine::PolicyOverride, "overrides[]", kOverrides)
 STOCKD_TABLE(Orders, Config, "orders", kOrders)
 STOCKD_TABLE(ChannelOrders, OrderChannelConfig, "channels[].orders", kChannelOrders)
 STOCKD_TABLE(OrdersWebhook, OrderChannelConfig, "channels[].orders.webhook", kOrdersWebhook)
+STOCKD_TABLE(Metrics, Config, "metrics", kMetrics)
 #undef STOCKD_TABLE
 
 std::vector<KeyView> AllKeys() {
@@ -320,6 +333,7 @@ std::vector<KeyView> AllKeys() {
   AddKeys(Orders(), &out);
   AddKeys(ChannelOrders(), &out);
   AddKeys(OrdersWebhook(), &out);
+  AddKeys(Metrics(), &out);
   return out;
 }
 

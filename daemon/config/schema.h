@@ -105,6 +105,7 @@ const Table<engine::PolicyOverride>& Overrides();
 const Table<Config>& Orders();
 const Table<OrderChannelConfig>& ChannelOrders();
 const Table<OrderChannelConfig>& OrdersWebhook();
+const Table<Config>& Metrics();
 
 // Every key of every table, by its full path ("server.max_batch", "channels[].adapter.plugin"),
 // for tests and documentation.
