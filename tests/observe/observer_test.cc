@@ -68,8 +68,7 @@ class ObserverTest : public ::testing::Test {
 // The interceptor itself needs a server: tests/observe/metrics_e2e_test.cc.
 TEST_F(ObserverTest, EveryServedMethodHasItsDurationSeriesFromTheStart) {
   PromText before = Scrape();
-  EXPECT_EQ(before.types["stockd_rpc_requests_total"], "counter");
-  EXPECT_EQ(before.types["stockd_rpc_duration_seconds"], "histogram");
+  EXPECT_EQ(before.Type("stockd_rpc_duration_seconds"), "histogram");
   // Every method has its duration series from the start; no request series before a call.
   EXPECT_EQ(before.Get(PromKey("stockd_rpc_duration_seconds_count",
                                {{"service", "stockd.v1.Stock"}, {"method", "Reserve"}})),
@@ -81,9 +80,9 @@ TEST_F(ObserverTest, EveryServedMethodHasItsDurationSeriesFromTheStart) {
 
 TEST_F(ObserverTest, EngineStateIsReadAtScrapeTime) {
   PromText t = Scrape();
-  EXPECT_EQ(t.types["stockd_open_holds"], "gauge");
+  EXPECT_EQ(t.Type("stockd_open_holds"), "gauge");
   EXPECT_EQ(t.Get("stockd_open_holds"), 0);
-  EXPECT_EQ(t.types["stockd_breaches_total"], "counter");
+  EXPECT_EQ(t.Type("stockd_breaches_total"), "counter");
   EXPECT_EQ(t.Get(PromKey("stockd_breaches_total", {{"channel", "web"}})), 0);
   EXPECT_EQ(t.Get(PromKey("stockd_breaches_total", {{"channel", "pos"}})), 0);
   EXPECT_EQ(t.Get("stockd_durable"), 0);      // no store: memory mode
@@ -93,17 +92,18 @@ TEST_F(ObserverTest, EngineStateIsReadAtScrapeTime) {
 
   using testing::Cmd;
   ASSERT_TRUE(engine_->ExecuteAndWait(Cmd(testing::Count("store", "SKU-1", 3))).ok());
-  ASSERT_TRUE(engine_->ExecuteAndWait(Cmd(testing::Reserve("web", {testing::L("SKU-1", 1)})))
+  ASSERT_TRUE(engine_->ExecuteAndWait(Cmd(testing::Count("wh", "SKU-2", 5))).ok());
+  ASSERT_TRUE(engine_->ExecuteAndWait(Cmd(testing::Reserve("web", {testing::L("SKU-2", 1)})))
                   .ok());
-  // pos may sell 3 - 2 protected for web - 1 held = 0: selling 1 with override breaches.
+  // pos may sell 3 - 2 protected for web = 1: selling 2 with override breaches by 1.
   absl::StatusOr<engine::Outcome> sold =
-      engine_->ExecuteAndWait(Cmd(testing::Sell("pos", "store", "SKU-1", 1, true)));
+      engine_->ExecuteAndWait(Cmd(testing::Sell("pos", "store", "SKU-1", 2, true)));
   ASSERT_TRUE(sold.ok()) << sold.status();
   ASSERT_TRUE(sold->breach);
   t = Scrape();
   EXPECT_EQ(t.Get("stockd_open_holds"), 1);
-  EXPECT_EQ(t.Get("stockd_skus"), 1);
-  EXPECT_EQ(t.Get("stockd_mutations_total"), 3);
+  EXPECT_EQ(t.Get("stockd_skus"), 2);
+  EXPECT_EQ(t.Get("stockd_mutations_total"), 4);
   EXPECT_EQ(t.Get(PromKey("stockd_breaches_total", {{"channel", "pos"}})), 1);
   EXPECT_EQ(t.Get(PromKey("stockd_breaches_total", {{"channel", "web"}})), 0);
 
@@ -167,6 +167,7 @@ TEST(RpcMetricsTest, CountsEachFinishedCallOnceUnderItsCode) {
     return t.Get(PromKey("stockd_rpc_requests_total",
                          {{"service", service}, {"method", method}, {"code", code}}));
   };
+  EXPECT_EQ(t.Type("stockd_rpc_requests_total"), "counter");
   EXPECT_EQ(req("stockd.v1.Stock", "Reserve", "OK"), 2);
   EXPECT_EQ(req("stockd.v1.Stock", "Reserve", "FAILED_PRECONDITION"), 1);
   EXPECT_EQ(req("other", "other", "UNIMPLEMENTED"), 1);
@@ -198,7 +199,7 @@ TEST(ProcessCollectorTest, ValuesAreThisProcesss) {
   ASSERT_TRUE(s.open_fds.has_value());
   ASSERT_TRUE(s.max_fds.has_value());
   // Opening a descriptor shows as exactly one more.
-  const int fd = dup(0);
+  const int fd = dup(2);
   ASSERT_GE(fd, 0);
   EXPECT_EQ(*ReadProcess().open_fds, *s.open_fds + 1);
   close(fd);
@@ -214,10 +215,10 @@ TEST(ProcessCollectorTest, ValuesAreThisProcesss) {
     prometheus::TextSerializer().Serialize(out, ProcessCollector().Collect());
     return out.str();
   }());
-  EXPECT_EQ(t.types["process_cpu_seconds_total"], "counter");
+  EXPECT_EQ(t.Type("process_cpu_seconds_total"), "counter");
   for (const char* g : {"process_resident_memory_bytes", "process_virtual_memory_bytes",
                         "process_open_fds", "process_max_fds", "process_start_time_seconds"}) {
-    EXPECT_EQ(t.types[g], "gauge") << g;
+    EXPECT_EQ(t.Type(g), "gauge") << g;
     EXPECT_TRUE(t.Has(g)) << g;
   }
 }

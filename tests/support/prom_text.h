@@ -27,6 +27,11 @@ struct PromText {
     return it == samples.end() ? std::nan("") : it->second;
   }
   bool Has(const std::string& key) const { return samples.count(key) > 0; }
+  // The family's # TYPE; "" when it has none.
+  std::string Type(const std::string& family) const {
+    auto it = types.find(family);
+    return it == types.end() ? "" : it->second;
+  }
 };
 
 // "name{a="1",b="2"}" from a name and labels in any order.
