@@ -17,6 +17,7 @@
 #include <string>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "daemon/config/config.h"
@@ -26,6 +27,7 @@
 #include "daemon/server/grpc_log.h"
 #include "daemon/server/systemd_notify.h"
 #include "daemon/server/watchdog.h"
+#include "daemon/util/clock.h"
 #include "daemon/util/log.h"
 
 namespace {
@@ -145,10 +147,19 @@ int main(int argc, char** argv) {
       absl::StatusOr<stockd::server::ReloadReport> report =
           next.ok() ? (*daemon)->Reload(*next)
                     : absl::StatusOr<stockd::server::ReloadReport>(next.status());
+      const int64_t now_ms = stockd::util::WallMs();
       if (!report.ok()) {
         stockd::log::Error("SIGHUP: new configuration rejected, keeping the running one",
                            {{"error", std::string(report.status().message())}});
+        (*daemon)->RecordReload(now_ms, false, std::string(report.status().message()));
       } else {
+        (*daemon)->RecordReload(
+            now_ms, true,
+            absl::StrCat("clients: ", report->clients,
+                         report->restart_required.empty()
+                             ? std::string()
+                             : absl::StrCat("; at the next restart: ",
+                                            absl::StrJoin(report->restart_required, ", "))));
         stockd::log::Info("SIGHUP: configuration reloaded",
                           {{"clients", std::to_string(report->clients)}});
         if (!report->restart_required.empty()) {

@@ -110,6 +110,7 @@ void ConfigParser::ParseRoot(const Value& root) {
   if (auto v = map.Require("channels")) ParseChannels(*v);
   if (auto v = map.Get("overrides")) ParseOverrides(*v);
   if (auto v = map.Get("orders")) ParseOrders(*v);
+  if (auto v = map.Get("metrics")) ParseMetrics(*v);
   if (auto v = map.Get("log")) ParseLog(*v);
   if (auto v = map.Get("clients")) ParseClients(*v);
   CheckListen();

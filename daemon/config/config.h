@@ -35,6 +35,7 @@ struct Config {
   int64_t orders_deadline_ms = 5000;
   std::vector<OrderChannelConfig> order_channels;  // channels with an `orders` section
   std::vector<ClientConfig> clients;               // clients[]: none = authentication off
+  MetricsConfig metrics;  // top-level `metrics` (docs/metrics.md)
 
   // The push engine's slice (a copy: taken once at start).
   PushConfig PushSlice() const { return {plugin_dir, adapters}; }

@@ -123,6 +123,8 @@ class ConfigParser {
   // parse_orders.cc
   void ParseOrders(const Value& v);
   void ParseChannelOrders(const Value& v, const std::string& channel);
+  // parse_metrics.cc
+  void ParseMetrics(const Value& v);
 
   yaml::ErrorList errors_;
   Config config_;

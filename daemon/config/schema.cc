@@ -54,6 +54,8 @@ const Field<Config> kRoot[] = {
     {{"log", Kind::kSection, kLive, false, 0, 0, 0, "", "the JSON log on stderr"}},
     {{"clients", Kind::kList, kLive, false, 0, 10'000, 0, "",
       "who may call the API (docs/security.md); none = authentication off (loopback only)"}},
+    {{"metrics", Kind::kSection, kRestart, false, 0, 0, 0, "",
+      "the Prometheus endpoint and status page (docs/metrics.md)"}},
 };
 
 const Field<ClientConfig> kClients[] = {
@@ -74,6 +76,16 @@ const Field<Config> kLog[] = {
      nullptr,
      nullptr,
      [](const Config& c) { return std::string(log::LevelName(c.log.level)); }},
+};
+
+const Field<Config> kMetrics[] = {
+    {{"listen", Kind::kString, kRestart, false, 0, 0, 0, "\"\"",
+      "host:port of /metrics and the status page (any address; unauthenticated); \"\" = none"},
+     STOCKD_TEXT(Config, metrics.listen)},
+    {{"status_page", Kind::kEnum, kRestart, false, 0, 0, 0, "true",
+      "true | false: serve the status page (/, /status, /status.json) beside /metrics"},
+     nullptr, nullptr,
+     [](const Config& c) { return std::string(c.metrics.status_page ? "true" : "false"); }},
 };
 
 const Field<Config> kOrders[] = {
@@ -343,6 +355,7 @@ STOCKD_TABLE(Orders, Config, "orders", kOrders)
 STOCKD_TABLE(Log, Config, "log", kLog)
 STOCKD_TABLE(ChannelOrders, OrderChannelConfig, "channels[].orders", kChannelOrders)
 STOCKD_TABLE(OrdersWebhook, OrderChannelConfig, "channels[].orders.webhook", kOrdersWebhook)
+STOCKD_TABLE(Metrics, Config, "metrics", kMetrics)
 #undef STOCKD_TABLE
 
 std::vector<KeyView> AllKeys() {
@@ -365,6 +378,7 @@ std::vector<KeyView> AllKeys() {
   AddKeys(ChannelOrders(), &out);
   AddKeys(OrdersWebhook(), &out);
   AddKeys(Log(), &out);
+  AddKeys(Metrics(), &out);
   return out;
 }
 

@@ -108,6 +108,7 @@ const Table<Config>& Orders();
 const Table<OrderChannelConfig>& ChannelOrders();
 const Table<OrderChannelConfig>& OrdersWebhook();
 const Table<Config>& Log();
+const Table<Config>& Metrics();
 
 // Every key of every table, by its full path ("server.max_batch", "channels[].adapter.plugin"),
 // for tests and documentation.

@@ -73,6 +73,14 @@ struct ServerConfig {
   std::optional<ServerTlsConfig> tls;    // server.tls; none = plaintext (loopback/unix only)
 };
 
+// metrics: the Prometheus endpoint and the status page (docs/metrics.md), served by the
+// observe layer. Unauthenticated and read-only: keep it on loopback, behind a proxy or
+// firewalled.
+struct MetricsConfig {
+  std::string listen;        // host:port (any address; port 0 = ephemeral); "" = none
+  bool status_page = true;   // GET /, /status, /status.json beside /metrics
+};
+
 // redis.tls: TLS to an external host:port Redis (docs/storage.md, "External Redis").
 struct RedisTlsConfig {
   std::string ca_file;    // required: PEM CA the server's certificate must chain to

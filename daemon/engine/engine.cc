@@ -137,7 +137,21 @@ EngineStats Engine::Impl::Stats() const {
   s.orders = orders_.size();
   s.order_breaches = order_breaches_.load();
   s.order_backorders = order_backorders_.load();
+  absl::MutexLock lock(&breach_mu_);
+  s.breaches_by_channel.assign(breaches_by_channel_.begin(), breaches_by_channel_.end());
   return s;
+}
+
+void Engine::Impl::RecordBreach(BreachView breach) {
+  absl::MutexLock lock(&breach_mu_);
+  ++breaches_by_channel_[breach.channel];
+  recent_breaches_.push_front(std::move(breach));
+  if (recent_breaches_.size() > Engine::kRecentBreaches) recent_breaches_.pop_back();
+}
+
+std::vector<BreachView> Engine::Impl::RecentBreaches() const {
+  absl::MutexLock lock(&breach_mu_);
+  return {recent_breaches_.begin(), recent_breaches_.end()};
 }
 
 // ---------------------------------------------------------------- SKU shards
@@ -285,6 +299,7 @@ bool Engine::AdoptDurable(
 }
 EngineStats Engine::Stats() const { return impl_->Stats(); }
 absl::Status Engine::Probe(int64_t bound_ms) const { return impl_->Probe(bound_ms); }
+std::vector<BreachView> Engine::RecentBreaches() const { return impl_->RecentBreaches(); }
 const Model& Engine::model() const { return impl_->model(); }
 const EngineOptions& Engine::options() const { return impl_->options(); }
 void Engine::AddListener(ChangeListener* listener) { impl_->AddListener(listener); }

@@ -119,6 +119,18 @@ struct Snapshot {
   uint64_t sequence = 0;          // last durable mutation sequence
 };
 
+// A sale or an order revision that took units beyond the channel's avail (a breach of
+// other channels' protected units), as the engine applied it.
+struct BreachView {
+  int64_t time_ms = 0;
+  std::string channel;    // the channel that sold
+  std::string operation;  // "sell" or "order"
+  std::string sku;        // sell: the SKU; order: the SKUs of the breaching lines
+  std::string location;   // sell only
+  std::string order_id;   // order only
+  int64_t units = 0;      // units beyond avail
+};
+
 struct EngineStats {
   int64_t skus = 0;
   int64_t rows = 0;
@@ -129,6 +141,8 @@ struct EngineStats {
   int64_t orders = 0;            // in the order table
   int64_t order_breaches = 0;    // order revisions applied with a breach (since start)
   int64_t order_backorders = 0;  // order revisions applied leaving a backorder (since start)
+  // breaches by the channel that sold (since start; channels without one are absent)
+  std::vector<std::pair<std::string, int64_t>> breaches_by_channel;
 };
 
 class Engine {
@@ -196,6 +210,9 @@ class Engine {
   // bound (a deadlock, or a call stuck while holding it); OK otherwise. Cheap: 64 + N
   // uncontended lock pairs. Thread-safe; never blocks past the bound.
   absl::Status Probe(int64_t bound_ms) const;
+  // The latest breaches (at most kRecentBreaches), newest first.
+  static constexpr size_t kRecentBreaches = 50;
+  std::vector<BreachView> RecentBreaches() const;
   const Model& model() const;
   const EngineOptions& options() const;
 

@@ -19,6 +19,7 @@
 #define STOCKD_DAEMON_ENGINE_ENGINE_IMPL_H_
 
 #include <atomic>
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -55,6 +56,9 @@ class Engine::Impl {
   void SetWritable(bool writable, const std::string& reason);
   bool writable() const { return writable_.load(std::memory_order_acquire); }
   EngineStats Stats() const;
+  // Counts a breach by its channel and keeps it among the recent ones (rare: a mutex).
+  void RecordBreach(BreachView breach) ABSL_LOCKS_EXCLUDED(breach_mu_);
+  std::vector<BreachView> RecentBreaches() const ABSL_LOCKS_EXCLUDED(breach_mu_);
 
   // ---- queries.cc
   absl::StatusOr<std::vector<RowView>> GetStock(const std::string& sku,
@@ -189,6 +193,9 @@ class Engine::Impl {
   std::string gate_reason_ ABSL_GUARDED_BY(gate_mu_);
   std::atomic<int64_t> skus_{0}, rows_{0}, mutations_{0}, breaches_{0}, expired_{0};
   std::atomic<int64_t> order_breaches_{0}, order_backorders_{0};
+  mutable absl::Mutex breach_mu_;
+  std::map<std::string, int64_t> breaches_by_channel_ ABSL_GUARDED_BY(breach_mu_);
+  std::deque<BreachView> recent_breaches_ ABSL_GUARDED_BY(breach_mu_);  // newest first
 };
 
 }  // namespace stockd::engine

@@ -220,6 +220,14 @@ RecordOr Engine::Impl::Apply(ApplyOrderCmd& cmd, const CommandMeta& meta,
   if (event->new_breach > 0) {
     breaches_.fetch_add(1);
     order_breaches_.fetch_add(1);
+    std::string skus;
+    for (const OrderEvent::LineChange& l : event->lines) {
+      if (l.new_breach > 0 && l.line < order.lines.size()) {
+        absl::StrAppend(&skus, skus.empty() ? "" : " ", order.lines[l.line].sku);
+      }
+    }
+    RecordBreach({now, cmd.channel, "order", std::move(skus), "", cmd.order_id,
+                  event->new_breach});
   }
   if (event->backorder > 0) order_backorders_.fetch_add(1);
   change.order = std::move(event);

@@ -8,6 +8,7 @@
 #ifndef STOCKD_DAEMON_ENGINE_PUSH_REPORT_H_
 #define STOCKD_DAEMON_ENGINE_PUSH_REPORT_H_
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -28,6 +29,11 @@ struct DriftReport {
   std::vector<DriftItem> largest;  // up to 10, largest |difference| first
 };
 
+// The upper bounds (ms) of the push latency histogram's buckets (first dirty ->
+// acknowledged); PusherStats::latency_buckets has one more, for the rest.
+inline constexpr std::array<int64_t, 12> kPushLatencyBoundsMs = {
+    10, 50, 100, 250, 500, 1000, 2500, 5000, 10'000, 30'000, 60'000, 300'000};
+
 struct PusherStats {
   std::string channel;
   std::string adapter;
@@ -46,6 +52,15 @@ struct PusherStats {
   int64_t latency_samples = 0;
   int64_t paused_until_ms = 0;
   std::string last_error;
+  // Since start, for metrics (docs/metrics.md):
+  int64_t oldest_dirty_ms = 0;       // first-dirty time of the oldest dirty SKU; 0 = none
+  int64_t throttled_local = 0;       // times the worker waited for the rate limit
+  int64_t throttled_channel = 0;     // batches the channel refused with a Retry-After
+  int64_t drifted = 0;               // SKUs a resync or reconciliation found drifted
+  // Per bucket of kPushLatencyBoundsMs (not cumulative; the last: above the largest
+  // bound), every latency since start; and their sum.
+  std::array<int64_t, kPushLatencyBoundsMs.size() + 1> latency_buckets{};
+  int64_t latency_sum_ms = 0;
 };
 
 }  // namespace stockd::engine

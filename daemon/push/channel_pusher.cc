@@ -107,8 +107,14 @@ std::vector<DirtyQueue::Item> ChannelPusher::TakeBatch(int64_t now, int64_t* wai
   }
   if (const int64_t until = tokens_.MsUntil(1, now); until > 0) {
     *wait_ms = until;
+    // A wait for the rate limit with work queued: counted once per wait.
+    if (!throttled_ && !dirty_.empty()) {
+      throttled_ = true;
+      ++stats_.throttled_local;
+    }
     return {};
   }
+  throttled_ = false;
   const int limit = static_cast<int>(std::min<int64_t>(max_batch_, tokens_.Available(now)));
   std::vector<DirtyQueue::Item> batch = dirty_.Take(now, limit, acked_, wait_ms);
   tokens_.Take(static_cast<int64_t>(batch.size()));
@@ -134,6 +140,7 @@ std::string ChannelPusher::ApplyResults(const std::vector<DirtyQueue::Item>& sen
         acked_[s.sku] = s.quantity;
         unsaved_.emplace_back(s.sku, s.quantity);
         latencies_.Add(now - s.first_dirty_ms);
+        AddLatency(now - s.first_dirty_ms);
         dirty_.Acknowledged(s.sku, s.quantity, now, acked_);
         break;
       case PushResult::Status::kPermanent:
@@ -165,6 +172,7 @@ std::string ChannelPusher::ApplyResults(const std::vector<DirtyQueue::Item>& sen
   std::string warning;
   if (all_retry && !sent.empty()) {
     ++channel_failures_;
+    if (channel_retry_after > 0) ++stats_.throttled_channel;
     paused_until_ms_ = now + backoff_.DelayMs(channel_failures_, channel_retry_after);
     warning = absl::StrCat("push[", options_.channel, "]: a batch of ", sent.size(), " failed (",
                            channel_failures_, " in a row), channel paused for ",
@@ -330,12 +338,21 @@ void ChannelPusher::SaveAcks(const std::vector<std::pair<std::string, int64_t>>&
   if (options_.log) options_.log(log::Level::kWarn, warning);
 }
 
+void ChannelPusher::AddLatency(int64_t latency_ms) {
+  const auto& bounds = engine::kPushLatencyBoundsMs;
+  const size_t bucket =
+      std::lower_bound(bounds.begin(), bounds.end(), latency_ms) - bounds.begin();
+  ++stats_.latency_buckets[bucket];
+  stats_.latency_sum_ms += latency_ms;
+}
+
 PusherStats ChannelPusher::Stats() const {
   absl::MutexLock lock(&mu_);
   PusherStats s = stats_;
   s.dirty = static_cast<int64_t>(dirty_.size());
   s.acked = static_cast<int64_t>(acked_.size());
   s.paused_until_ms = paused_until_ms_;
+  s.oldest_dirty_ms = dirty_.OldestFirstDirtyMs();
   const LatencyRing::Summary latency = latencies_.Summarize();
   s.latency_samples = latency.samples;
   s.latency_p50_ms = latency.p50_ms;

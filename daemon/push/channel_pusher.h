@@ -198,6 +198,8 @@ class ChannelPusher {
   }
   absl::StatusOr<DriftReport> DoResync(const std::vector<std::pair<std::string, int64_t>>& desired,
                                        bool force) ABSL_LOCKS_EXCLUDED(mu_);
+  // Counts an acknowledged SKU's latency in stats_'s histogram.
+  void AddLatency(int64_t latency_ms) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Records an adapter's or the ack store's message, redacted.
   void SetLastError(const std::string& message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -229,6 +231,7 @@ class ChannelPusher {
   bool pushing_ ABSL_GUARDED_BY(mu_) = false;
   int64_t paused_until_ms_ ABSL_GUARDED_BY(mu_) = 0;
   int channel_failures_ ABSL_GUARDED_BY(mu_) = 0;  // consecutive batches that all failed
+  bool throttled_ ABSL_GUARDED_BY(mu_) = false;   // waiting for the rate limit now
   PusherStats stats_ ABSL_GUARDED_BY(mu_);
   std::thread worker_;
 };

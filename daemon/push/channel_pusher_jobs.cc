@@ -70,6 +70,7 @@ ChannelPusher::SkuState ChannelPusher::State(const std::string& sku) const {
 
 void ChannelPusher::Correct(const std::string& sku, int64_t channel_quantity, int64_t desired) {
   absl::MutexLock lock(&mu_);
+  ++stats_.drifted;  // the reconciliation found it drifted
   if (channel_quantity >= 0) {
     acked_[sku] = channel_quantity;
   } else {
@@ -119,6 +120,10 @@ absl::StatusOr<DriftReport> ChannelPusher::DoResync(
     }
   }
   report.drifted = static_cast<int64_t>(drift.size());
+  {
+    absl::MutexLock lock(&mu_);
+    stats_.drifted += report.drifted;
+  }
   std::sort(drift.begin(), drift.end(), [](const DriftItem& a, const DriftItem& b) {
     return std::abs(a.published - a.channel_quantity) > std::abs(b.published - b.channel_quantity);
   });

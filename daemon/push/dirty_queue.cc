@@ -135,4 +135,12 @@ void DirtyQueue::Retry(const std::string& sku, int64_t retry_after_ms, Backoff& 
   Requeue(sku, entry, shown);
 }
 
+int64_t DirtyQueue::OldestFirstDirtyMs() const {
+  int64_t oldest = 0;
+  for (const auto& [sku, entry] : entries_) {
+    if (oldest == 0 || entry.first_dirty_ms < oldest) oldest = entry.first_dirty_ms;
+  }
+  return oldest;
+}
+
 }  // namespace stockd::push

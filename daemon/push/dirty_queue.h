@@ -72,6 +72,9 @@ class DirtyQueue {
              const ShownMap& shown);
 
   bool Contains(const std::string& sku) const { return entries_.contains(sku); }
+  // The earliest first-dirty time of a dirty SKU (in flight included); 0 when none.
+  // O(size): for an occasional status call.
+  int64_t OldestFirstDirtyMs() const;
   size_t size() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }
 

@@ -17,6 +17,8 @@
 #include "absl/synchronization/notification.h"
 #include "daemon/config/listen.h"
 #include "daemon/config/reload_rules.h"
+#include "daemon/observe/http_endpoint.h"
+#include "daemon/observe/observer.h"
 #include "daemon/orders/orders.h"
 #include "daemon/push/push_engine.h"
 #include "daemon/reconcile/reconciler.h"
@@ -28,6 +30,7 @@
 #include "daemon/server/watch_hub.h"
 #include "daemon/storage/durable_store.h"
 #include "daemon/util/log.h"
+#include "stockd/v1/stockd.grpc.pb.h"
 
 namespace stockd::server {
 
@@ -43,6 +46,24 @@ storage::RedisSecurity RedisSecurityOf(const config::RedisConfig& redis) {
                                             redis.tls->key_file, redis.tls->server_name};
   }
   return security;
+}
+
+// Every gRPC method the server registers, as routed ("/stockd.v1.Stock/Reserve"): the
+// RPC metrics' series (any other name counts as "other").
+std::vector<std::string> ServedMethods() {
+  std::vector<std::string> methods;
+  const google::protobuf::ServiceDescriptor* stock =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+          stockd::v1::Stock::service_full_name());
+  for (int i = 0; stock != nullptr && i < stock->method_count(); ++i) {
+    methods.push_back(absl::StrCat("/", stock->full_name(), "/", stock->method(i)->name()));
+  }
+  for (const char* m : {"/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch",
+                        "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+                        "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"}) {
+    methods.push_back(m);
+  }
+  return methods;
 }
 
 }  // namespace
@@ -74,6 +95,14 @@ class Daemon::Impl {
       return absl::Status(
           st.code(), absl::StrCat("server.listen '", config_.server.listen, "': ", st.message()));
     }
+    // Metrics (docs/metrics.md): the observer counts from the first journal batch and
+    // the first call on; its endpoint serves once everything is up.
+    if (!config_.metrics.listen.empty()) {
+      observe::ObserverOptions oo;
+      oo.rpc_methods = ServedMethods();
+      oo.version = STOCKD_VERSION;
+      observer_ = std::make_unique<observe::Observer>(std::move(oo));
+    }
     engine::EngineOptions options = config_.engine;
     options.log = log::ComponentSink("engine");
     ReportStatus(
@@ -104,6 +133,11 @@ class Daemon::Impl {
                               : "Redis unreachable: writes fail with UNAVAILABLE, reads serve; "
                                 "re-syncing");
       };
+      if (observer_) {
+        so.on_commit = [o = observer_.get()](size_t records, int64_t commit_ns) {
+          o->OnJournalCommit(records, commit_ns);
+        };
+      }
       so.on_resynced = [this] {
         hub_.Reset();
         if (push::PushEngine* push = push_ready_.load()) push->OfferAll();
@@ -219,6 +253,8 @@ class Daemon::Impl {
     std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
         interceptors;
     interceptors.push_back(DecodeErrorInterceptor());
+    // After DecodeErrors: it counts the status the client gets (rpc_metrics.h).
+    if (observer_) interceptors.push_back(observer_->RpcInterceptor());
     builder.experimental().SetInterceptorCreators(std::move(interceptors));
     server_ = builder.BuildAndStart();
     if (server_ == nullptr || (port_ == 0 && config_.server.listen.rfind("unix:", 0) != 0)) {
@@ -233,6 +269,25 @@ class Daemon::Impl {
       server_->GetHealthCheckService()->SetServingStatus(kWriteHealth, write_healthy_);
     }
 
+    if (observer_) {
+      observe::Sources sources;
+      sources.engine = engine_.get();
+      sources.store = store_.get();
+      sources.push = push_.get();
+      sources.orders = orders_.get();
+      sources.reconciler = reconciler_.get();
+      sources.write_serving = [this] {
+        absl::MutexLock lock(&mu_);
+        return write_healthy_;
+      };
+      sources.now_ms = [this] { return clock_.NowMs(); };
+      observer_->SetSources(std::move(sources), started_ms_);
+      absl::StatusOr<std::unique_ptr<observe::MetricsEndpoint>> endpoint =
+          observe::MetricsEndpoint::Start({config_.metrics.listen, config_.metrics.status_page},
+                                          observer_.get());
+      if (!endpoint.ok()) return endpoint.status();
+      metrics_ = std::move(*endpoint);
+    }
     reaper_ = std::thread([this] {
       pthread_setname_np(pthread_self(), "stockd-reaper");
       ReapLoop();
@@ -252,6 +307,7 @@ class Daemon::Impl {
                                                    : "mtls (requested)"},
                                  {"clients", std::to_string(config_.clients.size())},
                                  {"port", std::to_string(port_)},
+                                 {"metrics_port", std::to_string(metrics_port())},
                                  {"config", config_.path},
                                  {"locations", std::to_string(config_.model.locations.size())},
                                  {"channels", std::to_string(config_.model.channels.size())},
@@ -282,6 +338,7 @@ class Daemon::Impl {
                         std::chrono::milliseconds(config_.server.drain_timeout_ms));
       server_->Wait();
     }
+    if (metrics_) metrics_->Stop();  // after the calls: a scrape still sees the drain
     stop_reaper_.Notify();
     if (reaper_.joinable()) reaper_.join();
     if (store_) store_->Stop();  // after the server: in-flight writes were flushed
@@ -329,6 +386,10 @@ class Daemon::Impl {
     return absl::OkStatus();
   }
   int port() const { return port_; }
+  int metrics_port() const { return metrics_ ? metrics_->port() : 0; }
+  void RecordReload(int64_t time_ms, bool ok, const std::string& message) {
+    if (observer_) observer_->RecordReload(time_ms, ok, message);
+  }
   engine::Engine* engine() { return engine_.get(); }
   orders::Orders* orders() { return orders_.get(); }
   reconcile::Reconciler* reconciler() { return reconciler_.get(); }
@@ -356,6 +417,10 @@ class Daemon::Impl {
   static constexpr char kWriteHealth[] = "stockd.v1.Stock.Write";
 
   engine::SystemClock clock_;
+  const int64_t started_ms_ = clock_.NowMs();
+  // Metrics (null without metrics.listen): declared before everything that calls into it
+  // (the journal's on_commit, the server's interceptor), so it is destroyed after them.
+  std::unique_ptr<observe::Observer> observer_;
   // Watch sequences start at the start time in microseconds: they keep increasing across
   // restarts, so a resume point from an earlier run is never mistaken for a recent one.
   WatchHub hub_{static_cast<uint64_t>(clock_.NowMs()) * 1000};
@@ -374,6 +439,7 @@ class Daemon::Impl {
   const DaemonHooks hooks_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  std::unique_ptr<observe::MetricsEndpoint> metrics_;  // reads everything above
   std::thread reaper_;
   absl::Notification stop_reaper_;
   absl::Notification stopped_;
@@ -400,6 +466,10 @@ absl::Status Daemon::CheckProgress(int64_t interval_ms) {
 engine::Engine* Daemon::engine() { return impl_->engine(); }
 orders::Orders* Daemon::orders() { return impl_->orders(); }
 reconcile::Reconciler* Daemon::reconciler() { return impl_->reconciler(); }
+int Daemon::metrics_port() const { return impl_->metrics_port(); }
+void Daemon::RecordReload(int64_t time_ms, bool ok, const std::string& message) {
+  impl_->RecordReload(time_ms, ok, message);
+}
 void Daemon::Shutdown() { impl_->Shutdown(); }
 absl::StatusOr<ReloadReport> Daemon::Reload(const config::Config& next) {
   return impl_->Reload(next);

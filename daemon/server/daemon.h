@@ -2,8 +2,8 @@
 // health service and server reflection), assembled from a Config. main() and the
 // end-to-end tests both start it through Daemon::Start.
 //
-// Thread safety: Start/Shutdown/Wait from one controlling thread; port() and engine()
-// from any thread once started.
+// Thread safety: Start/Shutdown/Wait from one controlling thread; port(), metrics_port(),
+// engine() and RecordReload() from any thread once started.
 #ifndef STOCKD_DAEMON_SERVER_DAEMON_H_
 #define STOCKD_DAEMON_SERVER_DAEMON_H_
 
@@ -56,6 +56,12 @@ class Daemon {
   engine::Engine* engine();
   orders::Orders* orders();  // order ingestion (docs/orders.md)
   reconcile::Reconciler* reconciler();  // three-way reconciliation (docs/orders.md)
+  // The metrics endpoint's bound port (metrics.listen, docs/metrics.md); 0 when none.
+  int metrics_port() const;
+  // A config reload was applied (`ok`) or rejected (`message`: what changed, or why not):
+  // shown on the status page and counted in stockd_config_reloads_total. Thread-safe;
+  // a no-op without metrics.listen.
+  void RecordReload(int64_t time_ms, bool ok, const std::string& message);
 
   // Applies `next` (parsed and validated by config::LoadConfigFile) to the running
   // daemon without dropping a call: the clients and their tokens, the log level.

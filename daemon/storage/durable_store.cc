@@ -51,6 +51,7 @@ absl::StatusOr<std::unique_ptr<DurableStore>> DurableStore::Open(DurableStoreOpt
   jo.keys = store->keys_;
   jo.write = o.write;
   jo.stored_sequence = store->initial_.sequence;
+  jo.on_commit = o.on_commit;
   DurableStore* raw = store.get();
   store->journal_ = std::make_unique<RedisJournal>(
       jo, [raw](const absl::Status& st) { raw->OnJournalFailure(st); });
@@ -257,6 +258,11 @@ void DurableStore::RecoveryLoop() {
 int DurableStore::recoveries() const {
   absl::MutexLock lock(&mu_);
   return resync_.recoveries;
+}
+
+bool DurableStore::writable() const {
+  absl::MutexLock lock(&mu_);
+  return !broken_;
 }
 
 ResyncStats DurableStore::resync_stats() const {

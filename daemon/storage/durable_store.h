@@ -48,6 +48,8 @@ struct DurableStoreOptions {
   // changed without a change event: listeners re-derive what they show. Not called
   // after a re-sync without reload (the engine announced the adopted records' changes).
   std::function<void()> on_resynced;
+  // Each group commit that landed (JournalOptions::on_commit): metrics.
+  std::function<void(size_t records, int64_t commit_ns)> on_commit;
 };
 
 struct ResyncStats {
@@ -83,6 +85,8 @@ class DurableStore {
   const LoadStats& load_stats() const { return load_stats_; }
   std::string address() const { return options_.address; }
   int recoveries() const;
+  // False from a failed write until the re-sync reopened writes.
+  bool writable() const;
   ResyncStats resync_stats() const;
   JournalStats journal_stats() const { return journal_->stats(); }
   // RedisJournal::StalledMs now: how long writes have been pending without a batch

@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -323,10 +324,16 @@ void RedisJournal::WriterLoop() {
       for (const Item& item : batch) records.push_back(item.record.get());
       absl::MutexLock batch_lock(&batch_mu_);
       const std::vector<Args> commands = Prepare(records);
+      const auto sent_at = std::chrono::steady_clock::now();
       status = redis_ != nullptr && redis_->ok() ? redis_->Send(commands)
                                                  : absl::UnavailableError("redis connection lost");
       complete(acked, absl::OkStatus());
       if (status.ok()) status = Confirm(*redis_, commands, batch.size(), &partial);
+      if (status.ok() && options_.on_commit) {
+        options_.on_commit(batch.size(), std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                             std::chrono::steady_clock::now() - sent_at)
+                                             .count());
+      }
     } else {
       complete(acked, absl::OkStatus());
       status = absl::UnavailableError("writes are unavailable: re-syncing with Redis");

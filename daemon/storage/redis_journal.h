@@ -44,6 +44,9 @@ struct JournalOptions {
   WriteOptions write;           // the stored layout's options (StoredBatchWriter)
   // `meta.sequence` as loaded at start (0: none): what Redis holds before the first batch.
   uint64_t stored_sequence = 0;
+  // Called on the writer thread after each batch EXEC confirmed, with its record count and
+  // the time from sending MULTI to reading EXEC's replies (metrics; must be quick).
+  std::function<void(size_t records, int64_t commit_ns)> on_commit;
 };
 
 // What CatchUp found after an outage.

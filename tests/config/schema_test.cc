@@ -139,6 +139,7 @@ TEST(ConfigSchemaTest, SchemaDefaultsAreTheStructsDefaults) {
   ASSERT_EQ(config->adapters.size(), 1u);
   ExpectDefaults(schema::Adapter(), config->adapters[0]);
   ExpectDefaults(schema::Orders(), *config);
+  ExpectDefaults(schema::Metrics(), *config);
   const OrdersConfig orders = config->OrdersSlice();
   ASSERT_EQ(orders.channels.size(), 1u);  // the channel with an adapter
   ExpectDefaults(schema::ChannelOrders(), orders.channels[0]);

@@ -1,0 +1,219 @@
+#include "daemon/observe/state_collector.h"
+
+#include <algorithm>
+#include <deque>
+#include <iterator>
+#include <string>
+
+#include "daemon/engine/push_report.h"
+#include "daemon/observe/families.h"
+#include "daemon/orders/orders.h"
+#include "daemon/push/push_engine.h"
+#include "daemon/reconcile/reconciler.h"
+#include "daemon/storage/durable_store.h"
+
+namespace stockd::observe {
+namespace {
+
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+constexpr MetricType kCounter = MetricType::Counter;
+constexpr MetricType kGauge = MetricType::Gauge;
+
+// A deque: a family stays where it is while later ones are added.
+using Families = std::deque<MetricFamily>;
+MetricFamily& AddFamily(Families* out, const std::string& name, const std::string& help,
+                        MetricType type) {
+  return out->emplace_back(Family(name, help, type));
+}
+
+double D(int64_t v) { return static_cast<double>(v); }
+
+void Engine(const Sources& s, Families* out) {
+  const engine::EngineStats e = s.engine->Stats();
+  auto one = [out](const char* name, const char* help, MetricType type, double v) {
+    AddValue(&AddFamily(out, name, help, type), {}, v);
+  };
+  one("stockd_skus", "SKUs the engine holds", kGauge, D(e.skus));
+  one("stockd_stock_rows", "SKU x location rows the engine holds", kGauge, D(e.rows));
+  one("stockd_open_holds", "Holds (reservations) open now", kGauge, D(e.open_holds));
+  one("stockd_orders", "Orders in the order table", kGauge, D(e.orders));
+  one("stockd_mutations_total", "Mutations applied since start", kCounter, D(e.mutations));
+  one("stockd_hold_expiries_total", "Holds expired by their deadline since start", kCounter,
+      D(e.expired_holds));
+  one("stockd_order_breaches_total", "Order revisions applied with a breach since start",
+      kCounter, D(e.order_breaches));
+  one("stockd_order_backorders_total",
+      "Order revisions applied leaving a backorder since start", kCounter,
+      D(e.order_backorders));
+  // Every channel has a series (0 until its first breach), so increase() sees the first.
+  MetricFamily& breaches = AddFamily(
+      out, "stockd_breaches_total",
+      "Sales and order revisions that took units beyond the selling channel's avail "
+      "(protected units of other channels), by that channel, since start",
+      kCounter);
+  for (const engine::Channel& c : s.engine->model().channels) {
+    int64_t n = 0;
+    for (const auto& [channel, count] : e.breaches_by_channel) {
+      if (channel == c.id) n = count;
+    }
+    AddValue(&breaches, {{"channel", c.id}}, D(n));
+  }
+  const bool serving = s.write_serving ? s.write_serving() : s.engine->writable();
+  one("stockd_write_path_serving",
+      "1 when writes are accepted (health stockd.v1.Stock.Write SERVING), else 0", kGauge,
+      serving ? 1 : 0);
+}
+
+void Storage(const Sources& s, Families* out) {
+  AddValue(&AddFamily(out, "stockd_durable",
+                      "1 when state is made durable in Redis, 0 with redis.mode memory", kGauge),
+           {}, s.store != nullptr ? 1 : 0);
+  if (s.store == nullptr) return;
+  AddValue(&AddFamily(out, "stockd_redis_up",
+                      "1 while the journal writes to Redis, 0 from a failed write until the "
+                      "re-sync reopened writes",
+                      kGauge),
+           {}, s.store->writable() ? 1 : 0);
+  const storage::ResyncStats rs = s.store->resync_stats();
+  MetricFamily& resyncs = AddFamily(
+      out, "stockd_redis_resyncs_total",
+      "Redis outages re-synced since start, by whether the whole state was reloaded", kCounter);
+  AddValue(&resyncs, {{"reload", "false"}}, rs.recoveries_without_reload);
+  AddValue(&resyncs, {{"reload", "true"}}, rs.recoveries - rs.recoveries_without_reload);
+  const storage::JournalStats js = s.store->journal_stats();
+  AddValue(&AddFamily(out, "stockd_journal_batches_total",
+                      "Group commits (MULTI/EXEC) that landed since start", kCounter),
+           {}, D(js.batches));
+  AddValue(&AddFamily(out, "stockd_journal_records_total",
+                      "Mutation records made durable since start", kCounter),
+           {}, D(js.records));
+  AddValue(&AddFamily(out, "stockd_journal_failed_records_total",
+                      "Mutation records whose batch failed (answered UNAVAILABLE) since start",
+                      kCounter),
+           {}, D(js.failed_records));
+}
+
+void Push(const Sources& s, int64_t now, Families* out) {
+  if (s.push == nullptr) return;
+  std::vector<push::PusherStats> stats = s.push->Stats();
+  MetricFamily& backlog = AddFamily(out, "stockd_channel_push_backlog",
+                                    "SKUs waiting to be pushed to the channel (dirty)", kGauge);
+  MetricFamily& age = AddFamily(out, "stockd_channel_push_oldest_dirty_age_seconds",
+                                "How long the oldest dirty SKU of the channel has waited "
+                                "(0 when none): the push lag",
+                                kGauge);
+  MetricFamily& acked = AddFamily(out, "stockd_channel_acknowledged_skus",
+                                  "SKUs the channel has acknowledged a quantity of", kGauge);
+  MetricFamily& paused = AddFamily(
+      out, "stockd_channel_paused",
+      "1 while the channel's pushes are paused after a batch that wholly failed", kGauge);
+  MetricFamily& pushed = AddFamily(out, "stockd_channel_pushed_items_total",
+                                   "SKU quantities the channel acknowledged", kCounter);
+  MetricFamily& calls = AddFamily(out, "stockd_channel_push_batches_total",
+                                  "Adapter push calls (batches) made", kCounter);
+  MetricFamily& failures =
+      AddFamily(out, "stockd_channel_push_failures_total",
+                "Pushed items the channel did not take, by kind: retryable (retried with "
+                "backoff), permanent (not retried until the quantity changes), conflict "
+                "(compare-and-set refused: a sale not ingested yet), ack_save (saving "
+                "acknowledged quantities to Redis failed; per attempt)",
+                kCounter);
+  MetricFamily& throttles = AddFamily(
+      out, "stockd_channel_throttles_total",
+      "Times pushes waited for a rate limit: by=rate_limit the channel's configured rate, "
+      "by=channel a Retry-After the channel answered",
+      kCounter);
+  MetricFamily& drift = AddFamily(
+      out, "stockd_channel_drifted_skus_total",
+      "SKUs a resync or reconciliation found showing another quantity than they should",
+      kCounter);
+  MetricFamily& latency = AddFamily(out, "stockd_channel_push_latency_seconds",
+                                    "First dirty to acknowledged by the channel, per SKU push",
+                                    MetricType::Histogram);
+  std::vector<double> bounds;
+  for (int64_t ms : engine::kPushLatencyBoundsMs) bounds.push_back(D(ms) / 1000);
+  for (const push::PusherStats& p : stats) {
+    const Labels ch = {{"channel", p.channel}};
+    AddValue(&backlog, ch, D(p.dirty));
+    AddValue(&age, ch,
+             p.oldest_dirty_ms > 0 ? D(std::max<int64_t>(0, now - p.oldest_dirty_ms)) / 1000 : 0);
+    AddValue(&acked, ch, D(p.acked));
+    AddValue(&paused, ch, p.paused_until_ms > now ? 1 : 0);
+    AddValue(&pushed, ch, D(p.items_ok));
+    AddValue(&calls, ch, D(p.pushes));
+    AddValue(&failures, {{"channel", p.channel}, {"kind", "retryable"}}, D(p.items_retry));
+    AddValue(&failures, {{"channel", p.channel}, {"kind", "permanent"}}, D(p.items_permanent));
+    AddValue(&failures, {{"channel", p.channel}, {"kind", "conflict"}}, D(p.items_conflict));
+    AddValue(&failures, {{"channel", p.channel}, {"kind", "ack_save"}}, D(p.ack_save_failures));
+    AddValue(&throttles, {{"channel", p.channel}, {"by", "rate_limit"}}, D(p.throttled_local));
+    AddValue(&throttles, {{"channel", p.channel}, {"by", "channel"}}, D(p.throttled_channel));
+    AddValue(&drift, ch, D(p.drifted));
+    AddHistogram(&latency, ch, bounds,
+                 std::vector<int64_t>(p.latency_buckets.begin(), p.latency_buckets.end()),
+                 D(p.latency_sum_ms) / 1000);
+  }
+}
+
+void Orders(const Sources& s, Families* out) {
+  if (s.orders == nullptr) return;
+  std::vector<orders::WorkerStats> stats = s.orders->Stats();
+  if (stats.empty()) return;
+  MetricFamily& polls = AddFamily(out, "stockd_channel_order_polls_total",
+                                  "Polls of the channel's orders, by result", kCounter);
+  MetricFamily& revisions = AddFamily(
+      out, "stockd_channel_order_revisions_total",
+      "Order revisions polled from the channel, by outcome: applied (changed stock), "
+      "replayed (already applied), parked (unmapped listing), bad (malformed or refused)",
+      kCounter);
+  for (const orders::WorkerStats& w : stats) {
+    AddValue(&polls, {{"channel", w.channel}, {"result", "ok"}}, D(w.polls));
+    AddValue(&polls, {{"channel", w.channel}, {"result", "failed"}}, D(w.failed_polls));
+    AddValue(&revisions, {{"channel", w.channel}, {"outcome", "applied"}}, D(w.applied));
+    AddValue(&revisions, {{"channel", w.channel}, {"outcome", "replayed"}}, D(w.replayed));
+    AddValue(&revisions, {{"channel", w.channel}, {"outcome", "parked"}}, D(w.parked));
+    AddValue(&revisions, {{"channel", w.channel}, {"outcome", "bad"}}, D(w.bad));
+  }
+}
+
+void Reconcile(const Sources& s, Families* out) {
+  if (s.reconciler == nullptr) return;
+  std::vector<std::pair<std::string, reconcile::Report>> reports;
+  for (const engine::Channel& c : s.engine->model().channels) {
+    if (std::optional<reconcile::Report> r = s.reconciler->Last(c.id)) {
+      reports.emplace_back(c.id, *std::move(r));
+    }
+  }
+  if (reports.empty()) return;
+  MetricFamily& skus = AddFamily(
+      out, "stockd_channel_reconcile_skus",
+      "SKUs of the channel's latest reconciliation, by class (ok, in_flight, drift, "
+      "unknown_listing)",
+      kGauge);
+  MetricFamily& when = AddFamily(out, "stockd_channel_reconcile_timestamp_seconds",
+                                 "When the channel's latest reconciliation ran", kGauge);
+  for (const auto& [channel, r] : reports) {
+    for (int c = 0; c < reconcile::kSkuClasses; ++c) {
+      const auto cls = static_cast<reconcile::SkuClass>(c);
+      AddValue(&skus, {{"channel", channel}, {"class", reconcile::SkuClassName(cls)}},
+               D(r.count(cls)));
+    }
+    AddValue(&when, {{"channel", channel}}, D(r.time_ms) / 1000);
+  }
+}
+
+}  // namespace
+
+std::vector<MetricFamily> StateCollector::Collect() const {
+  if (sources_.engine == nullptr) return {};
+  Families out;
+  const int64_t now = sources_.now_ms ? sources_.now_ms() : 0;
+  Engine(sources_, &out);
+  Storage(sources_, &out);
+  Push(sources_, now, &out);
+  Orders(sources_, &out);
+  Reconcile(sources_, &out);
+  return {std::make_move_iterator(out.begin()), std::make_move_iterator(out.end())};
+}
+
+}  // namespace stockd::observe
