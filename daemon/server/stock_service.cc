@@ -25,11 +25,7 @@ StockService::StockService(engine::Engine* engine, WatchHub* hub, push::PushEngi
       push_(push),
       options_(std::move(options)),
       unmapped_orders_(std::move(unmapped_orders)),
-      reconciler_(reconciler) {
-  for (const engine::Location& l : engine_->model().locations) {
-    max_location_bytes_ = std::max<int64_t>(max_location_bytes_, l.id.size());
-  }
-}
+      reconciler_(reconciler) {}
 
 struct StockService::CallGuard {
   std::atomic<bool> finished{false};
@@ -170,7 +166,7 @@ grpc::ServerUnaryReactor* StockService::GetAvailability(grpc::CallbackServerCont
   }
   const int64_t channels = req->channels_size() > 0
                                ? req->channels_size()
-                               : static_cast<int64_t>(engine_->model().channels.size());
+                               : static_cast<int64_t>(engine_->model()->channels.size());
   if (req->skus_size() * channels > options_.max_availability_items) {
     return FinishNow(ctx, InvalidArgument(absl::StrCat("skus x channels: at most ",
                                                        options_.max_availability_items)));
@@ -209,7 +205,7 @@ grpc::ServerUnaryReactor* StockService::ListHolds(grpc::CallbackServerContext* c
   }
   const int limit = req->limit() == 0 ? 100 : req->limit();
   filter.limit = limit + 1;  // one more than the page: tells whether another page exists
-  if (grpc::Status st = KnownChannel(engine_->model(), req->channel(), /*empty_ok=*/true);
+  if (grpc::Status st = KnownChannel(*engine_->model(), req->channel(), /*empty_ok=*/true);
       !st.ok()) {
     return FinishNow(ctx, st);
   }
@@ -261,7 +257,7 @@ grpc::ServerWriteReactor<v1::WatchEvent>* StockService::Watch(grpc::CallbackServ
 grpc::ServerUnaryReactor* StockService::GetConfigSummary(grpc::CallbackServerContext* ctx,
                                                          const v1::GetConfigSummaryRequest* req,
                                                          v1::ConfigSummary* resp) {
-  ToProto(engine_->model(), engine_->Stats(), options_.config_path, options_.listen,
+  ToProto(*engine_->model(), engine_->Stats(), options_.config_path, options_.listen,
           STOCKD_VERSION, resp);
   return FinishNow(ctx, grpc::Status::OK);
 }
@@ -304,7 +300,7 @@ grpc::ServerUnaryReactor* StockService::CheckInvariants(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* StockService::Resync(grpc::CallbackServerContext* ctx,
                                                const v1::ResyncRequest* req,
                                                v1::ResyncResponse* resp) {
-  if (grpc::Status st = KnownChannel(engine_->model(), req->channel(), /*empty_ok=*/false);
+  if (grpc::Status st = KnownChannel(*engine_->model(), req->channel(), /*empty_ok=*/false);
       !st.ok()) {
     return FinishNow(ctx, st);
   }
@@ -327,7 +323,7 @@ grpc::ServerUnaryReactor* StockService::Resync(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* StockService::GetPushStatus(grpc::CallbackServerContext* ctx,
                                                       const v1::GetPushStatusRequest* req,
                                                       v1::GetPushStatusResponse* resp) {
-  if (grpc::Status st = KnownChannel(engine_->model(), req->channel(), /*empty_ok=*/true);
+  if (grpc::Status st = KnownChannel(*engine_->model(), req->channel(), /*empty_ok=*/true);
       !st.ok()) {
     return FinishNow(ctx, st);
   }

@@ -44,7 +44,7 @@ grpc::ServerUnaryReactor* StockService::GetOrder(grpc::CallbackServerContext* ct
   if (req->order_id().size() > 128) {
     return FinishNow(ctx, InvalidArgument("order_id: longer than 128 bytes"));
   }
-  if (grpc::Status st = KnownChannel(engine_->model(), req->channel(), /*empty_ok=*/false);
+  if (grpc::Status st = KnownChannel(*engine_->model(), req->channel(), /*empty_ok=*/false);
       !st.ok()) {
     return FinishNow(ctx, st);
   }
@@ -60,7 +60,7 @@ grpc::ServerUnaryReactor* StockService::ListOrders(grpc::CallbackServerContext* 
     return FinishNow(ctx, InvalidArgument("limit must be within 1..1000 (0 = 100)"));
   }
   const int limit = req->limit() == 0 ? kDefaultOrderPage : req->limit();
-  if (grpc::Status st = KnownChannel(engine_->model(), req->channel(), /*empty_ok=*/true);
+  if (grpc::Status st = KnownChannel(*engine_->model(), req->channel(), /*empty_ok=*/true);
       !st.ok()) {
     return FinishNow(ctx, st);
   }
@@ -99,7 +99,7 @@ grpc::ServerUnaryReactor* StockService::ListOrders(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* StockService::ListOrderProblems(grpc::CallbackServerContext* ctx,
                                                           const v1::ListOrderProblemsRequest* req,
                                                           v1::ListOrderProblemsResponse* resp) {
-  if (grpc::Status st = KnownChannel(engine_->model(), req->channel(), /*empty_ok=*/true);
+  if (grpc::Status st = KnownChannel(*engine_->model(), req->channel(), /*empty_ok=*/true);
       !st.ok()) {
     return FinishNow(ctx, st);
   }

@@ -71,7 +71,7 @@ grpc::ServerUnaryReactor* StockService::Reconcile(grpc::CallbackServerContext* c
                                                   const v1::ReconcileRequest* req,
                                                   v1::ReconcileResponse* resp) {
   if (req->channel().empty()) return FinishNow(ctx, InvalidArgument("channel: required"));
-  if (grpc::Status st = KnownChannel(engine_->model(), req->channel(), /*empty_ok=*/false);
+  if (grpc::Status st = KnownChannel(*engine_->model(), req->channel(), /*empty_ok=*/false);
       !st.ok()) {
     return FinishNow(ctx, st);
   }
