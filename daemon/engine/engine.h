@@ -7,6 +7,8 @@
 // tables. No global lock on the hot path: a hot SKU only occupies its shard.
 // Lock order (never reversed): idempotency stripe (briefly, never nested) ->
 // order stripe -> hold stripe -> SKU shards in ascending index order.
+// The model may be replaced while serving (Reconfigure, docs/reload.md); location and
+// channel indices are append-only, so an index stays valid across models.
 //
 // Mutations are asynchronous: Execute validates and applies the command in memory,
 // hands the MutationRecord to the Journal (if any) and calls `done` once the journal
