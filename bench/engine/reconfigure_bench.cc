@@ -66,7 +66,8 @@ class Writer {
   void Run() {
     while (!stop_.load()) {
       const Clock::time_point start = Clock::now();
-      engine::Command reserve{{"", "bench"}, engine::ReserveCmd{"webshop", {{"WRITER-1", "", 1, 0}}}};
+      engine::Command reserve{{"", "bench"},
+                              engine::ReserveCmd{"webshop", {{"WRITER-1", "", 1, 0}}}};
       absl::StatusOr<engine::Outcome> held = engine_->ExecuteAndWait(std::move(reserve));
       if (held.ok() && held->hold) {
         engine_->ExecuteAndWait({{"", "bench"}, engine::ReleaseCmd{held->hold->hold_id}});
@@ -174,14 +175,16 @@ int main(int argc, char** argv) {
       apply_writer_us.push_back(writer.slowest_us());
     }
   }
-  std::printf("PreviewModel (policy change, %lld published changes): median %s over %d runs;"
-              " slowest writer call meanwhile: median %s\n",
-              static_cast<long long>(changed_per_preview), Ms(Median(preview_us)).c_str(), runs,
-              Ms(Median(preview_writer_us)).c_str());
-  std::printf("Reconfigure (policy change and back): median %s, locks held median %s over %zu"
-              " swaps; slowest writer call meanwhile: median %s\n",
-              Ms(Median(apply_us)).c_str(), Ms(Median(locked_us)).c_str(), apply_us.size(),
-              Ms(Median(apply_writer_us)).c_str());
+  std::printf(
+      "PreviewModel (policy change, %lld published changes): median %s over %d runs;"
+      " slowest writer call meanwhile: median %s\n",
+      static_cast<long long>(changed_per_preview), Ms(Median(preview_us)).c_str(), runs,
+      Ms(Median(preview_writer_us)).c_str());
+  std::printf(
+      "Reconfigure (policy change and back): median %s, locks held median %s over %zu"
+      " swaps; slowest writer call meanwhile: median %s\n",
+      Ms(Median(apply_us)).c_str(), Ms(Median(locked_us)).c_str(), apply_us.size(),
+      Ms(Median(apply_writer_us)).c_str());
 
   engine::Model grown = base;
   grown.locations.insert(grown.locations.begin() + 1,
@@ -205,9 +208,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "reconfigure (grow): %s\n", r.status().ToString().c_str());
     return 1;
   }
-  std::printf("Reconfigure adding a location (listed second) and a channel: %s, locks held %s;"
-              " slowest writer call meanwhile: %s\n",
-              Ms(r->total_us).c_str(), Ms(r->locked_us).c_str(), Ms(writer.slowest_us()).c_str());
+  std::printf(
+      "Reconfigure adding a location (listed second) and a channel: %s, locks held %s;"
+      " slowest writer call meanwhile: %s\n",
+      Ms(r->total_us).c_str(), Ms(r->locked_us).c_str(), Ms(writer.slowest_us()).c_str());
   engine::InvariantReport report = eng.CheckInvariants();
   std::printf("invariants: %s; writer calls: %lld\n", report.ok() ? "ok" : "VIOLATED",
               static_cast<long long>(writer.calls()));

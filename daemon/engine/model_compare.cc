@@ -61,10 +61,9 @@ absl::StatusOr<Model> CanonicalizeModel(const Model& current, const Model& next)
                                        "location"));
     }
     if (next.locations[j].type != was.type) {
-      return NeedsRestart(absl::StrCat("location '", was.id, "' changes type from ",
-                                       LocationTypeName(was.type), " to ",
-                                       LocationTypeName(next.locations[j].type),
-                                       ": changing a location's type"));
+      return NeedsRestart(absl::StrCat(
+          "location '", was.id, "' changes type from ", LocationTypeName(was.type), " to ",
+          LocationTypeName(next.locations[j].type), ": changing a location's type"));
     }
     location_at[j] = static_cast<int>(out.locations.size());
     out.locations.push_back(next.locations[j]);
@@ -138,8 +137,7 @@ ModelDiff CompareModels(const Model& current, const Model& next) {
     }
     if (!found) ++diff.overrides_removed;
   }
-  diff.overrides_added =
-      static_cast<int>(std::count(matched.begin(), matched.end(), false));
+  diff.overrides_added = static_cast<int>(std::count(matched.begin(), matched.end(), false));
   return diff;
 }
 

@@ -23,11 +23,11 @@ struct SkuChange {
 // The published quantities of one channel that change.
 struct ChannelDiff {
   std::string channel;
-  bool added = false;          // only in the new model: every "before" is 0
-  int64_t skus_changed = 0;    // SKUs whose published quantity changes
-  int64_t units_changed = 0;   // Σ |after − before|
-  int64_t net_change = 0;      // Σ (after − before)
-  int64_t skus_zeroed = 0;     // before > 0, after 0
+  bool added = false;         // only in the new model: every "before" is 0
+  int64_t skus_changed = 0;   // SKUs whose published quantity changes
+  int64_t units_changed = 0;  // Σ |after − before|
+  int64_t net_change = 0;     // Σ (after − before)
+  int64_t skus_zeroed = 0;    // before > 0, after 0
   // The SKUs with the largest |after − before|, largest first, ties by SKU ascending; at
   // most the `top_n` asked for.
   std::vector<SkuChange> top;
@@ -51,15 +51,15 @@ struct ModelDiff {
 };
 
 struct ReconfigureOptions {
-  int top_n = 10;                  // ChannelDiff::top length; 0..1000
-  std::string actor = "config";    // the audit entry's "who"
+  int top_n = 10;                // ChannelDiff::top length; 0..1000
+  std::string actor = "config";  // the audit entry's "who"
 };
 
 struct ReconfigureResult {
-  ModelDiff diff;          // what the swap changed (the same shape PreviewModel returns)
-  int64_t locked_us = 0;   // time every engine lock was held
-  int64_t total_us = 0;    // the whole call, canonicalisation and the diff included
-  uint64_t sequence = 0;   // the reconfigure's mutation sequence (its audit entry)
+  ModelDiff diff;         // what the swap changed (the same shape PreviewModel returns)
+  int64_t locked_us = 0;  // time every engine lock was held
+  int64_t total_us = 0;   // the whole call, canonicalisation and the diff included
+  uint64_t sequence = 0;  // the reconfigure's mutation sequence (its audit entry)
 };
 
 }  // namespace stockd::engine

@@ -41,8 +41,8 @@ std::string Summary(const ModelDiff& d, size_t published_changes) {
     parts.push_back(absl::StrCat("channels changed: ", absl::StrJoin(d.channels_changed, ", ")));
   }
   if (d.overrides_added + d.overrides_removed + d.overrides_changed > 0) {
-    parts.push_back(absl::StrCat("overrides +", d.overrides_added, " -", d.overrides_removed,
-                                 " ~", d.overrides_changed));
+    parts.push_back(absl::StrCat("overrides +", d.overrides_added, " -", d.overrides_removed, " ~",
+                                 d.overrides_changed));
   }
   if (parts.empty()) parts.push_back("model unchanged");
   parts.push_back(absl::StrCat(published_changes, " published quantities changed"));
@@ -125,8 +125,8 @@ absl::StatusOr<ReconfigureResult> Engine::Impl::Reconfigure(Model next,
         const int64_t reservable = Reservable(m, *s->policies, static_cast<int>(c), s->rows);
         const int64_t published = Publish(s->policies->channels[c], reservable);
         if (published == s->published[c]) continue;
-        record->changes.push_back({m.channels[c].id, sku, s->published[c], published, reservable,
-                                   now});
+        record->changes.push_back(
+            {m.channels[c].id, sku, s->published[c], published, reservable, now});
         s->published[c] = published;
       }
     }

@@ -56,9 +56,8 @@ std::string Channels(const ModelDiff& d) {
 std::string ModelLevel(const ModelDiff& d) {
   return absl::StrCat("locations+ [", absl::StrJoin(d.locations_added, ","), "] channels+ [",
                       absl::StrJoin(d.channels_added, ","), "] changed [",
-                      absl::StrJoin(d.channels_changed, ","), "] overrides +",
-                      d.overrides_added, " -", d.overrides_removed, " ~", d.overrides_changed,
-                      " skus ", d.skus);
+                      absl::StrJoin(d.channels_changed, ","), "] overrides +", d.overrides_added,
+                      " -", d.overrides_removed, " ~", d.overrides_changed, " skus ", d.skus);
 }
 
 std::vector<std::string> Ids(const std::vector<Location>& v) {
@@ -107,8 +106,7 @@ TEST_F(ReconfigureTest, PolicyChangeMovesPublishedByTheFormulaAndAnnouncesExactl
   Model next = Base().Share("amazon", 100).MinPublish("web", 6).Build();
   ReconfigureResult r = Reload(next);
 
-  EXPECT_EQ(Announced(),
-            "amazon:A 4->10 r10 | amazon:B 1->5 r5 | web:B 5->0 r5 | web:C 3->0 r3");
+  EXPECT_EQ(Announced(), "amazon:A 4->10 r10 | amazon:B 1->5 r5 | web:B 5->0 r5 | web:C 3->0 r3");
   EXPECT_EQ(Published("amazon", "A"), 10);
   EXPECT_EQ(Published("amazon", "B"), 5);
   EXPECT_EQ(Published("web", "A"), 20);
@@ -116,7 +114,8 @@ TEST_F(ReconfigureTest, PolicyChangeMovesPublishedByTheFormulaAndAnnouncesExactl
   EXPECT_EQ(Channels(r.diff),
             "web: 2 skus, 8 units, net -8, zeroed 2 [B 5->0, C 3->0]\n"
             "amazon: 2 skus, 10 units, net 10, zeroed 0 [A 4->10, B 1->5]");
-  EXPECT_EQ(ModelLevel(r.diff), "locations+ [] channels+ [] changed [web,amazon] overrides +0 -0 ~0 skus 3");
+  EXPECT_EQ(ModelLevel(r.diff),
+            "locations+ [] channels+ [] changed [web,amazon] overrides +0 -0 ~0 skus 3");
   EXPECT_GT(r.sequence, 0u);
 
   // The reconfigure is one mutation: an audit entry naming who and what.
@@ -292,23 +291,24 @@ TEST_F(ReconfigureTest, RemovalsAndTypeChangesAreRefusedAndChangeNothing) {
 TEST_F(ReconfigureTest, OverridesAreRemappedWhenTheConfigReordersChannels) {
   StockUp();
   // The channels in another order; an override of amazon for A*: share 100.
-  Model next = ModelBuilder()
-                   .Location("dc")
-                   .Location("s2", LocationType::kStore)
-                   .Location("s1", LocationType::kStore)
-                   .Location("wh")
-                   .Channel("amazon", ChannelType::kMarketplace, {"wh"})
-                   .Channel("pos2", ChannelType::kStore, {"s2"})
-                   .Channel("pos1", ChannelType::kStore, {"s1"})
-                   .Channel("web", ChannelType::kWebshop, {"wh", "s1"})
-                   .Protect("web", "s1", 2)
-                   .Safety("amazon", 2)
-                   .Share("amazon", 50)
-                   .Override({.pattern = "A*", .channel = "amazon", .origin = "new.yaml:9",
-                              .share_percent = 100})
-                   .Override({.pattern = "C", .channel = "pos1", .origin = "new.yaml:12",
-                              .protect = {{"s1", 1}}})
-                   .Build();
+  Model next =
+      ModelBuilder()
+          .Location("dc")
+          .Location("s2", LocationType::kStore)
+          .Location("s1", LocationType::kStore)
+          .Location("wh")
+          .Channel("amazon", ChannelType::kMarketplace, {"wh"})
+          .Channel("pos2", ChannelType::kStore, {"s2"})
+          .Channel("pos1", ChannelType::kStore, {"s1"})
+          .Channel("web", ChannelType::kWebshop, {"wh", "s1"})
+          .Protect("web", "s1", 2)
+          .Safety("amazon", 2)
+          .Share("amazon", 50)
+          .Override(
+              {.pattern = "A*", .channel = "amazon", .origin = "new.yaml:9", .share_percent = 100})
+          .Override(
+              {.pattern = "C", .channel = "pos1", .origin = "new.yaml:12", .protect = {{"s1", 1}}})
+          .Build();
   ReconfigureResult r = Reload(next);
   // amazon A: (10 - 2) * 100% = 8. C: pos1 protects 1 at s1: web C = 3 - 1 = 2; pos1 C
   // = 3 - web's 2 = 1, unchanged.
@@ -325,26 +325,27 @@ TEST_F(ReconfigureTest, OverridesAreRemappedWhenTheConfigReordersChannels) {
   EXPECT_EQ(explained->overrides_applied, (std::vector<std::string>{"new.yaml:9 (A*)"}));
 
   // Overrides matched by (channel, pattern): one changed, one removed, one added.
-  Model later = ModelBuilder()
-                    .Location("wh")
-                    .Location("s1", LocationType::kStore)
-                    .Location("s2", LocationType::kStore)
-                    .Location("dc")
-                    .Channel("web", ChannelType::kWebshop, {"wh", "s1"})
-                    .Channel("pos1", ChannelType::kStore, {"s1"})
-                    .Channel("pos2", ChannelType::kStore, {"s2"})
-                    .Channel("amazon", ChannelType::kMarketplace, {"wh"})
-                    .Protect("web", "s1", 2)
-                    .Safety("amazon", 2)
-                    .Share("amazon", 50)
-                    .Override({.pattern = "A*", .channel = "amazon", .origin = "x.yaml:1",
-                               .share_percent = 75})
-                    .Override({.pattern = "B", .channel = "web", .origin = "x.yaml:5",
-                               .max_publish = 1})
-                    .Build();
+  Model later =
+      ModelBuilder()
+          .Location("wh")
+          .Location("s1", LocationType::kStore)
+          .Location("s2", LocationType::kStore)
+          .Location("dc")
+          .Channel("web", ChannelType::kWebshop, {"wh", "s1"})
+          .Channel("pos1", ChannelType::kStore, {"s1"})
+          .Channel("pos2", ChannelType::kStore, {"s2"})
+          .Channel("amazon", ChannelType::kMarketplace, {"wh"})
+          .Protect("web", "s1", 2)
+          .Safety("amazon", 2)
+          .Share("amazon", 50)
+          .Override(
+              {.pattern = "A*", .channel = "amazon", .origin = "x.yaml:1", .share_percent = 75})
+          .Override({.pattern = "B", .channel = "web", .origin = "x.yaml:5", .max_publish = 1})
+          .Build();
   absl::StatusOr<ModelDiff> preview = engine_->PreviewModel(later);
   ASSERT_TRUE(preview.ok()) << preview.status();
-  EXPECT_EQ(ModelLevel(*preview), "locations+ [] channels+ [] changed [] overrides +1 -1 ~1 skus 3");
+  EXPECT_EQ(ModelLevel(*preview),
+            "locations+ [] channels+ [] changed [] overrides +1 -1 ~1 skus 3");
   // amazon A: 8 * 75% = 6; web B: capped at 1; web C: back to 3.
   EXPECT_EQ(Channels(*preview),
             "web: 2 skus, 5 units, net -3, zeroed 0 [B 5->1, C 2->3]\n"
@@ -362,17 +363,18 @@ TEST_F(ReconfigureTest, PreviewEqualsWhatReconfigureThenDoes) {
     if (i % 5 == 0) SetStock("s2", sku, 1 + i % 7);
   }
   listener_.Take();
-  Model next = Base()
-                   .Location("s9", LocationType::kStore)
-                   .Channel("ebay", ChannelType::kMarketplace, {"s2", "wh"})
-                   .Safety("ebay", 1)
-                   .Share("ebay", 80)
-                   .Protect("pos1", "s1", 3)
-                   .Safety("amazon", 4)
-                   .MinPublish("amazon", 3)
-                   .Override({.pattern = "P10[0-4]?", .channel = "web", .origin = "n.yaml:3",
-                              .max_publish = 5})
-                   .Build();
+  Model next =
+      Base()
+          .Location("s9", LocationType::kStore)
+          .Channel("ebay", ChannelType::kMarketplace, {"s2", "wh"})
+          .Safety("ebay", 1)
+          .Share("ebay", 80)
+          .Protect("pos1", "s1", 3)
+          .Safety("amazon", 4)
+          .MinPublish("amazon", 3)
+          .Override(
+              {.pattern = "P10[0-4]?", .channel = "web", .origin = "n.yaml:3", .max_publish = 5})
+          .Build();
   for (int top_n : {0, 1, 7, 1000}) {
     SCOPED_TRACE(top_n);
     absl::StatusOr<ModelDiff> preview = engine_->PreviewModel(next, top_n);
@@ -396,7 +398,8 @@ TEST_F(ReconfigureTest, PreviewEqualsWhatReconfigureThenDoes) {
     units += c.units_changed;
   }
   int64_t announced_units = 0;
-  for (const PublishedChange& c : announced) announced_units += std::llabs(c.published - c.previous);
+  for (const PublishedChange& c : announced)
+    announced_units += std::llabs(c.published - c.previous);
   EXPECT_EQ(static_cast<int64_t>(announced.size()), changed);
   EXPECT_EQ(announced_units, units);
   EXPECT_GT(changed, 100) << "the change should move many SKUs";
@@ -405,7 +408,8 @@ TEST_F(ReconfigureTest, PreviewEqualsWhatReconfigureThenDoes) {
   absl::StatusOr<ModelDiff> again = engine_->PreviewModel(next, 7);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(Channels(*again), "");
-  EXPECT_EQ(ModelLevel(*again), "locations+ [] channels+ [] changed [] overrides +0 -0 ~0 skus 300");
+  EXPECT_EQ(ModelLevel(*again),
+            "locations+ [] channels+ [] changed [] overrides +0 -0 ~0 skus 300");
 }
 
 TEST_F(ReconfigureTest, TopSkusAreTheLargestChangesTiesBySku) {
@@ -481,9 +485,8 @@ TEST(ReconfigureJournalTest, TheAnnouncementFollowsTheMutationsAppendedBeforeIt)
   engine->AddListener(&listener);
   engine->Execute(Cmd(t::Count("wh", "A", 10)), [](const absl::StatusOr<Outcome>&) {});
   journal.CompleteNext();
-  EXPECT_EQ(StrChanges(listener.Take()),
-            StrChanges({{"amazon", "A", 0, 4, 10, clock.NowMs()},
-                        {"web", "A", 0, 10, 10, clock.NowMs()}}));
+  EXPECT_EQ(StrChanges(listener.Take()), StrChanges({{"amazon", "A", 0, 4, 10, clock.NowMs()},
+                                                     {"web", "A", 0, 10, 10, clock.NowMs()}}));
 
   // A reserve is applied but not durable yet when the policy changes.
   bool reserved = false;
@@ -498,9 +501,8 @@ TEST(ReconfigureJournalTest, TheAnnouncementFollowsTheMutationsAppendedBeforeIt)
   // The journal has the reserve first, then the reconfigure (no rows, its changes).
   journal.CompleteNext();
   EXPECT_TRUE(reserved);
-  EXPECT_EQ(StrChanges(listener.Take()),
-            StrChanges({{"amazon", "A", 4, 3, 8, clock.NowMs()},
-                        {"web", "A", 10, 8, 8, clock.NowMs()}}));
+  EXPECT_EQ(StrChanges(listener.Take()), StrChanges({{"amazon", "A", 4, 3, 8, clock.NowMs()},
+                                                     {"web", "A", 10, 8, 8, clock.NowMs()}}));
   std::shared_ptr<const MutationRecord> record = journal.Next();
   ASSERT_NE(record, nullptr);
   EXPECT_EQ(record->sequence, r->sequence);
