@@ -70,7 +70,7 @@ class Writer {
                               engine::ReserveCmd{"webshop", {{"WRITER-1", "", 1, 0}}}};
       absl::StatusOr<engine::Outcome> held = engine_->ExecuteAndWait(std::move(reserve));
       if (held.ok() && held->hold) {
-        engine_->ExecuteAndWait({{"", "bench"}, engine::ReleaseCmd{held->hold->hold_id}});
+        (void)engine_->ExecuteAndWait({{"", "bench"}, engine::ReleaseCmd{held->hold->hold_id}});
       }
       const int64_t took = Micros(start, Clock::now());
       int64_t seen = slowest_us_.load();
