@@ -111,6 +111,13 @@ absl::StatusOr<ReconfigureResult> Engine::Impl::Reconfigure(Model next,
   auto pending = std::make_shared<Pending>();
   pending->done = [](const absl::StatusOr<Outcome>&) {};  // nobody waits for the announcement
 
+  // Resolve every SKU's new policies (glob matching) before the locks are all taken, one
+  // shard at a time; a SKU created meanwhile resolves its own below.
+  for (Shard& shard : shards_) {
+    absl::MutexLock lock(&shard.mu);
+    for (auto& [sku, s] : shard.skus) s->staged_policies = g.PoliciesFor(sku);
+  }
+
   LockEverything();
   const SteadyClock::time_point locked = SteadyClock::now();
   for (Shard& shard : shards_) {
@@ -120,7 +127,8 @@ absl::StatusOr<ReconfigureResult> Engine::Impl::Reconfigure(Model next,
       s->rows.resize(num_locations);
       s->present.resize(num_locations, false);
       s->published.resize(num_channels, 0);
-      s->policies = g.PoliciesFor(sku);
+      s->policies = s->staged_policies ? std::move(s->staged_policies) : g.PoliciesFor(sku);
+      s->staged_policies = nullptr;
       for (size_t c = 0; c < num_channels; ++c) {
         const int64_t reservable = Reservable(m, *s->policies, static_cast<int>(c), s->rows);
         const int64_t published = Publish(s->policies->channels[c], reservable);

@@ -50,6 +50,9 @@ struct SkuState {
   std::vector<Counters> rows;      // by location index
   std::vector<bool> present;       // by location index: the row exists
   std::vector<int64_t> published;  // by channel index
+  // Reconfigure's scratch (reconfigure.cc): the SKU's policies under the model being
+  // installed, resolved before every lock is taken; null otherwise.
+  std::shared_ptr<const PolicySet> staged_policies;
 };
 
 using SkuMap = absl::flat_hash_map<std::string, std::unique_ptr<SkuState>>;
