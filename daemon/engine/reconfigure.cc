@@ -92,7 +92,7 @@ absl::StatusOr<ReconfigureResult> Engine::Impl::Reconfigure(Model next,
   const SteadyClock::time_point start = SteadyClock::now();
   if (absl::Status st = CheckTopN(options.top_n); !st.ok()) return st;
   if (absl::Status st = CheckText("actor", options.actor); !st.ok()) return st;
-  absl::MutexLock reload_lock(&reload_mu_);
+  absl::ReleasableMutexLock reload_lock(&reload_mu_);
   const ModelGeneration& was = generation();
   const Model& current = was.model();
   absl::StatusOr<Model> canonical = CanonicalizeModel(current, next);
@@ -166,6 +166,7 @@ absl::StatusOr<ReconfigureResult> Engine::Impl::Reconfigure(Model next,
   const SteadyClock::time_point unlocked = SteadyClock::now();
   UnlockEverything();
   was.DropCache();  // no SKU asks the old generation again
+  reload_lock.Release();  // listeners run without engine locks
   if (options_.journal == nullptr) Complete(pending, record, absl::OkStatus());
 
   absl::flat_hash_map<absl::string_view, int> channel_index;
