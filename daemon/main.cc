@@ -160,8 +160,16 @@ int main(int argc, char** argv) {
                              ? std::string()
                              : absl::StrCat("; at the next restart: ",
                                             absl::StrJoin(report->restart_required, ", "))));
+        int64_t skus_changed = 0;
+        for (const stockd::engine::ChannelDiff& c : report->model.channels) {
+          skus_changed += c.skus_changed;
+        }
         stockd::log::Info("SIGHUP: configuration reloaded",
-                          {{"clients", std::to_string(report->clients)}});
+                          {{"clients", std::to_string(report->clients)},
+                           {"published_changes", std::to_string(skus_changed)},
+                           {"locations_added", std::to_string(report->model.locations_added.size())},
+                           {"channels_added", std::to_string(report->model.channels_added.size())},
+                           {"locked_us", std::to_string(report->locked_us)}});
         if (!report->restart_required.empty()) {
           stockd::log::Warn("SIGHUP: these settings changed but take effect only at the next "
                             "restart",

@@ -15,15 +15,17 @@
 namespace stockd::engine {
 
 Engine::Impl::Impl(Model model, EngineOptions options)
-    : model_(std::move(model)),
-      options_(options),
+    : options_(options),
       shards_(RoundUpPow2(options.shards)),
       all_shards_(MutexesOf(shards_)),
       idempotency_(options.max_idempotency_records, options.idempotency_ttl_ms,
                    options.clock != nullptr ? options.clock : &system_clock_, options.log) {
   if (options_.clock == nullptr) options_.clock = &system_clock_;
-  base_policies_ = BuildPolicySet(model_, {});
-  policy_cache_[{}] = base_policies_;  // no other thread sees the engine yet
+  // No other thread sees the engine yet.
+  absl::MutexLock lock(&reload_mu_);
+  generations_.push_back(
+      std::make_unique<const ModelGeneration>(std::make_shared<const Model>(std::move(model))));
+  current_.store(generations_.back().get(), std::memory_order_release);
   hold_prefix_ = absl::StrCat("h", absl::Hex(options_.clock->NowMs()), "-");
   audit_per_shard_ = options_.audit_capacity == 0
                          ? 0
@@ -167,12 +169,13 @@ std::vector<Shard*> Engine::Impl::ShardsFor(const std::vector<absl::string_view>
 }
 
 std::unique_ptr<SkuState> Engine::Impl::NewSku(const std::string& sku) {
+  const ModelGeneration& g = generation();
   auto s = std::make_unique<SkuState>();
   s->sku = sku;
-  s->policies = PoliciesFor(sku);
-  s->rows.assign(model_.locations.size(), Counters{});
-  s->present.assign(model_.locations.size(), false);
-  s->published.assign(model_.channels.size(), 0);
+  s->policies = g.PoliciesFor(sku);
+  s->rows.assign(g.model().locations.size(), Counters{});
+  s->present.assign(g.model().locations.size(), false);
+  s->published.assign(g.model().channels.size(), 0);
   return s;
 }
 
@@ -183,18 +186,6 @@ SkuState* Engine::Impl::FindOrCreateSku(Shard& shard, const std::string& sku) {
   shard.skus.emplace(sku, std::move(s));
   skus_.fetch_add(1);
   return raw;
-}
-
-std::shared_ptr<const PolicySet> Engine::Impl::PoliciesFor(const std::string& sku) {
-  std::vector<int> matched;
-  for (size_t i = 0; i < model_.overrides.size(); ++i) {
-    if (GlobMatch(model_.overrides[i].pattern, sku)) matched.push_back(static_cast<int>(i));
-  }
-  if (matched.empty()) return base_policies_;
-  absl::MutexLock lock(&policy_mu_);
-  auto& slot = policy_cache_[matched];
-  if (!slot) slot = BuildPolicySet(model_, matched);
-  return slot;
 }
 
 void Engine::Impl::LockEverything() {
@@ -300,7 +291,14 @@ bool Engine::AdoptDurable(
 EngineStats Engine::Stats() const { return impl_->Stats(); }
 absl::Status Engine::Probe(int64_t bound_ms) const { return impl_->Probe(bound_ms); }
 std::vector<BreachView> Engine::RecentBreaches() const { return impl_->RecentBreaches(); }
-const Model& Engine::model() const { return impl_->model(); }
+std::shared_ptr<const Model> Engine::model() const { return impl_->shared_model(); }
+absl::StatusOr<ModelDiff> Engine::PreviewModel(const Model& next, int top_n) const {
+  return impl_->PreviewModel(next, top_n);
+}
+absl::StatusOr<ReconfigureResult> Engine::Reconfigure(Model next,
+                                                      const ReconfigureOptions& options) {
+  return impl_->Reconfigure(std::move(next), options);
+}
 const EngineOptions& Engine::options() const { return impl_->options(); }
 void Engine::AddListener(ChangeListener* listener) { impl_->AddListener(listener); }
 

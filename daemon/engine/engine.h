@@ -7,6 +7,8 @@
 // tables. No global lock on the hot path: a hot SKU only occupies its shard.
 // Lock order (never reversed): idempotency stripe (briefly, never nested) ->
 // order stripe -> hold stripe -> SKU shards in ascending index order.
+// The model may be replaced while serving (Reconfigure, docs/reload.md); location and
+// channel indices are append-only, so an index stays valid across models.
 //
 // Mutations are asynchronous: Execute validates and applies the command in memory,
 // hands the MutationRecord to the Journal (if any) and calls `done` once the journal
@@ -26,6 +28,7 @@
 #include "daemon/engine/commands.h"
 #include "daemon/engine/journal.h"
 #include "daemon/engine/model.h"
+#include "daemon/engine/model_diff.h"
 #include "daemon/util/log.h"
 
 namespace stockd::engine {
@@ -213,8 +216,35 @@ class Engine {
   // The latest breaches (at most kRecentBreaches), newest first.
   static constexpr size_t kRecentBreaches = 50;
   std::vector<BreachView> RecentBreaches() const;
-  const Model& model() const;
+  // A snapshot of the model in force; Reconfigure may install a newer one at any time
+  // (the snapshot stays valid and unchanged). Locations and channels keep their indices
+  // across reconfigurations: new ones are appended.
+  std::shared_ptr<const Model> model() const;
   const EngineOptions& options() const;
+
+  // ---- Live reconfiguration (docs/reload.md).
+  // What Reconfigure(next) would change now, without changing anything: per channel the
+  // published quantities that would change (the `top_n` largest, 0..1000) and the
+  // model-level changes. Reads one shard at a time under that shard's lock only, so
+  // writers wait at most for one shard's SKUs: the result is consistent per shard, not
+  // across shards (mutations between two shards' reads show in one and not the other).
+  // FAILED_PRECONDITION / INVALID_ARGUMENT as Reconfigure, which it checks first.
+  absl::StatusOr<ModelDiff> PreviewModel(const Model& next, int top_n = 10) const;
+  // Installs `next` while serving. `next` is canonicalised first: the current locations
+  // and channels keep their indices (matched by id), new ones are appended in `next`'s
+  // order, and sources, protections and overrides are remapped to those indices. Allowed:
+  // any change of channel policies, sources and types, of overrides and of location
+  // names; new locations and channels. Refused with FAILED_PRECONDITION naming it ("...
+  // requires a restart"), nothing changed: a location or channel of the current model
+  // missing from `next` (removed or renamed), a location whose type changes.
+  // INVALID_ARGUMENT: `next` breaks the model's structural rules, or top_n is out of range.
+  // Takes every lock (as Restore) to swap the model, grow every SKU's rows and recompute
+  // every published quantity, then releases them; the changed published quantities go
+  // to the journal as one "reconfigure" mutation (an audit entry, no rows), and to the
+  // listeners once it is durable, in order with the mutations around it. Mutations in
+  // flight complete normally, judged by the model in force when they take their locks.
+  absl::StatusOr<ReconfigureResult> Reconfigure(Model next,
+                                                const ReconfigureOptions& options = {});
 
   // Replaces the whole state with `snapshot`: at start-up, and to re-sync after a Redis
   // outage. Takes every lock; `while_locked` runs before they are released (the storage

@@ -10,11 +10,21 @@
 //                      HoldLineCount, ForEachPublished
 //   restore.cc         Restore, AdoptDurable, CheckInvariants
 //   probe.cc           Probe (the watchdog's proof that every lock is still taken and given back)
+//   reconfigure.cc     PreviewModel, Reconfigure (model_compare.h: canonicalising and
+//                      comparing models; model_generation.h: the installed models)
 // A new command adds an Apply overload here and defines it with its kin.
 //
-// Thread-safety: as engine.h says. The lock order (never reversed): idempotency stripe
-// (briefly, never nested) -> hold stripe -> SKU shards in ascending index order; see
-// state.h for who owns which state.
+// Thread-safety: as engine.h says. The lock order (never reversed): reload_mu_ (Restore,
+// PreviewModel, Reconfigure only) -> idempotency stripe (briefly, never nested) -> order
+// stripe -> hold stripe -> SKU shards in ascending index order -> a generation's policy
+// cache; see state.h for who owns which state.
+//
+// The model: `current_` points at the installed ModelGeneration. Reconfigure replaces it
+// with every lock held, so code under any shard lock reads the model the SKU states are
+// sized and computed for. Code without a lock (validating ids before it locks) reads a
+// recent generation: generations are never freed before the engine, and the indices of
+// locations and channels are append-only, so an index it resolves stays valid. Whatever
+// depends on the current sources or policies is read under the shard lock.
 #ifndef STOCKD_DAEMON_ENGINE_ENGINE_IMPL_H_
 #define STOCKD_DAEMON_ENGINE_ENGINE_IMPL_H_
 
@@ -34,6 +44,8 @@
 #include "daemon/engine/hold_table.h"
 #include "daemon/engine/idempotency_table.h"
 #include "daemon/engine/lock_set.h"
+#include "daemon/engine/model_diff.h"
+#include "daemon/engine/model_generation.h"
 #include "daemon/engine/order_table.h"
 #include "daemon/engine/sealing.h"
 #include "daemon/engine/state.h"
@@ -46,7 +58,10 @@ class Engine::Impl {
  public:
   Impl(Model model, EngineOptions options);
 
-  const Model& model() const { return model_; }
+  // The installed generation and its model (see the file comment for when it may change).
+  const ModelGeneration& generation() const { return *current_.load(std::memory_order_acquire); }
+  const Model& model() const { return generation().model(); }
+  std::shared_ptr<const Model> shared_model() const { return generation().shared_model(); }
   const EngineOptions& options() const { return options_; }
   void AddListener(ChangeListener* l) { listeners_.push_back(l); }
 
@@ -87,6 +102,10 @@ class Engine::Impl {
   // ---- probe.cc
   absl::Status Probe(int64_t bound_ms) const;
 
+  // ---- reconfigure.cc
+  absl::StatusOr<ModelDiff> PreviewModel(const Model& next, int top_n) const;
+  absl::StatusOr<ReconfigureResult> Reconfigure(Model next, const ReconfigureOptions& options);
+
  private:
   static size_t RoundUpPow2(int n);
   int64_t NowMs() const { return options_.clock->NowMs(); }
@@ -99,13 +118,13 @@ class Engine::Impl {
   const Shard& ShardFor(absl::string_view sku) const { return shards_[ShardIndex(sku)]; }
   // Sorted unique shard pointers for a set of SKUs (for ShardLocks).
   std::vector<Shard*> ShardsFor(const std::vector<absl::string_view>& skus);
-  // A new SKU with no rows, its policies resolved.
+  // A new SKU with no rows, its policies resolved, sized for the installed model (call
+  // with its shard locked, or reload_mu_ held: the model does not change meanwhile).
   std::unique_ptr<SkuState> NewSku(const std::string& sku);
   SkuState* FindOrCreateSku(Shard& shard, const std::string& sku)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
-  std::shared_ptr<const PolicySet> PoliciesFor(const std::string& sku);
   RowView View(const SkuState& s, int l) const {
-    return RowView{s.sku, model_.locations[l].id, s.rows[l]};
+    return RowView{s.sku, model().locations[l].id, s.rows[l]};
   }
   // Every order stripe, hold stripe, shard and idempotency stripe, in the lock order
   // (Restore, AdoptDurable) / in reverse.
@@ -169,7 +188,12 @@ class Engine::Impl {
   // with the most free stock. The caller holds the SKU's shard.
   int ChooseOrderSource(int channel, const SkuState& s, int64_t need) const;
 
-  const Model model_;
+  // Serialises Restore, PreviewModel and Reconfigure: the model does not change while one
+  // runs. Taken before every other engine lock.
+  mutable absl::Mutex reload_mu_;
+  // Every generation installed, the current one last; never shrinks (model_generation.h).
+  std::vector<std::unique_ptr<const ModelGeneration>> generations_ ABSL_GUARDED_BY(reload_mu_);
+  std::atomic<const ModelGeneration*> current_{nullptr};
   EngineOptions options_;  // options_.clock is never null
   SystemClock system_clock_;
   std::vector<ChangeListener*> listeners_;  // set before serving, then read-only
@@ -180,11 +204,6 @@ class Engine::Impl {
   HoldTable holds_;
   IdempotencyTable idempotency_;
   size_t audit_per_shard_ = 0;
-
-  std::shared_ptr<const PolicySet> base_policies_;
-  absl::Mutex policy_mu_;
-  std::map<std::vector<int>, std::shared_ptr<const PolicySet>> policy_cache_
-      ABSL_GUARDED_BY(policy_mu_);
 
   std::string hold_prefix_;
   std::atomic<uint64_t> hold_counter_{0};

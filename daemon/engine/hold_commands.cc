@@ -73,7 +73,10 @@ RecordOr Engine::Impl::WithHold(const std::string& id, HoldState want, const cha
 
 RecordOr Engine::Impl::Apply(ReserveCmd& cmd, const CommandMeta& meta,
                              const std::shared_ptr<Pending>& p) {
-  absl::StatusOr<int> channel = ResolveChannel(model_, cmd.channel);
+  // Ids resolve against the model read here; the sources and policies are the ones in
+  // force once the shards are locked (engine_impl.h, "The model").
+  const Model& unlocked_model = model();
+  absl::StatusOr<int> channel = ResolveChannel(unlocked_model, cmd.channel);
   if (!channel.ok()) return channel.status();
   const int c = *channel;
   if (absl::Status st = CheckLines(cmd.lines, options_.max_lines, true); !st.ok()) return st;
@@ -82,9 +85,8 @@ RecordOr Engine::Impl::Apply(ReserveCmd& cmd, const CommandMeta& meta,
   for (size_t i = 0; i < cmd.lines.size(); ++i) {
     skus.push_back(cmd.lines[i].sku);
     if (cmd.lines[i].location.empty()) continue;
-    absl::StatusOr<int> l = ResolveLocation(model_, cmd.lines[i].location);
+    absl::StatusOr<int> l = ResolveLocation(unlocked_model, cmd.lines[i].location);
     if (!l.ok()) return l.status();
-    if (!IsSource(model_, c, *l)) return NotASource(model_, c, *l);
     wanted[i] = *l;
   }
   absl::StatusOr<int64_t> ttl = ResolveTtl(options_, cmd.ttl_ms);
@@ -96,6 +98,10 @@ RecordOr Engine::Impl::Apply(ReserveCmd& cmd, const CommandMeta& meta,
   absl::MutexLock hold_lock(&stripe.mu);
   ShardLocks locks;
   locks.LockSorted(ShardsFor(skus));
+  const Model& m = model();
+  for (int l : wanted) {
+    if (l >= 0 && !IsSource(m, c, l)) return NotASource(m, c, l);
+  }
 
   std::vector<SkuState*> states(cmd.lines.size());
   std::vector<int> chosen(cmd.lines.size(), -1);
@@ -112,12 +118,12 @@ RecordOr Engine::Impl::Apply(ReserveCmd& cmd, const CommandMeta& meta,
       if (avail < line.qty) {
         return absl::FailedPreconditionError(
             absl::StrCat("sku '", line.sku, "': channel '", cmd.channel, "' may take ", avail,
-                         " at '", model_.locations[wanted[i]].id, "', asked ", line.qty));
+                         " at '", m.locations[wanted[i]].id, "', asked ", line.qty));
       }
       chosen[i] = wanted[i];
       continue;
     }
-    for (int l : model_.channels[c].sources) {
+    for (int l : m.channels[c].sources) {
       if (Avail(ps, c, l, s->rows[l]) >= line.qty) {
         chosen[i] = l;
         break;
@@ -126,7 +132,7 @@ RecordOr Engine::Impl::Apply(ReserveCmd& cmd, const CommandMeta& meta,
     if (chosen[i] < 0) {
       return absl::FailedPreconditionError(absl::StrCat(
           "sku '", line.sku, "': no source of channel '", cmd.channel, "' has ", line.qty,
-          " available (reservable ", Reservable(model_, ps, c, s->rows), " in total)"));
+          " available (reservable ", Reservable(m, ps, c, s->rows), " in total)"));
     }
   }
 
@@ -148,7 +154,7 @@ RecordOr Engine::Impl::Apply(ReserveCmd& cmd, const CommandMeta& meta,
     states[i]->rows[chosen[i]].held += cmd.lines[i].qty;
     // The command is spent: its SKU strings move into the hold (`skus` is not used again).
     v.lines.push_back(
-        {std::move(cmd.lines[i].sku), model_.locations[chosen[i]].id, cmd.lines[i].qty, 0});
+        {std::move(cmd.lines[i].sku), m.locations[chosen[i]].id, cmd.lines[i].qty, 0});
     rec->locations.push_back(chosen[i]);
   }
   HoldRec* raw = holds_.Insert(stripe, std::move(rec));

@@ -122,7 +122,7 @@ std::vector<OrderTarget> MergeRevision(const ApplyOrderCmd& cmd, OrderView* orde
 }  // namespace
 
 int Engine::Impl::ChooseOrderSource(int channel, const SkuState& s, int64_t need) const {
-  const std::vector<int>& sources = model_.channels[channel].sources;
+  const std::vector<int>& sources = model().channels[channel].sources;
   for (int l : sources) {
     if (Avail(*s.policies, channel, l, s.rows[l]) >= need) return l;
   }
@@ -138,7 +138,7 @@ int Engine::Impl::ChooseOrderSource(int channel, const SkuState& s, int64_t need
 
 RecordOr Engine::Impl::Apply(ApplyOrderCmd& cmd, const CommandMeta& meta,
                              const std::shared_ptr<Pending>& p) {
-  absl::StatusOr<int> channel = ResolveChannel(model_, cmd.channel);
+  absl::StatusOr<int> channel = ResolveChannel(model(), cmd.channel);
   if (!channel.ok()) return channel.status();
   const int c = *channel;
   if (absl::Status st = CheckOrder(cmd, options_.max_lines); !st.ok()) return st;
@@ -263,7 +263,7 @@ absl::Status Engine::Impl::ApplyOrderLines(const ApplyOrderCmd& cmd, int c,
     if (states[i] == nullptr) return UnknownSku(line.sku);
     // An applied line keeps its location; a new one takes the channel's when stockd
     // knows it (-1: chosen below).
-    locs[i] = line.location.empty() ? -1 : model_.LocationIndex(line.location);
+    locs[i] = line.location.empty() ? -1 : model().LocationIndex(line.location);
   }
   // Switch the open units between held and committed when the hold changes state.
   if (hold != nullptr && want_committed != was_committed) {
@@ -294,7 +294,7 @@ absl::Status Engine::Impl::ApplyOrderLines(const ApplyOrderCmd& cmd, int c,
                         " is unknown: taken from the channel's sources");
       }
       l = ChooseOrderSource(c, *s, target_open + ship);
-      line.location = model_.locations[l].id;
+      line.location = model().locations[l].id;
     }
     change->Touch(s, l);
     Counters& row = s->rows[l];

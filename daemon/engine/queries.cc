@@ -18,7 +18,7 @@ absl::StatusOr<std::vector<RowView>> Engine::Impl::GetStock(
   if (absl::Status st = CheckId("sku", sku); !st.ok()) return st;
   std::vector<int> wanted;
   for (const std::string& l : locations) {
-    absl::StatusOr<int> index = ResolveLocation(model_, l);
+    absl::StatusOr<int> index = ResolveLocation(model(), l);
     if (!index.ok()) return index.status();
     wanted.push_back(*index);
   }
@@ -48,12 +48,12 @@ absl::StatusOr<std::vector<AvailabilityItem>> Engine::Impl::GetAvailability(
   if (skus.empty()) return absl::InvalidArgumentError("skus: at least one sku required");
   std::vector<int> chans;
   for (const std::string& c : channels) {
-    absl::StatusOr<int> index = ResolveChannel(model_, c);
+    absl::StatusOr<int> index = ResolveChannel(model(), c);
     if (!index.ok()) return index.status();
     chans.push_back(*index);
   }
   if (chans.empty()) {
-    for (size_t c = 0; c < model_.channels.size(); ++c) chans.push_back(static_cast<int>(c));
+    for (size_t c = 0; c < model().channels.size(); ++c) chans.push_back(static_cast<int>(c));
   }
   std::vector<AvailabilityItem> items;
   items.reserve(skus.size() * chans.size());
@@ -64,7 +64,7 @@ absl::StatusOr<std::vector<AvailabilityItem>> Engine::Impl::GetAvailability(
     const SkuState* s = FindSku(shard, sku);
     if (s == nullptr) return UnknownSku(sku);
     for (int c : chans) {
-      items.push_back({sku, model_.channels[c].id, Reservable(model_, *s->policies, c, s->rows),
+      items.push_back({sku, model().channels[c].id, Reservable(model(), *s->policies, c, s->rows),
                        s->published[c]});
     }
   }
@@ -73,7 +73,7 @@ absl::StatusOr<std::vector<AvailabilityItem>> Engine::Impl::GetAvailability(
 
 absl::StatusOr<Explanation> Engine::Impl::Explain(const std::string& channel,
                                                   const std::string& sku) const {
-  absl::StatusOr<int> c = ResolveChannel(model_, channel);
+  absl::StatusOr<int> c = ResolveChannel(model(), channel);
   if (!c.ok()) return c.status();
   if (absl::Status st = CheckId("sku", sku); !st.ok()) return st;
   const Shard& shard = ShardFor(sku);
@@ -81,17 +81,18 @@ absl::StatusOr<Explanation> Engine::Impl::Explain(const std::string& channel,
   const SkuState* s = FindSku(shard, sku);
   if (s == nullptr) return UnknownSku(sku);
   const PolicySet& p = *s->policies;
+  const Model& m = model();  // the one in force under the shard lock
   Explanation e;
   e.channel = channel;
   e.sku = sku;
-  for (int l : model_.channels[*c].sources) {
+  for (int l : m.channels[*c].sources) {
     ExplainSourceTerm term;
-    term.location = model_.locations[l].id;
+    term.location = m.locations[l].id;
     term.counters = s->rows[l];
-    for (size_t other = 0; other < model_.channels.size(); ++other) {
+    for (size_t other = 0; other < m.channels.size(); ++other) {
       int64_t units = p.channels[other].protect[l];
       if (static_cast<int>(other) != *c && units > 0) {
-        term.protected_by_others.emplace_back(model_.channels[other].id, units);
+        term.protected_by_others.emplace_back(m.channels[other].id, units);
       }
     }
     term.protected_total = ProtectedByOthers(p, *c, l);
@@ -225,20 +226,20 @@ void Engine::Impl::ForEachPublished(const std::vector<std::string>& channels,
                                     const std::function<void(const PublishedChange&)>& emit) const {
   std::vector<int> chans;
   for (const std::string& c : channels) {
-    int index = model_.ChannelIndex(c);
+    int index = model().ChannelIndex(c);
     if (index >= 0) chans.push_back(index);
   }
   if (channels.empty()) {
-    for (size_t c = 0; c < model_.channels.size(); ++c) chans.push_back(static_cast<int>(c));
+    for (size_t c = 0; c < model().channels.size(); ++c) chans.push_back(static_cast<int>(c));
   }
   const int64_t now = NowMs();
   auto emit_sku = [&](const SkuState& s) {
     for (int c : chans) {
-      PublishedChange change{model_.channels[c].id,
+      PublishedChange change{model().channels[c].id,
                              s.sku,
                              s.published[c],
                              s.published[c],
-                             Reservable(model_, *s.policies, c, s.rows),
+                             Reservable(model(), *s.policies, c, s.rows),
                              now};
       emit(change);
     }

@@ -11,6 +11,8 @@ namespace stockd::engine {
 
 absl::Status Engine::Impl::Restore(const Snapshot& snap,
                                    const std::function<void()>& while_locked) {
+  // The model does not change while the state is built off-lock and swapped in.
+  absl::MutexLock reload_lock(&reload_mu_);
   // Build the new state off-lock; swap it in under every lock.
   std::vector<SkuMap> skus(shards_.size());
   int64_t num_rows = 0;
@@ -20,7 +22,7 @@ absl::Status Engine::Impl::Restore(const Snapshot& snap,
     return slot.get();
   };
   for (const RowView& row : snap.rows) {
-    int l = model_.LocationIndex(row.location);
+    int l = model().LocationIndex(row.location);
     if (l < 0) {
       if (row.counters == Counters{}) continue;  // an empty row of a removed location
       return absl::FailedPreconditionError(
@@ -40,14 +42,14 @@ absl::Status Engine::Impl::Restore(const Snapshot& snap,
   for (const HoldView& v : snap.holds) {
     auto rec = std::make_unique<HoldRec>();
     rec->view = v;
-    rec->channel = model_.ChannelIndex(v.channel);
+    rec->channel = model().ChannelIndex(v.channel);
     if (rec->channel < 0 && IsOpen(v.state)) {
       return absl::FailedPreconditionError(absl::StrCat("stored open hold '", v.hold_id,
                                                         "' on channel '", v.channel,
                                                         "' but the config has no such channel"));
     }
     for (const Line& line : v.lines) {
-      int l = model_.LocationIndex(line.location);
+      int l = model().LocationIndex(line.location);
       if (l < 0 && IsOpen(v.state)) {
         return absl::FailedPreconditionError(absl::StrCat(
             "stored open hold '", v.hold_id, "' at unknown location '", line.location, "'"));
@@ -69,15 +71,15 @@ absl::Status Engine::Impl::Restore(const Snapshot& snap,
         if (it != sums.end()) sums.erase(it);
         if (s->rows[l].held != want.held || s->rows[l].committed != want.committed) {
           return absl::FailedPreconditionError(
-              absl::StrCat("stored counters of '", sku, "' at '", model_.locations[l].id,
+              absl::StrCat("stored counters of '", sku, "' at '", model().locations[l].id,
                            "' (held ", s->rows[l].held, ", committed ", s->rows[l].committed,
                            ") disagree with its open holds (held ", want.held, ", committed ",
                            want.committed, ")"));
         }
       }
-      for (size_t c = 0; c < model_.channels.size(); ++c) {
+      for (size_t c = 0; c < model().channels.size(); ++c) {
         s->published[c] = Publish(s->policies->channels[c],
-                                  Reservable(model_, *s->policies, static_cast<int>(c), s->rows));
+                                  Reservable(model(), *s->policies, static_cast<int>(c), s->rows));
       }
     }
   }
@@ -90,7 +92,7 @@ absl::Status Engine::Impl::Restore(const Snapshot& snap,
   // An open order's hold is open and follows the order only.
   for (const OrderView& o : snap.orders) {
     if (o.closed) continue;
-    if (model_.ChannelIndex(o.channel) < 0) {
+    if (model().ChannelIndex(o.channel) < 0) {
       return absl::FailedPreconditionError(absl::StrCat("stored open order '", o.order_id,
                                                         "' of channel '", o.channel,
                                                         "' but the config has no such channel"));
@@ -187,7 +189,7 @@ InvariantReport Engine::Impl::CheckInvariants() const {
         if (!s->present[l]) {
           if (!(c == Counters{})) {
             report.violations.push_back(
-                absl::StrCat(sku, "@", model_.locations[l].id, ": counters on an absent row"));
+                absl::StrCat(sku, "@", model().locations[l].id, ": counters on an absent row"));
           }
           continue;
         }
@@ -196,7 +198,7 @@ InvariantReport Engine::Impl::CheckInvariants() const {
         std::pair<int64_t, int64_t> expect =
             it == from_holds.end() ? std::pair<int64_t, int64_t>{0, 0} : it->second;
         if (it != from_holds.end()) from_holds.erase(it);
-        const std::string where = absl::StrCat(sku, "@", model_.locations[l].id);
+        const std::string where = absl::StrCat(sku, "@", model().locations[l].id);
         if (c.held != expect.first) {
           report.violations.push_back(
               absl::StrCat(where, ": held ", c.held, " != Σ HELD holds ", expect.first));
@@ -209,11 +211,11 @@ InvariantReport Engine::Impl::CheckInvariants() const {
           report.violations.push_back(absl::StrCat(where, ": on_hand ", c.on_hand, " < 0"));
         }
       }
-      for (size_t ch = 0; ch < model_.channels.size(); ++ch) {
+      for (size_t ch = 0; ch < model().channels.size(); ++ch) {
         int64_t want = Publish(s->policies->channels[ch],
-                               Reservable(model_, *s->policies, static_cast<int>(ch), s->rows));
+                               Reservable(model(), *s->policies, static_cast<int>(ch), s->rows));
         if (want != s->published[ch]) {
-          report.violations.push_back(absl::StrCat(sku, " on ", model_.channels[ch].id,
+          report.violations.push_back(absl::StrCat(sku, " on ", model().channels[ch].id,
                                                    ": published ", s->published[ch],
                                                    " != recomputed ", want));
         }
@@ -222,7 +224,7 @@ InvariantReport Engine::Impl::CheckInvariants() const {
   }
   for (const auto& [key, sums] : from_holds) {
     report.violations.push_back(absl::StrCat("holds reference ", key.first, "@",
-                                             model_.locations[key.second].id, " which has no row"));
+                                             model().locations[key.second].id, " which has no row"));
   }
   if (open != holds_.open()) {
     report.violations.push_back(

@@ -62,7 +62,7 @@ std::shared_ptr<const MutationRecord> Engine::Impl::Seal(Change& change, const C
   record->audit = audit;
   std::vector<SkuState*> skus;
   if (int64_t new_rows =
-          SealRecord(model_, change, meta, operation, now, record.get(), audit.get(), &skus);
+          SealRecord(model(), change, meta, operation, now, record.get(), audit.get(), &skus);
       new_rows > 0) {
     rows_.fetch_add(new_rows);
   }

@@ -14,8 +14,9 @@
 // Thread-safety: the types are plain data; whoever holds the named mutex may read and write.
 // Lock order (never reversed): idempotency stripe (briefly, never nested) -> order stripe
 // (OrderTable, order_table.h) -> hold stripe -> SKU shards in ascending index order.
-// Restore and AdoptDurable take every order stripe, every hold stripe, then every shard,
-// then every idempotency stripe.
+// Restore, AdoptDurable and Reconfigure take every order stripe, every hold stripe, then
+// every shard, then every idempotency stripe (Restore and Reconfigure under
+// Engine::Impl::reload_mu_, taken before all of them).
 #ifndef STOCKD_DAEMON_ENGINE_STATE_H_
 #define STOCKD_DAEMON_ENGINE_STATE_H_
 
@@ -49,6 +50,9 @@ struct SkuState {
   std::vector<Counters> rows;      // by location index
   std::vector<bool> present;       // by location index: the row exists
   std::vector<int64_t> published;  // by channel index
+  // Reconfigure's scratch (reconfigure.cc): the SKU's policies under the model being
+  // installed, resolved before every lock is taken; null otherwise.
+  std::shared_ptr<const PolicySet> staged_policies;
 };
 
 using SkuMap = absl::flat_hash_map<std::string, std::unique_ptr<SkuState>>;

@@ -11,18 +11,19 @@ namespace stockd::engine {
 
 RecordOr Engine::Impl::Apply(SellCmd& cmd, const CommandMeta& meta,
                              const std::shared_ptr<Pending>& p) {
-  absl::StatusOr<int> channel = ResolveChannel(model_, cmd.channel);
+  absl::StatusOr<int> channel = ResolveChannel(model(), cmd.channel);
   if (!channel.ok()) return channel.status();
-  absl::StatusOr<int> location = ResolveLocation(model_, cmd.location);
+  absl::StatusOr<int> location = ResolveLocation(model(), cmd.location);
   if (!location.ok()) return location.status();
   const int c = *channel, l = *location;
   if (absl::Status st = CheckId("sku", cmd.sku); !st.ok()) return st;
   if (absl::Status st = CheckQty("qty", cmd.qty); !st.ok()) return st;
   if (absl::Status st = CheckText("reference", cmd.reference); !st.ok()) return st;
-  if (!IsSource(model_, c, l)) return NotASource(model_, c, l);
 
   Shard& shard = ShardFor(cmd.sku);
   absl::MutexLock lock(&shard.mu);
+  // The sources in force now (engine_impl.h, "The model").
+  if (!IsSource(model(), c, l)) return NotASource(model(), c, l);
   SkuState* s = FindSku(shard, cmd.sku);
   if (s == nullptr) return UnknownSku(cmd.sku);
   Counters& row = s->rows[l];
@@ -59,7 +60,7 @@ RecordOr Engine::Impl::Apply(SellCmd& cmd, const CommandMeta& meta,
 
 RecordOr Engine::Impl::Apply(AdjustCmd& cmd, const CommandMeta& meta,
                              const std::shared_ptr<Pending>& p) {
-  absl::StatusOr<int> location = ResolveLocation(model_, cmd.location);
+  absl::StatusOr<int> location = ResolveLocation(model(), cmd.location);
   if (!location.ok()) return location.status();
   const int l = *location;
   if (absl::Status st = CheckId("sku", cmd.sku); !st.ok()) return st;
@@ -91,7 +92,7 @@ RecordOr Engine::Impl::Apply(AdjustCmd& cmd, const CommandMeta& meta,
 
 RecordOr Engine::Impl::Apply(CountCmd& cmd, const CommandMeta& meta,
                              const std::shared_ptr<Pending>& p) {
-  absl::StatusOr<int> location = ResolveLocation(model_, cmd.location);
+  absl::StatusOr<int> location = ResolveLocation(model(), cmd.location);
   if (!location.ok()) return location.status();
   const int l = *location;
   if (absl::Status st = CheckId("sku", cmd.sku); !st.ok()) return st;
@@ -117,9 +118,9 @@ RecordOr Engine::Impl::Apply(CountCmd& cmd, const CommandMeta& meta,
 
 RecordOr Engine::Impl::Apply(TransferCmd& cmd, const CommandMeta& meta,
                              const std::shared_ptr<Pending>& p) {
-  absl::StatusOr<int> from = ResolveLocation(model_, cmd.from_location);
+  absl::StatusOr<int> from = ResolveLocation(model(), cmd.from_location);
   if (!from.ok()) return from.status();
-  absl::StatusOr<int> to = ResolveLocation(model_, cmd.to_location);
+  absl::StatusOr<int> to = ResolveLocation(model(), cmd.to_location);
   if (!to.ok()) return to.status();
   if (*from == *to) return absl::InvalidArgumentError("to_location must differ from from_location");
   if (absl::Status st = CheckId("sku", cmd.sku); !st.ok()) return st;

@@ -107,7 +107,7 @@ void OrderIngest::Submit(const std::string& channel, plugins::Order order,
 
 void OrderIngest::SubmitWithResult(const std::string& channel, plugins::Order order,
                                    ResultDone done) {
-  if (engine_->model().ChannelIndex(channel) < 0) {
+  if (engine_->model()->ChannelIndex(channel) < 0) {
     done(absl::NotFoundError(absl::StrCat("no channel '", channel, "'")));
     return;
   }

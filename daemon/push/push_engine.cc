@@ -171,7 +171,7 @@ void PushEngine::OfferAll() {
 }
 
 void PushEngine::Resync(const std::string& channel, bool force, ChannelPusher::ResyncDone done) {
-  if (engine_->model().ChannelIndex(channel) < 0) {
+  if (engine_->model()->ChannelIndex(channel) < 0) {
     done(absl::NotFoundError(absl::StrCat("unknown channel '", channel, "'")));
     return;
   }

@@ -49,7 +49,7 @@ Reconciler::Reconciler(engine::Engine* engine, push::PushEngine* push, CursorFn 
 Reconciler::~Reconciler() { Stop(); }
 
 void Reconciler::Reconcile(const std::string& channel, Done done) {
-  if (engine_->model().ChannelIndex(channel) < 0) {
+  if (engine_->model()->ChannelIndex(channel) < 0) {
     done(absl::NotFoundError(absl::StrCat("unknown channel '", channel, "'")));
     return;
   }

@@ -136,7 +136,8 @@ grpc::Status Check(const Caller& caller, const Need& need, const engine::Engine&
     }
   }
   if (!need.locations.empty()) {
-    const engine::Model& model = engine.model();
+    const std::shared_ptr<const engine::Model> snapshot = engine.model();
+    const engine::Model& model = *snapshot;
     for (absl::string_view location : need.locations) {
       if (!SellsFrom(caller, model, location)) {
         return NotYours(caller, need.method,

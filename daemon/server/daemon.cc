@@ -360,6 +360,15 @@ class Daemon::Impl {
     }
     ReloadReport report;
     report.restart_required = config::RestartOnlyChanges(config_, next);
+    // The model first: it is the part that may refuse (a location or channel removed);
+    // then nothing else changes either.
+    engine::ReconfigureOptions options;
+    options.actor = "config-reload";
+    absl::StatusOr<engine::ReconfigureResult> model = engine_->Reconfigure(next.model, options);
+    if (!model.ok()) return model.status();
+    report.model = std::move(model->diff);
+    report.locked_us = model->locked_us;
+    report.total_us = model->total_us;
     auth_->Reload(next.clients);
     report.clients = next.clients.size();
     ApplyLogLevel(next.log.level);

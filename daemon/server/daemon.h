@@ -38,6 +38,9 @@ struct ReloadReport {
   // Restart-only settings that changed: they take effect at the next restart.
   std::vector<std::string> restart_required;
   size_t clients = 0;  // clients now configured (0 = authentication off)
+  engine::ModelDiff model;  // what the new model changed (docs/reload.md)
+  int64_t locked_us = 0;    // how long the engine's locks were held
+  int64_t total_us = 0;     // the engine's whole reconfiguration
 };
 
 class Daemon {
@@ -64,9 +67,11 @@ class Daemon {
   void RecordReload(int64_t time_ms, bool ok, const std::string& message);
 
   // Applies `next` (parsed and validated by config::LoadConfigFile) to the running
-  // daemon without dropping a call: the clients and their tokens, the log level.
-  // FAILED_PRECONDITION
-  // (nothing applied) when the new clients would leave a listener other machines can
+  // daemon without dropping a call: the model (policies, overrides, locations and
+  // channels added: Engine::Reconfigure, whose changes the push engine then pushes), the
+  // clients and their tokens, the log level. Restart-only settings that changed are
+  // listed in the report. FAILED_PRECONDITION (nothing applied) when the model removes a
+  // location or channel, or the new clients would leave a listener other machines can
   // reach without authentication. Thread-safe; reloads are serialised.
   absl::StatusOr<ReloadReport> Reload(const config::Config& next);
 

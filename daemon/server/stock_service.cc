@@ -26,11 +26,7 @@ StockService::StockService(engine::Engine* engine, WatchHub* hub, push::PushEngi
       options_(std::move(options)),
       unmapped_orders_(std::move(unmapped_orders)),
       reconciler_(reconciler),
-      auth_(auth) {
-  for (const engine::Location& l : engine_->model().locations) {
-    max_location_bytes_ = std::max<int64_t>(max_location_bytes_, l.id.size());
-  }
-}
+      auth_(auth) {}
 
 struct StockService::CallGuard {
   std::atomic<bool> finished{false};
@@ -151,7 +147,7 @@ grpc::ServerUnaryReactor* StockService::GetStock(grpc::CallbackServerContext* ct
   }
   std::vector<std::string> locations;
   if (grpc::Status st =
-          ScopeLocations(*caller, engine_->model(),
+          ScopeLocations(*caller, *engine_->model(),
                          {req->locations().begin(), req->locations().end()}, &locations);
       !st.ok()) {
     return FinishNow(ctx, st);
@@ -193,7 +189,7 @@ grpc::ServerUnaryReactor* StockService::GetAvailability(grpc::CallbackServerCont
   }
   const int64_t channels = !chans.empty()
                                ? static_cast<int64_t>(chans.size())
-                               : static_cast<int64_t>(engine_->model().channels.size());
+                               : static_cast<int64_t>(engine_->model()->channels.size());
   if (req->skus_size() * channels > options_.max_availability_items) {
     return FinishNow(ctx, InvalidArgument(absl::StrCat("skus x channels: at most ",
                                                        options_.max_availability_items)));
@@ -250,7 +246,7 @@ grpc::ServerUnaryReactor* StockService::ListHolds(grpc::CallbackServerContext* c
   }
   const int limit = req->limit() == 0 ? 100 : req->limit();
   filter.limit = limit + 1;  // one more than the page: tells whether another page exists
-  if (grpc::Status st = KnownChannel(engine_->model(), filter.channel, /*empty_ok=*/true);
+  if (grpc::Status st = KnownChannel(*engine_->model(), filter.channel, /*empty_ok=*/true);
       !st.ok()) {
     return FinishNow(ctx, st);
   }
@@ -319,7 +315,7 @@ grpc::ServerUnaryReactor* StockService::GetConfigSummary(grpc::CallbackServerCon
   if (grpc::Status st = Admit(ctx, config::Role::kRead, "GetConfigSummary", &caller); !st.ok()) {
     return FinishNow(ctx, st);
   }
-  ToProto(engine_->model(), engine_->Stats(), options_.config_path, options_.listen,
+  ToProto(*engine_->model(), engine_->Stats(), options_.config_path, options_.listen,
           STOCKD_VERSION, resp);
   return FinishNow(ctx, grpc::Status::OK);
 }
@@ -377,7 +373,7 @@ grpc::ServerUnaryReactor* StockService::Resync(grpc::CallbackServerContext* ctx,
   need.role = config::Role::kOperate;
   need.channels.push_back(req->channel());
   if (grpc::Status st = Admit(ctx, need, &caller); !st.ok()) return FinishNow(ctx, st);
-  if (grpc::Status st = KnownChannel(engine_->model(), req->channel(), /*empty_ok=*/false);
+  if (grpc::Status st = KnownChannel(*engine_->model(), req->channel(), /*empty_ok=*/false);
       !st.ok()) {
     return FinishNow(ctx, st);
   }
@@ -411,7 +407,7 @@ grpc::ServerUnaryReactor* StockService::GetPushStatus(grpc::CallbackServerContex
       !st.ok()) {
     return FinishNow(ctx, st);
   }
-  if (grpc::Status st = KnownChannel(engine_->model(), req->channel(), /*empty_ok=*/true);
+  if (grpc::Status st = KnownChannel(*engine_->model(), req->channel(), /*empty_ok=*/true);
       !st.ok()) {
     return FinishNow(ctx, st);
   }

@@ -156,7 +156,6 @@ class StockService final : public v1::Stock::CallbackService {
 
   DeadlineTimer timer_;
   std::atomic<int> watch_streams_{0};
-  int64_t max_location_bytes_ = 0;  // longest location id of the model
   engine::Engine* const engine_;
   WatchHub* const hub_;
   push::PushEngine* const push_;

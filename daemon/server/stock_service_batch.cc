@@ -1,8 +1,10 @@
 // StockService::Batch: many independent mutations in one call, one result each. A Batch
 // whose results could exceed server.max_response_bytes is refused before anything is
 // applied (a client must never see a failure for changes that happened).
+#include <algorithm>
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -124,9 +126,15 @@ grpc::ServerUnaryReactor* StockService::Batch(grpc::CallbackServerContext* ctx,
     return FinishNow(ctx, InvalidArgument(absl::StrCat("ops: ", n, " operations, at most ",
                                                        options_.max_batch, " per Batch")));
   }
+  // The model in force now: a reload may add a location with a longer id.
+  const std::shared_ptr<const engine::Model> model = engine_->model();
+  int64_t max_location_bytes = 0;
+  for (const engine::Location& l : model->locations) {
+    max_location_bytes = std::max<int64_t>(max_location_bytes, l.id.size());
+  }
   int64_t bound = 0;
   for (const v1::BatchOperation& op : req->ops()) {
-    bound += MaxResultBytes(op, *engine_, max_location_bytes_);
+    bound += MaxResultBytes(op, *engine_, max_location_bytes);
   }
   if (bound > options_.max_response_bytes) {
     return FinishNow(ctx,

@@ -50,7 +50,7 @@ grpc::ServerUnaryReactor* StockService::GetOrder(grpc::CallbackServerContext* ct
   if (req->order_id().size() > 128) {
     return FinishNow(ctx, InvalidArgument("order_id: longer than 128 bytes"));
   }
-  if (grpc::Status st = KnownChannel(engine_->model(), req->channel(), /*empty_ok=*/false);
+  if (grpc::Status st = KnownChannel(*engine_->model(), req->channel(), /*empty_ok=*/false);
       !st.ok()) {
     return FinishNow(ctx, st);
   }
@@ -74,7 +74,7 @@ grpc::ServerUnaryReactor* StockService::ListOrders(grpc::CallbackServerContext* 
     return FinishNow(ctx, InvalidArgument("limit must be within 1..1000 (0 = 100)"));
   }
   const int limit = req->limit() == 0 ? kDefaultOrderPage : req->limit();
-  if (grpc::Status st = KnownChannel(engine_->model(), channel, /*empty_ok=*/true); !st.ok()) {
+  if (grpc::Status st = KnownChannel(*engine_->model(), channel, /*empty_ok=*/true); !st.ok()) {
     return FinishNow(ctx, st);
   }
   std::string after_channel;
@@ -120,7 +120,7 @@ grpc::ServerUnaryReactor* StockService::ListOrderProblems(grpc::CallbackServerCo
   if (grpc::Status st = ScopeChannel(*caller, req->channel(), &channel); !st.ok()) {
     return FinishNow(ctx, st);
   }
-  if (grpc::Status st = KnownChannel(engine_->model(), channel, /*empty_ok=*/true); !st.ok()) {
+  if (grpc::Status st = KnownChannel(*engine_->model(), channel, /*empty_ok=*/true); !st.ok()) {
     return FinishNow(ctx, st);
   }
   engine::OrderFilter filter;

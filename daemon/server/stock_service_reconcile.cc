@@ -77,7 +77,7 @@ grpc::ServerUnaryReactor* StockService::Reconcile(grpc::CallbackServerContext* c
   need.channels.push_back(req->channel());
   if (grpc::Status st = Admit(ctx, need, &caller); !st.ok()) return FinishNow(ctx, st);
   if (req->channel().empty()) return FinishNow(ctx, InvalidArgument("channel: required"));
-  if (grpc::Status st = KnownChannel(engine_->model(), req->channel(), /*empty_ok=*/false);
+  if (grpc::Status st = KnownChannel(*engine_->model(), req->channel(), /*empty_ok=*/false);
       !st.ok()) {
     return FinishNow(ctx, st);
   }

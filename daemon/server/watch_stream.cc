@@ -27,7 +27,7 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchEvent>,
               std::atomic<int>* open_streams)
       : hub_(hub), open_streams_(open_streams) {
     for (const std::string& c : req.channels()) {
-      if (grpc::Status st = KnownChannel(engine->model(), c, /*empty_ok=*/false); !st.ok()) {
+      if (grpc::Status st = KnownChannel(*engine->model(), c, /*empty_ok=*/false); !st.ok()) {
         absl::MutexLock lock(&mu_);
         FinishLocked(st);
         return;
