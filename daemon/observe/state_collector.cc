@@ -52,7 +52,8 @@ void Engine(const Sources& s, Families* out) {
       "Sales and order revisions that took units beyond the selling channel's avail "
       "(protected units of other channels), by that channel, since start",
       kCounter);
-  for (const engine::Channel& c : s.engine->model().channels) {
+  const std::shared_ptr<const engine::Model> model = s.engine->model();
+  for (const engine::Channel& c : model->channels) {
     int64_t n = 0;
     for (const auto& [channel, count] : e.breaches_by_channel) {
       if (channel == c.id) n = count;
@@ -179,7 +180,8 @@ void Orders(const Sources& s, Families* out) {
 void Reconcile(const Sources& s, Families* out) {
   if (s.reconciler == nullptr) return;
   std::vector<std::pair<std::string, reconcile::Report>> reports;
-  for (const engine::Channel& c : s.engine->model().channels) {
+  const std::shared_ptr<const engine::Model> model = s.engine->model();
+  for (const engine::Channel& c : model->channels) {
     if (std::optional<reconcile::Report> r = s.reconciler->Last(c.id)) {
       reports.emplace_back(c.id, *std::move(r));
     }

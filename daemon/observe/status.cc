@@ -17,7 +17,8 @@ namespace {
 constexpr int64_t kBreachAlertWindowMs = 60 * 60 * 1000;  // StockBreach: the last hour
 
 void AddChannels(const Sources& s, int64_t now, StatusReport* r) {
-  const engine::Model& model = s.engine->model();
+  const std::shared_ptr<const engine::Model> snapshot = s.engine->model();
+  const engine::Model& model = *snapshot;
   std::map<std::string, ChannelStatus*> by_id;
   for (const engine::Channel& c : model.channels) {
     ChannelStatus cs;
