@@ -56,7 +56,7 @@ const char* const kRoles[] = {"read", "sell", "operate", "admin"};
 std::string TokenOf(const std::string& who) { return "stockd_test_token_of_" + who; }
 
 class AuthTest : public ::testing::Test {
- protected:
+ public:  // the matrix's lambdas reach the fixture through an AuthTest*
   void SetUp() override {
     ASSERT_TRUE(pki_.ok());
     std::string yaml = absl::StrReplaceAll(
@@ -141,6 +141,7 @@ class AuthTest : public ::testing::Test {
   testing::TestPki pki_{dir_.path()};
   std::unique_ptr<server::Daemon> daemon_;
   std::unique_ptr<v1::Stock::Stub> stub_;
+  std::string hold_;  // the hold the matrix's current hold call acts on
 };
 
 // One RPC of the matrix: the role it needs, whether it acts for a channel, and the call
@@ -157,9 +158,8 @@ TEST_F(AuthTest, EveryRpcByIdentityAndChannel) {
   using Stub = v1::Stock::Stub;
   using Ctx = grpc::ClientContext;
   auto channel = [](bool own) { return own ? "webshop" : "amazon"; };
-  auto hold = [](AuthTest* t, bool own, bool committed) {
-    return t->NewHold(own ? "webshop" : "amazon", committed);
-  };
+  // The hold a hold call acts on, made (by root) before the audit head is read.
+  auto hold = [](AuthTest* t, bool, bool) { return t->hold_; };
   std::vector<Rpc> rpcs = {
       {"Reserve", "sell", true, StatusCode::OK,
        [&](AuthTest*, Stub* s, Ctx* c, bool own) {
@@ -396,6 +396,13 @@ TEST_F(AuthTest, EveryRpcByIdentityAndChannel) {
           want = StatusCode::PERMISSION_DENIED;
         } else if (!own) {
           want = StatusCode::PERMISSION_DENIED;
+        }
+        // Hold calls act on a fresh hold of the channel (HELD; COMMITTED for Fulfill and
+        // Cancel), made before the audit head is read.
+        const std::string name = rpc.name;
+        if (name == "Extend" || name == "Commit" || name == "Release" || name == "GetHold" ||
+            name == "Fulfill" || name == "Cancel") {
+          hold_ = NewHold(own ? "webshop" : "amazon", name == "Fulfill" || name == "Cancel");
         }
         const auto before = AuditHead();
         grpc::ClientContext ctx;
