@@ -109,7 +109,7 @@ TEST_F(SecurityConfigTest, BadClientsAreConfigErrors) {
     return ErrorOf(Base("clients:\n" + clients));
   };
   EXPECT_EQ(error_of("  - {name: a, token_sha256: \"abc\", roles: [read]}\n"),
-            "test.yaml:11:28: clients[0].token_sha256: 'abc': expected the token's SHA-256 as "
+            "test.yaml:11:29: clients[0].token_sha256: 'abc': expected the token's SHA-256 as "
             "64 hex digits (stockctl token new NAME prints it); never the token itself");
   EXPECT_TRUE(Contains(error_of("  - {name: a, token_sha256: \"" + kHash +
                                 "\", roles: [reader]}\n"),
