@@ -1,5 +1,6 @@
 #include "daemon/cli/client.h"
 
+#include "daemon/util/secret_file.h"
 #include "daemon/util/status_names.h"
 
 #include <array>
@@ -23,16 +24,12 @@ constexpr absl::string_view kActorMetadataKey = "x-stockd-actor";
 bool ReadWholeFile(const std::string& path, const char* what, std::string* out,
                    std::string* error) {
   std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (!in.good() && !in.eof()) {
-    *error = absl::StrCat("cannot read ", what, " '", path, "'");
-    return false;
-  }
   if (!in.is_open()) {
     *error = absl::StrCat("cannot read ", what, " '", path, "': ", std::strerror(errno));
     return false;
   }
+  std::stringstream text;
+  text << in.rdbuf();
   *out = text.str();
   return true;
 }
@@ -60,14 +57,12 @@ Client::Client(const GlobalOptions& options) : options_(options) {
     }
   }
   if (error_.empty() && !options.token_file.empty()) {
-    std::string token;
-    if (ReadWholeFile(options.token_file, "the token file", &token, &error_)) {
-      absl::string_view trimmed = absl::StripAsciiWhitespace(token);
-      if (trimmed.empty()) {
-        error_ = absl::StrCat("the token file '", options.token_file, "' is empty");
-      } else {
-        authorization_ = absl::StrCat("Bearer ", trimmed);
-      }
+    // A token is a secret: the same checks as every secret file (owner-only, not empty).
+    absl::StatusOr<std::string> token = util::ReadSecretFile(options.token_file);
+    if (!token.ok()) {
+      error_ = absl::StrCat("--token-file: ", token.status().message());
+    } else {
+      authorization_ = absl::StrCat("Bearer ", absl::StripAsciiWhitespace(*token));
     }
   }
   stub_ = stockd::v1::Stock::NewStub(

@@ -22,8 +22,17 @@ auto RedisKey(const RedisConfig& r) {
                          tls);
 }
 
+// Everything of an adapter: the push engine's pushers are built once at start, so even
+// its live keys (rates, intervals, backoff) are not applied by a reload yet.
 auto AdapterKey(const AdapterConfig& a) {
-  return std::make_tuple(a.plugin, a.config_json, a.listings_file, a.reconcile_every_ms);
+  return std::make_tuple(a.plugin, a.config_json, a.listings_file, a.reconcile_every_ms,
+                         a.max_batch, a.rate_per_second, a.burst, a.reconcile_interval_ms,
+                         a.retry_initial_ms, a.retry_max_ms, a.coalesce_window_ms);
+}
+
+auto OrderChannelKey(const OrderChannelConfig& o) {
+  return std::make_tuple(o.channel, o.poll_interval_ms, o.overlap_ms, o.webhook_signature,
+                         o.webhook_secret_file);
 }
 
 }  // namespace
@@ -46,6 +55,32 @@ std::vector<std::string> RestartOnlyChanges(const Config& running, const Config&
   check(running.engine.audit_capacity != next.engine.audit_capacity, "audit.memory_entries");
   check(running.plugin_dir != next.plugin_dir, "plugin_dir");
   check(running.orders_listen != next.orders_listen, "orders.listen");
+  check(running.metrics.listen != next.metrics.listen ||
+            running.metrics.status_page != next.metrics.status_page,
+        "metrics");
+  // Live keys (schema Reload::kLive) whose components do not take a new value yet: the
+  // service's limits, the engine's hold and idempotency options, order ingestion.
+  check(a.max_batch != b.max_batch, "server.max_batch");
+  check(a.drain_timeout_ms != b.drain_timeout_ms, "server.drain_timeout");
+  check(a.max_response_bytes != b.max_response_bytes, "server.max_response_bytes");
+  check(a.max_watch_streams != b.max_watch_streams, "server.max_watch_streams");
+  const engine::EngineOptions& e = running.engine;
+  const engine::EngineOptions& f = next.engine;
+  check(std::make_tuple(e.default_ttl_ms, e.max_ttl_ms, e.hold_retention_ms, e.max_lines) !=
+            std::make_tuple(f.default_ttl_ms, f.max_ttl_ms, f.hold_retention_ms, f.max_lines),
+        "holds");
+  check(e.idempotency_ttl_ms != f.idempotency_ttl_ms ||
+            e.max_idempotency_records != f.max_idempotency_records,
+        "idempotency");
+  check(running.orders_max_body_bytes != next.orders_max_body_bytes ||
+            running.orders_deadline_ms != next.orders_deadline_ms,
+        "orders");
+  bool order_channels_same = running.order_channels.size() == next.order_channels.size();
+  for (size_t i = 0; order_channels_same && i < running.order_channels.size(); ++i) {
+    order_channels_same =
+        OrderChannelKey(running.order_channels[i]) == OrderChannelKey(next.order_channels[i]);
+  }
+  check(!order_channels_same, "channels[].orders");
   // Adapters: the plugin loaded and what it was given (rates and intervals are live).
   for (const AdapterConfig& x : running.adapters) {
     bool same = false;

@@ -1,7 +1,9 @@
-// What a live reload may apply (docs/reload.md): the keys marked Reload::kRestart in
+// What a live reload does not apply (docs/reload.md): the keys marked Reload::kRestart in
 // schema.h name or shape something built once at start (a socket, a directory, the Redis
-// connection, the engine's shards, gRPC's pools, a plugin loaded): a changed value of one
-// of them takes effect at the next restart only, and the reload says so.
+// connection, the engine's shards, gRPC's pools, a plugin loaded); and some kLive keys
+// whose components do not take a new value yet (the adapters' rates and intervals, the
+// service's limits, holds, idempotency, order polling). A changed value of either takes
+// effect at the next restart only, and the reload says so.
 //
 // Thread safety: pure functions.
 #ifndef STOCKD_DAEMON_CONFIG_RELOAD_RULES_H_
@@ -14,9 +16,8 @@
 
 namespace stockd::config {
 
-// The key paths of restart-only settings whose value differs between `running` and
-// `next` ("server.max_threads", "redis.address", "channels[amazon].adapter", ...), in
-// schema order. The model (locations, channels, policies, overrides) and the clients are
+// The key paths of the settings above whose value differs between `running` and `next`
+// ("server.max_threads", "redis", "holds", "channels[amazon].adapter", ...). The model (locations, channels, policies, overrides) and the clients are
 // not listed: the reload applies them (or refuses them, naming why).
 std::vector<std::string> RestartOnlyChanges(const Config& running, const Config& next);
 

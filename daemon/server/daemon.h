@@ -35,7 +35,8 @@ struct DaemonHooks {
 
 // What a live reload did (docs/reload.md).
 struct ReloadReport {
-  // Restart-only settings that changed: they take effect at the next restart.
+  // Settings that changed but a reload does not apply (config::RestartOnlyChanges): they
+  // take effect at the next restart.
   std::vector<std::string> restart_required;
   size_t clients = 0;  // clients now configured (0 = authentication off)
   engine::ModelDiff model;  // what the new model changed (docs/reload.md)
