@@ -124,6 +124,18 @@ int main(int argc, char** argv) {
 
   stockd::server::DaemonHooks hooks;
   hooks.status = [&systemd](const std::string& status) { systemd.Status(status); };
+  hooks.listen_overridden = !listen.empty();
+  // READY's status line, set once the port is bound (a ReloadConfig call may come first).
+  absl::Mutex serving_mu;
+  std::string serving = "serving on " + config->server.listen;
+  hooks.reloading = [&](bool reloading) {
+    if (reloading) {
+      systemd.Reloading("reloading " + config_path);
+      return;
+    }
+    absl::MutexLock lock(&serving_mu);
+    systemd.Ready(serving);
+  };
   absl::StatusOr<std::unique_ptr<stockd::server::Daemon>> daemon =
       stockd::server::Daemon::Start(*config, std::move(hooks));
   if (!daemon.ok()) {
@@ -131,8 +143,12 @@ int main(int argc, char** argv) {
     systemd.Status(std::string("cannot start: ") + std::string(daemon.status().message()));
     return 1;
   }
-  systemd.Ready("serving on " + config->server.listen + " (port " +
-                std::to_string((*daemon)->port()) + ")");
+  {
+    absl::MutexLock lock(&serving_mu);
+    serving = "serving on " + config->server.listen + " (port " +
+              std::to_string((*daemon)->port()) + ")";
+    systemd.Ready(serving);
+  }
   std::unique_ptr<stockd::server::Watchdog> watchdog =
       stockd::server::StartWatchdog(&systemd, daemon->get(), config->redis.timeout_ms);
 
@@ -140,44 +156,9 @@ int main(int argc, char** argv) {
   for (;;) {
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      // The one validation path (docs/reload.md); an invalid file changes nothing.
-      systemd.Reloading("reloading " + config_path);
-      absl::StatusOr<stockd::config::Config> next = stockd::config::LoadConfigFile(config_path);
-      if (next.ok() && !listen.empty()) next->server.listen = listen;  // --listen still holds
-      absl::StatusOr<stockd::server::ReloadReport> report =
-          next.ok() ? (*daemon)->Reload(*next)
-                    : absl::StatusOr<stockd::server::ReloadReport>(next.status());
-      const int64_t now_ms = stockd::util::WallMs();
-      if (!report.ok()) {
-        stockd::log::Error("SIGHUP: new configuration rejected, keeping the running one",
-                           {{"error", std::string(report.status().message())}});
-        (*daemon)->RecordReload(now_ms, false, std::string(report.status().message()));
-      } else {
-        (*daemon)->RecordReload(
-            now_ms, true,
-            absl::StrCat("clients: ", report->clients,
-                         report->restart_required.empty()
-                             ? std::string()
-                             : absl::StrCat("; at the next restart: ",
-                                            absl::StrJoin(report->restart_required, ", "))));
-        int64_t skus_changed = 0;
-        for (const stockd::engine::ChannelDiff& c : report->model.channels) {
-          skus_changed += c.skus_changed;
-        }
-        stockd::log::Info("SIGHUP: configuration reloaded",
-                          {{"clients", std::to_string(report->clients)},
-                           {"published_changes", std::to_string(skus_changed)},
-                           {"locations_added", std::to_string(report->model.locations_added.size())},
-                           {"channels_added", std::to_string(report->model.channels_added.size())},
-                           {"locked_us", std::to_string(report->locked_us)}});
-        if (!report->restart_required.empty()) {
-          stockd::log::Warn("SIGHUP: these settings changed but take effect only at the next "
-                            "restart",
-                            {{"keys", absl::StrJoin(report->restart_required, ", ")}});
-        }
-      }
-      systemd.Ready("serving on " + config->server.listen + " (port " +
-                    std::to_string((*daemon)->port()) + ")");
+      // The one validation path (docs/reload.md); an invalid file changes nothing. The
+      // outcome is logged and recorded by the reloader (as for the ReloadConfig RPC).
+      (void)(*daemon)->ReloadFromFile("SIGHUP");
       continue;
     }
     stockd::log::Info("signal received", {{"signal", strsignal(sig)}});

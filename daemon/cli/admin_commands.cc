@@ -1,4 +1,4 @@
-// Admin commands: config, audit, check.
+// Admin commands: audit, check (config: config_commands.cc).
 #include <map>
 #include <utility>
 
@@ -11,15 +11,6 @@ namespace stockd::cli {
 namespace {
 
 namespace v1 = stockd::v1;
-
-std::string Protect(const google::protobuf::Map<std::string, int64_t>& protect) {
-  if (protect.empty()) return "-";
-  // Sorted for a stable display (a protobuf map has no order).
-  std::map<std::string, int64_t> sorted(protect.begin(), protect.end());
-  return absl::StrJoin(sorted, ", ", [](std::string* out, const auto& entry) {
-    absl::StrAppend(out, entry.first, " ", entry.second);
-  });
-}
 
 // What an audit entry changed: "SKU@loc on_hand 4->2 held 1->0", one per row.
 std::string Changes(const v1::AuditEntry& entry) {
@@ -43,49 +34,6 @@ std::string Changes(const v1::AuditEntry& entry) {
 }
 
 }  // namespace
-
-int RunConfig(Invocation& invocation) {
-  v1::GetConfigSummaryRequest request;
-  v1::ConfigSummary config;
-  grpc::Status status = invocation.client.Call(&Stub::GetConfigSummary, request, &config);
-  if (!status.ok()) return ReportRpcError(status);
-  if (invocation.json()) {
-    PrintJson(invocation.out, config);
-    return kExitOk;
-  }
-  std::ostream& out = invocation.out;
-  PrintFields(out, {{"config", config.config_path()},
-                    {"listen", config.listen()},
-                    {"version", config.version()},
-                    {"skus", absl::StrCat(config.skus())},
-                    {"stock rows", absl::StrCat(config.rows())},
-                    {"open holds", absl::StrCat(config.open_holds())},
-                    {"overrides", absl::StrCat(config.overrides())}});
-  out << "\n";
-  Table locations({{"LOCATION"}, {"TYPE"}, {"NAME"}});
-  for (const v1::LocationSummary& location : config.locations()) {
-    locations.AddRow({location.id(), location.type(), location.name()});
-  }
-  locations.Print(out);
-  out << "\n";
-  Table channels({{"CHANNEL"},
-                  {"TYPE"},
-                  {"SOURCES"},
-                  {"PROTECT"},
-                  Num("SAFETY"),
-                  Num("SHARE"),
-                  Num("MIN"),
-                  Num("MAX")});
-  for (const v1::ChannelSummary& channel : config.channels()) {
-    channels.AddRow({channel.id(), channel.type(), absl::StrJoin(channel.sources(), ","),
-                     Protect(channel.protect()), absl::StrCat(channel.safety_stock()),
-                     absl::StrCat(channel.share_percent(), "%"),
-                     absl::StrCat(channel.min_publish()),
-                     channel.max_publish() < 0 ? "-" : absl::StrCat(channel.max_publish())});
-  }
-  channels.Print(out);
-  return kExitOk;
-}
 
 int RunAudit(Invocation& invocation) {
   Args& args = invocation.args;

@@ -159,8 +159,18 @@ const std::vector<CommandSpec>& CommandTable() {
        .run = RunImport},
       // ---------------------------------------------------------------- admin
       {.name = "config",
-       .usage = "",
-       .summary = "the daemon's configuration: locations, channels, policies",
+       .usage = "[diff [NEW.yaml] | reload] [--top N]",
+       .summary = "the running configuration; what a new one would change; reload it",
+       .details = "config: the locations, channels and policies in force.\n"
+                  "config diff [NEW.yaml]: the dry run. What applying NEW.yaml (default: the\n"
+                  "  daemon's own config file as it is on disk now) would change, changing\n"
+                  "  nothing: per channel how many SKUs' published quantities move, the units,\n"
+                  "  how many drop to 0, and the SKUs that move most. Refused (exit 1) with\n"
+                  "  file:line errors when the file is invalid, as a reload would be.\n"
+                  "config reload: re-reads the daemon's config file and applies it, as\n"
+                  "  SIGHUP does, and prints what changed (docs/reload.md).",
+       .max_args = 2,
+       .flags = {{"top", "N", "SKUs listed per channel, 1..1000 (default 10)"}},
        .run = RunConfig},
       {.name = "audit",
        .usage = "[--sku S] [--limit N]",

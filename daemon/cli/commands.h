@@ -88,8 +88,9 @@ int RunImport(Invocation& invocation);
 int RunAvail(Invocation& invocation);
 int RunExplain(Invocation& invocation);
 int RunWatch(Invocation& invocation);
-// admin_commands.cc
+// config_commands.cc
 int RunConfig(Invocation& invocation);
+// admin_commands.cc
 int RunAudit(Invocation& invocation);
 int RunCheck(Invocation& invocation);
 int RunResync(Invocation& invocation);

@@ -16,7 +16,6 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "daemon/config/listen.h"
-#include "daemon/config/reload_rules.h"
 #include "daemon/observe/http_endpoint.h"
 #include "daemon/observe/observer.h"
 #include "daemon/orders/orders.h"
@@ -234,8 +233,17 @@ class Daemon::Impl {
     service_options.max_watch_streams = config_.server.max_watch_streams;
     service_options.max_response_bytes = config_.server.max_response_bytes;
     auth_ = std::make_unique<Authenticator>(config_.clients);
+    ConfigReloader::Options ro;
+    ro.running = &config_;
+    ro.listen_overridden = hooks_.listen_overridden;
+    ro.engine = engine_.get();
+    ro.auth = auth_.get();
+    ro.observer = observer_.get();
+    ro.on_reloading = hooks_.reloading;
+    reloader_ = std::make_unique<ConfigReloader>(std::move(ro));
     service_ = std::make_unique<StockService>(engine_.get(), &hub_, push_.get(), service_options,
-                                              std::move(unmapped), reconciler_.get(), auth_.get());
+                                              std::move(unmapped), reconciler_.get(), auth_.get(),
+                                              reloader_.get());
 
     ReportStatus(absl::StrCat("opening the gRPC listener on ", config_.server.listen));
     grpc::EnableDefaultHealthCheckService(true);
@@ -349,30 +357,10 @@ class Daemon::Impl {
   void Wait() { stopped_.WaitForNotification(); }
 
   absl::StatusOr<ReloadReport> Reload(const config::Config& next) {
-    absl::MutexLock lock(&reload_mu_);
-    // TLS files are re-read by the listener itself; the clients change now. The listener
-    // stays as it is, so the new clients are judged against it.
-    config::SecurityConfig security{config_.server.tls, next.clients};
-    if (absl::Status st = config::CheckListenSecurity(config_.server.listen, security);
-        !st.ok()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("server.listen '", config_.server.listen, "' ", st.message()));
-    }
-    ReloadReport report;
-    report.restart_required = config::RestartOnlyChanges(config_, next);
-    // The model first: it is the part that may refuse (a location or channel removed);
-    // then nothing else changes either.
-    engine::ReconfigureOptions options;
-    options.actor = "config-reload";
-    absl::StatusOr<engine::ReconfigureResult> model = engine_->Reconfigure(next.model, options);
-    if (!model.ok()) return model.status();
-    report.model = std::move(model->diff);
-    report.locked_us = model->locked_us;
-    report.total_us = model->total_us;
-    auth_->Reload(next.clients);
-    report.clients = next.clients.size();
-    ApplyLogLevel(next.log.level);
-    return report;
+    return reloader_->Apply(next, "config-reload");
+  }
+  absl::StatusOr<ReloadReport> ReloadFromFile(const std::string& actor) {
+    return reloader_->ReloadFromFile(actor, 10);
   }
 
   void SetWriteHealth(bool writable) {
@@ -444,6 +432,7 @@ class Daemon::Impl {
   std::atomic<orders::Orders*> orders_ready_{nullptr};  // for the push engine's conflicts
   std::unique_ptr<reconcile::Reconciler> reconciler_;   // runs on the push workers
   std::unique_ptr<Authenticator> auth_;  // before the service that uses it
+  std::unique_ptr<ConfigReloader> reloader_;  // likewise
   std::unique_ptr<StockService> service_;
   const DaemonHooks hooks_;
   std::unique_ptr<grpc::Server> server_;
@@ -452,7 +441,6 @@ class Daemon::Impl {
   std::thread reaper_;
   absl::Notification stop_reaper_;
   absl::Notification stopped_;
-  absl::Mutex reload_mu_;  // one reload at a time
   absl::Mutex mu_;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
   bool health_ready_ ABSL_GUARDED_BY(mu_) = false;
@@ -482,6 +470,9 @@ void Daemon::RecordReload(int64_t time_ms, bool ok, const std::string& message) 
 void Daemon::Shutdown() { impl_->Shutdown(); }
 absl::StatusOr<ReloadReport> Daemon::Reload(const config::Config& next) {
   return impl_->Reload(next);
+}
+absl::StatusOr<ReloadReport> Daemon::ReloadFromFile(const std::string& actor) {
+  return impl_->ReloadFromFile(actor);
 }
 void Daemon::Wait() { impl_->Wait(); }
 

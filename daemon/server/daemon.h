@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "daemon/config/config.h"
 #include "daemon/engine/engine.h"
+#include "daemon/server/config_reloader.h"
 #include "daemon/server/stock_service.h"
 
 namespace stockd::orders {
@@ -31,17 +32,11 @@ struct DaemonHooks {
   // each start phase, a Redis outage and its re-sync, the drain. Called from the
   // controlling thread and from the storage layer's threads; must not block.
   std::function<void(const std::string&)> status;
-};
-
-// What a live reload did (docs/reload.md).
-struct ReloadReport {
-  // Settings that changed but a reload does not apply (config::RestartOnlyChanges): they
-  // take effect at the next restart.
-  std::vector<std::string> restart_required;
-  size_t clients = 0;  // clients now configured (0 = authentication off)
-  engine::ModelDiff model;  // what the new model changed (docs/reload.md)
-  int64_t locked_us = 0;    // how long the engine's locks were held
-  int64_t total_us = 0;     // the engine's whole reconfiguration
+  // server.listen came from the command line (--listen): a reload keeps it.
+  bool listen_overridden = false;
+  // Around every reload from the file (SIGHUP or ReloadConfig): true before, false after
+  // (systemd's RELOADING=1 / READY=1, from main.cc). Must not block.
+  std::function<void(bool reloading)> reloading;
 };
 
 class Daemon {
@@ -68,13 +63,18 @@ class Daemon {
   void RecordReload(int64_t time_ms, bool ok, const std::string& message);
 
   // Applies `next` (parsed and validated by config::LoadConfigFile) to the running
-  // daemon without dropping a call: the model (policies, overrides, locations and
-  // channels added: Engine::Reconfigure, whose changes the push engine then pushes), the
-  // clients and their tokens, the log level. Restart-only settings that changed are
-  // listed in the report. FAILED_PRECONDITION (nothing applied) when the model removes a
-  // location or channel, or the new clients would leave a listener other machines can
-  // reach without authentication. Thread-safe; reloads are serialised.
+  // daemon without dropping a call (ConfigReloader::Apply, docs/reload.md): the model
+  // (policies, overrides, locations and channels added: Engine::Reconfigure, whose
+  // changes the push engine then pushes), the clients and their tokens, the log level.
+  // Restart-only settings that changed are listed in the report. FAILED_PRECONDITION
+  // (nothing applied) when the model removes a location or channel, or the new clients
+  // would leave a listener other machines can reach without authentication. Thread-safe;
+  // reloads are serialised.
   absl::StatusOr<ReloadReport> Reload(const config::Config& next);
+  // Re-reads the config file the daemon started from and applies it (SIGHUP and the
+  // ReloadConfig RPC): logged, counted and shown on the status page. `actor` is the
+  // audit entry's "who".
+  absl::StatusOr<ReloadReport> ReloadFromFile(const std::string& actor);
 
   // The systemd watchdog's probe (watchdog.h): OK when the engine's locks are all taken
   // and released within half of `interval_ms` and, when the journal has writes pending,

@@ -19,14 +19,16 @@ constexpr int kMaxStockPage = 4096;
 }  // namespace
 StockService::StockService(engine::Engine* engine, WatchHub* hub, push::PushEngine* push,
                            ServiceOptions options, UnmappedOrdersFn unmapped_orders,
-                           reconcile::Reconciler* reconciler, const Authenticator* auth)
+                           reconcile::Reconciler* reconciler, const Authenticator* auth,
+                           ConfigAdmin* config_admin)
     : engine_(engine),
       hub_(hub),
       push_(push),
       options_(std::move(options)),
       unmapped_orders_(std::move(unmapped_orders)),
       reconciler_(reconciler),
-      auth_(auth) {}
+      auth_(auth),
+      config_admin_(config_admin) {}
 
 struct StockService::CallGuard {
   std::atomic<bool> finished{false};
@@ -306,121 +308,6 @@ grpc::ServerWriteReactor<v1::WatchEvent>* StockService::Watch(grpc::CallbackServ
   scoped.clear_channels();
   for (std::string& c : channels) scoped.add_channels(std::move(c));
   return StartWatch(engine_, hub_, scoped, &watch_streams_);
-}
-
-grpc::ServerUnaryReactor* StockService::GetConfigSummary(grpc::CallbackServerContext* ctx,
-                                                         const v1::GetConfigSummaryRequest* req,
-                                                         v1::ConfigSummary* resp) {
-  std::shared_ptr<const Caller> caller;
-  if (grpc::Status st = Admit(ctx, config::Role::kRead, "GetConfigSummary", &caller); !st.ok()) {
-    return FinishNow(ctx, st);
-  }
-  ToProto(*engine_->model(), engine_->Stats(), options_.config_path, options_.listen,
-          STOCKD_VERSION, resp);
-  return FinishNow(ctx, grpc::Status::OK);
-}
-
-grpc::ServerUnaryReactor* StockService::ListAudit(grpc::CallbackServerContext* ctx,
-                                                  const v1::ListAuditRequest* req,
-                                                  v1::ListAuditResponse* resp) {
-  std::shared_ptr<const Caller> caller;
-  if (grpc::Status st = Admit(ctx, config::Role::kOperate, "ListAudit", &caller); !st.ok()) {
-    return FinishNow(ctx, st);
-  }
-  if (req->limit() < 0 || req->limit() > 1000) {
-    return FinishNow(ctx, InvalidArgument("limit must be within 1..1000 (0 = 100)"));
-  }
-  uint64_t before = 0;
-  if (!req->page_token().empty() &&
-      (!absl::SimpleAtoi(req->page_token(), &before) || before == 0)) {
-    return FinishNow(ctx, InvalidArgument("page_token: not a token this call returned"));
-  }
-  const int limit = req->limit() == 0 ? 100 : req->limit();
-  std::vector<engine::AuditEntry> entries = engine_->ListAudit(req->sku(), limit + 1, before);
-  ResponseBudget budget(options_.max_response_bytes);
-  size_t shown = 0;
-  for (; shown < entries.size() && shown < static_cast<size_t>(limit); ++shown) {
-    v1::AuditEntry entry;
-    ToProto(entries[shown], &entry);
-    if (!budget.Take(entry.ByteSizeLong(), resp->entries_size())) break;
-    resp->add_entries()->Swap(&entry);
-  }
-  if (shown < entries.size() && shown > 0) {
-    resp->set_next_page_token(absl::StrCat(entries[shown - 1].sequence));
-  }
-  return FinishNow(ctx, grpc::Status::OK);
-}
-
-grpc::ServerUnaryReactor* StockService::CheckInvariants(grpc::CallbackServerContext* ctx,
-                                                        const v1::CheckInvariantsRequest* req,
-                                                        v1::CheckInvariantsResponse* resp) {
-  std::shared_ptr<const Caller> caller;
-  if (grpc::Status st = Admit(ctx, config::Role::kOperate, "CheckInvariants", &caller);
-      !st.ok()) {
-    return FinishNow(ctx, st);
-  }
-  engine::InvariantReport report = engine_->CheckInvariants();
-  ToProto(report, resp);
-  return FinishNow(ctx, grpc::Status::OK);
-}
-
-grpc::ServerUnaryReactor* StockService::Resync(grpc::CallbackServerContext* ctx,
-                                               const v1::ResyncRequest* req,
-                                               v1::ResyncResponse* resp) {
-  std::shared_ptr<const Caller> caller;
-  Need need;
-  need.method = "Resync";
-  need.role = config::Role::kOperate;
-  need.channels.push_back(req->channel());
-  if (grpc::Status st = Admit(ctx, need, &caller); !st.ok()) return FinishNow(ctx, st);
-  if (grpc::Status st = KnownChannel(*engine_->model(), req->channel(), /*empty_ok=*/false);
-      !st.ok()) {
-    return FinishNow(ctx, st);
-  }
-  if (push_ == nullptr || push_->pusher(req->channel()) == nullptr) {
-    return FinishNow(ctx, grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                                       absl::StrCat("channel '", req->channel(),
-                                                    "' has no adapter to resync")));
-  }
-  // Queued on the channel's worker (bounded), which finishes the reactor when the
-  // comparison is done, or at once when refused or drained: no thread waits for it.
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  auto finish = [reactor, req, resp](absl::StatusOr<push::DriftReport> r) {
-    if (r.ok()) ToProto(req->channel(), *r, resp);
-    reactor->Finish(ToGrpc(r.status()));
-  };
-  push_->Resync(req->channel(), req->force(), std::move(finish));
-  return reactor;
-}
-
-grpc::ServerUnaryReactor* StockService::GetPushStatus(grpc::CallbackServerContext* ctx,
-                                                      const v1::GetPushStatusRequest* req,
-                                                      v1::GetPushStatusResponse* resp) {
-  std::shared_ptr<const Caller> caller;
-  if (grpc::Status st = Admit(ctx, config::Role::kRead, "GetPushStatus", &caller); !st.ok()) {
-    return FinishNow(ctx, st);
-  }
-  std::vector<std::string> channels;
-  if (grpc::Status st = ScopeChannels(
-          *caller, req->channel().empty() ? std::vector<std::string>{} : std::vector<std::string>{req->channel()},
-          &channels);
-      !st.ok()) {
-    return FinishNow(ctx, st);
-  }
-  if (grpc::Status st = KnownChannel(*engine_->model(), req->channel(), /*empty_ok=*/true);
-      !st.ok()) {
-    return FinishNow(ctx, st);
-  }
-  if (push_ != nullptr) {
-    for (const push::PusherStats& s : push_->Stats()) {
-      if (!channels.empty() &&
-          std::find(channels.begin(), channels.end(), s.channel) == channels.end()) {
-        continue;
-      }
-      ToProto(s, resp->add_channels());
-    }
-  }
-  return FinishNow(ctx, grpc::Status::OK);
 }
 
 }  // namespace stockd::server

@@ -19,6 +19,7 @@
 #include "daemon/reconcile/reconciler.h"
 #include "daemon/server/access.h"
 #include "daemon/server/auth.h"
+#include "daemon/server/config_reloader.h"
 #include "daemon/server/deadline_timer.h"
 #include "daemon/server/watch_hub.h"
 #include "stockd/v1/stockd.grpc.pb.h"
@@ -60,12 +61,14 @@ using UnmappedOrdersFn = std::function<std::vector<UnmappedOrderRow>()>;
 class StockService final : public v1::Stock::CallbackService {
  public:
   // `engine`, `hub`, `push` (nullable: no channel has an adapter), `reconciler`
-  // (nullable: Reconcile answers FAILED_PRECONDITION) and `auth` (nullable: no
-  // authentication) are not owned and must outlive the service. `unmapped_orders` feeds
+  // (nullable: Reconcile answers FAILED_PRECONDITION), `auth` (nullable: no
+  // authentication) and `config_admin` (nullable: ReloadConfig and DiffConfig answer
+  // UNIMPLEMENTED) are not owned and must outlive the service. `unmapped_orders` feeds
   // ListOrderProblems' UNMAPPED rows.
   StockService(engine::Engine* engine, WatchHub* hub, push::PushEngine* push,
                ServiceOptions options, UnmappedOrdersFn unmapped_orders = {},
-               reconcile::Reconciler* reconciler = nullptr, const Authenticator* auth = nullptr);
+               reconcile::Reconciler* reconciler = nullptr, const Authenticator* auth = nullptr,
+               ConfigAdmin* config_admin = nullptr);
 
   grpc::ServerUnaryReactor* Reserve(grpc::CallbackServerContext* ctx, const v1::ReserveRequest* req,
                                     v1::ReserveResponse* resp) override;
@@ -107,6 +110,7 @@ class StockService final : public v1::Stock::CallbackService {
   grpc::ServerWriteReactor<v1::WatchEvent>* Watch(grpc::CallbackServerContext* ctx,
                                                   const v1::WatchRequest* req) override;
 
+  // stock_service_admin.cc
   grpc::ServerUnaryReactor* GetConfigSummary(grpc::CallbackServerContext* ctx,
                                              const v1::GetConfigSummaryRequest* req,
                                              v1::ConfigSummary* resp) override;
@@ -116,6 +120,13 @@ class StockService final : public v1::Stock::CallbackService {
   grpc::ServerUnaryReactor* CheckInvariants(grpc::CallbackServerContext* ctx,
                                             const v1::CheckInvariantsRequest* req,
                                             v1::CheckInvariantsResponse* resp) override;
+  // stock_service_config.cc
+  grpc::ServerUnaryReactor* ReloadConfig(grpc::CallbackServerContext* ctx,
+                                         const v1::ReloadConfigRequest* req,
+                                         v1::ReloadConfigResponse* resp) override;
+  grpc::ServerUnaryReactor* DiffConfig(grpc::CallbackServerContext* ctx,
+                                       const v1::DiffConfigRequest* req,
+                                       v1::ConfigDiff* resp) override;
   // stock_service_orders.cc
   grpc::ServerUnaryReactor* GetOrder(grpc::CallbackServerContext* ctx,
                                      const v1::GetOrderRequest* req, v1::Order* resp) override;
@@ -125,15 +136,16 @@ class StockService final : public v1::Stock::CallbackService {
   grpc::ServerUnaryReactor* ListOrderProblems(grpc::CallbackServerContext* ctx,
                                               const v1::ListOrderProblemsRequest* req,
                                               v1::ListOrderProblemsResponse* resp) override;
+  // stock_service_push.cc
   grpc::ServerUnaryReactor* Resync(grpc::CallbackServerContext* ctx, const v1::ResyncRequest* req,
                                    v1::ResyncResponse* resp) override;
+  grpc::ServerUnaryReactor* GetPushStatus(grpc::CallbackServerContext* ctx,
+                                          const v1::GetPushStatusRequest* req,
+                                          v1::GetPushStatusResponse* resp) override;
   // stock_service_reconcile.cc
   grpc::ServerUnaryReactor* Reconcile(grpc::CallbackServerContext* ctx,
                                       const v1::ReconcileRequest* req,
                                       v1::ReconcileResponse* resp) override;
-  grpc::ServerUnaryReactor* GetPushStatus(grpc::CallbackServerContext* ctx,
-                                          const v1::GetPushStatusRequest* req,
-                                          v1::GetPushStatusResponse* resp) override;
 
  private:
   // Authentication, then the role (and, for a Need, the channels) the call needs
@@ -163,6 +175,7 @@ class StockService final : public v1::Stock::CallbackService {
   const UnmappedOrdersFn unmapped_orders_;
   reconcile::Reconciler* const reconciler_;
   const Authenticator* const auth_;  // null = authentication off
+  ConfigAdmin* const config_admin_;  // null = no live reload (UNIMPLEMENTED)
 };
 
 }  // namespace stockd::server

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "daemon/config/config.h"
@@ -66,6 +67,7 @@ class AuthTest : public ::testing::Test {
                   {"$SELL", server::TokenSha256(TokenOf("sell"))},
                   {"$OPERATE", server::TokenSha256(TokenOf("operate"))},
                   {"$ADMIN", server::TokenSha256(TokenOf("admin"))}});
+    yaml_ = yaml;
     absl::StatusOr<config::Config> config = config::ParseConfig(yaml, "auth.yaml");
     ASSERT_TRUE(config.ok()) << config.status();
     absl::StatusOr<std::unique_ptr<server::Daemon>> daemon = server::Daemon::Start(*config);
@@ -142,6 +144,7 @@ class AuthTest : public ::testing::Test {
   std::unique_ptr<server::Daemon> daemon_;
   std::unique_ptr<v1::Stock::Stub> stub_;
   std::string hold_;  // the hold the matrix's current hold call acts on
+  std::string yaml_;  // the running config's text
 };
 
 // One RPC of the matrix: the role it needs, whether it acts for a channel, and the call
@@ -152,6 +155,9 @@ struct Rpc {
   bool scoped;       // false: the same call for own and other (no channel involved)
   StatusCode own_ok;  // what the allowed call answers
   std::function<grpc::Status(AuthTest*, v1::Stock::Stub*, grpc::ClientContext*, bool own)> call;
+  // The call changes every channel (the config): a client scoped to some channels may
+  // not make it, whatever its role.
+  bool every_channel = false;
 };
 
 TEST_F(AuthTest, EveryRpcByIdentityAndChannel) {
@@ -373,6 +379,23 @@ TEST_F(AuthTest, EveryRpcByIdentityAndChannel) {
          v1::GetPushStatusResponse out;
          return s->GetPushStatus(c, r, &out);
        }},
+      // The daemon runs a config built in code: a reload by root would be
+      // FAILED_PRECONDITION (no file), a dry run of the same text OK.
+      {"ReloadConfig", "admin", false, StatusCode::FAILED_PRECONDITION,
+       [&](AuthTest*, Stub* s, Ctx* c, bool) {
+         v1::ReloadConfigRequest r;
+         v1::ReloadConfigResponse out;
+         return s->ReloadConfig(c, r, &out);
+       },
+       true},
+      {"DiffConfig", "admin", false, StatusCode::OK,
+       [&](AuthTest* t, Stub* s, Ctx* c, bool) {
+         v1::DiffConfigRequest r;
+         r.set_yaml(t->yaml_);
+         v1::ConfigDiff out;
+         return s->DiffConfig(c, r, &out);
+       },
+       true},
   };
   auto rank = [](const std::string& role) {
     for (int i = 0; i < 4; ++i) {
@@ -394,7 +417,7 @@ TEST_F(AuthTest, EveryRpcByIdentityAndChannel) {
           want = StatusCode::UNAUTHENTICATED;
         } else if (rank(who) < rank(rpc.role)) {
           want = StatusCode::PERMISSION_DENIED;
-        } else if (!own) {
+        } else if (!own || rpc.every_channel) {
           want = StatusCode::PERMISSION_DENIED;
         }
         // Hold calls act on a fresh hold of the channel (HELD; COMMITTED for Fulfill and
@@ -483,6 +506,30 @@ TEST_F(AuthTest, ClientKnownByItsCertificate) {
   Authorize(&bad, "stockd_wrong");
   req.set_channel("webshop");
   EXPECT_EQ(till->Reserve(&bad, req, &resp).error_code(), StatusCode::UNAUTHENTICATED);
+}
+
+TEST_F(AuthTest, TheConfigRpcsNeedAnAdminOfEveryChannel) {
+  v1::DiffConfigRequest req;
+  req.set_yaml(yaml_);
+  v1::ConfigDiff diff;
+  grpc::ClientContext scoped;
+  Authorize(&scoped, TokenOf("admin"));
+  grpc::Status st = stub_->DiffConfig(&scoped, req, &diff);
+  EXPECT_EQ(st.error_code(), StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(absl::StrContains(st.error_message(), "client 'admin-w' may act for webshop only"))
+      << st.error_message();
+  grpc::ClientContext root;
+  Authorize(&root, TokenOf("root"));
+  st = stub_->DiffConfig(&root, req, &diff);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(diff.clients(), 6);
+  EXPECT_EQ(diff.channels_size(), 3);
+  grpc::ClientContext reload;
+  Authorize(&reload, TokenOf("root"));
+  v1::ReloadConfigResponse applied;
+  st = stub_->ReloadConfig(&reload, v1::ReloadConfigRequest(), &applied);
+  EXPECT_EQ(st.error_code(), StatusCode::FAILED_PRECONDITION);  // built in code: no file
+  EXPECT_TRUE(absl::StrContains(st.error_message(), "no file to reload")) << st.error_message();
 }
 
 TEST_F(AuthTest, AReloadSwapsTheClients) {

@@ -33,6 +33,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/synchronization/mutex.h"
 #include "daemon/config/config.h"
 #include "daemon/server/daemon.h"
@@ -412,6 +413,61 @@ TEST_F(SystemdNotifyTest, ARedisThatIsDownDoesNotStopThePings) {
 
 // A start that fails says so in STATUS= (no READY=1), and gRPC's own error about the
 // port in use is a JSON line of the daemon's log ("component":"grpc").
+// The published quantity of `sku` on `channel`; -1 when the call fails.
+int64_t Published(v1::Stock::Stub& stub, const std::string& sku, const std::string& channel) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + 5s);
+  v1::GetAvailabilityRequest req;
+  req.add_skus(sku);
+  req.add_channels(channel);
+  v1::GetAvailabilityResponse resp;
+  if (!stub.GetAvailability(&ctx, req, &resp).ok() || resp.items_size() != 1) return -1;
+  return resp.items(0).published();
+}
+
+TEST_F(SystemdNotifyTest, SighupReloadsBetweenReloadingAndReadyAndAnInvalidFileChangesNothing) {
+  ASSERT_NO_FATAL_FAILURE(Spawn("2s"));
+  int ready = -1;
+  std::unique_ptr<v1::Stock::Stub> stub = WaitReady(&ready);
+  ASSERT_NE(stub, nullptr);
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(Adjust(*stub, "SKU-R", absl::StrCat("r-", i)).ok());
+  EXPECT_EQ(Published(*stub, "SKU-R", "webshop"), 10);
+  EXPECT_EQ(Published(*stub, "SKU-R", "amazon"), -1);  // not a channel yet
+
+  // A valid edit: amazon added, webshop keeps 4 back. RELOADING=1, then READY=1.
+  const std::string base = Yaml(dir_.path() + "/data", redis_.address(), "2s");
+  std::ofstream(config_path_, std::ios::trunc)
+      << absl::StrReplaceAll(base, {{"sources: [wh, store]}",
+                                     "sources: [wh, store], safety_stock: 4}\n"
+                                     "  - {id: amazon, type: marketplace, sources: [wh]}"}});
+  size_t from = socket_->size();
+  ASSERT_EQ(::kill(pid_, SIGHUP), 0);
+  const int reloading = socket_->WaitFor("RELOADING=1", from, 10s);
+  ASSERT_GE(reloading, 0) << Log();
+  const int again = socket_->WaitFor("READY=1", static_cast<size_t>(reloading) + 1, 10s);
+  ASSERT_GE(again, 0) << Log();
+  EXPECT_TRUE(absl::StrContains(socket_->Messages()[again].text, "STATUS=serving on 127.0.0.1:0"))
+      << socket_->Messages()[again].text;
+  EXPECT_EQ(Published(*stub, "SKU-R", "webshop"), 6);
+  EXPECT_EQ(Published(*stub, "SKU-R", "amazon"), 10);
+  EXPECT_TRUE(absl::StrContains(Log(), "\"msg\":\"config reloaded\",\"by\":\"SIGHUP\"")) << Log();
+
+  // An invalid edit: rejected with file:line, the running config stays.
+  std::ofstream(config_path_, std::ios::trunc) << base << "  - {id: ebay, type: marketplace, sources: [nowhere]}\n";
+  from = socket_->size();
+  ASSERT_EQ(::kill(pid_, SIGHUP), 0);
+  const int reloading2 = socket_->WaitFor("RELOADING=1", from, 10s);
+  ASSERT_GE(reloading2, 0) << Log();
+  ASSERT_GE(socket_->WaitFor("READY=1", static_cast<size_t>(reloading2) + 1, 10s), 0) << Log();
+  EXPECT_TRUE(absl::StrContains(Log(), "config reload rejected, keeping the running configuration"))
+      << Log();
+  EXPECT_TRUE(absl::StrContains(Log(), config_path_ + ":")) << Log();  // file:line
+  EXPECT_EQ(Published(*stub, "SKU-R", "webshop"), 6);
+  EXPECT_EQ(Published(*stub, "SKU-R", "amazon"), 10);
+  ASSERT_TRUE(Adjust(*stub, "SKU-R", "r-after").ok());  // still serving writes
+  EXPECT_EQ(Published(*stub, "SKU-R", "amazon"), 11);
+}
+
 TEST_F(SystemdNotifyTest, AFailedStartSaysWhyAndGrpcLogsAsJson) {
   const int busy = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};

@@ -1,0 +1,106 @@
+// Live reload and its dry run (docs/reload.md): the one owner of "apply a new config to
+// the running daemon". SIGHUP (main.cc) and the admin RPCs ReloadConfig / DiffConfig
+// (stock_service_config.cc) both come here, so they validate, refuse, apply, log and
+// record exactly alike.
+//
+// Thread safety: every method may be called from any thread; reloads and dry runs are
+// serialised (one at a time), calls in flight on the engine are never failed by them.
+#ifndef STOCKD_DAEMON_SERVER_CONFIG_RELOADER_H_
+#define STOCKD_DAEMON_SERVER_CONFIG_RELOADER_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "daemon/config/config.h"
+#include "daemon/engine/engine.h"
+#include "daemon/engine/model_diff.h"
+
+namespace stockd::observe {
+class Observer;
+}  // namespace stockd::observe
+
+namespace stockd::server {
+
+class Authenticator;
+
+// What a reload did, or what a dry run says it would do.
+struct ReloadReport {
+  // Settings that changed but a reload does not apply (config::RestartOnlyChanges): they
+  // take effect at the next restart.
+  std::vector<std::string> restart_required;
+  size_t clients = 0;       // clients now configured (0 = authentication off)
+  engine::ModelDiff model;  // what the new model changes (docs/reload.md)
+  int64_t locked_us = 0;    // how long the engine's locks were held (0 for a dry run)
+  int64_t total_us = 0;     // the engine's whole reconfiguration (0 for a dry run)
+};
+
+// The admin RPCs' access to reload (implemented by ConfigReloader; an interface so the
+// service layer does not depend on how the daemon is assembled).
+class ConfigAdmin {
+ public:
+  virtual ~ConfigAdmin() = default;
+  // Re-reads the daemon's config file and applies it, as SIGHUP does. `actor` is the
+  // audit entry's "who". INVALID_ARGUMENT (file:line), FAILED_PRECONDITION as Apply.
+  virtual absl::StatusOr<ReloadReport> ReloadFromFile(const std::string& actor, int top_n) = 0;
+  // What applying `yaml` (empty: the config file as it is on disk now) would change;
+  // changes nothing and refuses what ReloadFromFile would refuse.
+  virtual absl::StatusOr<ReloadReport> Diff(absl::string_view yaml, absl::string_view source_name,
+                                            int top_n) = 0;
+  virtual std::string config_path() const = 0;
+};
+
+class ConfigReloader final : public ConfigAdmin {
+ public:
+  struct Options {
+    const config::Config* running = nullptr;  // the config the daemon started with
+    // The listener came from --listen, not the file: a reload keeps it.
+    bool listen_overridden = false;
+    engine::Engine* engine = nullptr;
+    Authenticator* auth = nullptr;
+    observe::Observer* observer = nullptr;  // null without metrics.listen
+    // Called with true before a reload applies and false after (systemd RELOADING=1 /
+    // READY=1). Optional.
+    std::function<void(bool reloading)> on_reloading;
+  };
+  explicit ConfigReloader(Options options);
+
+  // Applies `next` (already parsed by config::LoadConfigFile / ParseConfig): the model
+  // (Engine::Reconfigure), the clients and tokens, the log level. FAILED_PRECONDITION
+  // (nothing applied) when the model removes a location or channel, or the clients would
+  // leave a listener other machines reach without authentication. Does not log or record.
+  absl::StatusOr<ReloadReport> Apply(const config::Config& next, const std::string& actor,
+                                     int top_n = 10) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // ConfigAdmin. ReloadFromFile also logs the outcome (error or info, plus a warning for
+  // restart-only settings) and records it for the metrics and status page.
+  absl::StatusOr<ReloadReport> ReloadFromFile(const std::string& actor, int top_n) override
+      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<ReloadReport> Diff(absl::string_view yaml, absl::string_view source_name,
+                                    int top_n) override ABSL_LOCKS_EXCLUDED(mu_);
+  std::string config_path() const override { return options_.running->path; }
+
+ private:
+  // Reads the config file (or parses `yaml`) with the --listen override applied.
+  // An unreadable file is FAILED_PRECONDITION (the caller asked for nothing missing).
+  absl::StatusOr<config::Config> Load(absl::string_view yaml, absl::string_view source_name) const;
+  // The checks above the engine's own: the clients against the running listener.
+  absl::Status CheckSecurity(const config::Config& next) const;
+  absl::StatusOr<ReloadReport> ApplyLocked(const config::Config& next, const std::string& actor,
+                                           int top_n) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Record(const std::string& actor, const absl::StatusOr<ReloadReport>& report) const;
+
+  const Options options_;
+  absl::Mutex mu_;  // one reload or dry run at a time
+};
+
+// "0..1000 (0 = 10)": the top_n a request may ask for. INVALID_ARGUMENT otherwise.
+absl::StatusOr<int> TopNOf(int32_t requested);
+
+}  // namespace stockd::server
+
+#endif  // STOCKD_DAEMON_SERVER_CONFIG_RELOADER_H_
