@@ -1,451 +1,95 @@
+// The daemon's life after start: the drain, reloads, health, the watchdog's probe and the
+// hold reaper; Daemon's methods forward to Impl (daemon_impl.h; the start:
+// daemon_start.cc).
 #include "daemon/server/daemon.h"
 
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/grpcpp.h>
-#include <grpcpp/health_check_service_interface.h>
-#include <pthread.h>
-
 #include <algorithm>
-#include <atomic>
+#include <chrono>
 #include <limits>
-#include <map>
-#include <thread>
-#include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
-#include "daemon/config/listen.h"
-#include "daemon/observe/http_endpoint.h"
-#include "daemon/observe/observer.h"
-#include "daemon/orders/orders.h"
-#include "daemon/push/push_engine.h"
-#include "daemon/reconcile/reconciler.h"
-#include "daemon/server/decode_errors.h"
-#include "daemon/server/auth.h"
-#include "daemon/server/grpc_log.h"
-#include "daemon/server/stock_service.h"
-#include "daemon/server/tls.h"
-#include "daemon/server/watch_hub.h"
-#include "daemon/storage/durable_store.h"
+#include "daemon/server/daemon_impl.h"
 #include "daemon/util/log.h"
-#include "stockd/v1/stockd.grpc.pb.h"
 
 namespace stockd::server {
 
-namespace {
-
-// redis.username / password_file / tls as the storage layer takes them.
-storage::RedisSecurity RedisSecurityOf(const config::RedisConfig& redis) {
-  storage::RedisSecurity security;
-  security.username = redis.username;
-  security.password_file = redis.password_file;
-  if (redis.tls.has_value()) {
-    security.tls = storage::RedisTlsOptions{redis.tls->ca_file, redis.tls->cert_file,
-                                            redis.tls->key_file, redis.tls->server_name};
-  }
-  return security;
+Daemon::Impl::~Impl() {
+  // Reconciliations run on the push workers: the timer stops first, the push engine
+  // (joining the workers) before reconciler_ is destroyed.
+  if (reconciler_) reconciler_->Stop();
+  if (orders_) orders_->Stop();
+  // The pushers read orders_ready_ (conflicts wait for the orders): they stop before
+  // orders_ (declared after push_) is destroyed.
+  if (push_) push_->Stop();
+  orders_ready_.store(nullptr);
+  if (store_) store_->Stop();
 }
 
-// Every gRPC method the server registers, as routed ("/stockd.v1.Stock/Reserve"): the
-// RPC metrics' series (any other name counts as "other").
-std::vector<std::string> ServedMethods() {
-  std::vector<std::string> methods;
-  const google::protobuf::ServiceDescriptor* stock =
-      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
-          stockd::v1::Stock::service_full_name());
-  for (int i = 0; stock != nullptr && i < stock->method_count(); ++i) {
-    methods.push_back(absl::StrCat("/", stock->full_name(), "/", stock->method(i)->name()));
-  }
-  for (const char* m : {"/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch",
-                        "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-                        "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"}) {
-    methods.push_back(m);
-  }
-  return methods;
-}
-
-}  // namespace
-
-class Daemon::Impl {
- public:
-  Impl(const config::Config& config, DaemonHooks hooks)
-      : config_(config), hooks_(std::move(hooks)) {}
-  // Joins the store's threads (which call into the hub and the push engine) before any
-  // member is destroyed, also when Start failed half way.
-  ~Impl() {
-    // Reconciliations run on the push workers: the timer stops first, the push engine
-    // (joining the workers) before reconciler_ is destroyed.
-    if (reconciler_) reconciler_->Stop();
-    if (orders_) orders_->Stop();
-    // The pushers read orders_ready_ (conflicts wait for the orders): they stop before
-    // orders_ (declared after push_) is destroyed.
-    if (push_) push_->Stop();
-    orders_ready_.store(nullptr);
-    if (store_) store_->Stop();
-  }
-
-  absl::Status Start() {
-    // The config layer checked the file's address; this also covers a Config built or
-    // changed in code (the --listen override, tests).
-    if (absl::Status st = config::CheckListenSecurity(config_.server.listen,
-                                                      config_.SecuritySlice());
-        !st.ok()) {
-      return absl::Status(
-          st.code(), absl::StrCat("server.listen '", config_.server.listen, "': ", st.message()));
-    }
-    // Metrics (docs/metrics.md): the observer counts from the first journal batch and
-    // the first call on; its endpoint serves once everything is up.
-    if (!config_.metrics.listen.empty()) {
-      observe::ObserverOptions oo;
-      oo.rpc_methods = ServedMethods();
-      oo.version = STOCKD_VERSION;
-      observer_ = std::make_unique<observe::Observer>(std::move(oo));
-    }
-    engine::EngineOptions options = config_.engine;
-    options.log = log::ComponentSink("engine");
-    ReportStatus(
-        config_.redis.mode == config::RedisConfig::Mode::kMemory
-            ? "starting (redis.mode: memory, nothing to load)"
-            : absl::StrCat("loading state from redis ", config_.redis.address.empty()
-                                                            ? "(embedded, starting redis-server)"
-                                                            : config_.redis.address));
-    std::string durability = "memory only (redis.mode: memory) - a restart loses everything";
-    if (config_.redis.mode == config::RedisConfig::Mode::kMemory) {
-      log::Warn("durability is OFF: redis.mode is 'memory'; every restart loses all stock");
-    } else {
-      storage::DurableStoreOptions so;
-      so.address = config_.redis.address;
-      so.data_dir = config_.data_dir;
-      so.appendfsync = config_.redis.appendfsync;
-      so.timeout_ms = config_.redis.timeout_ms;
-      so.security = RedisSecurityOf(config_.redis);
-      so.max_batch = config_.redis.max_batch;
-      so.write.hold_retention_ms = config_.engine.hold_retention_ms;
-      so.write.order_retention_ms = config_.engine.order_retention_ms;
-      so.write.audit_max_len = config_.redis.audit_stream_entries;
-      so.log = log::ComponentSink("storage");
-      so.on_write_state = [this](bool writable) {
-        SetWriteHealth(writable);
-        ReportStatus(writable ? absl::StrCat("serving on ", config_.server.listen,
-                                             " (writes re-opened after a Redis outage)")
-                              : "Redis unreachable: writes fail with UNAVAILABLE, reads serve; "
-                                "re-syncing");
-      };
-      if (observer_) {
-        so.on_commit = [o = observer_.get()](size_t records, int64_t commit_ns) {
-          o->OnJournalCommit(records, commit_ns);
-        };
-      }
-      so.on_resynced = [this] {
-        hub_.Reset();
-        if (push::PushEngine* push = push_ready_.load()) push->OfferAll();
-      };
-      absl::StatusOr<std::unique_ptr<storage::DurableStore>> store =
-          storage::DurableStore::Open(std::move(so));
-      if (!store.ok()) return store.status();
-      store_ = std::move(*store);
-      options.journal = store_->journal();
-      const storage::LoadStats& ls = store_->load_stats();
-      ReportStatus(absl::StrCat("restoring ", ls.rows, " rows, ", ls.holds, " holds (loaded in ",
-                                ls.load_ms, " ms)"));
-      durability =
-          absl::StrCat("redis ", store_->address(), " (loaded ", ls.rows, " rows, ", ls.holds,
-                       " holds, ", ls.idempotency, " request ids in ", ls.load_ms, " ms)");
-    }
-    absl::StatusOr<std::unique_ptr<engine::Engine>> engine =
-        engine::Engine::Create(config_.model, options);
-    if (!engine.ok()) return engine.status();
-    engine_ = std::move(*engine);
-    engine_->AddListener(&hub_);
-    if (store_) {
-      if (absl::Status st = store_->Attach(engine_.get()); !st.ok()) return st;
-    }
-
-    // The push engine: after the restore (it compares acknowledged with published).
-    ReportStatus(absl::StrCat("starting ", config_.adapters.size(), " channel adapters"));
-    if (store_) {
-      acks_ = std::make_unique<push::RedisAckStore>(store_->address(), config_.redis.timeout_ms,
-                                                    "stockd", RedisSecurityOf(config_.redis));
-    } else {
-      acks_ = std::make_unique<push::MemoryAckStore>();
-    }
-    // A push the channel refuses as a conflict (it sold units) waits for the channel's
-    // orders (docs/orders.md, "Never overwrite a sale"): until order ingestion has started,
-    // nothing is ingested yet.
-    absl::StatusOr<std::unique_ptr<push::PushEngine>> push = push::PushEngine::Create(
-        config_.PushSlice(), engine_.get(), acks_.get(), &clock_, log::ComponentSink("push"),
-        [this](const std::string& channel) -> int64_t {
-          orders::Orders* o = orders_ready_.load();
-          return o == nullptr ? 0 : o->IngestedUntil(channel);
-        });
-    if (!push.ok()) return push.status();
-    push_ = std::move(*push);
-    engine_->AddListener(push_.get());
-    if (absl::Status st = push_->Start(); !st.ok()) return st;
-    push_ready_.store(push_.get());
-
-    // Order ingestion: after the push engine (the engine is restored; orders' holds are
-    // announced to the push engine like any other change).
-    if (store_) {
-      order_store_ = std::make_unique<orders::RedisOrderStore>(
-          store_->address(), config_.redis.timeout_ms, "stockd", RedisSecurityOf(config_.redis));
-    } else {
-      order_store_ = std::make_unique<orders::MemoryOrderStore>();
-    }
-    absl::StatusOr<std::unique_ptr<orders::Orders>> orders =
-        orders::Orders::Create(config_.OrdersSlice(), engine_.get(), order_store_.get(), &clock_,
-                               log::ComponentSink("orders"));
-    if (!orders.ok()) return orders.status();
-    orders_ = std::move(*orders);
-    if (absl::Status st = orders_->Start(); !st.ok()) return st;
-    orders_ready_.store(orders_.get());
-    // ListOrderProblems' UNMAPPED rows: the orders layer's parked orders (a test may
-    // inject its own list).
-    UnmappedOrdersFn unmapped = hooks_.unmapped_orders;
-    if (!unmapped) {
-      unmapped = [o = orders_.get()] {
-        std::vector<UnmappedOrderRow> rows;
-        for (orders::UnmappedOrder& u : o->ListUnmapped()) {
-          rows.push_back({std::move(u.channel), std::move(u.order_id), u.revision,
-                          std::move(u.listing_ids), u.since_ms});
-        }
-        return rows;
-      };
-    }
-
-    // Three-way reconciliation (docs/orders.md): on the push workers, orders polled from
-    // the order workers' durable cursors.
-    std::map<std::string, int64_t> reconcile_every;
-    for (const config::AdapterConfig& a : config_.adapters) {
-      if (a.reconcile_every_ms > 0) reconcile_every[a.channel] = a.reconcile_every_ms;
-    }
-    reconciler_ = std::make_unique<reconcile::Reconciler>(
-        engine_.get(), push_.get(), reconcile::OrderCursor(orders_.get(), order_store_.get()),
-        std::move(reconcile_every), &clock_, log::ComponentSink("reconcile"));
-    reconciler_->Start();
-
-    ServiceOptions service_options;
-    service_options.max_batch = config_.server.max_batch;
-    service_options.config_path = config_.path;
-    service_options.listen = config_.server.listen;
-    service_options.write_timeout_ms = store_ ? config_.redis.timeout_ms : 0;
-    service_options.max_watch_streams = config_.server.max_watch_streams;
-    service_options.max_response_bytes = config_.server.max_response_bytes;
-    auth_ = std::make_unique<Authenticator>(config_.clients);
-    ConfigReloader::Options ro;
-    ro.running = &config_;
-    ro.listen_overridden = hooks_.listen_overridden;
-    ro.engine = engine_.get();
-    ro.auth = auth_.get();
-    ro.observer = observer_.get();
-    ro.on_reloading = hooks_.reloading;
-    reloader_ = std::make_unique<ConfigReloader>(std::move(ro));
-    service_ = std::make_unique<StockService>(engine_.get(), &hub_, push_.get(), service_options,
-                                              std::move(unmapped), reconciler_.get(), auth_.get(),
-                                              reloader_.get());
-
-    ReportStatus(absl::StrCat("opening the gRPC listener on ", config_.server.listen));
-    grpc::EnableDefaultHealthCheckService(true);
-    grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-    grpc::ServerBuilder builder;
-    builder.AddListeningPort(config_.server.listen, ListenerCredentials(config_.server.tls),
-                             &port_);
-    builder.RegisterService(service_.get());
-    builder.SetMaxReceiveMessageSize(static_cast<int>(config_.server.max_request_bytes));
-    builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
-                               config_.server.max_concurrent_streams);
-    grpc::ResourceQuota quota("stockd");
-    quota.SetMaxThreads(config_.server.max_threads);
-    builder.SetResourceQuota(quota);
-    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
-        interceptors;
-    interceptors.push_back(DecodeErrorInterceptor());
-    // After DecodeErrors: it counts the status the client gets (rpc_metrics.h).
-    if (observer_) interceptors.push_back(observer_->RpcInterceptor());
-    builder.experimental().SetInterceptorCreators(std::move(interceptors));
-    server_ = builder.BuildAndStart();
-    if (server_ == nullptr || (port_ == 0 && config_.server.listen.rfind("unix:", 0) != 0)) {
-      return absl::UnavailableError(
-          absl::StrCat("cannot listen on '", config_.server.listen, "' (address in use?)"));
-    }
-    server_->GetHealthCheckService()->SetServingStatus(true);
-    server_->GetHealthCheckService()->SetServingStatus("stockd.v1.Stock", true);
-    {
-      absl::MutexLock lock(&mu_);
-      health_ready_ = true;
-      server_->GetHealthCheckService()->SetServingStatus(kWriteHealth, write_healthy_);
-    }
-
-    if (observer_) {
-      observe::Sources sources;
-      sources.engine = engine_.get();
-      sources.store = store_.get();
-      sources.push = push_.get();
-      sources.orders = orders_.get();
-      sources.reconciler = reconciler_.get();
-      sources.write_serving = [this] {
-        absl::MutexLock lock(&mu_);
-        return write_healthy_;
-      };
-      sources.now_ms = [this] { return clock_.NowMs(); };
-      observer_->SetSources(std::move(sources), started_ms_);
-      absl::StatusOr<std::unique_ptr<observe::MetricsEndpoint>> endpoint =
-          observe::MetricsEndpoint::Start({config_.metrics.listen, config_.metrics.status_page},
-                                          observer_.get());
-      if (!endpoint.ok()) return endpoint.status();
-      metrics_ = std::move(*endpoint);
-    }
-    reaper_ = std::thread([this] {
-      pthread_setname_np(pthread_self(), "stockd-reaper");
-      ReapLoop();
-    });
-    if (!auth_->enabled()) {
-      log::Warn("authentication is OFF: no clients are configured, so every caller that can "
-                "reach the listener may do everything (allowed on loopback and unix sockets "
-                "only; docs/security.md)",
-                {{"listen", config_.server.listen}});
-    }
-    log::Info("stockd serving", {{"listen", config_.server.listen},
-                                 {"tls", !config_.server.tls.has_value() ? "off"
-                                         : config_.server.tls->client_ca_file.empty()
-                                             ? "on"
-                                             : config_.server.tls->require_client_cert
-                                                   ? "mtls (required)"
-                                                   : "mtls (requested)"},
-                                 {"clients", std::to_string(config_.clients.size())},
-                                 {"port", std::to_string(port_)},
-                                 {"metrics_port", std::to_string(metrics_port())},
-                                 {"config", config_.path},
-                                 {"locations", std::to_string(config_.model.locations.size())},
-                                 {"channels", std::to_string(config_.model.channels.size())},
-                                 {"durability", durability}});
-    return absl::OkStatus();
-  }
-
-  void Shutdown() {
-    {
-      absl::MutexLock lock(&mu_);
-      if (shutting_down_) return;
-      shutting_down_ = true;
-    }
-    log::Info("draining", {{"timeout_ms", std::to_string(config_.server.drain_timeout_ms)}});
-    ReportStatus(absl::StrCat("draining (up to ", config_.server.drain_timeout_ms, " ms)"));
-    // The push engine first: it answers queued Resyncs (UNAVAILABLE) and interrupts
-    // adapter calls, so no RPC waits on a hung channel past the drain. What it leaves
-    // unpushed is re-derived at the next start (published vs acknowledged).
-    // Order polling first: a poll in flight is interrupted; its orders are re-read at
-    // the next start (the cursor moves only once they are durable).
-    if (reconciler_) reconciler_->Stop();
-    if (orders_) orders_->Stop();
-    if (push_) push_->Stop();
-    if (server_) {
-      server_->GetHealthCheckService()->Shutdown();
-      hub_.CloseAll();
-      server_->Shutdown(std::chrono::system_clock::now() +
-                        std::chrono::milliseconds(config_.server.drain_timeout_ms));
-      server_->Wait();
-    }
-    if (metrics_) metrics_->Stop();  // after the calls: a scrape still sees the drain
-    stop_reaper_.Notify();
-    if (reaper_.joinable()) reaper_.join();
-    if (store_) store_->Stop();  // after the server: in-flight writes were flushed
-    log::Info("stopped");
-    stopped_.Notify();
-  }
-
-  void Wait() { stopped_.WaitForNotification(); }
-
-  absl::StatusOr<ReloadReport> Reload(const config::Config& next) {
-    return reloader_->Apply(next, "config-reload");
-  }
-  absl::StatusOr<ReloadReport> ReloadFromFile(const std::string& actor) {
-    return reloader_->ReloadFromFile(actor, 10);
-  }
-
-  void SetWriteHealth(bool writable) {
+void Daemon::Impl::Shutdown() {
+  {
     absl::MutexLock lock(&mu_);
-    write_healthy_ = writable;
-    if (health_ready_ && !shutting_down_) {
-      server_->GetHealthCheckService()->SetServingStatus(kWriteHealth, writable);
+    if (shutting_down_) return;
+    shutting_down_ = true;
+  }
+  log::Info("draining", {{"timeout_ms", std::to_string(config_.server.drain_timeout_ms)}});
+  ReportStatus(absl::StrCat("draining (up to ", config_.server.drain_timeout_ms, " ms)"));
+  // The push engine first: it answers queued Resyncs (UNAVAILABLE) and interrupts
+  // adapter calls, so no RPC waits on a hung channel past the drain. What it leaves
+  // unpushed is re-derived at the next start (published vs acknowledged).
+  // Order polling first: a poll in flight is interrupted; its orders are re-read at
+  // the next start (the cursor moves only once they are durable).
+  if (reconciler_) reconciler_->Stop();
+  if (orders_) orders_->Stop();
+  if (push_) push_->Stop();
+  if (server_) {
+    server_->GetHealthCheckService()->Shutdown();
+    hub_.CloseAll();
+    server_->Shutdown(std::chrono::system_clock::now() +
+                      std::chrono::milliseconds(config_.server.drain_timeout_ms));
+    server_->Wait();
+  }
+  if (metrics_) metrics_->Stop();  // after the calls: a scrape still sees the drain
+  stop_reaper_.Notify();
+  if (reaper_.joinable()) reaper_.join();
+  if (store_) store_->Stop();  // after the server: in-flight writes were flushed
+  log::Info("stopped");
+  stopped_.Notify();
+}
+
+void Daemon::Impl::SetWriteHealth(bool writable) {
+  absl::MutexLock lock(&mu_);
+  write_healthy_ = writable;
+  if (health_ready_ && !shutting_down_) {
+    server_->GetHealthCheckService()->SetServingStatus(kWriteHealth, writable);
+  }
+}
+
+absl::Status Daemon::Impl::CheckProgress(int64_t interval_ms) {
+  if (absl::Status st = engine_->Probe(interval_ms / 2); !st.ok()) return st;
+  if (store_) {
+    const int64_t stalled_ms = store_->journal_stalled_ms();
+    if (stalled_ms > interval_ms) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("journal: writes pending and no batch finished for ", stalled_ms,
+                       " ms (redis ", store_->address(), " not answering)"));
     }
   }
-  absl::Status CheckProgress(int64_t interval_ms) {
-    if (absl::Status st = engine_->Probe(interval_ms / 2); !st.ok()) return st;
-    if (store_) {
-      const int64_t stalled_ms = store_->journal_stalled_ms();
-      if (stalled_ms > interval_ms) {
-        return absl::DeadlineExceededError(
-            absl::StrCat("journal: writes pending and no batch finished for ", stalled_ms,
-                         " ms (redis ", store_->address(), " not answering)"));
-      }
-    }
-    return absl::OkStatus();
-  }
-  int port() const { return port_; }
-  int metrics_port() const { return metrics_ ? metrics_->port() : 0; }
-  void RecordReload(int64_t time_ms, bool ok, const std::string& message) {
-    if (observer_) observer_->RecordReload(time_ms, ok, message);
-  }
-  engine::Engine* engine() { return engine_.get(); }
-  orders::Orders* orders() { return orders_.get(); }
-  reconcile::Reconciler* reconciler() { return reconciler_.get(); }
+  return absl::OkStatus();
+}
 
- private:
-  void ReportStatus(const std::string& status) const {
-    if (hooks_.status) hooks_.status(status);
+void Daemon::Impl::ReapLoop() {
+  // Expire holds as they fall due: sleep until the earliest pending deadline, at least
+  // 2 ms and at most 50 ms (new holds may have earlier deadlines; the hold TTL minimum
+  // is 100 ms, so 50 ms bounds how late a hold can expire).
+  int64_t wait_ms = 2;
+  while (!stop_reaper_.WaitForNotificationWithTimeout(absl::Milliseconds(wait_ms))) {
+    int64_t next_due_ms = 0;
+    engine_->ExpireDue(&next_due_ms);
+    const int64_t until =
+        next_due_ms == std::numeric_limits<int64_t>::max() ? 50 : next_due_ms - clock_.NowMs();
+    wait_ms = std::clamp<int64_t>(until, 2, 50);
   }
-
-  void ReapLoop() {
-    // Expire holds as they fall due: sleep until the earliest pending deadline, at least
-    // 2 ms and at most 50 ms (new holds may have earlier deadlines; the hold TTL minimum
-    // is 100 ms, so 50 ms bounds how late a hold can expire).
-    int64_t wait_ms = 2;
-    while (!stop_reaper_.WaitForNotificationWithTimeout(absl::Milliseconds(wait_ms))) {
-      int64_t next_due_ms = 0;
-      engine_->ExpireDue(&next_due_ms);
-      const int64_t until =
-          next_due_ms == std::numeric_limits<int64_t>::max() ? 50 : next_due_ms - clock_.NowMs();
-      wait_ms = std::clamp<int64_t>(until, 2, 50);
-    }
-  }
-
-  const config::Config config_;
-  static constexpr char kWriteHealth[] = "stockd.v1.Stock.Write";
-
-  engine::SystemClock clock_;
-  const int64_t started_ms_ = clock_.NowMs();
-  // Metrics (null without metrics.listen): declared before everything that calls into it
-  // (the journal's on_commit, the server's interceptor), so it is destroyed after them.
-  std::unique_ptr<observe::Observer> observer_;
-  // Watch sequences start at the start time in microseconds: they keep increasing across
-  // restarts, so a resume point from an earlier run is never mistaken for a recent one.
-  WatchHub hub_{static_cast<uint64_t>(clock_.NowMs()) * 1000};
-  std::unique_ptr<engine::Engine> engine_;
-  // Declared after the engine so they stop (joining their threads) before it goes.
-  std::unique_ptr<storage::DurableStore> store_;  // null in memory mode
-  std::unique_ptr<push::AckStore> acks_;
-  std::unique_ptr<push::PushEngine> push_;
-  std::atomic<push::PushEngine*> push_ready_{nullptr};  // for the resync callback
-  std::unique_ptr<orders::OrderStore> order_store_;
-  std::unique_ptr<orders::Orders> orders_;  // stops before the push engine and the store
-  std::atomic<orders::Orders*> orders_ready_{nullptr};  // for the push engine's conflicts
-  std::unique_ptr<reconcile::Reconciler> reconciler_;   // runs on the push workers
-  std::unique_ptr<Authenticator> auth_;  // before the service that uses it
-  std::unique_ptr<ConfigReloader> reloader_;  // likewise
-  std::unique_ptr<StockService> service_;
-  const DaemonHooks hooks_;
-  std::unique_ptr<grpc::Server> server_;
-  int port_ = 0;
-  std::unique_ptr<observe::MetricsEndpoint> metrics_;  // reads everything above
-  std::thread reaper_;
-  absl::Notification stop_reaper_;
-  absl::Notification stopped_;
-  absl::Mutex mu_;
-  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
-  bool health_ready_ ABSL_GUARDED_BY(mu_) = false;
-  bool write_healthy_ ABSL_GUARDED_BY(mu_) = true;
-};
+}
 
 absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& config,
                                                       DaemonHooks hooks) {
