@@ -17,8 +17,6 @@
 #include <string>
 #include <thread>
 
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "daemon/config/config.h"
 #include "daemon/config/listen.h"
@@ -27,7 +25,6 @@
 #include "daemon/server/grpc_log.h"
 #include "daemon/server/systemd_notify.h"
 #include "daemon/server/watchdog.h"
-#include "daemon/util/clock.h"
 #include "daemon/util/log.h"
 
 namespace {

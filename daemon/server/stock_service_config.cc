@@ -3,6 +3,7 @@
 // daemon's ConfigReloader. They run on the gRPC thread that took the call (a reload of
 // 100,000 SKUs takes well under a second; reloads are rare and serialised), so the
 // server's drain waits for one in progress like for any call.
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -53,6 +54,19 @@ grpc::Status EveryChannel(const Caller& caller, const char* method) {
                                    "of every channel (one without `channels`)"));
 }
 
+// Shortens every channel's top list (the figures stay whole) until the answer fits in
+// `max_bytes` (server.max_response_bytes): 256 channels x 1,000 SKUs would not.
+void FitTops(int64_t max_bytes, v1::ConfigDiff* diff) {
+  int keep = 0;
+  for (const v1::ChannelQuantityDiff& c : diff->channels()) keep = std::max(keep, c.top_size());
+  while (keep > 0 && static_cast<int64_t>(diff->ByteSizeLong()) > max_bytes) {
+    keep /= 2;
+    for (v1::ChannelQuantityDiff& c : *diff->mutable_channels()) {
+      if (c.top_size() > keep) c.mutable_top()->DeleteSubrange(keep, c.top_size() - keep);
+    }
+  }
+}
+
 grpc::Status NoReload() {
   return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
                       "this server was started without a config file to reload");
@@ -77,6 +91,7 @@ grpc::ServerUnaryReactor* StockService::ReloadConfig(grpc::CallbackServerContext
   absl::StatusOr<ReloadReport> report = config_admin_->ReloadFromFile(actor, *top_n);
   if (!report.ok()) return FinishNow(ctx, api::ToGrpc(report.status()));
   ToProto(*report, resp->mutable_applied());
+  FitTops(options_.max_response_bytes - 1024, resp->mutable_applied());
   resp->set_locked_us(report->locked_us);
   resp->set_total_us(report->total_us);
   resp->set_config_path(config_admin_->config_path());
@@ -98,6 +113,7 @@ grpc::ServerUnaryReactor* StockService::DiffConfig(grpc::CallbackServerContext* 
       config_admin_->Diff(req->yaml(), req->source_name(), *top_n);
   if (!report.ok()) return FinishNow(ctx, api::ToGrpc(report.status()));
   ToProto(*report, resp);
+  FitTops(options_.max_response_bytes - 1024, resp);
   return FinishNow(ctx, grpc::Status::OK);
 }
 

@@ -37,7 +37,8 @@ using testing::PromText;
 
 // webshop pushes to a file (the file adapter); amazon and pos have no adapter.
 constexpr char kConfig[] = R"yaml(
-server: {listen: "127.0.0.1:0", drain_timeout: 5s}
+server: {listen: "127.0.0.1:0", drain_timeout: 5s, max_response_bytes: 65536}
+holds: {max_lines: 100}
 plugin_dir: $PLUGINS
 metrics: {listen: "127.0.0.1:0"}
 redis: {mode: memory}
@@ -291,6 +292,42 @@ TEST_F(ReloadTest, APolicyChangeIsPushedToTheChannel) {
   EXPECT_EQ(ChannelOf(applied.applied(), "webshop")->skus_changed(), 2);
   EXPECT_TRUE(WaitPushed({{"S1", 5}, {"S2", 25}}))
       << "the reload's changes were not pushed; last pushed S1=" << PushedToWebshop()["S1"];
+}
+
+TEST_F(ReloadTest, ALongDiffIsShortenedToFitTheResponseLimit) {
+  // 1,000 SKUs with 100-character names, on two channels that both change: 1,000 top
+  // entries per channel would be ~250 KB, over server.max_response_bytes (64 KiB here).
+  for (int first = 0; first < 1000; first += 25) {  // a Batch's answer fits 64 KiB too
+    grpc::ClientContext ctx;
+    Deadline(&ctx);
+    v1::BatchRequest batch;
+    for (int i = first; i < first + 25; ++i) {
+      v1::CountRequest* count = batch.add_ops()->mutable_count();
+      count->set_location("wh");
+      count->set_sku(absl::StrCat(std::string(96, 'X'), 1000 + i));
+      count->set_on_hand(10 + i);
+    }
+    v1::BatchResponse counted;
+    const grpc::Status st = stub_->Batch(&ctx, batch, &counted);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+  }
+  v1::ConfigDiff diff;
+  const grpc::Status st = Diff(Yaml(1, 50), &diff, 1000);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_LE(diff.ByteSizeLong(), 65536u);
+  const v1::ChannelQuantityDiff* webshop = ChannelOf(diff, "webshop");
+  const v1::ChannelQuantityDiff* amazon = ChannelOf(diff, "amazon");
+  ASSERT_NE(webshop, nullptr);
+  ASSERT_NE(amazon, nullptr);
+  // The figures stay whole; the lists are shortened alike, largest first.
+  EXPECT_EQ(webshop->skus_changed(), 1000);
+  EXPECT_EQ(amazon->skus_changed(), 1000);
+  EXPECT_GT(amazon->top_size(), 0);
+  EXPECT_LT(amazon->top_size(), 1000);
+  EXPECT_EQ(webshop->top_size(), amazon->top_size());
+  EXPECT_EQ(amazon->top(0).sku(), absl::StrCat(std::string(96, 'X'), 1999));
+  EXPECT_EQ(amazon->top(0).before(), 1009);
+  EXPECT_EQ(amazon->top(0).after(), 504);
 }
 
 TEST_F(ReloadTest, ReloadsUnderLoadFailNoCall) {
