@@ -82,9 +82,9 @@ void PrintDiff(std::ostream& out, const v1::ConfigDiff& diff) {
   fields.push_back({"locations added", list(diff.locations_added())});
   fields.push_back({"channels added", list(diff.channels_added())});
   fields.push_back({"channels changed", list(diff.channels_changed())});
-  fields.push_back({"overrides", absl::StrCat("+", diff.overrides_added(), " -",
-                                              diff.overrides_removed(), " ~",
-                                              diff.overrides_changed())});
+  fields.push_back(
+      {"overrides", absl::StrCat("+", diff.overrides_added(), " -", diff.overrides_removed(), " ~",
+                                 diff.overrides_changed())});
   fields.push_back({"clients", diff.clients() == 0 ? std::string("none (authentication off)")
                                                    : absl::StrCat(diff.clients())});
   fields.push_back({"at next restart", list(diff.restart_required())});

@@ -42,12 +42,12 @@ absl::StatusOr<config::Config> ConfigReloader::Load(absl::string_view yaml,
         "no file to reload");
   }
   absl::StatusOr<config::Config> next =
-      yaml.empty() ? config::LoadConfigFile(options_.running->path)
-                   : config::ParseConfig(std::string_view(yaml.data(), yaml.size()),
-                                         source_name.empty()
-                                             ? std::string_view("request")
-                                             : std::string_view(source_name.data(),
-                                                                source_name.size()));
+      yaml.empty()
+          ? config::LoadConfigFile(options_.running->path)
+          : config::ParseConfig(std::string_view(yaml.data(), yaml.size()),
+                                source_name.empty()
+                                    ? std::string_view("request")
+                                    : std::string_view(source_name.data(), source_name.size()));
   if (!next.ok()) {
     // The daemon's own file missing is a state of the machine, not a bad argument.
     if (absl::IsNotFound(next.status())) {
@@ -130,8 +130,9 @@ void ConfigReloader::Record(const std::string& actor,
   const int64_t now_ms = util::WallMs();
   const std::string& path = options_.running->path;
   if (!report.ok()) {
-    log::Error("config reload rejected, keeping the running configuration",
-               {{"by", actor}, {"config", path}, {"error", std::string(report.status().message())}});
+    log::Error(
+        "config reload rejected, keeping the running configuration",
+        {{"by", actor}, {"config", path}, {"error", std::string(report.status().message())}});
     if (options_.observer) {
       options_.observer->RecordReload(now_ms, false, std::string(report.status().message()));
     }

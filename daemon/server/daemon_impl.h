@@ -96,8 +96,8 @@ class Daemon::Impl {
   std::unique_ptr<orders::Orders> orders_;  // stops before the push engine and the store
   std::atomic<orders::Orders*> orders_ready_{nullptr};  // for the push engine's conflicts
   std::unique_ptr<reconcile::Reconciler> reconciler_;   // runs on the push workers
-  std::unique_ptr<Authenticator> auth_;  // before the service that uses it
-  std::unique_ptr<ConfigReloader> reloader_;  // likewise
+  std::unique_ptr<Authenticator> auth_;                 // before the service that uses it
+  std::unique_ptr<ConfigReloader> reloader_;            // likewise
   std::unique_ptr<StockService> service_;
   const DaemonHooks hooks_;
   std::string durability_;  // how the state is kept, for the start line (StartState)

@@ -1,8 +1,6 @@
 // Daemon::Impl::Start: the daemon assembled in order (docs/architecture.md): the state
 // (metrics observer, Redis, the engine restored), the channels (push engine, order
 // ingestion, reconciliation), the gRPC server, then the metrics endpoint and the reaper.
-#include "daemon/server/daemon_impl.h"
-
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -24,8 +22,9 @@
 #include "daemon/orders/orders.h"
 #include "daemon/push/push_engine.h"
 #include "daemon/reconcile/reconciler.h"
-#include "daemon/server/decode_errors.h"
 #include "daemon/server/auth.h"
+#include "daemon/server/daemon_impl.h"
+#include "daemon/server/decode_errors.h"
 #include "daemon/server/grpc_log.h"
 #include "daemon/server/stock_service.h"
 #include "daemon/server/tls.h"
@@ -98,33 +97,32 @@ absl::Status Daemon::Impl::Start() {
     ReapLoop();
   });
   if (!auth_->enabled()) {
-    log::Warn("authentication is OFF: no clients are configured, so every caller that can "
-              "reach the listener may do everything (allowed on loopback and unix sockets "
-              "only; docs/security.md)",
-              {{"listen", config_.server.listen}});
+    log::Warn(
+        "authentication is OFF: no clients are configured, so every caller that can "
+        "reach the listener may do everything (allowed on loopback and unix sockets "
+        "only; docs/security.md)",
+        {{"listen", config_.server.listen}});
   }
-  log::Info("stockd serving", {{"listen", config_.server.listen},
-                               {"tls", !config_.server.tls.has_value() ? "off"
-                                       : config_.server.tls->client_ca_file.empty()
-                                           ? "on"
-                                           : config_.server.tls->require_client_cert
-                                                 ? "mtls (required)"
-                                                 : "mtls (requested)"},
-                               {"clients", std::to_string(config_.clients.size())},
-                               {"port", std::to_string(port_)},
-                               {"metrics_port", std::to_string(metrics_port())},
-                               {"config", config_.path},
-                               {"locations", std::to_string(config_.model.locations.size())},
-                               {"channels", std::to_string(config_.model.channels.size())},
-                               {"durability", durability_}});
+  log::Info("stockd serving",
+            {{"listen", config_.server.listen},
+             {"tls", !config_.server.tls.has_value()              ? "off"
+                     : config_.server.tls->client_ca_file.empty() ? "on"
+                     : config_.server.tls->require_client_cert    ? "mtls (required)"
+                                                                  : "mtls (requested)"},
+             {"clients", std::to_string(config_.clients.size())},
+             {"port", std::to_string(port_)},
+             {"metrics_port", std::to_string(metrics_port())},
+             {"config", config_.path},
+             {"locations", std::to_string(config_.model.locations.size())},
+             {"channels", std::to_string(config_.model.channels.size())},
+             {"durability", durability_}});
   return absl::OkStatus();
 }
 
 absl::Status Daemon::Impl::StartState() {
   // The config layer checked the file's address; this also covers a Config built or
   // changed in code (the --listen override, tests).
-  if (absl::Status st = config::CheckListenSecurity(config_.server.listen,
-                                                    config_.SecuritySlice());
+  if (absl::Status st = config::CheckListenSecurity(config_.server.listen, config_.SecuritySlice());
       !st.ok()) {
     return absl::Status(
         st.code(), absl::StrCat("server.listen '", config_.server.listen, "': ", st.message()));
@@ -290,8 +288,7 @@ absl::Status Daemon::Impl::StartServer() {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(config_.server.listen, ListenerCredentials(config_.server.tls),
-                           &port_);
+  builder.AddListeningPort(config_.server.listen, ListenerCredentials(config_.server.tls), &port_);
   builder.RegisterService(service_.get());
   builder.SetMaxReceiveMessageSize(static_cast<int>(config_.server.max_request_bytes));
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
@@ -299,8 +296,7 @@ absl::Status Daemon::Impl::StartServer() {
   grpc::ResourceQuota quota("stockd");
   quota.SetMaxThreads(config_.server.max_threads);
   builder.SetResourceQuota(quota);
-  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
-      interceptors;
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(DecodeErrorInterceptor());
   // After DecodeErrors: it counts the status the client gets (rpc_metrics.h).
   if (observer_) interceptors.push_back(observer_->RpcInterceptor());

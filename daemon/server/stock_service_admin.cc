@@ -59,8 +59,7 @@ grpc::ServerUnaryReactor* StockService::CheckInvariants(grpc::CallbackServerCont
                                                         const v1::CheckInvariantsRequest* req,
                                                         v1::CheckInvariantsResponse* resp) {
   std::shared_ptr<const Caller> caller;
-  if (grpc::Status st = Admit(ctx, config::Role::kOperate, "CheckInvariants", &caller);
-      !st.ok()) {
+  if (grpc::Status st = Admit(ctx, config::Role::kOperate, "CheckInvariants", &caller); !st.ok()) {
     return FinishNow(ctx, st);
   }
   engine::InvariantReport report = engine_->CheckInvariants();

@@ -26,9 +26,9 @@ grpc::ServerUnaryReactor* StockService::Resync(grpc::CallbackServerContext* ctx,
     return FinishNow(ctx, st);
   }
   if (push_ == nullptr || push_->pusher(req->channel()) == nullptr) {
-    return FinishNow(ctx, grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                                       absl::StrCat("channel '", req->channel(),
-                                                    "' has no adapter to resync")));
+    return FinishNow(
+        ctx, grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                          absl::StrCat("channel '", req->channel(), "' has no adapter to resync")));
   }
   // Queued on the channel's worker (bounded), which finishes the reactor when the
   // comparison is done, or at once when refused or drained: no thread waits for it.
@@ -49,9 +49,11 @@ grpc::ServerUnaryReactor* StockService::GetPushStatus(grpc::CallbackServerContex
     return FinishNow(ctx, st);
   }
   std::vector<std::string> channels;
-  if (grpc::Status st = ScopeChannels(
-          *caller, req->channel().empty() ? std::vector<std::string>{} : std::vector<std::string>{req->channel()},
-          &channels);
+  if (grpc::Status st =
+          ScopeChannels(*caller,
+                        req->channel().empty() ? std::vector<std::string>{}
+                                               : std::vector<std::string>{req->channel()},
+                        &channels);
       !st.ok()) {
     return FinishNow(ctx, st);
   }

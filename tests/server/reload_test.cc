@@ -177,9 +177,9 @@ TEST_F(ReloadTest, DiffConfigChangesNothingAndReloadConfigAppliesExactlyIt) {
   ASSERT_TRUE(Diff(next, &diff, 2).ok());
   EXPECT_EQ(diff.skus(), 4);
   EXPECT_EQ(diff.clients(), 0);
-  EXPECT_EQ(std::vector<std::string>(diff.channels_changed().begin(),
-                                     diff.channels_changed().end()),
-            (std::vector<std::string>{"webshop", "amazon"}));
+  EXPECT_EQ(
+      std::vector<std::string>(diff.channels_changed().begin(), diff.channels_changed().end()),
+      (std::vector<std::string>{"webshop", "amazon"}));
   EXPECT_TRUE(diff.restart_required().empty());
   const v1::ChannelQuantityDiff* amazon = ChannelOf(diff, "amazon");
   ASSERT_NE(amazon, nullptr);
@@ -254,8 +254,8 @@ TEST_F(ReloadTest, AnInvalidOrRefusedConfigKeepsTheRunningOneAndSaysWhy) {
   EXPECT_TRUE(absl::StartsWith(st.error_message(), path_ + ":")) << st.error_message();
 
   // Removing a channel is refused by the engine: FAILED_PRECONDITION, nothing applied.
-  const std::string without_pos = absl::StrReplaceAll(
-      Yaml(3, 50), {{"  - {id: pos, type: store, sources: [store]}\n", ""}});
+  const std::string without_pos =
+      absl::StrReplaceAll(Yaml(3, 50), {{"  - {id: pos, type: store, sources: [store]}\n", ""}});
   st = Diff(without_pos, &diff);
   EXPECT_EQ(st.error_code(), StatusCode::FAILED_PRECONDITION);
   EXPECT_TRUE(absl::StrContains(st.error_message(), "channel 'pos'")) << st.error_message();
