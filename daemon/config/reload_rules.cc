@@ -1,5 +1,6 @@
 #include "daemon/config/reload_rules.h"
 
+#include <algorithm>
 #include <tuple>
 
 namespace stockd::config {
@@ -75,12 +76,12 @@ std::vector<std::string> RestartOnlyChanges(const Config& running, const Config&
   check(running.orders_max_body_bytes != next.orders_max_body_bytes ||
             running.orders_deadline_ms != next.orders_deadline_ms,
         "orders");
-  bool order_channels_same = running.order_channels.size() == next.order_channels.size();
-  for (size_t i = 0; order_channels_same && i < running.order_channels.size(); ++i) {
-    order_channels_same =
-        OrderChannelKey(running.order_channels[i]) == OrderChannelKey(next.order_channels[i]);
-  }
-  check(!order_channels_same, "channels[].orders");
+  check(!std::equal(running.order_channels.begin(), running.order_channels.end(),
+                    next.order_channels.begin(), next.order_channels.end(),
+                    [](const OrderChannelConfig& x, const OrderChannelConfig& y) {
+                      return OrderChannelKey(x) == OrderChannelKey(y);
+                    }),
+        "channels[].orders");
   // Adapters: the plugin loaded and what it was given (rates and intervals are live).
   for (const AdapterConfig& x : running.adapters) {
     bool same = false;

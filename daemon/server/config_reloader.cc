@@ -1,5 +1,8 @@
 #include "daemon/server/config_reloader.h"
 
+#include <pthread.h>
+
+#include <memory>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -32,7 +35,78 @@ absl::StatusOr<int> TopNOf(int32_t requested) {
   return requested == 0 ? 10 : requested;
 }
 
-ConfigReloader::ConfigReloader(Options options) : options_(std::move(options)) {}
+ConfigReloader::ConfigReloader(Options options) : options_(std::move(options)) {
+  worker_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "stockd-reload");
+    WorkLoop();
+  });
+}
+
+ConfigReloader::~ConfigReloader() { Stop(); }
+
+void ConfigReloader::Stop() {
+  {
+    absl::MutexLock lock(&jobs_mu_);
+    stopping_ = true;
+  }
+  if (worker_.joinable()) worker_.join();
+  std::deque<Job> left;
+  {
+    absl::MutexLock lock(&jobs_mu_);
+    left.swap(jobs_);
+  }
+  for (Job& job : left) job.done(absl::UnavailableError("stockd is stopping"));
+}
+
+void ConfigReloader::Enqueue(Job job) {
+  absl::Status refused;
+  {
+    absl::MutexLock lock(&jobs_mu_);
+    if (stopping_) {
+      refused = absl::UnavailableError("stockd is stopping");
+    } else if (jobs_.size() >= kMaxQueued) {
+      refused = absl::ResourceExhaustedError(absl::StrCat(
+          kMaxQueued, " config reloads or dry runs already wait; try again when they are done"));
+    } else {
+      jobs_.push_back(std::move(job));
+      return;
+    }
+  }
+  job.done(refused);
+}
+
+bool ConfigReloader::HasWork() const { return stopping_ || !jobs_.empty(); }
+
+void ConfigReloader::WorkLoop() {
+  for (;;) {
+    Job job;
+    {
+      absl::MutexLock lock(&jobs_mu_);
+      jobs_mu_.Await(absl::Condition(this, &ConfigReloader::HasWork));
+      if (stopping_) return;  // Stop answers what is left
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    job.run();
+  }
+}
+
+void ConfigReloader::QueueReload(std::string actor, int top_n, ReportDone done) {
+  auto answer = std::make_shared<ReportDone>(std::move(done));
+  Enqueue({[this, actor = std::move(actor), top_n, answer] {
+             (*answer)(ReloadFromFile(actor, top_n));
+           },
+           [answer](absl::StatusOr<ReloadReport> r) { (*answer)(std::move(r)); }});
+}
+
+void ConfigReloader::QueueDiff(std::string yaml, std::string source_name, int top_n,
+                               ReportDone done) {
+  auto answer = std::make_shared<ReportDone>(std::move(done));
+  Enqueue({[this, yaml = std::move(yaml), source_name = std::move(source_name), top_n, answer] {
+             (*answer)(Diff(yaml, source_name, top_n));
+           },
+           [answer](absl::StatusOr<ReloadReport> r) { (*answer)(std::move(r)); }});
+}
 
 absl::StatusOr<config::Config> ConfigReloader::Load(absl::string_view yaml,
                                                     absl::string_view source_name) const {

@@ -5,12 +5,16 @@
 //
 // Thread safety: every method may be called from any thread; reloads and dry runs are
 // serialised (one at a time), calls in flight on the engine are never failed by them.
+// The RPCs' requests run on the reloader's own thread (Queue*), never on a gRPC thread:
+// a reload reads a file, parses it and waits for every engine lock.
 #ifndef STOCKD_DAEMON_SERVER_CONFIG_RELOADER_H_
 #define STOCKD_DAEMON_SERVER_CONFIG_RELOADER_H_
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -43,14 +47,16 @@ struct ReloadReport {
 // service layer does not depend on how the daemon is assembled).
 class ConfigAdmin {
  public:
+  using ReportDone = std::function<void(absl::StatusOr<ReloadReport>)>;
   virtual ~ConfigAdmin() = default;
-  // Re-reads the daemon's config file and applies it, as SIGHUP does. `actor` is the
-  // audit entry's "who". INVALID_ARGUMENT (file:line), FAILED_PRECONDITION as Apply.
-  virtual absl::StatusOr<ReloadReport> ReloadFromFile(const std::string& actor, int top_n) = 0;
+  // Re-reads the daemon's config file and applies it, as SIGHUP does; `done` gets the
+  // outcome. `actor` is the audit entry's "who". INVALID_ARGUMENT (file:line),
+  // FAILED_PRECONDITION as ConfigReloader::Apply.
+  virtual void QueueReload(std::string actor, int top_n, ReportDone done) = 0;
   // What applying `yaml` (empty: the config file as it is on disk now) would change;
-  // changes nothing and refuses what ReloadFromFile would refuse.
-  virtual absl::StatusOr<ReloadReport> Diff(absl::string_view yaml, absl::string_view source_name,
-                                            int top_n) = 0;
+  // changes nothing and refuses what a reload would refuse.
+  virtual void QueueDiff(std::string yaml, std::string source_name, int top_n,
+                         ReportDone done) = 0;
   virtual std::string config_path() const = 0;
 };
 
@@ -76,13 +82,30 @@ class ConfigReloader final : public ConfigAdmin {
   absl::StatusOr<ReloadReport> Apply(const config::Config& next, const std::string& actor,
                                      int top_n = 10) ABSL_LOCKS_EXCLUDED(mu_);
 
-  // ConfigAdmin. ReloadFromFile also logs the outcome (error or info, plus a warning for
-  // restart-only settings) and records it for the metrics and status page.
-  absl::StatusOr<ReloadReport> ReloadFromFile(const std::string& actor, int top_n) override
+  // Re-reads the config file and applies it (SIGHUP, and QueueReload on the worker);
+  // also logs the outcome (error or info, plus a warning for restart-only settings) and
+  // records it for the metrics and status page.
+  absl::StatusOr<ReloadReport> ReloadFromFile(const std::string& actor, int top_n)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // The dry run of `yaml` (empty: the file on disk), changing nothing.
   absl::StatusOr<ReloadReport> Diff(absl::string_view yaml, absl::string_view source_name,
-                                    int top_n) override ABSL_LOCKS_EXCLUDED(mu_);
+                                    int top_n) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // ConfigAdmin: ReloadFromFile / Diff on the worker thread, `done` called there. At most
+  // kMaxQueued requests wait (RESOURCE_EXHAUSTED beyond, at once); after Stop, and for
+  // requests still queued at Stop, UNAVAILABLE.
+  void QueueReload(std::string actor, int top_n, ReportDone done) override
+      ABSL_LOCKS_EXCLUDED(jobs_mu_);
+  void QueueDiff(std::string yaml, std::string source_name, int top_n, ReportDone done) override
+      ABSL_LOCKS_EXCLUDED(jobs_mu_);
   std::string config_path() const override { return options_.running->path; }
+
+  // Stops the worker after the request it runs; answers the queued ones. Idempotent;
+  // the destructor calls it.
+  void Stop() ABSL_LOCKS_EXCLUDED(jobs_mu_);
+  ~ConfigReloader() override;
+
+  static constexpr size_t kMaxQueued = 4;
 
  private:
   // Reads the config file (or parses `yaml`) with the --listen override applied.
@@ -94,8 +117,20 @@ class ConfigReloader final : public ConfigAdmin {
                                            int top_n) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Record(const std::string& actor, const absl::StatusOr<ReloadReport>& report) const;
 
+  struct Job {
+    std::function<void()> run;
+    ReportDone done;  // answered with UNAVAILABLE instead when stopped first
+  };
+  void Enqueue(Job job) ABSL_LOCKS_EXCLUDED(jobs_mu_);
+  void WorkLoop() ABSL_LOCKS_EXCLUDED(jobs_mu_);
+  bool HasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(jobs_mu_);
+
   const Options options_;
   absl::Mutex mu_;  // one reload or dry run at a time
+  absl::Mutex jobs_mu_;
+  std::deque<Job> jobs_ ABSL_GUARDED_BY(jobs_mu_);
+  bool stopping_ ABSL_GUARDED_BY(jobs_mu_) = false;
+  std::thread worker_;  // started by the constructor
 };
 
 // "0..1000 (0 = 10)": the top_n a request may ask for. INVALID_ARGUMENT otherwise.

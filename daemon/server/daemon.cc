@@ -48,6 +48,8 @@ void Daemon::Impl::Shutdown() {
                       std::chrono::milliseconds(config_.server.drain_timeout_ms));
     server_->Wait();
   }
+  // After the calls: a ReloadConfig or DiffConfig in progress has finished its call.
+  if (reloader_) reloader_->Stop();
   if (metrics_) metrics_->Stop();  // after the calls: a scrape still sees the drain
   stop_reaper_.Notify();
   if (reaper_.joinable()) reaper_.join();

@@ -1,8 +1,8 @@
 // The live-reload RPCs of StockService (docs/reload.md): ReloadConfig re-reads the config
 // file and applies it as SIGHUP does; DiffConfig is its dry run. Both go through the
-// daemon's ConfigReloader. They run on the gRPC thread that took the call (a reload of
-// 100,000 SKUs takes well under a second; reloads are rare and serialised), so the
-// server's drain waits for one in progress like for any call.
+// daemon's ConfigReloader and run on its thread, which finishes the reactor: no gRPC
+// thread reads the file or waits for the engine's locks. The server's drain waits for
+// one in progress like for any call.
 #include <algorithm>
 #include <string>
 #include <utility>
@@ -54,9 +54,10 @@ grpc::Status EveryChannel(const Caller& caller, const char* method) {
                                    "of every channel (one without `channels`)"));
 }
 
-// Shortens every channel's top list (the figures stay whole) until the answer fits in
-// `max_bytes` (server.max_response_bytes): 256 channels x 1,000 SKUs would not.
-void FitTops(int64_t max_bytes, v1::ConfigDiff* diff) {
+// Shortens every channel's top list (the figures stay whole) until the answer, with its
+// framing, fits in `max_response_bytes`: 256 channels x 1,000 SKUs would not.
+void FitTops(int64_t max_response_bytes, v1::ConfigDiff* diff) {
+  const int64_t max_bytes = max_response_bytes - 1024;  // the response's other fields
   int keep = 0;
   for (const v1::ChannelQuantityDiff& c : diff->channels()) keep = std::max(keep, c.top_size());
   while (keep > 0 && static_cast<int64_t>(diff->ByteSizeLong()) > max_bytes) {
@@ -85,17 +86,22 @@ grpc::ServerUnaryReactor* StockService::ReloadConfig(grpc::CallbackServerContext
   if (config_admin_ == nullptr) return FinishNow(ctx, NoReload());
   absl::StatusOr<int> top_n = TopNOf(req->top_n());
   if (!top_n.ok()) return FinishNow(ctx, api::ToGrpc(top_n.status()));
-  // The audit entry's "who": the client, or with authentication off the actor header or
+  // The audit entry's "who" is the client, or with authentication off the actor header or
   // the peer, as for every mutation.
-  const std::string actor = Meta(ctx, "", *caller).actor;
-  absl::StatusOr<ReloadReport> report = config_admin_->ReloadFromFile(actor, *top_n);
-  if (!report.ok()) return FinishNow(ctx, api::ToGrpc(report.status()));
-  ToProto(*report, resp->mutable_applied());
-  FitTops(options_.max_response_bytes - 1024, resp->mutable_applied());
-  resp->set_locked_us(report->locked_us);
-  resp->set_total_us(report->total_us);
-  resp->set_config_path(config_admin_->config_path());
-  return FinishNow(ctx, grpc::Status::OK);
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  config_admin_->QueueReload(
+      Meta(ctx, "", *caller).actor, *top_n,
+      [this, reactor, resp](absl::StatusOr<ReloadReport> report) {
+        if (report.ok()) {
+          ToProto(*report, resp->mutable_applied());
+          FitTops(options_.max_response_bytes, resp->mutable_applied());
+          resp->set_locked_us(report->locked_us);
+          resp->set_total_us(report->total_us);
+          resp->set_config_path(config_admin_->config_path());
+        }
+        reactor->Finish(api::ToGrpc(report.status()));
+      });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* StockService::DiffConfig(grpc::CallbackServerContext* ctx,
@@ -109,12 +115,16 @@ grpc::ServerUnaryReactor* StockService::DiffConfig(grpc::CallbackServerContext* 
   if (config_admin_ == nullptr) return FinishNow(ctx, NoReload());
   absl::StatusOr<int> top_n = TopNOf(req->top_n());
   if (!top_n.ok()) return FinishNow(ctx, api::ToGrpc(top_n.status()));
-  absl::StatusOr<ReloadReport> report =
-      config_admin_->Diff(req->yaml(), req->source_name(), *top_n);
-  if (!report.ok()) return FinishNow(ctx, api::ToGrpc(report.status()));
-  ToProto(*report, resp);
-  FitTops(options_.max_response_bytes - 1024, resp);
-  return FinishNow(ctx, grpc::Status::OK);
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  config_admin_->QueueDiff(req->yaml(), req->source_name(), *top_n,
+                           [this, reactor, resp](absl::StatusOr<ReloadReport> report) {
+                             if (report.ok()) {
+                               ToProto(*report, resp);
+                               FitTops(options_.max_response_bytes, resp);
+                             }
+                             reactor->Finish(api::ToGrpc(report.status()));
+                           });
+  return reactor;
 }
 
 }  // namespace stockd::server

@@ -91,7 +91,9 @@ TEST_F(SecurityConfigTest, BadTlsFilesAreConfigErrors) {
       "server:\n  listen: \"127.0.0.1:1\"\n  tls: {cert_file: \"/nonexistent.pem\", key_file: \"",
       pki_.server_key(), "\", client_ca_file: \"", pki_.server_key(), "\"}\n");
   const std::string error = ErrorOf(Base(missing + client));
-  EXPECT_TRUE(Contains(error, "server.tls.cert_file: cannot read '/nonexistent.pem'"));
+  EXPECT_TRUE(Contains(error, "test.yaml:12:20: server.tls.cert_file: cannot read "
+                              "'/nonexistent.pem': No such file or directory"))
+      << error;
   EXPECT_TRUE(Contains(error, "server.tls.client_ca_file: '" + pki_.server_key() +
                                   "' holds no PEM certificate"));
   // client_certificate without a CA; an unknown mode.

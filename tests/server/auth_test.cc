@@ -532,6 +532,42 @@ TEST_F(AuthTest, TheConfigRpcsNeedAnAdminOfEveryChannel) {
   EXPECT_TRUE(absl::StrContains(st.error_message(), "no file to reload")) << st.error_message();
 }
 
+TEST_F(AuthTest, AConfigWithoutClientsIsRefusedOnAListenerOtherMachinesReach) {
+  // A second daemon on every interface (TLS and clients, as required there).
+  std::string yaml = absl::StrReplaceAll(yaml_, {{"127.0.0.1:0", "0.0.0.0:0"}});
+  absl::StatusOr<config::Config> config = config::ParseConfig(yaml, "wide.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  absl::StatusOr<std::unique_ptr<server::Daemon>> wide = server::Daemon::Start(*config);
+  ASSERT_TRUE(wide.ok()) << wide.status();
+  // A file without clients is valid on its own (its listener is loopback), but the
+  // running listener stays 0.0.0.0 until a restart: the dry run and the reload refuse it.
+  const std::string open = yaml_.substr(0, yaml_.find("clients:"));
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = testing::ReadTextFile(pki_.ca_file());
+  auto stub = v1::Stock::NewStub(grpc::CreateChannel(
+      absl::StrCat("localhost:", (*wide)->port()), grpc::SslCredentials(ssl)));
+  grpc::ClientContext ctx;
+  Authorize(&ctx, TokenOf("root"));
+  v1::DiffConfigRequest req;
+  req.set_yaml(open);
+  v1::ConfigDiff diff;
+  grpc::Status st = stub->DiffConfig(&ctx, req, &diff);
+  EXPECT_EQ(st.error_code(), StatusCode::FAILED_PRECONDITION);
+  EXPECT_TRUE(absl::StrContains(st.error_message(), "server.listen '0.0.0.0:0'"))
+      << st.error_message();
+  absl::StatusOr<config::Config> next = config::ParseConfig(open, "open.yaml");
+  ASSERT_TRUE(next.ok()) << next.status();
+  absl::StatusOr<server::ReloadReport> report = (*wide)->Reload(*next);
+  EXPECT_EQ(report.status().code(), absl::StatusCode::kFailedPrecondition);
+  // Nothing changed: root's token still works.
+  grpc::ClientContext again;
+  Authorize(&again, TokenOf("root"));
+  v1::GetConfigSummaryRequest summary;
+  v1::ConfigSummary out;
+  EXPECT_TRUE(stub->GetConfigSummary(&again, summary, &out).ok());
+  (*wide)->Shutdown();
+}
+
 TEST_F(AuthTest, AReloadSwapsTheClients) {
   auto summary = [this](const std::string& token) {
     grpc::ClientContext ctx;

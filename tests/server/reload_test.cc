@@ -20,6 +20,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "daemon/config/config.h"
+#include "daemon/server/auth.h"
+#include "daemon/server/config_reloader.h"
 #include "daemon/server/daemon.h"
 #include "httplib.h"
 #include "stockd/v1/stockd.grpc.pb.h"
@@ -328,6 +330,31 @@ TEST_F(ReloadTest, ALongDiffIsShortenedToFitTheResponseLimit) {
   EXPECT_EQ(amazon->top(0).sku(), absl::StrCat(std::string(96, 'X'), 1999));
   EXPECT_EQ(amazon->top(0).before(), 1009);
   EXPECT_EQ(amazon->top(0).after(), 504);
+}
+
+TEST_F(ReloadTest, AfterTheDrainAReloadIsRefusedAsUnavailable) {
+  v1::ConfigDiff diff;
+  ASSERT_TRUE(Diff(Yaml(0, 100), &diff).ok());
+  // Queued to a stopped reloader (as at SIGTERM, once the server has drained): answered
+  // UNAVAILABLE, not run.
+  absl::StatusOr<config::Config> config = config::LoadConfigFile(path_);
+  ASSERT_TRUE(config.ok()) << config.status();
+  server::Authenticator auth(config->clients);
+  server::ConfigReloader::Options options;
+  options.running = &*config;
+  options.engine = daemon_->engine();
+  options.auth = &auth;
+  server::ConfigReloader reloader(std::move(options));
+  reloader.Stop();
+  absl::Status answer = absl::UnknownError("not answered");
+  reloader.QueueDiff("", "", 10, [&](absl::StatusOr<server::ReloadReport> r) {
+    answer = r.status();
+  });
+  EXPECT_EQ(answer.code(), absl::StatusCode::kUnavailable) << answer;
+  reloader.QueueReload("test", 10, [&](absl::StatusOr<server::ReloadReport> r) {
+    answer = r.status();
+  });
+  EXPECT_EQ(answer.code(), absl::StatusCode::kUnavailable) << answer;
 }
 
 TEST_F(ReloadTest, ReloadsUnderLoadFailNoCall) {
