@@ -85,6 +85,10 @@ void PrintDiff(std::ostream& out, const v1::ConfigDiff& diff) {
   fields.push_back(
       {"overrides", absl::StrCat("+", diff.overrides_added(), " -", diff.overrides_removed(), " ~",
                                  diff.overrides_changed())});
+  fields.push_back({"adapters added", list(diff.adapters_added())});
+  fields.push_back({"adapters removed", list(diff.adapters_removed())});
+  fields.push_back({"adapters changed", list(diff.adapters_changed())});
+  fields.push_back({"order intake changed", list(diff.orders_changed())});
   fields.push_back({"clients", diff.clients() == 0 ? std::string("none (authentication off)")
                                                    : absl::StrCat(diff.clients())});
   fields.push_back({"at next restart", list(diff.restart_required())});

@@ -1,6 +1,5 @@
 #include "daemon/config/reload_rules.h"
 
-#include <algorithm>
 #include <tuple>
 
 namespace stockd::config {
@@ -21,19 +20,6 @@ auto RedisKey(const RedisConfig& r) {
   return std::make_tuple(r.mode, r.address, r.appendfsync, r.timeout_ms, r.max_batch,
                          r.audit_stream_entries, r.username, r.password_file, r.tls.has_value(),
                          tls);
-}
-
-// Everything of an adapter: the push engine's pushers are built once at start, so even
-// its live keys (rates, intervals, backoff) are not applied by a reload yet.
-auto AdapterKey(const AdapterConfig& a) {
-  return std::make_tuple(a.plugin, a.config_json, a.listings_file, a.reconcile_every_ms,
-                         a.max_batch, a.rate_per_second, a.burst, a.reconcile_interval_ms,
-                         a.retry_initial_ms, a.retry_max_ms, a.coalesce_window_ms);
-}
-
-auto OrderChannelKey(const OrderChannelConfig& o) {
-  return std::make_tuple(o.channel, o.poll_interval_ms, o.overlap_ms, o.webhook_signature,
-                         o.webhook_secret_file);
 }
 
 }  // namespace
@@ -76,25 +62,6 @@ std::vector<std::string> RestartOnlyChanges(const Config& running, const Config&
   check(running.orders_max_body_bytes != next.orders_max_body_bytes ||
             running.orders_deadline_ms != next.orders_deadline_ms,
         "orders");
-  check(!std::equal(running.order_channels.begin(), running.order_channels.end(),
-                    next.order_channels.begin(), next.order_channels.end(),
-                    [](const OrderChannelConfig& x, const OrderChannelConfig& y) {
-                      return OrderChannelKey(x) == OrderChannelKey(y);
-                    }),
-        "channels[].orders");
-  // Adapters: the plugin loaded and what it was given (rates and intervals are live).
-  for (const AdapterConfig& x : running.adapters) {
-    bool same = false;
-    for (const AdapterConfig& y : next.adapters) {
-      if (x.channel == y.channel) same = AdapterKey(x) == AdapterKey(y);
-    }
-    if (!same) out.push_back("channels[" + x.channel + "].adapter");
-  }
-  for (const AdapterConfig& y : next.adapters) {
-    bool existed = false;
-    for (const AdapterConfig& x : running.adapters) existed = existed || x.channel == y.channel;
-    if (!existed) out.push_back("channels[" + y.channel + "].adapter");
-  }
   return out;
 }
 

@@ -241,11 +241,11 @@ const Field<engine::Channel> kChannels[] = {
     {{"max_publish", Kind::kInt, kRestart, false, 0, kMaxUnits, engine::kNoCap, "",
       "the most ever published; >= min_publish; default no cap"},
      STOCKD_TARGET(engine::Channel, policy.max_publish)},
-    {{"adapter", Kind::kSection, kRestart, false, 0, 0, 0, "",
+    {{"adapter", Kind::kSection, kLive, false, 0, 0, 0, "",
       "the plugin that pushes to this channel"}},
-    {{"orders", Kind::kSection, kRestart, false, 0, 0, 0, "",
+    {{"orders", Kind::kSection, kLive, false, 0, 0, 0, "",
       "how the channel's orders come in (polling, webhook deliveries)"}},
-    {{"reconcile_every", Kind::kDuration, kRestart, false, 0, 30 * kMsPerDay, 0, "0s",
+    {{"reconcile_every", Kind::kDuration, kLive, false, 0, 30 * kMsPerDay, 0, "0s",
       "three-way reconcile (stockctl reconcile) this often, logged; needs an adapter; 0 = off"}},
 };
 
@@ -256,21 +256,21 @@ const Field<OrderChannelConfig> kChannelOrders[] = {
     {{"overlap", Kind::kDuration, kLive, false, 0, kMsPerDay, 0, "0s",
       "each poll re-reads this much of the recent past (a channel whose data lags)"},
      STOCKD_TARGET(OrderChannelConfig, overlap_ms)},
-    {{"webhook", Kind::kSection, kRestart, false, 0, 0, 0, "",
+    {{"webhook", Kind::kSection, kLive, false, 0, 0, 0, "",
       "this channel's order deliveries to the receiver (orders.listen)"}},
 };
 
 const Field<OrderChannelConfig> kOrdersWebhook[] = {
-    {{"signature", Kind::kEnum, kRestart, true, 0, 0, 0, "",
+    {{"signature", Kind::kEnum, kLive, true, 0, 0, 0, "",
       "stockd | shopify | woocommerce: how deliveries are signed"}},
-    {{"secret_file", Kind::kString, kRestart, true, 0, 0, 0, "",
-      "file holding the signing secret (mode 0600), read at start"}},
+    {{"secret_file", Kind::kString, kLive, true, 0, 0, 0, "",
+      "file holding the signing secret (mode 0600), read at start and reload"}},
 };
 
 const Field<AdapterConfig> kAdapter[] = {
-    {{"plugin", Kind::kString, kRestart, true, 0, 0, 0, "",
+    {{"plugin", Kind::kString, kLive, true, 0, 0, 0, "",
       "1-64 bytes of [a-z0-9_]: <plugin_dir>/libstockd_adapter_<plugin>.so"}},
-    {{"config", Kind::kJson, kRestart, false, 0, 1 << 20, 0, "{}",
+    {{"config", Kind::kJson, kLive, false, 0, 1 << 20, 0, "{}",
       "handed to the plugin as JSON (at most 1 MiB, 64 levels)"}},
     {{"max_batch", Kind::kInt, kLive, false, 1, 100'000, 0, "",
       "items per push; default the plugin's own maximum"},
@@ -281,8 +281,8 @@ const Field<AdapterConfig> kAdapter[] = {
     {{"burst", Kind::kInt, kLive, false, 1, 1'000'000, 0, "",
       "token bucket size; default max(1, rate_limit)"},
      STOCKD_TARGET(AdapterConfig, burst)},
-    {{"listings", Kind::kString, kRestart, false, 0, 0, 0, "\"\"",
-      "CSV sku,listing_id read at start; \"\" = the listing id is the SKU"},
+    {{"listings", Kind::kString, kLive, false, 0, 0, 0, "\"\"",
+      "CSV sku,listing_id read at start and reload; \"\" = the listing id is the SKU"},
      STOCKD_TEXT(AdapterConfig, listings_file)},
     {{"reconcile_interval", Kind::kDuration, kLive, false, 0, 30 * kMsPerDay, 0, "0s",
       "periodic resync; 0 = off"},

@@ -8,14 +8,15 @@
 // section's parser reads them, with the bounds from here. tests/config/schema_test.cc
 // checks the tables against config/reference.yaml and against the structs' defaults.
 //
-// Reloadable (Reload::kLive): a later live reload may apply the new value to the
-// running daemon without a restart. The rule: a key is kLive when it only changes how
-// future calls, pushes or records are handled (limits, rates, intervals, timeouts of
-// future work, retention bounds); it is kRestart when it names or shapes something built
-// once at start: a listening socket, a directory, the Redis connection and its security,
-// the engine's shards, gRPC's thread pool and stream limits, the plugin loaded, the
-// model (locations, channels, overrides: structural; a reload of them is its own
-// design). Today every change still takes a restart (SIGHUP validates only).
+// Reloadable (Reload::kLive): a live reload (SIGHUP, ReloadConfig) applies the new value
+// to the running daemon. The rule: a key is kLive when it only changes how future calls,
+// pushes or records are handled (limits, rates, intervals, retention bounds) or names a
+// part the reload rebuilds (a channel's adapter and order ingestion); it is kRestart when
+// it names or shapes something built once at start: a listening socket, a directory, the
+// Redis connection and its security, the engine's shards, gRPC's thread pool and stream
+// limits. The model (locations, channels, overrides) is applied by the engine's own
+// reconfiguration, whatever its keys say. Some kLive keys are still reported as needing a
+// restart by config::RestartOnlyChanges (docs/reload.md).
 //
 // Thread safety: constant tables, built on first use (thread-safe statics); read-only.
 #ifndef STOCKD_DAEMON_CONFIG_SCHEMA_H_

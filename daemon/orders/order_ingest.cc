@@ -70,8 +70,14 @@ absl::StatusOr<std::unique_ptr<OrderIngest>> OrderIngest::Create(
   return ingest;
 }
 
+void OrderIngest::SetMaps(std::map<std::string, ListingMap*> maps) {
+  absl::MutexLock lock(&maps_mu_);
+  maps_ = std::move(maps);
+}
+
 std::vector<std::string> OrderIngest::Map(const std::string& channel, const plugins::Order& order,
                                           engine::ApplyOrderCmd* cmd) const {
+  absl::ReaderMutexLock maps_lock(&maps_mu_);
   auto map_it = maps_.find(channel);
   const ListingMap* map = map_it == maps_.end() ? nullptr : map_it->second;
   std::vector<std::string> missing;

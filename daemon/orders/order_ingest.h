@@ -46,7 +46,7 @@ class OrderIngest final : public OrderIntake {
   using ResultDone = std::function<void(absl::StatusOr<IngestResult>)>;
 
   // `maps`: the ListingMap of every channel with a listings file (others map by
-  // identity); not owned, must outlive this. Loads the parked orders from `store`.
+  // identity); not owned, must outlive this (or their replacement by SetMaps). Loads the parked orders from `store`.
   // `engine`, `store`, `clock` not owned.
   static absl::StatusOr<std::unique_ptr<OrderIngest>> Create(
       engine::Engine* engine, OrderStore* store, std::map<std::string, ListingMap*> maps,
@@ -60,6 +60,9 @@ class OrderIngest final : public OrderIntake {
   // Re-submits every parked revision whose listings all map now (of `channel`, or of
   // every channel when ""). Returns how many were re-submitted; their results are logged.
   int RetryUnmapped(const std::string& channel = "");
+  // Replaces the listing maps (a live reload). Once it returns, no call uses a map that
+  // is not in `maps` any more: the caller may free those.
+  void SetMaps(std::map<std::string, ListingMap*> maps) ABSL_LOCKS_EXCLUDED(maps_mu_);
   std::vector<UnmappedOrder> ListUnmapped() const;
 
  private:
@@ -67,7 +70,7 @@ class OrderIngest final : public OrderIntake {
               const engine::Clock* clock, log::Sink log);
   // The listings of `order` that map to no SKU; when none, `cmd` is filled.
   std::vector<std::string> Map(const std::string& channel, const plugins::Order& order,
-                               engine::ApplyOrderCmd* cmd) const;
+                               engine::ApplyOrderCmd* cmd) const ABSL_LOCKS_EXCLUDED(maps_mu_);
   absl::StatusOr<IngestResult> Park(const std::string& channel, const plugins::Order& order,
                                     std::vector<std::string> missing);
   void Apply(const std::string& channel, engine::ApplyOrderCmd cmd, ResultDone done);
@@ -77,7 +80,9 @@ class OrderIngest final : public OrderIntake {
 
   engine::Engine* const engine_;
   OrderStore* const store_;
-  const std::map<std::string, ListingMap*> maps_;
+  // Held (shared) while a map is in use; SetMaps holds it exclusively.
+  mutable absl::Mutex maps_mu_;
+  std::map<std::string, ListingMap*> maps_ ABSL_GUARDED_BY(maps_mu_);
   const engine::Clock* const clock_;
   const log::Sink log_;
   mutable absl::Mutex mu_;

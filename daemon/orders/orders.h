@@ -7,17 +7,21 @@
 //
 // Every message it logs for itself or for an adapter passes through util::RedactSecrets.
 //
-// Thread safety: intake(), ListUnmapped() and Stats() are thread-safe once created;
-// Start/Stop from the owner.
+// Thread safety: intake(), ListUnmapped(), Stats(), worker(), IngestedUntil() and
+// webhook_port() are thread-safe once created; Start, Stop, Prepare and Commit from the
+// owner, one at a time.
 #ifndef STOCKD_DAEMON_ORDERS_ORDERS_H_
 #define STOCKD_DAEMON_ORDERS_ORDERS_H_
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "daemon/config/slices.h"
 #include "daemon/engine/clock.h"
 #include "daemon/engine/engine.h"
@@ -30,6 +34,26 @@
 #include "daemon/util/log.h"
 
 namespace stockd::orders {
+
+// What a new config changes in order ingestion, loaded and ready to commit
+// (Orders::Prepare). Dropping it unapplied unloads what it loaded.
+class OrdersPlan {
+ public:
+  OrdersPlan() = default;
+  OrdersPlan(OrdersPlan&&) = default;
+  OrdersPlan& operator=(OrdersPlan&&) = default;
+  ~OrdersPlan();
+
+ private:
+  friend class Orders;
+  std::vector<config::OrderChannelConfig> channels;  // the new config's
+  std::vector<std::string> rebuilt;  // channels whose poller and listings are replaced
+  std::map<std::string, std::unique_ptr<ListingMap>> maps;      // of rebuilt channels
+  std::map<std::string, std::unique_ptr<OrderWorker>> workers;  // of rebuilt channels
+  std::map<std::string, std::string> stored_cursors;  // when a new poller has no predecessor
+  std::optional<std::vector<WebhookChannel>> routes;  // the new routes, when they change
+  std::unique_ptr<WebhookReceiver> receiver;          // started by Prepare when none ran
+};
 
 class Orders {
  public:
@@ -51,15 +75,29 @@ class Orders {
   // (interrupting its adapter). Idempotent.
   void Stop();
 
+  // Live reload (docs/reload.md): what `next` changes in the channels' order ingestion
+  // (config::PollerChanged, RouteChanged), loaded — listings files, plugins, secrets, the
+  // stored cursors of new pollers, and the receiver when a first channel gets webhook
+  // deliveries — and nothing else changed yet. Create's errors (then nothing is
+  // applied), and FAILED_PRECONDITION for webhook deliveries without a receiver
+  // (`orders.listen` is applied at the next restart). `next.listen`, `max_body_bytes`,
+  // `deadline_ms` and `plugin_dir` are not applied. One Prepare/Commit at a time.
+  absl::StatusOr<OrdersPlan> Prepare(const config::OrdersConfig& next) const;
+  // Applies a plan, after the engine took the new model: a replaced poller stops after
+  // the adapter call in flight (interrupted) and its successor starts from its durable
+  // cursor; the listing maps and the webhook routes are swapped.
+  void Commit(OrdersPlan plan);
+
   // The webhook receiver's bound port; 0 when there is none (or before Start).
-  int webhook_port() const { return receiver_ ? receiver_->port() : 0; }
+  int webhook_port() const;
 
   OrderIntake* intake() { return ingest_.get(); }
   OrderIngest* ingest() { return ingest_.get(); }
   std::vector<UnmappedOrder> ListUnmapped() const { return ingest_->ListUnmapped(); }
   std::vector<WorkerStats> Stats() const;
-  // nullptr when the channel is not polled.
-  OrderWorker* worker(const std::string& channel) const;
+  // nullptr when the channel is not polled. A worker a reload replaces is stopped but
+  // stays valid as long as the caller holds it.
+  std::shared_ptr<OrderWorker> worker(const std::string& channel) const;
   // The start time of the latest poll of `channel` whose orders are all durable (0 before
   // the first); INT64_MAX when the channel is not polled (nothing to wait for).
   int64_t IngestedUntil(const std::string& channel) const;
@@ -67,15 +105,29 @@ class Orders {
  private:
   Orders() = default;
   absl::Status StartWorkers();
+  // The channel's poller (its own plugin instance), not started; nullptr when the
+  // channel does not poll (no adapter, poll_interval 0, or a plugin that cannot poll).
+  absl::StatusOr<std::unique_ptr<OrderWorker>> BuildWorker(const config::OrderChannelConfig& c,
+                                                           ListingMap* listings) const;
+  // The ingest's view of the maps; mu_ held.
+  std::map<std::string, ListingMap*> MapView() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
   OrderStore* store_ = nullptr;
+  engine::Engine* engine_ = nullptr;
+  const engine::Clock* clock_ = nullptr;
+  std::string plugin_dir_;
+  std::string listen_;  // orders.listen at start
   log::Sink log_;
-  std::map<std::string, std::unique_ptr<ListingMap>> maps_;
   std::unique_ptr<OrderIngest> ingest_;
-  std::map<std::string, std::unique_ptr<OrderWorker>> workers_;
-  WebhookReceiverOptions receiver_options_;  // channels empty: no receiver
-  std::unique_ptr<WebhookReceiver> receiver_;
-  bool stopped_ = false;  // owner thread only
+  WebhookReceiverOptions receiver_options_;          // channels empty: no receiver
+  std::vector<config::OrderChannelConfig> applied_;  // owner thread only
+
+  // Readers: the push engine (IngestedUntil), reconciliation (worker), metrics (Stats).
+  mutable absl::Mutex mu_;
+  std::map<std::string, std::unique_ptr<ListingMap>> maps_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::shared_ptr<OrderWorker>> workers_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<WebhookReceiver> receiver_ ABSL_GUARDED_BY(mu_);
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace stockd::orders

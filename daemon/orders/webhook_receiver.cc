@@ -55,23 +55,36 @@ absl::StatusOr<HostPort> ParseListen(const std::string& listen) {
   return hp;
 }
 
-absl::Status CheckOptions(const WebhookReceiverOptions& o) {
-  if (o.channels.empty()) return absl::InvalidArgumentError("channels: none");
-  for (size_t i = 0; i < o.channels.size(); ++i) {
-    const WebhookChannel& c = o.channels[i];
+absl::Status CheckChannels(const std::vector<WebhookChannel>& channels) {
+  for (size_t i = 0; i < channels.size(); ++i) {
+    const WebhookChannel& c = channels[i];
     const std::string at = absl::StrCat("channels[", i, "]");
     if (c.channel.empty() || c.channel.find('/') != std::string::npos) {
       return absl::InvalidArgumentError(absl::StrCat(at, ".channel: '", absl::CHexEscape(c.channel),
                                                      "' (non-empty, without '/')"));
     }
     for (size_t j = 0; j < i; ++j) {
-      if (o.channels[j].channel == c.channel) {
+      if (channels[j].channel == c.channel) {
         return absl::InvalidArgumentError(
             absl::StrCat(at, ".channel: '", c.channel, "' is also channels[", j, "]"));
       }
     }
     if (c.secret.empty()) return absl::InvalidArgumentError(absl::StrCat(at, ".secret: empty"));
   }
+  return absl::OkStatus();
+}
+
+using Routes = absl::flat_hash_map<std::string, WebhookChannel>;
+
+std::shared_ptr<const Routes> RoutesOf(const std::vector<WebhookChannel>& channels) {
+  auto routes = std::make_shared<Routes>();
+  for (const WebhookChannel& c : channels) routes->emplace(c.channel, c);
+  return routes;
+}
+
+absl::Status CheckOptions(const WebhookReceiverOptions& o) {
+  if (o.channels.empty()) return absl::InvalidArgumentError("channels: none");
+  if (absl::Status st = CheckChannels(o.channels); !st.ok()) return st;
   if (o.max_body_bytes < 1) return absl::InvalidArgumentError("max_body_bytes: must be >= 1");
   if (o.deadline_ms < 1) return absl::InvalidArgumentError("deadline_ms: must be >= 1");
   if (o.threads < 1) return absl::InvalidArgumentError("threads: must be >= 1");
@@ -90,8 +103,12 @@ struct WebhookReceiver::Impl {
       : options(std::move(o)),
         intake(intake),
         log(std::move(log)),
-        applied(std::make_shared<RecentEventIds>(options.remembered_event_ids)) {
-    for (const WebhookChannel& c : options.channels) channels.emplace(c.channel, c);
+        applied(std::make_shared<RecentEventIds>(options.remembered_event_ids)),
+        routes(RoutesOf(options.channels)) {}
+
+  std::shared_ptr<const Routes> Routing() const {
+    absl::MutexLock lock(&routes_mu);
+    return routes;
   }
 
   // An error answer: its JSON body, and one warn line naming the channel and the reason.
@@ -111,9 +128,12 @@ struct WebhookReceiver::Impl {
   const WebhookReceiverOptions options;
   OrderIntake* const intake;
   const log::Sink log;
-  absl::flat_hash_map<std::string, WebhookChannel> channels;  // set before serving
   // Shared with every `done`: a late one still records its applied delivery.
   const std::shared_ptr<RecentEventIds> applied;
+  // The channels' routes; a reload swaps them whole (a request keeps the set it began
+  // with).
+  mutable absl::Mutex routes_mu;
+  std::shared_ptr<const Routes> routes ABSL_GUARDED_BY(routes_mu);
   httplib::Server server;
   int port = 0;
   absl::Mutex stop_mu;
@@ -123,8 +143,9 @@ struct WebhookReceiver::Impl {
 
 void WebhookReceiver::Impl::Handle(const httplib::Request& req, httplib::Response& res) {
   const std::string name = req.matches[1];
-  const auto it = channels.find(name);
-  if (it == channels.end()) return Refuse(res, 404, name, "unknown channel");
+  const std::shared_ptr<const Routes> routes = Routing();
+  const auto it = routes->find(name);
+  if (it == routes->end()) return Refuse(res, 404, name, "unknown channel");
   const WebhookChannel& channel = it->second;
 
   const char* signature_header = SignatureHeader(channel.scheme);
@@ -265,6 +286,14 @@ WebhookReceiver::WebhookReceiver(std::unique_ptr<Impl> impl) : impl_(std::move(i
 WebhookReceiver::~WebhookReceiver() { Stop(); }
 
 int WebhookReceiver::port() const { return impl_->port; }
+
+absl::Status WebhookReceiver::SetChannels(const std::vector<WebhookChannel>& channels) {
+  if (absl::Status st = CheckChannels(channels); !st.ok()) return st;
+  std::shared_ptr<const Routes> routes = RoutesOf(channels);
+  absl::MutexLock lock(&impl_->routes_mu);
+  impl_->routes = std::move(routes);
+  return absl::OkStatus();
+}
 
 void WebhookReceiver::Stop() {
   absl::MutexLock lock(&impl_->stop_mu);

@@ -12,7 +12,8 @@
 // Every error answer has a JSON body {"error":"..."}; nothing is submitted for any of
 // them, and each is logged once at warn with the channel and the reason.
 //
-// Thread safety: Start, port and Stop may be called from any thread; Stop is idempotent.
+// Thread safety: Start, port, SetChannels and Stop may be called from any thread; Stop is
+// idempotent.
 // The intake and the log sink must outlive the receiver; the intake's `done` may run
 // after the receiver is gone (it then touches only state it co-owns).
 #ifndef STOCKD_DAEMON_ORDERS_WEBHOOK_RECEIVER_H_
@@ -59,6 +60,11 @@ class WebhookReceiver {
 
   // The bound port.
   int port() const;
+  // Replaces the channels (a live reload): requests that begin afterwards are routed,
+  // checked and signed by the new set; an empty set answers every path 404. The rules of
+  // WebhookReceiverOptions::channels (bar "at least one"); INVALID_ARGUMENT, naming the
+  // entry, and nothing changed otherwise.
+  absl::Status SetChannels(const std::vector<WebhookChannel>& channels);
   // Stops accepting connections and returns once every request in progress was answered
   // (at most deadline_ms plus the socket timeouts). Idempotent.
   void Stop();

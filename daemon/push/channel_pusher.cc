@@ -47,6 +47,11 @@ void ChannelPusher::LoadAcked(absl::flat_hash_map<std::string, int64_t> acked) {
   acked_ = std::move(acked);
 }
 
+ShownMap ChannelPusher::AckedAll() const {
+  absl::MutexLock lock(&mu_);
+  return acked_;
+}
+
 void ChannelPusher::Start() {
   worker_ = std::thread([this] {
     // Linux thread names are at most 15 bytes.

@@ -152,6 +152,9 @@ class ChannelPusher {
   PusherStats Stats() const;
   // -1 when the channel never acknowledged the SKU.
   int64_t Acked(const std::string& sku) const;
+  // Every SKU's acknowledged quantity (a reload hands a changed adapter's successor
+  // what its predecessor knew, saved or not).
+  ShownMap AckedAll() const;
   // Nothing dirty and no push in flight.
   bool Idle() const;
   const std::string& channel() const { return options_.channel; }

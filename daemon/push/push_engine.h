@@ -6,8 +6,8 @@
 //
 // Every message it logs for itself or for an adapter passes through util::RedactSecrets.
 //
-// Thread safety: OnPublishedChanges, Resync and Stats are thread-safe; Start/Stop from
-// the owner.
+// Thread safety: OnPublishedChanges, OfferAll, Resync, Stats and pusher are thread-safe;
+// Start, Stop, Prepare and Commit from the owner (one at a time).
 #ifndef STOCKD_DAEMON_PUSH_PUSH_ENGINE_H_
 #define STOCKD_DAEMON_PUSH_PUSH_ENGINE_H_
 
@@ -29,6 +29,30 @@
 
 namespace stockd::push {
 
+// What a new config changes in the adapters, loaded and ready to commit (PushEngine::Prepare).
+// Dropping it unapplied unloads what it loaded.
+class AdapterPlan {
+ public:
+  AdapterPlan() = default;
+  AdapterPlan(AdapterPlan&&) = default;
+  AdapterPlan& operator=(AdapterPlan&&) = default;
+  ~AdapterPlan();
+
+  bool empty() const { return built_.empty() && stopped_.empty() && periods_.empty(); }
+
+ private:
+  friend class PushEngine;
+  struct Built {
+    std::unique_ptr<ChannelPusher> pusher;
+    config::AdapterConfig config;
+    bool replaces = false;  // the channel has a pusher now: the new one takes its acks
+  };
+  std::map<std::string, Built> built_;     // added, or changed in what the pusher is
+  std::vector<std::string> stopped_;       // removed
+  std::map<std::string, config::AdapterConfig> periods_;  // only the periods change
+  AckMap acked_;  // the added channels' stored acknowledgements
+};
+
 class PushEngine final : public engine::ChangeListener {
  public:
   // Loads every configured adapter plugin and its listings file. Any failure (missing
@@ -49,6 +73,20 @@ class PushEngine final : public engine::ChangeListener {
   // adapter calls in flight are interrupted. Returns promptly even if a channel hangs.
   void Stop();
 
+  // Live reload (docs/reload.md): what `next` changes compared with the running adapters
+  // (config::PusherChanged), loaded — plugins, listings files, the added channels'
+  // stored acknowledgements — and nothing changed yet. The errors Create returns, and
+  // UNAVAILABLE when the acknowledgements cannot be read; then nothing is applied.
+  // `next.plugin_dir` is ignored (a restart-only key). One Prepare/Commit at a time.
+  absl::StatusOr<AdapterPlan> Prepare(const config::PushConfig& next) const;
+  // Applies a plan, after the engine took the new model (a new channel's SKUs are then
+  // published): a removed or changed channel's pusher is stopped (queued Resyncs answer
+  // UNAVAILABLE, its adapter call is interrupted); an added one gets its stored
+  // acknowledgements, a changed one its predecessor's, and each is queued what differs
+  // from what the channel should show, then started. The periods change in place.
+  void Commit(AdapterPlan plan);
+
+  // Called on the journal's thread, in durability order.
   void OnPublishedChanges(const std::vector<engine::PublishedChange>& changes) override;
   // Offers every SKU's published quantity to every channel again (after a re-sync from
   // Redis, when changes may have happened without events); pushers skip what the channel
@@ -59,27 +97,51 @@ class PushEngine final : public engine::ChangeListener {
   // `done` gets the report once the corrections are queued (never waits on the calling
   // thread). Errors through `done`: NOT_FOUND for an unknown channel, FAILED_PRECONDITION
   // for one without an adapter, and ChannelPusher::Resync's (RESOURCE_EXHAUSTED,
-  // UNAVAILABLE).
+  // UNAVAILABLE — also when a reload removes the adapter meanwhile).
   void Resync(const std::string& channel, bool force, ChannelPusher::ResyncDone done);
   std::vector<PusherStats> Stats() const;
-  // nullptr when the channel has no adapter.
-  ChannelPusher* pusher(const std::string& channel) const;
-  bool empty() const { return pushers_.empty(); }
+  // nullptr when the channel has no adapter. A pusher a reload removes is stopped but
+  // stays valid as long as the caller holds it.
+  std::shared_ptr<ChannelPusher> pusher(const std::string& channel) const;
+  bool empty() const;
 
  private:
-  PushEngine(engine::Engine* engine, AckStore* acks, log::Sink log);
+  struct Running {
+    std::shared_ptr<ChannelPusher> pusher;
+    config::AdapterConfig config;
+  };
+  PushEngine(engine::Engine* engine, AckStore* acks, const engine::Clock* clock,
+             std::string plugin_dir, log::Sink log,
+             std::function<int64_t(const std::string&)> orders_ingested_until);
+  // The channel's pusher, its plugin and listings loaded; not started.
+  absl::StatusOr<std::unique_ptr<ChannelPusher>> Build(const config::AdapterConfig& a) const;
   std::vector<std::pair<std::string, int64_t>> Desired(const std::string& channel) const;
+  // Gives `pusher` what the channel acknowledged and queues every SKU whose published
+  // quantity differs, then starts it; returns how many were queued. Holding pushers_mu_
+  // keeps the journal's offers out while the published quantities are read, so no offer
+  // older than what is read can land after it.
+  int64_t Fill(ChannelPusher* pusher, const ShownMap& acked)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(pushers_mu_);
+  std::vector<std::shared_ptr<ChannelPusher>> Snapshot() const ABSL_LOCKS_EXCLUDED(pushers_mu_);
   void ReconcileLoop();
 
   engine::Engine* const engine_;
   AckStore* const acks_;
+  const engine::Clock* const clock_;
+  const std::string plugin_dir_;
   const log::Sink log_;
-  // Fixed after Create: read without locks.
-  std::map<std::string, std::unique_ptr<ChannelPusher>> pushers_;
-  std::map<std::string, int64_t> reconcile_interval_ms_;
+  const std::function<int64_t(const std::string&)> orders_ingested_until_;
+
+  // Readers (the journal's offers, Stats, Resync) hold it shared; Fill and the changes
+  // of a reload hold it exclusively.
+  mutable absl::Mutex pushers_mu_;
+  std::map<std::string, Running> pushers_ ABSL_GUARDED_BY(pushers_mu_);
 
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
+  // channel -> periodic resync interval (0 = off), read by the timer each second.
+  std::map<std::string, int64_t> reconcile_interval_ms_ ABSL_GUARDED_BY(mu_);
   std::thread reconciler_;
 };
 
@@ -88,8 +150,13 @@ class PushEngine final : public engine::ChangeListener {
 // config Create would hand it. OK, or INVALID_ARGUMENT with one line per problem:
 // "<file>:<line>:<col>: channels[i].adapter.config: <the plugin's text>" for a rejected
 // config, "<file>:<line>:<col>: channels[i].adapter.plugin: <why>" for a plugin that
-// cannot be loaded. Thread-safe; creates no instance.
+// cannot be loaded, "<file>:<line>: channel '<id>': listings file ...: <why>" for a
+// listings file that cannot be read. Thread-safe; creates no instance.
 absl::Status CheckAdapterConfigs(const config::PushConfig& config);
+// The same checks for a reload's dry run: the first problem, with its own code (NOT_FOUND
+// for a missing plugin or listings file, FAILED_PRECONDITION for a plugin that cannot be
+// used, INVALID_ARGUMENT for a rejected config or a bad listings file).
+absl::Status CheckAdapters(const config::PushConfig& config);
 
 // The adapter config a plugin gets (moved to the plugins layer, which orders uses too).
 using plugins::AdapterConfigWithChannel;

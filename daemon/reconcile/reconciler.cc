@@ -26,7 +26,8 @@ absl::Status Unreachable(const std::string& channel, absl::string_view what,
 
 CursorFn OrderCursor(const orders::Orders* orders, orders::OrderStore* store) {
   return [orders, store](const std::string& channel) -> absl::StatusOr<std::string> {
-    if (const orders::OrderWorker* w = orders == nullptr ? nullptr : orders->worker(channel)) {
+    if (const std::shared_ptr<orders::OrderWorker> w =
+            orders == nullptr ? nullptr : orders->worker(channel)) {
       return w->Stats().cursor;
     }
     absl::StatusOr<std::map<std::string, std::string>> cursors = store->LoadCursors();
@@ -42,9 +43,9 @@ Reconciler::Reconciler(engine::Engine* engine, push::PushEngine* push, CursorFn 
     : engine_(engine),
       push_(push),
       cursor_(std::move(cursor)),
-      every_ms_(std::move(every_ms)),
       clock_(clock),
-      log_(std::move(log)) {}
+      log_(std::move(log)),
+      every_ms_(std::move(every_ms)) {}
 
 Reconciler::~Reconciler() { Stop(); }
 
@@ -53,7 +54,10 @@ void Reconciler::Reconcile(const std::string& channel, Done done) {
     done(absl::NotFoundError(absl::StrCat("unknown channel '", channel, "'")));
     return;
   }
-  push::ChannelPusher* pusher = push_ == nullptr ? nullptr : push_->pusher(channel);
+  // Held for the call only: a reload that removes the adapter stops the pusher, which
+  // answers the queued job UNAVAILABLE (the worker runs nothing after its Stop).
+  std::shared_ptr<push::ChannelPusher> held = push_ == nullptr ? nullptr : push_->pusher(channel);
+  push::ChannelPusher* pusher = held.get();
   if (pusher == nullptr) {
     done(absl::FailedPreconditionError(
         absl::StrCat("channel '", channel, "' has no adapter to reconcile with")));
@@ -179,11 +183,13 @@ std::optional<Report> Reconciler::Last(const std::string& channel) const {
   return it->second;
 }
 
+void Reconciler::SetPeriods(std::map<std::string, int64_t> every_ms) {
+  absl::MutexLock lock(&mu_);
+  every_ms_ = std::move(every_ms);
+  ++periods_version_;
+}
+
 void Reconciler::Start() {
-  if (std::none_of(every_ms_.begin(), every_ms_.end(),
-                   [](const auto& e) { return e.second > 0; })) {
-    return;
-  }
   timer_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "stockd-3way");
     Loop();
@@ -199,29 +205,48 @@ void Reconciler::Stop() {
 }
 
 void Reconciler::Loop() {
-  std::map<std::string, int64_t> due_ms;
-  const int64_t start = clock_->NowMs();
-  for (const auto& [channel, every] : every_ms_) {
-    if (every > 0) due_ms[channel] = start + every;
-  }
+  struct Timer {
+    int64_t every = 0;
+    int64_t due = 0;
+  };
+  std::map<std::string, Timer> timers;
+  uint64_t seen_version = ~uint64_t{0};
   for (;;) {
+    std::vector<std::string> due;
     int64_t wait_ms = 1000;
-    const int64_t now = clock_->NowMs();
-    for (auto& [name, due] : due_ms) {
-      if (now >= due) {
-        due = now + every_ms_.at(name);
-        const std::string channel = name;
-        // Queued on the channel's worker: this timer never waits for a (maybe hung) channel.
-        Reconcile(channel, [this, channel](absl::StatusOr<Report> r) {
-          if (r.ok()) {
-            LogSummary(*r);
-          } else if (log_) {
-            log_(log::Level::kWarn,
-                 absl::StrCat("reconcile[", channel, "]: ", r.status().message()));
-          }
-        });
+    {
+      absl::MutexLock lock(&mu_);
+      const int64_t now = clock_->NowMs();
+      if (seen_version != periods_version_) {
+        // Started, or a reload changed the periods: a changed period starts again now.
+        seen_version = periods_version_;
+        std::map<std::string, Timer> next;
+        for (const auto& [channel, every] : every_ms_) {
+          if (every <= 0) continue;
+          auto it = timers.find(channel);
+          next[channel] = it != timers.end() && it->second.every == every
+                              ? it->second
+                              : Timer{every, now + every};
+        }
+        timers = std::move(next);
       }
-      wait_ms = std::min(wait_ms, due - now);
+      for (auto& [channel, t] : timers) {
+        if (now >= t.due) {
+          t.due = now + t.every;
+          due.push_back(channel);
+        }
+        wait_ms = std::min(wait_ms, t.due - now);
+      }
+    }
+    for (const std::string& channel : due) {
+      // Queued on the channel's worker: this timer never waits for a (maybe hung) channel.
+      Reconcile(channel, [this, channel](absl::StatusOr<Report> r) {
+        if (r.ok()) {
+          LogSummary(*r);
+        } else if (log_) {
+          log_(log::Level::kWarn, absl::StrCat("reconcile[", channel, "]: ", r.status().message()));
+        }
+      });
     }
     absl::MutexLock lock(&mu_);
     if (mu_.AwaitWithTimeout(absl::Condition(&stopping_),

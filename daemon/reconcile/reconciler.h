@@ -78,7 +78,12 @@ class Reconciler {
   // The latest report of the channel (manual or periodic), if any.
   std::optional<Report> Last(const std::string& channel) const;
 
-  // Starts the periodic reconciliations (a timer thread), if any channel has a period.
+  // Replaces the periods (a live reload): a channel whose period changed starts a new
+  // one now; one that lost its period stops being reconciled by the timer.
+  void SetPeriods(std::map<std::string, int64_t> every_ms) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Starts the periodic reconciliations (a timer thread, idle while no channel has a
+  // period).
   void Start();
   void Stop();  // idempotent
 
@@ -91,11 +96,12 @@ class Reconciler {
   engine::Engine* const engine_;
   push::PushEngine* const push_;
   const CursorFn cursor_;
-  const std::map<std::string, int64_t> every_ms_;
   const engine::Clock* const clock_;
   const log::Sink log_;
 
   mutable absl::Mutex mu_;
+  std::map<std::string, int64_t> every_ms_ ABSL_GUARDED_BY(mu_);
+  uint64_t periods_version_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, Report> last_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread timer_;

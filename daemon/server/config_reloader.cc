@@ -25,6 +25,13 @@ int64_t PublishedChanges(const engine::ModelDiff& diff) {
   return n;
 }
 
+// An adapter's part that cannot be loaded: a missing plugin or listings file is a state
+// of the machine (FAILED_PRECONDITION), not a bad argument; other codes stand.
+absl::Status ChannelError(const absl::Status& st) {
+  if (absl::IsNotFound(st)) return absl::FailedPreconditionError(st.message());
+  return st;
+}
+
 }  // namespace
 
 absl::StatusOr<int> TopNOf(int32_t requested) {
@@ -36,6 +43,10 @@ absl::StatusOr<int> TopNOf(int32_t requested) {
 }
 
 ConfigReloader::ConfigReloader(Options options) : options_(std::move(options)) {
+  {
+    absl::MutexLock lock(&mu_);
+    applied_ = {options_.running->adapters, options_.running->OrdersSlice().channels};
+  }
   worker_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "stockd-reload");
     WorkLoop();
@@ -151,11 +162,24 @@ absl::StatusOr<ReloadReport> ConfigReloader::Apply(const config::Config& next,
   return ApplyLocked(next, actor, top_n);
 }
 
+config::ChannelChanges ConfigReloader::CompareChannels(const config::Config& next) const {
+  return config::CompareChannels(applied_.adapters, applied_.orders, next.adapters,
+                                 next.OrdersSlice().channels);
+}
+
 absl::StatusOr<ReloadReport> ConfigReloader::ApplyLocked(const config::Config& next,
                                                          const std::string& actor, int top_n) {
   if (absl::Status st = CheckSecurity(next); !st.ok()) return st;
   ReloadReport report;
   report.restart_required = config::RestartOnlyChanges(*options_.running, next);
+  report.channels = CompareChannels(next);
+  // The adapters are loaded before anything changes: one that cannot be refuses it all.
+  std::function<void()> commit_channels;
+  if (options_.prepare_channels) {
+    absl::StatusOr<std::function<void()>> prepared = options_.prepare_channels(next);
+    if (!prepared.ok()) return ChannelError(prepared.status());
+    commit_channels = *std::move(prepared);
+  }
   // The model first: it is the part that may refuse (a location or channel removed);
   // then nothing else changes either.
   engine::ReconfigureOptions options;
@@ -167,6 +191,9 @@ absl::StatusOr<ReloadReport> ConfigReloader::ApplyLocked(const config::Config& n
   report.model = std::move(model->diff);
   report.locked_us = model->locked_us;
   report.total_us = model->total_us;
+  // After the model: a new channel's SKUs are published, its adapter pushes them.
+  if (commit_channels) commit_channels();
+  applied_ = {next.adapters, next.OrdersSlice().channels};
   options_.auth->Reload(next.clients);
   report.clients = next.clients.size();
   ApplyLogLevel(next.log.level);
@@ -192,6 +219,10 @@ absl::StatusOr<ReloadReport> ConfigReloader::Diff(absl::string_view yaml,
   if (absl::Status st = CheckSecurity(*next); !st.ok()) return st;
   ReloadReport report;
   report.restart_required = config::RestartOnlyChanges(*options_.running, *next);
+  report.channels = CompareChannels(*next);
+  if (options_.check_channels) {
+    if (absl::Status st = options_.check_channels(*next); !st.ok()) return ChannelError(st);
+  }
   report.clients = next->clients.size();
   absl::StatusOr<engine::ModelDiff> model = options_.engine->PreviewModel(next->model, top_n);
   if (!model.ok()) return model.status();
@@ -229,6 +260,10 @@ void ConfigReloader::Record(const std::string& actor,
              {"published_changes", std::to_string(PublishedChanges(report->model))},
              {"locations_added", std::to_string(report->model.locations_added.size())},
              {"channels_added", std::to_string(report->model.channels_added.size())},
+             {"adapters_added", absl::StrJoin(report->channels.adapters_added, ",")},
+             {"adapters_removed", absl::StrJoin(report->channels.adapters_removed, ",")},
+             {"adapters_changed", absl::StrJoin(report->channels.adapters_changed, ",")},
+             {"orders_changed", absl::StrJoin(report->channels.orders_changed, ",")},
              {"locked_us", std::to_string(report->locked_us)}});
   if (!report->restart_required.empty()) {
     log::Warn("config reload: these settings changed but take effect only at the next restart",

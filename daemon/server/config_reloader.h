@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "daemon/config/channel_changes.h"
 #include "daemon/config/config.h"
 #include "daemon/engine/engine.h"
 #include "daemon/engine/model_diff.h"
@@ -38,6 +39,9 @@ struct ReloadReport {
   // take effect at the next restart.
   std::vector<std::string> restart_required;
   size_t clients = 0;       // clients now configured (0 = authentication off)
+  // Adapters added, removed or changed and order ingestion changed, compared with the
+  // config applied last (docs/reload.md).
+  config::ChannelChanges channels;
   engine::ModelDiff model;  // what the new model changes (docs/reload.md)
   int64_t locked_us = 0;    // how long the engine's locks were held (0 for a dry run)
   int64_t total_us = 0;     // the engine's whole reconfiguration (0 for a dry run)
@@ -72,13 +76,25 @@ class ConfigReloader final : public ConfigAdmin {
     // Called with true before a reload applies and false after (systemd RELOADING=1 /
     // READY=1). Optional.
     std::function<void(bool reloading)> on_reloading;
+    // The channels' adapters and order ingestion. prepare_channels loads what `next`
+    // changes (plugins, listings, secrets) and changes nothing; an error refuses the
+    // reload. It returns the commit, run once the model is applied. check_channels is
+    // the dry run's: every adapter's plugin loadable and its config accepted, nothing
+    // loaded to stay. Optional (none: the adapters are not reloaded).
+    std::function<absl::StatusOr<std::function<void()>>(const config::Config& next)>
+        prepare_channels;
+    std::function<absl::Status(const config::Config& next)> check_channels;
   };
   explicit ConfigReloader(Options options);
 
   // Applies `next` (already parsed by config::LoadConfigFile / ParseConfig): the model
-  // (Engine::Reconfigure), the clients and tokens, the log level. FAILED_PRECONDITION
-  // (nothing applied) when the model removes a location or channel, or the clients would
-  // leave a listener other machines reach without authentication. Does not log or record.
+  // (Engine::Reconfigure), the channels' adapters and order ingestion, the clients and
+  // tokens, the log level. Nothing is applied when it fails: FAILED_PRECONDITION when the
+  // model removes a location or channel, the clients would leave a listener other
+  // machines reach without authentication, or an adapter's plugin or listings file is
+  // missing; prepare_channels' errors (INVALID_ARGUMENT for a config a plugin rejects,
+  // UNAVAILABLE when Redis cannot say what a new channel acknowledged). Does not log or
+  // record.
   absl::StatusOr<ReloadReport> Apply(const config::Config& next, const std::string& actor,
                                      int top_n = 10) ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -125,8 +141,17 @@ class ConfigReloader final : public ConfigAdmin {
   void WorkLoop() ABSL_LOCKS_EXCLUDED(jobs_mu_);
   bool HasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(jobs_mu_);
 
+  // The channels' part of the config applied last (the adapters compare with it).
+  struct AppliedChannels {
+    std::vector<config::AdapterConfig> adapters;
+    std::vector<config::OrderChannelConfig> orders;  // Config::OrdersSlice's channels
+  };
+  config::ChannelChanges CompareChannels(const config::Config& next) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   const Options options_;
   absl::Mutex mu_;  // one reload or dry run at a time
+  AppliedChannels applied_ ABSL_GUARDED_BY(mu_);
   absl::Mutex jobs_mu_;
   std::deque<Job> jobs_ ABSL_GUARDED_BY(jobs_mu_);
   bool stopping_ ABSL_GUARDED_BY(jobs_mu_) = false;

@@ -1,12 +1,14 @@
-// Daemon::Impl, the running daemon's parts and who owns them (private to daemon.cc and
-// daemon_start.cc). Members are declared in dependency order: each is destroyed before
-// what it uses.
+// Daemon::Impl, the running daemon's parts and who owns them (private to daemon.cc,
+// daemon_start.cc and daemon_channels.cc). Members are declared in dependency order:
+// each is destroyed before what it uses.
 #ifndef STOCKD_DAEMON_SERVER_DAEMON_IMPL_H_
 #define STOCKD_DAEMON_SERVER_DAEMON_IMPL_H_
 
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -68,6 +70,11 @@ class Daemon::Impl {
   absl::Status StartChannels();
   // Clients, the reloader, the service and the gRPC listener.
   absl::Status StartServer();
+  // daemon_channels.cc: a reload's change of the adapters and order ingestion, loaded;
+  // the function commits it (ConfigReloader::Options::prepare_channels).
+  absl::StatusOr<std::function<void()>> PrepareChannels(const config::Config& next);
+  // channel -> channels[].reconcile_every, for the channels that have one.
+  static std::map<std::string, int64_t> ReconcilePeriods(const config::Config& config);
 
   void ReportStatus(const std::string& status) const {
     if (hooks_.status) hooks_.status(status);

@@ -238,13 +238,9 @@ absl::Status Daemon::Impl::StartChannels() {
   orders_ready_.store(orders_.get());
   // Three-way reconciliation (docs/orders.md): on the push workers, orders polled from
   // the order workers' durable cursors.
-  std::map<std::string, int64_t> reconcile_every;
-  for (const config::AdapterConfig& a : config_.adapters) {
-    if (a.reconcile_every_ms > 0) reconcile_every[a.channel] = a.reconcile_every_ms;
-  }
   reconciler_ = std::make_unique<reconcile::Reconciler>(
       engine_.get(), push_.get(), reconcile::OrderCursor(orders_.get(), order_store_.get()),
-      std::move(reconcile_every), &clock_, log::ComponentSink("reconcile"));
+      ReconcilePeriods(config_), &clock_, log::ComponentSink("reconcile"));
   reconciler_->Start();
   return absl::OkStatus();
 }
@@ -279,6 +275,10 @@ absl::Status Daemon::Impl::StartServer() {
   ro.auth = auth_.get();
   ro.observer = observer_.get();
   ro.on_reloading = hooks_.reloading;
+  ro.prepare_channels = [this](const config::Config& next) { return PrepareChannels(next); };
+  ro.check_channels = [](const config::Config& next) {
+    return push::CheckAdapters(next.PushSlice());
+  };
   reloader_ = std::make_unique<ConfigReloader>(std::move(ro));
   service_ = std::make_unique<StockService>(engine_.get(), &hub_, push_.get(), service_options,
                                             std::move(unmapped), reconciler_.get(), auth_.get(),

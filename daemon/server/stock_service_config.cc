@@ -41,6 +41,10 @@ void ToProto(const ReloadReport& r, v1::ConfigDiff* out) {
   out->set_skus(r.model.skus);
   for (const std::string& key : r.restart_required) out->add_restart_required(key);
   out->set_clients(static_cast<int32_t>(r.clients));
+  for (const std::string& id : r.channels.adapters_added) out->add_adapters_added(id);
+  for (const std::string& id : r.channels.adapters_removed) out->add_adapters_removed(id);
+  for (const std::string& id : r.channels.adapters_changed) out->add_adapters_changed(id);
+  for (const std::string& id : r.channels.orders_changed) out->add_orders_changed(id);
 }
 
 // The config is every channel's: a client scoped to some channels may not change or read

@@ -163,7 +163,7 @@ TEST(ConfigSchemaTest, StartupKeysAreNotReloadable) {
   for (const schema::KeyView& k : schema::AllKeys()) {
     const bool startup = k.path == "server.listen" || k.path == "data_dir" ||
                          k.path == "plugin_dir" || k.path.rfind("redis", 0) == 0 ||
-                         k.path == "engine.shards" || k.path == "channels[].adapter.plugin";
+                         k.path == "engine.shards" || k.path == "orders.listen";
     if (startup) {
       EXPECT_EQ(k.info->reload, schema::Reload::kRestart) << k.path;
     }
