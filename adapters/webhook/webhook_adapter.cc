@@ -1,5 +1,7 @@
 #include "webhook_adapter.h"
 
+#include "answers.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -179,24 +181,7 @@ std::vector<int64_t> WebhookAdapter::Fetch(const std::vector<std::string_view>& 
     const Response r = http_.Perform(/*post=*/false, url, shown_url_, "", host_.NowMs());
     if (r.code != CURLE_OK) throw Error(r.transport_error);
     if (r.status < 200 || r.status >= 300) throw Error("GET " + shown_url_ + ": " + HttpError(r));
-    const Json answer = Json::parse(r.body, nullptr, /*allow_exceptions=*/false);
-    if (!answer.is_object() || !answer.contains("quantities") ||
-        !answer["quantities"].is_object()) {
-      throw Error("GET " + shown_url_ +
-                  ": the answer has no \"quantities\" object: " + Excerpt(r.body));
-    }
-    const Json& got = answer["quantities"];
-    for (size_t i = start; i < end; ++i) {
-      const auto it = got.find(std::string(listing_ids[i]));
-      if (it == got.end() || it->is_null()) continue;
-      if (!it->is_number_integer()) {
-        throw Error("GET " + shown_url_ + ": the quantity of \"" + std::string(listing_ids[i]) +
-                    "\" is not an integer");
-      }
-      quantities[i] = it->is_number_unsigned()
-                          ? static_cast<int64_t>(std::min<uint64_t>(it->get<uint64_t>(), INT64_MAX))
-                          : std::max<int64_t>(it->get<int64_t>(), -1);
-    }
+    ParseFetchAnswer(r.body, listing_ids, start, end, "GET " + shown_url_, &quantities);
     start = end;
   }
   return quantities;
@@ -245,36 +230,8 @@ bool WebhookAdapter::PushChunk(const std::vector<Item>& items, size_t start, siz
 
 void WebhookAdapter::ReadItemResults(const Response& r, const std::vector<Item>& items,
                                      size_t start, size_t end, std::vector<PushResult>* results) {
-  std::map<std::string, PushResult, std::less<>> by_listing;
-  const Json answer = Json::parse(r.body, nullptr, /*allow_exceptions=*/false);
-  if (answer.is_object() && answer.contains("results") && answer["results"].is_array()) {
-    const int32_t retry_after_ms = RetryAfterMs(r.retry_after, host_.NowMs());
-    for (const Json& entry : answer["results"]) {
-      if (!entry.is_object() || !entry.contains("listing_id") || !entry["listing_id"].is_string())
-        continue;
-      const std::string status = entry.contains("status") && entry["status"].is_string()
-                                     ? entry["status"].get<std::string>()
-                                     : "";
-      std::string message = entry.contains("message") && entry["message"].is_string()
-                                ? entry["message"].get<std::string>()
-                                : "";
-      PushResult result;
-      if (status == "ok") {
-        result = PushResult::Ok();
-      } else if (status == "error") {
-        result = PushResult::Permanent(message.empty() ? "rejected by the channel" : message);
-      } else if (status == "conflict") {
-        result = PushResult::Conflict(
-            message.empty() ? "the channel's quantity is no longer `previous`" : message);
-      } else if (status == "retry") {
-        result = PushResult::Retry(message.empty() ? "the channel asked to retry" : message,
-                                   retry_after_ms);
-      } else {
-        result = PushResult::Retry("the channel answered an unknown status \"" + status + "\"");
-      }
-      by_listing[entry["listing_id"].get<std::string>()] = std::move(result);
-    }
-  }
+  const ItemResults by_listing =
+      ParseItemResults(r.body, RetryAfterMs(r.retry_after, host_.NowMs()));
   for (size_t i = start; i < end; ++i) {
     const auto it = by_listing.find(items[i].listing_id);
     results->push_back(it == by_listing.end() ? PushResult::Ok() : it->second);

@@ -11,16 +11,18 @@
 
 #include <cerrno>
 #include <cstring>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "daemon/engine/response_size.h"
 #include "daemon/config/parser.h"
+#include "daemon/engine/response_size.h"
 #include "daemon/util/duration.h"
 #include "yaml-cpp/depthguard.h"
+#include "yaml-cpp/eventhandler.h"
 #include "yaml-cpp/yaml.h"
 
 namespace stockd::config {
@@ -36,12 +38,68 @@ using yaml::ReadString;
 constexpr size_t kMaxFileBytes = 16 << 20;
 constexpr char kDocumentPath[] = "(document)";
 
+// Where each document of a YAML stream starts (and its root node, where the document's
+// errors point), without building it.
+class DocumentStarts final : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> marks;  // each document's start
+  std::vector<YAML::Mark> roots;  // each document's root node (as many as have one)
+
+  void OnDocumentStart(const YAML::Mark& mark) override { marks.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { Node(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { Node(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    Node(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    Node(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    Node(mark);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void Node(const YAML::Mark& mark) {
+    if (roots.size() < marks.size()) roots.push_back(mark);
+  }
+};
+
+// Documents counted at most (a config has one; the count is only for the message).
+constexpr size_t kMaxDocumentsCounted = 1000;
+
 }  // namespace
 
 absl::StatusOr<Config> ConfigParser::Parse(absl::string_view text) {
   std::vector<YAML::Node> documents;
   try {
-    documents = YAML::LoadAll(std::string(text));
+    // Not YAML::LoadAll: on some malformed streams (a lone ",") yaml-cpp 0.7's parser
+    // starts a new empty document again and again without moving, and LoadAll collects
+    // them until memory runs out (found by tests/fuzz/config_fuzz.cc). The documents are
+    // counted here, stopping where the parser stops moving; then the first is built.
+    std::istringstream in{std::string(text)};
+    YAML::Parser parser(in);
+    DocumentStarts starts;
+    while (starts.marks.size() < kMaxDocumentsCounted && parser.HandleNextDocument(starts)) {
+      const size_t n = starts.marks.size();
+      if (n >= 2 && starts.marks[n - 1].pos == starts.marks[n - 2].pos) {
+        errors_.Add(starts.marks[n - 1], "yaml",
+                    "syntax error: the YAML parser cannot read past this point (a stray ',' "
+                    "or similar outside a [flow] or {flow} collection?)");
+        return errors_.ToStatus();
+      }
+    }
+    if (!starts.marks.empty()) documents.push_back(YAML::Load(std::string(text)));
+    if (starts.marks.size() > 1) {
+      errors_.Add(starts.roots.size() > 1 ? starts.roots[1] : starts.marks[1], kDocumentPath,
+                  absl::StrCat("expected one YAML document, found ", starts.marks.size(),
+                               starts.marks.size() >= kMaxDocumentsCounted ? " or more" : ""));
+    }
   } catch (const YAML::DeepRecursion& e) {
     // yaml-cpp's own message is "bad file"; its mark is where its parser stopped.
     errors_.Add(e.mark, "yaml",
@@ -53,10 +111,6 @@ absl::StatusOr<Config> ConfigParser::Parse(absl::string_view text) {
   } catch (const YAML::Exception& e) {
     errors_.Add(e.mark, "yaml", absl::StrCat("syntax error: ", e.msg));
     return errors_.ToStatus();
-  }
-  if (documents.size() > 1) {
-    errors_.Add(documents[1].Mark(), kDocumentPath,
-                absl::StrCat("expected one YAML document, found ", documents.size()));
   }
   YAML::Node root = documents.empty() ? YAML::Node() : documents[0];
   try {

@@ -42,6 +42,14 @@ const ErrorCase kErrorCases[] = {
      "test.yaml:1:1: (document): expected a mapping, got a sequence"},
     {"TwoDocuments", Base("---\nserver: {}\n"),
      "test.yaml:11:1: (document): expected one YAML document, found 2"},
+    // yaml-cpp 0.7 starts empty documents forever here (LoadAll ran out of memory on it:
+    // found by tests/fuzz/config_fuzz.cc).
+    {"StrayComma", "# stockd\n\n,\nserver: {}\n",
+     "test.yaml:3:1: yaml: syntax error: the YAML parser cannot read past this point (a "
+     "stray ',' or similar outside a [flow] or {flow} collection?)"},
+    {"ALoneComma", ",",
+     "test.yaml:1:1: yaml: syntax error: the YAML parser cannot read past this point (a "
+     "stray ',' or similar outside a [flow] or {flow} collection?)"},
     {"DuplicateKey", Base("server:\n  max_batch: 5\n  max_batch: 6\n"),
      "test.yaml:12:3: server.max_batch: duplicate key 'max_batch' (first at line 11)"},
     // Unknown keys.
