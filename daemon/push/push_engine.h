@@ -38,8 +38,6 @@ class AdapterPlan {
   AdapterPlan& operator=(AdapterPlan&&) = default;
   ~AdapterPlan();
 
-  bool empty() const { return built_.empty() && stopped_.empty() && periods_.empty(); }
-
  private:
   friend class PushEngine;
   struct Built {

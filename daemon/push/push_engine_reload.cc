@@ -96,29 +96,32 @@ void PushEngine::Commit(AdapterPlan plan) {
     if (log_) log_(log::Level::kInfo, absl::StrCat("push[", p->channel(), "]: adapter removed"));
   }
   for (auto& [channel, p] : replaced) p->Stop();
-  absl::MutexLock lock(&pushers_mu_);
-  for (auto& [channel, built] : plan.built_) {
-    ShownMap acked;
-    auto old = replaced.find(channel);
-    if (old != replaced.end()) {
-      acked = old->second->AckedAll();
-    } else if (auto it = plan.acked_.find(channel); it != plan.acked_.end()) {
-      acked = std::move(it->second);
-    }
-    const size_t acknowledged = acked.size();
-    std::shared_ptr<ChannelPusher> pusher = std::move(built.pusher);
-    const absl::Time fill_start = absl::Now();
-    const int64_t queued = Fill(pusher.get(), std::move(acked));
-    const int64_t fill_ms = absl::ToInt64Milliseconds(absl::Now() - fill_start);
-    pushers_[channel] = Running{std::move(pusher), built.config};
-    if (log_) {
+  std::vector<std::string> installed;  // logged once the lock is released
+  {
+    absl::MutexLock lock(&pushers_mu_);
+    for (auto& [channel, built] : plan.built_) {
+      ShownMap acked;
+      auto old = replaced.find(channel);
+      if (old != replaced.end()) {
+        acked = old->second->AckedAll();
+      } else if (auto it = plan.acked_.find(channel); it != plan.acked_.end()) {
+        acked = std::move(it->second);
+      }
+      const size_t acknowledged = acked.size();
+      std::shared_ptr<ChannelPusher> pusher = std::move(built.pusher);
+      const absl::Time fill_start = absl::Now();
+      const int64_t queued = Fill(pusher.get(), acked);
+      const int64_t fill_ms = absl::ToInt64Milliseconds(absl::Now() - fill_start);
+      pushers_[channel] = Running{std::move(pusher), built.config};
       // The fill held the journal's offers this long (docs/reload.md).
-      log_(
-          log::Level::kInfo,
-          absl::StrCat("push[", channel, "]: adapter ", old != replaced.end() ? "changed" : "added",
-                       " (", built.config.plugin, "): ", acknowledged, " acknowledged, ", queued,
-                       " to push (filled in ", fill_ms, " ms)"));
+      installed.push_back(absl::StrCat("push[", channel, "]: adapter ",
+                                       old != replaced.end() ? "changed" : "added", " (",
+                                       built.config.plugin, "): ", acknowledged, " acknowledged, ",
+                                       queued, " to push (filled in ", fill_ms, " ms)"));
     }
+  }
+  if (log_) {
+    for (const std::string& line : installed) log_(log::Level::kInfo, line);
   }
 }
 

@@ -346,6 +346,31 @@ TEST_F(ReloadAdaptersTest, OrderPollingAndAWebhookRouteStartWithTheReload) {
   EXPECT_EQ(delivered->statuses, std::vector<int>{404});
 }
 
+TEST_F(ReloadAdaptersTest, WebhookDeliveriesWithoutAReceiverAddressAreRefused) {
+  // Started without orders.listen: the receiver's address is restart-only.
+  const std::string no_listen = "orders: {listen: \"127.0.0.1:0\"}\n";
+  std::string yaml = Yaml("");
+  ASSERT_TRUE(absl::StrContains(yaml, no_listen));
+  ASSERT_NO_FATAL_FAILURE(StartDaemon(absl::StrReplaceAll(yaml, {{no_listen, ""}})));
+  for (int i = 0; i < kSkus; ++i) ASSERT_TRUE(Count(Sku(i), 10).ok());
+  const std::string secret = dir_.path() + "/hook.secret";
+  std::ofstream(secret) << "s3cret\n";
+  ASSERT_EQ(chmod(secret.c_str(), 0600), 0);
+  // The new file sets orders.listen too, and halves amazon's share: nothing is applied.
+  Write(Yaml(
+      "", 50,
+      absl::StrCat(", orders: {webhook: {signature: stockd, secret_file: \"", secret, "\"}}")));
+  v1::ReloadConfigResponse reloaded;
+  const grpc::Status st = Reload(&reloaded);
+  EXPECT_EQ(st.error_code(), StatusCode::FAILED_PRECONDITION) << st.error_message();
+  EXPECT_TRUE(absl::StrContains(st.error_message(), "stockd.yaml:")) << st.error_message();
+  EXPECT_TRUE(
+      absl::StrContains(st.error_message(), "orders.listen takes effect at the next restart"))
+      << st.error_message();
+  EXPECT_EQ(daemon_->orders()->webhook_port(), 0);
+  EXPECT_EQ(PublishedToAmazon()[Sku(0)], 10);
+}
+
 TEST_F(ReloadAdaptersTest, AnAdapterThatCannotBeLoadedRefusesTheWholeReload) {
   ASSERT_NO_FATAL_FAILURE(StartDaemon(Yaml("")));
   for (int i = 0; i < kSkus; ++i) ASSERT_TRUE(Count(Sku(i), 10).ok());
