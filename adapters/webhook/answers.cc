@@ -6,9 +6,11 @@
 #include <string>
 #include <utility>
 
-#include "http_client.h"
+#include "common/http_client.h"
 
 namespace stockd::webhook {
+
+using stockd::adapters::Excerpt;
 
 using stockd::sdk::Error;
 using stockd::sdk::Json;

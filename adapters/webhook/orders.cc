@@ -16,6 +16,7 @@
 
 namespace stockd::webhook {
 
+using stockd::adapters::HttpError;
 using stockd::sdk::Error;
 using stockd::sdk::Order;
 
@@ -31,7 +32,7 @@ std::string WebhookAdapter::PollOrders(std::string_view cursor,
     if (host_.Cancelled())
       throw Error("GET " + shown_orders_url_ + ": abandoned, stockd is stopping");
     const std::string url = base + (after.empty() ? "" : "&after=" + http_.Escape(after));
-    const Response r = http_.Perform(/*post=*/false, url, shown_orders_url_, "", host_.NowMs());
+    const Response r = Send(/*post=*/false, url, shown_orders_url_, "", host_.NowMs());
     if (r.code != CURLE_OK) throw Error(r.transport_error);
     const std::string request = "GET " + shown_orders_url_;
     if (r.status < 200 || r.status >= 300) throw Error(request + ": " + HttpError(r));

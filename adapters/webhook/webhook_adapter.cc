@@ -2,6 +2,9 @@
 
 #include "answers.h"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -13,6 +16,12 @@
 namespace stockd::webhook {
 namespace {
 
+using stockd::adapters::CheckUrl;
+using stockd::adapters::HttpError;
+using stockd::adapters::IsRetryableStatus;
+using stockd::adapters::Lower;
+using stockd::adapters::Request;
+using stockd::adapters::RetryAfterMs;
 using stockd::sdk::Error;
 using stockd::sdk::Item;
 using stockd::sdk::Json;
@@ -43,24 +52,22 @@ bool IsToken(std::string_view name) {
   });
 }
 
-// Checks that the config key `key` holds an http(s) URL.
-void CheckUrl(const char* key, const std::string& url) {
-  CURLU* parsed = curl_url();
-  char* scheme = nullptr;
-  const bool ok = parsed != nullptr &&
-                  curl_url_set(parsed, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK &&
-                  curl_url_get(parsed, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK;
-  const std::string scheme_text = scheme != nullptr ? Lower(scheme) : "";
-  curl_free(scheme);
-  curl_url_cleanup(parsed);
-  const std::string shown = stockd::sdk::RedactUrl(url);
-  if (!ok) {
-    throw Error(std::string("config: \"") + key + "\" is not a valid URL: \"" + shown + "\"");
+// "sha256=" + hex(HMAC-SHA256(secret, body)) (adapters/README.md).
+std::string Sign(const std::string& secret, std::string_view body) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int mac_len = 0;
+  if (HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+           reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac,
+           &mac_len) == nullptr) {
+    throw Error("HMAC-SHA256 failed");
   }
-  if (scheme_text != "http" && scheme_text != "https") {
-    throw Error(std::string("config: \"") + key + "\" must be http:// or https://, got \"" + shown +
-                "\"");
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex = "sha256=";
+  for (unsigned int i = 0; i < mac_len; ++i) {
+    hex += kHex[mac[i] >> 4];
+    hex += kHex[mac[i] & 0xF];
   }
+  return hex;
 }
 
 // `url` (already checked) with the last segment of its path replaced by "orders".
@@ -128,12 +135,13 @@ WebhookAdapter::Settings WebhookAdapter::ParseConfig(const Json& config) {
   s.orders_page_size = stockd::sdk::GetInt(config, "orders_page_size", 100, 1, 1000);
   s.orders_max_pages = stockd::sdk::GetInt(config, "orders_max_pages", 10, 1, 1000);
   const std::string secret_file = stockd::sdk::GetString(config, "secret_file", "");
-  if (!secret_file.empty()) s.http.secret = ReadSecret(secret_file);
+  if (!secret_file.empty()) s.secret = ReadSecret(secret_file);
   s.http.timeout_ms = stockd::sdk::GetInt(config, "timeout_ms", 5000, 1, 600'000);
   s.http.connect_timeout_ms = stockd::sdk::GetInt(config, "connect_timeout_ms", 1000, 1, 600'000);
   s.max_batch = static_cast<size_t>(stockd::sdk::GetInt(config, "max_batch", 100, 1, kMaxBatch));
   s.channel = stockd::sdk::GetString(config, "channel", "");
-  s.http.extra_headers = ReadHeaders(config);
+  s.extra_headers = ReadHeaders(config);
+  s.http.user_agent = "stockd-webhook/1";
   return s;
 }
 
@@ -178,7 +186,7 @@ std::vector<int64_t> WebhookAdapter::Fetch(const std::vector<std::string_view>& 
     }
     const std::string url =
         settings_.url + (settings_.url.find('?') == std::string::npos ? "?" : "&") + query;
-    const Response r = http_.Perform(/*post=*/false, url, shown_url_, "", host_.NowMs());
+    const Response r = Send(/*post=*/false, url, shown_url_, "", host_.NowMs());
     if (r.code != CURLE_OK) throw Error(r.transport_error);
     if (r.status < 200 || r.status >= 300) throw Error("GET " + shown_url_ + ": " + HttpError(r));
     ParseFetchAnswer(r.body, listing_ids, start, end, "GET " + shown_url_, &quantities);
@@ -201,7 +209,7 @@ bool WebhookAdapter::PushChunk(const std::vector<Item>& items, size_t start, siz
                     {"previous", items[i].previous}});
   }
   const std::string body = batch.dump(-1, ' ', false, Json::error_handler_t::replace);
-  const Response r = http_.Perform(/*post=*/true, settings_.url, shown_url_, body, sent_at_ms);
+  const Response r = Send(/*post=*/true, settings_.url, shown_url_, body, sent_at_ms);
 
   if (r.code != CURLE_OK) {
     host_.Count("request_failures");
@@ -215,7 +223,7 @@ bool WebhookAdapter::PushChunk(const std::vector<Item>& items, size_t start, siz
   const std::string message = HttpError(r);
   if (IsRetryableStatus(r.status)) {
     host_.Count("request_failures");
-    const int32_t retry_after_ms = RetryAfterMs(r.retry_after, host_.NowMs());
+    const int32_t retry_after_ms = RetryAfterMs(r.retry_after(), host_.NowMs());
     for (size_t i = start; i < end; ++i) {
       results->push_back(PushResult::Retry(message, retry_after_ms));
     }
@@ -228,10 +236,26 @@ bool WebhookAdapter::PushChunk(const std::vector<Item>& items, size_t start, siz
   return true;
 }
 
+Response WebhookAdapter::Send(bool post, const std::string& url, const std::string& shown_url,
+                               const std::string& body, int64_t timestamp_ms) {
+  Request request;
+  request.method = post ? "POST" : "GET";
+  request.url = url;
+  request.shown_url = shown_url;
+  request.body = body;
+  request.headers.push_back("X-Stockd-Timestamp: " + std::to_string(timestamp_ms));
+  if (!settings_.secret.empty()) {
+    request.headers.push_back("X-Stockd-Signature: " + Sign(settings_.secret, body));
+  }
+  request.headers.insert(request.headers.end(), settings_.extra_headers.begin(),
+                         settings_.extra_headers.end());
+  return http_.Perform(request);
+}
+
 void WebhookAdapter::ReadItemResults(const Response& r, const std::vector<Item>& items,
                                      size_t start, size_t end, std::vector<PushResult>* results) {
   const ItemResults by_listing =
-      ParseItemResults(r.body, RetryAfterMs(r.retry_after, host_.NowMs()));
+      ParseItemResults(r.body, RetryAfterMs(r.retry_after(), host_.NowMs()));
   for (size_t i = start; i < end; ++i) {
     const auto it = by_listing.find(items[i].listing_id);
     results->push_back(it == by_listing.end() ? PushResult::Ok() : it->second);

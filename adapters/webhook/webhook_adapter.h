@@ -17,7 +17,7 @@
 //   channel             the channel id, set by the daemon; sent in every batch and as the
 //                       `channel` query parameter of every fetch and order poll
 //
-// One curl easy handle per instance (HttpClient) keeps its connection alive between
+// One curl easy handle per instance (common/http_client.h) keeps its connection alive between
 // requests. Every request is bounded by timeout_ms, so Push, Fetch and PollOrders always
 // return; and when the daemon stops (stockd_host.cancelled) a request in progress is
 // abandoned within kCancelPollMs. URLs appear in messages only through sdk::RedactUrl: no
@@ -32,10 +32,13 @@
 #include <string_view>
 #include <vector>
 
-#include "http_client.h"
+#include "common/http_client.h"
 #include "stockd/adapter_sdk.h"
 
 namespace stockd::webhook {
+
+using stockd::adapters::HttpClient;
+using stockd::adapters::Response;
 
 constexpr uint32_t kMaxBatch = 1000;  // the most the daemon may hand us at once
 
@@ -49,6 +52,8 @@ class WebhookAdapter final : public stockd::sdk::Adapter {
     int64_t orders_max_pages = 10;
     size_t max_batch = 100;
     std::string channel;
+    std::string secret;                      // HMAC key; empty: requests are not signed
+    std::vector<std::string> extra_headers;  // "Name: value"
     HttpClient::Options http;
   };
 
@@ -70,6 +75,9 @@ class WebhookAdapter final : public stockd::sdk::Adapter {
   bool PushChunk(const std::vector<stockd::sdk::Item>& items, size_t start, size_t end,
                  std::vector<stockd::sdk::PushResult>* results);
   // A 2xx answer: every item is OK unless {"results": [...]} says otherwise for it.
+  // GET `url` or POST `body` to it, stamped with X-Stockd-Timestamp and signed.
+  Response Send(bool post, const std::string& url, const std::string& shown_url,
+                const std::string& body, int64_t timestamp_ms);
   void ReadItemResults(const Response& r, const std::vector<stockd::sdk::Item>& items, size_t start,
                        size_t end, std::vector<stockd::sdk::PushResult>* results);
 

@@ -1,17 +1,9 @@
 #include "tests/fakes/fake_channel_server.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <poll.h>
-#include <sys/eventfd.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
@@ -20,104 +12,15 @@ namespace {
 
 using Json = nlohmann::json;
 
-constexpr size_t kMaxHeaderBytes = 64 << 10;
-constexpr size_t kMaxBodyBytes = 16 << 20;
-
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  return s;
-}
-
-std::string Trim(const std::string& s) {
-  const size_t begin = s.find_first_not_of(" \t");
-  if (begin == std::string::npos) return "";
-  return s.substr(begin, s.find_last_not_of(" \t") - begin + 1);
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Decodes %XX and '+' (form encoding); nullopt on a broken escape.
-std::optional<std::string> UrlDecode(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%') {
-      if (i + 2 >= s.size()) return std::nullopt;
-      const int hi = HexValue(s[i + 1]);
-      const int lo = HexValue(s[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-const char* Reason(int status) {
-  switch (status) {
-    case 200:
-      return "OK";
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 411:
-      return "Length Required";
-    case 413:
-      return "Payload Too Large";
-    case 429:
-      return "Too Many Requests";
-    case 500:
-      return "Internal Server Error";
-    case 503:
-      return "Service Unavailable";
-    default:
-      return "Status";
-  }
-}
-
-bool SendAll(int fd, const std::string& data) {
-  size_t sent = 0;
-  while (sent < data.size()) {
-    const ssize_t n = ::send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    sent += static_cast<size_t>(n);
-  }
-  return true;
-}
-
 std::string ErrorBody(const std::string& message) { return Json{{"error", message}}.dump(); }
 
 }  // namespace
-
-struct FakeChannelServer::Request {
-  std::string method;
-  std::string target;
-  std::string path;
-  std::string query;
-  std::map<std::string, std::string> headers;
-  std::string body;
-  bool keep_alive = true;
-};
 
 struct FakeChannelServer::Answer {
   int status = 200;
@@ -151,117 +54,25 @@ FakeChannelServer::FakeChannelServer(Options options)
             quantities_[listing_id] = quantity;
             channel_quantities_[channel][listing_id] = quantity;
             cv_.notify_all();
-          }}) {}
+          }}),
+      http_(std::make_unique<FakeHttpServer>(
+          [this](const HttpRequest& request) { return Serve(request); }, options_.port)) {}
 
 FakeChannelServer::~FakeChannelServer() { Stop(); }
 
 std::string FakeChannelServer::url() const {
-  return "http://127.0.0.1:" + std::to_string(port_) + "/stock";
+  return "http://127.0.0.1:" + std::to_string(port()) + "/stock";
 }
 
 std::string FakeChannelServer::orders_url() const {
-  return "http://127.0.0.1:" + std::to_string(port_) + "/orders";
+  return "http://127.0.0.1:" + std::to_string(port()) + "/orders";
 }
 
-bool FakeChannelServer::Start(std::string* error) {
-  const auto fail = [&](const std::string& what) {
-    *error = what + ": " + std::strerror(errno);
-    if (listen_fd_ >= 0) ::close(listen_fd_);
-    if (wake_fd_ >= 0) ::close(wake_fd_);
-    listen_fd_ = wake_fd_ = -1;
-    return false;
-  };
-  listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (listen_fd_ < 0) return fail("socket");
-  const int one = 1;
-  ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(options_.port);
-  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    return fail("bind 127.0.0.1:" + std::to_string(options_.port));
-  }
-  if (::listen(listen_fd_, 128) != 0) return fail("listen");
-  socklen_t len = sizeof addr;
-  if (::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    return fail("getsockname");
-  }
-  port_ = ntohs(addr.sin_port);
-  wake_fd_ = ::eventfd(0, EFD_CLOEXEC);
-  if (wake_fd_ < 0) return fail("eventfd");
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    started_ = true;
-  }
-  accept_thread_ = std::thread([this] { AcceptLoop(); });
-  return true;
-}
+bool FakeChannelServer::Start(std::string* error) { return http_->Start(error); }
 
-void FakeChannelServer::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!started_ || stopping_) return;
-    stopping_ = true;
-    for (const auto& c : connections_) {
-      if (c->fd >= 0) ::shutdown(c->fd, SHUT_RDWR);
-    }
-    cv_.notify_all();
-  }
-  const uint64_t one = 1;
-  (void)!::write(wake_fd_, &one, sizeof one);
-  accept_thread_.join();
-  // The accept loop is gone, so nothing else touches the list now.
-  for (const auto& c : connections_) c->thread.join();
-  connections_.clear();
-  ::close(listen_fd_);
-  ::close(wake_fd_);
-  listen_fd_ = wake_fd_ = -1;
-}
+void FakeChannelServer::Stop() { http_->Stop(); }
 
-void FakeChannelServer::AcceptLoop() {
-  while (true) {
-    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
-    if (::poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      return;
-    }
-    if (fds[1].revents != 0) return;
-    if ((fds[0].revents & POLLIN) == 0) continue;
-    const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) continue;
-    const int one = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    std::lock_guard<std::mutex> lock(mu_);
-    ReapFinished();
-    if (stopping_) {
-      ::close(fd);
-      return;
-    }
-    ++connection_count_;
-    auto connection = std::make_unique<Connection>();
-    connection->fd = fd;
-    Connection* raw = connection.get();
-    connections_.push_back(std::move(connection));
-    raw->thread = std::thread([this, raw] { Serve(raw); });
-  }
-}
-
-void FakeChannelServer::ReapFinished() {
-  for (auto it = connections_.begin(); it != connections_.end();) {
-    if ((*it)->done.load()) {
-      (*it)->thread.join();
-      it = connections_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-}
-
-bool FakeChannelServer::SleepUnlessStopped(int ms) {
-  std::unique_lock<std::mutex> lock(mu_);
-  return !cv_.wait_for(lock, std::chrono::milliseconds(ms), [this] { return stopping_; });
-}
+uint16_t FakeChannelServer::port() const { return http_->port(); }
 
 Behaviour FakeChannelServer::NextBehaviour() {
   std::lock_guard<std::mutex> lock(mu_);
@@ -279,122 +90,23 @@ void FakeChannelServer::Record(const Request& request, Behaviour::Kind kind, int
   cv_.notify_all();
 }
 
-void FakeChannelServer::Serve(Connection* connection) {
-  const int fd = connection->fd;
-  std::string buffer;
-  bool reset = false;
-  // Reads one request into *request; false when the peer closed or sent garbage (after
-  // answering it).
-  const auto read_request = [&](Request* request) {
-    const auto fill = [&] {
-      char chunk[16 << 10];
-      while (true) {
-        const ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        buffer.append(chunk, static_cast<size_t>(n));
-        return true;
-      }
-    };
-    const auto refuse = [&](int status, const std::string& message) {
-      const std::string body = ErrorBody(message);
-      SendAll(fd,
-              "HTTP/1.1 " + std::to_string(status) + " " + Reason(status) +
-                  "\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " +
-                  std::to_string(body.size()) + "\r\n\r\n" + body);
-      return false;
-    };
-    size_t header_end;
-    while ((header_end = buffer.find("\r\n\r\n")) == std::string::npos) {
-      if (buffer.size() > kMaxHeaderBytes) return refuse(413, "headers too large");
-      if (!fill()) return false;
-    }
-    const std::string head = buffer.substr(0, header_end);
-    buffer.erase(0, header_end + 4);
-    size_t line_end = head.find("\r\n");
-    const std::string request_line = head.substr(0, line_end);
-    const size_t sp1 = request_line.find(' ');
-    const size_t sp2 = request_line.rfind(' ');
-    if (sp1 == std::string::npos || sp2 == sp1) return refuse(400, "bad request line");
-    request->method = request_line.substr(0, sp1);
-    request->target = request_line.substr(sp1 + 1, sp2 - sp1 - 1);
-    const std::string version = request_line.substr(sp2 + 1);
-    const size_t question = request->target.find('?');
-    request->path = request->target.substr(0, question);
-    request->query = question == std::string::npos ? "" : request->target.substr(question + 1);
-    while (line_end != std::string::npos) {
-      const size_t start = line_end + 2;
-      line_end = head.find("\r\n", start);
-      const std::string line =
-          head.substr(start, line_end == std::string::npos ? std::string::npos : line_end - start);
-      const size_t colon = line.find(':');
-      if (colon == std::string::npos) return refuse(400, "bad header line");
-      request->headers[Lower(line.substr(0, colon))] = Trim(line.substr(colon + 1));
-    }
-    const auto header = [&](const char* name) {
-      const auto it = request->headers.find(name);
-      return it == request->headers.end() ? std::string() : Lower(it->second);
-    };
-    const std::string connection_header = header("connection");
-    request->keep_alive =
-        version == "HTTP/1.1" ? connection_header != "close" : connection_header == "keep-alive";
-    if (request->headers.count("transfer-encoding") != 0) {
-      return refuse(411, "chunked bodies are not supported: send Content-Length");
-    }
-    size_t length = 0;
-    if (auto it = request->headers.find("content-length"); it != request->headers.end()) {
-      char* end = nullptr;
-      length = std::strtoull(it->second.c_str(), &end, 10);
-      if (it->second.empty() || *end != '\0') return refuse(400, "bad Content-Length");
-      if (length > kMaxBodyBytes) return refuse(413, "body too large");
-    }
-    if (length > 0 && header("expect") == "100-continue") {
-      if (!SendAll(fd, "HTTP/1.1 100 Continue\r\n\r\n")) return false;
-    }
-    while (buffer.size() < length) {
-      if (!fill()) return false;
-    }
-    request->body = buffer.substr(0, length);
-    buffer.erase(0, length);
-    return true;
-  };
-
-  while (true) {
-    Request request;
-    if (!read_request(&request)) break;
-    const Behaviour behaviour = NextBehaviour();
-    if (behaviour.kind == Behaviour::Kind::kReset || behaviour.kind == Behaviour::Kind::kTimeout) {
-      if (behaviour.apply && request.method == "POST") (void)HandlePush(request, Behaviour::Ok());
-      Record(request, behaviour.kind, 0);
-      if (behaviour.kind == Behaviour::Kind::kTimeout) {
-        SleepUnlessStopped(behaviour.delay_ms);
-      } else {
-        reset = true;
-      }
-      break;
-    }
-    if (behaviour.kind == Behaviour::Kind::kSlow && !SleepUnlessStopped(behaviour.delay_ms)) {
-      Record(request, behaviour.kind, 0);
-      break;
-    }
-    const Answer answer = Handle(request, behaviour);
-    Record(request, behaviour.kind, answer.status);
-    std::string response = "HTTP/1.1 " + std::to_string(answer.status) + " " +
-                           Reason(answer.status) + "\r\nContent-Type: application/json\r\n";
-    if (!answer.retry_after.empty()) response += "Retry-After: " + answer.retry_after + "\r\n";
-    if (!request.keep_alive) response += "Connection: close\r\n";
-    response += "Content-Length: " + std::to_string(answer.body.size()) + "\r\n\r\n" + answer.body;
-    if (!SendAll(fd, response) || !request.keep_alive) break;
+HttpAnswer FakeChannelServer::Serve(const Request& request) {
+  const Behaviour behaviour = NextBehaviour();
+  if (behaviour.kind == Behaviour::Kind::kReset || behaviour.kind == Behaviour::Kind::kTimeout) {
+    if (behaviour.apply && request.method == "POST") (void)HandlePush(request, Behaviour::Ok());
+    Record(request, behaviour.kind, 0);
+    return behaviour.kind == Behaviour::Kind::kTimeout ? HttpAnswer::Hold(behaviour.delay_ms)
+                                                       : HttpAnswer::Reset();
   }
-
-  std::lock_guard<std::mutex> lock(mu_);
-  if (reset) {
-    const linger abort_on_close{1, 0};  // close() sends RST instead of FIN
-    ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
+  if (behaviour.kind == Behaviour::Kind::kSlow && !http_->SleepUnlessStopped(behaviour.delay_ms)) {
+    Record(request, behaviour.kind, 0);
+    return HttpAnswer::Hold(0);
   }
-  ::close(fd);
-  connection->fd = -1;
-  connection->done.store(true);
+  const Answer answer = Handle(request, behaviour);
+  Record(request, behaviour.kind, answer.status);
+  HttpAnswer out = HttpAnswer::Json(answer.status, answer.body);
+  if (!answer.retry_after.empty()) out.With("Retry-After", answer.retry_after);
+  return out;
 }
 
 FakeChannelServer::Answer FakeChannelServer::Handle(const Request& request,
@@ -552,19 +264,9 @@ FakeChannelServer::Answer FakeChannelServer::HandleFetch(const Request& request)
 }
 
 FakeChannelServer::Answer FakeChannelServer::HandleOrders(const Request& request) {
-  std::map<std::string, std::string> params;
-  size_t start = 0;
-  while (start < request.query.size()) {
-    size_t end = request.query.find('&', start);
-    if (end == std::string::npos) end = request.query.size();
-    const std::string pair = request.query.substr(start, end - start);
-    const size_t eq = pair.find('=');
-    const std::optional<std::string> value =
-        UrlDecode(eq == std::string::npos ? "" : pair.substr(eq + 1));
-    if (!value.has_value()) return {400, ErrorBody("bad escape in " + pair), ""};
-    params[pair.substr(0, eq)] = *value;
-    start = end + 1;
-  }
+  const auto parsed = ParseQuery(request.query);
+  if (!parsed.has_value()) return {400, ErrorBody("bad escape in the query"), ""};
+  std::map<std::string, std::string> params = *parsed;
   size_t limit = 100;
   if (const auto it = params.find("limit"); it != params.end()) {
     char* end = nullptr;
@@ -701,10 +403,7 @@ size_t FakeChannelServer::RequestCount() const {
   return requests_.size();
 }
 
-int64_t FakeChannelServer::ConnectionCount() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return connection_count_;
-}
+int64_t FakeChannelServer::ConnectionCount() const { return http_->ConnectionCount(); }
 
 int64_t FakeChannelServer::SignatureFailures() const {
   std::lock_guard<std::mutex> lock(mu_);

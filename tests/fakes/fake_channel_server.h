@@ -15,9 +15,9 @@
 // request according to a programmable schedule of faults (429, 500, slow, timeout,
 // connection reset, per-item errors); an empty schedule means "answer normally".
 //
-// It is a small hand-written HTTP/1.1 server (keep-alive, Content-Length bodies), so that a
-// fault can be exact: a reset is a TCP RST after the request was read, a timeout holds the
-// connection open without a byte of answer.
+// It runs on FakeHttpServer (http_server.h), so that a fault can be exact: a reset is a TCP
+// RST after the request was read, a timeout holds the connection open without a byte of
+// answer.
 //
 // Thread safety: every public method may be called from any thread. Each connection is
 // served by its own thread; callbacks run on those threads.
@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "tests/fakes/fake_order_book.h"
+#include "tests/fakes/http_server.h"
 #include "tests/fakes/order_delivery.h"
 
 namespace stockd::fakes {
@@ -170,7 +171,7 @@ class FakeChannelServer {
   // Closes every connection (interrupting held ones) and joins every thread. Idempotent.
   void Stop();
 
-  uint16_t port() const { return port_; }
+  uint16_t port() const;
   std::string url() const;         // http://127.0.0.1:<port>/stock
   std::string orders_url() const;  // http://127.0.0.1:<port>/orders
 
@@ -232,39 +233,24 @@ class FakeChannelServer {
   void OnBatch(std::function<void(const ReceivedBatch&)> callback);
 
  private:
-  struct Connection {
-    int fd = -1;
-    std::thread thread;
-    std::atomic<bool> done{false};
-  };
-  struct Request;
+  using Request = HttpRequest;
   struct Answer;
 
-  void AcceptLoop();
-  void Serve(Connection* connection);
+  HttpAnswer Serve(const Request& request);  // the transport's handler
   Answer Handle(const Request& request, const Behaviour& behaviour);
   Answer HandlePush(const Request& request, const Behaviour& behaviour);
   Answer HandleFetch(const Request& request);
   Answer HandleOrders(const Request& request);
   Behaviour NextBehaviour();
   void Record(const Request& request, Behaviour::Kind kind, int status);
-  bool SleepUnlessStopped(int ms);
-  void ReapFinished();  // requires mu_
   // What `channel` shows for `listing_id`; requires mu_.
   std::optional<int64_t> ChannelQuantityLocked(const std::string& channel,
                                                const std::string& listing_id) const;
 
   const Options options_;
-  uint16_t port_ = 0;
-  int listen_fd_ = -1;
-  int wake_fd_ = -1;  // eventfd that stops the accept loop
-  std::thread accept_thread_;
 
   mutable std::mutex mu_;
-  mutable std::condition_variable cv_;  // signalled on every request, quantity and stop
-  bool started_ = false;
-  bool stopping_ = false;
-  std::list<std::unique_ptr<Connection>> connections_;
+  mutable std::condition_variable cv_;  // signalled on every request and quantity
   std::deque<Behaviour> schedule_;
   std::map<std::string, int64_t> quantities_;  // latest per listing, any channel
   std::map<std::string, std::map<std::string, int64_t>> channel_quantities_;
@@ -275,10 +261,11 @@ class FakeChannelServer {
   std::set<std::string> served_distinct_;  // "<channel> <order id> <revision>"
   std::vector<ReceivedBatch> batches_;
   std::vector<RequestRecord> requests_;
-  int64_t connection_count_ = 0;
   int64_t signature_failures_ = 0;
   std::function<void(const ReceivedBatch&)> on_batch_;
   FakeOrderBook orders_;  // calls back into the quantities above (under mu_)
+  // Last: destroyed (stopped) first, while everything its handler uses still exists.
+  std::unique_ptr<FakeHttpServer> http_;
 };
 
 // The signature a receiver expects: "sha256=" + hex(HMAC-SHA256(secret, body)).

@@ -1,13 +1,10 @@
-#include "http_client.h"
-
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include "common/http_client.h"
 
 #include <algorithm>
 #include <mutex>
 #include <utility>
 
-namespace stockd::webhook {
+namespace stockd::adapters {
 namespace {
 
 using stockd::sdk::Error;
@@ -84,7 +81,7 @@ HttpClient::HttpClient(Options options, stockd::sdk::Host host)
                    static_cast<long>(options_.connect_timeout_ms));
   curl_easy_setopt(curl_, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(curl_, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(curl_, CURLOPT_USERAGENT, "stockd-webhook/1");
+  curl_easy_setopt(curl_, CURLOPT_USERAGENT, options_.user_agent.c_str());
   curl_easy_setopt(curl_, CURLOPT_ERRORBUFFER, curl_error_);
   // Polled while a request waits: the daemon's Stop aborts it (CURLE_ABORTED_BY_CALLBACK).
   curl_easy_setopt(curl_, CURLOPT_NOPROGRESS, 0L);
@@ -106,23 +103,6 @@ std::string HttpClient::Escape(std::string_view s) {
   std::string out(escaped);
   curl_free(escaped);
   return out;
-}
-
-std::string HttpClient::Sign(std::string_view body) const {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int mac_len = 0;
-  if (HMAC(EVP_sha256(), options_.secret.data(), static_cast<int>(options_.secret.size()),
-           reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac,
-           &mac_len) == nullptr) {
-    throw Error("HMAC-SHA256 failed");
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex = "sha256=";
-  for (unsigned int i = 0; i < mac_len; ++i) {
-    hex += kHex[mac[i] >> 4];
-    hex += kHex[mac[i] & 0xF];
-  }
-  return hex;
 }
 
 size_t HttpClient::OnBody(char* data, size_t size, size_t count, void* user) {
@@ -177,17 +157,20 @@ CURLcode HttpClient::Run(Response* r) {
 size_t HttpClient::OnHeader(char* data, size_t size, size_t count, void* user) {
   auto* r = static_cast<Response*>(user);
   const std::string_view line(data, size * count);
-  if (line.rfind("HTTP/", 0) == 0) r->retry_after.clear();  // a new response (after 100)
+  if (line.rfind("HTTP/", 0) == 0) r->headers.clear();  // a new response (after 100)
   const size_t colon = line.find(':');
-  if (colon != std::string_view::npos &&
-      Lower(std::string(line.substr(0, colon))) == "retry-after") {
-    r->retry_after = Trim(line.substr(colon + 1));
+  if (colon != std::string_view::npos) {
+    r->headers[Lower(std::string(line.substr(0, colon)))] = Trim(line.substr(colon + 1));
   }
   return size * count;
 }
 
-Response HttpClient::Perform(bool post, const std::string& url, const std::string& shown_url,
-                             const std::string& body, int64_t timestamp_ms) {
+std::string Response::Header(const std::string& lower_name) const {
+  const auto it = headers.find(lower_name);
+  return it == headers.end() ? std::string() : it->second;
+}
+
+Response HttpClient::Perform(const Request& request) {
   host_.Count("requests");
   Response r;
   HeaderList headers;
@@ -197,20 +180,29 @@ Response HttpClient::Perform(bool post, const std::string& url, const std::strin
     (void)headers.release();
     headers.reset(grown);
   };
-  if (post) add("Content-Type: application/json");
+  const bool has_body = request.method != "GET" && request.method != "DELETE";
+  if (has_body) add("Content-Type: " + request.content_type);
   add("Accept: application/json");
   add("Expect:");  // no 100-continue round trip
-  add("X-Stockd-Timestamp: " + std::to_string(timestamp_ms));
-  if (!options_.secret.empty()) add("X-Stockd-Signature: " + Sign(body));
-  for (const std::string& h : options_.extra_headers) add(h);
+  for (const std::string& h : request.headers) add(h);
 
-  curl_easy_setopt(curl_, CURLOPT_URL, url.c_str());
-  if (post) {
-    curl_easy_setopt(curl_, CURLOPT_POST, 1L);
-    curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, body.data());
-    curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-  } else {
+  curl_easy_setopt(curl_, CURLOPT_URL, request.url.c_str());
+  if (request.method == "GET") {
     curl_easy_setopt(curl_, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(curl_, CURLOPT_CUSTOMREQUEST, nullptr);
+  } else {
+    curl_easy_setopt(curl_, CURLOPT_POST, 1L);
+    curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, has_body ? request.body.data() : "");
+    curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(has_body ? request.body.size() : 0));
+    curl_easy_setopt(curl_, CURLOPT_CUSTOMREQUEST,
+                     request.method == "POST" ? nullptr : request.method.c_str());
+  }
+  if (!request.basic_auth.empty()) {
+    curl_easy_setopt(curl_, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
+    curl_easy_setopt(curl_, CURLOPT_USERPWD, request.basic_auth.c_str());
+  } else {
+    curl_easy_setopt(curl_, CURLOPT_USERPWD, nullptr);
   }
   curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, headers.get());
   curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, &HttpClient::OnBody);
@@ -224,18 +216,21 @@ Response HttpClient::Perform(bool post, const std::string& url, const std::strin
   curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, nullptr);
   curl_easy_setopt(curl_, CURLOPT_WRITEDATA, nullptr);
   curl_easy_setopt(curl_, CURLOPT_HEADERDATA, nullptr);
+  curl_easy_setopt(curl_, CURLOPT_USERPWD, nullptr);
   if (r.code != CURLE_OK) {
-    const std::string request = std::string(post ? "POST " : "GET ") + shown_url;
+    const std::string what = request.method + " " +
+                             (request.shown_url.empty() ? stockd::sdk::RedactUrl(request.url)
+                                                        : request.shown_url);
     if (r.cancelled) {
-      r.transport_error = request + ": abandoned, stockd is stopping";
+      r.transport_error = what + ": abandoned, stockd is stopping";
     } else if (r.code == CURLE_OPERATION_TIMEDOUT) {
       r.transport_error =
-          request + ": no answer within " + std::to_string(options_.timeout_ms) + " ms";
+          what + ": no answer within " + std::to_string(options_.timeout_ms) + " ms";
     } else if (r.too_large) {
       r.transport_error =
-          request + ": the answer exceeds " + std::to_string(kMaxResponseBytes) + " bytes";
+          what + ": the answer exceeds " + std::to_string(kMaxResponseBytes) + " bytes";
     } else {
-      r.transport_error = request + ": " + curl_easy_strerror(r.code) +
+      r.transport_error = what + ": " + curl_easy_strerror(r.code) +
                           (curl_error_[0] != '\0' ? std::string(" (") + curl_error_ + ")" : "");
     }
     host_.Log(LogLevel::kDebug, r.transport_error);
@@ -243,4 +238,23 @@ Response HttpClient::Perform(bool post, const std::string& url, const std::strin
   return r;
 }
 
-}  // namespace stockd::webhook
+void CheckUrl(const char* key, const std::string& url) {
+  CURLU* parsed = curl_url();
+  char* scheme = nullptr;
+  const bool ok = parsed != nullptr &&
+                  curl_url_set(parsed, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK &&
+                  curl_url_get(parsed, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK;
+  const std::string scheme_text = scheme != nullptr ? Lower(scheme) : "";
+  curl_free(scheme);
+  curl_url_cleanup(parsed);
+  const std::string shown = stockd::sdk::RedactUrl(url);
+  if (!ok) {
+    throw Error(std::string("config: \"") + key + "\" is not a valid URL: \"" + shown + "\"");
+  }
+  if (scheme_text != "http" && scheme_text != "https") {
+    throw Error(std::string("config: \"") + key + "\" must be http:// or https://, got \"" + shown +
+                "\"");
+  }
+}
+
+}  // namespace stockd::adapters

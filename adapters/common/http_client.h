@@ -1,17 +1,21 @@
-// The webhook adapter's HTTP client: one keep-alive libcurl connection per adapter
-// instance, every request bounded by a timeout and abandoned within kCancelPollMs once the
-// daemon is stopping (stockd_host.cancelled), requests signed with HMAC-SHA256 over the
-// body as adapters/README.md describes. Also the small text helpers the adapter's files
-// share (trimming, Retry-After, error excerpts).
+// The adapters' HTTP client: one keep-alive libcurl connection per adapter instance, every
+// request bounded by a timeout and abandoned within kCancelPollMs once the daemon is
+// stopping (stockd_host.cancelled). Also the small text helpers the adapters share
+// (trimming, Retry-After, error excerpts).
+//
+// A request's headers are the caller's: the webhook adapter adds its HMAC signature,
+// Shopify its access token, Amazon its LWA token. Messages name a request by its
+// `shown_url` (sdk::RedactUrl of the URL), never by a header.
 //
 // Thread safety: an HttpClient is used by one thread at a time (the ABI calls an adapter
 // instance from one thread at a time); different instances are independent.
-#ifndef STOCKD_ADAPTERS_WEBHOOK_HTTP_CLIENT_H_
-#define STOCKD_ADAPTERS_WEBHOOK_HTTP_CLIENT_H_
+#ifndef STOCKD_ADAPTERS_COMMON_HTTP_CLIENT_H_
+#define STOCKD_ADAPTERS_COMMON_HTTP_CLIENT_H_
 
 #include <curl/curl.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -19,21 +23,36 @@
 
 #include "stockd/adapter_sdk.h"
 
-namespace stockd::webhook {
+namespace stockd::adapters {
 
 constexpr size_t kMaxResponseBytes = 8 << 20;     // a bigger answer is cut off: RETRY
 constexpr size_t kMaxErrorBodyBytes = 200;        // of a rejected request's body, in messages
 constexpr int64_t kMaxRetryAfterMs = 86'400'000;  // a longer Retry-After is capped to a day
 constexpr int kCancelPollMs = 50;                 // how often a request checks for Stop
 
+struct Request {
+  std::string method = "GET";  // GET, POST, PUT, PATCH, DELETE
+  std::string url;
+  std::string shown_url;             // `url` as messages show it (sdk::RedactUrl); "" = url
+  std::vector<std::string> headers;  // "Name: value"; Accept: application/json is added
+  std::string body;                  // sent for POST, PUT, PATCH
+  std::string content_type = "application/json";  // of `body`
+  std::string basic_auth;  // "user:password" for HTTP Basic; never shown
+};
+
 struct Response {
   CURLcode code = CURLE_OK;
   long status = 0;
   std::string body;
-  std::string retry_after;  // the Retry-After header, trimmed
-  std::string transport_error;
-  bool too_large = false;  // the body exceeded kMaxResponseBytes
-  bool cancelled = false;  // abandoned because the daemon is stopping
+  std::map<std::string, std::string> headers;  // of the final response; names lower-case
+  std::string transport_error;  // set when code != CURLE_OK: "<METHOD> <shown url>: why"
+  bool too_large = false;       // the body exceeded kMaxResponseBytes
+  bool cancelled = false;       // abandoned because the daemon is stopping
+
+  // True when an HTTP answer arrived (whatever its status).
+  bool answered() const { return code == CURLE_OK; }
+  std::string Header(const std::string& lower_name) const;
+  std::string retry_after() const { return Header("retry-after"); }
 };
 
 std::string Trim(std::string_view s);
@@ -50,10 +69,9 @@ bool IsRetryableStatus(long status);
 class HttpClient {
  public:
   struct Options {
-    std::string secret;  // HMAC key; empty: requests are not signed
     int64_t timeout_ms = 5000;
     int64_t connect_timeout_ms = 1000;
-    std::vector<std::string> extra_headers;  // "Name: value"
+    std::string user_agent = "stockd/1";
   };
 
   // Throws sdk::Error when libcurl cannot be set up.
@@ -62,11 +80,9 @@ class HttpClient {
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
-  // One request: POST `body` (JSON) or GET. `shown_url` is `url` as messages show it
-  // (sdk::RedactUrl). X-Stockd-Timestamp carries `timestamp_ms`; the signature covers
-  // `body` (empty for a GET). A transport failure sets code and transport_error.
-  Response Perform(bool post, const std::string& url, const std::string& shown_url,
-                   const std::string& body, int64_t timestamp_ms);
+  // One request. A transport failure sets code and transport_error (logged at debug).
+  // Counts the host counter "requests".
+  Response Perform(const Request& request);
 
   // URL-encodes `s` (throws sdk::Error when out of memory).
   std::string Escape(std::string_view s);
@@ -74,7 +90,6 @@ class HttpClient {
   int64_t timeout_ms() const { return options_.timeout_ms; }
 
  private:
-  std::string Sign(std::string_view body) const;
   CURLcode Run(Response* r);
   static size_t OnBody(char* data, size_t size, size_t count, void* user);
   static size_t OnHeader(char* data, size_t size, size_t count, void* user);
@@ -87,6 +102,9 @@ class HttpClient {
   char curl_error_[CURL_ERROR_SIZE] = {};
 };
 
-}  // namespace stockd::webhook
+// Checks that the config key `key` holds an http(s) URL (throws sdk::Error naming it).
+void CheckUrl(const char* key, const std::string& url);
 
-#endif  // STOCKD_ADAPTERS_WEBHOOK_HTTP_CLIENT_H_
+}  // namespace stockd::adapters
+
+#endif  // STOCKD_ADAPTERS_COMMON_HTTP_CLIENT_H_
