@@ -187,9 +187,10 @@ Response HttpClient::Perform(const Request& request) {
   for (const std::string& h : request.headers) add(h);
 
   curl_easy_setopt(curl_, CURLOPT_URL, request.url.c_str());
-  if (request.method == "GET") {
+  if (!has_body) {  // GET, DELETE
     curl_easy_setopt(curl_, CURLOPT_HTTPGET, 1L);
-    curl_easy_setopt(curl_, CURLOPT_CUSTOMREQUEST, nullptr);
+    curl_easy_setopt(curl_, CURLOPT_CUSTOMREQUEST,
+                     request.method == "GET" ? nullptr : request.method.c_str());
   } else {
     curl_easy_setopt(curl_, CURLOPT_POST, 1L);
     curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, has_body ? request.body.data() : "");
@@ -218,9 +219,9 @@ Response HttpClient::Perform(const Request& request) {
   curl_easy_setopt(curl_, CURLOPT_HEADERDATA, nullptr);
   curl_easy_setopt(curl_, CURLOPT_USERPWD, nullptr);
   if (r.code != CURLE_OK) {
-    const std::string what = request.method + " " +
-                             (request.shown_url.empty() ? stockd::sdk::RedactUrl(request.url)
-                                                        : request.shown_url);
+    const std::string what =
+        request.method + " " +
+        (request.shown_url.empty() ? stockd::sdk::RedactUrl(request.url) : request.shown_url);
     if (r.cancelled) {
       r.transport_error = what + ": abandoned, stockd is stopping";
     } else if (r.code == CURLE_OPERATION_TIMEDOUT) {

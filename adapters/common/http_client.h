@@ -37,7 +37,7 @@ struct Request {
   std::vector<std::string> headers;  // "Name: value"; Accept: application/json is added
   std::string body;                  // sent for POST, PUT, PATCH
   std::string content_type = "application/json";  // of `body`
-  std::string basic_auth;  // "user:password" for HTTP Basic; never shown
+  std::string basic_auth;                         // "user:password" for HTTP Basic; never shown
 };
 
 struct Response {

@@ -30,8 +30,8 @@ OAuthToken::Result OAuthToken::Get(HttpClient& http) {
   request.method = "POST";
   request.url = options_.token_url;
   request.content_type = "application/x-www-form-urlencoded";
-  request.body = "grant_type=refresh_token&refresh_token=" +
-                 FormEncode(options_.refresh_token.value());
+  request.body =
+      "grant_type=refresh_token&refresh_token=" + FormEncode(options_.refresh_token.value());
   if (options_.basic_auth) {
     request.basic_auth = options_.client_id + ":" + options_.client_secret.value();
   } else {

@@ -23,12 +23,12 @@ namespace stockd::adapters {
 class OAuthToken {
  public:
   struct Options {
-    std::string token_url;      // POST grant_type=refresh_token&refresh_token=... here
-    std::string client_id;      // not secret
-    Credential client_secret;   // <..>_file / <..>_env
-    Credential refresh_token;   // <..>_file / <..>_env
-    std::string scope;          // sent when not empty (eBay: space-separated scopes)
-    bool basic_auth = false;    // client id:secret as HTTP Basic (eBay) or in the body (LWA)
+    std::string token_url;     // POST grant_type=refresh_token&refresh_token=... here
+    std::string client_id;     // not secret
+    Credential client_secret;  // <..>_file / <..>_env
+    Credential refresh_token;  // <..>_file / <..>_env
+    std::string scope;         // sent when not empty (eBay: space-separated scopes)
+    bool basic_auth = false;   // client id:secret as HTTP Basic (eBay) or in the body (LWA)
     int64_t refresh_margin_ms = 60'000;
   };
 

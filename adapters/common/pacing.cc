@@ -17,8 +17,8 @@ bool SleepUnlessCancelled(stockd::sdk::Host host, int64_t ms) {
     if (host.Cancelled()) return false;
     const auto now = std::chrono::steady_clock::now();
     if (now >= until) return true;
-    std::this_thread::sleep_for(
-        std::min<std::chrono::steady_clock::duration>(until - now, std::chrono::milliseconds(kSliceMs)));
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+        until - now, std::chrono::milliseconds(kSliceMs)));
   }
 }
 

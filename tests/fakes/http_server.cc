@@ -39,28 +39,50 @@ int HexValue(char c) {
 
 const char* Reason(int status) {
   switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 207: return "Multi-Status";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 411: return "Length Required";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Entity";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Status";
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 204:
+      return "No Content";
+    case 207:
+      return "Multi-Status";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 409:
+      return "Conflict";
+    case 411:
+      return "Length Required";
+    case 413:
+      return "Payload Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 422:
+      return "Unprocessable Entity";
+    case 429:
+      return "Too Many Requests";
+    case 500:
+      return "Internal Server Error";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "Status";
   }
 }
 
@@ -76,8 +98,8 @@ bool SendAll(int fd, const std::string& data) {
 }
 
 std::string Head(int status, const std::string& content_type,
-                 const std::vector<std::pair<std::string, std::string>>& headers,
-                 size_t body_size, bool keep_alive) {
+                 const std::vector<std::pair<std::string, std::string>>& headers, size_t body_size,
+                 bool keep_alive) {
   std::string head = "HTTP/1.1 " + std::to_string(status) + " " + Reason(status) + "\r\n";
   if (!content_type.empty()) head += "Content-Type: " + content_type + "\r\n";
   for (const auto& [name, value] : headers) head += name + ": " + value + "\r\n";
@@ -118,9 +140,7 @@ FakeHttpServer::FakeHttpServer(Handler handler, uint16_t port, size_t max_body_b
 
 FakeHttpServer::~FakeHttpServer() { Stop(); }
 
-std::string FakeHttpServer::base_url() const {
-  return "http://127.0.0.1:" + std::to_string(port_);
-}
+std::string FakeHttpServer::base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
 int64_t FakeHttpServer::ConnectionCount() const {
   std::lock_guard<std::mutex> lock(mu_);
@@ -439,7 +459,8 @@ std::string Base64(const std::string& bytes) {
   size_t i = 0;
   for (; i + 2 < bytes.size(); i += 3) {
     const uint32_t n = (static_cast<uint8_t>(bytes[i]) << 16) |
-                       (static_cast<uint8_t>(bytes[i + 1]) << 8) | static_cast<uint8_t>(bytes[i + 2]);
+                       (static_cast<uint8_t>(bytes[i + 1]) << 8) |
+                       static_cast<uint8_t>(bytes[i + 2]);
     out += kAlphabet[(n >> 18) & 63];
     out += kAlphabet[(n >> 12) & 63];
     out += kAlphabet[(n >> 6) & 63];
@@ -451,7 +472,8 @@ std::string Base64(const std::string& bytes) {
     out += kAlphabet[(n >> 12) & 63];
     out += "==";
   } else if (i + 2 == bytes.size()) {
-    const uint32_t n = (static_cast<uint8_t>(bytes[i]) << 16) | (static_cast<uint8_t>(bytes[i + 1]) << 8);
+    const uint32_t n =
+        (static_cast<uint8_t>(bytes[i]) << 16) | (static_cast<uint8_t>(bytes[i + 1]) << 8);
     out += kAlphabet[(n >> 18) & 63];
     out += kAlphabet[(n >> 12) & 63];
     out += kAlphabet[(n >> 6) & 63];

@@ -32,9 +32,9 @@ namespace stockd::fakes {
 
 struct HttpRequest {
   std::string method;
-  std::string target;  // path and query, as sent
-  std::string path;    // the target up to '?', not decoded
-  std::string query;   // after '?', not decoded
+  std::string target;                          // path and query, as sent
+  std::string path;                            // the target up to '?', not decoded
+  std::string query;                           // after '?', not decoded
   std::map<std::string, std::string> headers;  // names lower-cased, values trimmed
   std::string body;
   bool keep_alive = true;
@@ -71,8 +71,7 @@ class FakeHttpServer {
   using Handler = std::function<HttpAnswer(const HttpRequest&)>;
 
   // `port` 0: an ephemeral port. Bodies over `max_body_bytes` are refused 413 unread.
-  explicit FakeHttpServer(Handler handler, uint16_t port = 0,
-                          size_t max_body_bytes = 16 << 20);
+  explicit FakeHttpServer(Handler handler, uint16_t port = 0, size_t max_body_bytes = 16 << 20);
   ~FakeHttpServer();  // Stop()s
   FakeHttpServer(const FakeHttpServer&) = delete;
   FakeHttpServer& operator=(const FakeHttpServer&) = delete;
