@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <deque>
 #include <iterator>
+#include <map>
 #include <string>
 
 #include "daemon/engine/push_report.h"
 #include "daemon/observe/families.h"
 #include "daemon/orders/orders.h"
+#include "daemon/plugins/adapter_counters.h"
 #include "daemon/push/push_engine.h"
 #include "daemon/reconcile/reconciler.h"
 #include "daemon/storage/durable_store.h"
@@ -177,6 +179,25 @@ void Orders(const Sources& s, Families* out) {
   }
 }
 
+// stockd_host.count of the plugins: stockd_adapter_<name>_total{channel}, the push and
+// the order-polling instances of a channel summed.
+void AdapterCounts(const Sources& s, Families* out) {
+  std::map<std::string, std::map<std::string, double>> by_name;  // name -> channel -> total
+  const auto add = [&by_name](const plugins::AdapterCounters& counters) {
+    for (const auto& [key, value] : counters.Snapshot()) by_name[key.second][key.first] += value;
+  };
+  if (s.push != nullptr) add(s.push->adapter_counters());
+  if (s.orders != nullptr) add(s.orders->adapter_counters());
+  for (const auto& [name, channels] : by_name) {
+    MetricFamily& family =
+        AddFamily(out, "stockd_adapter_" + name + "_total",
+                  "What the channel's adapter plugin counted as \"" + name +
+                      "\" (stockd_host.count; the plugin's docs say what it counts)",
+                  kCounter);
+    for (const auto& [channel, value] : channels) AddValue(&family, {{"channel", channel}}, value);
+  }
+}
+
 void Reconcile(const Sources& s, Families* out) {
   if (s.reconciler == nullptr) return;
   std::vector<std::pair<std::string, reconcile::Report>> reports;
@@ -214,6 +235,7 @@ std::vector<MetricFamily> StateCollector::Collect() const {
   Storage(sources_, &out);
   Push(sources_, now, &out);
   Orders(sources_, &out);
+  AdapterCounts(sources_, &out);
   Reconcile(sources_, &out);
   return {std::make_move_iterator(out.begin()), std::make_move_iterator(out.end())};
 }

@@ -108,6 +108,7 @@ absl::StatusOr<std::unique_ptr<OrderWorker>> Orders::BuildWorker(
     }
   };
   host.now_ms = [clock = clock_] { return clock->NowMs(); };
+  host.count = adapter_counters_->Callback(c.channel);
   absl::StatusOr<std::string> json =
       plugins::AdapterConfigWithChannel(c.adapter->config_json, c.channel);
   if (!json.ok()) return WithOrigin(json.status(), c);

@@ -26,6 +26,7 @@
 #include "daemon/engine/clock.h"
 #include "daemon/engine/engine.h"
 #include "daemon/orders/listing_map.h"
+#include "daemon/plugins/adapter_counters.h"
 #include "daemon/orders/order_ingest.h"
 #include "daemon/orders/order_intake.h"
 #include "daemon/orders/order_store.h"
@@ -101,6 +102,8 @@ class Orders {
   // The start time of the latest poll of `channel` whose orders are all durable (0 before
   // the first); INT64_MAX when the channel is not polled (nothing to wait for).
   int64_t IngestedUntil(const std::string& channel) const;
+  // What the order-polling instances of the adapters counted (stockd_host.count).
+  const plugins::AdapterCounters& adapter_counters() const { return *adapter_counters_; }
 
  private:
   Orders() = default;
@@ -121,6 +124,9 @@ class Orders {
   std::unique_ptr<OrderIngest> ingest_;
   WebhookReceiverOptions receiver_options_;          // channels empty: no receiver
   std::vector<config::OrderChannelConfig> applied_;  // owner thread only
+  // Before workers_: outlives every plugin instance that counts into it.
+  const std::unique_ptr<plugins::AdapterCounters> adapter_counters_ =
+      std::make_unique<plugins::AdapterCounters>();
 
   // Readers: the push engine (IngestedUntil), reconciliation (worker), metrics (Stats).
   mutable absl::Mutex mu_;

@@ -122,6 +122,7 @@ absl::StatusOr<std::unique_ptr<ChannelPusher>> PushEngine::Build(
     if (log) log(plugins::HostLogLevel(level), absl::StrCat("adapter[", channel, "]: ", msg));
   };
   host.now_ms = [clock = clock_] { return clock->NowMs(); };
+  host.count = adapter_counters_->Callback(a.channel);
   absl::StatusOr<std::string> config_json =
       plugins::AdapterConfigWithChannel(a.config_json, a.channel);
   if (!config_json.ok()) {

@@ -24,6 +24,7 @@
 #include "daemon/engine/engine.h"
 #include "daemon/push/ack_store.h"
 #include "daemon/plugins/adapter_config.h"
+#include "daemon/plugins/adapter_counters.h"
 #include "daemon/push/channel_pusher.h"
 #include "daemon/util/log.h"
 
@@ -102,6 +103,8 @@ class PushEngine final : public engine::ChangeListener {
   // stays valid as long as the caller holds it.
   std::shared_ptr<ChannelPusher> pusher(const std::string& channel) const;
   bool empty() const;
+  // What the push instances of the adapters counted (stockd_host.count), per channel.
+  const plugins::AdapterCounters& adapter_counters() const { return *adapter_counters_; }
 
  private:
   struct Running {
@@ -129,6 +132,9 @@ class PushEngine final : public engine::ChangeListener {
   const std::string plugin_dir_;
   const log::Sink log_;
   const std::function<int64_t(const std::string&)> orders_ingested_until_;
+  // Before pushers_: outlives every plugin instance that counts into it.
+  const std::unique_ptr<plugins::AdapterCounters> adapter_counters_ =
+      std::make_unique<plugins::AdapterCounters>();
 
   // Readers (the journal's offers, Stats, Resync) hold it shared; Fill and the changes
   // of a reload hold it exclusively.

@@ -262,6 +262,13 @@ TEST_F(MetricsE2ETest, ValuesMoveWithTheOperations) {
                             {{"channel", "amazon"}, {"by", "channel"}})));
   EXPECT_EQ(t.Get(amazon("stockd_channel_drifted_skus_total")), 0);
   EXPECT_TRUE(t.Has(amazon("stockd_channel_paused")));
+  // What the webhook plugin counts through stockd_host.count: every request it made, and
+  // the ones that failed in transport (nobody listens).
+  EXPECT_EQ(t.Type("stockd_adapter_requests_total"), "counter");
+  EXPECT_GT(t.Get(amazon("stockd_adapter_requests_total")), 0);
+  EXPECT_GT(t.Get(amazon("stockd_adapter_request_failures_total")), 0);
+  EXPECT_LE(t.Get(amazon("stockd_adapter_request_failures_total")),
+            t.Get(amazon("stockd_adapter_requests_total")));
   EXPECT_EQ(t.Get(PromKey("stockd_breaches_total", {{"channel", "pos"}})), 0);
   EXPECT_FALSE(t.Has(PromKey("stockd_channel_push_backlog", {{"channel", "pos"}})));  // no adapter
 }
