@@ -320,6 +320,11 @@ absl::StatusOr<WebhookDelivery> DecodeWooCommerce(const Obj& o, HeaderLookup hea
                                       "' (pending, on-hold, processing, completed, "
                                       "cancelled, refunded or failed)"));
   }
+  // An order completed before it was cancelled or refunded keeps its lines shipped
+  // (WooCommerce core ships whole orders; a refund does not un-ship).
+  std::string completed_at;
+  STOCKD_ASSIGN(completed_at, Str(o, "date_completed_gmt", false));
+  const bool completed = !completed_at.empty() && order.status == Order::Status::kCancelled;
   const Json* items = nullptr;
   STOCKD_ASSIGN(items, Array(o, "line_items", true));
   for (size_t i = 0; i < items->size(); ++i) {
@@ -328,11 +333,18 @@ absl::StatusOr<WebhookDelivery> DecodeWooCommerce(const Obj& o, HeaderLookup hea
     STOCKD_ASSIGN(item, AsObject((*items)[i], at));
     OrderLine l;
     STOCKD_ASSIGN(l.listing_id, Str(item, "sku", false));
-    if (l.listing_id.empty()) STOCKD_ASSIGN(l.listing_id, Id(item, "variation_id", false));
-    if (l.listing_id.empty()) STOCKD_ASSIGN(l.listing_id, Id(item, "product_id", false));
+    // The woocommerce plugin's poller names a line without SKU the same way, so an order
+    // that arrives both ways parks under one listing id.
+    for (const auto& [key, prefix] : {std::pair{"variation_id", "variation:"},
+                                      std::pair{"product_id", "product:"}}) {
+      if (!l.listing_id.empty()) break;
+      std::string id;
+      STOCKD_ASSIGN(id, Id(item, key, false));
+      if (!id.empty()) l.listing_id = absl::StrCat(prefix, id);
+    }
     if (l.listing_id.empty()) return Bad(at, "neither sku, variation_id nor product_id");
     STOCKD_ASSIGN(l.quantity, Quantity(item, "quantity", 1));
-    if (order.status == Order::Status::kShipped) l.quantity_shipped = l.quantity;
+    if (order.status == Order::Status::kShipped || completed) l.quantity_shipped = l.quantity;
     order.lines.push_back(std::move(l));
   }
   return d;

@@ -154,9 +154,22 @@ TEST(WebhookPayloadTest, WooCommerceOrder) {
     const bool shipped = c.expected == Order::Status::kShipped;
     ASSERT_EQ(d->order.lines.size(), 3u);
     ExpectLine(d->order.lines[0], "WOO-1", 2, shipped ? 2 : 0, 0);
-    ExpectLine(d->order.lines[1], "23", 1, shipped ? 1 : 0, 0);
-    ExpectLine(d->order.lines[2], "40", 4, shipped ? 4 : 0, 0);
+    ExpectLine(d->order.lines[1], "variation:23", 1, shipped ? 1 : 0, 0);
+    ExpectLine(d->order.lines[2], "product:40", 4, shipped ? 4 : 0, 0);
   }
+  // Completed, then refunded: cancelled, and what was shipped stays shipped.
+  std::string refunded = WooOrder("refunded");
+  refunded.insert(refunded.find("\"billing\""), R"("date_completed_gmt": "2024-03-02T07:58:00", )");
+  absl::StatusOr<WebhookDelivery> after = Decode(SignatureScheme::kWooCommerce, refunded);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->order.status, Order::Status::kCancelled);
+  ExpectLine(after->order.lines[0], "WOO-1", 2, 2, 0);
+  // Not completed (null): nothing shipped.
+  std::string cancelled = WooOrder("cancelled");
+  cancelled.insert(cancelled.find("\"billing\""), R"("date_completed_gmt": null, )");
+  absl::StatusOr<WebhookDelivery> before = Decode(SignatureScheme::kWooCommerce, cancelled);
+  ASSERT_TRUE(before.ok()) << before.status();
+  ExpectLine(before->order.lines[0], "WOO-1", 2, 0, 0);
   absl::StatusOr<WebhookDelivery> draft =
       Decode(SignatureScheme::kWooCommerce, WooOrder("checkout-draft"));
   EXPECT_EQ(draft.status().message(),
