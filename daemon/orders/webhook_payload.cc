@@ -217,8 +217,12 @@ absl::StatusOr<Order::Status> ShopifyStatus(const Obj& o) {
   if (fulfillment == "fulfilled" || fulfillment == "partial") return Order::Status::kShipped;
   std::string financial;
   STOCKD_ASSIGN(financial, Str(o, "financial_status", false));
-  if (financial == "pending" || financial.empty()) return Order::Status::kPending;
-  if (financial == "authorized" || financial == "paid" || financial == "partially_paid" ||
+  // Authorized, not captured: a hold, as the shopify plugin's poller reads it
+  // (MARKETPLACES.md: PENDING/AUTHORIZED -> hold).
+  if (financial == "pending" || financial == "authorized" || financial.empty()) {
+    return Order::Status::kPending;
+  }
+  if (financial == "paid" || financial == "partially_paid" ||
       financial == "partially_refunded" || financial == "refunded") {
     return Order::Status::kAccepted;
   }
@@ -273,7 +277,12 @@ absl::StatusOr<WebhookDelivery> DecodeShopify(const Obj& o, HeaderLookup header)
     STOCKD_ASSIGN(item, AsObject((*items)[i], at));
     OrderLine l;
     STOCKD_ASSIGN(l.listing_id, Str(item, "sku", false));
-    if (l.listing_id.empty()) STOCKD_ASSIGN(l.listing_id, Id(item, "variant_id", false));
+    if (l.listing_id.empty()) {
+      // Named as the shopify plugin's poller names it: one listing id both ways.
+      std::string variant;
+      STOCKD_ASSIGN(variant, Id(item, "variant_id", false));
+      if (!variant.empty()) l.listing_id = absl::StrCat("variant:", variant);
+    }
     if (l.listing_id.empty()) return Bad(at, "neither sku nor variant_id");
     STOCKD_ASSIGN(l.quantity, Quantity(item, "quantity", 1));
     std::string line_id;

@@ -62,7 +62,7 @@ TEST(ConfigExampleTest, ParsesIntoTheDocumentedRetailer) {
   EXPECT_EQ(model.locations[3].id, "store-munich");
   for (int i = 1; i <= 3; ++i) EXPECT_EQ(model.locations[i].type, LocationType::kStore);
 
-  ASSERT_EQ(model.channels.size(), 6u);
+  ASSERT_EQ(model.channels.size(), 8u);
   const engine::Channel& webshop = model.channels[0];
   EXPECT_EQ(webshop.id, "webshop");
   EXPECT_EQ(webshop.type, ChannelType::kWebshop);
@@ -92,9 +92,20 @@ TEST(ConfigExampleTest, ParsesIntoTheDocumentedRetailer) {
   EXPECT_EQ(ebay.policy.min_publish, 1);
   EXPECT_EQ(ebay.policy.max_publish, 20);
 
+  // The second storefront on Shopify and the WooCommerce outlet: warehouse stock only.
+  const engine::Channel& shopify = model.channels[3];
+  EXPECT_EQ(shopify.id, "shopify");
+  EXPECT_EQ(shopify.type, ChannelType::kWebshop);
+  EXPECT_EQ(shopify.sources, (std::vector<int>{0}));
+  EXPECT_EQ(shopify.policy.safety_stock, 1);
+  const engine::Channel& outlet = model.channels[4];
+  EXPECT_EQ(outlet.id, "outlet");
+  EXPECT_EQ(outlet.sources, (std::vector<int>{0}));
+  EXPECT_EQ(outlet.policy.share_percent, 20);
+
   const char* pos_ids[] = {"pos-berlin", "pos-hamburg", "pos-munich"};
   for (int i = 0; i < 3; ++i) {
-    const engine::Channel& pos = model.channels[3 + i];
+    const engine::Channel& pos = model.channels[5 + i];
     EXPECT_EQ(pos.id, pos_ids[i]);
     EXPECT_EQ(pos.type, ChannelType::kStore);
     EXPECT_EQ(pos.sources, (std::vector<int>{1 + i}));
@@ -103,7 +114,7 @@ TEST(ConfigExampleTest, ParsesIntoTheDocumentedRetailer) {
   }
 
   const std::string text = ReadFile(path);
-  ASSERT_EQ(model.overrides.size(), 4u);
+  ASSERT_EQ(model.overrides.size(), 6u);
   const engine::PolicyOverride& sneakers = model.overrides[0];
   EXPECT_EQ(sneakers.pattern, "SNEAKER-*");
   EXPECT_EQ(sneakers.channel, 1);
@@ -133,6 +144,10 @@ TEST(ConfigExampleTest, ParsesIntoTheDocumentedRetailer) {
   EXPECT_EQ(clearance_ebay.safety_stock, 0);
   EXPECT_EQ(clearance_ebay.share_percent, 100);
   EXPECT_FALSE(clearance_ebay.min_publish.has_value());
+  EXPECT_EQ(model.overrides[4].channel, 3);  // shopify: no safety stock
+  EXPECT_EQ(model.overrides[4].safety_stock, 0);
+  EXPECT_EQ(model.overrides[5].channel, 4);  // the outlet: all of it
+  EXPECT_EQ(model.overrides[5].share_percent, 100);
 }
 
 TEST(ConfigReferenceTest, IsAValidConfigWithTheDefaults) {

@@ -67,7 +67,7 @@ TEST(WebhookPayloadTest, ShopifyPartlyFulfilledOrder) {
   EXPECT_EQ(d->order.status, Order::Status::kShipped);
   ASSERT_EQ(d->order.lines.size(), 2u);
   ExpectLine(d->order.lines[0], "IPOD2008PINK", 3, 2, 0);
-  ExpectLine(d->order.lines[1], "49148385", 2, 0, 2);
+  ExpectLine(d->order.lines[1], "variant:49148385", 2, 0, 2);
 }
 
 std::string ShopifyOrder(const std::string& financial, const std::string& fulfillment,
@@ -89,7 +89,7 @@ TEST(WebhookPayloadTest, ShopifyStatuses) {
   };
   const Case cases[] = {
       {R"("pending")", "null", "null", 2, Order::Status::kPending, 0},
-      {R"("authorized")", "null", "null", 2, Order::Status::kAccepted, 0},
+      {R"("authorized")", "null", "null", 2, Order::Status::kPending, 0},
       {R"("paid")", "null", "null", 2, Order::Status::kAccepted, 0},
       {R"("partially_paid")", "null", "null", 2, Order::Status::kAccepted, 0},
       {R"("partially_refunded")", "null", "null", 2, Order::Status::kAccepted, 0},

@@ -142,6 +142,10 @@ TEST_F(PackageTest, ControlFieldsFilesAndMaintainerScripts) {
        {"/usr/sbin/stockd", "/usr/bin/stockctl",
         "/usr/lib/stockd/plugins/libstockd_adapter_file.so",
         "/usr/lib/stockd/plugins/libstockd_adapter_webhook.so",
+        "/usr/lib/stockd/plugins/libstockd_adapter_shopify.so",
+        "/usr/lib/stockd/plugins/libstockd_adapter_amazon.so",
+        "/usr/lib/stockd/plugins/libstockd_adapter_ebay.so",
+        "/usr/lib/stockd/plugins/libstockd_adapter_woocommerce.so",
         "/usr/lib/systemd/system/stockd.service", "/etc/stockd/stockd.yaml",
         "/usr/share/doc/stockd/README.md", "/usr/share/doc/stockd/operations.md",
         "/usr/share/doc/stockd/reference.yaml", "/usr/include/stockd/adapter.h"}) {

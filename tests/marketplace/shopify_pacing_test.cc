@@ -1,0 +1,119 @@
+// The Shopify adapter against the fake's cost bucket: pacing by throttleStatus, a short
+// throttle waited out once, a long one returned as a Retry with its time, in both of the
+// shapes Shopify throttles with (HTTP 200 and 429).
+#include <thread>
+
+#include "tests/marketplace/shopify_test_util.h"
+
+namespace stockd::shopify_test {
+namespace {
+
+class ShopifyPacingTest : public ShopifyTest, public ::testing::WithParamInterface<int> {
+ protected:
+  FakeShopify::Options FakeOptions() override {
+    FakeShopify::Options o = ShopifyTest::FakeOptions();
+    o.throttle_status = GetParam();
+    o.restore_rate = 50;
+    return o;
+  }
+
+  // An instance with a mapping file (no look-ups) for items A0..A<n-1>.
+  std::unique_ptr<Instance> CreateMapped(int n, Json extra = Json::object()) {
+    const std::string mapping = dir_ + "/mapping.csv";
+    std::ofstream out(mapping);
+    for (int i = 0; i < n; ++i) {
+      const std::string sku = "A" + std::to_string(i);
+      items_.push_back(fake_->AddStockedItem(sku, location_, 1));
+      out << sku << "," << items_.back() << "\n";
+    }
+    out.close();
+    extra["mapping_file"] = mapping;
+    return Create(Config(extra));
+  }
+
+  std::vector<int64_t> items_;
+};
+
+TEST_P(ShopifyPacingTest, AShortThrottleIsWaitedOutOnceUnderTheSameKey) {
+  auto shopify = CreateMapped(1);
+  fake_->SetAvailablePoints(0);  // another app of the shop drained the bucket
+  const auto start = std::chrono::steady_clock::now();
+  const PushOutcome out = shopify->Push({{"a", "A0", 5, 1}});
+  EXPECT_EQ(out.results[0].status, STOCKD_PUSH_OK) << out.results[0].message;
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(150));
+  EXPECT_EQ(fake_->Quantity(items_[0], location_), 5);
+  EXPECT_EQ(host_.Counter("throttled"), 1);
+  EXPECT_EQ(host_.Counter("retries"), 1);
+  const auto mutations = RequestsOf("inventorySetQuantities");
+  ASSERT_EQ(mutations.size(), 2u);
+  EXPECT_EQ(mutations[0].status, GetParam());
+  EXPECT_EQ(Json::parse(mutations[0].answer),
+            Json::parse(R"({"errors":[{"message":"Throttled","extensions":{"code":"THROTTLED",
+                "documentation":"https://shopify.dev/api/usage/rate-limits"}}],
+                "extensions":{"cost":{"requestedQueryCost":10,"actualQueryCost":null,
+                "throttleStatus":{"maximumAvailable":1000.0,"currentlyAvailable":0,
+                "restoreRate":50.0}}}})"));
+  EXPECT_EQ(mutations[0].body, mutations[1].body);
+}
+
+TEST_P(ShopifyPacingTest, ALongThrottleIsARetryAfterTheTimeTheBucketNeeds) {
+  // The adapter keeps 150 points free: it needs 160 and the bucket holds none, so the
+  // answer is 160 / 50 = 3.2 s away: too long to wait within a push.
+  auto reserving = CreateMapped(1, {{"min_available_cost", 150}});
+  fake_->SetAvailablePoints(0);
+  PushOutcome out = reserving->Push({{"a", "A0", 5, 1}});
+  // The first call goes out (the adapter has not seen the bucket yet) and is throttled.
+  EXPECT_EQ(out.results[0].status, STOCKD_PUSH_RETRY);
+  EXPECT_NEAR(out.results[0].retry_after_ms, 3200, 300);
+  EXPECT_TRUE(Contains(out.results[0].message, "waiting for Shopify's rate limit"));
+  EXPECT_EQ(host_.Counter("throttled"), 1);
+  // Now it knows: the next push waits for nothing and asks nothing.
+  fake_->ClearRequests();
+  out = reserving->Push({{"a", "A0", 5, 1}});
+  EXPECT_EQ(out.results[0].status, STOCKD_PUSH_RETRY);
+  EXPECT_GT(out.results[0].retry_after_ms, 2000);
+  EXPECT_TRUE(fake_->Requests().empty());
+  EXPECT_EQ(fake_->Quantity(items_[0], location_), 1);
+}
+
+TEST_P(ShopifyPacingTest, ThePushIsPacedByTheObservedBucketAndNeverThrottled) {
+  auto shopify = CreateMapped(20);
+  fake_->SetAvailablePoints(30);  // 3 mutations' worth, then 5 a second
+  const auto start = std::chrono::steady_clock::now();
+  for (int round = 0; round < 4; ++round) {
+    for (int i = 0; i < 5; ++i) {
+      const int k = round * 5 + i;
+      const std::vector<TestItem> one = {{"s", "A" + std::to_string(k), 9, 1}};
+      ASSERT_EQ(shopify->Push(one).results[0].status, STOCKD_PUSH_OK) << k;
+    }
+  }
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  // 20 mutations x 10 points: (200 - 30) / 50 = 3.4 s at the restore rate.
+  EXPECT_GE(elapsed, std::chrono::milliseconds(3200));
+  EXPECT_EQ(fake_->ThrottledCount(), 0);
+  EXPECT_EQ(host_.Counter("throttled"), 0);
+  EXPECT_EQ(RequestsOf("inventorySetQuantities").size(), 20u);
+}
+
+TEST_P(ShopifyPacingTest, AStoppingDaemonIsNotHeldUpByAWaitForTheBucket) {
+  // Throttled once, the adapter waits (10 + 80 kept free) / 50 = 1.8 s for the bucket.
+  auto shopify = CreateMapped(1, {{"min_available_cost", 80}});
+  fake_->SetAvailablePoints(0);
+  std::thread stopper([this] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    host_.SetCancelled(true);
+  });
+  const auto start = std::chrono::steady_clock::now();
+  const PushOutcome out = shopify->Push({{"a", "A0", 5, 1}});
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  stopper.join();
+  EXPECT_EQ(out.results[0].status, STOCKD_PUSH_RETRY);
+  EXPECT_TRUE(Contains(out.results[0].message, "abandoned, stockd is stopping"));
+  EXPECT_LT(elapsed, std::chrono::milliseconds(1000));
+  EXPECT_EQ(RequestsOf("inventorySetQuantities").size(), 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(ThrottleStatus, ShopifyPacingTest, ::testing::Values(200, 429));
+
+}  // namespace
+}  // namespace stockd::shopify_test
