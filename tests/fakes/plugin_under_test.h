@@ -12,7 +12,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -96,6 +98,28 @@ struct PushOutcome {
   std::vector<stockd_push_result> results;
 };
 
+// One order revision as the plugin handed it to poll_order_revisions' sink.
+struct PolledLine {
+  std::string listing_id;
+  int64_t quantity = 0;
+  int64_t shipped = 0;
+  int64_t cancelled = 0;
+  std::string location;  // "" when not said (or the plugin's line struct predates it)
+};
+struct PolledOrder {
+  using Line = PolledLine;
+  std::string order_id;
+  int64_t revision = 0;
+  int32_t status = 0;  // STOCKD_ORDER_*
+  std::vector<PolledLine> lines;
+};
+struct PollResult {
+  int rc = -1;
+  std::string cursor;  // the next cursor the plugin wrote
+  std::string error;
+  std::vector<PolledOrder> orders;
+};
+
 // One instance of a loaded plugin; destroy()ed by the destructor.
 class PluginInstance {
  public:
@@ -127,6 +151,65 @@ class PluginInstance {
         api_->fetch(instance_, ids.data(), ids.size(), quantities->data(), buffer, sizeof buffer);
     *error = buffer;
     return rc;
+  }
+
+  // Every SKU pushed as its own listing id.
+  PushOutcome Push(const std::string& sku, int64_t quantity) {
+    return Push(std::vector<TestItem>{{sku, sku, quantity, -1}});
+  }
+  PushOutcome PushSkus(const std::vector<std::pair<std::string, int64_t>>& skus) {
+    std::vector<TestItem> items;
+    for (const auto& [sku, quantity] : skus) items.push_back({sku, sku, quantity, -1});
+    return Push(items);
+  }
+
+  static constexpr size_t kAll = std::numeric_limits<size_t>::max();
+
+  // poll_order_revisions from `cursor`; the sink takes at most `stop_after` orders and
+  // answers 1 (stop) to the next one.
+  PollResult PollRevisions(const std::string& cursor, size_t stop_after = kAll) {
+    struct Sink {
+      PollResult* result;
+      size_t stop_after;
+    };
+    PollResult result;
+    Sink sink{&result, stop_after};
+    char next[1024] = {0};
+    char error[512] = {0};
+    result.rc = api_->poll_order_revisions(
+        instance_, cursor.c_str(),
+        [](void* data, const stockd_order_revision* o) -> int {
+          auto* s = static_cast<Sink*>(data);
+          if (s->result->orders.size() >= s->stop_after) return 1;
+          PolledOrder order{o->order_id, o->revision, o->status, {}};
+          for (size_t i = 0; i < o->line_count; ++i) {
+            const auto* l = reinterpret_cast<const stockd_order_revision_line*>(
+                reinterpret_cast<const char*>(o->lines) + i * o->line_size);
+            PolledLine line{l->listing_id, l->quantity, l->quantity_shipped, l->quantity_cancelled,
+                            ""};
+            if (l->struct_size >=
+                    offsetof(stockd_order_revision_line, location) + sizeof(l->location) &&
+                l->location != nullptr) {
+              line.location = l->location;
+            }
+            order.lines.push_back(std::move(line));
+          }
+          s->result->orders.push_back(std::move(order));
+          return 0;
+        },
+        &sink, next, sizeof next, error, sizeof error);
+    result.cursor = next;
+    result.error = error;
+    return result;
+  }
+  // The same, appending the orders to *orders; take < 0: all.
+  int PollRevisions(const std::string& cursor, std::vector<PolledOrder>* orders,
+                    std::string* next_cursor, std::string* error, int take = -1) {
+    PollResult result = PollRevisions(cursor, take < 0 ? kAll : static_cast<size_t>(take));
+    for (PolledOrder& order : result.orders) orders->push_back(std::move(order));
+    *next_cursor = result.cursor;
+    *error = result.error;
+    return result.rc;
   }
 
  private:

@@ -26,7 +26,7 @@ TEST_F(AmazonTest, PollsEveryPageAndHandsOrdersOverOldestChangeFirst) {
   ASSERT_NE(amazon, nullptr);
   std::vector<Revision> revisions;
   std::string cursor, error;
-  ASSERT_EQ(amazon->Poll("", &revisions, &cursor, &error), 0) << error;
+  ASSERT_EQ(amazon->PollRevisions("", &revisions, &cursor, &error), 0) << error;
   ASSERT_EQ(revisions.size(), 8u);
   for (size_t i = 1; i < revisions.size(); ++i) {
     EXPECT_LE(revisions[i - 1].revision, revisions[i].revision);
@@ -47,7 +47,7 @@ TEST_F(AmazonTest, PollsEveryPageAndHandsOrdersOverOldestChangeFirst) {
   EXPECT_EQ(cursor.size(), 20u);  // 2026-12-01T10:00:05Z
   std::vector<Revision> again;
   std::string next;
-  ASSERT_EQ(amazon->Poll(cursor, &again, &next, &error), 0) << error;
+  ASSERT_EQ(amazon->PollRevisions(cursor, &again, &next, &error), 0) << error;
   ASSERT_FALSE(again.empty());
   EXPECT_EQ(again.back().order_id, revisions.back().order_id);
   EXPECT_EQ(again.back().revision, revisions.back().revision);
@@ -69,7 +69,7 @@ TEST_F(AmazonTest, TheLifecycleComesWithExactQuantities) {
   const auto poll = [&]() {
     std::vector<Revision> revisions;
     std::string next;
-    EXPECT_EQ(amazon->Poll(cursor, &revisions, &next, &error), 0) << error;
+    EXPECT_EQ(amazon->PollRevisions(cursor, &revisions, &next, &error), 0) << error;
     cursor = next;
     EXPECT_FALSE(revisions.empty());
     Revision r = revisions.empty() ? Revision{} : revisions.back();
@@ -121,11 +121,11 @@ TEST_F(AmazonTest, TheCursorStopsAtTheFirstOrderTheDaemonDidNotTake) {
   ASSERT_NE(amazon, nullptr);
   std::vector<Revision> first;
   std::string cursor, error;
-  ASSERT_EQ(amazon->Poll("", &first, &cursor, &error, /*take=*/2), 0) << error;
+  ASSERT_EQ(amazon->PollRevisions("", &first, &cursor, &error, /*take=*/2), 0) << error;
   ASSERT_EQ(first.size(), 2u);
   std::vector<Revision> rest;
   std::string next;
-  ASSERT_EQ(amazon->Poll(cursor, &rest, &next, &error), 0) << error;
+  ASSERT_EQ(amazon->PollRevisions(cursor, &rest, &next, &error), 0) << error;
   std::vector<std::string> seen;
   for (const Revision& r : rest) seen.push_back(r.order_id);
   // The orders not taken come again (with those of the same second: replays).
@@ -143,7 +143,7 @@ TEST_F(AmazonTest, AThrottledOrdersPollFailsSoTheDaemonBacksOff) {
   ASSERT_NE(amazon, nullptr);
   std::vector<Revision> revisions;
   std::string cursor, error;
-  EXPECT_NE(amazon->Poll("2026-01-01T00:00:00Z", &revisions, &cursor, &error), 0);
+  EXPECT_NE(amazon->PollRevisions("2026-01-01T00:00:00Z", &revisions, &cursor, &error), 0);
   EXPECT_TRUE(Contains(error, "searchOrders: HTTP 429: QuotaExceeded: You exceeded your quota"));
   EXPECT_EQ(host_.Counter("throttled"), 1);
   // The bucket is emptied by the 429: the next poll fails at once, without a call, until
@@ -151,7 +151,7 @@ TEST_F(AmazonTest, AThrottledOrdersPollFailsSoTheDaemonBacksOff) {
   const size_t calls = fake_->Requests().size();
   std::vector<Revision> none;
   std::string next;
-  EXPECT_NE(amazon->Poll("2026-01-01T00:00:00Z", &none, &next, &error), 0);
+  EXPECT_NE(amazon->PollRevisions("2026-01-01T00:00:00Z", &none, &next, &error), 0);
   EXPECT_TRUE(Contains(error, "rate limit (0.0056/s) allows the next call in")) << error;
   EXPECT_EQ(fake_->Requests().size(), calls);
 }
@@ -167,13 +167,13 @@ TEST_F(AmazonTest, AnOrderChangeShowsAfterAmazonsLagAndTheOverlapRereadsIt) {
   const std::string id = fake_->PlaceOrder({{"A", 1}}, /*paid=*/true);
   std::vector<Revision> revisions;
   std::string cursor, error;
-  ASSERT_EQ(amazon->Poll(since, &revisions, &cursor, &error), 0) << error;
+  ASSERT_EQ(amazon->PollRevisions(since, &revisions, &cursor, &error), 0) << error;
   EXPECT_TRUE(revisions.empty());  // not visible yet
   EXPECT_EQ(cursor, since);        // nothing handed over: the cursor stays
   // searchOrders is scarce (burst 20): poll a few times, 150 ms apart.
   for (int attempt = 0; attempt < 10 && revisions.empty(); ++attempt) {
     std::this_thread::sleep_for(std::chrono::milliseconds(150));
-    ASSERT_EQ(amazon->Poll(since, &revisions, &cursor, &error), 0) << error;
+    ASSERT_EQ(amazon->PollRevisions(since, &revisions, &cursor, &error), 0) << error;
   }
   ASSERT_EQ(revisions.size(), 1u);
   EXPECT_EQ(revisions[0].order_id, id);
@@ -186,11 +186,11 @@ TEST_F(AmazonTest, TheFirstPollLooksBackThirtyDays) {
   const int64_t before = fakes::amazon_fake::NowMs();
   std::vector<Revision> revisions;
   std::string cursor, error;
-  ASSERT_EQ(amazon->Poll("", &revisions, &cursor, &error), 0) << error;
+  ASSERT_EQ(amazon->PollRevisions("", &revisions, &cursor, &error), 0) << error;
   const std::optional<int64_t> from = fakes::amazon_fake::ParseIso8601(cursor);
   ASSERT_TRUE(from.has_value()) << cursor;
   EXPECT_NEAR(static_cast<double>(before - *from), 30.0 * 86'400'000, 5000);
-  EXPECT_NE(amazon->Poll("yesterday", &revisions, &cursor, &error), 0);
+  EXPECT_NE(amazon->PollRevisions("yesterday", &revisions, &cursor, &error), 0);
   EXPECT_TRUE(Contains(error, "orders cursor \"yesterday\" is not an ISO 8601 time"));
 }
 

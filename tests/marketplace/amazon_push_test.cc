@@ -217,12 +217,12 @@ TEST_F(AmazonTest, RefusedCredentialsPauseTheChannelUntilTheFileIsRewritten) {
   EXPECT_TRUE(Contains(error, "channel paused"));
   std::vector<Revision> revisions;
   std::string cursor;
-  EXPECT_NE(amazon->Poll("", &revisions, &cursor, &error), 0);
+  EXPECT_NE(amazon->PollRevisions("", &revisions, &cursor, &error), 0);
   EXPECT_TRUE(Contains(error, "channel paused"));
   EXPECT_EQ(fake_->Requests().size(), calls);
 
   // The operator writes the new secret: the next call probes and resumes.
-  WriteSecret(secret_file_, "rotated-secret");
+  WriteSecret("client_secret", "rotated-secret");
   ExpectAll(amazon->Push({{"a", "A", 5, 2}}), STOCKD_PUSH_OK);
   EXPECT_EQ(fake_->Quantity("A"), 5);
   EXPECT_EQ(host_.Counter("auth_resumed"), 1);

@@ -23,7 +23,7 @@ TEST_F(EbayFakeTest, ItRejectsWhatEbayRejects) {
     many["requests"].push_back(
         {{"sku", "SKU-1"}, {"shipToLocationAvailability", {{"quantity", 1}}}});
   }
-  RawAnswer a = RawHttp(fake_->port(), "POST", url, json, many.dump());
+  RawHttpResponse a = RawHttp(fake_->port(), "POST", url, json, many.dump());
   EXPECT_EQ(a.status, 400);
   EXPECT_EQ(a.body,
             R"({"errors":[{"errorId":25709,"domain":"API_INVENTORY","subdomain":"Selling",)"

@@ -23,14 +23,6 @@ std::vector<std::string> Ids(const PollResult& p) {
   return ids;
 }
 
-void ExpectLine(const PolledLine& line, const std::string& listing, int64_t quantity,
-                int64_t shipped, int64_t cancelled) {
-  EXPECT_EQ(line.listing_id, listing);
-  EXPECT_EQ(line.quantity, quantity) << listing;
-  EXPECT_EQ(line.shipped, shipped) << listing;
-  EXPECT_EQ(line.cancelled, cancelled) << listing;
-}
-
 TEST_F(EbayOrdersTest, TheLifecycleArrivesWithExactQuantities) {
   fake_->AddListing("SKU-A", "5005000001", 10);
   fake_->AddListing("SKU-B", "5005000002", 5);
@@ -44,14 +36,14 @@ TEST_F(EbayOrdersTest, TheLifecycleArrivesWithExactQuantities) {
   EXPECT_EQ(fake_->OfferQuantity("5005000002"), 4);
 
   // Not paid yet: eBay does not list it.
-  const PollResult none = ebay->Poll("");
+  const PollResult none = ebay->PollRevisions("");
   ASSERT_EQ(none.rc, 0) << none.error;
   EXPECT_TRUE(none.orders.empty());
   EXPECT_EQ(none.cursor, "");
 
   fake_->SetNowMs(base + 1000);
   ASSERT_TRUE(fake_->PayOrder(id));
-  const PollResult paid = ebay->Poll(none.cursor);
+  const PollResult paid = ebay->PollRevisions(none.cursor);
   ASSERT_EQ(paid.rc, 0) << paid.error;
   ASSERT_EQ(paid.orders.size(), 1u);
   const PolledOrder& accepted = paid.orders[0];
@@ -66,7 +58,7 @@ TEST_F(EbayOrdersTest, TheLifecycleArrivesWithExactQuantities) {
 
   fake_->SetNowMs(base + 2000);
   ASSERT_TRUE(fake_->ShipLines(id, {0}));
-  const PollResult shipped = ebay->Poll(paid.cursor);
+  const PollResult shipped = ebay->PollRevisions(paid.cursor);
   ASSERT_EQ(shipped.rc, 0) << shipped.error;
   ASSERT_EQ(shipped.orders.size(), 1u);
   EXPECT_EQ(shipped.orders[0].status, STOCKD_ORDER_SHIPPED);
@@ -78,7 +70,7 @@ TEST_F(EbayOrdersTest, TheLifecycleArrivesWithExactQuantities) {
   ASSERT_TRUE(fake_->CancelOrder(id));
   EXPECT_EQ(fake_->Quantity("SKU-B"), 5);  // the unshipped unit is back
   EXPECT_EQ(fake_->Quantity("SKU-A"), 8);
-  const PollResult cancelled = ebay->Poll(shipped.cursor);
+  const PollResult cancelled = ebay->PollRevisions(shipped.cursor);
   ASSERT_EQ(cancelled.rc, 0) << cancelled.error;
   ASSERT_EQ(cancelled.orders.size(), 1u);
   const PolledOrder& c = cancelled.orders[0];
@@ -90,7 +82,7 @@ TEST_F(EbayOrdersTest, TheLifecycleArrivesWithExactQuantities) {
 
   // Nothing changed since: the cursor is inclusive, so the last revision comes again (the
   // daemon ignores a revision it applied) and the cursor stays.
-  const PollResult again = ebay->Poll(cancelled.cursor);
+  const PollResult again = ebay->PollRevisions(cancelled.cursor);
   ASSERT_EQ(again.rc, 0) << again.error;
   ASSERT_EQ(again.orders.size(), 1u);
   EXPECT_EQ(again.orders[0].revision, c.revision);
@@ -117,7 +109,7 @@ TEST_F(EbayOrdersTest, PagesAreReadWholeAndDeliveredInChangeOrder) {
   auto ebay = Create(Config({{"orders_page_size", 2}}));
   ASSERT_NE(ebay, nullptr);
   fake_->ClearRequests();
-  const PollResult first = ebay->Poll("");
+  const PollResult first = ebay->PollRevisions("");
   ASSERT_EQ(first.rc, 0) << first.error;
   EXPECT_EQ(Ids(first), (std::vector<std::string>{ids[1], ids[2], ids[3], ids[4], ids[0]}));
   EXPECT_EQ(first.orders[4].status, STOCKD_ORDER_SHIPPED);
@@ -134,7 +126,7 @@ TEST_F(EbayOrdersTest, PagesAreReadWholeAndDeliveredInChangeOrder) {
 
   fake_->SetNowMs(base + 200);
   ASSERT_TRUE(fake_->ShipOrder(ids[2]));
-  const PollResult next = ebay->Poll(first.cursor);
+  const PollResult next = ebay->PollRevisions(first.cursor);
   ASSERT_EQ(next.rc, 0) << next.error;
   EXPECT_EQ(Ids(next), (std::vector<std::string>{ids[0], ids[2]}));  // ids[0]: at the cursor
   EXPECT_EQ(next.cursor, FormatIso(base + 200));
@@ -156,7 +148,7 @@ TEST_F(EbayOrdersTest, AWindowWithMoreOrdersThanAPollReadsIsNarrowed) {
   std::set<std::string> seen;
   std::string cursor;
   for (int poll = 0; poll < 10; ++poll) {
-    const PollResult p = ebay->Poll(cursor);
+    const PollResult p = ebay->PollRevisions(cursor);
     ASSERT_EQ(p.rc, 0) << p.error;
     for (const PolledOrder& o : p.orders) {
       if (seen.insert(o.order_id).second) delivered.push_back(o.order_id);
@@ -179,11 +171,11 @@ TEST_F(EbayOrdersTest, ASinkThatStopsKeepsTheCursorAtTheLastOrderItTook) {
   }
   auto ebay = Create(Config());
   ASSERT_NE(ebay, nullptr);
-  const PollResult two = ebay->Poll("", /*stop_after=*/2);
+  const PollResult two = ebay->PollRevisions("", /*stop_after=*/2);
   ASSERT_EQ(two.rc, 0) << two.error;
   EXPECT_EQ(Ids(two), (std::vector<std::string>{ids[0], ids[1]}));
   EXPECT_EQ(two.cursor, FormatIso(fake_->OrderModifiedMs(ids[1])));
-  const PollResult rest = ebay->Poll(two.cursor);
+  const PollResult rest = ebay->PollRevisions(two.cursor);
   ASSERT_EQ(rest.rc, 0) << rest.error;
   EXPECT_EQ(Ids(rest), (std::vector<std::string>{ids[1], ids[2]}));
 }
@@ -191,7 +183,7 @@ TEST_F(EbayOrdersTest, ASinkThatStopsKeepsTheCursorAtTheLastOrderItTook) {
 TEST_F(EbayOrdersTest, CursorsAreCheckedAndKeptWithinEbays90Days) {
   auto ebay = Create(Config());
   ASSERT_NE(ebay, nullptr);
-  const PollResult old = ebay->Poll("2020-01-01T00:00:00.000Z");
+  const PollResult old = ebay->PollRevisions("2020-01-01T00:00:00.000Z");
   ASSERT_EQ(old.rc, 0) << old.error;
   const std::string target = fake_->Requests().back().target;
   const size_t at = target.find("%5B") + 3;
@@ -206,7 +198,7 @@ TEST_F(EbayOrdersTest, CursorsAreCheckedAndKeptWithinEbays90Days) {
   }
   EXPECT_TRUE(warned);
 
-  const PollResult bad = ebay->Poll("yesterday");
+  const PollResult bad = ebay->PollRevisions("yesterday");
   EXPECT_NE(bad.rc, 0);
   EXPECT_TRUE(Contains(bad.error, "order cursor \"yesterday\" is not an ISO 8601 timestamp"));
 }
@@ -218,15 +210,15 @@ TEST_F(EbayOrdersTest, FailuresFailThePollAndAnExpiredTokenIsRefreshed) {
   auto ebay = Create(Config());
   ASSERT_NE(ebay, nullptr);
   fake_->faults().Push(Fault::ServerError());
-  PollResult p = ebay->Poll("");
+  PollResult p = ebay->PollRevisions("");
   EXPECT_NE(p.rc, 0);
   EXPECT_TRUE(Contains(p.error, "HTTP 500"));
   fake_->faults().Push(Fault::Status(200, R"({"total":1,"orders":[{"orderId":"x"}]})"));
-  p = ebay->Poll("");
+  p = ebay->PollRevisions("");
   EXPECT_NE(p.rc, 0);
   EXPECT_TRUE(Contains(p.error, "answer.orders[0].lastModifiedDate is missing"));
   fake_->ExpireTokens();
-  p = ebay->Poll("");
+  p = ebay->PollRevisions("");
   ASSERT_EQ(p.rc, 0) << p.error;
   EXPECT_EQ(Ids(p), (std::vector<std::string>{id}));
   EXPECT_EQ(fake_->TokensIssued(), 2);

@@ -334,7 +334,7 @@ TEST_F(EbayPushTest, RefusedCredentialsPauseTheChannelUntilTheFileIsRewritten) {
   std::string error;
   EXPECT_NE(ebay->Fetch({"SKU-1"}, &quantities, &error), 0);
   EXPECT_TRUE(Contains(error, "paused"));
-  const PollResult polled = ebay->Poll("");
+  const PollResult polled = ebay->PollRevisions("");
   EXPECT_NE(polled.rc, 0);
   EXPECT_TRUE(Contains(polled.error, "paused"));
   EXPECT_EQ(fake_->RequestCount("/"), 0);

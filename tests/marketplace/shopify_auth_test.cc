@@ -5,15 +5,7 @@
 namespace stockd::shopify_test {
 namespace {
 
-class ShopifyAuthTest : public ShopifyTest {
- protected:
-  bool LoggedError(const std::string& part) const {
-    for (const auto& [level, message] : host_.Logs()) {
-      if (level == STOCKD_LOG_ERROR && message.find(part) != std::string::npos) return true;
-    }
-    return false;
-  }
-};
+class ShopifyAuthTest : public ShopifyTest {};
 
 TEST_F(ShopifyAuthTest, BadCredentialsPauseTheChannelUntilTheTokenFileIsRewritten) {
   const int64_t item = fake_->AddStockedItem("A", location_, 1);
@@ -39,7 +31,7 @@ TEST_F(ShopifyAuthTest, BadCredentialsPauseTheChannelUntilTheTokenFileIsRewritte
   std::string error;
   EXPECT_NE(shopify->Fetch({"A"}, &quantities, &error), 0);
   EXPECT_TRUE(Contains(error, "channel paused"));
-  const PollOutcome poll = shopify->Poll("");
+  const PollResult poll = shopify->PollRevisions("");
   EXPECT_NE(poll.rc, 0);
   EXPECT_TRUE(Contains(poll.error, "channel paused"));
   EXPECT_TRUE(fake_->Requests().empty());

@@ -33,21 +33,13 @@ class ShopifyOrdersTest : public ShopifyTest {
   int64_t b_ = 0;
 };
 
-void ExpectLine(const PolledLine& line, const std::string& listing, int64_t quantity,
-                int64_t shipped, int64_t cancelled) {
-  EXPECT_EQ(line.listing_id, listing);
-  EXPECT_EQ(line.quantity, quantity) << listing;
-  EXPECT_EQ(line.shipped, shipped) << listing;
-  EXPECT_EQ(line.cancelled, cancelled) << listing;
-}
-
 TEST_F(ShopifyOrdersTest, AnOrderIsPolledThroughItsWholeLifecycle) {
   auto shopify = Create(Config());
   const int64_t id = fake_->PlaceOrder({{"SKU-A", 3}, {"SKU-B", 1}}, location_);
   EXPECT_EQ(fake_->Quantity(a_, location_), 7);  // the order committed 3 units
   EXPECT_EQ(fake_->Quantity(a_, location_, "committed"), 3);
 
-  PollOutcome poll = shopify->Poll("");
+  PollResult poll = shopify->PollRevisions("");
   ASSERT_EQ(poll.rc, 0) << poll.error;
   ASSERT_EQ(poll.orders.size(), 1u);
   EXPECT_EQ(poll.orders[0].order_id, std::to_string(id));
@@ -62,7 +54,7 @@ TEST_F(ShopifyOrdersTest, AnOrderIsPolledThroughItsWholeLifecycle) {
 
   fake_->AdvanceMs(60'000);
   fake_->Pay(id);
-  poll = shopify->Poll(poll.cursor);
+  poll = shopify->PollRevisions(poll.cursor);
   ASSERT_EQ(poll.orders.size(), 1u);
   EXPECT_EQ(poll.orders[0].status, STOCKD_ORDER_ACCEPTED);
   EXPECT_EQ(poll.orders[0].revision, kT0 + 60'000);
@@ -72,7 +64,7 @@ TEST_F(ShopifyOrdersTest, AnOrderIsPolledThroughItsWholeLifecycle) {
   fake_->AdvanceMs(60'000);
   fake_->Fulfill(id, "SKU-A", 2);
   EXPECT_EQ(fake_->Quantity(a_, location_, "on_hand"), 8);
-  poll = shopify->Poll(poll.cursor);
+  poll = shopify->PollRevisions(poll.cursor);
   ASSERT_EQ(poll.orders.size(), 1u);
   EXPECT_EQ(poll.orders[0].status, STOCKD_ORDER_SHIPPED);
   EXPECT_EQ(poll.orders[0].revision, kT0 + 120'000);
@@ -83,7 +75,7 @@ TEST_F(ShopifyOrdersTest, AnOrderIsPolledThroughItsWholeLifecycle) {
   fake_->Cancel(id);
   EXPECT_EQ(fake_->Quantity(a_, location_), 8);  // the unshipped unit is restocked
   EXPECT_EQ(fake_->Quantity(b_, location_), 10);
-  poll = shopify->Poll(poll.cursor);
+  poll = shopify->PollRevisions(poll.cursor);
   ASSERT_EQ(poll.orders.size(), 1u);
   EXPECT_EQ(poll.orders[0].status, STOCKD_ORDER_CANCELLED);
   EXPECT_EQ(poll.orders[0].revision, kT0 + 180'000);
@@ -92,7 +84,7 @@ TEST_F(ShopifyOrdersTest, AnOrderIsPolledThroughItsWholeLifecycle) {
   EXPECT_EQ(poll.cursor, Iso(kT0 + 180'000));
 
   // The boundary is read again (>=): the same revision, a no-op for the daemon.
-  const PollOutcome again = shopify->Poll(poll.cursor);
+  const PollResult again = shopify->PollRevisions(poll.cursor);
   ASSERT_EQ(again.orders.size(), 1u);
   EXPECT_EQ(again.orders[0].revision, kT0 + 180'000);
   EXPECT_EQ(again.cursor, poll.cursor);
@@ -106,14 +98,14 @@ TEST_F(ShopifyOrdersTest, PagesAreFollowedAndAPollStopsAtItsPageLimit) {
     ids.push_back(fake_->PlaceOrder({{"SKU-A", 1}}, location_, /*paid=*/true));
     fake_->AdvanceMs(1000);
   }
-  PollOutcome poll = shopify->Poll("");
+  PollResult poll = shopify->PollRevisions("");
   ASSERT_EQ(poll.rc, 0) << poll.error;
   ASSERT_EQ(poll.orders.size(), 4u);
   for (int i = 0; i < 4; ++i) EXPECT_EQ(poll.orders[i].order_id, std::to_string(ids[i]));
   EXPECT_EQ(RequestsOf("orders").size(), 2u);
   EXPECT_EQ(poll.cursor.rfind("|", 0), 0u) << poll.cursor;  // "" query, resumed after order 4
 
-  poll = shopify->Poll(poll.cursor);
+  poll = shopify->PollRevisions(poll.cursor);
   ASSERT_EQ(poll.orders.size(), 3u);
   for (int i = 0; i < 3; ++i) EXPECT_EQ(poll.orders[i].order_id, std::to_string(ids[4 + i]));
   EXPECT_EQ(poll.cursor, Iso(kT0 + 6000));
@@ -121,7 +113,7 @@ TEST_F(ShopifyOrdersTest, PagesAreFollowedAndAPollStopsAtItsPageLimit) {
 
   // Every requested cost stays under Shopify's 1,000-point limit, even at 50 a page.
   auto big = Create(Config({{"orders_page_size", 50}}));
-  ASSERT_EQ(big->Poll("").orders.size(), 7u);
+  ASSERT_EQ(big->PollRevisions("").orders.size(), 7u);
   for (const auto& r : RequestsOf("orders")) {
     EXPECT_LE(Json::parse(r.answer)["extensions"]["cost"]["requestedQueryCost"].get<int>(), 1000);
   }
@@ -136,7 +128,7 @@ TEST_F(ShopifyOrdersTest, OrdersOfOneSecondBeyondAPollsPagesAreNotLost) {
   for (int i = 0; i < 5; ++i) fake_->PlaceOrder({{"SKU-A", 1}}, location_);  // one second
   std::string cursor;
   for (int poll = 0; poll < 3; ++poll) {
-    const PollOutcome out = shopify->Poll(cursor);
+    const PollResult out = shopify->PollRevisions(cursor);
     ASSERT_EQ(out.rc, 0) << out.error;
     for (const auto& o : out.orders) seen.insert(o.order_id);
     cursor = out.cursor;
@@ -150,15 +142,15 @@ TEST_F(ShopifyOrdersTest, ASinkThatStopsGetsTheRestNextTime) {
   const int64_t first = fake_->PlaceOrder({{"SKU-A", 1}}, location_);
   fake_->AdvanceMs(1000);
   const int64_t second = fake_->PlaceOrder({{"SKU-B", 2}}, location_);
-  PollOutcome poll = shopify->Poll("", /*take=*/1);
+  PollResult poll = shopify->PollRevisions("", /*take=*/1);
   ASSERT_EQ(poll.rc, 0) << poll.error;
   ASSERT_EQ(poll.orders.size(), 1u);
   EXPECT_EQ(poll.orders[0].order_id, std::to_string(first));
-  poll = shopify->Poll(poll.cursor);
+  poll = shopify->PollRevisions(poll.cursor);
   ASSERT_EQ(poll.orders.size(), 1u);
   EXPECT_EQ(poll.orders[0].order_id, std::to_string(second));
   // A sink that takes nothing keeps the cursor.
-  EXPECT_EQ(shopify->Poll("", 0).cursor, "");
+  EXPECT_EQ(shopify->PollRevisions("", 0).cursor, "");
 }
 
 TEST_F(ShopifyOrdersTest, AnOrderWithManyLinesIsReadWhole) {
@@ -171,7 +163,7 @@ TEST_F(ShopifyOrdersTest, AnOrderWithManyLinesIsReadWhole) {
   lines.push_back({"", 1});  // a line of a product without SKU
   const int64_t id = fake_->PlaceOrder(lines, location_, true);
   auto shopify = Create(Config());
-  const PollOutcome poll = shopify->Poll("");
+  const PollResult poll = shopify->PollRevisions("");
   ASSERT_EQ(poll.rc, 0) << poll.error;
   ASSERT_EQ(poll.orders.size(), 1u);
   ASSERT_EQ(poll.orders[0].lines.size(), 13u);
@@ -199,7 +191,7 @@ TEST_F(ShopifyOrdersTest, FinancialStatusesMapToTheOrderModel) {
     fake_->AdvanceMs(1000);
     const int64_t id = fake_->PlaceOrder({{"SKU-A", 1}}, location_);
     fake_->SetFinancialStatus(id, financial);
-    const PollOutcome poll = shopify->Poll(cursor);
+    const PollResult poll = shopify->PollRevisions(cursor);
     ASSERT_FALSE(poll.orders.empty()) << financial;
     EXPECT_EQ(poll.orders.back().order_id, std::to_string(id));
     EXPECT_EQ(poll.orders.back().status, status) << financial;
@@ -254,7 +246,7 @@ TEST_F(ShopifyOrdersTest, TheFakeDeliversTheSameOrderAsASignedRestWebhook) {
   // docs/orders.md's mapping of that payload gives the poll's numbers: shipped =
   // quantity - fulfillable - cancelled = 1, cancelled = 1.
   auto shopify = Create(Config());
-  const PollOutcome poll = shopify->Poll("");
+  const PollResult poll = shopify->PollRevisions("");
   ASSERT_EQ(poll.orders.size(), 1u);
   EXPECT_EQ(poll.orders[0].revision, kT0 + 10'000);
   EXPECT_EQ(poll.orders[0].status, STOCKD_ORDER_SHIPPED);

@@ -68,7 +68,7 @@ TEST_F(WooCommerceCredentialsTest, RefusedCredentialsPauseTheChannelUntilTheFile
   std::string error;
   EXPECT_NE(woo->Fetch({"A"}, &quantities, &error), 0);
   EXPECT_TRUE(Contains(error, "channel paused"));
-  const PollOutcome polled = woo->Poll("");
+  const PollResult polled = woo->PollRevisions("");
   EXPECT_NE(polled.rc, 0);
   EXPECT_TRUE(Contains(polled.error, "channel paused"));
   EXPECT_EQ(shop_->RequestCount(), 1);

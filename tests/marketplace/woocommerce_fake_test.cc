@@ -10,9 +10,9 @@ namespace wp = fakes::wp;
 
 class WooCommerceFakeTest : public WooCommerceTest {
  protected:
-  wp::RawResponse Send(const std::string& method, const std::string& target,
-                       std::vector<std::string> headers, const std::string& body = "") {
-    return wp::SendRaw(shop_->port(), wp::BuildRequest(method, target, headers, body));
+  fakes::RawHttpResponse Send(const std::string& method, const std::string& target,
+                              std::vector<std::string> headers, const std::string& body = "") {
+    return fakes::RawHttp(shop_->port(), method, target, headers, body, /*timeout_ms=*/2000);
   }
   std::string Auth() const {
     return "Authorization: Basic " + fakes::Base64(std::string(kKey) + ":" + kSecret);

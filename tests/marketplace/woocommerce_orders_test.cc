@@ -49,7 +49,7 @@ TEST_F(WooCommerceOrdersTest, FollowsAnOrderThroughItsLifecycle) {
   ASSERT_NE(id, 0);
   EXPECT_EQ(shop_->Stock("SHIRT"), 10);  // a pending order holds no stock in WooCommerce
 
-  PollOutcome p = woo->Poll("");
+  PollResult p = woo->PollRevisions("");
   ASSERT_EQ(p.rc, 0) << p.error;
   EXPECT_EQ(Summary(p.orders), (std::vector<std::string>{Rev(id, t0, "pending")}));
   ASSERT_EQ(p.orders[0].lines.size(), 2u);
@@ -68,7 +68,7 @@ TEST_F(WooCommerceOrdersTest, FollowsAnOrderThroughItsLifecycle) {
   EXPECT_EQ(shop_->Stock("SHIRT"), 8);
   EXPECT_EQ(shop_->Stock("HOODIE-S"), 4);
   shop_->ClearRequests();
-  p = woo->Poll(p.cursor);
+  p = woo->PollRevisions(p.cursor);
   ASSERT_EQ(p.rc, 0) << p.error;
   EXPECT_EQ(Summary(p.orders), (std::vector<std::string>{Rev(id, t0 + 5, "accepted")}));
   EXPECT_EQ(p.orders[0].lines[0].shipped, 0);
@@ -78,7 +78,7 @@ TEST_F(WooCommerceOrdersTest, FollowsAnOrderThroughItsLifecycle) {
   // Completed: every line shipped wholly (WooCommerce has no partial shipping).
   shop_->AdvanceSeconds(60);
   ASSERT_TRUE(shop_->SetOrderStatus(id, "completed"));
-  p = woo->Poll(p.cursor);
+  p = woo->PollRevisions(p.cursor);
   ASSERT_EQ(p.rc, 0) << p.error;
   EXPECT_EQ(Summary(p.orders), (std::vector<std::string>{Rev(id, t0 + 65, "shipped")}));
   EXPECT_EQ(p.orders[0].lines[0].shipped, 2);
@@ -88,7 +88,7 @@ TEST_F(WooCommerceOrdersTest, FollowsAnOrderThroughItsLifecycle) {
   // Refunded after shipping: cancelled, and what was shipped stays shipped.
   shop_->AdvanceSeconds(1);
   ASSERT_TRUE(shop_->RefundOrder(id, /*restock=*/false));
-  p = woo->Poll(p.cursor);
+  p = woo->PollRevisions(p.cursor);
   ASSERT_EQ(p.rc, 0) << p.error;
   EXPECT_EQ(Summary(p.orders), (std::vector<std::string>{Rev(id, t0 + 66, "cancelled")}));
   EXPECT_EQ(p.orders[0].lines[0].shipped, 2);
@@ -103,7 +103,7 @@ TEST_F(WooCommerceOrdersTest, FollowsAnOrderThroughItsLifecycle) {
   EXPECT_EQ(shop_->Stock("SHIRT"), 8);
   const int64_t third = shop_->PlaceOrder({{"HOODIE-S", 1}}, "on-hold");
   EXPECT_EQ(shop_->Stock("HOODIE-S"), 3);  // on-hold takes stock too
-  p = woo->Poll(p.cursor);
+  p = woo->PollRevisions(p.cursor);
   ASSERT_EQ(p.rc, 0) << p.error;
   // The order of the cursor's own second is read again (the daemon ignores it).
   EXPECT_EQ(Summary(p.orders), (std::vector<std::string>{Rev(id, t0 + 66, "cancelled"),
@@ -123,11 +123,11 @@ TEST_F(WooCommerceOrdersTest, ReadsEveryPageRestartingFromTheLatestTimestamp) {
   }
   auto woo = Create(Config({{"orders_page_size", 10}}));
   ASSERT_NE(woo, nullptr);
-  const PollOutcome p = woo->Poll("");
+  const PollResult p = woo->PollRevisions("");
   ASSERT_EQ(p.rc, 0) << p.error;
   ASSERT_EQ(p.orders.size(), 25u);
   for (int i = 0; i < 25; ++i) {
-    EXPECT_EQ(p.orders[i].id, std::to_string(ids[i]));
+    EXPECT_EQ(p.orders[i].order_id, std::to_string(ids[i]));
     EXPECT_EQ(p.orders[i].revision, (kStart + 1 + i) * 1000);
   }
   EXPECT_EQ(p.cursor, Gmt(kStart + 25));
@@ -140,7 +140,7 @@ TEST_F(WooCommerceOrdersTest, AWholePageWithinOneSecondGoesOnWithTheNextPage) {
   for (int i = 0; i < 15; ++i) shop_->PlaceOrder({{"SHIRT", 1}});
   auto woo = Create(Config({{"orders_page_size", 10}}));
   ASSERT_NE(woo, nullptr);
-  const PollOutcome p = woo->Poll("");
+  const PollResult p = woo->PollRevisions("");
   ASSERT_EQ(p.rc, 0) << p.error;
   EXPECT_EQ(p.orders.size(), 15u);
   EXPECT_EQ(Targets(shop_->Requests()),
@@ -160,8 +160,8 @@ TEST_F(WooCommerceOrdersTest, AnOrderChangingWhilePagesAreReadSkipsNoOther) {
   // end of the list. Walking page=2 would now skip the order that moved onto page 1.
   shop_->faults().Push(Fault::Latency(0));
   shop_->faults().Push(Fault::Latency(400));
-  PollOutcome p;
-  std::thread poller([&] { p = woo->Poll(""); });
+  PollResult p;
+  std::thread poller([&] { p = woo->PollRevisions(""); });
   ASSERT_TRUE(WaitFor([&] { return shop_->RequestCount() >= 1; }));
   shop_->AdvanceSeconds(100);
   ASSERT_TRUE(shop_->SetOrderStatus(ids[2], "processing"));
@@ -184,27 +184,27 @@ TEST_F(WooCommerceOrdersTest, ResumesFromTheCursorAndStopsWhereTheDaemonStops) {
   }
   auto woo = Create(Config());
   ASSERT_NE(woo, nullptr);
-  PollOutcome p = woo->Poll("", /*take=*/1);
+  PollResult p = woo->PollRevisions("", /*take=*/1);
   ASSERT_EQ(p.rc, 0) << p.error;
   EXPECT_EQ(Summary(p.orders), (std::vector<std::string>{Rev(ids[0], kStart + 1, "pending")}));
   EXPECT_EQ(p.cursor, Gmt(kStart + 1));
-  p = woo->Poll(p.cursor);
+  p = woo->PollRevisions(p.cursor);
   ASSERT_EQ(p.rc, 0) << p.error;
   EXPECT_EQ(Summary(p.orders), (std::vector<std::string>{Rev(ids[0], kStart + 1, "pending"),
                                                          Rev(ids[1], kStart + 2, "pending"),
                                                          Rev(ids[2], kStart + 3, "pending")}));
   EXPECT_EQ(p.cursor, Gmt(kStart + 3));
   // Nothing changed: the cursor's second is read again, the cursor stays.
-  p = woo->Poll(p.cursor);
+  p = woo->PollRevisions(p.cursor);
   ASSERT_EQ(p.rc, 0) << p.error;
   EXPECT_EQ(Summary(p.orders), (std::vector<std::string>{Rev(ids[2], kStart + 3, "pending")}));
   EXPECT_EQ(p.cursor, Gmt(kStart + 3));
   // The daemon takes none: the cursor does not move.
-  p = woo->Poll(Gmt(kStart), /*take=*/0);
+  p = woo->PollRevisions(Gmt(kStart), /*take=*/0);
   ASSERT_EQ(p.rc, 0) << p.error;
   EXPECT_TRUE(p.orders.empty());
   EXPECT_EQ(p.cursor, Gmt(kStart));
-  EXPECT_NE(woo->Poll("yesterday").rc, 0);
+  EXPECT_NE(woo->PollRevisions("yesterday").rc, 0);
 }
 
 TEST_F(WooCommerceOrdersTest, MapsEveryStatusAndSkipsTheOnesStockdDoesNotTake) {
@@ -220,7 +220,7 @@ TEST_F(WooCommerceOrdersTest, MapsEveryStatusAndSkipsTheOnesStockdDoesNotTake) {
   shop_->AdvanceSeconds(1);
   const int64_t trashed = shop_->PlaceOrder({{"SHIRT", 1}});
   ASSERT_TRUE(shop_->SetOrderStatus(trashed, "trash"));  // not listed by status=any
-  const PollOutcome p = woo->Poll("");
+  const PollResult p = woo->PollRevisions("");
   ASSERT_EQ(p.rc, 0) << p.error;
   EXPECT_EQ(Summary(p.orders), (std::vector<std::string>{Rev(on_hold, kStart + 1, "pending"),
                                                          Rev(failed, kStart + 2, "cancelled")}));
@@ -239,7 +239,7 @@ TEST_F(WooCommerceOrdersTest, LinesWithoutASkuAreNamedByTheirIds) {
       {"id":3,"product_id":0,"variation_id":0,"quantity":4,"sku":""},
       {"id":4,"product_id":60,"variation_id":0,"quantity":0,"sku":"GONE"}],"refunds":[]}])",
                                      {{"X-WP-TotalPages", "1"}}));
-  const PollOutcome p = woo->Poll("");
+  const PollResult p = woo->PollRevisions("");
   ASSERT_EQ(p.rc, 0) << p.error;
   ASSERT_EQ(p.orders.size(), 1u);
   EXPECT_EQ(p.orders[0].revision, 1705314645000);
@@ -254,16 +254,16 @@ TEST_F(WooCommerceOrdersTest, AFailedOrMalformedAnswerFailsThePoll) {
   auto woo = Create(Config());
   ASSERT_NE(woo, nullptr);
   shop_->faults().Push(Fault::Status(200, R"([{"id":12,"status":"processing","line_items":[]}])"));
-  PollOutcome p = woo->Poll("2024-01-15T10:30:45");
+  PollResult p = woo->PollRevisions("2024-01-15T10:30:45");
   EXPECT_NE(p.rc, 0);
   EXPECT_TRUE(Contains(p.error, "answer[0].date_modified_gmt is not a string"));
   shop_->faults().Push(Fault::Status(429, "<html>429</html>", {{"Retry-After", "1"}}));
-  p = woo->Poll("2024-01-15T10:30:45");
+  p = woo->PollRevisions("2024-01-15T10:30:45");
   EXPECT_NE(p.rc, 0);
   EXPECT_TRUE(Contains(p.error, "HTTP 429"));
   EXPECT_EQ(host_.Counter("throttled"), 1);
   shop_->faults().Push(Fault::Status(200, "{\"orders\":[]}"));
-  p = woo->Poll("");
+  p = woo->PollRevisions("");
   EXPECT_NE(p.rc, 0);
   EXPECT_TRUE(Contains(p.error, "the answer is not a list of orders"));
 }

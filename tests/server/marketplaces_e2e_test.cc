@@ -2,7 +2,8 @@
 // real plugin of each marketplace, and its faithful fake. A stock change in stockd reaches
 // the fake (through the API the real marketplace speaks), and an order placed on the fake
 // comes back into stockd as a hold, exactly once; the push that follows shows the other
-// units to the fake.
+// units to the fake. Shopify's and WooCommerce's signed order webhooks reach the daemon's
+// receiver: applied once, a wrong signature refused, a rotated secret honoured.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -16,6 +17,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "daemon/config/config.h"
+#include "daemon/orders/orders.h"
 #include "daemon/server/daemon.h"
 #include "tests/fakes/amazon/fake_amazon.h"
 #include "tests/fakes/ebay/fake_ebay.h"
@@ -50,6 +52,15 @@ class MarketplacesE2ETest : public ::testing::Test {
     return path;
   }
 
+  void StartYaml(const std::string& yaml) {
+    absl::StatusOr<config::Config> parsed = config::ParseConfig(yaml, "marketplaces.yaml");
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    config_ = *parsed;
+    absl::StatusOr<std::unique_ptr<server::Daemon>> d = server::Daemon::Start(*parsed);
+    ASSERT_TRUE(d.ok()) << d.status();
+    daemon_ = *std::move(d);
+  }
+
   // Starts the daemon with one marketplace channel `channel` on the warehouse, whose
   // adapter is `plugin` with `config` (a YAML flow mapping), polling orders every 50 ms.
   void Start(const std::string& plugin, const std::string& config) {
@@ -76,11 +87,7 @@ channels:
     type: webshop
     sources: [wh]
 )yaml");
-    absl::StatusOr<config::Config> parsed = config::ParseConfig(yaml, "marketplaces.yaml");
-    ASSERT_TRUE(parsed.ok()) << parsed.status();
-    absl::StatusOr<std::unique_ptr<server::Daemon>> d = server::Daemon::Start(*parsed);
-    ASSERT_TRUE(d.ok()) << d.status();
-    daemon_ = *std::move(d);
+    StartYaml(yaml);
   }
 
   void Count(const std::string& sku, int64_t n) {
@@ -108,6 +115,7 @@ channels:
 
   stockd::testing::TestRedis redis_;
   std::string dir_;
+  config::Config config_;
   std::unique_ptr<server::Daemon> daemon_;
 };
 
@@ -210,6 +218,72 @@ TEST_F(MarketplacesE2ETest, WooCommerce) {
   ASSERT_TRUE(shop.SetOrderStatus(id, "completed"));
   ASSERT_TRUE(Eventually([&] { return Counters("SKU-1") == "6/0/0"; }, "the order shipped"));
   ASSERT_TRUE(Eventually([&] { return shop.Stock("SKU-1") == 6; }, "the shop shows 6"));
+}
+
+// Shopify and WooCommerce deliver orders as signed webhooks to the daemon's receiver
+// (docs/orders.md, "Webhook delivery"): the fakes sign their own payloads; a wrong secret is
+// refused and changes nothing; a secret rotated by a reload refuses the old one.
+TEST_F(MarketplacesE2ETest, ShopifyAndWooCommerceOrderWebhooks) {
+  fakes::FakeShopify shop(fakes::FakeShopify::Options{});
+  const int64_t location = shop.AddLocation("Warehouse");
+  shop.AddStockedItem("SKU-1", location, 10);
+  fakes::FakeWooCommerce woo(fakes::FakeWooCommerce::Options{});
+  woo.AddSimpleProduct("SKU-2", 10);
+  const std::string shop_secret = Secret("shopify-hook", "shpss_one");
+  const std::string woo_secret = Secret("woo-hook", "woo-one");
+  StartYaml(absl::StrCat(R"yaml(
+server: {listen: "127.0.0.1:0", drain_timeout: 1s}
+redis: {mode: external, address: ")yaml",
+                         redis_.address(), R"yaml(", timeout: 1s}
+orders: {listen: "127.0.0.1:0"}
+locations:
+  - {id: wh, type: warehouse}
+channels:
+  - id: shop
+    type: webshop
+    sources: [wh]
+    orders: {webhook: {signature: shopify, secret_file: ")yaml",
+                         shop_secret, R"yaml("}}
+  - id: woo
+    type: webshop
+    sources: [wh]
+    orders: {webhook: {signature: woocommerce, secret_file: ")yaml",
+                         woo_secret, R"yaml("}}
+)yaml"));
+  Count("SKU-1", 10);
+  Count("SKU-2", 10);
+  const auto url = [&](const std::string& channel) {
+    return absl::StrCat("http://127.0.0.1:", daemon_->orders()->webhook_port(), "/orders/",
+                        channel);
+  };
+
+  const int64_t paid = shop.PlaceOrder({{"SKU-1", 2}}, location, /*paid=*/true);
+  EXPECT_EQ(shop.DeliverOrderWebhook(paid, url("shop"), "shpss_one"), 200);
+  EXPECT_EQ(Counters("SKU-1"), "10/0/2");
+  const int64_t processing = woo.PlaceOrder({{"SKU-2", 4}}, "processing");
+  EXPECT_EQ(woo.DeliverOrderWebhook(processing, url("woo"), "woo-one"), 200);
+  EXPECT_EQ(Counters("SKU-2"), "10/0/4");
+
+  // A forged (wrongly signed) delivery of a newer revision changes nothing.
+  shop.AdvanceMs(1000);
+  shop.Fulfill(paid, "SKU-1", 1);
+  EXPECT_EQ(shop.DeliverOrderWebhook(paid, url("shop"), "shpss_forged"), 401);
+  woo.AdvanceSeconds(1);
+  ASSERT_TRUE(woo.SetOrderStatus(processing, "cancelled"));
+  EXPECT_EQ(woo.DeliverOrderWebhook(processing, url("woo"), "woo-forged"), 401);
+  EXPECT_EQ(Counters("SKU-1"), "10/0/2");
+  EXPECT_EQ(Counters("SKU-2"), "10/0/4");
+
+  // The shop's secret is rotated: the file rewritten, the daemon reloaded.
+  Secret("shopify-hook", "shpss_two");
+  absl::StatusOr<server::ReloadReport> reloaded = daemon_->Reload(config_);
+  ASSERT_TRUE(reloaded.ok()) << reloaded.status();
+  EXPECT_EQ(shop.DeliverOrderWebhook(paid, url("shop"), "shpss_one"), 401);
+  EXPECT_EQ(Counters("SKU-1"), "10/0/2");
+  EXPECT_EQ(shop.DeliverOrderWebhook(paid, url("shop"), "shpss_two"), 200);
+  EXPECT_EQ(Counters("SKU-1"), "9/0/1");
+  EXPECT_EQ(woo.DeliverOrderWebhook(processing, url("woo"), "woo-one"), 200);
+  EXPECT_EQ(Counters("SKU-2"), "10/0/0");
 }
 
 }  // namespace

@@ -3,8 +3,8 @@
 // (fake_woocommerce.h).
 #include <utility>
 
+#include "tests/fakes/raw_http.h"
 #include "tests/fakes/woocommerce/fake_woocommerce.h"
-#include "tests/fakes/woocommerce/raw_http.h"
 #include "tests/fakes/woocommerce/wordpress.h"
 
 namespace stockd::fakes {
@@ -123,7 +123,7 @@ int FakeWooCommerce::DeliverOrderWebhook(int64_t order_id, const std::string& ur
       "X-WC-Webhook-Signature: " + Base64(HmacSha256(secret, body)),
       "X-WC-Webhook-ID: 1",
       "X-WC-Webhook-Delivery-ID: " + std::to_string(delivery)};
-  return wp::Post(url, headers, body, timeout_ms).status;
+  return RawPost(url, headers, body, timeout_ms).status;
 }
 
 }  // namespace stockd::fakes
