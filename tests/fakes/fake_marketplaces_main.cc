@@ -178,7 +178,9 @@ std::string Command(const std::string& command, Fakes& f, std::string* channel) 
   } else if (*channel == "ebay") {
     std::vector<FakeEbay::NewLine> specs;
     for (const auto& [sku, n] : lines) specs.push_back({sku, n});
-    id = f.ebay->PlaceOrder(specs);  // eBay orders appear paid
+    // eBay lists an order once it is paid: a pending one stays invisible.
+    id = f.ebay->PlaceOrder(specs);
+    if (!id.empty() && paid && !f.ebay->PayOrder(id)) return "error: eBay refused the payment";
   } else if (*channel == "outlet") {
     const int64_t n = f.woocommerce->PlaceOrder(lines, paid ? "processing" : "pending");
     id = n == 0 ? "" : std::to_string(n);
