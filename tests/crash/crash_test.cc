@@ -55,16 +55,7 @@ class CrashTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(process_.SetUp());
-    for (int i = 0; i < 40; ++i) {
-      char sku[32];
-      std::snprintf(sku, sizeof sku, "TSHIRT-%03d", i);
-      run_.skus.push_back(sku);
-    }
-    for (int i = 0; i < 10; ++i) {
-      char sku[32];
-      std::snprintf(sku, sizeof sku, "SNEAKER-%03d", i);
-      run_.skus.push_back(sku);
-    }
+    run_.skus = ShopSkus();
   }
 
   void TearDown() override {
@@ -100,29 +91,6 @@ class CrashTest : public ::testing::Test {
     threads_.clear();
   }
 
-  void SeedStock(std::mt19937_64& rng) {
-    for (const std::string& sku : run_.skus) {
-      for (const char* location : {kWarehouse, kStore}) {
-        v1::CountRequest req;
-        req.set_request_id("seed-" + sku + "-" + location);
-        req.set_location(location);
-        req.set_sku(sku);
-        req.set_on_hand(location == std::string(kWarehouse)
-                            ? std::uniform_int_distribution<int>(40, 80)(rng)
-                            : std::uniform_int_distribution<int>(10, 30)(rng));
-        req.set_note("initial stock take");
-        v1::StockRowResponse resp;
-        grpc::Status st = oracle_.Replay(Kind::kCount, req, &resp);
-        ASSERT_TRUE(st.ok()) << "seed " << sku << "@" << location << ": " << st.error_message();
-        OpRecord rec;
-        rec.kind = Kind::kCount;
-        rec.request = req.SerializeAsString();
-        rec.response = resp.SerializeAsString();
-        run_.seed.push_back(std::move(rec));
-      }
-    }
-  }
-
   void Run(Target target, const std::string& appendfsync) {
     const int cycles = std::max(1, EnvInt("STOCKD_CRASH_CYCLES", 10));
     const int threads = std::max(1, EnvInt("STOCKD_CRASH_THREADS", 8));
@@ -138,7 +106,7 @@ class CrashTest : public ::testing::Test {
 
     process_.WriteConfig(appendfsync);
     ASSERT_NO_FATAL_FAILURE(StartStockd());
-    ASSERT_NO_FATAL_FAILURE(SeedStock(rng));
+    ASSERT_NO_FATAL_FAILURE(SeedStock(oracle_, rng, &run_));
     StartLoad(threads, seed, target == Target::kRedis);
 
     const bool verbose = EnvInt("STOCKD_CRASH_VERBOSE", 0) != 0;
@@ -239,6 +207,9 @@ class CrashTest : public ::testing::Test {
         static_cast<long long>(summary.applied_now), static_cast<long long>(summary.refused_now));
     std::printf("[crash]   replays checked: %lld (identical first result, no state change)\n",
                 static_cast<long long>(summary.replays));
+    std::printf("[crash]   lost acks: %lld, double applies: %lld\n",
+                static_cast<long long>(summary.lost_acks),
+                static_cast<long long>(summary.double_applies));
     std::printf(
         "[crash]   final state: %lld rows, %lld open holds match the model; "
         "CheckInvariants ok: %s\n",

@@ -7,6 +7,7 @@
 #include <hiredis/hiredis.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -175,12 +176,13 @@ Policy Shop::PolicyFor(const ChannelSpec& channel, const std::string& sku) const
   return p;
 }
 
-std::string Shop::Yaml(int port, const std::string& data_dir,
-                       const std::string& appendfsync) const {
+std::string Shop::Yaml(int port, const std::string& data_dir, const std::string& appendfsync,
+                       const YamlExtras& extras) const {
   std::ostringstream y;
   y << "server:\n  listen: \"127.0.0.1:" << port << "\"\n  drain_timeout: 2s\n"
-    << "data_dir: \"" << data_dir << "\"\n"
-    << "redis:\n  appendfsync: " << appendfsync << "\n"
+    << "data_dir: \"" << data_dir << "\"\n";
+  if (!extras.webhook_urls.empty()) y << "plugin_dir: \"" << STOCKD_BINARY_DIR << "/plugins\"\n";
+  y << "redis:\n  appendfsync: " << appendfsync << "\n"
     << "holds:\n  default_ttl: 15m\n  max_ttl: 7d\n"
     << "idempotency:\n  ttl: 24h\n"
     << "locations:\n";
@@ -198,6 +200,12 @@ std::string Shop::Yaml(int port, const std::string& data_dir,
       << "    share_percent: " << c.policy.share_percent << "\n"
       << "    min_publish: " << c.policy.min_publish << "\n";
     if (c.policy.max_publish >= 0) y << "    max_publish: " << c.policy.max_publish << "\n";
+    if (auto url = extras.webhook_urls.find(c.id); url != extras.webhook_urls.end()) {
+      y << "    adapter:\n      plugin: webhook\n"
+        << "      config: {url: \"" << url->second
+        << "\", timeout_ms: 1000, connect_timeout_ms: 200}\n"
+        << "      retry_initial: 50ms\n      retry_max: 500ms\n      coalesce_window: 100ms\n";
+    }
   }
   y << "overrides:\n";
   for (const OverrideSpec& o : overrides) {
@@ -226,6 +234,21 @@ const Shop& TheShop() {
   return *shop;
 }
 
+std::vector<std::string> ShopSkus() {
+  std::vector<std::string> skus;
+  for (int i = 0; i < 40; ++i) {
+    char sku[32];
+    std::snprintf(sku, sizeof sku, "TSHIRT-%03d", i);
+    skus.push_back(sku);
+  }
+  for (int i = 0; i < 10; ++i) {
+    char sku[32];
+    std::snprintf(sku, sizeof sku, "SNEAKER-%03d", i);
+    skus.push_back(sku);
+  }
+  return skus;
+}
+
 // ---------------------------------------------------------------- the processes
 
 void StockdProcess::SetUp() {
@@ -243,6 +266,8 @@ void StockdProcess::SetUp() {
 
 void StockdProcess::TearDown(bool keep) {
   if (pid_ > 0) {
+    // A case that failed while its redis-server was stopped: stockd's stop needs it.
+    if (const pid_t redis = RedisPid(); redis > 0) kill(redis, SIGCONT);
     kill(pid_, SIGTERM);
     if (!Reap(pid_, 15'000)) {
       kill(pid_, SIGKILL);
@@ -251,6 +276,7 @@ void StockdProcess::TearDown(bool keep) {
     pid_ = 0;
   }
   WaitRedisGone();
+  UnmountTmpfs(keep);
   if (dir_.empty()) return;
   if (keep) {
     std::printf("[crash] kept %s (stockd.log, data/redis.log)\n", dir_.c_str());
@@ -272,19 +298,59 @@ bool StockdProcess::Reap(pid_t pid, int64_t timeout_ms) {
 }
 
 // The embedded redis-server of a dead stockd gets SIGTERM (PDEATHSIG) and exits on its
-// own; make sure it did before the data dir goes away.
+// own; make sure it did before the data dir goes away. A stopped one (SIGSTOP) would keep
+// that SIGTERM pending: it is continued first.
 void StockdProcess::WaitRedisGone() {
   if (data_dir_.empty()) return;
   pid_t redis = ReadPidFile(data_dir_ + "/redis.pid");
   if (redis <= 0 || CommOf(redis).rfind("redis-server", 0) != 0) return;
+  kill(redis, SIGCONT);
   const int64_t until = NowUs() + 10'000'000;
   while (Alive(redis) && NowUs() < until) SleepMs(10);
   if (Alive(redis) && CommOf(redis).rfind("redis-server", 0) == 0) kill(redis, SIGKILL);
 }
 
-void StockdProcess::WriteConfig(const std::string& appendfsync) {
+pid_t StockdProcess::RedisPid() const {
+  if (pid_ <= 0) return 0;
+  const pid_t redis = ReadPidFile(data_dir_ + "/redis.pid");
+  if (redis <= 0 || CommOf(redis).rfind("redis-server", 0) != 0) return 0;
+  if (StatOf(redis).first != pid_) return 0;
+  return redis;
+}
+
+bool StockdProcess::MountDataDirTmpfs(int64_t bytes, std::string* error) {
+  std::error_code ec;
+  fs::create_directories(data_dir_, ec);
+  if (ec) {
+    *error = "mkdir " + data_dir_ + ": " + ec.message();
+    return false;
+  }
+  const std::string options = "size=" + std::to_string(bytes) + ",mode=0700";
+  if (mount("tmpfs", data_dir_.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, options.c_str()) != 0) {
+    *error = "mount -t tmpfs -o " + options + " " + data_dir_ + ": " + std::strerror(errno);
+    return false;
+  }
+  tmpfs_mounted_ = true;
+  return true;
+}
+
+void StockdProcess::UnmountTmpfs(bool keep) {
+  if (!tmpfs_mounted_) return;
+  if (keep) {
+    std::error_code ec;
+    fs::copy_file(data_dir_ + "/redis.log", dir_ + "/tmpfs-redis.log",
+                  fs::copy_options::overwrite_existing, ec);
+  }
+  if (umount2(data_dir_.c_str(), 0) != 0 && umount2(data_dir_.c_str(), MNT_DETACH) != 0) {
+    std::printf("[crash] cannot unmount %s: %s\n", data_dir_.c_str(), std::strerror(errno));
+    return;
+  }
+  tmpfs_mounted_ = false;
+}
+
+void StockdProcess::WriteConfig(const std::string& appendfsync, const YamlExtras& extras) {
   std::ofstream out(config_path_);
-  out << TheShop().Yaml(port_, data_dir_, appendfsync);
+  out << TheShop().Yaml(port_, data_dir_, appendfsync, extras);
 }
 
 void StockdProcess::WriteConfigText(const std::string& yaml) {
@@ -368,7 +434,7 @@ void StockdProcess::Kill() {
 void StockdProcess::KillRedis(
     int cycle, v1::Stock::Stub& stub, const std::string& sku,
     const std::function<std::optional<int64_t>(int64_t)>& first_write_after,
-    std::vector<Outage>* outages) {
+    std::vector<Outage>* outages, int signal) {
   const std::string socket = data_dir_ + "/redis.sock";
   const pid_t redis = ReadPidFile(data_dir_ + "/redis.pid");
   ASSERT_GT(redis, 0) << "no " << data_dir_ << "/redis.pid";
@@ -378,14 +444,15 @@ void StockdProcess::KillRedis(
   Outage o;
   o.cycle = cycle;
   o.kill_us = NowUs();
-  ASSERT_EQ(kill(redis, SIGKILL), 0) << std::strerror(errno);
+  ASSERT_EQ(kill(redis, signal), 0) << std::strerror(errno);
   for (;;) {
     const int64_t at = NowUs();
     if (!RedisPing(socket)) {
       o.first_down_us = o.last_down_us = at;
       break;
     }
-    ASSERT_LT(NowUs() - o.kill_us, 2'000'000) << "redis still answers 2 s after SIGKILL";
+    ASSERT_LT(NowUs() - o.kill_us, 2'000'000)
+        << "redis still answers 2 s after signal " << strsignal(signal);
     SleepMs(1);
   }
   // Reads keep serving from memory while the write path is down.

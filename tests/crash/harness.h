@@ -1,7 +1,8 @@
 // The crash test's harness: the real `stockd` binary as a child process on its embedded
-// redis-server (started, SIGKILLed, restarted; its redis-server SIGKILLed and the outage
-// measured), the shop configuration the test writes for it, and the small helpers the
-// load (load.h), the oracle (oracle.h) and the cases (crash_test.cc) share.
+// redis-server (started, SIGKILLed, restarted; its redis-server signalled and the outage
+// measured; its data directory optionally on a tmpfs of its own), the shop configuration
+// the test writes for it, and the small helpers the load (load.h), the oracle (oracle.h)
+// and the cases (crash_test.cc, the fault matrix's fault_*_test.cc) share.
 //
 // Thread safety: the free functions are reentrant; a StockdProcess is driven by the
 // GoogleTest thread only. TheShop() is immutable once built.
@@ -11,6 +12,7 @@
 #include <google/protobuf/message.h>
 #include <sys/types.h>
 
+#include <csignal>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -85,19 +87,30 @@ struct OverrideSpec {
 constexpr char kWarehouse[] = "wh";
 constexpr char kStore[] = "store";
 
+// What a case adds to the shop's YAML without changing its numbers.
+struct YamlExtras {
+  // channel id -> URL its `webhook` adapter pushes to (plugin_dir: the build's plugins/).
+  // The push engine retries fast (50 ms doubling to 500 ms) and coalesces for 100 ms, so
+  // that a recovery after an endpoint fault is measured, not the default backoff.
+  std::map<std::string, std::string> webhook_urls;
+};
+
 struct Shop {
   std::vector<std::pair<std::string, std::string>> locations;  // id, type
   std::vector<ChannelSpec> channels;
   std::vector<OverrideSpec> overrides;
 
   Policy PolicyFor(const ChannelSpec& channel, const std::string& sku) const;
-  std::string Yaml(int port, const std::string& data_dir, const std::string& appendfsync) const;
+  std::string Yaml(int port, const std::string& data_dir, const std::string& appendfsync,
+                   const YamlExtras& extras = {}) const;
 };
 
 // A small retailer: one warehouse, one store; the webshop ships from both and keeps the
 // last units in the store for itself; a marketplace gets warehouse stock with a margin; the
 // store's POS sells from its shelf. Sneakers are a limited line with stricter numbers.
 const Shop& TheShop();
+// The load's SKUs: 40 T-shirts and 10 sneakers ("TSHIRT-000", "SNEAKER-000", ...).
+std::vector<std::string> ShopSkus();
 
 // ---------------------------------------------------------------- the processes
 
@@ -118,17 +131,29 @@ class StockdProcess {
  public:
   // Creates the directory and picks the port; fails the test when it cannot.
   void SetUp();
-  // Stops stockd (SIGTERM, then SIGKILL), waits for its redis-server, and removes the
-  // directory unless `keep`.
+  // Stops stockd (SIGTERM, then SIGKILL), waits for its redis-server, unmounts the data
+  // directory's tmpfs (if any; when `keep`, its redis.log is copied out first), and
+  // removes the directory unless `keep`.
   void TearDown(bool keep);
 
   const std::string& dir() const { return dir_; }
   const std::string& data_dir() const { return data_dir_; }
+  const std::string& log_path() const { return log_path_; }
   std::string redis_socket() const { return data_dir_ + "/redis.sock"; }
   int port() const { return port_; }
+  // stockd's pid; 0 when it is not running (as far as this object knows).
+  pid_t pid() const { return pid_; }
+  // The embedded redis-server: the pid in redis.pid when that process is a redis-server
+  // and stockd's child; 0 otherwise (not started yet, restarting, gone).
+  pid_t RedisPid() const;
+
+  // Before the first start: mounts a tmpfs of `bytes` (mode 0700) on the data directory,
+  // unmounted by TearDown. False with *error when the mount is refused (not root, no
+  // CAP_SYS_ADMIN in a container).
+  bool MountDataDirTmpfs(int64_t bytes, std::string* error);
 
   // Writes stockd.yaml: TheShop() on this process's port and data directory.
-  void WriteConfig(const std::string& appendfsync);
+  void WriteConfig(const std::string& appendfsync, const YamlExtras& extras = {});
   // Writes stockd.yaml as given (a case with its own shop; use port() and data_dir()).
   void WriteConfigText(const std::string& yaml);
   // Starts stockd and waits until GetConfigSummary answers; `*stub` is a fresh stub for
@@ -138,13 +163,14 @@ class StockdProcess {
   void SpawnOnly();
   // SIGKILLs stockd and reaps it; it must not have exited before.
   void Kill();
-  // SIGKILLs the embedded redis-server and measures the outage, appended to `*outages`:
+  // Sends `signal` (SIGKILL; SIGTERM: a graceful shutdown) to the embedded redis-server,
+  // which stockd's supervisor restarts, and measures the outage, appended to `*outages`:
   // when PING stops and resumes, and (`first_write_after(up_us)`: the completion time of
   // the first successful write after up_us, if any yet) when writes succeed again. While
   // Redis is down, a GetStock of `sku` through `stub` must still answer.
   void KillRedis(int cycle, v1::Stock::Stub& stub, const std::string& sku,
                  const std::function<std::optional<int64_t>(int64_t)>& first_write_after,
-                 std::vector<Outage>* outages);
+                 std::vector<Outage>* outages, int signal = SIGKILL);
 
   const std::vector<double>& start_ms() const { return start_ms_; }
 
@@ -154,7 +180,10 @@ class StockdProcess {
   static bool Reap(pid_t pid, int64_t timeout_ms);
   void WaitRedisGone();
 
+  void UnmountTmpfs(bool keep);
+
   std::string dir_, data_dir_, config_path_, log_path_, binary_;
+  bool tmpfs_mounted_ = false;
   int port_ = 0;
   pid_t pid_ = 0;
   std::vector<double> start_ms_;

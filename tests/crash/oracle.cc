@@ -63,6 +63,29 @@ void WithMessages(const OpRecord& r,
 
 }  // namespace
 
+void SeedStock(Oracle& oracle, std::mt19937_64& rng, RunRecord* run) {
+  for (const std::string& sku : run->skus) {
+    for (const char* location : {kWarehouse, kStore}) {
+      v1::CountRequest req;
+      req.set_request_id("seed-" + sku + "-" + location);
+      req.set_location(location);
+      req.set_sku(sku);
+      req.set_on_hand(location == std::string(kWarehouse)
+                          ? std::uniform_int_distribution<int>(40, 80)(rng)
+                          : std::uniform_int_distribution<int>(10, 30)(rng));
+      req.set_note("initial stock take");
+      v1::StockRowResponse resp;
+      grpc::Status st = oracle.Replay(Kind::kCount, req, &resp);
+      ASSERT_TRUE(st.ok()) << "seed " << sku << "@" << location << ": " << st.error_message();
+      OpRecord rec;
+      rec.kind = Kind::kCount;
+      rec.request = req.SerializeAsString();
+      rec.response = resp.SerializeAsString();
+      run->seed.push_back(std::move(rec));
+    }
+  }
+}
+
 // ---------------------------------------------------------------- the check
 
 grpc::Status Oracle::Call(const std::function<grpc::Status(grpc::ClientContext*)>& fn) {
@@ -136,20 +159,26 @@ Snapshot Oracle::TakeSnapshot() {
   return snap;
 }
 
-void Oracle::ExpectSameSnapshot(const Snapshot& a, const Snapshot& b, const std::string& when) {
+int Oracle::ExpectSameSnapshot(const Snapshot& a, const Snapshot& b, const std::string& when) {
   int reported = 0;
+  std::set<std::string> differing;
   for (const auto& [sku, stock] : a.stock) {
     auto it = b.stock.find(sku);
     std::string d = it == b.stock.end() ? "missing" : Diff(stock, it->second);
-    if (!d.empty() && reported++ < 10) ADD_FAILURE() << when << ": stock of " << sku << ": " << d;
+    if (d.empty()) continue;
+    differing.insert(sku);
+    if (reported++ < 10) ADD_FAILURE() << when << ": stock of " << sku << ": " << d;
   }
   for (const auto& [sku, holds] : a.holds) {
     auto it = b.holds.find(sku);
     std::string d = it == b.holds.end() ? "missing" : Diff(holds, it->second);
-    if (!d.empty() && reported++ < 10) ADD_FAILURE() << when << ": holds of " << sku << ": " << d;
+    if (d.empty()) continue;
+    differing.insert(sku);
+    if (reported++ < 10) ADD_FAILURE() << when << ": holds of " << sku << ": " << d;
   }
   std::string d = Diff(a.availability, b.availability);
   if (!d.empty()) ADD_FAILURE() << when << ": availability: " << d;
+  return static_cast<int>(differing.size()) + (d.empty() ? 0 : 1);
 }
 
 std::string Oracle::StockOf(const std::vector<std::string>& skus) {
@@ -358,6 +387,9 @@ void Oracle::Check(Summary* summary) {
   ResolveUnknownOutcomes(&model, summary);
   const Snapshot now = TakeSnapshot();
   CheckFinalState(model, now, summary);
+  std::set<std::string> lost = replay_mismatches_;
+  lost.insert(lost_requests_.begin(), lost_requests_.end());
+  summary->lost_acks = static_cast<int64_t>(lost.size());
   v1::CheckInvariantsResponse inv;
   grpc::Status st = Call([&](grpc::ClientContext* ctx) {
     return Stub()->CheckInvariants(ctx, v1::CheckInvariantsRequest(), &inv);
@@ -391,6 +423,7 @@ void Oracle::CheckAcknowledgedReplays(const std::vector<const OpRecord*>& acked,
         if (problem.empty()) return;
         ++mismatches;
         std::lock_guard<std::mutex> lock(report_mu);
+        replay_mismatches_.insert(StringField(req, "request_id"));
         if (reports.size() < 10) {
           reports.push_back(std::string("acknowledged ") + KindName(r.kind) + " " +
                             req.ShortDebugString() + " (first: " + first.ShortDebugString() +
@@ -405,7 +438,8 @@ void Oracle::CheckAcknowledgedReplays(const std::vector<const OpRecord*>& acked,
   summary->replays = static_cast<int64_t>(acked.size());
   for (const std::string& r : reports) ADD_FAILURE() << r;
   EXPECT_EQ(mismatches.load(), 0) << "acknowledged operations lost or applied twice";
-  ExpectSameSnapshot(before, TakeSnapshot(), "after replaying every acknowledged operation");
+  summary->double_applies +=
+      ExpectSameSnapshot(before, TakeSnapshot(), "after replaying every acknowledged operation");
 }
 
 // Every unknown outcome, replayed with its request_id, applies exactly once: either the
@@ -458,6 +492,11 @@ void Oracle::CheckFinalState(const Model& model, const Snapshot& now, Summary* s
   auto report = [&reported](const std::string& what) {
     if (reported++ < 20) ADD_FAILURE() << what;
   };
+  // A difference from the model of what was acknowledged and replayed: counted too.
+  auto off_model = [&report, summary](const std::string& what) {
+    ++summary->double_applies;
+    report(what);
+  };
   std::map<std::string, SkuRows> daemon_rows;
   for (const std::string& sku : AllSkus()) {
     SkuRows& rows = daemon_rows[sku];
@@ -481,8 +520,8 @@ void Oracle::CheckFinalState(const Model& model, const Snapshot& now, Summary* s
       const Row got = rows.count(location) ? rows.at(location) : Row{};
       const Row want = expected.count(location) ? expected.at(location) : Row{};
       if (got != want) {
-        report(sku + "@" + location + ": daemon " + ToString(got) + ", model " + ToString(want) +
-               " (on_hand/held/committed)");
+        off_model(sku + "@" + location + ": daemon " + ToString(got) + ", model " + ToString(want) +
+                  " (on_hand/held/committed)");
       }
     }
     SkuRows from_holds;
@@ -497,17 +536,17 @@ void Oracle::CheckFinalState(const Model& model, const Snapshot& now, Summary* s
       }
       auto it = want_holds.find(h.hold_id());
       if (it == want_holds.end()) {
-        report("open hold the model does not know: " + h.ShortDebugString());
+        off_model("open hold the model does not know: " + h.ShortDebugString());
         continue;
       }
       if (std::string d = Diff(it->second, h); !d.empty()) {
-        report("hold " + h.hold_id() + " differs from its last acknowledged state: " + d);
+        off_model("hold " + h.hold_id() + " differs from its last acknowledged state: " + d);
       }
       want_holds.erase(it);
       if (sku == h.lines(0).sku()) ++summary->open_holds;
     }
     for (const auto& [id, h] : want_holds) {
-      report("open hold missing in the daemon: " + h.ShortDebugString());
+      off_model("open hold missing in the daemon: " + h.ShortDebugString());
     }
     for (const auto& [location, r] : rows) {
       const Row sum = from_holds.count(location) ? from_holds.at(location) : Row{};

@@ -24,6 +24,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <random>
 #include <set>
 #include <string>
 #include <utility>
@@ -72,6 +73,15 @@ struct Summary {
   std::vector<int64_t> lost_per_cycle;
   int64_t refused_after_loss = 0;  // lossy: load calls on a lost hold
   int64_t refused_lost_hold = 0;   // lossy: unknown outcomes on a lost hold
+  // The two verdicts, counted (each is also a GoogleTest failure unless lossy):
+  //   lost_acks: acknowledged mutations the daemon no longer has: no audit entry in Redis
+  //     (FindLostAcks, when it ran) or a replay that did not return the first result;
+  //   double_applies: effects held more than once: SKUs whose state the replay of the
+  //     acknowledged mutations changed (one applied again), plus counters and open holds
+  //     off the independent model once every unknown outcome was replayed (an unknown
+  //     outcome applied twice; a loss shows there too, and in lost_acks).
+  int64_t lost_acks = 0;
+  int64_t double_applies = 0;
 };
 
 // Checks the daemon reached through `control->stub()` against `run`. Failures are
@@ -92,7 +102,8 @@ class Oracle {
                       google::protobuf::Message* resp);
 
   Snapshot TakeSnapshot();
-  void ExpectSameSnapshot(const Snapshot& a, const Snapshot& b, const std::string& when);
+  // Returns how many SKUs (and the availability, as one) differ.
+  int ExpectSameSnapshot(const Snapshot& a, const Snapshot& b, const std::string& when);
 
   // Redis-kill variants, before any replay: which acknowledged operations the Redis on
   // `redis_socket` no longer has.
@@ -128,7 +139,14 @@ class Oracle {
   // holds they created or changed. Only the lossy (everysec) variant tolerates them.
   std::set<std::string> lost_requests_;
   std::set<std::string> lost_holds_;
+  // Acknowledged operations whose replay answered something else (Check).
+  std::set<std::string> replay_mismatches_;
 };
+
+// The initial stock take through `oracle`: every SKU of `run->skus` at both locations
+// (on_hand random: warehouse 40-80, store 10-30), recorded in `run->seed`. Fails the test
+// when a Count is refused.
+void SeedStock(Oracle& oracle, std::mt19937_64& rng, RunRecord* run);
 
 }  // namespace stockd::crash
 
