@@ -1,18 +1,21 @@
 #include "bench/driver.h"
 
-#include "daemon/util/status_names.h"
-
 #include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <deque>
 #include <optional>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "bench/echo.grpc.pb.h"
+#include "bench/pacing.h"
+#include "daemon/util/status_names.h"
 #include "stockd/v1/stockd.grpc.pb.h"
 
 namespace stockd::bench {
@@ -22,7 +25,6 @@ using StockStub = stockd::v1::Stock::Stub;
 using EchoStub = stockd::bench::v1::Echo::Stub;
 
 constexpr char kActorHeader[] = "x-stockd-actor";
-
 
 enum Phase : int { kWarmup, kMeasure, kStop };
 
@@ -122,6 +124,40 @@ struct Driver::Shared {
     if (live_slots.fetch_sub(1, std::memory_order_acq_rel) == 1) all_retired.Notify();
   }
 
+  // Paced: slot `index` is free for the pacer's next issue. Once the free list is closed
+  // (the run stopped) the slot retires instead.
+  void ReturnSlot(int index) {
+    {
+      absl::MutexLock lock(&idle_mu);
+      if (!idle_closed) {
+        idle.push_back(index);
+        return;
+      }
+    }
+    Retire();
+  }
+  // Paced: a free slot's index, or -1 when every slot is busy. The one free longest, so
+  // successive issues rotate over the slots, hence over the channels.
+  int TakeSlot() {
+    absl::MutexLock lock(&idle_mu);
+    if (idle.empty()) return -1;
+    const int index = idle.front();
+    idle.pop_front();
+    return index;
+  }
+  // Paced, at the stop: no slot will be issued again; the free ones retire now, the busy
+  // ones when their op completes.
+  void CloseSlots() {
+    size_t free_slots = 0;
+    {
+      absl::MutexLock lock(&idle_mu);
+      idle_closed = true;
+      free_slots = idle.size();
+      idle.clear();
+    }
+    for (size_t i = 0; i < free_slots; ++i) Retire();
+  }
+
   const BenchOptions& options;
   RequestIds* ids;
   const SkuPicker picker;
@@ -141,6 +177,18 @@ struct Driver::Shared {
   std::atomic<uint64_t> failed_lines{0};  // setup: Count ops that did not apply
   std::atomic<int> live_slots{0};
   absl::Notification all_retired;
+
+  // Open loop (--rate): a pacer thread issues; completions return their slot here.
+  bool paced = false;
+  absl::Mutex idle_mu;
+  std::deque<int> idle ABSL_GUARDED_BY(idle_mu);  // indexes of the free slots, FIFO
+  bool idle_closed ABSL_GUARDED_BY(idle_mu) = false;
+  // Written by the pacer thread only; counted in the measurement window.
+  std::atomic<uint64_t> paced_due{0};
+  std::atomic<uint64_t> paced_issued{0};
+  std::atomic<uint64_t> paced_skipped{0};
+  std::atomic<uint64_t> paced_late{0};
+  std::atomic<int64_t> paced_max_lag_ns{0};
 
   // Setup: the next chunk of rows to load, and how many there are.
   std::atomic<int64_t> next_chunk{0};
@@ -164,8 +212,31 @@ class Slot {
 
   // Issues the slot's next call, or retires the slot once the run stops.
   virtual void Issue() = 0;
+  // Paced: issues the next op, which was due at `due_ns` (its latency counts from then).
+  void IssueAt(int64_t due_ns) {
+    due_ns_ = due_ns;
+    Issue();
+  }
+  void set_index(int index) { index_ = index; }
 
  protected:
+  // When the op being issued started: its due time when paced, else now.
+  int64_t StartNs() {
+    const int64_t due = due_ns_;
+    due_ns_ = -1;
+    return due >= 0 ? due : NowNanos();
+  }
+
+  // The slot's op is over (OK or not): closed loop, the next one goes out at once;
+  // paced, the slot waits in the free list for the pacer.
+  void Next() {
+    if (shared_->paced) {
+      shared_->ReturnSlot(index_);
+    } else {
+      Issue();
+    }
+  }
+
   // A context for the next call. The previous call has completed, so its context may go
   // (gRPC keeps its own reference to the call until the callback has returned).
   grpc::ClientContext* FreshContext() {
@@ -185,13 +256,17 @@ class Slot {
       shared_->RecordRpcOk(measuring);
       shared_->op_series->RecordOk(now - start_ns_, 1);
     }
-    Issue();
+    Next();
   }
 
   Shared* shared_;
   Rng rng_;
   std::optional<grpc::ClientContext> context_;
   int64_t start_ns_ = 0;
+
+ private:
+  int index_ = 0;
+  int64_t due_ns_ = -1;
 };
 
 // reserve, batch (one Reserve of many lines), reserve-commit, reserve-release.
@@ -222,7 +297,7 @@ class ReserveSlot final : public Slot {
       }
     }
     reserve_response_.Clear();
-    start_ns_ = NowNanos();
+    start_ns_ = StartNs();
     stub_->async()->Reserve(FreshContext(), &reserve_, &reserve_response_,
                             [this](grpc::Status status) { OnReserved(status); });
   }
@@ -234,14 +309,14 @@ class ReserveSlot final : public Slot {
     if (!status.ok()) {
       shared_->RecordError(status.error_code(), measuring);
       shared_->OpDone();
-      Issue();
+      Next();
       return;
     }
     shared_->RecordRpcOk(measuring);
     if (follow_up_ == FollowUp::kNone) {
       if (measuring) shared_->op_series->RecordOk(now - start_ns_, lines_);
       shared_->OpDone();
-      Issue();
+      Next();
       return;
     }
     if (measuring) shared_->first_rpc_series->RecordOk(now - start_ns_, lines_);
@@ -274,7 +349,7 @@ class ReserveSlot final : public Slot {
       shared_->second_rpc_series->RecordOk(now - follow_start_ns_, lines_);
       shared_->op_series->RecordOk(now - start_ns_, lines_);
     }
-    Issue();
+    Next();
   }
 
   StockStub* stub_;
@@ -306,13 +381,12 @@ class SellSlot final : public Slot {
     shared_->ids->Next(sell_.mutable_request_id());
     shared_->namer.Name(shared_->picker.Pick(rng_), sell_.mutable_sku());
     response_.Clear();
-    start_ns_ = NowNanos();
+    start_ns_ = StartNs();
     stub_->async()->Sell(FreshContext(), &sell_, &response_,
                          [this](grpc::Status status) { OnSingleCallDone(status); });
   }
 
  private:
-
   StockStub* stub_;
   stockd::v1::SellRequest sell_;
   stockd::v1::SellResponse response_;
@@ -331,13 +405,12 @@ class EchoSlot final : public Slot {
       return;
     }
     reply_.Clear();
-    start_ns_ = NowNanos();
+    start_ns_ = StartNs();
     stub_->async()->Echo(FreshContext(), &request_, &reply_,
                          [this](grpc::Status status) { OnSingleCallDone(status); });
   }
 
  private:
-
   EchoStub* stub_;
   stockd::bench::v1::EchoRequest request_;
   stockd::bench::v1::EchoReply reply_;
@@ -416,10 +489,51 @@ void SleepWithProgress(const Shared& shared, absl::Time until, absl::string_view
     absl::SleepFor(std::min(until, last + absl::Seconds(1)) - now);
     const absl::Time t = absl::Now();
     const uint64_t ops = shared.ops_done.load(std::memory_order_relaxed);
-    std::fprintf(stderr, "stockd-bench: %-8s %10.0f ops/s\n", std::string(label).c_str(),
-                 (ops - last_ops) / absl::ToDoubleSeconds(t - last));
+    std::string pacing;
+    if (shared.paced) {
+      pacing = absl::StrCat("   skipped ", shared.paced_skipped.load(std::memory_order_relaxed),
+                            " late ", shared.paced_late.load(std::memory_order_relaxed),
+                            " (in the window so far)");
+    }
+    std::fprintf(stderr, "stockd-bench: %-8s %10.0f ops/s%s\n", std::string(label).c_str(),
+                 (ops - last_ops) / absl::ToDoubleSeconds(t - last), pacing.c_str());
     last = t;
     last_ops = ops;
+  }
+}
+
+// The open loop's pacer thread: sleeps until the schedule's next issue is due and hands
+// it to a free slot, which issues the call from this thread (gRPC's callback API takes
+// calls from any thread); when every slot is busy the issue is skipped and counted. An
+// issue the pacer reaches late (it overslept: a busy machine) still goes out if a slot
+// is free, counted as late, its latency from its due time. Runs until the stop.
+void Pace(Shared* shared, const std::vector<std::unique_ptr<Slot>>* slots, PaceSchedule schedule) {
+  constexpr int64_t kMaxSleepNs = 100'000'000;  // notices the stop within 100 ms
+  PaceCursor cursor(schedule);
+  while (!shared->Stopping()) {
+    int64_t now = NowNanos();
+    while (std::optional<int64_t> due = cursor.TakeDue(now)) {
+      const bool measuring = shared->Measuring();
+      if (measuring) shared->paced_due.fetch_add(1, std::memory_order_relaxed);
+      const int index = shared->TakeSlot();
+      if (index < 0) {
+        if (measuring) shared->paced_skipped.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      const int64_t lag = now - *due;
+      if (measuring) {
+        shared->paced_issued.fetch_add(1, std::memory_order_relaxed);
+        if (lag >= kLateIssueNs) shared->paced_late.fetch_add(1, std::memory_order_relaxed);
+        if (lag > shared->paced_max_lag_ns.load(std::memory_order_relaxed)) {
+          shared->paced_max_lag_ns.store(lag, std::memory_order_relaxed);
+        }
+      }
+      (*slots)[static_cast<size_t>(index)]->IssueAt(*due);
+      now = NowNanos();
+    }
+    const int64_t wake = std::min(cursor.NextDueAt(), NowNanos() + kMaxSleepNs);
+    std::this_thread::sleep_until(
+        std::chrono::steady_clock::time_point(std::chrono::nanoseconds(wake)));
   }
 }
 
@@ -464,6 +578,7 @@ std::unique_ptr<RunResult> Driver::Drive(bool setup) {
   }
 
   const int slot_count = setup ? options_.setup_inflight : options_.inflight;
+  shared->paced = !setup && options_.rate > 0;
   std::vector<std::unique_ptr<Slot>> slots;
   for (int i = 0; i < slot_count; ++i) {
     const size_t channel = static_cast<size_t>(i) % channels_.size();
@@ -498,6 +613,7 @@ std::unique_ptr<RunResult> Driver::Drive(bool setup) {
         slots.push_back(std::make_unique<EchoSlot>(shared.get(), seed, echo_stubs[channel].get()));
         break;
     }
+    slots.back()->set_index(i);
   }
 
   shared->live_slots.store(slot_count);
@@ -505,7 +621,16 @@ std::unique_ptr<RunResult> Driver::Drive(bool setup) {
   shared->phase.store(warm_up ? kWarmup : kMeasure);
   absl::Time begin = absl::Now();
   double cpu_begin = ProcessCpuSeconds();
-  for (auto& slot : slots) slot->Issue();
+  std::thread pacer;
+  if (shared->paced) {
+    {
+      absl::MutexLock lock(&shared->idle_mu);
+      for (int i = 0; i < slot_count; ++i) shared->idle.push_back(i);
+    }
+    pacer = std::thread(Pace, shared.get(), &slots, PaceSchedule(options_.rate, NowNanos()));
+  } else {
+    for (auto& slot : slots) slot->Issue();
+  }
 
   absl::Time end;
   double cpu_end = 0;
@@ -529,6 +654,10 @@ std::unique_ptr<RunResult> Driver::Drive(bool setup) {
     shared->phase.store(kStop);
     end = absl::Now();
     cpu_end = ProcessCpuSeconds();
+    if (pacer.joinable()) {
+      pacer.join();
+      shared->CloseSlots();
+    }
     result->drained =
         shared->all_retired.WaitForNotificationWithTimeout(options_.timeout + absl::Seconds(5));
   }
@@ -539,6 +668,14 @@ std::unique_ptr<RunResult> Driver::Drive(bool setup) {
   result->failed_lines = shared->failed_lines.load();
   for (int code = 0; code < kStatusCodes; ++code)
     result->errors[code] = shared->errors[code].load();
+  if (shared->paced) {
+    result->pacing.rate = options_.rate;
+    result->pacing.due = shared->paced_due.load();
+    result->pacing.issued = shared->paced_issued.load();
+    result->pacing.skipped = shared->paced_skipped.load();
+    result->pacing.late = shared->paced_late.load();
+    result->pacing.max_lag_ns = shared->paced_max_lag_ns.load();
+  }
 
   if (!result->drained) {
     // Calls are still outstanding and will complete into these objects: keep them.

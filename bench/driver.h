@@ -1,7 +1,11 @@
-// The closed loop of stockd-bench. `inflight` slots each keep exactly one call
-// outstanding; a slot's completion callback (on a gRPC callback thread) records the
-// result and issues the slot's next call at once, so no thread sleeps or polls. Slots are
-// spread round-robin over the gRPC channels.
+// The load loop of stockd-bench. Closed loop (the default): `inflight` slots each keep
+// exactly one call outstanding; a slot's completion callback (on a gRPC callback thread)
+// records the result and issues the slot's next call at once, so no thread sleeps or
+// polls. Open loop (`rate` > 0): one pacer thread sleeps until the next issue of a fixed
+// schedule (pacing.h) and hands it to a free slot; a completion returns its slot to the
+// free list instead of issuing. An issue due while every slot is busy is skipped and
+// counted, never sent late in a burst; latency counts from the issue's due time. Slots
+// are spread round-robin over the gRPC channels.
 //
 // A run is: warm-up (results discarded), measurement, stop. A result counts when its
 // call completes inside the measurement window; ops/s is what completed OK in the window
@@ -9,7 +13,8 @@
 // and retires; the results are read once the last one has.
 //
 // Thread-safety: Driver's methods are called from one thread (main). Slots run on gRPC
-// threads; they share only atomics (phase, counters, histograms) and immutable state.
+// threads (and, paced, are issued from the pacer thread); they share only atomics (phase,
+// counters, histograms), the mutex-guarded free-slot list and immutable state.
 #ifndef STOCKD_BENCH_DRIVER_H_
 #define STOCKD_BENCH_DRIVER_H_
 
@@ -67,6 +72,16 @@ struct RunResult {
   double seconds = 0;             // length of the measurement window
   double client_cpu_seconds = 0;  // CPU time of this process in the window (user + sys)
   bool drained = true;            // every call completed after the stop
+
+  // Open loop (--rate) only: the schedule's issues that fell due in the window.
+  struct Pacing {
+    int64_t rate = 0;        // asked, per second; 0 = closed loop (the rest is 0)
+    uint64_t due = 0;        // issues due in the window
+    uint64_t issued = 0;     // ... sent (to a free slot)
+    uint64_t skipped = 0;    // ... not sent: every slot was busy
+    uint64_t late = 0;       // sent >= kLateIssueNs (1 ms) after they were due
+    int64_t max_lag_ns = 0;  // the longest an issue went out after it was due
+  } pacing;
 
   const Series& primary() const { return *series.front(); }
   uint64_t total_errors() const;

@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "bench/pacing.h"
 
 namespace stockd::bench {
 namespace {
@@ -15,13 +16,16 @@ namespace {
 constexpr char kUsage[] =
     R"(usage: stockd-bench [FLAGS]
 
-A closed-loop load generator for stockd over the gRPC callback API: keeps exactly
---inflight calls outstanding, each completion issues the next call.
+A load generator for stockd over the gRPC callback API. Closed loop (the default): keeps
+exactly --inflight calls outstanding, each completion issues the next call. Open loop
+(--rate N): issues N ops per second on a fixed schedule, at most --inflight outstanding;
+an op due while all are busy is skipped and counted; latency counts from the due time.
 
 Connection
   --target HOST:PORT       daemon (or stockd-echo-server) address   [127.0.0.1:50551]
   --channels N             gRPC channels, one TCP connection each    [1]
-  --inflight N             calls outstanding at every moment         [64]
+  --inflight N             calls outstanding at every moment; with --rate, at most
+                                                                     [64]
   --timeout DUR            deadline of every call                    [10s]
   --actor NAME             x-stockd-actor metadata                   [stockd-bench]
   --tls-ca FILE            speak TLS, trusting this PEM CA           [plaintext]
@@ -32,6 +36,8 @@ Run
                                                                      [reserve]
   --duration DUR           measured time                             [10s]
   --warmup DUR             time before it; its results are discarded [2s]
+  --rate N                 ops per second, evenly spaced (open loop); 0 = closed loop
+                                                                     [0]
   --progress               print ops/s every second to stderr
 
 Workload
@@ -204,6 +210,10 @@ absl::StatusOr<BenchOptions> ParseOptions(int argc, char** argv) {
       {"--op", [&o](absl::string_view v) { return ParseOp(v, &o.op); }},
       {"--inflight",
        [&o](absl::string_view v) { return ParseIntFlag("--inflight", v, 1, 100000, &o.inflight); }},
+      {"--rate",
+       [&o](absl::string_view v) {
+         return ParseIntFlag<int64_t>("--rate", v, 0, PaceSchedule::kMaxRate, &o.rate);
+       }},
       {"--channels",
        [&o](absl::string_view v) { return ParseIntFlag("--channels", v, 1, 1024, &o.channels); }},
       {"--duration", duration("--duration", &o.duration)},

@@ -37,7 +37,8 @@ absl::string_view SkewName(Skew skew);
 struct BenchOptions {
   std::string target = "127.0.0.1:50551";
   Op op = Op::kReserve;
-  int inflight = 64;  // requests outstanding at every moment
+  int inflight = 64;  // closed loop: calls outstanding at every moment; paced: at most
+  int64_t rate = 0;   // ops per second on a fixed schedule (open loop); 0 = closed loop
   int channels = 1;   // gRPC channels (one TCP connection each)
   absl::Duration duration = absl::Seconds(10);
   absl::Duration warmup = absl::Seconds(2);
@@ -57,9 +58,9 @@ struct BenchOptions {
   absl::Duration ttl = absl::Seconds(2);
   std::string id_prefix = "bench-";    // request_id = id_prefix + run id + "-" + counter
   std::string actor = "stockd-bench";  // x-stockd-actor metadata on every call
-  std::string tls_ca;      // "" = plaintext; else TLS trusting this PEM CA
-  std::string token_file;  // "" = no token; else its content is sent as a bearer token
-  std::string authorization;  // "Bearer <token>" read from token_file ("" = none)
+  std::string tls_ca;                  // "" = plaintext; else TLS trusting this PEM CA
+  std::string token_file;              // "" = no token; else its content is sent as a bearer token
+  std::string authorization;           // "Bearer <token>" read from token_file ("" = none)
   uint64_t seed = 0;                   // 0 = random
 
   // Echo: request/response payload sizes; -1 = the serialized size of a single-line

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "bench/pacing.h"
 
 namespace stockd::bench {
 namespace {
@@ -125,6 +126,7 @@ void JsonParams(Json& j, const BenchOptions& o, const RunInfo& info) {
   j.Key("target").Str(o.target);
   j.Key("op").Str(OpName(o.op));
   j.Key("inflight").Int(o.inflight);
+  j.Key("rate").Int(o.rate);
   j.Key("channels").Int(o.channels);
   j.Key("duration_s").Num(absl::ToDoubleSeconds(o.duration));
   j.Key("warmup_s").Num(absl::ToDoubleSeconds(o.warmup));
@@ -170,6 +172,18 @@ void JsonResult(Json& j, const RunResult& r) {
   }
   j.Close('}');
   if (r.failed_lines != 0) j.Key("failed_lines").Int(r.failed_lines);
+  if (r.pacing.rate > 0) {
+    j.Key("pacing").Open('{');
+    j.Key("rate").Int(r.pacing.rate);
+    j.Key("due").Int(static_cast<int64_t>(r.pacing.due));
+    j.Key("issued").Int(static_cast<int64_t>(r.pacing.issued));
+    j.Key("issued_per_s").Num(PerSecond(r.pacing.issued, r.seconds));
+    j.Key("skipped").Int(static_cast<int64_t>(r.pacing.skipped));
+    j.Key("late").Int(static_cast<int64_t>(r.pacing.late));
+    j.Key("late_threshold_ms").Num(kLateIssueNs / 1e6);
+    j.Key("max_lag_ms").Num(r.pacing.max_lag_ns / 1e6);
+    j.Close('}');
+  }
   j.Key("series").Open('[');
   for (const auto& series : r.series) {
     const LatencyHistogram& h = series->latency();
@@ -210,10 +224,10 @@ void PrintSetup(std::ostream& out, const BenchOptions& options, const RunResult&
 
 void PrintRun(std::ostream& out, const BenchOptions& o, const RunInfo& info, const RunResult& run) {
   const Series& op = run.primary();
-  out << absl::StrFormat("stockd-bench run %s: op=%s skew=%s%s inflight=%d channels=%d target=%s\n",
-                         info.run_id, OpName(o.op), SkewName(o.skew),
-                         o.op == Op::kBatch ? absl::StrCat(" lines=", o.lines) : "", o.inflight,
-                         o.channels, o.target);
+  out << absl::StrFormat(
+      "stockd-bench run %s: op=%s skew=%s%s inflight=%d%s channels=%d target=%s\n", info.run_id,
+      OpName(o.op), SkewName(o.skew), o.op == Op::kBatch ? absl::StrCat(" lines=", o.lines) : "",
+      o.inflight, o.rate > 0 ? absl::StrCat(" rate=", o.rate, "/s") : "", o.channels, o.target);
   out << absl::StrFormat("window %.2f s after %.2f s warm-up; %d SKUs; client CPU %.2f cores%s\n",
                          run.seconds, absl::ToDoubleSeconds(o.warmup), o.skus,
                          run.seconds > 0 ? run.client_cpu_seconds / run.seconds : 0.0,
@@ -222,6 +236,15 @@ void PrintRun(std::ostream& out, const BenchOptions& o, const RunInfo& info, con
   out << absl::StrFormat("ops/s %.1f   lines/s %.1f   rpcs/s %.1f   errors %s\n",
                          PerSecond(op.ok(), run.seconds), PerSecond(op.lines(), run.seconds),
                          PerSecond(run.rpcs_ok, run.seconds), ErrorsText(run));
+  if (run.pacing.rate > 0) {
+    const RunResult::Pacing& p = run.pacing;
+    out << absl::StrFormat(
+        "paced: rate %d/s asked; in the window %d issues due, %d sent (%.1f/s), %d skipped "
+        "(every slot busy), %d late (>= %.0f ms after due), max issue lag %.3f ms; latency "
+        "counts from each op's due time\n",
+        p.rate, p.due, p.issued, PerSecond(p.issued, run.seconds), p.skipped, p.late,
+        kLateIssueNs / 1e6, Ms(static_cast<uint64_t>(p.max_lag_ns)));
+  }
   if (!run.drained) out << "warning: calls still outstanding after the stop (see --timeout)\n";
 }
 
@@ -238,14 +261,19 @@ void PrintCheck(std::ostream& out, const CheckReport& check) {
 std::string ResultLine(const BenchOptions& o, const RunResult& run) {
   const Series& op = run.primary();
   const LatencyHistogram& h = op.latency();
+  std::string paced;
+  if (run.pacing.rate > 0) {
+    paced = absl::StrFormat(" rate=%d issued=%d skipped=%d late=%d", run.pacing.rate,
+                            run.pacing.issued, run.pacing.skipped, run.pacing.late);
+  }
   return absl::StrFormat(
       "RESULT op=%s skew=%s lines=%d inflight=%d channels=%d seconds=%.2f ops=%d "
       "ops_per_s=%.1f lines_per_s=%.1f p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f "
-      "errors=%d",
+      "errors=%d%s",
       OpName(o.op), SkewName(o.skew), o.op == Op::kBatch ? o.lines : 1, o.inflight, o.channels,
       run.seconds, op.ok(), PerSecond(op.ok(), run.seconds), PerSecond(op.lines(), run.seconds),
       Ms(h.ValueAtQuantile(0.5)), Ms(h.ValueAtQuantile(0.99)), Ms(h.ValueAtQuantile(0.999)),
-      Ms(h.Max()), run.total_errors());
+      Ms(h.Max()), run.total_errors(), paced);
 }
 
 absl::Status WriteJson(const std::string& path, const BenchOptions& options, const RunInfo& info,
