@@ -5,6 +5,8 @@
 #include <signal.h>
 #include <sys/time.h>
 
+#include <cerrno>
+#include <cstring>
 #include <mutex>
 
 #include "absl/strings/numbers.h"
@@ -108,6 +110,7 @@ absl::StatusOr<std::unique_ptr<RedisConnection>> RedisConnection::Connect(
     }
     conn.reset(new RedisConnection(ctx, address));
   }
+  conn->timeout_ms_ = timeout_ms;
   if (absl::Status st = conn->Authenticate(security); !st.ok()) return st;
   return conn;
 }
@@ -249,6 +252,13 @@ absl::StatusOr<std::vector<Reply>> RedisConnection::Receive(size_t count) {
   return out;
 }
 
-std::string RedisConnection::PlainError() const { return ctx_->err ? ctx_->errstr : "closed"; }
+std::string RedisConnection::PlainError() const {
+  if (!ctx_->err) return "closed";
+  // A blocking socket whose SO_RCVTIMEO/SO_SNDTIMEO ran out: hiredis reports strerror(EAGAIN).
+  if (ctx_->err == REDIS_ERR_IO && std::strcmp(ctx_->errstr, std::strerror(EAGAIN)) == 0) {
+    return absl::StrCat("no answer within the ", timeout_ms_, " ms timeout");
+  }
+  return ctx_->errstr;
+}
 
 }  // namespace stockd::storage

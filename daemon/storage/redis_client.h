@@ -98,6 +98,7 @@ class RedisConnection {
   std::unique_ptr<TlsStream> tls_;
   redisReader* reader_ = nullptr;  // with tls_
   std::string address_;
+  int64_t timeout_ms_ = 0;  // the socket's send/receive timeout, for error messages
   bool ok_ = true;
 };
 

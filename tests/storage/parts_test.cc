@@ -3,12 +3,17 @@
 // rendered redis.conf. (The POSIX helpers and the log line format they use are tested in
 // tests/util/.)
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "daemon/storage/batch_writer.h"
+#include "daemon/storage/redis_client.h"
 #include "daemon/storage/redis_conf.h"
 
 namespace stockd {
@@ -100,6 +105,29 @@ TEST(RedisConfTest, QuotesPathsAndSetsTheEmbeddedDefaults) {
   EXPECT_NE(conf.find("\nsupervised no\n"), std::string::npos);
   EXPECT_NE(storage::RenderRedisConf("/d\x01", "/d/s", "always").find("dir \"/d\\x01\""),
             std::string::npos);
+}
+
+// A server that accepts the connection and never answers (a stopped redis-server): the
+// error says it was a timeout, and how long, not the socket's "Resource temporarily
+// unavailable".
+TEST(RedisConnectionTest, ASilentServerIsReportedAsATimeout) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 4), 0);  // the kernel completes the handshake; nobody reads
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  auto conn = storage::RedisConnection::Connect("127.0.0.1:" + std::to_string(ntohs(addr.sin_port)),
+                                                /*timeout_ms=*/150);
+  // Connect asks the server something first (its PING), so it is Connect that waits.
+  const absl::Status status = conn.ok() ? (*conn)->Command({"PING"}).status() : conn.status();
+  ::close(listener);
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(absl::StrContains(status.message(), "read: no answer within the 150 ms timeout"))
+      << status;
 }
 
 }  // namespace
