@@ -454,21 +454,38 @@ class Program {
         }
         break;
       }
-      case 1:
-        (void)engine().GetAvailability({sku}, {channel});
+      case 1: {
+        absl::StatusOr<std::vector<engine::AvailabilityItem>> items =
+            engine().GetAvailability({sku}, {channel});
+        if (!items.ok()) {
+          FUZZ_CHECK(DocumentedError(items.status().code()));
+          break;
+        }
+        FUZZ_CHECK(items->size() == 1);  // one SKU on one channel: one answer, about them
+        FUZZ_CHECK((*items)[0].sku == sku && (*items)[0].channel == channel);
+        FUZZ_CHECK((*items)[0].published >= 0 && (*items)[0].reservable >= 0);
         break;
+      }
       case 2: {
         absl::StatusOr<engine::Explanation> e = engine().Explain(channel, sku);
-        if (e.ok()) {
-          v1::ExplainResponse out;
-          api::ToProto(*e, &out);
-          FUZZ_CHECK(!out.SerializeAsString().empty() || e->published == 0);
+        if (!e.ok()) {
+          FUZZ_CHECK(DocumentedError(e.status().code()));
+          break;
         }
+        FUZZ_CHECK(e->channel == channel && e->sku == sku);
+        v1::ExplainResponse out;
+        api::ToProto(*e, &out);
+        FUZZ_CHECK(out.published() == e->published);
         break;
       }
       case 3: {
-        absl::StatusOr<engine::HoldView> hold = engine().GetHold(HoldId());
-        if (hold.ok()) RoundTripJournal::HoldBytes(*hold);
+        const std::string hold_id = HoldId();
+        absl::StatusOr<engine::HoldView> hold = engine().GetHold(hold_id);
+        if (!hold.ok()) {
+          FUZZ_CHECK(DocumentedError(hold.status().code()));
+          break;
+        }
+        FUZZ_CHECK(hold->hold_id == hold_id);
         break;
       }
       case 4: {
