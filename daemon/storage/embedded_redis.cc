@@ -30,6 +30,8 @@ using util::ErrnoString;
 using util::ScopedFd;
 
 constexpr int64_t kProbeIntervalMs = 20;
+// While redis-server answers -LOADING, a line saying so this often (a large AOF).
+constexpr int64_t kLoadingLogEveryMs = 5000;
 constexpr int64_t kMaxBackoffMs = 5'000;
 constexpr int64_t kStableUptimeMs = 30'000;  // a child up this long resets the backoff
 constexpr int kLogTailLines = 10;
@@ -240,10 +242,23 @@ absl::StatusOr<pid_t> EmbeddedRedis::Spawn() {
 }
 
 bool EmbeddedRedis::ProbeUntilReady(pid_t child, std::string* failure) {
-  const int64_t deadline = util::MonotonicMs() + options_.start_timeout_ms;
+  const int64_t started = util::MonotonicMs();
+  int64_t deadline = started + options_.start_timeout_ms;
+  int64_t loading_logged = started;  // the last "still loading" line
   for (;;) {
     const int64_t left = deadline - util::MonotonicMs();
-    if (PingRedis(socket_path_, std::clamp<int64_t>(left, 1, 1000))) return true;
+    const RedisProbe probe = ProbeRedis(socket_path_, std::clamp<int64_t>(left, 1, 1000));
+    if (probe == RedisProbe::kReady) return true;
+    if (probe == RedisProbe::kLoading) {
+      // Alive and replaying its AOF: no answer within start_timeout_ms of this one fails.
+      const int64_t now = util::MonotonicMs();
+      deadline = now + options_.start_timeout_ms;
+      if (now - loading_logged >= kLoadingLogEveryMs) {
+        loading_logged = now;
+        Log(log::Level::kInfo, absl::StrCat("redis-server is still loading its AOF (",
+                                            (now - started) / 1000, " s so far)"));
+      }
+    }
     siginfo_t info{};
     if (::waitid(P_PID, child, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == child) {
       *failure = "exited before answering PING";

@@ -64,8 +64,10 @@ struct EmbeddedRedisOptions {
   // 7.0 under write-back pressure). A clean stop (SIGTERM, also sent through
   // PR_SET_PDEATHSIG when stockd dies) writes and fsyncs everything in any mode.
   std::string appendfsync = "always";
-  // From spawn until the child answers PING with +PONG (it answers -LOADING while it
-  // replays the AOF, which counts as not ready). Applies to every (re)start.
+  // From spawn until the child answers PING with +PONG. While it answers -LOADING (it is
+  // replaying its AOF: seconds to minutes for a large one) it is not ready but alive, and
+  // every such answer gives it start_timeout_ms more: a large AOF delays the start, it
+  // does not fail it. Applies to every (re)start.
   int64_t start_timeout_ms = 10'000;
   // Delay before the first restart after an unexpected exit; doubles per consecutive
   // failure up to 5 s, and resets once a child has stayed up for 30 s.

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <memory>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -179,12 +180,19 @@ absl::StatusOr<std::string> ResolveRedisBinary(const std::string& name) {
       absl::StrCat("redis-server binary \"", name, "\" not found in PATH (", path, "): ", hint));
 }
 
-bool PingRedis(const std::string& socket_path, int64_t timeout_ms) {
+RedisProbe ProbeRedis(const std::string& socket_path, int64_t timeout_ms) {
   absl::StatusOr<std::unique_ptr<RedisConnection>> redis =
       RedisConnection::Connect("unix:" + socket_path, timeout_ms);
-  if (!redis.ok()) return false;
+  if (!redis.ok()) return RedisProbe::kNoAnswer;
   absl::StatusOr<Reply> pong = (*redis)->Command({"PING"});
-  return pong.ok() && pong->type == Reply::Type::kStatus && pong->str == "PONG";
+  if (!pong.ok()) return RedisProbe::kNoAnswer;
+  if (pong->type == Reply::Type::kStatus && pong->str == "PONG") return RedisProbe::kReady;
+  if (pong->is_error() && absl::StartsWith(pong->str, "LOADING")) return RedisProbe::kLoading;
+  return RedisProbe::kNoAnswer;
+}
+
+bool PingRedis(const std::string& socket_path, int64_t timeout_ms) {
+  return ProbeRedis(socket_path, timeout_ms) == RedisProbe::kReady;
 }
 
 absl::Status TerminateStaleRedis(const std::string& dir, const std::string& binary,

@@ -37,10 +37,17 @@ absl::Status MakeDataDir(const std::string& dir);
 // FAILED_PRECONDITION (with how to install it) when not found.
 absl::StatusOr<std::string> ResolveRedisBinary(const std::string& name);
 
-// True when the Redis at unix socket `socket_path` answers PING with PONG within about
-// `timeout_ms` (connect and reply each); false while it replays its AOF (-LOADING), is
-// not listening yet, or is gone. The embedded Redis has no password, so RedisConnection's
-// connect (which PINGs too, and leaves -LOADING to the caller) needs no security.
+// What a PING of the Redis at a unix socket found.
+enum class RedisProbe {
+  kReady,     // answered PONG
+  kLoading,   // answered -LOADING: alive, replaying its AOF (it answers PONG when done)
+  kNoAnswer,  // not listening yet, gone, or no reply within the timeout
+};
+// PINGs the Redis at unix socket `socket_path`, waiting about `timeout_ms` for the connect
+// and for the reply each. The embedded Redis has no password, so RedisConnection's connect
+// (which PINGs too, and leaves -LOADING to the caller) needs no security.
+RedisProbe ProbeRedis(const std::string& socket_path, int64_t timeout_ms);
+// ProbeRedis(...) == kReady.
 bool PingRedis(const std::string& socket_path, int64_t timeout_ms);
 
 // A redis-server named by <dir>/redis.pid that still runs belongs to an owner that died

@@ -438,6 +438,39 @@ TEST(EmbeddedRedisTest, ChildExitingEarlyIsUnavailableWithLogTail) {
   EXPECT_THAT(redis.status().message(), HasSubstr("fake redis cannot start"));
 }
 
+// A large AOF takes longer to replay than start_timeout_ms: redis-server answers -LOADING
+// meanwhile, which is progress, not silence, so the start waits for it (found by a
+// 1,000-cycle crash test whose AOF grew past what loads in 10 s on a busy machine).
+TEST(EmbeddedRedisTest, AnAofThatLoadsLongerThanTheStartTimeoutStillStarts) {
+  TempDir dir;
+  constexpr int kKeys = 600'000;
+  {
+    auto redis = EmbeddedRedis::Start(OptionsFor(dir.path()));
+    ASSERT_TRUE(redis.ok()) << redis.status();
+    // One script, replicated to the AOF as its 600,000 SETs: a replay of seconds.
+    absl::StatusOr<std::vector<std::string>> filled = RedisCommand(
+        (*redis)->socket_path(),
+        {"EVAL",
+         "for i = 1, tonumber(ARGV[1]) do redis.call('SET', 'k:' .. i, string.rep('x', 64)) end "
+         "return redis.call('DBSIZE')",
+         "0", std::to_string(kKeys)},
+        /*timeout_ms=*/60'000);
+    ASSERT_TRUE(filled.ok()) << filled.status();
+    (*redis)->Stop();
+  }
+  EmbeddedRedisOptions options = OptionsFor(dir.path());
+  options.start_timeout_ms = 50;  // far less than the replay takes
+  LogSink log;
+  options.log = log.Fn();
+  const auto begin = std::chrono::steady_clock::now();
+  auto redis = EmbeddedRedis::Start(options);
+  const auto took = std::chrono::steady_clock::now() - begin;
+  ASSERT_TRUE(redis.ok()) << redis.status() << "\n" << log.All();
+  EXPECT_GT(took, std::chrono::milliseconds(50)) << "the replay must outlast the timeout";
+  EXPECT_THAT(RedisCommand((*redis)->socket_path(), {"DBSIZE"}).value(),
+              ElementsAre(std::to_string(kKeys)));
+}
+
 // A "server" that never answers: Start gives up after start_timeout_ms and kills it.
 TEST(EmbeddedRedisTest, NoPongWithinTimeoutIsUnavailable) {
   TempDir dir;
