@@ -22,7 +22,8 @@ grpc::Status ToGrpc(const absl::Status& status) {
 }
 
 engine::CommandBody ToCommand(const v1::ReserveRequest& r) {
-  return engine::ReserveCmd{r.channel(), ToLines(r.lines()), r.ttl_ms(), r.reference()};
+  return engine::ReserveCmd{r.channel(), ToLines(r.lines()), r.ttl_ms(), r.reference(),
+                            r.single_location()};
 }
 engine::CommandBody ToCommand(const v1::ExtendRequest& r) {
   return engine::ExtendCmd{r.hold_id(), r.ttl_ms()};
@@ -179,6 +180,13 @@ void ToProto(const engine::Explanation& e, v1::ExplainResponse* out) {
   out->set_max_publish(capped ? p.max_publish : -1);
   out->set_published(e.published);
   for (const std::string& o : e.overrides_applied) out->add_overrides_applied(o);
+  for (const engine::Line& l : e.plan) {
+    v1::HoldLine* line = out->add_plan();
+    line->set_sku(l.sku);
+    line->set_location(l.location);
+    line->set_qty(l.qty);
+  }
+  out->set_plan_refused(e.plan_refused);
   out->set_formula(
       absl::StrCat("reservable = ", sum.empty() ? "0" : sum, " = ", e.reservable, "; max(0, ",
                    e.reservable, " - safety ", p.safety_stock, ") = ", e.after_safety, "; floor(",

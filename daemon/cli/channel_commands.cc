@@ -86,6 +86,18 @@ void PrintExplain(std::ostream& out, const v1::ExplainResponse& explain) {
        {"overrides", overrides},
        {"formula", explain.formula()}},
       2);
+  if (!explain.plan().empty()) {
+    int64_t qty = 0;
+    for (const v1::HoldLine& line : explain.plan()) qty += line.qty();
+    std::string parts =
+        absl::StrJoin(explain.plan(), " + ", [](std::string* text, const v1::HoldLine& line) {
+          absl::StrAppend(text, line.qty(), " at ", line.location());
+        });
+    out << "\n  a reserve of " << qty
+        << " now: " << (explain.plan_size() == 1 ? "whole, " : "split, ") << parts << "\n";
+  } else if (!explain.plan_refused().empty()) {
+    out << "\n  a reserve now: refused: " << explain.plan_refused() << "\n";
+  }
 }
 
 void PrintWatchEvent(std::ostream& out, const v1::WatchEvent& event) {
@@ -137,6 +149,14 @@ int RunExplain(Invocation& invocation) {
   v1::ExplainRequest request;
   request.set_channel(invocation.args.positional(0));
   request.set_sku(invocation.args.positional(1));
+  if (invocation.args.Has("qty")) {
+    request.set_qty(invocation.args.PositiveInt(invocation.args.Value("qty"), "--qty"));
+  }
+  request.set_single_location(invocation.args.Has("single-location"));
+  if (request.single_location() && !invocation.args.Has("qty")) {
+    invocation.args.Fail("--single-location plans a reserve: it needs --qty");
+  }
+  if (!invocation.args.ok()) return invocation.BadArguments();
   v1::ExplainResponse response;
   grpc::Status status = invocation.client.Call(&Stub::Explain, request, &response);
   if (!status.ok()) return ReportRpcError(status);

@@ -32,10 +32,14 @@ const std::vector<CommandSpec>& CommandTable() {
        .flags = {{"channel", "C", "only this channel (repeatable; default: every channel)", true}},
        .run = RunAvail},
       {.name = "explain",
-       .usage = "CHANNEL SKU",
+       .usage = "CHANNEL SKU [--qty N [--single-location]]",
        .summary = "why a channel shows what it shows: every term of the computation",
+       .details = "With --qty: where a reserve of N units (no @LOCATION) would be held now,\n"
+                  "whole from one source or split over several, or why it would be refused.",
        .min_args = 2,
        .max_args = 2,
+       .flags = {{"qty", "N", "also plan a reserve line of N units"},
+                 {"single-location", "", "plan it whole from one location (with --qty)"}},
        .run = RunExplain},
       {.name = "watch",
        .usage = "[--channel C]... [--sku S]... [--snapshot]",
@@ -46,19 +50,24 @@ const std::vector<CommandSpec>& CommandTable() {
        .run = RunWatch},
       // ---------------------------------------------------------------- holds
       {.name = "reserve",
-       .usage = "CHANNEL SKU:QTY[@LOCATION]... [--ttl DURATION] [--ref TEXT]",
+       .usage = "CHANNEL SKU:QTY[@LOCATION]... [--ttl DURATION] [--ref TEXT] [--single-location]",
        .summary = "hold units for a checkout or click & collect (all lines or none)",
        .details = "A line without @LOCATION takes the first source of the channel whose\n"
-                  "available stock covers the whole line.",
+                  "available stock covers the whole line; when none does, it is split over\n"
+                  "the sources in order (one hold line per location), unless --single-location\n"
+                  "or the channel's split_lines: false.",
        .min_args = 2,
        .max_args = kAny,
        .mutation = true,
        .flags = {{"ttl", "DURATION", "time to live, e.g. 30s, 15m (default: the daemon's)"},
-                 {"ref", "TEXT", "your reference: order or cart id"}},
+                 {"ref", "TEXT", "your reference: order or cart id"},
+                 {"single-location", "", "every line whole from one location (click & collect)"}},
        .run = RunReserve},
       {.name = "commit",
-       .usage = "HOLD [SKU:QTY...]",
+       .usage = "HOLD [SKU:QTY[@LOCATION]...]",
        .summary = "held -> committed (an order was placed); lines: commit part, release rest",
+       .details = "SKU:QTY takes QTY from the SKU's hold lines in order (a split line's\n"
+                  "locations in source order); SKU:QTY@LOCATION from its part at LOCATION.",
        .min_args = 1,
        .max_args = kAny,
        .mutation = true,
@@ -71,8 +80,10 @@ const std::vector<CommandSpec>& CommandTable() {
        .mutation = true,
        .run = RunRelease},
       {.name = "fulfill",
-       .usage = "HOLD [SKU:QTY...]",
+       .usage = "HOLD [SKU:QTY[@LOCATION]...]",
        .summary = "committed -> fulfilled: the units leave on_hand (lines: part of them)",
+       .details = "SKU:QTY takes QTY from the SKU's hold lines in order (a split line's\n"
+                  "locations in source order); SKU:QTY@LOCATION from its part at LOCATION.",
        .min_args = 1,
        .max_args = kAny,
        .mutation = true,
@@ -306,7 +317,8 @@ void PrintOverview(std::ostream& out) {
   }
   out << "\noptions (before or after the command):\n";
   PrintFlagList(out, GlobalFlags());
-  out << "\nDurations: 500ms, 30s, 15m, 2h, 7d (as in the config). Mutations take --request-id ID.\n"
+  out << "\nDurations: 500ms, 30s, 15m, 2h, 7d (as in the config). Mutations take --request-id "
+         "ID.\n"
          "Exit status: 0 ok, 1 refused by the daemon, 2 usage error, 3 daemon unreachable.\n"
          "Run 'stockctl COMMAND --help' for the details of a command.\n";
 }

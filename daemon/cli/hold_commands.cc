@@ -65,6 +65,7 @@ int RunReserve(Invocation& invocation) {
     request.set_ttl_ms(invocation.args.DurationMs(invocation.args.Value("ttl"), "--ttl"));
   }
   request.set_reference(invocation.args.Value("ref"));
+  request.set_single_location(invocation.args.Has("single-location"));
   if (!invocation.args.ok()) return invocation.BadArguments();
   request.set_request_id(invocation.RequestId());
 
@@ -76,7 +77,7 @@ int RunReserve(Invocation& invocation) {
 
 int RunCommit(Invocation& invocation) {
   v1::CommitRequest request;
-  ParseLines(invocation, 1, /*allow_location=*/false, request.mutable_lines());
+  ParseLines(invocation, 1, /*allow_location=*/true, request.mutable_lines());
   return RunTransition(invocation, &Stub::Commit, request);
 }
 
@@ -87,7 +88,7 @@ int RunRelease(Invocation& invocation) {
 
 int RunFulfill(Invocation& invocation) {
   v1::FulfillRequest request;
-  ParseLines(invocation, 1, /*allow_location=*/false, request.mutable_lines());
+  ParseLines(invocation, 1, /*allow_location=*/true, request.mutable_lines());
   return RunTransition(invocation, &Stub::Fulfill, request);
 }
 

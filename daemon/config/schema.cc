@@ -84,7 +84,8 @@ const Field<Config> kMetrics[] = {
      STOCKD_TEXT(Config, metrics.listen)},
     {{"status_page", Kind::kEnum, kRestart, false, 0, 0, 0, "true",
       "true | false: serve the status page (/, /status, /status.json) beside /metrics"},
-     nullptr, nullptr,
+     nullptr,
+     nullptr,
      [](const Config& c) { return std::string(c.metrics.status_page ? "true" : "false"); }},
 };
 
@@ -241,6 +242,11 @@ const Field<engine::Channel> kChannels[] = {
     {{"max_publish", Kind::kInt, kRestart, false, 0, kMaxUnits, engine::kNoCap, "",
       "the most ever published; >= min_publish; default no cap"},
      STOCKD_TARGET(engine::Channel, policy.max_publish)},
+    {{"split_lines", Kind::kEnum, kRestart, false, 0, 0, 0, "true",
+      "true | false: a Reserve line no single source covers is split over the sources"},
+     nullptr,
+     nullptr,
+     [](const engine::Channel& c) { return std::string(c.split_lines ? "true" : "false"); }},
     {{"adapter", Kind::kSection, kLive, false, 0, 0, 0, "",
       "the plugin that pushes to this channel"}},
     {{"orders", Kind::kSection, kLive, false, 0, 0, 0, "",

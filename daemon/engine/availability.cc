@@ -37,6 +37,27 @@ int64_t Reservable(const Model& model, const PolicySet& p, int channel,
   return sum;
 }
 
+std::vector<LinePart> PlanLine(const Model& model, const PolicySet& p, int channel,
+                               const std::vector<Counters>& rows, int64_t qty, bool may_split) {
+  const std::vector<int>& sources = model.channels[channel].sources;
+  for (int location : sources) {
+    if (Avail(p, channel, location, rows[location]) >= qty) return {{location, qty}};
+  }
+  std::vector<LinePart> parts;
+  if (!may_split) return parts;
+  int64_t wanted = qty;
+  for (int location : sources) {
+    const int64_t avail = Avail(p, channel, location, rows[location]);
+    if (avail <= 0) continue;
+    const int64_t take = avail < wanted ? avail : wanted;
+    parts.push_back({location, take});
+    wanted -= take;
+    if (wanted == 0) return parts;
+  }
+  parts.clear();  // the sources together hold less than qty
+  return parts;
+}
+
 int64_t Publish(const ChannelPolicy& policy, int64_t reservable) {
   int64_t x = reservable - policy.safety_stock;
   if (x < 0) x = 0;

@@ -31,8 +31,8 @@ struct Counters {
 // per-location protection totals precomputed. Immutable; shared by all SKUs that match
 // the same set of overrides.
 struct PolicySet {
-  std::vector<ChannelPolicy> channels;       // by channel index
-  std::vector<int64_t> protect_total;        // by location index: Σ over channels
+  std::vector<ChannelPolicy> channels;            // by channel index
+  std::vector<int64_t> protect_total;             // by location index: Σ over channels
   std::vector<std::vector<std::string>> applied;  // by channel: origins of overrides
 };
 
@@ -58,6 +58,21 @@ int64_t Reservable(const Model& model, const PolicySet& p, int channel,
 
 // The published quantity for a reservable amount under one channel's policy.
 int64_t Publish(const ChannelPolicy& policy, int64_t reservable);
+
+// One part of a Reserve line: `qty` units from location index `location`.
+struct LinePart {
+  int location = -1;
+  int64_t qty = 0;
+  bool operator==(const LinePart&) const = default;
+};
+
+// Where a Reserve line of `qty` without a location is taken from (docs/design.md,
+// "Operations"): whole from the first of the channel's sources whose avail covers it (one
+// parcel); when none does and `may_split`, over the sources in the channel's order, each
+// giving min(avail, what is still wanted). Empty when the sources cannot cover `qty` (or,
+// without `may_split`, when no single one can). Parts have qty > 0 and sum to `qty`.
+std::vector<LinePart> PlanLine(const Model& model, const PolicySet& p, int channel,
+                               const std::vector<Counters>& rows, int64_t qty, bool may_split);
 
 }  // namespace stockd::engine
 

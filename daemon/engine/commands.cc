@@ -62,9 +62,9 @@ bool OrderView::has_problem() const {
 }
 
 const char* CommandName(const CommandBody& body) {
-  static constexpr const char* kNames[] = {"reserve", "extend", "commit", "release",
-                                           "fulfill", "cancel", "sell",   "adjust",
-                                           "count",   "transfer", "expire",  "order"};
+  static constexpr const char* kNames[] = {"reserve", "extend",   "commit", "release",
+                                           "fulfill", "cancel",   "sell",   "adjust",
+                                           "count",   "transfer", "expire", "order"};
   static_assert(std::size(kNames) == std::variant_size_v<CommandBody>);
   return kNames[body.index()];
 }
@@ -113,6 +113,9 @@ uint64_t Fingerprint(const CommandBody& body) {
           f.Lines(c.lines);
           f.Int(c.ttl_ms);
           f.Str(c.reference);
+          // Only when set: the fingerprints of requests stored before the flag existed
+          // stay what they were.
+          if (c.single_location) f.Int(1);
         } else if constexpr (std::is_same_v<T, ExtendCmd>) {
           f.Str(c.hold_id);
           f.Int(c.ttl_ms);

@@ -44,11 +44,17 @@ struct ReserveCmd {
   std::vector<Line> lines;
   int64_t ttl_ms = 0;  // 0 = default
   std::string reference;
+  // Every line whole from one location, even where the channel splits lines (click &
+  // collect: the customer collects one parcel).
+  bool single_location = false;
 };
 struct ExtendCmd {
   std::string hold_id;
   int64_t ttl_ms = 0;
 };
+// Commit and Fulfill lines name a SKU of the hold and a quantity; a location picks that
+// location's part of a line split over sources (a SKU held at one location ignores it),
+// none spreads the quantity over the SKU's parts in the hold's order.
 struct CommitCmd {
   std::string hold_id;
   std::vector<Line> lines;  // empty = whole hold

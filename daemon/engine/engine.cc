@@ -239,9 +239,9 @@ absl::StatusOr<std::vector<AvailabilityItem>> Engine::GetAvailability(
   return impl_->GetAvailability(skus, channels);
 }
 
-absl::StatusOr<Explanation> Engine::Explain(const std::string& channel,
-                                            const std::string& sku) const {
-  return impl_->Explain(channel, sku);
+absl::StatusOr<Explanation> Engine::Explain(const std::string& channel, const std::string& sku,
+                                            const ExplainQuery& query) const {
+  return impl_->Explain(channel, sku, query);
 }
 
 absl::StatusOr<HoldView> Engine::GetHold(const std::string& hold_id) const {

@@ -84,6 +84,17 @@ struct Explanation {
   int64_t after_share = 0;
   int64_t published = 0;
   std::vector<std::string> overrides_applied;
+  // With ExplainQuery::plan_qty > 0: where a Reserve line of that qty (no location) would
+  // be held now, in source order (one line: whole; several: split), or empty and
+  // `plan_refused` saying why (the FAILED_PRECONDITION a Reserve would get).
+  std::vector<Line> plan;
+  std::string plan_refused;
+};
+
+// Optional parts of an Explain.
+struct ExplainQuery {
+  int64_t plan_qty = 0;          // 0 = no plan; else 1..kMaxQuantity
+  bool single_location = false;  // plan as ReserveCmd::single_location
 };
 
 struct HoldFilter {
@@ -180,7 +191,8 @@ class Engine {
   // Empty `channels` = all channels. sku-major order.
   absl::StatusOr<std::vector<AvailabilityItem>> GetAvailability(
       const std::vector<std::string>& skus, const std::vector<std::string>& channels) const;
-  absl::StatusOr<Explanation> Explain(const std::string& channel, const std::string& sku) const;
+  absl::StatusOr<Explanation> Explain(const std::string& channel, const std::string& sku,
+                                      const ExplainQuery& query = {}) const;
   absl::StatusOr<HoldView> GetHold(const std::string& hold_id) const;
   std::vector<HoldView> ListHolds(const HoldFilter& filter) const;
   // Newest first; empty sku = all.
@@ -243,8 +255,7 @@ class Engine {
   // to the journal as one "reconfigure" mutation (an audit entry, no rows), and to the
   // listeners once it is durable, in order with the mutations around it. Mutations in
   // flight complete normally, judged by the model in force when they take their locks.
-  absl::StatusOr<ReconfigureResult> Reconfigure(Model next,
-                                                const ReconfigureOptions& options = {});
+  absl::StatusOr<ReconfigureResult> Reconfigure(Model next, const ReconfigureOptions& options = {});
 
   // Replaces the whole state with `snapshot`: at start-up, and to re-sync after a Redis
   // outage. Takes every lock; `while_locked` runs before they are released (the storage

@@ -81,7 +81,8 @@ class Engine::Impl {
   bool HasSku(const std::string& sku) const;
   absl::StatusOr<std::vector<AvailabilityItem>> GetAvailability(
       const std::vector<std::string>& skus, const std::vector<std::string>& channels) const;
-  absl::StatusOr<Explanation> Explain(const std::string& channel, const std::string& sku) const;
+  absl::StatusOr<Explanation> Explain(const std::string& channel, const std::string& sku,
+                                      const ExplainQuery& query) const;
   absl::StatusOr<HoldView> GetHold(const std::string& hold_id) const;
   std::vector<HoldView> ListHolds(const HoldFilter& filter) const;
   int HoldLineCount(const std::string& hold_id) const;

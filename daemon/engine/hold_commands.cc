@@ -11,12 +11,60 @@
 namespace stockd::engine {
 namespace {
 
-// Index of the hold line for `sku`, or -1.
-int FindLine(const HoldView& v, const std::string& sku) {
-  for (size_t i = 0; i < v.lines.size(); ++i) {
-    if (v.lines[i].sku == sku) return static_cast<int>(i);
+// What a Commit or Fulfill takes from each line of `hold`, where `open[j]` units of line j
+// can be taken (held; committed and not fulfilled) and `open_what` names them in errors
+// ("held"). No request lines: everything open. {sku, qty}: qty spread over the SKU's lines
+// in the hold's order (the parts of a split line, in source order). {sku, location, qty}
+// on a split SKU: from its part at that location; on a SKU held at one location the
+// location is ignored, as before lines were split. The lines were checked by
+// CheckPickLines; a hold line two request lines would take from is refused here.
+absl::StatusOr<std::vector<int64_t>> PickFromHold(const HoldView& hold,
+                                                  const std::vector<Line>& request,
+                                                  const std::vector<int64_t>& open,
+                                                  absl::string_view open_what) {
+  if (request.empty()) return open;
+  std::vector<int64_t> take(hold.lines.size(), 0);
+  std::vector<int> named_by(hold.lines.size(), -1);  // the request line taking from it
+  std::vector<size_t> from;                          // the hold lines request line i takes from
+  for (size_t i = 0; i < request.size(); ++i) {
+    const Line& want = request[i];
+    size_t parts = 0;
+    for (const Line& l : hold.lines) parts += l.sku == want.sku;
+    if (parts == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("lines[", i, "].sku: '", want.sku, "' is not in hold '", hold.hold_id, "'"));
+    }
+    const bool by_location = !want.location.empty() && parts > 1;
+    from.clear();
+    int64_t room = 0;
+    for (size_t j = 0; j < hold.lines.size(); ++j) {
+      if (hold.lines[j].sku != want.sku) continue;
+      if (by_location && hold.lines[j].location != want.location) continue;
+      if (named_by[j] >= 0) {
+        return absl::InvalidArgumentError(absl::StrCat("lines[", i, "]: sku '", want.sku,
+                                                       "' already in lines[", named_by[j], "]"));
+      }
+      named_by[j] = static_cast<int>(i);
+      from.push_back(j);
+      room += open[j];
+    }
+    const std::string at = by_location ? absl::StrCat(" at '", want.location, "'") : "";
+    if (from.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "lines[", i, "].location: hold '", hold.hold_id, "' has no '", want.sku, "'", at));
+    }
+    if (want.qty > room) {
+      return absl::InvalidArgumentError(absl::StrCat("lines[", i, "].qty: ", want.qty,
+                                                     " exceeds the ", room, " ", open_what, " of '",
+                                                     want.sku, "'", at));
+    }
+    int64_t rest = want.qty;
+    for (size_t j : from) {
+      take[j] = std::min(open[j], rest);
+      rest -= take[j];
+    }
   }
-  return -1;
+  return take;
 }
 
 }  // namespace
@@ -24,10 +72,10 @@ int FindLine(const HoldView& v, const std::string& sku) {
 absl::Status Engine::Impl::RequireState(const HoldRec& h, HoldState want, const char* op) const {
   if (!h.order_key.empty()) {
     const size_t space = h.order_key.find(' ');
-    return absl::FailedPreconditionError(absl::StrCat(
-        "hold '", h.view.hold_id, "' belongs to order '", h.order_key.substr(space + 1),
-        "' of channel '", h.order_key.substr(0, space),
-        "': it follows the order's revisions (change the order on its channel)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("hold '", h.view.hold_id, "' belongs to order '",
+                     h.order_key.substr(space + 1), "' of channel '", h.order_key.substr(0, space),
+                     "': it follows the order's revisions (change the order on its channel)"));
   }
   if (h.view.state != want) {
     return absl::FailedPreconditionError(absl::StrCat("hold '", h.view.hold_id, "' is ",
@@ -103,8 +151,10 @@ RecordOr Engine::Impl::Apply(ReserveCmd& cmd, const CommandMeta& meta,
     if (l >= 0 && !IsSource(m, c, l)) return NotASource(m, c, l);
   }
 
+  // A line's parts: one (whole from one location), or its split over the sources.
+  const bool may_split = m.channels[c].split_lines && !cmd.single_location;
   std::vector<SkuState*> states(cmd.lines.size());
-  std::vector<int> chosen(cmd.lines.size(), -1);
+  std::vector<std::vector<LinePart>> parts(cmd.lines.size());
   for (size_t i = 0; i < cmd.lines.size(); ++i) {
     const Line& line = cmd.lines[i];
     Shard& shard = ShardFor(line.sku);
@@ -120,19 +170,12 @@ RecordOr Engine::Impl::Apply(ReserveCmd& cmd, const CommandMeta& meta,
             absl::StrCat("sku '", line.sku, "': channel '", cmd.channel, "' may take ", avail,
                          " at '", m.locations[wanted[i]].id, "', asked ", line.qty));
       }
-      chosen[i] = wanted[i];
+      parts[i] = {{wanted[i], line.qty}};
       continue;
     }
-    for (int l : m.channels[c].sources) {
-      if (Avail(ps, c, l, s->rows[l]) >= line.qty) {
-        chosen[i] = l;
-        break;
-      }
-    }
-    if (chosen[i] < 0) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "sku '", line.sku, "': no source of channel '", cmd.channel, "' has ", line.qty,
-          " available (reservable ", Reservable(m, ps, c, s->rows), " in total)"));
+    parts[i] = PlanLine(m, ps, c, s->rows, line.qty, may_split);
+    if (parts[i].empty()) {
+      return LineNotCovered(m, ps, c, s->rows, line.sku, line.qty, may_split, cmd.single_location);
     }
   }
 
@@ -150,12 +193,16 @@ RecordOr Engine::Impl::Apply(ReserveCmd& cmd, const CommandMeta& meta,
   change.channel = cmd.channel;
   change.reason = cmd.reference;
   for (size_t i = 0; i < cmd.lines.size(); ++i) {
-    change.Touch(states[i], chosen[i]);
-    states[i]->rows[chosen[i]].held += cmd.lines[i].qty;
-    // The command is spent: its SKU strings move into the hold (`skus` is not used again).
-    v.lines.push_back(
-        {std::move(cmd.lines[i].sku), m.locations[chosen[i]].id, cmd.lines[i].qty, 0});
-    rec->locations.push_back(chosen[i]);
+    for (size_t k = 0; k < parts[i].size(); ++k) {
+      const LinePart& part = parts[i][k];
+      change.Touch(states[i], part.location);
+      states[i]->rows[part.location].held += part.qty;
+      // The command is spent: its last part takes the SKU string (`skus` is not used
+      // again).
+      std::string sku = k + 1 == parts[i].size() ? std::move(cmd.lines[i].sku) : cmd.lines[i].sku;
+      v.lines.push_back({std::move(sku), m.locations[part.location].id, part.qty, 0});
+      rec->locations.push_back(part.location);
+    }
   }
   HoldRec* raw = holds_.Insert(stripe, std::move(rec));
   change.hold = raw;
@@ -188,51 +235,40 @@ RecordOr Engine::Impl::Apply(ExtendCmd& cmd, const CommandMeta& meta,
 
 RecordOr Engine::Impl::Apply(CommitCmd& cmd, const CommandMeta& meta,
                              const std::shared_ptr<Pending>& p) {
-  if (absl::Status st = CheckLines(cmd.lines, options_.max_lines, false); !st.ok()) return st;
-  return WithHold(
-      cmd.hold_id, HoldState::kHeld, "commit", [&](HoldStripe& stripe, HoldRec& hold) -> RecordOr {
-        LockedByWithHold(stripe);
-        std::vector<int64_t> commit(hold.view.lines.size(), 0);
-        if (cmd.lines.empty()) {
-          for (size_t i = 0; i < commit.size(); ++i) commit[i] = hold.view.lines[i].qty;
-        }
-        for (size_t i = 0; i < cmd.lines.size(); ++i) {
-          int at = FindLine(hold.view, cmd.lines[i].sku);
-          if (at < 0) {
-            return absl::InvalidArgumentError(absl::StrCat(
-                "lines[", i, "].sku: '", cmd.lines[i].sku, "' is not in hold '", cmd.hold_id, "'"));
-          }
-          if (cmd.lines[i].qty > hold.view.lines[at].qty) {
-            return absl::InvalidArgumentError(absl::StrCat("lines[", i, "].qty: ", cmd.lines[i].qty,
-                                                           " exceeds the ", hold.view.lines[at].qty,
-                                                           " held of '", cmd.lines[i].sku, "'"));
-          }
-          commit[at] = cmd.lines[i].qty;
-        }
+  if (absl::Status st = CheckPickLines(cmd.lines, options_.max_lines); !st.ok()) return st;
+  return WithHold(cmd.hold_id, HoldState::kHeld, "commit",
+                  [&](HoldStripe& stripe, HoldRec& hold) -> RecordOr {
+                    LockedByWithHold(stripe);
+                    std::vector<int64_t> held(hold.view.lines.size());
+                    for (size_t i = 0; i < held.size(); ++i) held[i] = hold.view.lines[i].qty;
+                    absl::StatusOr<std::vector<int64_t>> picked =
+                        PickFromHold(hold.view, cmd.lines, held, "held");
+                    if (!picked.ok()) return picked.status();
+                    const std::vector<int64_t>& commit = *picked;
 
-        Change change;
-        change.channel = hold.view.channel;
-        std::vector<Line> lines;
-        std::vector<int> locations;
-        for (size_t i = 0; i < hold.view.lines.size(); ++i) {
-          const Line& line = hold.view.lines[i];
-          SkuState* s = HoldSku(line);
-          change.Touch(s, hold.locations[i]);
-          Counters& row = s->rows[hold.locations[i]];
-          row.held -= line.qty;
-          row.committed += commit[i];
-          if (commit[i] > 0) {
-            lines.push_back({line.sku, line.location, commit[i], 0});
-            locations.push_back(hold.locations[i]);
-          }
-        }
-        hold.view.lines = std::move(lines);
-        hold.locations = std::move(locations);
-        holds_.Resolve(stripe, hold, HoldState::kCommitted, NowMs());
-        change.hold = &hold;
-        p->outcome.hold = hold.view;
-        return Seal(change, meta, "commit", p);
-      });
+                    Change change;
+                    change.channel = hold.view.channel;
+                    std::vector<Line> lines;
+                    std::vector<int> locations;
+                    for (size_t i = 0; i < hold.view.lines.size(); ++i) {
+                      const Line& line = hold.view.lines[i];
+                      SkuState* s = HoldSku(line);
+                      change.Touch(s, hold.locations[i]);
+                      Counters& row = s->rows[hold.locations[i]];
+                      row.held -= line.qty;
+                      row.committed += commit[i];
+                      if (commit[i] > 0) {
+                        lines.push_back({line.sku, line.location, commit[i], 0});
+                        locations.push_back(hold.locations[i]);
+                      }
+                    }
+                    hold.view.lines = std::move(lines);
+                    hold.locations = std::move(locations);
+                    holds_.Resolve(stripe, hold, HoldState::kCommitted, NowMs());
+                    change.hold = &hold;
+                    p->outcome.hold = hold.view;
+                    return Seal(change, meta, "commit", p);
+                  });
 }
 
 RecordOr Engine::Impl::ReleaseHeld(const std::string& hold_id, HoldState final_state,
@@ -278,31 +314,19 @@ RecordOr Engine::Impl::Apply(ExpireCmd& cmd, const CommandMeta& meta,
 
 RecordOr Engine::Impl::Apply(FulfillCmd& cmd, const CommandMeta& meta,
                              const std::shared_ptr<Pending>& p) {
-  if (absl::Status st = CheckLines(cmd.lines, options_.max_lines, false); !st.ok()) return st;
+  if (absl::Status st = CheckPickLines(cmd.lines, options_.max_lines); !st.ok()) return st;
   return WithHold(
       cmd.hold_id, HoldState::kCommitted, "fulfill",
       [&](HoldStripe& stripe, HoldRec& hold) -> RecordOr {
         LockedByWithHold(stripe);
-        std::vector<int64_t> take(hold.view.lines.size(), 0);
-        if (cmd.lines.empty()) {
-          for (size_t i = 0; i < take.size(); ++i) {
-            take[i] = hold.view.lines[i].qty - hold.view.lines[i].fulfilled;
-          }
+        std::vector<int64_t> open(hold.view.lines.size());
+        for (size_t i = 0; i < open.size(); ++i) {
+          open[i] = hold.view.lines[i].qty - hold.view.lines[i].fulfilled;
         }
-        for (size_t i = 0; i < cmd.lines.size(); ++i) {
-          int at = FindLine(hold.view, cmd.lines[i].sku);
-          if (at < 0) {
-            return absl::InvalidArgumentError(absl::StrCat(
-                "lines[", i, "].sku: '", cmd.lines[i].sku, "' is not in hold '", cmd.hold_id, "'"));
-          }
-          int64_t open = hold.view.lines[at].qty - hold.view.lines[at].fulfilled;
-          if (cmd.lines[i].qty > open) {
-            return absl::InvalidArgumentError(
-                absl::StrCat("lines[", i, "].qty: ", cmd.lines[i].qty, " exceeds the ", open,
-                             " committed of '", cmd.lines[i].sku, "' not yet fulfilled"));
-          }
-          take[at] = cmd.lines[i].qty;
-        }
+        absl::StatusOr<std::vector<int64_t>> picked =
+            PickFromHold(hold.view, cmd.lines, open, "committed and not yet fulfilled");
+        if (!picked.ok()) return picked.status();
+        const std::vector<int64_t>& take = *picked;
 
         for (size_t i = 0; i < hold.view.lines.size(); ++i) {
           const Counters& row = HoldSku(hold.view.lines[i])->rows[hold.locations[i]];

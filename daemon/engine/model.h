@@ -38,9 +38,9 @@ struct ChannelPolicy {
   // Units per location index that only this channel may take. Size = number of
   // locations; non-zero only at the channel's own sources.
   std::vector<int64_t> protect;
-  int64_t safety_stock = 0;  // >= 0
-  int32_t share_percent = 100;  // 0..100
-  int64_t min_publish = 0;  // >= 0; below it, publish 0
+  int64_t safety_stock = 0;      // >= 0
+  int32_t share_percent = 100;   // 0..100
+  int64_t min_publish = 0;       // >= 0; below it, publish 0
   int64_t max_publish = kNoCap;  // >= 0; cap on what is published
 };
 
@@ -49,6 +49,10 @@ struct Channel {
   ChannelType type = ChannelType::kWebshop;
   std::vector<int> sources;  // location indices, in the order Reserve tries them
   ChannelPolicy policy;
+  // A Reserve line that no single source covers is split over the sources, in order
+  // (docs/design.md, "Operations"). False: every line comes whole from one location
+  // (click & collect), as a request's `single_location` asks.
+  bool split_lines = true;
 };
 
 // A per-SKU override of some policy fields of one channel. Every override whose

@@ -119,7 +119,8 @@ ModelDiff CompareModels(const Model& current, const Model& next) {
       continue;
     }
     const Channel& was = current.channels[c];
-    if (was.type != now.type || was.sources != now.sources || !SamePolicy(was.policy, now.policy)) {
+    if (was.type != now.type || was.sources != now.sources || was.split_lines != now.split_lines ||
+        !SamePolicy(was.policy, now.policy)) {
       diff.channels_changed.push_back(now.id);
     }
   }

@@ -40,7 +40,7 @@ struct ModelDiff {
   std::vector<ChannelDiff> channels;
   std::vector<std::string> locations_added;  // ids, in the order they were appended
   std::vector<std::string> channels_added;
-  // Existing channels whose policy or sources change (ids).
+  // Existing channels whose policy, sources or split_lines change (ids).
   std::vector<std::string> channels_changed;
   // Overrides are matched by (channel, pattern), in model order for repeated pairs.
   int overrides_added = 0;

@@ -72,10 +72,14 @@ absl::StatusOr<std::vector<AvailabilityItem>> Engine::Impl::GetAvailability(
 }
 
 absl::StatusOr<Explanation> Engine::Impl::Explain(const std::string& channel,
-                                                  const std::string& sku) const {
+                                                  const std::string& sku,
+                                                  const ExplainQuery& query) const {
   absl::StatusOr<int> c = ResolveChannel(model(), channel);
   if (!c.ok()) return c.status();
   if (absl::Status st = CheckId("sku", sku); !st.ok()) return st;
+  if (query.plan_qty != 0) {
+    if (absl::Status st = CheckQty("qty", query.plan_qty); !st.ok()) return st;
+  }
   const Shard& shard = ShardFor(sku);
   absl::MutexLock lock(&shard.mu);
   const SkuState* s = FindSku(shard, sku);
@@ -107,6 +111,17 @@ absl::StatusOr<Explanation> Engine::Impl::Explain(const std::string& channel,
   e.after_share = e.after_safety * e.policy.share_percent / 100;
   e.published = Publish(p.channels[*c], e.reservable);
   e.overrides_applied = p.applied[*c];
+  if (query.plan_qty > 0) {
+    const bool may_split = m.channels[*c].split_lines && !query.single_location;
+    for (const LinePart& part : PlanLine(m, p, *c, s->rows, query.plan_qty, may_split)) {
+      e.plan.push_back({sku, m.locations[part.location].id, part.qty, 0});
+    }
+    if (e.plan.empty()) {
+      e.plan_refused = std::string(
+          LineNotCovered(m, p, *c, s->rows, sku, query.plan_qty, may_split, query.single_location)
+              .message());
+    }
+  }
   return e;
 }
 

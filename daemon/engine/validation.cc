@@ -65,6 +65,36 @@ absl::Status CheckLines(const std::vector<Line>& lines, size_t max_lines, bool r
   return absl::OkStatus();
 }
 
+absl::Status CheckPickLines(const std::vector<Line>& lines, size_t max_lines) {
+  if (lines.size() > max_lines) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("lines: ", lines.size(), " lines, at most ", max_lines, " per call"));
+  }
+  auto where = [](size_t i) { return absl::StrCat("lines[", i, "]"); };  // errors only
+  // SKU -> the lines naming it (few: a SKU repeats only once per location).
+  absl::flat_hash_map<absl::string_view, std::vector<size_t>> named;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const Line& line = lines[i];
+    if (!IsValidId(line.sku)) return InvalidId(where(i) + ".sku", line.sku);
+    if (!line.location.empty() && !IsValidId(line.location)) {
+      return InvalidId(where(i) + ".location", line.location);
+    }
+    if (absl::Status st = CheckQty(where(i) + ".qty", line.qty); !st.ok()) return st;
+    if (lines.size() == 1) break;  // the common case: nothing to compare with
+    std::vector<size_t>& before = named[line.sku];
+    for (size_t j : before) {
+      if (lines[j].location.empty() || line.location.empty() ||
+          lines[j].location == line.location) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(where(i), ": sku '", line.sku, "' already in lines[", j,
+                         "] (a SKU named twice needs a distinct location on each line)"));
+      }
+    }
+    before.push_back(i);
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<int64_t> ResolveTtl(const EngineOptions& options, int64_t ttl_ms) {
   if (ttl_ms == 0) return options.default_ttl_ms;
   if (ttl_ms < options.min_ttl_ms || ttl_ms > options.max_ttl_ms) {
@@ -139,6 +169,24 @@ absl::Status NotASource(const Model& model, int channel, int location) {
   return absl::FailedPreconditionError(absl::StrCat("location '", model.locations[location].id,
                                                     "' is not a source of channel '",
                                                     model.channels[channel].id, "'"));
+}
+
+absl::Status LineNotCovered(const Model& model, const PolicySet& p, int channel,
+                            const std::vector<Counters>& rows, absl::string_view sku, int64_t qty,
+                            bool may_split, bool single_asked) {
+  const std::string& id = model.channels[channel].id;
+  const int64_t reservable = Reservable(model, p, channel, rows);
+  if (may_split) {
+    return absl::FailedPreconditionError(absl::StrCat("sku '", sku, "': channel '", id,
+                                                      "' may take ", reservable,
+                                                      " over all its sources, asked ", qty));
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "sku '", sku, "': no source of channel '", id, "' has ", qty, " available (reservable ",
+      reservable, " in total; ",
+      single_asked ? "the request asks for one location"
+                   : absl::StrCat("channel '", id, "' takes lines whole: split_lines false"),
+      ")"));
 }
 
 absl::Status UnknownSku(absl::string_view sku) {

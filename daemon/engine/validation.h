@@ -32,6 +32,9 @@ absl::Status CheckText(absl::string_view what, const std::string& text);
 // At most `max_lines` lines (at least one if `required`), each a valid SKU with a valid
 // quantity, no SKU twice.
 absl::Status CheckLines(const std::vector<Line>& lines, size_t max_lines, bool required);
+// The lines of a Commit or Fulfill: at most `max_lines`, each a valid SKU, quantity and
+// (optional) location; a SKU named twice needs a distinct location on each of its lines.
+absl::Status CheckPickLines(const std::vector<Line>& lines, size_t max_lines);
 // The ttl a Reserve/Extend asked for: 0 = the default, else within min..max.
 absl::StatusOr<int64_t> ResolveTtl(const EngineOptions& options, int64_t ttl_ms);
 // An Adjust's delta against its reason (receipts add, damage removes, ...) and its note.
@@ -45,6 +48,12 @@ absl::StatusOr<int> ResolveLocation(const Model& model, const std::string& id);
 bool IsSource(const Model& model, int channel, int location);
 absl::Status NotASource(const Model& model, int channel, int location);
 absl::Status UnknownSku(absl::string_view sku);
+// The FAILED_PRECONDITION of a Reserve line without a location that PlanLine could not
+// place: `may_split` as PlanLine was called; `single_asked` when the request (not the
+// channel's split_lines) asked for one location.
+absl::Status LineNotCovered(const Model& model, const PolicySet& p, int channel,
+                            const std::vector<Counters>& rows, absl::string_view sku, int64_t qty,
+                            bool may_split, bool single_asked);
 absl::Status UnknownHold(absl::string_view id);
 
 // ---- Engine::Create

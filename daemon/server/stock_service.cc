@@ -43,8 +43,8 @@ std::shared_ptr<StockService::CallGuard> StockService::ArmDeadline(
     return nullptr;  // the journal's own timeout answers first
   }
   // Answer a little before the client gives up: 10% of the budget, at most 50 ms.
-  const auto margin = std::min<std::chrono::system_clock::duration>(std::chrono::milliseconds(50),
-                                                                     remaining / 10);
+  const auto margin =
+      std::min<std::chrono::system_clock::duration>(std::chrono::milliseconds(50), remaining / 10);
   auto guard = std::make_shared<CallGuard>();
   guard->timer = timer_.Schedule(
       DeadlineTimer::Clock::now() +
@@ -66,19 +66,18 @@ bool StockService::Claim(const std::shared_ptr<CallGuard>& guard) {
 }
 
 template <typename Request, typename Response>
-grpc::ServerUnaryReactor* StockService::Mutate(grpc::CallbackServerContext* ctx,
-                                               const Request* req, Response* resp) {
+grpc::ServerUnaryReactor* StockService::Mutate(grpc::CallbackServerContext* ctx, const Request* req,
+                                               Response* resp) {
   std::shared_ptr<const Caller> caller;
   if (grpc::Status st = Admit(ctx, NeedOf(*req), &caller); !st.ok()) return FinishNow(ctx, st);
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   std::shared_ptr<CallGuard> guard = ArmDeadline(ctx, reactor);
   engine::Command cmd{Meta(ctx, req->request_id(), *caller), ToCommand(*req)};
-  engine_->Execute(std::move(cmd),
-                   [this, reactor, resp, guard](absl::StatusOr<engine::Outcome> r) {
-                     if (!Claim(guard)) return;
-                     if (r.ok()) ToResponse(*r, resp);
-                     reactor->Finish(ToGrpc(r.status()));
-                   });
+  engine_->Execute(std::move(cmd), [this, reactor, resp, guard](absl::StatusOr<engine::Outcome> r) {
+    if (!Claim(guard)) return;
+    if (r.ok()) ToResponse(*r, resp);
+    reactor->Finish(ToGrpc(r.status()));
+  });
   return reactor;
 }
 
@@ -189,9 +188,8 @@ grpc::ServerUnaryReactor* StockService::GetAvailability(grpc::CallbackServerCont
     return FinishNow(ctx, InvalidArgument(absl::StrCat("skus: ", req->skus_size(),
                                                        " skus, at most ", options_.max_batch)));
   }
-  const int64_t channels = !chans.empty()
-                               ? static_cast<int64_t>(chans.size())
-                               : static_cast<int64_t>(engine_->model()->channels.size());
+  const int64_t channels = !chans.empty() ? static_cast<int64_t>(chans.size())
+                                          : static_cast<int64_t>(engine_->model()->channels.size());
   if (req->skus_size() * channels > options_.max_availability_items) {
     return FinishNow(ctx, InvalidArgument(absl::StrCat("skus x channels: at most ",
                                                        options_.max_availability_items)));
@@ -214,7 +212,10 @@ grpc::ServerUnaryReactor* StockService::Explain(grpc::CallbackServerContext* ctx
   need.role = config::Role::kRead;
   need.channels.push_back(req->channel());
   if (grpc::Status st = Admit(ctx, need, &caller); !st.ok()) return FinishNow(ctx, st);
-  absl::StatusOr<engine::Explanation> e = engine_->Explain(req->channel(), req->sku());
+  engine::ExplainQuery query;
+  query.plan_qty = req->qty();
+  query.single_location = req->single_location();
+  absl::StatusOr<engine::Explanation> e = engine_->Explain(req->channel(), req->sku(), query);
   if (e.ok()) ToProto(*e, resp);
   return FinishNow(ctx, ToGrpc(e.status()));
 }
@@ -254,7 +255,8 @@ grpc::ServerUnaryReactor* StockService::ListHolds(grpc::CallbackServerContext* c
   }
   filter.sku = req->sku();
   if (req->state() != v1::HOLD_STATE_UNSPECIFIED) {
-    if (!v1::HoldState_IsValid(req->state())) return FinishNow(ctx, InvalidArgument("state: unknown"));
+    if (!v1::HoldState_IsValid(req->state()))
+      return FinishNow(ctx, InvalidArgument("state: unknown"));
     filter.state = FromProto(req->state());
   }
   if (!req->page_token().empty()) {
@@ -298,10 +300,10 @@ grpc::ServerWriteReactor<v1::WatchEvent>* StockService::Watch(grpc::CallbackServ
   }
   if (watch_streams_.fetch_add(1) >= options_.max_watch_streams) {
     watch_streams_.fetch_sub(1);
-    return RefuseWatch(grpc::Status(
-        grpc::StatusCode::RESOURCE_EXHAUSTED,
-        absl::StrCat("too many Watch streams open (server.max_watch_streams: ",
-                     options_.max_watch_streams, "); retry later")));
+    return RefuseWatch(
+        grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                     absl::StrCat("too many Watch streams open (server.max_watch_streams: ",
+                                  options_.max_watch_streams, "); retry later")));
   }
   if (caller->every_channel()) return StartWatch(engine_, hub_, *req, &watch_streams_);
   v1::WatchRequest scoped = *req;

@@ -271,6 +271,7 @@ std::unique_ptr<Message> Worker::HoldOp(const v1::Hold& hold, Kind* kind) {
         if (Uniform(0, 1) == 0) continue;
         v1::HoldLine* line = req->add_lines();
         line->set_sku(l.sku());
+        line->set_location(l.location());  // a split line's parts: one request line each
         line->set_qty(Uniform(1, l.qty()));
       }
     }
@@ -296,6 +297,9 @@ std::unique_ptr<Message> Worker::HoldOp(const v1::Hold& hold, Kind* kind) {
       const v1::HoldLine* l = open[Uniform(0, static_cast<int64_t>(open.size()) - 1)];
       v1::HoldLine* line = req->add_lines();
       line->set_sku(l->sku());
+      // Half name the line's location (a split line's part), half spread over the SKU's
+      // lines in the hold's order, as the daemon does.
+      if (Uniform(0, 1) == 0) line->set_location(l->location());
       line->set_qty(Uniform(1, l->qty() - l->fulfilled()));
     }
   }

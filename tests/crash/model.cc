@@ -115,24 +115,41 @@ std::map<std::string, v1::Hold> Model::OpenHolds(const std::string& sku) const {
 
 void Model::ApplyFulfill(const v1::FulfillRequest& req, const v1::Hold& before,
                          const v1::Hold& after) {
-  std::map<std::string, int64_t> take;
-  for (const v1::HoldLine& l : before.lines()) {
-    take[l.sku()] = req.lines().empty() ? l.qty() - l.fulfilled() : 0;
+  // What each line of `before` gives, as the contract says: no request lines, everything
+  // open; {sku, location, qty} on a split SKU from that location's part; {sku, qty} (or a
+  // SKU held at one location) spread over the SKU's lines in the hold's order.
+  std::vector<int64_t> take(before.lines_size(), 0);
+  for (int j = 0; j < before.lines_size() && req.lines().empty(); ++j) {
+    take[j] = before.lines(j).qty() - before.lines(j).fulfilled();
   }
-  for (const v1::HoldLine& l : req.lines()) take[l.sku()] = l.qty();
-  for (const v1::HoldLine& l : before.lines()) {
-    on_hand_[{l.sku(), l.location()}] -= take[l.sku()];
+  for (const v1::HoldLine& want : req.lines()) {
+    int parts = 0;  // a location picks a part of a split SKU only
+    for (const v1::HoldLine& l : before.lines()) parts += l.sku() == want.sku();
+    const bool by_location = !want.location().empty() && parts > 1;
+    int64_t rest = want.qty();
+    for (int j = 0; j < before.lines_size() && rest > 0; ++j) {
+      const v1::HoldLine& l = before.lines(j);
+      if (l.sku() != want.sku()) continue;
+      if (by_location && l.location() != want.location()) continue;
+      take[j] = std::min(l.qty() - l.fulfilled(), rest);
+      rest -= take[j];
+    }
+  }
+  for (int j = 0; j < before.lines_size(); ++j) {
+    const v1::HoldLine& l = before.lines(j);
+    const std::string line = l.sku() + "@" + l.location();
+    on_hand_[{l.sku(), l.location()}] -= take[j];
     bool seen = false;
     for (const v1::HoldLine& a : after.lines()) {
-      if (a.sku() != l.sku()) continue;
+      if (a.sku() != l.sku() || a.location() != l.location()) continue;
       seen = true;
-      if (a.fulfilled() != l.fulfilled() + take[l.sku()]) {
-        problems_.push_back("fulfill of " + before.hold_id() + " line " + l.sku() + ": fulfilled " +
+      if (a.fulfilled() != l.fulfilled() + take[j]) {
+        problems_.push_back("fulfill of " + before.hold_id() + " line " + line + ": fulfilled " +
                             std::to_string(a.fulfilled()) + ", expected " +
-                            std::to_string(l.fulfilled() + take[l.sku()]));
+                            std::to_string(l.fulfilled() + take[j]));
       }
     }
-    if (!seen) problems_.push_back("fulfill of " + before.hold_id() + " dropped line " + l.sku());
+    if (!seen) problems_.push_back("fulfill of " + before.hold_id() + " dropped line " + line);
   }
 }
 

@@ -46,9 +46,10 @@ TEST_F(EngineTest, ReserveTakesFirstSourceWithEnoughAvailWholeLineFromOneLocatio
   EXPECT_NE(second.hold->hold_id, h.hold_id);
   EXPECT_EQ(Row("A", "wh"), (Counters{3, 2, 0}));
 
-  // web may take 1 at wh + 5 at s1 = 6 in total, but no single source has 6.
+  // web may take 1 at wh + 5 at s1 = 6 in total, but no single source has 6: a line
+  // that must come whole is refused (a split one: split_test.cc).
   EXPECT_EQ(Reservable("web", "A"), 6);
-  EXPECT_REJECTED(kPrecondition, t::Reserve("web", {L("A", 6)}));
+  EXPECT_REJECTED(kPrecondition, t::ReserveWhole("web", {L("A", 6)}));
 
   Outcome third = Ok(t::Reserve("web", {L("A", 5)}));
   EXPECT_EQ(third.hold->lines[0].location, "s1");

@@ -29,6 +29,7 @@
 #include <fuzzer/FuzzedDataProvider.h>
 #include <google/protobuf/stubs/logging.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -55,7 +56,8 @@ namespace {
   } while (0)
 
 // Two locations, a webshop on both that protects store units, a marketplace with a share
-// and a cap, a POS on the store, and an override on a limited line.
+// and a cap, a POS on the store, a click & collect channel that takes lines whole, and an
+// override on a limited line.
 constexpr char kConfig[] = R"(server: {listen: "127.0.0.1:0"}
 redis: {mode: memory}
 holds: {max_lines: 8}
@@ -66,13 +68,14 @@ channels:
   - {id: web, type: webshop, sources: [wh, st], safety_stock: 1, protect: {st: 2}}
   - {id: amz, type: marketplace, sources: [wh], share_percent: 50, max_publish: 20, min_publish: 1}
   - {id: pos, type: store, sources: [st]}
+  - {id: cc, type: webshop, sources: [st, wh], split_lines: false}
 overrides:
   - {sku: "LTD-*", channel: web, max_publish: 3, protect: {st: 1}}
 )";
 
 const std::vector<std::string> kSkus = {"A", "B", "LTD-1", "LTD-2"};
 const std::vector<std::string> kLocations = {"wh", "st"};
-const std::vector<std::string> kChannels = {"web", "amz", "pos"};
+const std::vector<std::string> kChannels = {"web", "amz", "pos", "cc"};
 
 // Round-trips every record through the Redis record encoding, then reports it durable.
 class RoundTripJournal final : public engine::Journal {
@@ -313,6 +316,7 @@ class Program {
         for (int i = 0; i < lines; ++i)
           AddLine(r->add_lines(), /*with_location=*/in_->ConsumeBool());
         r->set_ttl_ms(in_->ConsumeBool() ? 0 : in_->ConsumeIntegralInRange<int64_t>(-10, 100'000));
+        r->set_single_location(in_->ConsumeBool());
         break;
       }
       case 1: {
@@ -326,7 +330,9 @@ class Program {
         v1::CommitRequest* r = op.mutable_commit();
         r->set_request_id(request_id);
         r->set_hold_id(HoldId());
-        if (in_->ConsumeBool()) AddLine(r->add_lines(), true);
+        // Lines by SKU (a split line's parts in order) or by SKU and location (one part).
+        for (int i = in_->ConsumeIntegralInRange<int>(0, 2); i > 0; --i)
+          AddLine(r->add_lines(), in_->ConsumeBool());
         break;
       }
       case 3:
@@ -337,7 +343,8 @@ class Program {
         v1::FulfillRequest* r = op.mutable_fulfill();
         r->set_request_id(request_id);
         r->set_hold_id(HoldId());
-        if (in_->ConsumeBool()) AddLine(r->add_lines(), true);
+        for (int i = in_->ConsumeIntegralInRange<int>(0, 2); i > 0; --i)
+          AddLine(r->add_lines(), in_->ConsumeBool());
         break;
       }
       case 5:
@@ -467,15 +474,22 @@ class Program {
         break;
       }
       case 2: {
-        absl::StatusOr<engine::Explanation> e = engine().Explain(channel, sku);
+        engine::ExplainQuery query;
+        if (in_->ConsumeBool()) {
+          query.plan_qty = Quantity();
+          query.single_location = in_->ConsumeBool();
+        }
+        absl::StatusOr<engine::Explanation> e = engine().Explain(channel, sku, query);
         if (!e.ok()) {
           FUZZ_CHECK(DocumentedError(e.status().code()));
           break;
         }
         FUZZ_CHECK(e->channel == channel && e->sku == sku);
+        CheckPlan(*e, query);
         v1::ExplainResponse out;
         api::ToProto(*e, &out);
         FUZZ_CHECK(out.published() == e->published);
+        FUZZ_CHECK(out.plan_size() == static_cast<int>(e->plan.size()));
         break;
       }
       case 3: {
@@ -506,6 +520,38 @@ class Program {
         }
         break;
     }
+  }
+
+  // Explain's plan is what a Reserve line would get: parts at the channel's sources, in
+  // their order, each within its source's avail, summing to the qty; more than one part
+  // only where the channel splits and no source covers the line whole; refused only where
+  // no source covers it whole and, splitting, the sources together have less.
+  static void CheckPlan(const engine::Explanation& e, const engine::ExplainQuery& query) {
+    if (query.plan_qty <= 0) {
+      FUZZ_CHECK(e.plan.empty() && e.plan_refused.empty());
+      return;
+    }
+    const bool may_split = e.channel != "cc" && !query.single_location;
+    int64_t largest = 0;
+    for (const engine::ExplainSourceTerm& term : e.sources) largest = std::max(largest, term.avail);
+    if (e.plan.empty()) {
+      FUZZ_CHECK(!e.plan_refused.empty());
+      FUZZ_CHECK(largest < query.plan_qty);
+      if (may_split) FUZZ_CHECK(e.reservable < query.plan_qty);
+      return;
+    }
+    FUZZ_CHECK(e.plan_refused.empty());
+    FUZZ_CHECK(e.plan.size() == 1 || (may_split && largest < query.plan_qty));
+    int64_t sum = 0;
+    size_t next = 0;  // the sources after the previous part's
+    for (const engine::Line& part : e.plan) {
+      while (next < e.sources.size() && e.sources[next].location != part.location) ++next;
+      FUZZ_CHECK(next < e.sources.size());
+      FUZZ_CHECK(part.sku == e.sku && part.qty > 0 && part.qty <= e.sources[next].avail);
+      sum += part.qty;
+      ++next;
+    }
+    FUZZ_CHECK(sum == query.plan_qty);
   }
 
   void CheckInvariants() {

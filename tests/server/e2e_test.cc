@@ -150,6 +150,73 @@ TEST_F(ServerE2ETest, ReserveCommitFulfillThroughGrpc) {
   EXPECT_TRUE(check.ok());
 }
 
+// A line no single source covers is split over the sources (docs/design.md "Operations");
+// single_location refuses it; Explain's plan shows the split; Commit picks a part.
+TEST_F(ServerE2ETest, SplitLinesThroughGrpc) {
+  ASSERT_TRUE(Count("wh", "SKU-S", 3).ok());
+  ASSERT_TRUE(Count("store-a", "SKU-S", 6).ok());
+  EXPECT_EQ(Avail("SKU-S", "webshop"), Pair(9, 9));
+
+  grpc::ClientContext explain_ctx;
+  v1::ExplainRequest explain;
+  explain.set_channel("webshop");
+  explain.set_sku("SKU-S");
+  explain.set_qty(7);
+  v1::ExplainResponse plan;
+  ASSERT_TRUE(stub_->Explain(&explain_ctx, explain, &plan).ok());
+  ASSERT_EQ(plan.plan_size(), 2);
+  EXPECT_EQ(plan.plan(0).location(), "wh");
+  EXPECT_EQ(plan.plan(0).qty(), 3);
+  EXPECT_EQ(plan.plan(1).location(), "store-a");
+  EXPECT_EQ(plan.plan(1).qty(), 4);
+  EXPECT_EQ(plan.plan_refused(), "");
+
+  grpc::ClientContext bad_ctx;
+  explain.set_qty(-1);
+  EXPECT_EQ(stub_->Explain(&bad_ctx, explain, &plan).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  grpc::ClientContext whole_ctx;
+  v1::ReserveRequest whole;
+  whole.set_channel("webshop");
+  whole.set_single_location(true);
+  v1::HoldLine* line = whole.add_lines();
+  line->set_sku("SKU-S");
+  line->set_qty(7);
+  v1::ReserveResponse refused;
+  grpc::Status st = stub_->Reserve(&whole_ctx, whole, &refused);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << st.error_message();
+  EXPECT_EQ(Avail("SKU-S", "webshop"), Pair(9, 9)) << "a refused reserve holds nothing";
+
+  v1::ReserveResponse reserved;
+  ASSERT_TRUE(Reserve("webshop", "SKU-S", 7, "split-1", &reserved).ok());
+  ASSERT_EQ(reserved.hold().lines_size(), 2);
+  EXPECT_EQ(reserved.hold().lines(0).location(), "wh");
+  EXPECT_EQ(reserved.hold().lines(0).qty(), 3);
+  EXPECT_EQ(reserved.hold().lines(1).location(), "store-a");
+  EXPECT_EQ(reserved.hold().lines(1).qty(), 4);
+  EXPECT_EQ(Avail("SKU-S", "webshop"), Pair(2, 2));
+
+  grpc::ClientContext commit_ctx;
+  v1::CommitRequest commit;
+  commit.set_hold_id(reserved.hold().hold_id());
+  v1::HoldLine* part = commit.add_lines();
+  part->set_sku("SKU-S");
+  part->set_location("store-a");
+  part->set_qty(2);
+  v1::HoldResponse committed;
+  ASSERT_TRUE(stub_->Commit(&commit_ctx, commit, &committed).ok());
+  ASSERT_EQ(committed.hold().lines_size(), 1);
+  EXPECT_EQ(committed.hold().lines(0).location(), "store-a");
+  EXPECT_EQ(committed.hold().lines(0).qty(), 2);
+  EXPECT_EQ(Avail("SKU-S", "webshop"), Pair(7, 7)) << "wh's 3 and store-a's other 2 released";
+
+  grpc::ClientContext check_ctx;
+  v1::CheckInvariantsResponse check;
+  ASSERT_TRUE(stub_->CheckInvariants(&check_ctx, v1::CheckInvariantsRequest(), &check).ok());
+  EXPECT_TRUE(check.ok());
+}
+
 TEST_F(ServerE2ETest, StatusCodesAreExact) {
   ASSERT_TRUE(Count("store-a", "SKU-2", 3).ok());
   v1::ReserveResponse resp;

@@ -67,6 +67,10 @@ class ModelBuilder {
     Policy(channel).max_publish = units;
     return *this;
   }
+  ModelBuilder& SplitLines(const std::string& channel, bool split) {
+    model_.channels[ChannelIndex(channel)].split_lines = split;
+    return *this;
+  }
 
   // The fields of a PolicyOverride, by id. Unset fields are left alone by the engine.
   struct OverrideSpec {
@@ -146,6 +150,13 @@ inline engine::ReserveCmd Reserve(const std::string& channel, std::vector<engine
   cmd.channel = channel;
   cmd.lines = std::move(lines);
   cmd.ttl_ms = ttl_ms;
+  return cmd;
+}
+// A Reserve whose every line must come whole from one location (click & collect).
+inline engine::ReserveCmd ReserveWhole(const std::string& channel,
+                                       std::vector<engine::Line> lines) {
+  engine::ReserveCmd cmd = Reserve(channel, std::move(lines));
+  cmd.single_location = true;
   return cmd;
 }
 
