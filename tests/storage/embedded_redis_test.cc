@@ -450,20 +450,22 @@ TEST(EmbeddedRedisTest, AnAofThatLoadsLongerThanTheStartTimeoutStillStarts) {
   int keys = 0;
   std::chrono::milliseconds replay{0};
   while (replay < std::chrono::milliseconds(4 * kTimeoutMs) && keys < 8 * kStep) {
-    auto redis = EmbeddedRedis::Start(OptionsFor(dir.path()));  // the default timeout
-    ASSERT_TRUE(redis.ok()) << redis.status();
-    // One script, written to the AOF as its SETs.
-    absl::StatusOr<std::vector<std::string>> filled =
-        RedisCommand((*redis)->socket_path(),
-                     {"EVAL",
-                      "for i = tonumber(ARGV[1]), tonumber(ARGV[2]) do redis.call('SET', 'k:' .. "
-                      "i, string.rep('x', 32)) end "
-                      "return redis.call('DBSIZE')",
-                      "0", std::to_string(keys + 1), std::to_string(keys + kStep)},
-                     /*timeout_ms=*/120'000);
-    ASSERT_TRUE(filled.ok()) << filled.status();
-    keys += kStep;
-    (*redis)->Stop();
+    {  // the owner of the data directory until it is destroyed
+      auto redis = EmbeddedRedis::Start(OptionsFor(dir.path()));  // the default timeout
+      ASSERT_TRUE(redis.ok()) << redis.status();
+      // One script, written to the AOF as its SETs.
+      absl::StatusOr<std::vector<std::string>> filled =
+          RedisCommand((*redis)->socket_path(),
+                       {"EVAL",
+                        "for i = tonumber(ARGV[1]), tonumber(ARGV[2]) do redis.call('SET', 'k:' .. "
+                        "i, string.rep('x', 32)) end "
+                        "return redis.call('DBSIZE')",
+                        "0", std::to_string(keys + 1), std::to_string(keys + kStep)},
+                       /*timeout_ms=*/120'000);
+      ASSERT_TRUE(filled.ok()) << filled.status();
+      keys += kStep;
+      (*redis)->Stop();
+    }
     const auto begin = std::chrono::steady_clock::now();
     auto again = EmbeddedRedis::Start(OptionsFor(dir.path()));
     replay = std::chrono::duration_cast<std::chrono::milliseconds>(
