@@ -109,12 +109,15 @@ class RecordingListener : public ChangeListener {
 
 class EngineTest : public ::testing::Test {
  protected:
+  // The model the engine runs on; a derived fixture may give another.
+  virtual Model FixtureModel() { return TestModel(); }
+
   void SetUp() override {
     EngineOptions options;
     options.clock = &clock_;
     options.max_lines = kMaxLines;
     options.shards = 16;
-    auto engine = Engine::Create(TestModel(), options);
+    auto engine = Engine::Create(FixtureModel(), options);
     ASSERT_TRUE(engine.ok()) << engine.status();
     engine_ = std::move(*engine);
     engine_->AddListener(&listener_);

@@ -40,16 +40,7 @@ Model SplitModel() {
 
 class SplitLinesTest : public EngineTest {
  protected:
-  void SetUp() override {
-    EngineOptions options;
-    options.clock = &clock_;
-    options.max_lines = kMaxLines;
-    options.shards = 16;
-    auto engine = Engine::Create(SplitModel(), options);
-    ASSERT_TRUE(engine.ok()) << engine.status();
-    engine_ = std::move(*engine);
-    engine_->AddListener(&listener_);
-  }
+  Model FixtureModel() override { return SplitModel(); }
 
   // "sku@location xqty ffulfilled" of every line, in the hold's order.
   static std::string Lines(const HoldView& h) {
