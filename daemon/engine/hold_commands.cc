@@ -17,7 +17,8 @@ namespace {
 // in the hold's order (the parts of a split line, in source order). {sku, location, qty}
 // on a split SKU: from its part at that location; on a SKU held at one location the
 // location is ignored, as before lines were split. The lines were checked by
-// CheckPickLines; a hold line two request lines would take from is refused here.
+// CheckPickLines; a hold line two request lines would take from is refused here (the one
+// check of SKUs named twice: {A} with {A@x}, {A@x} twice, {A@x} with {A@y} on an unsplit A).
 absl::StatusOr<std::vector<int64_t>> PickFromHold(const HoldView& hold,
                                                   const std::vector<Line>& request,
                                                   const std::vector<int64_t>& open,
@@ -41,8 +42,9 @@ absl::StatusOr<std::vector<int64_t>> PickFromHold(const HoldView& hold,
       if (hold.lines[j].sku != want.sku) continue;
       if (by_location && hold.lines[j].location != want.location) continue;
       if (named_by[j] >= 0) {
-        return absl::InvalidArgumentError(absl::StrCat("lines[", i, "]: sku '", want.sku,
-                                                       "' already in lines[", named_by[j], "]"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            "lines[", i, "]: sku '", want.sku, "' already in lines[", named_by[j], "]",
+            parts > 1 ? " (a SKU named twice needs a distinct location on each line)" : ""));
       }
       named_by[j] = static_cast<int>(i);
       from.push_back(j);

@@ -71,8 +71,6 @@ absl::Status CheckPickLines(const std::vector<Line>& lines, size_t max_lines) {
         absl::StrCat("lines: ", lines.size(), " lines, at most ", max_lines, " per call"));
   }
   auto where = [](size_t i) { return absl::StrCat("lines[", i, "]"); };  // errors only
-  // SKU -> the lines naming it (few: a SKU repeats only once per location).
-  absl::flat_hash_map<absl::string_view, std::vector<size_t>> named;
   for (size_t i = 0; i < lines.size(); ++i) {
     const Line& line = lines[i];
     if (!IsValidId(line.sku)) return InvalidId(where(i) + ".sku", line.sku);
@@ -80,17 +78,6 @@ absl::Status CheckPickLines(const std::vector<Line>& lines, size_t max_lines) {
       return InvalidId(where(i) + ".location", line.location);
     }
     if (absl::Status st = CheckQty(where(i) + ".qty", line.qty); !st.ok()) return st;
-    if (lines.size() == 1) break;  // the common case: nothing to compare with
-    std::vector<size_t>& before = named[line.sku];
-    for (size_t j : before) {
-      if (lines[j].location.empty() || line.location.empty() ||
-          lines[j].location == line.location) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(where(i), ": sku '", line.sku, "' already in lines[", j,
-                         "] (a SKU named twice needs a distinct location on each line)"));
-      }
-    }
-    before.push_back(i);
   }
   return absl::OkStatus();
 }

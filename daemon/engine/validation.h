@@ -33,7 +33,8 @@ absl::Status CheckText(absl::string_view what, const std::string& text);
 // quantity, no SKU twice.
 absl::Status CheckLines(const std::vector<Line>& lines, size_t max_lines, bool required);
 // The lines of a Commit or Fulfill: at most `max_lines`, each a valid SKU, quantity and
-// (optional) location; a SKU named twice needs a distinct location on each of its lines.
+// (optional) location. Which hold lines they name (and that no two name the same one) is
+// the hold's to say: PickFromHold in hold_commands.cc.
 absl::Status CheckPickLines(const std::vector<Line>& lines, size_t max_lines);
 // The ttl a Reserve/Extend asked for: 0 = the default, else within min..max.
 absl::StatusOr<int64_t> ResolveTtl(const EngineOptions& options, int64_t ttl_ms);
