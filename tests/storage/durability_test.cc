@@ -203,13 +203,15 @@ TEST_F(DurabilityTest, RedisKilledWritesFailUnavailableThenResync) {
   ASSERT_TRUE(a.engine->ExecuteAndWait(Count("wh", "SKU-K", 100, "seed")).ok());
 
   redis_.KillHard();  // SIGKILL; the supervisor restarts it from the AOF
-  // Until re-synced every write fails with UNAVAILABLE: never an ack without EXEC.
+  // Until re-synced every write fails with UNAVAILABLE: never an ack without EXEC. An
+  // UNAVAILABLE is an unknown outcome (the re-sync may still make that write durable), so
+  // the client retries it under the same request id, as every client must: 5 holds.
   int unavailable = 0, acked_after = 0;
   const auto start = std::chrono::steady_clock::now();
   std::chrono::steady_clock::duration first_ok{};
-  for (int i = 0; std::chrono::steady_clock::now() - start < std::chrono::seconds(8); ++i) {
+  while (std::chrono::steady_clock::now() - start < std::chrono::seconds(8)) {
     absl::StatusOr<Outcome> r =
-        a.engine->ExecuteAndWait(Reserve("SKU-K", 1, "k-" + std::to_string(i)));
+        a.engine->ExecuteAndWait(Reserve("SKU-K", 1, "k-" + std::to_string(acked_after)));
     if (r.ok()) {
       if (acked_after++ == 0) first_ok = std::chrono::steady_clock::now() - start;
       if (acked_after >= 5) break;
@@ -244,8 +246,12 @@ TEST_F(DurabilityTest, ResyncRejectingStoredStateKeepsWritesClosedUntilRepaired)
   // Someone damages the stored state (5 held, but no hold holds them), then Redis dies:
   // the re-sync's Restore must refuse that state, and writes must stay UNAVAILABLE
   // (never acknowledged against a state the engine does not have).
+  // (A restored backup: the damaged row and a meta.sequence the journal never wrote; a
+  // Redis restart alone no longer forces a reload when the sequence is the journal's.)
   ASSERT_TRUE(
       RedisCommand(redis_.socket_path(), {"HSET", "{stockd}:stock", "SKU-R wh", "10 5 0"}).ok());
+  ASSERT_TRUE(
+      RedisCommand(redis_.socket_path(), {"HINCRBY", "{stockd}:meta", "sequence", "1000"}).ok());
   redis_.KillHard();
   ASSERT_TRUE(redis_.WaitReady());
   const auto start = std::chrono::steady_clock::now();
