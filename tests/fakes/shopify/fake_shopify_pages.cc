@@ -23,7 +23,10 @@ Json Resolver::Items(const Selection& f, const Json& path) {
   const Search search = ParseSearch(query, {"sku", "id"});
   Warn(path, query, search);
   std::vector<PageEntry> entries;
-  for (const auto& [id, item] : s_.items) {
+  for (const auto& entry : s_.items) {
+    // Named, not a structured binding: clang 14 cannot capture one in a lambda.
+    const auto& id = entry.first;
+    const auto& item = entry.second;
     const bool match = search.Matches([&](const SearchTerm& t) {
       if (t.field == "id") return std::to_string(id) == t.value;
       std::string a = item.sku, b = t.value;  // Shopify's search ignores case
@@ -49,7 +52,9 @@ Json Resolver::Orders(const Selection& f, const Json& path) {
     return nullptr;
   }
   std::vector<PageEntry> entries;
-  for (const auto& [id, o] : s_.orders) {
+  for (const auto& entry : s_.orders) {
+    const auto& id = entry.first;  // not a structured binding, as in Items
+    const auto& o = entry.second;
     const bool match = search.Matches([&](const SearchTerm& t) {
       if (t.field == "financial_status") {
         std::string v = t.value;

@@ -206,7 +206,7 @@ class Validator {
   void CheckArguments(const Selection& s, const FieldDef& def, const Json& at) {
     for (const auto& [name, value] : s.arguments) {
       const auto arg = std::find_if(def.args.begin(), def.args.end(),
-                                    [&](const auto& a) { return a.first == name; });
+                                    [&name = name](const auto& a) { return a.first == name; });
       if (arg == def.args.end()) {
         Add(Error("Field '" + s.name + "' doesn't accept argument '" + name + "'", s.line, s.column,
                   at,
@@ -257,7 +257,7 @@ class Validator {
     for (const auto& [name, type] : def.args) {
       if (ParseType(type).non_null &&
           std::none_of(s.arguments.begin(), s.arguments.end(),
-                       [&](const auto& a) { return a.first == name; })) {
+                       [&name = name](const auto& a) { return a.first == name; })) {
         missing += (missing.empty() ? "" : ", ") + name;
       }
     }

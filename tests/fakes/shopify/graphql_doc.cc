@@ -232,7 +232,7 @@ class Parser {
       while (!IsPunct("}")) {
         std::string name = Name();
         Expect(":");
-        v.fields.emplace_back(std::move(name), ParseValue(constant));
+        v.fields.push_back(Field{std::move(name), ParseValue(constant)});
       }
       Shift();
       return v;

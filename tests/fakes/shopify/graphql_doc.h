@@ -20,13 +20,20 @@ namespace stockd::fakes::graphql {
 
 using Json = nlohmann::json;
 
+struct Field;  // a name and a Value (below: a pair would need Value complete)
+
 struct Value {
   enum class Kind { kNull, kInt, kFloat, kString, kBool, kEnum, kList, kObject, kVariable };
   Kind kind = Kind::kNull;
   std::string text;  // int/float literal, string, enum name, variable name (without '$')
   bool boolean = false;
   std::vector<Value> list;
-  std::vector<std::pair<std::string, Value>> fields;
+  std::vector<Field> fields;
+};
+
+struct Field {
+  std::string first;  // the field's name
+  Value second;
 };
 
 using Arguments = std::vector<std::pair<std::string, Value>>;
