@@ -1,9 +1,14 @@
 // Admin commands: audit, check (config: config_commands.cc).
+#include <algorithm>
 #include <map>
+#include <optional>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "daemon/cli/commands.h"
 #include "daemon/cli/format.h"
 
@@ -39,36 +44,82 @@ int RunAudit(Invocation& invocation) {
   Args& args = invocation.args;
   v1::ListAuditRequest request;
   request.set_sku(args.Value("sku"));
-  if (args.Has("limit")) {
-    request.set_limit(args.PositiveInt32(args.Value("limit"), "--limit"));
+  request.set_location(args.Value("location"));
+  request.set_channel(args.Value("channel"));
+  request.set_hold_id(args.Value("hold"));
+  request.set_request_id(args.Value("request-id"));
+  request.set_actor(args.Value("by"));  // --actor is the global "who I am"
+  request.set_page_token(args.Value("page-token"));
+  const int64_t now_ms = absl::ToUnixMillis(absl::Now());
+  for (const char* flag : {"since", "until"}) {
+    if (!args.Has(flag)) continue;
+    std::optional<int64_t> at = ParseTimeArg(args.Value(flag), now_ms);
+    if (!at.has_value()) {
+      args.Fail(absl::StrCat("--", flag, " '", args.Value(flag),
+                             "': expected a time (2026-12-03T10:00:00Z, 2026-12-03 10:00 local) "
+                             "or how long ago (30m, 2h, 7d)"));
+    } else if (std::string(flag) == "since") {
+      request.set_since_ms(*at);
+    } else {
+      request.set_until_ms(*at);
+    }
   }
+  int64_t limit = 100;
+  if (args.Has("limit")) limit = args.PositiveInt(args.Value("limit"), "--limit");
+  const bool lines = args.Has("jsonl");
   if (!args.ok()) return invocation.BadArguments();
 
-  v1::ListAuditResponse response;
-  grpc::Status status = invocation.client.Call(&Stub::ListAudit, request, &response);
-  if (!status.ok()) return ReportRpcError(status);
+  // Page through the ledger until `limit` entries or its end; a page can come back short
+  // (the daemon decodes at most 100,000 mutations per page), so keep going while there
+  // is a token.
+  v1::ListAuditResponse all;
+  for (;;) {
+    request.set_limit(static_cast<int32_t>(std::min<int64_t>(1000, limit - all.entries_size())));
+    v1::ListAuditResponse page;
+    grpc::Status status = invocation.client.Call(&Stub::ListAudit, request, &page);
+    if (!status.ok()) return ReportRpcError(status);
+    for (v1::AuditEntry& entry : *page.mutable_entries()) {
+      if (lines) PrintJson(invocation.out, entry);
+      all.add_entries()->Swap(&entry);
+    }
+    all.set_next_page_token(page.next_page_token());
+    all.set_retention_reached(all.retention_reached() || page.retention_reached());
+    all.set_oldest_retained_ms(page.oldest_retained_ms());
+    all.set_scanned(all.scanned() + page.scanned());
+    if (page.next_page_token().empty() || all.entries_size() >= limit) break;
+    request.set_page_token(page.next_page_token());
+  }
+  if (lines) return kExitOk;
   if (invocation.json()) {
-    PrintJson(invocation.out, response);
+    PrintJson(invocation.out, all);
     return kExitOk;
   }
-  if (response.entries().empty()) {
+  if (all.entries().empty()) {
     invocation.out << "no audit entries\n";
-    return kExitOk;
+  } else {
+    Table table({Num("SEQ"),
+                 {"TIME"},
+                 {"ACTOR"},
+                 {"OPERATION"},
+                 {"CHANNEL"},
+                 {"HOLD"},
+                 {"REQUEST"},
+                 {"REASON"},
+                 {"CHANGES"}});
+    for (const v1::AuditEntry& entry : all.entries()) {
+      table.AddRow({absl::StrCat(entry.sequence()), FormatTime(entry.time_ms()), entry.actor(),
+                    entry.operation(), entry.channel(), entry.hold_id(), entry.request_id(),
+                    entry.reason(), Changes(entry)});
+    }
+    table.Print(invocation.out);
   }
-  Table table({Num("SEQ"),
-               {"TIME"},
-               {"ACTOR"},
-               {"OPERATION"},
-               {"CHANNEL"},
-               {"HOLD"},
-               {"REASON"},
-               {"CHANGES"}});
-  for (const v1::AuditEntry& entry : response.entries()) {
-    table.AddRow({absl::StrCat(entry.sequence()), FormatTime(entry.time_ms()), entry.actor(),
-                  entry.operation(), entry.channel(), entry.hold_id(), entry.reason(),
-                  Changes(entry)});
+  if (all.retention_reached()) {
+    invocation.out << "older entries were trimmed (redis.audit_entries, redis.audit_max_age): "
+                   << "the ledger starts at " << FormatTime(all.oldest_retained_ms()) << "\n";
   }
-  table.Print(invocation.out);
+  if (!all.next_page_token().empty()) {
+    invocation.out << "more: --page-token " << all.next_page_token() << "\n";
+  }
   return kExitOk;
 }
 
@@ -196,8 +247,16 @@ int RunPushStatus(Invocation& invocation) {
     invocation.out << "no channel has an adapter\n";
     return kExitOk;
   }
-  Table table({{"CHANNEL"}, {"ADAPTER"}, Num("BACKLOG"), Num("ACKED"), Num("PUSHES"),
-               Num("OK"), Num("RETRY"), Num("REJECTED"), Num("P50 MS"), Num("P99 MS"),
+  Table table({{"CHANNEL"},
+               {"ADAPTER"},
+               Num("BACKLOG"),
+               Num("ACKED"),
+               Num("PUSHES"),
+               Num("OK"),
+               Num("RETRY"),
+               Num("REJECTED"),
+               Num("P50 MS"),
+               Num("P99 MS"),
                {"LAST ERROR"}});
   for (const v1::PushStatus& p : response.channels()) {
     table.AddRow({p.channel(), p.adapter(), absl::StrCat(p.dirty()), absl::StrCat(p.acknowledged()),

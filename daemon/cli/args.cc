@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "daemon/util/duration.h"
 
 namespace stockd::cli {
@@ -119,9 +120,9 @@ bool ConsumeGlobalFlag(std::span<char* const> tokens, size_t* index, GlobalOptio
   } else if (name == "tls-ca" || name == "tls-cert" || name == "tls-key" ||
              name == "tls-server-name" || name == "token-file") {
     if (value->empty()) *error = absl::StrCat("--", name, " must not be empty");
-    std::string* target = name == "tls-ca"     ? &options->tls_ca
-                          : name == "tls-cert" ? &options->tls_cert
-                          : name == "tls-key"  ? &options->tls_key
+    std::string* target = name == "tls-ca"       ? &options->tls_ca
+                          : name == "tls-cert"   ? &options->tls_cert
+                          : name == "tls-key"    ? &options->tls_key
                           : name == "token-file" ? &options->token_file
                                                  : &options->tls_server_name;
     *target = *value;
@@ -271,6 +272,20 @@ std::optional<int64_t> ParseDurationMs(absl::string_view text) {
   absl::StatusOr<int64_t> ms = util::ParseDurationMs(std::string_view(text.data(), text.size()));
   if (!ms.ok()) return std::nullopt;
   return *ms;
+}
+
+std::optional<int64_t> ParseTimeArg(absl::string_view text, int64_t now_ms) {
+  absl::Time t;
+  std::string error;
+  if (absl::ParseTime(absl::RFC3339_full, text, &t, &error)) return absl::ToUnixMillis(t);
+  for (const char* format : {"%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"}) {
+    if (absl::ParseTime(format, text, absl::LocalTimeZone(), &t, &error)) {
+      return absl::ToUnixMillis(t);
+    }
+  }
+  std::optional<int64_t> ago = ParseDurationMs(text);
+  if (!ago.has_value() || *ago > now_ms) return std::nullopt;
+  return now_ms - *ago;
 }
 
 std::optional<LineArg> ParseLineArg(absl::string_view text) {

@@ -103,6 +103,12 @@ class Args {
 // → milliseconds. nullopt if malformed.
 std::optional<int64_t> ParseDurationMs(absl::string_view text);
 
+// A point in time as typed → milliseconds since the epoch: RFC 3339
+// ("2026-12-03T10:00:00Z", "2026-12-03T11:00:00+01:00"), a local time "2026-12-03 10:00",
+// "2026-12-03 10:00:30" or a local date "2026-12-03", or a duration meaning that long
+// before `now_ms` ("2h", "7d"). nullopt if malformed.
+std::optional<int64_t> ParseTimeArg(absl::string_view text, int64_t now_ms);
+
 // A whole number in decimal, optionally signed. nullopt if malformed or out of range.
 std::optional<int64_t> ParseInt64(absl::string_view text);
 

@@ -184,10 +184,25 @@ const std::vector<CommandSpec>& CommandTable() {
        .flags = {{"top", "N", "SKUs listed per channel, 1..1000 (default 10)"}},
        .run = RunConfig},
       {.name = "audit",
-       .usage = "[--sku S] [--limit N]",
-       .summary = "the audit log, newest first",
-       .flags = {{"sku", "S", "only entries about this SKU"},
-                 {"limit", "N", "at most N entries, 1..1000 (default 100)"}},
+       .usage = "[--sku S] [--location L] [--channel C] [--hold H] [--request-id R]\n"
+                "       [--by ACTOR] [--since T] [--until T] [--limit N] [--jsonl]",
+       .summary = "the audit ledger, newest first (durable: served after a restart)",
+       .details = "Every filter is optional; they combine. T is a time (2026-12-03T10:00:00Z,\n"
+                  "  or 2026-12-03 10:00 in local time) or how long ago (30m, 2h, 7d).\n"
+                  "  Pages through the ledger until N entries or its end. --json prints one\n"
+                  "  ListAuditResponse, --jsonl one entry per line (for export). Says so when\n"
+                  "  the query reaches past what the ledger retains (docs/audit.md).",
+       .flags = {{"sku", "S", "entries with a row of this SKU"},
+                 {"location", "L", "entries with a row at this location"},
+                 {"channel", "C", "entries of this channel"},
+                 {"hold", "H", "entries of this hold"},
+                 {"request-id", "R", "entries of this request id"},
+                 {"by", "ACTOR", "entries made by this client (--actor is who you are)"},
+                 {"since", "T", "entries at or after T"},
+                 {"until", "T", "entries before T"},
+                 {"limit", "N", "at most N entries (default 100)"},
+                 {"page-token", "TOKEN", "go on from where an earlier listing stopped"},
+                 {"jsonl", "", "one JSON object per entry and line"}},
        .run = RunAudit},
       {.name = "check",
        .usage = "",

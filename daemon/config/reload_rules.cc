@@ -8,18 +8,18 @@ namespace {
 auto TlsKey(const std::optional<ServerTlsConfig>& t) {
   return t.has_value() ? std::make_tuple(true, t->cert_file, t->key_file, t->client_ca_file,
                                          t->require_client_cert, t->refresh_interval_ms)
-                       : std::make_tuple(false, std::string(), std::string(), std::string(),
-                                         false, int64_t{0});
+                       : std::make_tuple(false, std::string(), std::string(), std::string(), false,
+                                         int64_t{0});
 }
 
 auto RedisKey(const RedisConfig& r) {
-  auto tls = r.tls.has_value()
-                 ? std::make_tuple(r.tls->ca_file, r.tls->cert_file, r.tls->key_file,
-                                   r.tls->server_name)
-                 : std::make_tuple(std::string(), std::string(), std::string(), std::string());
+  auto tls =
+      r.tls.has_value()
+          ? std::make_tuple(r.tls->ca_file, r.tls->cert_file, r.tls->key_file, r.tls->server_name)
+          : std::make_tuple(std::string(), std::string(), std::string(), std::string());
   return std::make_tuple(r.mode, r.address, r.appendfsync, r.timeout_ms, r.max_batch,
-                         r.audit_stream_entries, r.username, r.password_file, r.tls.has_value(),
-                         tls);
+                         r.audit_stream_entries, r.audit_max_age_ms, r.username, r.password_file,
+                         r.tls.has_value(), tls);
 }
 
 }  // namespace

@@ -103,6 +103,7 @@ struct RedisConfig {
   int64_t timeout_ms = 2000;                 // connect and write round-trip timeout
   int max_batch = 4096;                      // mutations per MULTI/EXEC (group commit)
   int64_t audit_stream_entries = 1'000'000;  // bound of the audit stream (0 = off)
+  int64_t audit_max_age_ms = 0;              // and its age bound (0 = none)
   // External only. AUTH with the password in password_file (mode 0600 or stricter),
   // read at every connect and never kept here; username selects an ACL user.
   std::string username;

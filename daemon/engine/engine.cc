@@ -252,9 +252,16 @@ std::vector<HoldView> Engine::ListHolds(const HoldFilter& filter) const {
   return impl_->ListHolds(filter);
 }
 
+std::vector<AuditEntry> Engine::ListAudit(const AuditQuery& query, int limit,
+                                          uint64_t before_sequence) const {
+  return impl_->ListAudit(query, limit, before_sequence);
+}
+
 std::vector<AuditEntry> Engine::ListAudit(const std::string& sku, int limit,
                                           uint64_t before_sequence) const {
-  return impl_->ListAudit(sku, limit, before_sequence);
+  AuditQuery query;
+  query.sku = sku;
+  return impl_->ListAudit(query, limit, before_sequence);
 }
 
 absl::StatusOr<OrderView> Engine::GetOrder(const std::string& channel,

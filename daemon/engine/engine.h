@@ -24,6 +24,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "daemon/engine/audit_query.h"
 #include "daemon/engine/clock.h"
 #include "daemon/engine/commands.h"
 #include "daemon/engine/journal.h"
@@ -198,6 +199,10 @@ class Engine {
   // Newest first; empty sku = all.
   // `before_sequence` > 0: only entries with a lower sequence (paging).
   std::vector<AuditEntry> ListAudit(const std::string& sku, int limit,
+                                    uint64_t before_sequence = 0) const;
+  // The same over the in-memory ring with every filter of `query` (redis.mode: memory;
+  // with Redis, ListAudit reads the durable ledger: storage/audit_ledger.h).
+  std::vector<AuditEntry> ListAudit(const AuditQuery& query, int limit,
                                     uint64_t before_sequence = 0) const;
   // The order table: one order, NOT_FOUND when stockd has none by that id.
   absl::StatusOr<OrderView> GetOrder(const std::string& channel, const std::string& order_id) const;

@@ -88,7 +88,7 @@ class Engine::Impl {
   int HoldLineCount(const std::string& hold_id) const;
   absl::StatusOr<OrderView> GetOrder(const std::string& channel, const std::string& order_id) const;
   std::vector<OrderView> ListOrders(const OrderFilter& filter) const;
-  std::vector<AuditEntry> ListAudit(const std::string& sku, int limit,
+  std::vector<AuditEntry> ListAudit(const AuditQuery& query, int limit,
                                     uint64_t before_sequence) const;
   void ForEachPublished(const std::vector<std::string>& channels,
                         const std::vector<std::string>& skus,

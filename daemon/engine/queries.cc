@@ -213,16 +213,12 @@ int Engine::Impl::HoldLineCount(const std::string& hold_id) const {
   return it == stripe.holds.end() ? 0 : static_cast<int>(it->second->view.lines.size());
 }
 
-std::vector<AuditEntry> Engine::Impl::ListAudit(const std::string& sku, int limit,
+std::vector<AuditEntry> Engine::Impl::ListAudit(const AuditQuery& query, int limit,
                                                 uint64_t before_sequence) const {
   std::vector<AuditEntry> out;
-  auto matches = [&sku, before_sequence](const AuditEntry& e) {
+  auto matches = [&query, before_sequence](const AuditEntry& e) {
     if (before_sequence > 0 && e.sequence >= before_sequence) return false;
-    if (sku.empty()) return true;
-    for (const RowView& r : e.after) {
-      if (r.sku == sku) return true;
-    }
-    return false;
+    return query.Matches(e);
   };
   for (const Shard& shard : shards_) {
     absl::MutexLock lock(&shard.mu);

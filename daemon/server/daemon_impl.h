@@ -25,6 +25,7 @@
 #include "daemon/server/daemon.h"
 #include "daemon/server/stock_service.h"
 #include "daemon/server/watch_hub.h"
+#include "daemon/storage/audit_ledger.h"
 #include "daemon/storage/durable_store.h"
 
 namespace stockd::server {
@@ -96,6 +97,7 @@ class Daemon::Impl {
   std::unique_ptr<engine::Engine> engine_;
   // Declared after the engine so they stop (joining their threads) before it goes.
   std::unique_ptr<storage::DurableStore> store_;  // null in memory mode
+  std::unique_ptr<storage::AuditLedger> audit_ledger_;  // null in memory mode
   std::unique_ptr<push::AckStore> acks_;
   std::unique_ptr<push::PushEngine> push_;
   std::atomic<push::PushEngine*> push_ready_{nullptr};  // for the resync callback

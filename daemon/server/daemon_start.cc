@@ -157,6 +157,7 @@ absl::Status Daemon::Impl::StartState() {
     so.write.hold_retention_ms = config_.engine.hold_retention_ms;
     so.write.order_retention_ms = config_.engine.order_retention_ms;
     so.write.audit_max_len = config_.redis.audit_stream_entries;
+    so.write.audit_max_age_ms = config_.redis.audit_max_age_ms;
     so.log = log::ComponentSink("storage");
     so.on_write_state = [this](bool writable) {
       SetWriteHealth(writable);
@@ -174,10 +175,16 @@ absl::Status Daemon::Impl::StartState() {
       hub_.Reset();
       if (push::PushEngine* push = push_ready_.load()) push->OfferAll();
     };
+    storage::AuditLedgerOptions lo;
+    lo.address = so.address;
+    lo.timeout_ms = so.timeout_ms;
+    lo.security = so.security;
     absl::StatusOr<std::unique_ptr<storage::DurableStore>> store =
         storage::DurableStore::Open(std::move(so));
     if (!store.ok()) return store.status();
     store_ = std::move(*store);
+    lo.address = store_->address();  // the embedded Redis's socket once it runs
+    audit_ledger_ = std::make_unique<storage::AuditLedger>(std::move(lo));
     options.journal = store_->journal();
     const storage::LoadStats& ls = store_->load_stats();
     ReportStatus(absl::StrCat("restoring ", ls.rows, " rows, ", ls.holds, " holds (loaded in ",
@@ -267,6 +274,7 @@ absl::Status Daemon::Impl::StartServer() {
   service_options.write_timeout_ms = store_ ? config_.redis.timeout_ms : 0;
   service_options.max_watch_streams = config_.server.max_watch_streams;
   service_options.max_response_bytes = config_.server.max_response_bytes;
+  service_options.audit_ledger = audit_ledger_.get();
   auth_ = std::make_unique<Authenticator>(config_.clients);
   ConfigReloader::Options ro;
   ro.running = &config_;

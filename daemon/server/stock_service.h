@@ -24,6 +24,10 @@
 #include "daemon/server/watch_hub.h"
 #include "stockd/v1/stockd.grpc.pb.h"
 
+namespace stockd::storage {
+class AuditLedger;  // storage/audit_ledger.h
+}  // namespace stockd::storage
+
 namespace stockd::server {
 
 struct ServiceOptions {
@@ -44,6 +48,9 @@ struct ServiceOptions {
   // default): a Batch whose results could exceed it is refused before anything is
   // applied, and lists are paged to stay under it.
   int64_t max_response_bytes = 4 << 20;
+  // ListAudit's source: the durable ledger in Redis (not owned; outlives the service), or
+  // null (redis.mode: memory): the engine's in-memory ring.
+  const storage::AuditLedger* audit_ledger = nullptr;
 };
 
 // An order the orders layer parked because a listing maps to no SKU (the fields of

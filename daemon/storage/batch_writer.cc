@@ -1,5 +1,7 @@
 #include "daemon/storage/batch_writer.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 namespace stockd::storage {
@@ -26,6 +28,22 @@ void StoredBatchWriter::Write(const std::vector<const engine::MutationRecord*>& 
     if (!audit_entries_.empty()) {
       out->push_back({"XTRIM", keys_.Audit(), "MINID", "~", audit_entries_.front().first});
     }
+  }
+  // And by age (redis.audit_max_age), at most once a minute of the engine's clock: a stream
+  // id is its XADD's time in ms, so MINID <now - max age> drops exactly what is older
+  // (exact, not "~": a retention bound is a promise; trimming frees whole listpack nodes,
+  // milliseconds even for a large first trim). Placed before the batch's own XADD, which
+  // it must never take.
+  const engine::AuditEntry* newest = records.empty() ? nullptr : records.back()->audit.get();
+  if (audited && write_.audit_max_age_ms > 0 && newest != nullptr &&
+      newest->time_ms - last_age_trim_ms_ >= kAgeTrimEveryMs) {
+    last_age_trim_ms_ = newest->time_ms;
+    const size_t xadd = first + *pending_xadd_;
+    out->insert(
+        out->begin() + static_cast<std::ptrdiff_t>(xadd),
+        Args{"XTRIM", keys_.Audit(), "MINID",
+             absl::StrCat(std::max<int64_t>(0, newest->time_ms - write_.audit_max_age_ms))});
+    ++*pending_xadd_;
   }
   out->push_back({"HSET", keys_.Meta(), "sequence", absl::StrCat(records.back()->sequence),
                   "schema", absl::StrCat(kSchemaVersion)});

@@ -63,6 +63,9 @@ class StoredBatchWriter final : public BatchWriter {
   // Audit stream entries this writer added (id, mutations in it), oldest first.
   std::deque<std::pair<std::string, int64_t>> audit_entries_;
   int64_t audit_total_ = 0;
+  // The engine time of the latest trim by age (WriteOptions::audit_max_age_ms).
+  static constexpr int64_t kAgeTrimEveryMs = 60'000;
+  int64_t last_age_trim_ms_ = 0;
   // The latest Write's audit XADD: its index among that batch's replies.
   std::optional<size_t> pending_xadd_;
 };

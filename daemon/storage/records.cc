@@ -141,6 +141,23 @@ absl::StatusOr<std::vector<engine::HoldView>> DecodeResolvedHolds(const std::str
   return out;
 }
 
+absl::StatusOr<engine::AuditEntry> DecodeAudit(const std::string& bytes) {
+  records::v1::StoredAuditEntry s;
+  if (!s.ParseFromString(bytes)) return absl::DataLossError("undecodable audit entry");
+  engine::AuditEntry e;
+  e.sequence = s.sequence();
+  e.time_ms = s.time_ms();
+  e.actor = s.actor();
+  e.operation = s.operation();
+  e.request_id = s.request_id();
+  e.channel = s.channel();
+  e.hold_id = s.hold_id();
+  e.reason = s.reason();
+  for (const StoredStockRow& row : s.before()) e.before.push_back(FromStored(row));
+  for (const StoredStockRow& row : s.after()) e.after.push_back(FromStored(row));
+  return e;
+}
+
 namespace {
 
 engine::IdempotencyRecord FromStored(const records::v1::StoredOutcome& s,

@@ -100,6 +100,7 @@ struct WriteOptions {
   int64_t hold_retention_ms = 3600 * 1000;  // resolved holds expire this long after
   int64_t order_retention_ms = 30LL * 24 * 3600 * 1000;  // and closed orders
   int64_t audit_max_len = 1'000'000;        // 0 = no audit stream
+  int64_t audit_max_age_ms = 0;              // entries older are trimmed (0 = no age bound)
 };
 
 std::string EncodeCounters(const engine::Counters& c);
@@ -119,6 +120,8 @@ void AppendIdempotency(const engine::IdempotencyRecord& record, std::string* out
 absl::StatusOr<std::vector<engine::IdempotencyRecord>> DecodeIdempotencyBatch(
     const std::string& bytes);
 std::string EncodeAudit(const engine::AuditEntry& entry);
+// One mutation's entry of the audit stream (a StoredAuditEntry); DATA_LOSS if undecodable.
+absl::StatusOr<engine::AuditEntry> DecodeAudit(const std::string& bytes);
 std::string EncodeOrder(const engine::OrderView& order);
 absl::StatusOr<engine::OrderView> DecodeOrder(const std::string& bytes);
 // Appends `order` to a StoredOrders value; decodes one (every order checked as DecodeOrder).

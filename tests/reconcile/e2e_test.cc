@@ -26,6 +26,7 @@
 #include "stockd/v1/stockd.grpc.pb.h"
 #include "tests/fakes/fake_channel_server.h"
 #include "tests/support/redis_fixture.h"
+#include "tests/support/stockctl_runner.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_model.h"
 
@@ -151,17 +152,7 @@ channels:
   }
 
   std::string Stockctl(const std::string& args) {
-    const std::string command =
-        std::string(STOCKD_BINARY_DIR) + "/stockctl --addr " + addr_ + " " + args + " 2>&1";
-    FILE* pipe = popen(command.c_str(), "r");
-    EXPECT_NE(pipe, nullptr);
-    if (pipe == nullptr) return "";
-    std::string out;
-    char buffer[4096];
-    size_t n;
-    while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) out.append(buffer, n);
-    last_exit_ = pclose(pipe);
-    return out;
+    return stockd::testing::RunStockctl(addr_, args, &last_exit_);
   }
 
   stockd::testing::TestRedis redis_;

@@ -21,6 +21,7 @@
 #include "daemon/config/config.h"
 #include "daemon/server/daemon.h"
 #include "stockd/v1/stockd.grpc.pb.h"
+#include "tests/support/stockctl_runner.h"
 
 namespace stockd {
 namespace {
@@ -114,17 +115,7 @@ class OrdersTest : public ::testing::Test {
 
   // Runs stockctl against the daemon; returns its stdout.
   std::string Stockctl(const std::string& args) {
-    const std::string command =
-        absl::StrCat(STOCKD_BINARY_DIR, "/stockctl --addr ", addr_, " ", args, " 2>&1");
-    FILE* pipe = popen(command.c_str(), "r");
-    EXPECT_NE(pipe, nullptr);
-    if (pipe == nullptr) return "";
-    std::string out;
-    char buffer[4096];
-    size_t n;
-    while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) out.append(buffer, n);
-    last_exit_ = pclose(pipe);
-    return out;
+    return stockd::testing::RunStockctl(addr_, args, &last_exit_);
   }
 
   std::unique_ptr<server::Daemon> daemon_;

@@ -28,10 +28,12 @@ struct DurableNode {
   std::vector<std::string> logs;
 
   absl::Status Open(const std::string& address, engine::Model model,
-                    engine::EngineOptions options = {}, int64_t timeout_ms = 1000) {
+                    engine::EngineOptions options = {}, int64_t timeout_ms = 1000,
+                    storage::WriteOptions write = {}) {
     storage::DurableStoreOptions so;
     so.address = address;
     so.timeout_ms = timeout_ms;
+    so.write = write;
     so.log = [this](log::Level level, const std::string& msg) {
       std::lock_guard<std::mutex> lock(logs_mu);
       logs.push_back(std::string(log::LevelName(level)) + ": " + msg);
