@@ -146,6 +146,10 @@ class Engine::Impl {
   std::shared_ptr<const MutationRecord> Seal(Change& change, const CommandMeta& meta,
                                              const char* operation,
                                              const std::shared_ptr<Pending>& pending);
+  // Numbers `record` (and its `audit`) with the next sequence and hands it to the journal,
+  // both under sequence_mu_: the journal receives records in sequence order.
+  void SequenceAndAppend(const std::shared_ptr<MutationRecord>& record, AuditEntry* audit,
+                         const std::shared_ptr<Pending>& pending);
 
   // ---- hold commands (hold_commands.cc); callers hold the stripe lock (and the SKU locks
   // where they touch rows).
@@ -213,6 +217,9 @@ class Engine::Impl {
   std::string gate_reason_ ABSL_GUARDED_BY(gate_mu_);
   std::atomic<int64_t> skus_{0}, rows_{0}, mutations_{0}, breaches_{0}, expired_{0};
   std::atomic<int64_t> order_breaches_{0}, order_backorders_{0};
+  // Held while a record takes its sequence number and is appended to the journal (a leaf
+  // but for the journal's own queue lock): numbers reach the journal in order.
+  absl::Mutex sequence_mu_;
   mutable absl::Mutex breach_mu_;
   std::map<std::string, int64_t> breaches_by_channel_ ABSL_GUARDED_BY(breach_mu_);
   std::deque<BreachView> recent_breaches_ ABSL_GUARDED_BY(breach_mu_);  // newest first

@@ -144,28 +144,22 @@ absl::StatusOr<ReconfigureResult> Engine::Impl::Reconfigure(Model next,
 
   // One mutation without rows: its audit entry says what changed, and the journal orders
   // its published changes among the mutations' (those sealed before are appended before).
-  record->sequence = mutations_.fetch_add(1) + 1;
-  result.sequence = record->sequence;
-  audit->sequence = record->sequence;
   audit->time_ms = now;
   audit->actor = options.actor;
   audit->operation = "reconfigure";
   audit->reason = Summary(result.diff, record->changes.size());
   record->audit = audit;
+  SequenceAndAppend(record, audit.get(), pending);
+  result.sequence = record->sequence;
   if (audit_per_shard_ > 0) {
     Shard& shard = shards_.front();
     all_shards_.AssertMemberHeld(shard.mu);
     shard.audit.push_back(audit);
     while (shard.audit.size() > audit_per_shard_) shard.audit.pop_front();
   }
-  if (options_.journal != nullptr) {
-    options_.journal->Append(record, [this, pending, record](absl::Status st) {
-      Complete(pending, record, std::move(st));
-    });
-  }
   const SteadyClock::time_point unlocked = SteadyClock::now();
   UnlockEverything();
-  was.DropCache();  // no SKU asks the old generation again
+  was.DropCache();        // no SKU asks the old generation again
   reload_lock.Release();  // listeners run without engine locks
   if (options_.journal == nullptr) Complete(pending, record, absl::OkStatus());
 

@@ -8,7 +8,7 @@ namespace stockd::engine {
 int64_t SealRecord(const Model& model, const Change& change, const CommandMeta& meta,
                    const char* operation, int64_t now, MutationRecord* record, AuditEntry* audit,
                    std::vector<SkuState*>* skus) {
-  audit->sequence = record->sequence;
+  // audit->sequence: with the record's, when it is appended (SequenceAndAppend).
   audit->time_ms = now;
   audit->actor = meta.actor;
   audit->operation = operation;
@@ -57,7 +57,6 @@ std::shared_ptr<const MutationRecord> Engine::Impl::Seal(Change& change, const C
                                                          const std::shared_ptr<Pending>& pending) {
   auto record = std::make_shared<MutationRecord>();
   const int64_t now = NowMs();
-  record->sequence = mutations_.fetch_add(1) + 1;
   auto audit = std::make_shared<AuditEntry>();
   record->audit = audit;
   std::vector<SkuState*> skus;
@@ -77,12 +76,26 @@ std::shared_ptr<const MutationRecord> Engine::Impl::Seal(Change& change, const C
     shard.audit.push_back(record->audit);
     while (shard.audit.size() > audit_per_shard_) shard.audit.pop_front();
   }
+  SequenceAndAppend(record, audit.get(), pending);
+  return record;
+}
+
+void Engine::Impl::SequenceAndAppend(const std::shared_ptr<MutationRecord>& record,
+                                     AuditEntry* audit, const std::shared_ptr<Pending>& pending) {
+  // Sequence numbers reach the journal in increasing order. Two mutations on disjoint
+  // shards seal concurrently; had one taken its number and the other appended first, a
+  // group commit would end on a lower number than it holds (meta.sequence going back,
+  // and after a restart numbers handed out twice: the second batch's request-id and
+  // resolved-hold fields, named by its last sequence, overwrote the first's; found by
+  // the crash test under load).
+  absl::MutexLock lock(&sequence_mu_);
+  record->sequence = mutations_.fetch_add(1) + 1;
+  audit->sequence = record->sequence;
   if (options_.journal != nullptr) {
     options_.journal->Append(record, [this, pending, record](absl::Status st) {
       Complete(pending, record, std::move(st));
     });
   }
-  return record;
 }
 
 }  // namespace stockd::engine

@@ -83,6 +83,13 @@ TEST(NeverOverwriteTest, AConflictWaitsForTheOrdersThenPushesFromTheChannelsNumb
     std::this_thread::sleep_for(5ms);
   }
   ASSERT_EQ(fake.PendingBehaviours(), 0u);
+  // The fake has answered 500; the pusher records it once the answer reaches it (CI saw
+  // the check run between the two on a loaded machine).
+  for (auto end = std::chrono::steady_clock::now() + 5s;
+       pusher.Stats().last_error.find("reading back after a conflict") == std::string::npos &&
+       std::chrono::steady_clock::now() < end;) {
+    std::this_thread::sleep_for(5ms);
+  }
   EXPECT_NE(pusher.Stats().last_error.find("reading back after a conflict"), std::string::npos)
       << pusher.Stats().last_error;
   EXPECT_EQ(fake.Conflicts(), 1);
