@@ -50,7 +50,8 @@ void Daemon::Impl::Shutdown() {
   }
   // After the calls: a ReloadConfig or DiffConfig in progress has finished its call.
   if (reloader_) reloader_->Stop();
-  if (metrics_) metrics_->Stop();  // after the calls: a scrape still sees the drain
+  if (audit_ledger_) audit_ledger_->Stop();  // a ListAudit in progress has been answered
+  if (metrics_) metrics_->Stop();            // after the calls: a scrape still sees the drain
   stop_reaper_.Notify();
   if (reaper_.joinable()) reaper_.join();
   if (store_) store_->Stop();  // after the server: in-flight writes were flushed

@@ -31,10 +31,10 @@ class AuditLedger;  // storage/audit_ledger.h
 namespace stockd::server {
 
 struct ServiceOptions {
-  int max_batch = 1000;              // ops per Batch; SKUs per GetAvailability
+  int max_batch = 1000;                      // ops per Batch; SKUs per GetAvailability
   int64_t max_availability_items = 100'000;  // skus x channels per GetAvailability
-  std::string config_path;           // for GetConfigSummary
-  std::string listen;                // for GetConfigSummary
+  std::string config_path;                   // for GetConfigSummary
+  std::string listen;                        // for GetConfigSummary
   // The durability layer's own write timeout (redis.timeout); 0 = no durability layer.
   // A mutation whose deadline is further away than this plus a second is answered by
   // the journal (OK, or UNAVAILABLE when its batch times out) before the deadline
@@ -50,7 +50,7 @@ struct ServiceOptions {
   int64_t max_response_bytes = 4 << 20;
   // ListAudit's source: the durable ledger in Redis (not owned; outlives the service), or
   // null (redis.mode: memory): the engine's in-memory ring.
-  const storage::AuditLedger* audit_ledger = nullptr;
+  storage::AuditLedger* audit_ledger = nullptr;
 };
 
 // An order the orders layer parked because a listing maps to no SKU (the fields of
@@ -83,10 +83,10 @@ class StockService final : public v1::Stock::CallbackService {
                                    v1::HoldResponse* resp) override;
   grpc::ServerUnaryReactor* Commit(grpc::CallbackServerContext* ctx, const v1::CommitRequest* req,
                                    v1::HoldResponse* resp) override;
-  grpc::ServerUnaryReactor* Release(grpc::CallbackServerContext* ctx,
-                                    const v1::ReleaseRequest* req, v1::HoldResponse* resp) override;
-  grpc::ServerUnaryReactor* Fulfill(grpc::CallbackServerContext* ctx,
-                                    const v1::FulfillRequest* req, v1::HoldResponse* resp) override;
+  grpc::ServerUnaryReactor* Release(grpc::CallbackServerContext* ctx, const v1::ReleaseRequest* req,
+                                    v1::HoldResponse* resp) override;
+  grpc::ServerUnaryReactor* Fulfill(grpc::CallbackServerContext* ctx, const v1::FulfillRequest* req,
+                                    v1::HoldResponse* resp) override;
   grpc::ServerUnaryReactor* Cancel(grpc::CallbackServerContext* ctx, const v1::CancelRequest* req,
                                    v1::HoldResponse* resp) override;
   grpc::ServerUnaryReactor* Sell(grpc::CallbackServerContext* ctx, const v1::SellRequest* req,
@@ -155,6 +155,12 @@ class StockService final : public v1::Stock::CallbackService {
                                       v1::ReconcileResponse* resp) override;
 
  private:
+  // ListAudit's response: `entries` within the response bound; the token after the last
+  // one shown when the bound cut the page (token_after[i]: the token after entries[i]),
+  // else `next_token`.
+  void FillAudit(const std::vector<engine::AuditEntry>& entries,
+                 const std::vector<std::string>& token_after, const std::string& next_token,
+                 v1::ListAuditResponse* resp) const;
   // Authentication, then the role (and, for a Need, the channels) the call needs
   // (stock_service_auth.cc). OK with the caller in `*caller`, else the refusal to answer.
   grpc::Status Admit(grpc::CallbackServerContext* ctx, config::Role role, const char* method,

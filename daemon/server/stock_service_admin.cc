@@ -54,34 +54,48 @@ grpc::ServerUnaryReactor* StockService::ListAudit(grpc::CallbackServerContext* c
   query.until_ms = req->until_ms();
   const int limit = req->limit() == 0 ? 100 : req->limit();
 
-  std::vector<engine::AuditEntry> entries;
-  std::vector<std::string> token_after;  // ledger: the token that goes on after each entry
-  std::string next_token;
   if (options_.audit_ledger != nullptr) {
-    absl::StatusOr<storage::AuditPage> page =
-        options_.audit_ledger->Query(query, limit, req->page_token());
-    if (!page.ok()) return FinishNow(ctx, ToGrpc(page.status()));
-    entries = std::move(page->entries);
-    token_after = std::move(page->token_after);
-    next_token = std::move(page->next_page_token);
-    resp->set_retention_reached(page->retention_reached);
-    resp->set_oldest_retained_ms(page->oldest_retained_ms);
-    resp->set_scanned(page->scanned);
-  } else {
-    uint64_t before = 0;
-    if (!req->page_token().empty() &&
-        (!absl::SimpleAtoi(req->page_token(), &before) || before == 0)) {
-      return FinishNow(ctx, InvalidArgument("page_token: not a token this call returned"));
-    }
-    entries = engine_->ListAudit(query, limit + 1, before);
-    if (entries.size() > static_cast<size_t>(limit)) {
-      entries.resize(limit);
-      next_token = absl::StrCat(entries.back().sequence);
-    }
-    resp->set_scanned(static_cast<int64_t>(entries.size()));
+    // The ledger reads Redis: on its own thread, never on this gRPC one.
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    options_.audit_ledger->QueryAsync(
+        std::move(query), limit, req->page_token(),
+        [this, reactor, resp](absl::StatusOr<storage::AuditPage> page) {
+          if (!page.ok()) {
+            reactor->Finish(ToGrpc(page.status()));
+            return;
+          }
+          resp->set_retention_reached(page->retention_reached);
+          resp->set_oldest_retained_ms(page->oldest_retained_ms);
+          resp->set_scanned(page->scanned);
+          FillAudit(page->entries, page->token_after, page->next_page_token, resp);
+          reactor->Finish(grpc::Status::OK);
+        });
+    return reactor;
   }
-  // A page that would pass the response bound stops early; the token then goes on from
-  // its last entry (in the ledger: a position after it).
+  // redis.mode: memory: the in-memory ring, paged by sequence.
+  uint64_t before = 0;
+  if (!req->page_token().empty() &&
+      (!absl::SimpleAtoi(req->page_token(), &before) || before == 0)) {
+    return FinishNow(ctx, InvalidArgument("page_token: not a token this call returned"));
+  }
+  std::vector<engine::AuditEntry> entries = engine_->ListAudit(query, limit + 1, before);
+  std::string next_token;
+  if (entries.size() > static_cast<size_t>(limit)) {
+    entries.resize(limit);
+    next_token = absl::StrCat(entries.back().sequence);
+  }
+  resp->set_scanned(static_cast<int64_t>(entries.size()));
+  std::vector<std::string> token_after;
+  for (const engine::AuditEntry& e : entries) token_after.push_back(absl::StrCat(e.sequence));
+  FillAudit(entries, token_after, next_token, resp);
+  return FinishNow(ctx, grpc::Status::OK);
+}
+
+void StockService::FillAudit(const std::vector<engine::AuditEntry>& entries,
+                             const std::vector<std::string>& token_after,
+                             const std::string& next_token, v1::ListAuditResponse* resp) const {
+  // A page that would pass the response bound stops early; the token then goes on after
+  // its last entry.
   ResponseBudget budget(options_.max_response_bytes);
   size_t shown = 0;
   for (; shown < entries.size(); ++shown) {
@@ -90,12 +104,8 @@ grpc::ServerUnaryReactor* StockService::ListAudit(grpc::CallbackServerContext* c
     if (!budget.Take(entry.ByteSizeLong(), resp->entries_size())) break;
     resp->add_entries()->Swap(&entry);
   }
-  if (shown < entries.size() && shown > 0) {
-    next_token = shown - 1 < token_after.size() ? token_after[shown - 1]
-                                                : absl::StrCat(entries[shown - 1].sequence);
-  }
-  resp->set_next_page_token(next_token);
-  return FinishNow(ctx, grpc::Status::OK);
+  resp->set_next_page_token(shown < entries.size() && shown > 0 ? token_after[shown - 1]
+                                                                : next_token);
 }
 
 grpc::ServerUnaryReactor* StockService::CheckInvariants(grpc::CallbackServerContext* ctx,

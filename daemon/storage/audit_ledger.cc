@@ -177,4 +177,52 @@ absl::StatusOr<AuditPage> AuditLedger::Query(const engine::AuditQuery& query, in
   return page;
 }
 
+AuditLedger::~AuditLedger() { Stop(); }
+
+void AuditLedger::QueryAsync(engine::AuditQuery query, int limit, std::string page_token,
+                             Done done) {
+  absl::Status refused;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) {
+      refused = absl::UnavailableError("the audit ledger is stopping");
+    } else if (jobs_.size() >= kMaxQueued) {
+      refused = absl::ResourceExhaustedError(
+          absl::StrCat("audit ledger: ", kMaxQueued, " queries already wait; try again"));
+    } else {
+      jobs_.push_back(Job{std::move(query), limit, std::move(page_token), std::move(done)});
+      if (!worker_.joinable()) worker_ = std::thread([this] { WorkLoop(); });
+      return;
+    }
+  }
+  done(refused);
+}
+
+void AuditLedger::WorkLoop() {
+  for (;;) {
+    Job job;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(this, &AuditLedger::HasWork));
+      if (jobs_.empty()) return;  // stopping, and nothing left
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    job.done(Query(job.query, job.limit, job.page_token));
+  }
+}
+
+void AuditLedger::Stop() {
+  std::deque<Job> left;
+  std::thread worker;
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    left.swap(jobs_);
+    worker = std::move(worker_);
+  }
+  for (Job& job : left) job.done(absl::UnavailableError("the audit ledger is stopping"));
+  if (worker.joinable()) worker.join();
+}
+
 }  // namespace stockd::storage

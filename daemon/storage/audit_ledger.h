@@ -11,14 +11,20 @@
 // in ms, with a slack for a clock that differs from the engine's).
 //
 // Thread-safe: every Query opens its own connection (an admin call, not a hot path).
+// QueryAsync runs it on the ledger's own worker thread, so that a gRPC thread never waits
+// on Redis (DESIGN.md); the worker starts at the first QueryAsync.
 #ifndef STOCKD_DAEMON_STORAGE_AUDIT_LEDGER_H_
 #define STOCKD_DAEMON_STORAGE_AUDIT_LEDGER_H_
 
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "daemon/engine/audit_query.h"
 #include "daemon/storage/records.h"
 #include "daemon/storage/redis_client.h"
@@ -53,7 +59,14 @@ class AuditLedger {
   // widen the id range by this much and are then applied to time_ms exactly.
   static constexpr int64_t kClockSlackMs = 5 * 60 * 1000;
 
+  // Queries waiting for the worker; beyond it QueryAsync answers RESOURCE_EXHAUSTED.
+  static constexpr size_t kMaxQueued = 16;
+  using Done = std::function<void(absl::StatusOr<AuditPage>)>;
+
   explicit AuditLedger(AuditLedgerOptions options) : options_(std::move(options)) {}
+  ~AuditLedger();  // Stop()
+  AuditLedger(const AuditLedger&) = delete;
+  AuditLedger& operator=(const AuditLedger&) = delete;
 
   // Up to `limit` (>= 1) entries matching `query`, newest first, starting after
   // `page_token` ("" = the newest). Errors: INVALID_ARGUMENT for a token this class did
@@ -62,9 +75,28 @@ class AuditLedger {
   absl::StatusOr<AuditPage> Query(const engine::AuditQuery& query, int limit,
                                   const std::string& page_token,
                                   int64_t scan_budget = kDefaultScanBudget) const;
+  // Query on the worker thread; `done` is called there (or at once: RESOURCE_EXHAUSTED
+  // when kMaxQueued wait already, UNAVAILABLE once stopped).
+  void QueryAsync(engine::AuditQuery query, int limit, std::string page_token, Done done)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Answers what still waits with UNAVAILABLE and joins the worker. Idempotent.
+  void Stop() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  AuditLedgerOptions options_;
+  struct Job {
+    engine::AuditQuery query;
+    int limit = 0;
+    std::string page_token;
+    Done done;
+  };
+  void WorkLoop() ABSL_LOCKS_EXCLUDED(mu_);
+  bool HasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || !jobs_.empty(); }
+
+  const AuditLedgerOptions options_;
+  absl::Mutex mu_;
+  std::deque<Job> jobs_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread worker_ ABSL_GUARDED_BY(mu_);  // started by the first QueryAsync
 };
 
 }  // namespace stockd::storage

@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/time/clock.h"
@@ -217,6 +220,30 @@ TEST_F(AuditLedgerTest, AQueryPastTheRetentionSaysSo) {
   ASSERT_TRUE(none.ok());
   EXPECT_TRUE(none->retention_reached);
   EXPECT_TRUE(none->entries.empty());
+}
+
+// QueryAsync answers on the ledger's worker thread what Query answers; once stopped, it
+// answers UNAVAILABLE at once.
+TEST_F(AuditLedgerTest, QueryAsyncRunsOffTheCallersThreadAndStops) {
+  storage::AuditLedgerOptions o;
+  o.address = redis_.address();
+  AuditLedger ledger(o);
+  AuditQuery q;
+  q.actor = "erp";
+  std::promise<std::pair<absl::StatusOr<AuditPage>, std::thread::id>> answered;
+  ledger.QueryAsync(q, 10, "", [&answered](absl::StatusOr<AuditPage> page) {
+    answered.set_value({std::move(page), std::this_thread::get_id()});
+  });
+  auto [page, thread] = answered.get_future().get();
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_NE(thread, std::this_thread::get_id());
+  ASSERT_EQ(page->entries.size(), 3u);
+  EXPECT_EQ(page->entries[0].request_id, "c3");
+
+  ledger.Stop();
+  absl::Status after;
+  ledger.QueryAsync(q, 10, "", [&after](absl::StatusOr<AuditPage> page) { after = page.status(); });
+  EXPECT_EQ(after.code(), absl::StatusCode::kUnavailable);
 }
 
 }  // namespace
