@@ -67,6 +67,7 @@ engine::CommandBody ToCommand(const v1::AdjustRequest& r) {
 engine::CommandBody ToCommand(const v1::CountRequest& r) {
   engine::CountCmd c{r.location(), r.sku(), r.on_hand(), std::nullopt, r.note()};
   if (r.has_expected()) c.expected = r.expected();
+  c.observed_at_ms = r.observed_at_ms();
   return c;
 }
 engine::CommandBody ToCommand(const v1::TransferRequest& r) {

@@ -51,19 +51,8 @@ int RunAudit(Invocation& invocation) {
   request.set_actor(args.Value("by"));  // --actor is the global "who I am"
   request.set_page_token(args.Value("page-token"));
   const int64_t now_ms = absl::ToUnixMillis(absl::Now());
-  for (const char* flag : {"since", "until"}) {
-    if (!args.Has(flag)) continue;
-    std::optional<int64_t> at = ParseTimeArg(args.Value(flag), now_ms);
-    if (!at.has_value()) {
-      args.Fail(absl::StrCat("--", flag, " '", args.Value(flag),
-                             "': expected a time (2026-12-03T10:00:00Z, 2026-12-03 10:00 local) "
-                             "or how long ago (30m, 2h, 7d)"));
-    } else if (std::string(flag) == "since") {
-      request.set_since_ms(*at);
-    } else {
-      request.set_until_ms(*at);
-    }
-  }
+  if (args.Has("since")) request.set_since_ms(args.TimeMs(args.Value("since"), "--since", now_ms));
+  if (args.Has("until")) request.set_until_ms(args.TimeMs(args.Value("until"), "--until", now_ms));
   int64_t limit = 100;
   if (args.Has("limit")) limit = args.PositiveInt(args.Value("limit"), "--limit");
   const bool lines = args.Has("jsonl");

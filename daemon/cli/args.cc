@@ -255,6 +255,17 @@ int64_t Args::DurationMs(absl::string_view text, absl::string_view what) {
   return *value;
 }
 
+int64_t Args::TimeMs(absl::string_view text, absl::string_view what, int64_t now_ms) {
+  std::optional<int64_t> at = ParseTimeArg(text, now_ms);
+  if (!at || *at <= 0) {
+    Fail(absl::StrCat(what, " '", text,
+                      "': expected a time (2026-12-03T10:00:00Z, 2026-12-03 10:00 local) "
+                      "or how long ago (30m, 2h, 7d)"));
+    return 1;
+  }
+  return *at;
+}
+
 void Args::Fail(std::string message) {
   if (error_.empty()) error_ = std::move(message);
 }

@@ -88,6 +88,8 @@ class Args {
   int64_t PositiveInt(absl::string_view text, absl::string_view what);
   int32_t PositiveInt32(absl::string_view text, absl::string_view what);
   int64_t DurationMs(absl::string_view text, absl::string_view what);
+  // A point in time (ParseTimeArg, relative to `now_ms`) in milliseconds since the epoch.
+  int64_t TimeMs(absl::string_view text, absl::string_view what, int64_t now_ms);
 
   // Records a usage error unless one is already recorded.
   void Fail(std::string message);

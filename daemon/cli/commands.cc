@@ -142,12 +142,15 @@ const std::vector<CommandSpec>& CommandTable() {
                  {"note", "TEXT", "free text for the audit log"}},
        .run = RunAdjust},
       {.name = "count",
-       .usage = "LOCATION SKU ON_HAND [--expected N] [--note TEXT]",
+       .usage = "LOCATION SKU ON_HAND [--observed-at TIME] [--expected N] [--note TEXT]",
        .summary = "set on_hand after a stock take",
        .min_args = 3,
        .max_args = 3,
        .mutation = true,
-       .flags = {{"expected", "N", "apply only if on_hand is still N (else ABORTED)"},
+       .flags = {{"observed-at", "TIME",
+                  "when it was counted (2026-12-03T10:00:00Z, local time, or 2h ago as 2h): "
+                  "the movements since are netted"},
+                 {"expected", "N", "apply only if on_hand is still N (else ABORTED)"},
                  {"note", "TEXT", "free text for the audit log"}},
        .run = RunCount},
       {.name = "transfer",
@@ -160,10 +163,12 @@ const std::vector<CommandSpec>& CommandTable() {
        .run = RunTransfer},
       {.name = "import",
        .usage = "FILE.csv [--batch N]",
-       .summary = "set on_hand from a CSV file of sku,location,on_hand",
+       .summary = "set on_hand from a CSV file of sku,location,on_hand[,observed_at]",
        .details = "The header line is optional; blank lines and lines starting with # are\n"
                   "skipped. The whole file is checked before anything is sent; then the\n"
-                  "rows are sent as counts in batches.",
+                  "rows are sent as counts in batches. observed_at (RFC 3339, a local\n"
+                  "time, or how long ago: 2h; empty = now) is when the row was counted:\n"
+                  "stockd adds the movements since to the counted units.",
        .min_args = 1,
        .max_args = 1,
        .flags = {{"batch", "N", "rows per Batch call (default 500)"}},

@@ -12,6 +12,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "daemon/cli/commands.h"
 #include "daemon/cli/format.h"
 
@@ -43,9 +45,10 @@ absl::string_view Unquote(absl::string_view field) {
 }
 
 bool IsHeader(const std::vector<absl::string_view>& fields) {
-  return fields.size() == 3 && absl::EqualsIgnoreCase(fields[0], "sku") &&
+  return (fields.size() == 3 || fields.size() == 4) && absl::EqualsIgnoreCase(fields[0], "sku") &&
          absl::EqualsIgnoreCase(fields[1], "location") &&
-         absl::EqualsIgnoreCase(fields[2], "on_hand");
+         absl::EqualsIgnoreCase(fields[2], "on_hand") &&
+         (fields.size() == 3 || absl::EqualsIgnoreCase(fields[3], "observed_at"));
 }
 
 bool ReadFile(const std::string& path, std::string* contents, std::string* error) {
@@ -72,7 +75,7 @@ struct Failure {
 
 }  // namespace
 
-ParsedStockCsv ParseStockCsv(absl::string_view text) {
+ParsedStockCsv ParseStockCsv(absl::string_view text, int64_t now_ms) {
   ParsedStockCsv parsed;
   if (absl::StartsWith(text, "\xEF\xBB\xBF")) text.remove_prefix(3);
   std::map<std::pair<std::string, std::string>, int> first_line_of;
@@ -92,13 +95,21 @@ ParsedStockCsv ParseStockCsv(absl::string_view text) {
     bool first_data_line = !seen_data;
     seen_data = true;
     if (first_data_line && IsHeader(fields)) continue;
-    if (fields.size() != 3) {
-      problem(absl::StrCat("expected 3 fields sku,location,on_hand, found ", fields.size()));
+    if (fields.size() != 3 && fields.size() != 4) {
+      problem(absl::StrCat("expected 3 fields sku,location,on_hand (and optionally observed_at), "
+                           "found ",
+                           fields.size()));
       continue;
     }
     CsvStockRow row{line_number, std::string(fields[0]), std::string(fields[1]), 0};
     std::optional<int64_t> on_hand = ParseInt64(fields[2]);
-    if (!IsIdentifier(row.sku)) {
+    std::optional<int64_t> observed_at;
+    if (fields.size() == 4 && !fields[3].empty()) observed_at = ParseTimeArg(fields[3], now_ms);
+    if (fields.size() == 4 && !fields[3].empty() && (!observed_at || *observed_at <= 0)) {
+      problem(absl::StrCat("observed_at '", fields[3],
+                           "' is not a time (2026-12-03T10:00:00Z, 2026-12-03 10:00 local, or "
+                           "how long ago: 2h)"));
+    } else if (!IsIdentifier(row.sku)) {
       problem(absl::StrCat("bad sku '", row.sku, "' (1..128 of [A-Za-z0-9._:/-])"));
     } else if (!IsIdentifier(row.location)) {
       problem(absl::StrCat("bad location '", row.location, "' (1..128 of [A-Za-z0-9._:/-])"));
@@ -106,6 +117,7 @@ ParsedStockCsv ParseStockCsv(absl::string_view text) {
       problem(absl::StrCat("on_hand '", fields[2], "' is not a whole number >= 0"));
     } else {
       row.on_hand = *on_hand;
+      row.observed_at_ms = observed_at.value_or(0);
       auto [it, inserted] = first_line_of.try_emplace({row.sku, row.location}, line_number);
       if (!inserted) {
         problem(absl::StrCat(row.sku, " at ", row.location, " already set on line ", it->second));
@@ -130,7 +142,7 @@ int RunImport(Invocation& invocation) {
     std::cerr << "stockctl import: cannot read " << path << ": " << read_error << "\n";
     return kExitFailed;
   }
-  ParsedStockCsv csv = ParseStockCsv(contents);
+  ParsedStockCsv csv = ParseStockCsv(contents, absl::ToUnixMillis(absl::Now()));
   if (!csv.problems.empty()) {
     for (size_t i = 0; i < csv.problems.size() && i < kMaxProblemsShown; ++i) {
       std::cerr << path << ":" << csv.problems[i].line << ": " << csv.problems[i].message << "\n";
@@ -158,6 +170,7 @@ int RunImport(Invocation& invocation) {
       count->set_location(row.location);
       count->set_sku(row.sku);
       count->set_on_hand(row.on_hand);
+      count->set_observed_at_ms(row.observed_at_ms);
       count->set_note(absl::StrCat("import ", path, ":", row.line));
     }
     v1::BatchResponse response;

@@ -1,4 +1,6 @@
-// `stockctl import`: stock levels from a CSV file of `sku,location,on_hand`.
+// `stockctl import`: stock levels from a CSV file of `sku,location,on_hand`, with an
+// optional fourth column `observed_at`: when the row was counted (an ERP export or a stock
+// take that arrives late; the daemon nets the movements since, docs/design.md).
 //
 // The whole file is parsed and checked first (every problem is reported with its
 // line); only a clean file is sent, as Count operations in Batch calls. Each Count
@@ -23,6 +25,7 @@ struct CsvStockRow {
   std::string sku;
   std::string location;
   int64_t on_hand = 0;
+  int64_t observed_at_ms = 0;  // 0 = now
 };
 
 struct CsvProblem {
@@ -35,12 +38,13 @@ struct ParsedStockCsv {
   std::vector<CsvProblem> problems;  // empty = the file is fine
 };
 
-// Parses the text of a stock CSV. Accepted: an optional header `sku,location,on_hand`,
-// blank lines, lines starting with '#', CRLF line ends, a UTF-8 BOM, fields quoted
-// with '"' and surrounding spaces. Checked: three fields, identifiers of 1..128
-// characters of [A-Za-z0-9._:/-], on_hand a whole number >= 0, no (sku, location)
-// twice.
-ParsedStockCsv ParseStockCsv(absl::string_view text);
+// Parses the text of a stock CSV. Accepted: an optional header `sku,location,on_hand`
+// (or `sku,location,on_hand,observed_at`), blank lines, lines starting with '#', CRLF
+// line ends, a UTF-8 BOM, fields quoted with '"' and surrounding spaces. Checked: three
+// or four fields, identifiers of 1..128 characters of [A-Za-z0-9._:/-], on_hand a whole
+// number >= 0, observed_at empty (now) or a time as `stockctl` takes one (RFC 3339, a
+// local time, or how long before `now_ms`: "2h"), no (sku, location) twice.
+ParsedStockCsv ParseStockCsv(absl::string_view text, int64_t now_ms);
 
 }  // namespace stockd::cli
 

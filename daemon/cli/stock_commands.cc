@@ -1,6 +1,8 @@
 // Stock commands: get, sell, adjust, count, transfer.
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "daemon/cli/commands.h"
 #include "daemon/cli/format.h"
 
@@ -129,6 +131,10 @@ int RunCount(Invocation& invocation) {
   request.set_sku(args.positional(1));
   request.set_on_hand(args.Int(args.positional(2), "ON_HAND"));
   if (args.Has("expected")) request.set_expected(args.Int(args.Value("expected"), "--expected"));
+  if (args.Has("observed-at")) {
+    request.set_observed_at_ms(
+        args.TimeMs(args.Value("observed-at"), "--observed-at", absl::ToUnixMillis(absl::Now())));
+  }
   request.set_note(args.Value("note"));
   if (!args.ok()) return invocation.BadArguments();
   request.set_request_id(invocation.RequestId());

@@ -187,6 +187,9 @@ const Field<Config> kEngine[] = {
     {{"shards", Kind::kInt, kRestart, false, 1, 65'536, 256, "256",
       "independently locked SKU shards (rounded up to a power of two)"},
      STOCKD_TARGET(Config, engine.shards)},
+    {{"count_history", Kind::kDuration, kRestart, false, 0, 90 * kMsPerDay, 7 * kMsPerDay, "7d",
+      "how long on_hand movements are kept: the oldest observed_at a Count may carry"},
+     STOCKD_TARGET(Config, engine.count_history_ms)},
 };
 
 const Field<Config> kHolds[] = {

@@ -145,6 +145,9 @@ uint64_t Fingerprint(const CommandBody& body) {
           f.Int(c.expected ? 1 : 0);
           f.Int(c.expected.value_or(0));
           f.Str(c.note);
+          // Only when set: a count without it keeps the fingerprint it had before the
+          // field existed (request ids stored by an older daemon still replay).
+          if (c.observed_at_ms != 0) f.Int(c.observed_at_ms);
         } else if constexpr (std::is_same_v<T, TransferCmd>) {
           f.Str(c.from_location);
           f.Str(c.to_location);

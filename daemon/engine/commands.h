@@ -90,6 +90,10 @@ struct CountCmd {
   int64_t on_hand = 0;
   std::optional<int64_t> expected;
   std::string note;
+  // When the units were counted (ms since the epoch); 0 = now. A count observed in the
+  // past sets on_hand to the counted units plus every on_hand movement at the location
+  // recorded after it (docs/design.md, "Counts observed in the past").
+  int64_t observed_at_ms = 0;
 };
 struct TransferCmd {
   std::string from_location;

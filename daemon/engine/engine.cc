@@ -27,6 +27,7 @@ Engine::Impl::Impl(Model model, EngineOptions options)
       std::make_unique<const ModelGeneration>(std::make_shared<const Model>(std::move(model))));
   current_.store(generations_.back().get(), std::memory_order_release);
   hold_prefix_ = absl::StrCat("h", absl::Hex(options_.clock->NowMs()), "-");
+  history_since_ms_.store(options_.clock->NowMs());
   audit_per_shard_ = options_.audit_capacity == 0
                          ? 0
                          : std::max<size_t>(1, options_.audit_capacity / shards_.size());

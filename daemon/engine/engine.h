@@ -51,6 +51,10 @@ struct EngineOptions {
   // ids wait until enough expire.
   int64_t max_idempotency_records = 10'000'000;
   int max_lines = 500;             // lines per Reserve/Commit/Fulfill
+  // How long on_hand movements are kept for Counts observed in the past: the oldest
+  // observed_at a Count may carry is now minus this (or the engine's start, whichever
+  // is later: the history is in memory). 0 = only counts of now.
+  int64_t count_history_ms = 7LL * 24 * 3600 * 1000;
   size_t audit_capacity = 10'000;  // in-memory audit ring (recent mutations)
   const Clock* clock = nullptr;    // not owned; nullptr = system clock
   Journal* journal = nullptr;      // not owned; nullptr = in-memory only

@@ -28,6 +28,7 @@
 #ifndef STOCKD_DAEMON_ENGINE_ENGINE_IMPL_H_
 #define STOCKD_DAEMON_ENGINE_ENGINE_IMPL_H_
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <map>
@@ -110,6 +111,11 @@ class Engine::Impl {
  private:
   static size_t RoundUpPow2(int n);
   int64_t NowMs() const { return options_.clock->NowMs(); }
+  // The oldest observed_at a Count may carry now: the history window or the start of
+  // the history, whichever is later.
+  int64_t OldestCountableMs(int64_t now) const {
+    return std::max(now - options_.count_history_ms, history_since_ms_.load());
+  }
 
   // ---- SKU shards (engine.cc)
   size_t ShardIndex(absl::string_view sku) const {
@@ -217,6 +223,9 @@ class Engine::Impl {
   std::string gate_reason_ ABSL_GUARDED_BY(gate_mu_);
   std::atomic<int64_t> skus_{0}, rows_{0}, mutations_{0}, breaches_{0}, expired_{0};
   std::atomic<int64_t> order_breaches_{0}, order_backorders_{0};
+  // Since when the movement history is complete (count_history.h): the engine's start or
+  // its last Restore. A Count observed earlier cannot be netted.
+  std::atomic<int64_t> history_since_ms_{0};
   // Held while a record takes its sequence number and is appended to the journal (a leaf
   // but for the journal's own queue lock): numbers reach the journal in order.
   absl::Mutex sequence_mu_;

@@ -115,6 +115,8 @@ absl::Status Engine::Impl::Restore(const Snapshot& snap,
   holds_.InstallLocked(std::move(holds));
   idempotency_.InstallLocked(std::move(idem));
   rows_.store(num_rows);
+  // The movement history is in memory: Counts observed before now cannot be netted.
+  history_since_ms_.store(NowMs());
   if (static_cast<int64_t>(snap.sequence) > mutations_.load()) mutations_.store(snap.sequence);
   if (while_locked) while_locked();
   UnlockEverything();

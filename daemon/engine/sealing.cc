@@ -1,6 +1,7 @@
 #include "daemon/engine/sealing.h"
 
 #include "daemon/engine/availability.h"
+#include "daemon/engine/count_history.h"
 #include "daemon/engine/engine_impl.h"
 
 namespace stockd::engine {
@@ -70,6 +71,7 @@ std::shared_ptr<const MutationRecord> Engine::Impl::Seal(Change& change, const C
         IdempotencyRecord{meta.request_id, pending->fingerprint, pending->outcome,
                           now + options_.idempotency_ttl_ms});
   }
+  RecordMovements(change, now, options_.count_history_ms);
   if (audit_per_shard_ > 0 && !skus.empty()) {
     Shard& shard = ShardFor(skus.front()->sku);
     LockedByShardLocks(shard);  // or by the command's MutexLock: every touched shard is held

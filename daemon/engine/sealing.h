@@ -42,6 +42,8 @@ struct Change {
   std::shared_ptr<const OrderEvent> order;  // ApplyOrder only
   std::string channel;
   std::string reason;
+  // A Count: when its units were counted (its movement is stamped with it); 0 otherwise.
+  int64_t count_observed_at_ms = 0;
 
   // (SKU, location) of each entry of `rows`, in the same order.
   FirstSeen<std::pair<const SkuState*, int>> touched;

@@ -42,6 +42,16 @@ namespace stockd::engine {
 inline constexpr int kHoldStripes = 64;
 inline constexpr int kIdemStripes = 64;
 
+// A change of one row's on_hand, kept EngineOptions::count_history_ms for Counts observed
+// in the past (stock_commands.cc). `count`: a Count's own correction, stamped with the
+// time the units were counted; it is never netted, it marks that a count was taken then.
+struct Movement {
+  int64_t at_ms = 0;
+  int64_t delta = 0;
+  int32_t location = 0;  // location index
+  bool count = false;
+};
+
 // One SKU: its counters at every location, its effective policies and the published
 // quantity last announced per channel. Guarded by its shard's mutex.
 struct SkuState {
@@ -50,6 +60,9 @@ struct SkuState {
   std::vector<Counters> rows;      // by location index
   std::vector<bool> present;       // by location index: the row exists
   std::vector<int64_t> published;  // by channel index
+  // on_hand movements of the last count_history_ms at every location, in apply order
+  // (so by time but for counts, stamped when they were observed). Trimmed in bulk.
+  std::vector<Movement> movements;
   // Reconfigure's scratch (reconfigure.cc): the SKU's policies under the model being
   // installed, resolved before every lock is taken; null otherwise.
   std::shared_ptr<const PolicySet> staged_policies;

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "daemon/engine/availability.h"
+#include "daemon/engine/count_history.h"
 #include "daemon/engine/engine_impl.h"
 #include "daemon/engine/validation.h"
 
@@ -97,6 +98,22 @@ RecordOr Engine::Impl::Apply(CountCmd& cmd, const CommandMeta& meta,
   const int l = *location;
   if (absl::Status st = CheckId("sku", cmd.sku); !st.ok()) return st;
   if (absl::Status st = CheckCount(cmd); !st.ok()) return st;
+  // When the units were counted: now, or a time in the past (count_history.h).
+  const int64_t now = NowMs();
+  int64_t observed_at = cmd.observed_at_ms == 0 ? now : cmd.observed_at_ms;
+  if (observed_at > now + kCountClockSlackMs) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("observed_at ", FormatUtcMs(observed_at), " is in the future (now ",
+                     FormatUtcMs(now), ")"));
+  }
+  observed_at = std::min(observed_at, now);
+  if (const int64_t oldest = OldestCountableMs(now); observed_at < oldest) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "observed_at ", FormatUtcMs(observed_at), " is older than the movement history stockd ",
+        "keeps: the oldest count it can net was observed at ", FormatUtcMs(oldest), " (",
+        oldest, " ms; engine.count_history ", options_.count_history_ms / 1000,
+        " s, history kept since ", FormatUtcMs(history_since_ms_.load()), ")"));
+  }
 
   Shard& shard = ShardFor(cmd.sku);
   absl::MutexLock lock(&shard.mu);
@@ -106,11 +123,32 @@ RecordOr Engine::Impl::Apply(CountCmd& cmd, const CommandMeta& meta,
     return absl::AbortedError(absl::StrCat("sku '", cmd.sku, "': on_hand at '", cmd.location,
                                            "' is ", current, ", expected ", *cmd.expected));
   }
+  // Every movement at the location after the count was taken moves the counted units
+  // too: sales and fulfilments out, receipts, returns and transfers in.
+  const CountNetting net = s ? NetAfter(*s, l, observed_at) : CountNetting{};
+  if (net.newer_count_ms != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "sku '", cmd.sku, "': a count at '", cmd.location, "' observed at ",
+        FormatUtcMs(net.newer_count_ms), " was applied already; this one, observed at ",
+        FormatUtcMs(observed_at), ", is older"));
+  }
+  // A counted shelf that sold more than was counted is empty, not negative.
+  const int64_t on_hand = std::clamp<int64_t>(cmd.on_hand + net.netted, 0, kMaxQuantity);
   if (s == nullptr) s = FindOrCreateSku(shard, cmd.sku);
   Change change;
   change.Touch(s, l);
-  s->rows[l].on_hand = cmd.on_hand;
-  change.reason = absl::StrCat("count", cmd.note.empty() ? "" : ": ", cmd.note);
+  s->rows[l].on_hand = on_hand;
+  change.count_observed_at_ms = observed_at;
+  if (cmd.observed_at_ms == 0) {
+    change.reason = absl::StrCat("count", cmd.note.empty() ? "" : ": ", cmd.note);
+  } else {
+    change.reason = absl::StrCat("count ", cmd.on_hand, " observed at ", FormatUtcMs(observed_at),
+                                 "; netted ", net.netted > 0 ? "+" : "", net.netted, " from ",
+                                 net.movements, net.movements == 1 ? " movement" : " movements",
+                                 " since -> on_hand ", on_hand,
+                                 cmd.on_hand + net.netted < 0 ? " (not below 0)" : "",
+                                 cmd.note.empty() ? "" : ": ", cmd.note);
+  }
   p->outcome.before.push_back({cmd.sku, cmd.location, change.rows[0].before});
   p->outcome.after.push_back(View(*s, l));
   return Seal(change, meta, "count", p);

@@ -130,6 +130,10 @@ absl::Status CheckCount(const CountCmd& cmd) {
     return absl::InvalidArgumentError(
         absl::StrCat("expected must be within 0..", kMaxQuantity, ", got ", *cmd.expected));
   }
+  if (cmd.observed_at_ms < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("observed_at_ms must be >= 0 (0 = now), got ", cmd.observed_at_ms));
+  }
   return CheckText("note", cmd.note);
 }
 

@@ -111,12 +111,15 @@ class EngineTest : public ::testing::Test {
  protected:
   // The model the engine runs on; a derived fixture may give another.
   virtual Model FixtureModel() { return TestModel(); }
+  // A derived fixture may change the engine's options (SetUp sets the ones below first).
+  virtual void FixtureOptions(EngineOptions* /*options*/) {}
 
   void SetUp() override {
     EngineOptions options;
     options.clock = &clock_;
     options.max_lines = kMaxLines;
     options.shards = 16;
+    FixtureOptions(&options);
     auto engine = Engine::Create(FixtureModel(), options);
     ASSERT_TRUE(engine.ok()) << engine.status();
     engine_ = std::move(*engine);
