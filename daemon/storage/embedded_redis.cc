@@ -16,8 +16,10 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
+#include "daemon/storage/aof_compaction.h"
 #include "daemon/storage/aof_repair.h"
 #include "daemon/storage/private_dir.h"
+#include "daemon/storage/redis_client.h"
 #include "daemon/storage/redis_conf.h"
 #include "daemon/storage/redis_process.h"
 #include "daemon/util/clock.h"
@@ -35,6 +37,8 @@ constexpr int64_t kLoadingLogEveryMs = 5000;
 constexpr int64_t kMaxBackoffMs = 5'000;
 constexpr int64_t kStableUptimeMs = 30'000;  // a child up this long resets the backoff
 constexpr int kLogTailLines = 10;
+// BGREWRITEAOF only forks; it answers at once.
+constexpr int64_t kRewriteCommandTimeoutMs = 2'000;
 
 }  // namespace
 
@@ -277,6 +281,25 @@ bool EmbeddedRedis::ProbeUntilReady(pid_t child, std::string* failure) {
   }
 }
 
+void EmbeddedRedis::RewriteAofIfGrown() {
+  const AofSizes sizes = ReadAofSizes(options_.data_dir + "/" + kAofDirName);
+  if (!ShouldRewriteAtStart(sizes, options_.rewrite_increments_over_bytes)) return;
+  absl::StatusOr<std::unique_ptr<RedisConnection>> redis =
+      RedisConnection::Connect("unix:" + socket_path_, kRewriteCommandTimeoutMs);
+  absl::StatusOr<Reply> reply = redis.ok() ? (*redis)->Command({"BGREWRITEAOF"})
+                                           : absl::StatusOr<Reply>(redis.status());
+  const std::string what = absl::StrCat("the AOF has ", sizes.incr >> 20,
+                                        " MiB of increments over a ", sizes.base >> 20,
+                                        " MiB base");
+  if (!reply.ok() || reply->is_error()) {
+    // Not fatal: Redis's own rule still applies, and the next start tries again.
+    Log(log::Level::kWarn, absl::StrCat(what, "; BGREWRITEAOF failed: ",
+                                        reply.ok() ? reply->str : reply.status().ToString()));
+    return;
+  }
+  Log(log::Level::kInfo, absl::StrCat(what, ": rewriting it in the background (BGREWRITEAOF)"));
+}
+
 void EmbeddedRedis::Supervise() {
   int64_t backoff_ms = options_.restart_backoff_ms;
   const int64_t max_backoff_ms = std::max(kMaxBackoffMs, options_.restart_backoff_ms);
@@ -320,9 +343,12 @@ void EmbeddedRedis::Supervise() {
       // Logged before ready_ is published, so whoever WaitReady wakes sees the line.
       if (!first)
         Log(log::Level::kInfo, absl::StrCat("redis-server restarted (pid ", child, ") and ready"));
-      absl::MutexLock lock(&mu_);
-      ready_ = true;
-      started_ = true;
+      {
+        absl::MutexLock lock(&mu_);
+        ready_ = true;
+        started_ = true;
+      }
+      RewriteAofIfGrown();
     }
 
     // Wait for the exit without reaping, then reap under mu_: pid_ never names a reaped

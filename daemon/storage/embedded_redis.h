@@ -72,6 +72,11 @@ struct EmbeddedRedisOptions {
   // Delay before the first restart after an unexpected exit; doubles per consecutive
   // failure up to 5 s, and resets once a child has stayed up for 30 s.
   int64_t restart_backoff_ms = 200;
+  // After every (re)start, once it answers: when the AOF's increments are at least this
+  // large and larger than its base, ask for a rewrite (BGREWRITEAOF; aof_compaction.h),
+  // so restarts that come faster than Redis's own doubling rule do not let the replay
+  // grow without bound. 0 = leave it to Redis's rule alone.
+  int64_t rewrite_increments_over_bytes = 64LL << 20;
   // Receives the supervisor's log lines (kInfo, kWarn, kError). Called from Start's and
   // the supervisor's threads, never with internal locks held. Empty = one JSON line per
   // message on stderr (log::ComponentSink("embedded_redis")).
@@ -124,6 +129,8 @@ class EmbeddedRedis {
   absl::StatusOr<pid_t> Spawn() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Polls PING every 20 ms until ready, exit, stop or start_timeout_ms. True if ready.
   bool ProbeUntilReady(pid_t child, std::string* failure);
+  // After a start: BGREWRITEAOF when the increments outgrew the base (aof_compaction.h).
+  void RewriteAofIfGrown();
   void Log(log::Level level, const std::string& msg) const;
   bool StartSettled() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return ready_ || !start_failure_.ok();

@@ -18,6 +18,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/strip.h"
+#include "daemon/storage/aof_compaction.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/redis_fixture.h"
@@ -449,9 +450,12 @@ TEST(EmbeddedRedisTest, AnAofThatLoadsLongerThanTheStartTimeoutStillStarts) {
   constexpr int kStep = 1'000'000;
   int keys = 0;
   std::chrono::milliseconds replay{0};
+  // A long replay is what this test needs: no rewrite at start (the next test).
+  EmbeddedRedisOptions fill_options = OptionsFor(dir.path());
+  fill_options.rewrite_increments_over_bytes = 0;
   while (replay < std::chrono::milliseconds(4 * kTimeoutMs) && keys < 8 * kStep) {
     {  // the owner of the data directory until it is destroyed
-      auto redis = EmbeddedRedis::Start(OptionsFor(dir.path()));  // the default timeout
+      auto redis = EmbeddedRedis::Start(fill_options);  // the default timeout
       ASSERT_TRUE(redis.ok()) << redis.status();
       // Scripts of 1,000 SETs, each written to the AOF as a MULTI/EXEC of its SETs, as
       // stockd's group commits are. (One script of a million SETs would be one EXEC that
@@ -469,7 +473,7 @@ TEST(EmbeddedRedisTest, AnAofThatLoadsLongerThanTheStartTimeoutStillStarts) {
       (*redis)->Stop();
     }
     const auto begin = std::chrono::steady_clock::now();
-    auto again = EmbeddedRedis::Start(OptionsFor(dir.path()));
+    auto again = EmbeddedRedis::Start(fill_options);
     replay = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - begin);
     ASSERT_TRUE(again.ok()) << again.status();
@@ -477,7 +481,7 @@ TEST(EmbeddedRedisTest, AnAofThatLoadsLongerThanTheStartTimeoutStillStarts) {
   }
   ASSERT_GE(replay, std::chrono::milliseconds(4 * kTimeoutMs)) << keys << " keys";
 
-  EmbeddedRedisOptions options = OptionsFor(dir.path());
+  EmbeddedRedisOptions options = fill_options;
   options.start_timeout_ms = kTimeoutMs;
   LogSink log;
   options.log = log.Fn();
@@ -485,6 +489,64 @@ TEST(EmbeddedRedisTest, AnAofThatLoadsLongerThanTheStartTimeoutStillStarts) {
   ASSERT_TRUE(redis.ok()) << redis.status() << "\n" << log.All();
   EXPECT_THAT(RedisCommand((*redis)->socket_path(), {"DBSIZE"}).value(),
               ElementsAre(std::to_string(keys)));
+}
+
+// Redis rewrites its AOF when it has doubled since it was loaded; a restart resets that
+// base, so a redis-server restarted often never rewrote and each start replayed more
+// (the crash test: 208 MB of increments, 13 s to start). After a start, increments of at
+// least rewrite_increments_over_bytes that outgrew the base are rewritten; smaller ones,
+// or ones smaller than the base, are left alone.
+TEST(EmbeddedRedisTest, IncrementsThatOutgrewTheBaseAreRewrittenAfterAStart) {
+  TempDir dir;
+  const std::string aof_dir = dir.path() + "/appendonlydir";
+  EmbeddedRedisOptions options = OptionsFor(dir.path());
+  options.rewrite_increments_over_bytes = 1 << 20;
+  LogSink log;
+  options.log = log.Fn();
+  auto fill = [&](int from, int to) {
+    auto redis = EmbeddedRedis::Start(options);
+    ASSERT_TRUE(redis.ok()) << redis.status();
+    for (int i = from; i < to; i += 100) {
+      ASSERT_TRUE(RedisCommand((*redis)->socket_path(),
+                               {"EVAL",
+                                "for i = tonumber(ARGV[1]), tonumber(ARGV[2]) do "
+                                "redis.call('SET', 'k:' .. i, string.rep('x', 1000)) end return 1",
+                                "0", std::to_string(i), std::to_string(i + 99)})
+                      .ok());
+    }
+    (*redis)->Stop();
+  };
+  fill(0, 500);  // 0.5 MB: below the bound
+  ASSERT_NO_FATAL_FAILURE(fill(500, 2500));
+  const AofSizes grown = ReadAofSizes(aof_dir);
+  EXPECT_GE(grown.incr, 2 << 20);
+  EXPECT_LT(grown.base, 1000);  // the empty base of the first start
+
+  auto redis = EmbeddedRedis::Start(options);
+  ASSERT_TRUE(redis.ok()) << redis.status();
+  EXPECT_TRUE(Eventually([&] {
+    const AofSizes s = ReadAofSizes(aof_dir);
+    return s.base > 10'000 && s.incr < (1 << 20);  // an RDB base (its strings compress)
+  })) << "base " << ReadAofSizes(aof_dir).base << ", increments " << ReadAofSizes(aof_dir).incr
+      << "\n" << log.All();
+  EXPECT_THAT(log.All(), HasSubstr("MiB of increments over a 0 MiB base: rewriting it"));
+  EXPECT_THAT(RedisCommand((*redis)->socket_path(), {"DBSIZE"}).value(), ElementsAre("2500"));
+  redis->reset();  // stops it and gives up the data directory
+
+  // Rewritten: the next start leaves it alone.
+  const std::string before = log.All();
+  redis = EmbeddedRedis::Start(options);
+  ASSERT_TRUE(redis.ok()) << redis.status();
+  (*redis)->Stop();
+  EXPECT_EQ(log.All().find("rewriting it", before.size()), std::string::npos) << log.All();
+}
+
+TEST(AofCompactionTest, RewritesOnlyIncrementsOverTheBoundAndTheBase) {
+  EXPECT_FALSE(ShouldRewriteAtStart({0, (1 << 20) - 1}, 1 << 20));
+  EXPECT_TRUE(ShouldRewriteAtStart({0, 1 << 20}, 1 << 20));
+  EXPECT_TRUE(ShouldRewriteAtStart({5 << 20, 5 << 20}, 1 << 20));
+  EXPECT_FALSE(ShouldRewriteAtStart({5 << 20, (5 << 20) - 1}, 1 << 20));
+  EXPECT_FALSE(ShouldRewriteAtStart({0, 1LL << 40}, 0));
 }
 
 // A "server" that never answers: Start gives up after start_timeout_ms and kills it.
