@@ -9,9 +9,10 @@ namespace stockd::engine {
 void RecordMovements(const Change& change, int64_t now, int64_t history_ms) {
   if (history_ms <= 0) return;
   const int64_t cutoff = now - history_ms;
+  const bool count = change.count_observed_at_ms != 0;
+  const int64_t at = count ? change.count_observed_at_ms : now;
   for (const Touched& t : change.rows) {
     const int64_t delta = t.sku->rows[t.location].on_hand - t.before.on_hand;
-    const bool count = change.count_observed_at_ms != 0;
     if (delta == 0 && !count) continue;
     std::vector<Movement>& m = t.sku->movements;
     // In bulk: a SKU that moves all day drops its old movements once per tenth of the
@@ -19,8 +20,7 @@ void RecordMovements(const Change& change, int64_t now, int64_t history_ms) {
     if (!m.empty() && m.front().at_ms < cutoff - history_ms / 10) {
       std::erase_if(m, [cutoff](const Movement& x) { return x.at_ms < cutoff; });
     }
-    m.push_back(Movement{count ? change.count_observed_at_ms : now, delta,
-                         static_cast<int32_t>(t.location), count});
+    m.push_back(Movement{at, delta, static_cast<int32_t>(t.location), count});
   }
 }
 

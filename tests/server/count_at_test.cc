@@ -26,6 +26,7 @@ namespace stockd {
 namespace {
 
 int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
+void WriteFile(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 std::string Rfc3339(int64_t ms) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(ms), absl::UTCTimeZone());
 }
@@ -194,21 +195,14 @@ TEST_F(CountAtServerTest, StockctlCountAndImportTakeTheObservedTime) {
   const int64_t b_taken = NowMs();
   After(b_taken);
   Sell("webshop", "wh", "B", 2);
-  {
-    std::ofstream f(csv);
-    f << "sku,location,on_hand,observed_at\n"
-      << "B,wh," << 7 << "," << Rfc3339(b_taken) << "\n"
-      << "C,store,4,\n";
-  }
+  WriteFile(csv, absl::StrCat("sku,location,on_hand,observed_at\nB,wh,7,", Rfc3339(b_taken),
+                              "\nC,store,4,\n"));
   out = Stockctl("import " + csv);
   EXPECT_EQ(exit_, 0) << out;
   EXPECT_EQ(OnHand("B", "wh"), 5) << out;
   EXPECT_EQ(OnHand("C", "store"), 4) << out;
 
-  {
-    std::ofstream f(csv);
-    f << "sku,location,on_hand,observed_at\nB,wh,1,not-a-time\n";
-  }
+  WriteFile(csv, "sku,location,on_hand,observed_at\nB,wh,1,not-a-time\n");
   out = Stockctl("import " + csv);
   EXPECT_NE(exit_, 0) << out;
   EXPECT_TRUE(absl::StrContains(out, ":2: observed_at 'not-a-time' is not a time")) << out;
