@@ -146,6 +146,7 @@ void ToProto(const engine::AuditEntry& e, v1::AuditEntry* out) {
   out->set_reason(e.reason);
   for (const engine::RowView& r : e.before) ToProto(r, out->add_before());
   for (const engine::RowView& r : e.after) ToProto(r, out->add_after());
+  out->set_observed_at_ms(e.observed_at_ms);
 }
 
 void ToProto(const engine::Explanation& e, v1::ExplainResponse* out) {

@@ -254,6 +254,8 @@ struct AuditEntry {
   std::string reason;
   std::vector<RowView> before;
   std::vector<RowView> after;
+  // A Count: when its units were counted (time_ms for a count of now); 0 otherwise.
+  int64_t observed_at_ms = 0;
 };
 
 // A published quantity that changed.

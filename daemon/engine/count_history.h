@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 
+#include "daemon/engine/commands.h"
 #include "daemon/engine/sealing.h"
 #include "daemon/engine/state.h"
 
@@ -24,6 +25,19 @@ inline constexpr int64_t kCountClockSlackMs = 5'000;
 // on_hand did not move. Drops movements older than `now - history_ms` in bulk (once the
 // oldest is a tenth of the window past it). history_ms 0 records nothing.
 void RecordMovements(const Change& change, int64_t now, int64_t history_ms);
+
+// The movements a sealed mutation's audit entry implies, by SKU and location id: the same
+// RecordMovements keeps in memory, as the journal stores them. Calls
+// `fn(const RowView& after, int64_t at_ms, int64_t delta, bool count)` per movement.
+template <typename Fn>
+void ForEachMovement(const AuditEntry& entry, Fn&& fn) {
+  const bool count = entry.observed_at_ms != 0;
+  const int64_t at = count ? entry.observed_at_ms : entry.time_ms;
+  for (size_t i = 0; i < entry.after.size() && i < entry.before.size(); ++i) {
+    const int64_t delta = entry.after[i].counters.on_hand - entry.before[i].counters.on_hand;
+    if (delta != 0 || count) fn(entry.after[i], at, delta, count);
+  }
+}
 
 // What the movements at `location` after `observed_at` add up to.
 struct CountNetting {

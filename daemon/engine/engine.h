@@ -130,12 +130,27 @@ struct InvariantReport {
 };
 
 // The whole durable state, as the storage layer loads it.
+// An on_hand movement as it is stored (count_history.h): Counts observed in the past net
+// the movements recorded after them.
+struct MovementRecord {
+  std::string sku;
+  std::string location;
+  int64_t at_ms = 0;  // when it was recorded; a count's: when its units were counted
+  int64_t delta = 0;  // on_hand after minus before
+  bool count = false;  // a count's own correction: marks a count at at_ms, never netted
+};
+
 struct Snapshot {
   std::vector<RowView> rows;    // absolute counters
   std::vector<HoldView> holds;  // any state; resolved ones stay queryable
   std::vector<IdempotencyRecord> idempotency;
   std::vector<OrderView> orders;  // the order table (docs/orders.md)
   uint64_t sequence = 0;          // last durable mutation sequence
+  // The stored on_hand movements, in apply order (older than count_history_ms are
+  // dropped), and since when they are complete: a Count observed before that cannot be
+  // netted. 0: none stored, the history begins at the Restore.
+  std::vector<MovementRecord> movements;
+  int64_t history_since_ms = 0;
 };
 
 // A sale or an order revision that took units beyond the channel's avail (a breach of

@@ -97,6 +97,8 @@ class Engine::Impl {
 
   // ---- restore.cc
   absl::Status Restore(const Snapshot& snapshot, const std::function<void()>& while_locked);
+  // The stored movements of the last count_history_ms into the SKUs being restored.
+  void RestoreMovements(const Snapshot& snap, int64_t now, std::vector<SkuMap>* skus) const;
   bool AdoptDurable(
       const std::function<bool(std::vector<std::shared_ptr<const MutationRecord>>*)>& while_locked);
   // Reads every hold stripe and shard, holding them all.

@@ -108,6 +108,8 @@ absl::Status Engine::Impl::Restore(const Snapshot& snap,
     it->second->order_key = OrderTable::Key(o.channel, o.order_id);
   }
   IdempotencyTable::Contents idem = IdempotencyTable::Build(snap.idempotency);
+  const int64_t now = NowMs();
+  RestoreMovements(snap, now, &skus);
 
   LockEverything();
   orders_.InstallLocked(snap.orders);
@@ -115,12 +117,27 @@ absl::Status Engine::Impl::Restore(const Snapshot& snap,
   holds_.InstallLocked(std::move(holds));
   idempotency_.InstallLocked(std::move(idem));
   rows_.store(num_rows);
-  // The movement history is in memory: Counts observed before now cannot be netted.
-  history_since_ms_.store(NowMs());
+  // Counts observed before the stored history began cannot be netted.
+  history_since_ms_.store(snap.history_since_ms > 0 ? snap.history_since_ms : now);
   if (static_cast<int64_t>(snap.sequence) > mutations_.load()) mutations_.store(snap.sequence);
   if (while_locked) while_locked();
   UnlockEverything();
   return absl::OkStatus();
+}
+
+void Engine::Impl::RestoreMovements(const Snapshot& snap, int64_t now,
+                                    std::vector<SkuMap>* skus) const {
+  if (options_.count_history_ms <= 0) return;
+  const int64_t cutoff = now - options_.count_history_ms;
+  for (const MovementRecord& m : snap.movements) {
+    if (m.at_ms < cutoff) continue;  // its bucket outlives it by up to a minute
+    const int l = model().LocationIndex(m.location);
+    auto& shard = (*skus)[ShardIndex(m.sku)];
+    auto it = shard.find(m.sku);
+    // A removed location's, or a SKU without stored rows (nothing to net on).
+    if (l < 0 || it == shard.end()) continue;
+    it->second->movements.push_back(Movement{m.at_ms, m.delta, l, m.count});
+  }
 }
 
 bool Engine::Impl::AdoptDurable(

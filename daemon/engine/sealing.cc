@@ -16,6 +16,7 @@ int64_t SealRecord(const Model& model, const Change& change, const CommandMeta& 
   audit->request_id = meta.request_id;
   audit->channel = change.channel;
   audit->reason = change.reason;
+  audit->observed_at_ms = change.count_observed_at_ms;
 
   // Every SKU the mutation touched, once, in first-touch order: its published quantities
   // are recomputed below.

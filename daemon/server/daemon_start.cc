@@ -155,6 +155,7 @@ absl::Status Daemon::Impl::StartState() {
     so.security = RedisSecurityOf(config_.redis);
     so.max_batch = config_.redis.max_batch;
     so.write.hold_retention_ms = config_.engine.hold_retention_ms;
+    so.write.count_history_ms = config_.engine.count_history_ms;
     so.write.order_retention_ms = config_.engine.order_retention_ms;
     so.write.audit_max_len = config_.redis.audit_stream_entries;
     so.write.audit_max_age_ms = config_.redis.audit_max_age_ms;

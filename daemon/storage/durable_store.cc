@@ -133,11 +133,56 @@ absl::StatusOr<engine::Snapshot> DurableStore::Load() {
 
   absl::StatusOr<engine::Snapshot> snap = LoadSnapshot(redis, keys_);
   if (!snap.ok()) return snap.status();
+  absl::StatusOr<int64_t> since = HistorySince(redis);
+  if (!since.ok()) return since.status();
+  snap->history_since_ms = *since;
   load_stats_.rows = static_cast<int64_t>(snap->rows.size());
   load_stats_.holds = static_cast<int64_t>(snap->holds.size());
   load_stats_.idempotency = static_cast<int64_t>(snap->idempotency.size());
   load_stats_.load_ms = util::MonotonicMs() - start;
   return snap;
+}
+
+absl::StatusOr<int64_t> DurableStore::HistorySince(RedisConnection& redis) {
+  // The moves:* buckets are complete since `history_since` for a window of
+  // `history_window`: each expires that long after its newest movement. A longer window
+  // than they were written for would read past what has already expired, so it starts
+  // the history anew; so do data without a history (written before it was kept, or a
+  // flushed Redis).
+  const int64_t window = options_.write.count_history_ms;
+  absl::StatusOr<Reply> meta =
+      redis.Command({"HMGET", keys_.Meta(), "history_since", "history_window"});
+  if (!meta.ok()) return meta.status();
+  int64_t since = 0, stored_window = -1;
+  if (meta->type == Reply::Type::kArray && meta->elements.size() == 2 &&
+      meta->elements[0].type == Reply::Type::kString &&
+      meta->elements[1].type == Reply::Type::kString &&
+      (!absl::SimpleAtoi(meta->elements[0].str, &since) ||
+       !absl::SimpleAtoi(meta->elements[1].str, &stored_window))) {
+    return absl::DataLossError(absl::StrCat("redis key '", keys_.Meta(),
+                                            "': bad history_since or history_window"));
+  }
+  if (since > 0 && stored_window >= window) {
+    if (stored_window == window) return since;
+  } else {
+    since = util::WallMs();
+    if (window > 0) {
+      Log(log::Level::kInfo,
+          absl::StrCat("count history (engine.count_history ", window / 1000,
+                       " s) kept from now: ",
+                       stored_window < 0 ? "none stored"
+                                         : absl::StrCat("stored for ", stored_window / 1000,
+                                                        " s only")));
+    }
+  }
+  absl::StatusOr<Reply> set =
+      redis.Command({"HSET", keys_.Meta(), "history_since", absl::StrCat(since),
+                     "history_window", absl::StrCat(window)});
+  if (!set.ok()) return set.status();
+  if (set->type == Reply::Type::kError) {
+    return absl::UnavailableError(absl::StrCat("HSET ", keys_.Meta(), ": ", set->str));
+  }
+  return since;
 }
 
 engine::Journal* DurableStore::journal() { return journal_.get(); }

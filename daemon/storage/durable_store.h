@@ -96,6 +96,10 @@ class DurableStore {
  private:
   explicit DurableStore(DurableStoreOptions options);
   absl::StatusOr<engine::Snapshot> Load();
+  // Since when the stored movement history is complete (Snapshot::history_since_ms); a
+  // new history starts now when there is none or it was kept for a shorter window.
+  // Records the answer in `meta`.
+  absl::StatusOr<int64_t> HistorySince(RedisConnection& redis);
   void OnJournalFailure(const absl::Status& status);
   void RecoveryLoop();
   // Conditions of RecoveryLoop (absl::Condition calls them with mu_ held).

@@ -21,6 +21,10 @@ std::string KeyLayout::Requests(int64_t bucket) const {
   return absl::StrCat(tag_, "requests:", bucket);
 }
 
+std::string KeyLayout::Movements(int64_t bucket) const {
+  return absl::StrCat(tag_, "moves:", bucket);
+}
+
 std::string KeyLayout::ChannelOfAckedKey(const std::string& key) const {
   const std::string head = tag_ + "acked:";
   if (key.size() <= head.size() || key.compare(0, head.size(), head) != 0) return "";
@@ -155,6 +159,7 @@ absl::StatusOr<engine::AuditEntry> DecodeAudit(const std::string& bytes) {
   e.reason = s.reason();
   for (const StoredStockRow& row : s.before()) e.before.push_back(FromStored(row));
   for (const StoredStockRow& row : s.after()) e.after.push_back(FromStored(row));
+  e.observed_at_ms = s.observed_at_ms();
   return e;
 }
 
@@ -320,6 +325,19 @@ bool AppendBatchCommands(const KeyLayout& keys, const WriteOptions& options,
   if (closed_ids.size() > 2) out->push_back(std::move(closed_ids));
   for (auto& [bucket, value] : closed) {
     BucketWrite(buckets, keys.ClosedOrders(bucket), bucket).Add(batch_field, std::move(value));
+  }
+  // The batch's on_hand movements: one field, in the bucket of the minute the newest
+  // leaves the history (the older ones stay up to that long more; the engine drops them).
+  if (options.count_history_ms > 0) {
+    std::string movements;
+    int64_t latest = 0;
+    for (const engine::MutationRecord* record : records) {
+      latest = std::max(latest, AppendMovements(*record->audit, &movements));
+    }
+    if (!movements.empty()) {
+      const int64_t bucket = KeyLayout::Bucket(latest + options.count_history_ms);
+      BucketWrite(buckets, keys.Movements(bucket), bucket).Add(batch_field, std::move(movements));
+    }
   }
   for (auto& [key, write] : buckets) {
     out->push_back(std::move(write.args));

@@ -18,9 +18,18 @@
 //                                 expires at its end
 //   {<p>}:idem:<bucket>    hash   schema 2 (read, no longer written): request id ->
 //                                 stockd.records.v1.StoredOutcome
+//   {<p>}:moves:<bucket>   hash   sequence of a group commit's last mutation ->
+//                                 stockd.records.v1.StoredMovements: the on_hand movements
+//                                 it made (Counts observed in the past net them), when
+//                                 engine.count_history > 0; the bucket is the minute the
+//                                 newest of them leaves the history, and the key expires
+//                                 at its end
 //   {<p>}:audit            stream one entry per group commit: field = mutation sequence,
 //                                 value = stockd.records.v1.StoredAuditEntry
-//   {<p>}:meta             hash   schema, sequence (last durable mutation)
+//   {<p>}:meta             hash   schema, sequence (last durable mutation),
+//                                 history_since and history_window (since when the
+//                                 moves:* buckets are complete, and the window they are
+//                                 kept for: DurableStore::Load)
 //   {<p>}:acked:<channel>  hash   sku -> last quantity the channel acknowledged (push)
 //   {<p>}:orders:cursor    hash   channel -> order-poll cursor (daemon/orders/order_store.h)
 //   {<p>}:orders:unmapped  hash   "<channel> <order id>" -> parked order revision (JSON)
@@ -72,12 +81,14 @@ class KeyLayout {
   std::string Acked(const std::string& channel) const { return tag_ + "acked:" + channel; }
   std::string OpenOrders() const { return tag_ + "orders"; }
   std::string ClosedOrders(int64_t bucket) const;
+  std::string Movements(int64_t bucket) const;
   std::string Audit() const { return tag_ + "audit"; }
   std::string Meta() const { return tag_ + "meta"; }
   // SCAN patterns of the per-bucket and per-channel keys.
   std::string ResolvedPattern() const { return tag_ + "resolved:*"; }
   std::string RequestsPattern() const { return tag_ + "requests:*"; }
   std::string ClosedOrdersPattern() const { return tag_ + "closed-orders:*"; }
+  std::string MovementsPattern() const { return tag_ + "moves:*"; }
   // Schema 2's per-hold and per-request buckets: still read, no longer written.
   std::string ResolvedHoldsPattern() const { return tag_ + "holds:*"; }
   std::string IdempotencyPattern() const { return tag_ + "idem:*"; }
@@ -101,6 +112,8 @@ struct WriteOptions {
   int64_t order_retention_ms = 30LL * 24 * 3600 * 1000;  // and closed orders
   int64_t audit_max_len = 1'000'000;        // 0 = no audit stream
   int64_t audit_max_age_ms = 0;              // entries older are trimmed (0 = no age bound)
+  // engine.count_history: on_hand movements are kept this long (0 = not written).
+  int64_t count_history_ms = 7LL * 24 * 3600 * 1000;
 };
 
 std::string EncodeCounters(const engine::Counters& c);
@@ -128,10 +141,18 @@ absl::StatusOr<engine::OrderView> DecodeOrder(const std::string& bytes);
 void AppendClosedOrder(const engine::OrderView& order, std::string* orders);
 absl::StatusOr<std::vector<engine::OrderView>> DecodeClosedOrders(const std::string& bytes);
 
+// Appends the on_hand movements `entry` implies (engine::ForEachMovement) to a
+// StoredMovements value; returns the latest movement's time (0 when none).
+int64_t AppendMovements(const engine::AuditEntry& entry, std::string* movements);
+// A StoredMovements value, in apply order; every movement must name its SKU and location.
+absl::StatusOr<std::vector<engine::MovementRecord>> DecodeMovements(const std::string& bytes);
+
 // Appends the commands that persist a group commit of `records` (in apply order) to `out`:
 // the last value of every row and hold wins (values are absolute), one HSET per hash, one
 // XADD carrying every audit entry (when options.audit_max_len > 0; returns true then: its
-// reply is the stream entry's id). The caller wraps them in MULTI/EXEC.
+// reply is the stream entry's id). The on_hand movements of the batch are one field of
+// the movement bucket (when options.count_history_ms > 0). The caller wraps them in
+// MULTI/EXEC.
 bool AppendBatchCommands(const KeyLayout& keys, const WriteOptions& options,
                          const std::vector<const engine::MutationRecord*>& records,
                          std::vector<Args>* out);

@@ -92,6 +92,34 @@ absl::Status KeepHold(const std::string& key, const std::string& id, const std::
   return absl::OkStatus();
 }
 
+// The movement history (moves:* buckets) into snap->movements, in apply order: by the
+// sequence that names each group commit's field, then as the commit wrote them.
+absl::StatusOr<engine::Snapshot> LoadMovements(RedisConnection& redis, const KeyLayout& keys,
+                                               int page, engine::Snapshot* snap) {
+  std::vector<std::pair<uint64_t, std::vector<engine::MovementRecord>>> batches;
+  absl::Status st = ForEachFieldOfKeys(
+      redis, keys.MovementsPattern(), page,
+      [&](const std::string& key, std::string& field, std::string& value) {
+        uint64_t sequence = 0;
+        if (!absl::SimpleAtoi(field, &sequence)) {
+          return Corrupt(key, field, absl::DataLossError("not a sequence"));
+        }
+        absl::StatusOr<std::vector<engine::MovementRecord>> ms = DecodeMovements(value);
+        if (!ms.ok()) return Corrupt(key, field, ms.status());
+        batches.emplace_back(sequence, std::move(*ms));
+        return absl::OkStatus();
+      });
+  if (!st.ok()) return st;
+  // stable: HSCAN may return a field twice (rehashing); the copies are equal, keep one
+  std::stable_sort(batches.begin(), batches.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (size_t i = 0; i < batches.size(); ++i) {
+    if (i > 0 && batches[i].first == batches[i - 1].first) continue;
+    for (engine::MovementRecord& m : batches[i].second) snap->movements.push_back(std::move(m));
+  }
+  return std::move(*snap);
+}
+
 }  // namespace
 
 absl::StatusOr<engine::Snapshot> LoadSnapshot(RedisConnection& redis, const KeyLayout& keys,
@@ -211,7 +239,7 @@ absl::StatusOr<engine::Snapshot> LoadSnapshot(RedisConnection& redis, const KeyL
   if (!st.ok()) return st;
   snap.orders.reserve(orders.size());
   for (auto& [key, order] : orders) snap.orders.push_back(std::move(order));
-  return snap;
+  return LoadMovements(redis, keys, page, &snap);
 }
 
 }  // namespace stockd::storage

@@ -37,7 +37,8 @@ enum : int {
   kHoldId,
   kReason,
   kBefore,
-  kAfter
+  kAfter,
+  kObservedAtMs
 };
 }
 namespace outcome {
@@ -180,6 +181,7 @@ void VisitAudit(Sink& s, const engine::AuditEntry& e) {
   s.Bytes(audit::kReason, e.reason);
   VisitRows(s, audit::kBefore, e.before);
   VisitRows(s, audit::kAfter, e.after);
+  s.Int(audit::kObservedAtMs, e.observed_at_ms);
 }
 
 template <typename Sink>

@@ -254,6 +254,53 @@ TEST_F(CountAtTest, AfterARestoreOnlyCountsFromThenOnCanBeNetted) {
   EXPECT_EQ(Str(Ok(CountAt("wh", "A", 5, restored)).after[0]), "A@wh=4/0/0");
 }
 
+TEST_F(CountAtTest, RestoredMovementsAreNettedFromTheStoredHistory) {
+  StockUp();
+  const int64_t since = clock_.NowMs();
+  clock_.Advance(kMinute);
+  const int64_t taken = clock_.NowMs();
+  clock_.Advance(kMinute);
+  Snapshot snapshot;
+  snapshot.rows.push_back({"A", "wh", Counters{10, 0, 0}});
+  snapshot.rows.push_back({"A", "s1", Counters{4, 0, 0}});
+  snapshot.sequence = 100;
+  snapshot.history_since_ms = since;
+  snapshot.movements = {
+      {"A", "wh", taken - 1, -5, false},    // before the count: on the shelf already
+      {"A", "wh", taken + 10, -3, false},   // after it: netted
+      {"A", "s1", taken + 20, -6, false},   // another location
+      {"A", "gone", taken + 30, 9, false},  // a location the config no longer has
+      {"B", "wh", taken + 40, 7, false},    // a SKU without stored rows
+      {"A", "wh", taken + 50, 2, false},    // netted
+      {"A", "wh", clock_.NowMs() - 8 * 24 * 60 * kMinute, 100, false},  // past the 7-day window
+  };
+  ASSERT_TRUE(engine_->Restore(snapshot).ok());
+  clock_.Advance(kMinute);
+  Ok(t::Sell("amazon", "wh", "A", 1));  // after the restore: netted too
+  Outcome o = Ok(CountAt("wh", "A", 8, taken));
+  EXPECT_EQ(Str(o.after[0]), "A@wh=6/0/0") << "8 counted, then -3 +2 -1";
+  EXPECT_TRUE(absl::StrContains(LastAudit("A").reason, "netted -2 from 3 movements since"))
+      << LastAudit("A").reason;
+  EXPECT_EQ(LastAudit("A").observed_at_ms, taken);
+
+  // Older than the stored history: refused, naming since when it is complete.
+  absl::StatusOr<Outcome> r = Run(CountAt("s1", "A", 5, since - 1));
+  EXPECT_EQ(r.status().code(), kPrecondition);
+  EXPECT_TRUE(absl::StrContains(r.status().message(), FormatUtcMs(since))) << r.status();
+  // The restored count is a count: an older one than it at wh is stale.
+  r = Run(CountAt("wh", "A", 5, taken - 1));
+  EXPECT_EQ(r.status().code(), kPrecondition) << "older than the count applied at taken";
+}
+
+TEST_F(CountAtTest, EveryCountsAuditEntryHasItsObservedTimeAndNothingElseHasOne) {
+  StockUp();
+  clock_.Advance(kMinute);
+  Ok(t::Count("wh", "A", 4));
+  EXPECT_EQ(LastAudit("A").observed_at_ms, clock_.NowMs()) << "a count of now";
+  Ok(t::Sell("amazon", "wh", "A", 1));
+  EXPECT_EQ(LastAudit("A").observed_at_ms, 0);
+}
+
 class NoCountHistoryTest : public CountAtTest {
  protected:
   void FixtureOptions(EngineOptions* options) override { options->count_history_ms = 0; }

@@ -1,9 +1,9 @@
 // Counts observed in the past through the API and stockctl, on the daemon's embedded
 // default (docs/design.md, "Counts observed in the past"): Count and a Batch's count with
-// observed_at_ms net every movement after it; a time in the future is INVALID_ARGUMENT,
-// one before the history (the daemon's start: the history is in memory) is
-// FAILED_PRECONDITION naming the oldest time; `stockctl count --observed-at` and an
-// `observed_at` column of `stockctl import` do the same.
+// observed_at_ms net every movement after it, also across a restart (the history is
+// stored in Redis); a time in the future is INVALID_ARGUMENT, one before the history (the
+// first start) is FAILED_PRECONDITION naming the oldest time; `stockctl count
+// --observed-at` and an `observed_at` column of `stockctl import` do the same.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
@@ -151,27 +151,27 @@ TEST_F(CountAtServerTest, OutOfRangeTimesArePreciseErrorsAndChangeNothing) {
   EXPECT_TRUE(absl::StrContains(st.error_message(), "in the future")) << st.error_message();
   st = Count("wh", "A", 5, -5, &resp);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
-  // Before the daemon started: the in-memory history cannot net it.
+  // Before the daemon first started: no history can net it.
   st = Count("wh", "A", 5, NowMs() - 3'600'000, &resp);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << st.error_message();
   EXPECT_TRUE(absl::StrContains(st.error_message(), "the oldest count it can net was observed at"))
       << st.error_message();
   EXPECT_EQ(OnHand("A", "wh"), 20);
 
-  // After a restart the history begins anew (docs/design.md): a count taken before it is
-  // refused, one taken after it nets.
-  const int64_t before_restart = NowMs();
-  After(before_restart);
-  daemon_.reset();
-  Start();
-  st = Count("wh", "A", 5, before_restart, &resp);
-  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << st.error_message();
+  // The history is stored in Redis and reloaded: a count taken before a restart nets the
+  // sales on both sides of it; one before the first start is still refused.
   const int64_t taken = NowMs();
   After(taken);
+  Sell("webshop", "wh", "A", 2);
+  daemon_.reset();
+  Start();
   Sell("webshop", "wh", "A", 1);
   st = Count("wh", "A", 5, taken, &resp);
   ASSERT_TRUE(st.ok()) << st.error_message();
-  EXPECT_EQ(resp.after().on_hand(), 4);
+  EXPECT_EQ(resp.before().on_hand(), 17);
+  EXPECT_EQ(resp.after().on_hand(), 2) << "5 counted, then 2 sold before the restart, 1 after";
+  st = Count("wh", "A", 5, NowMs() - 3'600'000, &resp);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << st.error_message();
 }
 
 TEST_F(CountAtServerTest, StockctlCountAndImportTakeTheObservedTime) {

@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "daemon/engine/engine.h"
 
 namespace stockd {
@@ -65,6 +66,65 @@ TEST(RecordsTest, BatchWritesTheLastValueOncePerHash) {
   ASSERT_EQ(xadd.size(), 7u);  // XADD key * 7 e 8 e
   EXPECT_EQ(xadd[3], "7");
   EXPECT_EQ(xadd[5], "8");
+}
+
+// The on_hand movements of a batch (what Counts observed in the past net) are one field of
+// the bucket of the minute the newest leaves the history; a reserve moves no on_hand.
+TEST(RecordsTest, BatchStoresItsOnHandMovementsInOneExpiringField) {
+  auto entry = [](int64_t time, std::vector<engine::RowView> before,
+                  std::vector<engine::RowView> after, int64_t observed_at = 0) {
+    auto a = std::make_shared<engine::AuditEntry>();
+    a->time_ms = time;
+    a->before = std::move(before);
+    a->after = std::move(after);
+    a->observed_at_ms = observed_at;
+    return a;
+  };
+  engine::MutationRecord sell, reserve, count, transfer;
+  sell.sequence = 1;  // 2 sold at wh
+  sell.audit = entry(100'000, {{"A", "wh", {5, 0, 0}}}, {{"A", "wh", {3, 0, 0}}});
+  reserve.sequence = 2;  // held only
+  reserve.audit = entry(110'000, {{"A", "wh", {3, 0, 0}}}, {{"A", "wh", {3, 1, 0}}});
+  count.sequence = 3;  // a count observed at 50 s that found what the books said
+  count.audit = entry(115'000, {{"B", "s1", {4, 0, 0}}}, {{"B", "s1", {4, 0, 0}}}, 50'000);
+  transfer.sequence = 4;
+  transfer.audit = entry(150'000, {{"A", "wh", {3, 1, 0}}, {"A", "s1", {0, 0, 0}}},
+                         {{"A", "wh", {2, 1, 0}}, {"A", "s1", {1, 0, 0}}});
+  storage::WriteOptions options;
+  options.count_history_ms = 600'000;
+  std::vector<storage::Args> cmds;
+  storage::AppendBatchCommands(storage::KeyLayout(), options, {&sell, &reserve, &count, &transfer},
+                               &cmds);
+  std::map<std::string, storage::Args> by_name;
+  for (const storage::Args& c : cmds) by_name[c[0] + " " + c[1]] = c;
+  // The newest movement is at 150 s; kept 600 s: leaves at 750 s, in minute 12.
+  ASSERT_EQ(by_name.count("HSET {stockd}:moves:12"), 1u);
+  EXPECT_EQ(by_name["PEXPIREAT {stockd}:moves:12"][2], "780000");
+  const storage::Args& moves = by_name["HSET {stockd}:moves:12"];
+  ASSERT_EQ(moves.size(), 4u);
+  EXPECT_EQ(moves[2], "4") << "named by the batch's last sequence";
+  absl::StatusOr<std::vector<engine::MovementRecord>> decoded = storage::DecodeMovements(moves[3]);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  auto str = [](const engine::MovementRecord& m) {
+    return absl::StrCat(m.sku, "@", m.location, " ", m.delta, " at ", m.at_ms,
+                        m.count ? " count" : "");
+  };
+  ASSERT_EQ(decoded->size(), 4u);
+  EXPECT_EQ(str((*decoded)[0]), "A@wh -2 at 100000");
+  EXPECT_EQ(str((*decoded)[1]), "B@s1 0 at 50000 count") << "stamped when it was counted";
+  EXPECT_EQ(str((*decoded)[2]), "A@wh -1 at 150000");
+  EXPECT_EQ(str((*decoded)[3]), "A@s1 1 at 150000");
+  EXPECT_FALSE(storage::DecodeMovements("junk").ok());
+
+  // Without a history, or without an on_hand movement, nothing of the kind.
+  options.count_history_ms = 0;
+  cmds.clear();
+  storage::AppendBatchCommands(storage::KeyLayout(), options, {&sell, &count}, &cmds);
+  for (const storage::Args& c : cmds) EXPECT_EQ(c[1].rfind("{stockd}:moves:", 0), std::string::npos);
+  options.count_history_ms = 600'000;
+  cmds.clear();
+  storage::AppendBatchCommands(storage::KeyLayout(), options, {&reserve}, &cmds);
+  for (const storage::Args& c : cmds) EXPECT_EQ(c[1].rfind("{stockd}:moves:", 0), std::string::npos);
 }
 
 TEST(RecordsTest, BatchStoresItsIdempotencyRecordsInOneField) {

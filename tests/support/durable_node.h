@@ -34,6 +34,7 @@ struct DurableNode {
     so.address = address;
     so.timeout_ms = timeout_ms;
     so.write = write;
+    so.write.count_history_ms = options.count_history_ms;  // one setting, as in the daemon
     so.log = [this](log::Level level, const std::string& msg) {
       std::lock_guard<std::mutex> lock(logs_mu);
       logs.push_back(std::string(log::LevelName(level)) + ": " + msg);
