@@ -168,9 +168,24 @@ void ToProto(const engine::Explanation& e, v1::ExplainResponse* out) {
     s->set_protected_total(t.protected_total);
     s->set_own_protect(t.own_protect);
     s->set_avail(t.avail);
+    if (!e.kit_components.empty()) {
+      s->set_limiting_sku(t.limiting_sku);
+      s->set_limiting_avail(t.limiting_avail);
+      s->set_limiting_qty(t.limiting_qty);
+      absl::StrAppend(&sum, sum.empty() ? "" : " + ", t.location, ": floor(", t.limiting_sku,
+                      " ", t.limiting_avail, " / ", t.limiting_qty, ")");
+      continue;
+    }
     absl::StrAppend(&sum, sum.empty() ? "" : " + ", "max(0, ", t.counters.free(), " - ",
                     t.protected_total, ")");
   }
+  for (const engine::KitComponent& k : e.kit_components) {
+    v1::KitComponent* c = out->add_kit_components();
+    c->set_sku(k.sku);
+    c->set_qty(k.qty);
+  }
+  out->set_limiting_sku(e.limiting_sku);
+  out->set_limiting_location(e.limiting_location);
   const engine::ChannelPolicy& p = e.policy;
   const bool capped = p.max_publish != engine::kNoCap;
   out->set_reservable(e.reservable);

@@ -40,9 +40,29 @@ std::string MinMaxReason(const v1::ExplainResponse& explain) {
   return "within min/max";
 }
 
-void PrintExplain(std::ostream& out, const v1::ExplainResponse& explain) {
-  out << explain.channel() << " / " << explain.sku() << "\n\n";
+// A kit's sources: kits per location and the component that bounds them.
+void PrintKitSources(std::ostream& out, const v1::ExplainResponse& explain) {
+  out << "  kit of "
+      << absl::StrJoin(explain.kit_components(), ", ",
+                       [](std::string* text, const v1::KitComponent& k) {
+                         absl::StrAppend(text, k.sku(), " x", k.qty());
+                       })
+      << "\n\n";
+  Table sources({{"SOURCE"}, Num("KITS"), {"LIMITING"}, Num("ITS_AVAIL"), Num("PER_KIT")});
+  for (const v1::ExplainSource& source : explain.sources()) {
+    sources.AddRow({source.location(), absl::StrCat(source.avail()), source.limiting_sku(),
+                    absl::StrCat(source.limiting_avail()), absl::StrCat(source.limiting_qty())});
+  }
+  sources.Print(out, 2);
+  out << "  (kits = min over components of floor(avail / per kit), all from one location)\n";
+  if (!explain.limiting_sku().empty()) {
+    out << "  limiting: " << explain.limiting_sku() << " at " << explain.limiting_location()
+        << "\n";
+  }
+  out << "\n";
+}
 
+void PrintSources(std::ostream& out, const v1::ExplainResponse& explain) {
   Table sources({{"SOURCE"},
                  Num("ON_HAND"),
                  Num("HELD"),
@@ -59,9 +79,12 @@ void PrintExplain(std::ostream& out, const v1::ExplainResponse& explain) {
   }
   sources.Print(out, 2);
   out << "  (avail = max(0, free - protected by others))\n\n";
+}
 
+void PrintSteps(std::ostream& out, const v1::ExplainResponse& explain) {
   Table steps({{"STEP"}, Num("TERM"), Num("RESULT"), {"HOW"}});
-  steps.AddRow({"reservable", "", absl::StrCat(explain.reservable()), "sum of avail"});
+  steps.AddRow({"reservable", "", absl::StrCat(explain.reservable()),
+                explain.kit_components_size() > 0 ? "sum of kits" : "sum of avail"});
   steps.AddRow({"safety stock",
                 explain.safety_stock() == 0 ? "0" : absl::StrCat("-", explain.safety_stock()),
                 absl::StrCat(explain.after_safety()),
@@ -86,7 +109,17 @@ void PrintExplain(std::ostream& out, const v1::ExplainResponse& explain) {
        {"overrides", overrides},
        {"formula", explain.formula()}},
       2);
-  if (!explain.plan().empty()) {
+  if (!explain.plan().empty() && explain.kit_components_size() > 0) {
+    // A kit's plan: every component at one location.
+    const int64_t kits =
+        explain.plan(0).qty() / std::max<int64_t>(1, explain.kit_components(0).qty());
+    std::string parts =
+        absl::StrJoin(explain.plan(), ", ", [](std::string* text, const v1::HoldLine& line) {
+          absl::StrAppend(text, line.sku(), " ", line.qty());
+        });
+    out << "\n  a reserve of " << kits << " now: at " << explain.plan(0).location() << " (" << parts
+        << ")\n";
+  } else if (!explain.plan().empty()) {
     int64_t qty = 0;
     for (const v1::HoldLine& line : explain.plan()) qty += line.qty();
     std::string parts =
@@ -98,6 +131,16 @@ void PrintExplain(std::ostream& out, const v1::ExplainResponse& explain) {
   } else if (!explain.plan_refused().empty()) {
     out << "\n  a reserve now: refused: " << explain.plan_refused() << "\n";
   }
+}
+
+void PrintExplain(std::ostream& out, const v1::ExplainResponse& explain) {
+  out << explain.channel() << " / " << explain.sku() << "\n\n";
+  if (explain.kit_components_size() > 0) {
+    PrintKitSources(out, explain);
+  } else {
+    PrintSources(out, explain);
+  }
+  PrintSteps(out, explain);
 }
 
 void PrintWatchEvent(std::ostream& out, const v1::WatchEvent& event) {

@@ -163,6 +163,7 @@ void ConfigParser::ParseRoot(const Value& root) {
   if (auto v = map.Require("locations")) ParseLocations(*v);
   if (auto v = map.Require("channels")) ParseChannels(*v);
   if (auto v = map.Get("overrides")) ParseOverrides(*v);
+  if (auto v = map.Get("kits")) ParseKits(*v);
   if (auto v = map.Get("orders")) ParseOrders(*v);
   if (auto v = map.Get("metrics")) ParseMetrics(*v);
   if (auto v = map.Get("log")) ParseLog(*v);

@@ -49,6 +49,8 @@ const Field<Config> kRoot[] = {
     {{"channels", Kind::kList, kRestart, true, 1, 256, 0, "", "where customers buy"}},
     {{"overrides", Kind::kList, kRestart, false, 0, 100'000, 0, "",
       "per-SKU changes to one channel's policy"}},
+    {{"kits", Kind::kList, kRestart, false, 0, 100'000, 0, "",
+      "kit SKUs made of other SKUs (docs/kits.md)"}},
     {{"orders", Kind::kSection, kRestart, false, 0, 0, 0, "",
       "the webhook receiver of channel orders (docs/orders.md)"}},
     {{"log", Kind::kSection, kLive, false, 0, 0, 0, "", "the JSON log on stderr"}},
@@ -310,6 +312,19 @@ const Field<AdapterConfig> kAdapter[] = {
      STOCKD_TARGET(AdapterConfig, coalesce_window_ms)},
 };
 
+const Field<engine::Kit> kKits[] = {
+    {{"sku", Kind::kId, kRestart, true, 0, 0, 0, "",
+      "the kit's SKU: no stock of its own, not a component of another kit"}},
+    {{"components", Kind::kList, kRestart, true, 1, 64, 0, "",
+      "what one kit is made of, all taken from one location"}},
+};
+
+const Field<engine::KitComponent> kKitComponents[] = {
+    {{"sku", Kind::kId, kRestart, true, 0, 0, 0, "", "a SKU with stock (not a kit), once per kit"}},
+    {{"qty", Kind::kInt, kRestart, false, 1, 10'000, 1, "1", "units of it in one kit"},
+     STOCKD_TARGET(engine::KitComponent, qty)},
+};
+
 const Field<engine::PolicyOverride> kOverrides[] = {
     {{"sku", Kind::kString, kRestart, true, 0, 0, 0, "", "SKU pattern: * ? [set] and id bytes"}},
     {{"channel", Kind::kId, kRestart, true, 0, 0, 0, "", "the channel whose policy changes"}},
@@ -363,6 +378,8 @@ STOCKD_TABLE(Locations, engine::Location, "locations[]", kLocations)
 STOCKD_TABLE(Channels, engine::Channel, "channels[]", kChannels)
 STOCKD_TABLE(Adapter, AdapterConfig, "channels[].adapter", kAdapter)
 STOCKD_TABLE(Overrides, engine::PolicyOverride, "overrides[]", kOverrides)
+STOCKD_TABLE(Kits, engine::Kit, "kits[]", kKits)
+STOCKD_TABLE(KitComponents, engine::KitComponent, "kits[].components[]", kKitComponents)
 STOCKD_TABLE(Orders, Config, "orders", kOrders)
 STOCKD_TABLE(Log, Config, "log", kLog)
 STOCKD_TABLE(ChannelOrders, OrderChannelConfig, "channels[].orders", kChannelOrders)
@@ -386,6 +403,8 @@ std::vector<KeyView> AllKeys() {
   AddKeys(Channels(), &out);
   AddKeys(Adapter(), &out);
   AddKeys(Overrides(), &out);
+  AddKeys(Kits(), &out);
+  AddKeys(KitComponents(), &out);
   AddKeys(Orders(), &out);
   AddKeys(ChannelOrders(), &out);
   AddKeys(OrdersWebhook(), &out);

@@ -76,7 +76,11 @@ struct ExplainSourceTerm {
   std::vector<std::pair<std::string, int64_t>> protected_by_others;  // channel, units
   int64_t protected_total = 0;
   int64_t own_protect = 0;
-  int64_t avail = 0;
+  int64_t avail = 0;  // a kit: kits_c(L) (kits.h); counters and protections are empty
+  // A kit: the component that bounds kits_c(L), its avail here and its qty per kit.
+  std::string limiting_sku;
+  int64_t limiting_avail = 0;
+  int64_t limiting_qty = 0;
 };
 
 struct Explanation {
@@ -94,6 +98,11 @@ struct Explanation {
   // `plan_refused` saying why (the FAILED_PRECONDITION a Reserve would get).
   std::vector<Line> plan;
   std::string plan_refused;
+  // A kit (kits.h): its components, and the component and location to restock first (the
+  // first source with the fewest kits and the component that bounds it there).
+  std::vector<KitComponent> kit_components;
+  std::string limiting_sku;
+  std::string limiting_location;
 };
 
 // Optional parts of an Explain.

@@ -84,6 +84,17 @@ class Engine::Impl {
       const std::vector<std::string>& skus, const std::vector<std::string>& channels) const;
   absl::StatusOr<Explanation> Explain(const std::string& channel, const std::string& sku,
                                       const ExplainQuery& query) const;
+
+  // ---- kit_queries.cc (kits.h)
+  // Each component's rows and policies, read under its shard's lock one at a time.
+  std::vector<ComponentState> ReadKit(const Kit& kit) const;
+  void KitAvailability(const Kit& kit, const std::vector<int>& channels,
+                       std::vector<AvailabilityItem>* items) const;
+  Explanation ExplainKit(const Kit& kit, int channel, const ExplainQuery& query) const;
+  // OK unless `sku` is a kit: then INVALID_ARGUMENT for what a kit cannot have (its own
+  // stock: counts, adjustments, transfers), UNIMPLEMENTED for what kits do not do yet
+  // (sales, reservations, order lines).
+  absl::Status NotAKit(absl::string_view sku, const char* operation, bool never) const;
   absl::StatusOr<HoldView> GetHold(const std::string& hold_id) const;
   std::vector<HoldView> ListHolds(const HoldFilter& filter) const;
   int HoldLineCount(const std::string& hold_id) const;

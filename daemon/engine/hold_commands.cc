@@ -133,6 +133,7 @@ RecordOr Engine::Impl::Apply(ReserveCmd& cmd, const CommandMeta& meta,
   std::vector<int> wanted(cmd.lines.size(), -1);
   std::vector<absl::string_view> skus;
   for (size_t i = 0; i < cmd.lines.size(); ++i) {
+    if (absl::Status st = NotAKit(cmd.lines[i].sku, "reserve", false); !st.ok()) return st;
     skus.push_back(cmd.lines[i].sku);
     if (cmd.lines[i].location.empty()) continue;
     absl::StatusOr<int> l = ResolveLocation(unlocked_model, cmd.lines[i].location);

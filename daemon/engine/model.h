@@ -69,10 +69,23 @@ struct PolicyOverride {
   std::optional<int64_t> max_publish;
 };
 
+// A kit (a gift set, a 3-pack, a bike with its pedals): a SKU without stock of its own,
+// `qty` units of each component per kit, all taken from one location (docs/kits.md).
+struct KitComponent {
+  std::string sku;
+  int64_t qty = 1;  // >= 1
+};
+struct Kit {
+  std::string sku;
+  std::vector<KitComponent> components;  // distinct SKUs, none of them a kit
+  std::string origin;                    // where it was defined, e.g. "stockd.yaml:120"
+};
+
 struct Model {
   std::vector<Location> locations;
   std::vector<Channel> channels;
   std::vector<PolicyOverride> overrides;
+  std::vector<Kit> kits;
 
   // Index lookups; -1 when unknown. Linear: models have tens of entries.
   int LocationIndex(std::string_view id) const;

@@ -97,6 +97,25 @@ absl::StatusOr<Model> CanonicalizeModel(const Model& current, const Model& next)
     }
     ch.policy.protect = std::move(protect);
   }
+  // Kits are fixed until a restart (docs/kits.md): what a kit is made of decides what its
+  // holds took.
+  auto same_kits = [](const Model& a, const Model& b) {
+    if (a.kits.size() != b.kits.size()) return false;
+    for (size_t i = 0; i < a.kits.size(); ++i) {
+      const Kit& x = a.kits[i];
+      const Kit& y = b.kits[i];
+      if (x.sku != y.sku || x.components.size() != y.components.size()) return false;
+      for (size_t j = 0; j < x.components.size(); ++j) {
+        if (x.components[j].sku != y.components[j].sku ||
+            x.components[j].qty != y.components[j].qty) {
+          return false;
+        }
+      }
+    }
+    return true;
+  };
+  if (!same_kits(current, next)) return NeedsRestart("the kits differ: changing kits");
+  out.kits = next.kits;
   out.overrides = next.overrides;
   for (PolicyOverride& o : out.overrides) {
     o.channel = channel_at[o.channel];

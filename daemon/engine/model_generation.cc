@@ -3,7 +3,7 @@
 namespace stockd::engine {
 
 ModelGeneration::ModelGeneration(std::shared_ptr<const Model> model)
-    : model_(std::move(model)), base_policies_(BuildPolicySet(*model_, {})) {}
+    : model_(std::move(model)), base_policies_(BuildPolicySet(*model_, {})), kits_(*model_) {}
 
 std::shared_ptr<const PolicySet> ModelGeneration::PoliciesFor(const std::string& sku) const {
   std::vector<int> matched;

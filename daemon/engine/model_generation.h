@@ -21,6 +21,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "daemon/engine/availability.h"
+#include "daemon/engine/kits.h"
 #include "daemon/engine/model.h"
 
 namespace stockd::engine {
@@ -39,10 +40,13 @@ class ModelGeneration {
   std::shared_ptr<const PolicySet> PoliciesFor(const std::string& sku) const;
   // Forgets the cached sets (the SKUs keep the ones they point at).
   void DropCache() const;
+  // The model's kits (kits.h).
+  const KitIndex& kits() const { return kits_; }
 
  private:
   const std::shared_ptr<const Model> model_;
   const std::shared_ptr<const PolicySet> base_policies_;
+  const KitIndex kits_;
   mutable absl::Mutex mu_;
   mutable std::map<std::vector<int>, std::shared_ptr<const PolicySet>> cache_ ABSL_GUARDED_BY(mu_);
 };

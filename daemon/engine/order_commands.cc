@@ -142,6 +142,9 @@ RecordOr Engine::Impl::Apply(ApplyOrderCmd& cmd, const CommandMeta& meta,
   if (!channel.ok()) return channel.status();
   const int c = *channel;
   if (absl::Status st = CheckOrder(cmd, options_.max_lines); !st.ok()) return st;
+  for (const OrderLineCmd& line : cmd.lines) {
+    if (absl::Status st = NotAKit(line.sku, "order", false); !st.ok()) return st;
+  }
 
   const std::string key = OrderTable::Key(cmd.channel, cmd.order_id);
   OrderStripe& order_stripe = orders_.StripeFor(key);

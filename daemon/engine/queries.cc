@@ -59,6 +59,10 @@ absl::StatusOr<std::vector<AvailabilityItem>> Engine::Impl::GetAvailability(
   items.reserve(skus.size() * chans.size());
   for (const std::string& sku : skus) {
     if (absl::Status st = CheckId("sku", sku); !st.ok()) return st;
+    if (const Kit* kit = generation().kits().Find(sku)) {
+      KitAvailability(*kit, chans, &items);
+      continue;
+    }
     const Shard& shard = ShardFor(sku);
     absl::MutexLock lock(&shard.mu);
     const SkuState* s = FindSku(shard, sku);
@@ -80,6 +84,7 @@ absl::StatusOr<Explanation> Engine::Impl::Explain(const std::string& channel,
   if (query.plan_qty != 0) {
     if (absl::Status st = CheckQty("qty", query.plan_qty); !st.ok()) return st;
   }
+  if (const Kit* kit = generation().kits().Find(sku)) return ExplainKit(*kit, *c, query);
   const Shard& shard = ShardFor(sku);
   absl::MutexLock lock(&shard.mu);
   const SkuState* s = FindSku(shard, sku);

@@ -30,6 +30,13 @@ absl::Status Engine::Impl::Restore(const Snapshot& snap,
                        row.counters.on_hand, ") but the config has no such location"));
     }
     if (!IsValidId(row.sku)) return absl::FailedPreconditionError("stored row with invalid sku");
+    if (const Kit* kit = generation().kits().Find(row.sku);
+        kit != nullptr && row.counters != Counters{}) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "stored stock of '", row.sku, "' at location '", row.location, "' (on_hand ",
+          row.counters.on_hand, ") but the config defines it as a kit (", kit->origin,
+          "), which has no stock of its own: count it to 0 before making it a kit"));
+    }
     SkuState* s = sku_state(row.sku);
     s->rows[l] = row.counters;
     if (!s->present[l]) ++num_rows;

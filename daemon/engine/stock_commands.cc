@@ -18,6 +18,7 @@ RecordOr Engine::Impl::Apply(SellCmd& cmd, const CommandMeta& meta,
   if (!location.ok()) return location.status();
   const int c = *channel, l = *location;
   if (absl::Status st = CheckId("sku", cmd.sku); !st.ok()) return st;
+  if (absl::Status st = NotAKit(cmd.sku, "sell", false); !st.ok()) return st;
   if (absl::Status st = CheckQty("qty", cmd.qty); !st.ok()) return st;
   if (absl::Status st = CheckText("reference", cmd.reference); !st.ok()) return st;
 
@@ -65,6 +66,7 @@ RecordOr Engine::Impl::Apply(AdjustCmd& cmd, const CommandMeta& meta,
   if (!location.ok()) return location.status();
   const int l = *location;
   if (absl::Status st = CheckId("sku", cmd.sku); !st.ok()) return st;
+  if (absl::Status st = NotAKit(cmd.sku, "adjust", true); !st.ok()) return st;
   if (absl::Status st = CheckAdjust(cmd); !st.ok()) return st;
 
   Shard& shard = ShardFor(cmd.sku);
@@ -97,6 +99,7 @@ RecordOr Engine::Impl::Apply(CountCmd& cmd, const CommandMeta& meta,
   if (!location.ok()) return location.status();
   const int l = *location;
   if (absl::Status st = CheckId("sku", cmd.sku); !st.ok()) return st;
+  if (absl::Status st = NotAKit(cmd.sku, "count", true); !st.ok()) return st;
   if (absl::Status st = CheckCount(cmd); !st.ok()) return st;
   // When the units were counted: now, or a time in the past (count_history.h).
   const int64_t now = NowMs();
@@ -162,6 +165,7 @@ RecordOr Engine::Impl::Apply(TransferCmd& cmd, const CommandMeta& meta,
   if (!to.ok()) return to.status();
   if (*from == *to) return absl::InvalidArgumentError("to_location must differ from from_location");
   if (absl::Status st = CheckId("sku", cmd.sku); !st.ok()) return st;
+  if (absl::Status st = NotAKit(cmd.sku, "transfer", true); !st.ok()) return st;
   if (absl::Status st = CheckQty("qty", cmd.qty); !st.ok()) return st;
   if (absl::Status st = CheckText("note", cmd.note); !st.ok()) return st;
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "daemon/engine/kits.h"
 #include "daemon/engine/state.h"
 
 namespace stockd::engine {
@@ -243,7 +244,7 @@ absl::Status ValidateModel(const Model& m) {
       return bad("override ", o.origin, ": value out of bounds");
     }
   }
-  return absl::OkStatus();
+  return ValidateKits(m);
 }
 
 absl::Status ValidateOptions(const EngineOptions& options) {

@@ -135,5 +135,49 @@ TEST(ApiConvertTest, WatchProblemsNameTheChangedLines) {
                                            "UNSTOCKED SKU-3 1 @2000"}));
 }
 
+// A kit's Explain: per source the kits there and the component that limits them, the
+// components, the component and location to restock first, and the formula over them.
+TEST(ApiConvertTest, AKitsExplanationNamesItsLimitingComponents) {
+  engine::Explanation e;
+  e.channel = "web";
+  e.sku = "BIKE";
+  e.kit_components = {{"FRAME", 1}, {"PEDAL", 2}};
+  engine::ExplainSourceTerm wh;
+  wh.location = "wh";
+  wh.avail = 1;
+  wh.limiting_sku = "PEDAL";
+  wh.limiting_avail = 3;
+  wh.limiting_qty = 2;
+  engine::ExplainSourceTerm s1 = wh;
+  s1.location = "s1";
+  s1.avail = 2;
+  s1.limiting_sku = "FRAME";
+  s1.limiting_avail = 2;
+  s1.limiting_qty = 1;
+  e.sources = {wh, s1};
+  e.reservable = 3;
+  e.after_safety = 3;
+  e.after_share = 3;
+  e.published = 3;
+  e.limiting_sku = "PEDAL";
+  e.limiting_location = "wh";
+  v1::ExplainResponse out;
+  api::ToProto(e, &out);
+  ASSERT_EQ(out.kit_components_size(), 2);
+  EXPECT_EQ(out.kit_components(1).sku(), "PEDAL");
+  EXPECT_EQ(out.kit_components(1).qty(), 2);
+  ASSERT_EQ(out.sources_size(), 2);
+  EXPECT_EQ(out.sources(0).limiting_sku(), "PEDAL");
+  EXPECT_EQ(out.sources(0).limiting_avail(), 3);
+  EXPECT_EQ(out.sources(0).limiting_qty(), 2);
+  EXPECT_EQ(out.sources(1).avail(), 2);
+  EXPECT_EQ(out.limiting_sku(), "PEDAL");
+  EXPECT_EQ(out.limiting_location(), "wh");
+  EXPECT_EQ(
+      out.formula().rfind("reservable = wh: floor(PEDAL 3 / 2) + s1: floor(FRAME 2 / 1) = 3; ", 0),
+      0u)
+      << out.formula();
+}
+
 }  // namespace
 }  // namespace stockd

@@ -1,0 +1,158 @@
+// Kits on the read side (docs/kits.md; issue 16 part 1): a kit's reservable per channel is
+// the sum over the channel's sources of min over components of floor(avail / qty), every
+// component from one location; its published quantity applies the kit's own policy
+// (overrides may name kit SKUs); Explain names the limiting component and location; what
+// a kit cannot do is refused and changes nothing. The fixture is engine_fixture.h.
+#include "daemon/engine/kits.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "gtest/gtest.h"
+#include "tests/engine/engine_fixture.h"
+
+namespace stockd::engine {
+namespace {
+
+// TestModel()'s locations and channels (web: wh, s1 with 2 protected for web at s1;
+// amazon: wh with safety 2 and share 50), and:
+//   BIKE  = FRAME x1 + PEDAL x2
+//   SET   = FRAME x1 + PEDAL x2 + BELL x1
+//   3PACK = SOCK x3, published to web at most 4 (an override on the kit)
+class KitsTest : public EngineTest {
+ protected:
+  Model FixtureModel() override {
+    Model m = TestModel();
+    PolicyOverride cap;  // web shows at most 4 three-packs
+    cap.pattern = "3PACK";
+    cap.channel = m.ChannelIndex("web");
+    cap.origin = "t.yaml:9";
+    cap.max_publish = 4;
+    m.overrides.push_back(cap);
+    m.kits = {{"BIKE", {{"FRAME", 1}, {"PEDAL", 2}}, "t.yaml:1"},
+              {"SET", {{"FRAME", 1}, {"PEDAL", 2}, {"BELL", 1}}, "t.yaml:4"},
+              {"3PACK", {{"SOCK", 3}}, "t.yaml:7"}};
+    return m;
+  }
+};
+
+TEST_F(KitsTest, TheScarcestComponentPerLocationSummedOverSources) {
+  SetStock("wh", "FRAME", 5);
+  SetStock("wh", "PEDAL", 6);  // 3 bikes' worth
+  SetStock("s1", "FRAME", 4);
+  SetStock("s1", "PEDAL", 9);  // web takes s1's units whole: the 2 protected there are web's
+  // wh: min(5/1, 6/2) = 3; s1: min(4/1, 9/2) = 4; web = 7.
+  EXPECT_EQ(Reservable("web", "BIKE"), 7);
+  EXPECT_EQ(Published("web", "BIKE"), 7);
+  // pos1 sees s1 minus web's 2 protected units of each component: min(2, 7/2) = 2.
+  EXPECT_EQ(Reservable("pos1", "BIKE"), 2);
+  // amazon: wh only, 3 kits, safety 2 and share 50 of the kit's own policy: floor(1*.5) = 0.
+  EXPECT_EQ(Reservable("amazon", "BIKE"), 3);
+  EXPECT_EQ(Published("amazon", "BIKE"), 0);
+  // A component without stock anywhere bounds the kit to 0.
+  EXPECT_EQ(Reservable("web", "SET"), 0);
+  SetStock("s1", "BELL", 10);
+  EXPECT_EQ(Reservable("web", "SET"), 4) << "bells only at s1: the wh frames can't make sets";
+}
+
+TEST_F(KitsTest, OneLocationPerKitNotTheSumOfComponentsEverywhere) {
+  // Frames at wh, pedals at s2's neighbour s1: the components never meet at one location.
+  SetStock("wh", "FRAME", 3);
+  SetStock("s1", "PEDAL", 10);
+  EXPECT_EQ(Reservable("web", "BIKE"), 0);
+  EXPECT_EQ(Published("web", "BIKE"), 0);
+}
+
+TEST_F(KitsTest, TheKitsOwnPolicyAndHeldComponentsCount) {
+  SetStock("wh", "SOCK", 31);  // 10 packs
+  EXPECT_EQ(Reservable("web", "3PACK"), 10);
+  EXPECT_EQ(Published("web", "3PACK"), 4) << "the override on the kit caps web at 4";
+  EXPECT_EQ(Published("amazon", "3PACK"), 4) << "floor((10 - 2) * 50%)";
+  // Held socks are not free: a hold on the component moves the kit.
+  Hold("web", {L("SOCK", 4, "wh")});
+  EXPECT_EQ(Reservable("web", "3PACK"), 9);
+}
+
+TEST_F(KitsTest, ExplainNamesTheLimitingComponentAndLocation) {
+  SetStock("wh", "FRAME", 5);
+  SetStock("wh", "PEDAL", 3);  // 1 bike at wh, limited by pedals
+  SetStock("s1", "FRAME", 2);
+  SetStock("s1", "PEDAL", 20);  // 2 at s1, limited by frames
+  absl::StatusOr<Explanation> e = engine_->Explain("web", "BIKE", ExplainQuery{2, false});
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->reservable, 3);
+  EXPECT_EQ(e->published, 3);
+  ASSERT_EQ(e->kit_components.size(), 2u);
+  ASSERT_EQ(e->sources.size(), 2u);
+  EXPECT_EQ(e->sources[0].location, "wh");
+  EXPECT_EQ(e->sources[0].avail, 1);
+  EXPECT_EQ(e->sources[0].limiting_sku, "PEDAL");
+  EXPECT_EQ(e->sources[0].limiting_avail, 3);
+  EXPECT_EQ(e->sources[0].limiting_qty, 2);
+  EXPECT_EQ(e->sources[1].avail, 2);
+  EXPECT_EQ(e->sources[1].limiting_sku, "FRAME");
+  EXPECT_EQ(e->limiting_sku, "PEDAL");
+  EXPECT_EQ(e->limiting_location, "wh");
+  // 2 bikes ship from one location: s1, the first that has both components for 2.
+  ASSERT_EQ(e->plan.size(), 2u);
+  EXPECT_EQ(e->plan[0].sku, "FRAME");
+  EXPECT_EQ(e->plan[0].location, "s1");
+  EXPECT_EQ(e->plan[0].qty, 2);
+  EXPECT_EQ(e->plan[1].sku, "PEDAL");
+  EXPECT_EQ(e->plan[1].qty, 4);
+  e = engine_->Explain("web", "BIKE", ExplainQuery{3, false});
+  ASSERT_TRUE(e.ok());
+  EXPECT_TRUE(e->plan.empty());
+  EXPECT_TRUE(absl::StrContains(e->plan_refused, "kits per source: wh 1, s1 2")) << e->plan_refused;
+}
+
+TEST_F(KitsTest, WhatAKitCannotDoIsRefusedAndChangesNothing) {
+  SetStock("wh", "FRAME", 5);
+  SetStock("wh", "PEDAL", 6);
+  const std::string before = Observe();
+  EXPECT_REJECTED(kInvalid, t::Count("wh", "BIKE", 3));
+  EXPECT_REJECTED(kInvalid, t::Adjust("wh", "BIKE", 1, AdjustReason::kReceipt));
+  EXPECT_REJECTED(kInvalid, t::Transfer("wh", "s1", "BIKE", 1));
+  absl::StatusOr<Outcome> r = Run(t::Count("wh", "BIKE", 3));
+  EXPECT_TRUE(absl::StrContains(r.status().message(), "FRAME x1, PEDAL x2")) << r.status();
+  // Not built yet: selling and reserving a kit.
+  EXPECT_REJECTED(absl::StatusCode::kUnimplemented, t::Sell("web", "wh", "BIKE", 1));
+  EXPECT_REJECTED(absl::StatusCode::kUnimplemented,
+                  t::Reserve("web", {L("FRAME", 1), L("BIKE", 1)}));
+  EXPECT_EQ(Observe(), before);
+  EXPECT_EQ(Reservable("web", "BIKE"), 3);
+}
+
+TEST(KitRulesTest, EveryStructuralRuleIsInvalidArgument) {
+  auto model = [](std::vector<Kit> kits) {
+    Model m = ModelBuilder().Location("wh").Channel("web", ChannelType::kWebshop, {"wh"}).Build();
+    m.kits = std::move(kits);
+    return m;
+  };
+  auto check = [&](std::vector<Kit> kits, const std::string& needle) {
+    absl::StatusOr<std::unique_ptr<Engine>> e = Engine::Create(model(std::move(kits)), {});
+    ASSERT_FALSE(e.ok()) << needle;
+    EXPECT_EQ(e.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_TRUE(absl::StrContains(e.status().message(), needle)) << e.status();
+  };
+  check({{"K", {{"A", 1}, {"K2", 1}}, "x:1"}, {"K2", {{"B", 1}}, "x:2"}}, "'K2' is a kit");
+  check({{"K", {{"K", 1}}, "x:1"}}, "'K' is a kit");
+  check({{"K", {{"A", 1}, {"A", 2}}, "x:1"}}, "listed twice");
+  check({{"K", {}, "x:1"}}, "no components");
+  check({{"K", {{"A", 0}}, "x:1"}}, "qty outside 1..10000");
+  check({{"K", {{"A", 1}}, "x:1"}, {"K", {{"B", 1}}, "x:2"}}, "defined twice");
+  check({{"K K", {{"A", 1}}, "x:1"}}, "invalid SKU");
+  EXPECT_TRUE(Engine::Create(model({{"K", {{"A", 2}, {"B", 1}}, "x:1"}}), {}).ok());
+}
+
+TEST_F(KitsTest, StoredStockOfAKitRefusesTheRestore) {
+  Snapshot snapshot;
+  snapshot.rows.push_back({"BIKE", "wh", Counters{2, 0, 0}});
+  absl::Status st = engine_->Restore(snapshot);
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(st.message(), "defines it as a kit")) << st;
+}
+
+}  // namespace
+}  // namespace stockd::engine
