@@ -138,7 +138,6 @@ struct InvariantReport {
   bool ok() const { return violations.empty(); }
 };
 
-// The whole durable state, as the storage layer loads it.
 // An on_hand movement as it is stored (count_history.h): Counts observed in the past net
 // the movements recorded after them.
 struct MovementRecord {
@@ -149,6 +148,7 @@ struct MovementRecord {
   bool count = false;  // a count's own correction: marks a count at at_ms, never netted
 };
 
+// The whole durable state, as the storage layer loads it.
 struct Snapshot {
   std::vector<RowView> rows;    // absolute counters
   std::vector<HoldView> holds;  // any state; resolved ones stay queryable

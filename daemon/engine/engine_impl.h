@@ -8,6 +8,8 @@
 //   order_commands.cc  ApplyOrder (the order table: order_table.h)
 //   queries.cc         GetStock, HasSku, GetAvailability, Explain, GetHold, ListHolds, ListAudit,
 //                      HoldLineCount, ForEachPublished
+//   kit_queries.cc     a kit's GetAvailability and Explain, NotAKit (kits.h)
+//   kit_reserve.cc     PlanKitLine: a Reserve line of kits
 //   restore.cc         Restore, AdoptDurable, CheckInvariants
 //   probe.cc           Probe (the watchdog's proof that every lock is still taken and given back)
 //   reconfigure.cc     PreviewModel, Reconfigure (model_compare.h: canonicalising and
@@ -85,7 +87,7 @@ class Engine::Impl {
   absl::StatusOr<Explanation> Explain(const std::string& channel, const std::string& sku,
                                       const ExplainQuery& query) const;
 
-  // ---- kit_queries.cc (kits.h)
+  // ---- kit_queries.cc, kit_reserve.cc (kits.h)
   // Each component's rows and policies, read under its shard's lock one at a time.
   std::vector<ComponentState> ReadKit(const Kit& kit) const;
   void KitAvailability(const Kit& kit, const std::vector<int>& channels,
@@ -95,6 +97,12 @@ class Engine::Impl {
   // stock: counts, adjustments, transfers), UNIMPLEMENTED for what kits do not do yet
   // (sales, reservations, order lines).
   absl::Status NotAKit(absl::string_view sku, const char* operation, bool never) const;
+  // A Reserve line of `kits` kits: every component from one location (`wanted`, or the
+  // first of channel c's sources whose kits cover it), appended to `takes` and to `rows`.
+  // FAILED_PRECONDITION naming the kits per source and the limiting component when none
+  // does. Callers hold every component's shard.
+  absl::Status PlanKitLine(const Model& m, int c, const Kit& kit, int64_t kits, int wanted,
+                           PlanningRows* rows, std::vector<LineTake>* takes);
   absl::StatusOr<HoldView> GetHold(const std::string& hold_id) const;
   std::vector<HoldView> ListHolds(const HoldFilter& filter) const;
   int HoldLineCount(const std::string& hold_id) const;

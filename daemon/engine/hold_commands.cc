@@ -1,6 +1,7 @@
 // The hold commands: Reserve, Extend, Commit, Release, Expire (the reaper's Release),
 // Fulfill and Cancel. Each validates its input (validation.h), takes the hold's stripe and
 // then its SKUs' shards (the lock order), changes counters and the hold, and Seals.
+#include <algorithm>
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
@@ -131,10 +132,16 @@ RecordOr Engine::Impl::Apply(ReserveCmd& cmd, const CommandMeta& meta,
   const int c = *channel;
   if (absl::Status st = CheckLines(cmd.lines, options_.max_lines, true); !st.ok()) return st;
   std::vector<int> wanted(cmd.lines.size(), -1);
+  // A kit line takes its components (kits.h); kits are fixed until a restart.
+  std::vector<const Kit*> kits(cmd.lines.size(), nullptr);
+  const KitIndex& kit_index = generation().kits();
   std::vector<absl::string_view> skus;
   for (size_t i = 0; i < cmd.lines.size(); ++i) {
-    if (absl::Status st = NotAKit(cmd.lines[i].sku, "reserve", false); !st.ok()) return st;
-    skus.push_back(cmd.lines[i].sku);
+    if ((kits[i] = kit_index.Find(cmd.lines[i].sku)) != nullptr) {
+      for (const KitComponent& k : kits[i]->components) skus.push_back(k.sku);
+    } else {
+      skus.push_back(cmd.lines[i].sku);
+    }
     if (cmd.lines[i].location.empty()) continue;
     absl::StatusOr<int> l = ResolveLocation(unlocked_model, cmd.lines[i].location);
     if (!l.ok()) return l.status();
@@ -154,31 +161,44 @@ RecordOr Engine::Impl::Apply(ReserveCmd& cmd, const CommandMeta& meta,
     if (l >= 0 && !IsSource(m, c, l)) return NotASource(m, c, l);
   }
 
-  // A line's parts: one (whole from one location), or its split over the sources.
+  // A line's parts: one (whole from one location), or its split over the sources; a kit
+  // line's components, all from one location.
   const bool may_split = m.channels[c].split_lines && !cmd.single_location;
-  std::vector<SkuState*> states(cmd.lines.size());
-  std::vector<std::vector<LinePart>> parts(cmd.lines.size());
+  const bool any_kit = std::any_of(kits.begin(), kits.end(), [](const Kit* k) { return k; });
+  PlanningRows rows(any_kit);
+  std::vector<LineTake> takes;
+  takes.reserve(cmd.lines.size());
   for (size_t i = 0; i < cmd.lines.size(); ++i) {
     const Line& line = cmd.lines[i];
+    if (kits[i] != nullptr) {
+      absl::Status st = PlanKitLine(m, c, *kits[i], line.qty, wanted[i], &rows, &takes);
+      if (!st.ok()) return st;
+      continue;
+    }
     Shard& shard = ShardFor(line.sku);
     LockedByShardLocks(shard);
     SkuState* s = FindSku(shard, line.sku);
     if (s == nullptr) return UnknownSku(line.sku);
-    states[i] = s;
     const PolicySet& ps = *s->policies;
+    const std::vector<Counters>& planned = rows.Of(*s);
     if (wanted[i] >= 0) {
-      int64_t avail = Avail(ps, c, wanted[i], s->rows[wanted[i]]);
+      int64_t avail = Avail(ps, c, wanted[i], planned[wanted[i]]);
       if (avail < line.qty) {
         return absl::FailedPreconditionError(
             absl::StrCat("sku '", line.sku, "': channel '", cmd.channel, "' may take ", avail,
                          " at '", m.locations[wanted[i]].id, "', asked ", line.qty));
       }
-      parts[i] = {{wanted[i], line.qty}};
+      takes.push_back({s, wanted[i], line.qty});
+      rows.Take(takes.back());
       continue;
     }
-    parts[i] = PlanLine(m, ps, c, s->rows, line.qty, may_split);
-    if (parts[i].empty()) {
-      return LineNotCovered(m, ps, c, s->rows, line.sku, line.qty, may_split, cmd.single_location);
+    std::vector<LinePart> parts = PlanLine(m, ps, c, planned, line.qty, may_split);
+    if (parts.empty()) {
+      return LineNotCovered(m, ps, c, planned, line.sku, line.qty, may_split, cmd.single_location);
+    }
+    for (const LinePart& part : parts) {
+      takes.push_back({s, part.location, part.qty});
+      rows.Take(takes.back());
     }
   }
 
@@ -195,17 +215,18 @@ RecordOr Engine::Impl::Apply(ReserveCmd& cmd, const CommandMeta& meta,
   Change change;
   change.channel = cmd.channel;
   change.reason = cmd.reference;
-  for (size_t i = 0; i < cmd.lines.size(); ++i) {
-    for (size_t k = 0; k < parts[i].size(); ++k) {
-      const LinePart& part = parts[i][k];
-      change.Touch(states[i], part.location);
-      states[i]->rows[part.location].held += part.qty;
-      // The command is spent: its last part takes the SKU string (`skus` is not used
-      // again).
-      std::string sku = k + 1 == parts[i].size() ? std::move(cmd.lines[i].sku) : cmd.lines[i].sku;
-      v.lines.push_back({std::move(sku), m.locations[part.location].id, part.qty, 0});
-      rec->locations.push_back(part.location);
+  // One hold line per (SKU, location): two kits sharing a component, or a kit and one of
+  // its components, at one location hold it in one line.
+  FirstSeen<std::pair<const SkuState*, int>> lines;
+  for (const LineTake& take : takes) {
+    change.Touch(take.sku, take.location);
+    take.sku->rows[take.location].held += take.qty;
+    if (const size_t at = lines.Add({take.sku, take.location}); at < v.lines.size()) {
+      v.lines[at].qty += take.qty;
+      continue;
     }
+    v.lines.push_back({take.sku->sku, m.locations[take.location].id, take.qty, 0});
+    rec->locations.push_back(take.location);
   }
   HoldRec* raw = holds_.Insert(stripe, std::move(rec));
   change.hold = raw;

@@ -4,6 +4,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "daemon/engine/state.h"
 
 namespace stockd::engine {
 
@@ -59,6 +60,16 @@ const std::vector<int>& KitIndex::KitsOf(absl::string_view component) const {
   if (containing_.empty()) return kNone;
   auto it = containing_.find(component);
   return it == containing_.end() ? kNone : it->second;
+}
+
+const std::vector<Counters>& PlanningRows::Of(const SkuState& s) {
+  if (!copy_) return s.rows;
+  return rows_.try_emplace(&s, s.rows).first->second;
+}
+
+void PlanningRows::Take(const LineTake& take) {
+  if (copy_)
+    rows_.try_emplace(take.sku, take.sku->rows).first->second[take.location].held += take.qty;
 }
 
 int64_t ComponentAvail(const ComponentState& k, int channel, int location) {

@@ -58,6 +58,30 @@ struct ComponentState {
   std::shared_ptr<const PolicySet> policies;  // null with empty rows
 };
 
+struct SkuState;
+
+// What one line of a Reserve takes: `qty` units of a SKU at a location.
+struct LineTake {
+  SkuState* sku = nullptr;
+  int location = -1;
+  int64_t qty = 0;
+};
+
+// The rows a Reserve plans against: the SKUs' own or, in a request with a kit line,
+// copies that include what its earlier lines took already, so that a kit and one of its
+// components (or two kits sharing one) are checked together. Callers hold the SKUs'
+// shards.
+class PlanningRows {
+ public:
+  explicit PlanningRows(bool copy) : copy_(copy) {}
+  const std::vector<Counters>& Of(const SkuState& s);
+  void Take(const LineTake& take);
+
+ private:
+  const bool copy_;
+  absl::flat_hash_map<const SkuState*, std::vector<Counters>> rows_;
+};
+
 // avail_c(k, L) of a component.
 int64_t ComponentAvail(const ComponentState& k, int channel, int location);
 
