@@ -9,7 +9,7 @@
 //   queries.cc         GetStock, HasSku, GetAvailability, Explain, GetHold, ListHolds, ListAudit,
 //                      HoldLineCount, ForEachPublished
 //   kit_queries.cc     a kit's GetAvailability and Explain, NotAKit (kits.h)
-//   kit_reserve.cc     PlanKitLine: a Reserve line of kits
+//   kit_commands.cc    PlanKitLine (a Reserve line of kits), SellKit
 //   restore.cc         Restore, AdoptDurable, CheckInvariants
 //   probe.cc           Probe (the watchdog's proof that every lock is still taken and given back)
 //   reconfigure.cc     PreviewModel, Reconfigure (model_compare.h: canonicalising and
@@ -87,7 +87,7 @@ class Engine::Impl {
   absl::StatusOr<Explanation> Explain(const std::string& channel, const std::string& sku,
                                       const ExplainQuery& query) const;
 
-  // ---- kit_queries.cc, kit_reserve.cc (kits.h)
+  // ---- kit_queries.cc, kit_commands.cc (kits.h)
   // Each component's rows and policies, read under its shard's lock one at a time.
   std::vector<ComponentState> ReadKit(const Kit& kit) const;
   void KitAvailability(const Kit& kit, const std::vector<int>& channels,
@@ -103,6 +103,11 @@ class Engine::Impl {
   // does. Callers hold every component's shard.
   absl::Status PlanKitLine(const Model& m, int c, const Kit& kit, int64_t kits, int wanted,
                            PlanningRows* rows, std::vector<LineTake>* takes);
+  // Sell of `cmd.qty` kits at location l on channel c (ids checked): every component's
+  // on_hand at l, under their shards' locks, in one mutation; the kits_c(l) bound unless
+  // override_limit (then a breach, counted in kits).
+  RecordOr SellKit(const Kit& kit, SellCmd& cmd, int c, int l, const CommandMeta& meta,
+                   const std::shared_ptr<Pending>& p);
   absl::StatusOr<HoldView> GetHold(const std::string& hold_id) const;
   std::vector<HoldView> ListHolds(const HoldFilter& filter) const;
   int HoldLineCount(const std::string& hold_id) const;

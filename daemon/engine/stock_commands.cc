@@ -18,9 +18,9 @@ RecordOr Engine::Impl::Apply(SellCmd& cmd, const CommandMeta& meta,
   if (!location.ok()) return location.status();
   const int c = *channel, l = *location;
   if (absl::Status st = CheckId("sku", cmd.sku); !st.ok()) return st;
-  if (absl::Status st = NotAKit(cmd.sku, "sell", false); !st.ok()) return st;
   if (absl::Status st = CheckQty("qty", cmd.qty); !st.ok()) return st;
   if (absl::Status st = CheckText("reference", cmd.reference); !st.ok()) return st;
+  if (const Kit* kit = generation().kits().Find(cmd.sku)) return SellKit(*kit, cmd, c, l, meta, p);
 
   Shard& shard = ShardFor(cmd.sku);
   absl::MutexLock lock(&shard.mu);
@@ -105,17 +105,20 @@ RecordOr Engine::Impl::Apply(CountCmd& cmd, const CommandMeta& meta,
   const int64_t now = NowMs();
   int64_t observed_at = cmd.observed_at_ms == 0 ? now : cmd.observed_at_ms;
   if (observed_at > now + kCountClockSlackMs) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("observed_at ", FormatUtcMs(observed_at), " is in the future (now ",
-                     FormatUtcMs(now), ")"));
+    return absl::InvalidArgumentError(absl::StrCat("observed_at ", FormatUtcMs(observed_at),
+                                                   " is in the future (now ", FormatUtcMs(now),
+                                                   ")"));
   }
   observed_at = std::min(observed_at, now);
-  if (const int64_t oldest = OldestCountableMs(now); observed_at < oldest) {
+  // A count of now nets nothing: it needs no history (and the history's start, stamped by
+  // the storage layer's clock, must not refuse it).
+  if (const int64_t oldest = OldestCountableMs(now);
+      cmd.observed_at_ms != 0 && observed_at < oldest) {
     return absl::FailedPreconditionError(absl::StrCat(
         "observed_at ", FormatUtcMs(observed_at), " is older than the movement history stockd ",
-        "keeps: the oldest count it can net was observed at ", FormatUtcMs(oldest), " (",
-        oldest, " ms; engine.count_history ", options_.count_history_ms / 1000,
-        " s, history kept since ", FormatUtcMs(history_since_ms_.load()), ")"));
+        "keeps: the oldest count it can net was observed at ", FormatUtcMs(oldest), " (", oldest,
+        " ms; engine.count_history ", options_.count_history_ms / 1000, " s, history kept since ",
+        FormatUtcMs(history_since_ms_.load()), ")"));
   }
 
   Shard& shard = ShardFor(cmd.sku);
@@ -145,12 +148,12 @@ RecordOr Engine::Impl::Apply(CountCmd& cmd, const CommandMeta& meta,
   if (cmd.observed_at_ms == 0) {
     change.reason = absl::StrCat("count", cmd.note.empty() ? "" : ": ", cmd.note);
   } else {
-    change.reason = absl::StrCat("count ", cmd.on_hand, " observed at ", FormatUtcMs(observed_at),
-                                 "; netted ", net.netted > 0 ? "+" : "", net.netted, " from ",
-                                 net.movements, net.movements == 1 ? " movement" : " movements",
-                                 " since -> on_hand ", on_hand,
-                                 cmd.on_hand + net.netted < 0 ? " (not below 0)" : "",
-                                 cmd.note.empty() ? "" : ": ", cmd.note);
+    change.reason =
+        absl::StrCat("count ", cmd.on_hand, " observed at ", FormatUtcMs(observed_at), "; netted ",
+                     net.netted > 0 ? "+" : "", net.netted, " from ", net.movements,
+                     net.movements == 1 ? " movement" : " movements", " since -> on_hand ", on_hand,
+                     cmd.on_hand + net.netted < 0 ? " (not below 0)" : "",
+                     cmd.note.empty() ? "" : ": ", cmd.note);
   }
   p->outcome.before.push_back({cmd.sku, cmd.location, change.rows[0].before});
   p->outcome.after.push_back(View(*s, l));

@@ -292,6 +292,18 @@ TEST_F(CountAtTest, RestoredMovementsAreNettedFromTheStoredHistory) {
   EXPECT_EQ(r.status().code(), kPrecondition) << "older than the count applied at taken";
 }
 
+// The storage layer stamps the history's start with its own clock: one ahead of the
+// engine's must not refuse a count of now (found by AuditLedgerTest, whose engine runs
+// on a manual clock).
+TEST_F(CountAtTest, ACountOfNowNeedsNoHistory) {
+  Snapshot snapshot;
+  snapshot.rows.push_back({"A", "wh", Counters{10, 0, 0}});
+  snapshot.history_since_ms = clock_.NowMs() + kMinute;
+  ASSERT_TRUE(engine_->Restore(snapshot).ok());
+  EXPECT_EQ(Str(Ok(t::Count("wh", "A", 4)).after[0]), "A@wh=4/0/0");
+  EXPECT_REJECTED(kPrecondition, CountAt("wh", "A", 3, clock_.NowMs() - 1));
+}
+
 TEST_F(CountAtTest, EveryCountsAuditEntryHasItsObservedTimeAndNothingElseHasOne) {
   StockUp();
   clock_.Advance(kMinute);

@@ -1,0 +1,131 @@
+// Kit mutations (kits.h, docs/kits.md): a Reserve line of kits (every component at one
+// location, planned against what the request's earlier lines take: PlanningRows) and the
+// Sell of kits at a till (every component at the till's location, in one mutation).
+#include "absl/strings/str_cat.h"
+#include "daemon/engine/engine_impl.h"
+#include "daemon/engine/kits.h"
+#include "daemon/engine/validation.h"
+
+namespace stockd::engine {
+
+absl::Status Engine::Impl::PlanKitLine(const Model& m, int c, const Kit& kit, int64_t kits,
+                                       int wanted, PlanningRows* rows,
+                                       std::vector<LineTake>* takes) {
+  std::vector<ComponentState> components;
+  std::vector<SkuState*> states;
+  for (const KitComponent& k : kit.components) {
+    Shard& shard = ShardFor(k.sku);
+    LockedByShardLocks(shard);
+    SkuState* s = FindSku(shard, k.sku);
+    ComponentState state{k.sku, k.qty, {}, nullptr};
+    if (s != nullptr) {
+      state.rows = rows->Of(*s);
+      state.policies = s->policies;
+    }
+    components.push_back(std::move(state));
+    states.push_back(s);
+  }
+  auto take_at = [&](int l) {
+    for (size_t i = 0; i < kit.components.size(); ++i) {
+      const LineTake take{states[i], l, kit.components[i].qty * kits};
+      rows->Take(take);
+      takes->push_back(take);
+    }
+    return absl::OkStatus();
+  };
+  const std::string& channel = m.channels[c].id;
+  if (wanted >= 0) {
+    int limiting = -1;
+    const int64_t here = KitsAt(components, c, wanted, &limiting);
+    if (here >= kits) return take_at(wanted);
+    const ComponentState& k = components[limiting];
+    return absl::FailedPreconditionError(
+        absl::StrCat("kit '", kit.sku, "': channel '", channel, "' may take ", here, " at '",
+                     m.locations[wanted].id, "', asked ", kits, " (limited by '", k.sku,
+                     "': avail ", ComponentAvail(k, c, wanted), ", ", k.qty, " per kit)"));
+  }
+  std::string per_source;
+  for (int l : m.channels[c].sources) {
+    int limiting = -1;
+    const int64_t here = KitsAt(components, c, l, &limiting);
+    if (here >= kits) return take_at(l);
+    absl::StrAppend(&per_source, per_source.empty() ? "" : ", ", m.locations[l].id, " ", here, " (",
+                    components[limiting].sku, ")");
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat("kit '", kit.sku, "': no single source of channel '", channel, "' covers ", kits,
+                   " (a kit is taken from one location; kits per source and what limits "
+                   "them: ",
+                   per_source, ")"));
+}
+
+RecordOr Engine::Impl::SellKit(const Kit& kit, SellCmd& cmd, int c, int l, const CommandMeta& meta,
+                               const std::shared_ptr<Pending>& p) {
+  std::vector<absl::string_view> skus;
+  for (const KitComponent& k : kit.components) skus.push_back(k.sku);
+  ShardLocks locks;
+  locks.LockSorted(ShardsFor(skus));
+  // The sources in force now (engine_impl.h, "The model").
+  const Model& m = model();
+  if (!IsSource(m, c, l)) return NotASource(m, c, l);
+  std::vector<SkuState*> states;
+  std::vector<ComponentState> components;
+  for (const KitComponent& k : kit.components) {
+    Shard& shard = ShardFor(k.sku);
+    LockedByShardLocks(shard);
+    SkuState* s = FindSku(shard, k.sku);
+    states.push_back(s);
+    ComponentState state{k.sku, k.qty, {}, nullptr};
+    if (s != nullptr) {
+      state.rows = s->rows;
+      state.policies = s->policies;
+    }
+    components.push_back(std::move(state));
+  }
+  // As a Sell of one SKU: the channel's bound first (unless override), then what is on
+  // the shelf.
+  int limiting = -1;
+  const int64_t kits = KitsAt(components, c, l, &limiting);
+  if (cmd.qty > kits && !cmd.override_limit) {
+    const ComponentState& k = components[limiting];
+    return absl::FailedPreconditionError(absl::StrCat(
+        "kit '", kit.sku, "': channel '", cmd.channel, "' may sell ", kits, " at '", cmd.location,
+        "' (limited by '", k.sku, "': avail ", ComponentAvail(k, c, l), ", ", k.qty,
+        " per kit), asked ", cmd.qty, "; set override to record a physical sale"));
+  }
+  for (size_t i = 0; i < states.size(); ++i) {
+    const int64_t on_hand = states[i] == nullptr ? 0 : states[i]->rows[l].on_hand;
+    if (on_hand < kit.components[i].qty * cmd.qty) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("kit '", kit.sku, "': only ", on_hand, " of '", kit.components[i].sku,
+                       "' on hand at '", cmd.location, "', sold ", cmd.qty, " x ",
+                       kit.components[i].qty, "; record a Count first"));
+    }
+  }
+  Change change;
+  change.channel = cmd.channel;
+  change.reason = cmd.reference;
+  for (size_t i = 0; i < states.size(); ++i) {
+    change.Touch(states[i], l);
+    states[i]->rows[l].on_hand -= kit.components[i].qty * cmd.qty;
+  }
+  if (cmd.qty > kits) {
+    p->outcome.breach = true;
+    p->outcome.breach_units = cmd.qty - kits;  // kits beyond what the channel could sell
+    breaches_.fetch_add(1);
+    RecordBreach({NowMs(), cmd.channel, "sell", kit.sku, cmd.location, "", cmd.qty - kits});
+    change.reason =
+        absl::StrCat("BREACH: ", cmd.qty - kits, " kits of '", kit.sku, "' beyond avail ", kits,
+                     cmd.reference.empty() ? "" : "; ", cmd.reference);
+  } else {
+    change.reason = absl::StrCat("kit '", kit.sku, "' x", cmd.qty,
+                                 cmd.reference.empty() ? "" : "; ", cmd.reference);
+  }
+  for (size_t i = 0; i < states.size(); ++i) {
+    p->outcome.before.push_back({states[i]->sku, cmd.location, change.rows[i].before});
+    p->outcome.after.push_back(View(*states[i], l));
+  }
+  return Seal(change, meta, "sell", p);
+}
+
+}  // namespace stockd::engine
