@@ -28,6 +28,10 @@ Engine::Impl::Impl(Model model, EngineOptions options)
   current_.store(generations_.back().get(), std::memory_order_release);
   hold_prefix_ = absl::StrCat("h", absl::Hex(options_.clock->NowMs()), "-");
   history_since_ms_.store(options_.clock->NowMs());
+  if (const size_t kits = generations_.back()->model().kits.size(); kits > 0) {
+    kit_published_.assign(kits, {});
+    kit_announcer_ = std::make_unique<KitAnnouncer>(kits, [this](int k) { AnnounceKit(k); });
+  }
   audit_per_shard_ = options_.audit_capacity == 0
                          ? 0
                          : std::max<size_t>(1, options_.audit_capacity / shards_.size());
@@ -89,6 +93,7 @@ void Engine::Impl::Complete(const std::shared_ptr<Pending>& pending,
     if (record && record->order) {
       for (ChangeListener* l : listeners_) l->OnOrderApplied(*record->order);
     }
+    if (record && kit_announcer_) MarkKits(*record);
     if (!waiters.empty()) {
       Outcome replay = pending->outcome;  // the waiters sent the same request id again
       replay.replayed = true;

@@ -239,8 +239,9 @@ class Engine {
   // Lines of the hold (0 when unknown): its response can only be this large or smaller,
   // since a hold's lines never grow.
   int HoldLineCount(const std::string& hold_id) const;
-  // Published quantities of (channels x skus) for a Watch snapshot; empty = all. Calls
-  // `emit` per item with the SKU's shard lock held: `emit` must be quick.
+  // Published quantities of (channels x skus) for a Watch snapshot; empty = all, kits
+  // last (computed from their components now). Calls `emit` per item with the SKU's
+  // shard lock held (a kit's: none): `emit` must be quick.
   void ForEachPublished(const std::vector<std::string>& channels,
                         const std::vector<std::string>& skus,
                         const std::function<void(const PublishedChange&)>& emit) const;

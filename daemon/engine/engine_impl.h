@@ -8,7 +8,8 @@
 //   order_commands.cc  ApplyOrder (the order table: order_table.h)
 //   queries.cc         GetStock, HasSku, GetAvailability, Explain, GetHold, ListHolds, ListAudit,
 //                      HoldLineCount, ForEachPublished
-//   kit_queries.cc     a kit's GetAvailability and Explain, NotAKit (kits.h)
+//   kit_queries.cc     a kit's GetAvailability and Explain, NotAKit, the announcements of
+//                      kit quantities (kits.h, kit_announcer.h)
 //   kit_commands.cc    PlanKitLine (a Reserve line of kits), SellKit
 //   restore.cc         Restore, AdoptDurable, CheckInvariants
 //   probe.cc           Probe (the watchdog's proof that every lock is still taken and given back)
@@ -48,6 +49,7 @@
 #include "daemon/engine/idempotency_table.h"
 #include "daemon/engine/lock_set.h"
 #include "daemon/engine/model_diff.h"
+#include "daemon/engine/kit_announcer.h"
 #include "daemon/engine/model_generation.h"
 #include "daemon/engine/order_table.h"
 #include "daemon/engine/sealing.h"
@@ -93,6 +95,14 @@ class Engine::Impl {
   void KitAvailability(const Kit& kit, const std::vector<int>& channels,
                        std::vector<AvailabilityItem>* items) const;
   Explanation ExplainKit(const Kit& kit, int channel, const ExplainQuery& query) const;
+  // Marks for the announcer every kit that contains a SKU `record` touched.
+  void MarkKits(const MutationRecord& record);
+  // The announcer's work: recomputes kit `k` (an index into the model's kits) and tells
+  // the listeners what changed since its last announcement.
+  void AnnounceKit(int k);
+  // ForEachPublished's part for kits: each kit's current quantity on `channels`.
+  void ForEachKitPublished(const std::vector<int>& channels, const std::vector<std::string>& skus,
+                           const std::function<void(const PublishedChange&)>& emit) const;
   // OK unless `sku` is a kit: then INVALID_ARGUMENT for what a kit cannot have (its own
   // stock: counts, adjustments, transfers), UNIMPLEMENTED for what kits do not do yet
   // (sales, reservations, order lines).
@@ -258,6 +268,12 @@ class Engine::Impl {
   mutable absl::Mutex breach_mu_;
   std::map<std::string, int64_t> breaches_by_channel_ ABSL_GUARDED_BY(breach_mu_);
   std::deque<BreachView> recent_breaches_ ABSL_GUARDED_BY(breach_mu_);  // newest first
+
+  // Kits (kit_announcer.h): the published quantity last announced per kit and channel,
+  // read and written by the announcer's thread only. Declared last: the announcer's
+  // thread stops before anything it reads is destroyed. Null without kits.
+  std::vector<std::vector<int64_t>> kit_published_;
+  std::unique_ptr<KitAnnouncer> kit_announcer_;
 };
 
 }  // namespace stockd::engine

@@ -125,4 +125,48 @@ Explanation Engine::Impl::ExplainKit(const Kit& kit, int c, const ExplainQuery& 
   return e;
 }
 
+void Engine::Impl::MarkKits(const MutationRecord& record) {
+  const KitIndex& index = generation().kits();
+  for (const RowView& row : record.rows()) {
+    for (int k : index.KitsOf(row.sku)) kit_announcer_->Mark(k);
+  }
+}
+
+void Engine::Impl::AnnounceKit(int k) {
+  const Model& m = model();
+  const Kit& kit = m.kits[k];
+  const std::vector<ComponentState> components = ReadKit(kit);
+  const std::shared_ptr<const PolicySet> own = generation().PoliciesFor(kit.sku);
+  std::vector<int64_t>& last = kit_published_[k];
+  last.resize(m.channels.size(), 0);  // a channel added by a reload starts at 0
+  std::vector<PublishedChange> changes;
+  const int64_t now = NowMs();
+  for (size_t c = 0; c < m.channels.size(); ++c) {
+    const int64_t reservable = KitReservable(m, components, static_cast<int>(c));
+    const int64_t published = Publish(own->channels[c], reservable);
+    if (published == last[c]) continue;
+    changes.push_back({m.channels[c].id, kit.sku, last[c], published, reservable, now});
+    last[c] = published;
+  }
+  if (changes.empty()) return;
+  for (ChangeListener* l : listeners_) l->OnPublishedChanges(changes);
+}
+
+void Engine::Impl::ForEachKitPublished(
+    const std::vector<int>& channels, const std::vector<std::string>& skus,
+    const std::function<void(const PublishedChange&)>& emit) const {
+  const Model& m = model();
+  const int64_t now = NowMs();
+  for (const Kit& kit : m.kits) {
+    if (!skus.empty() && std::find(skus.begin(), skus.end(), kit.sku) == skus.end()) continue;
+    const std::vector<ComponentState> components = ReadKit(kit);
+    const std::shared_ptr<const PolicySet> own = generation().PoliciesFor(kit.sku);
+    for (int c : channels) {
+      const int64_t reservable = KitReservable(m, components, c);
+      const int64_t published = Publish(own->channels[c], reservable);
+      emit({m.channels[c].id, kit.sku, published, published, reservable, now});
+    }
+  }
+}
+
 }  // namespace stockd::engine

@@ -266,12 +266,13 @@ void Engine::Impl::ForEachPublished(const std::vector<std::string>& channels,
       absl::MutexLock lock(&shard.mu);
       if (const SkuState* s = FindSku(shard, sku)) emit_sku(*s);
     }
-    return;
+  } else {
+    for (const Shard& shard : shards_) {
+      absl::MutexLock lock(&shard.mu);
+      for (const auto& [name, s] : shard.skus) emit_sku(*s);
+    }
   }
-  for (const Shard& shard : shards_) {
-    absl::MutexLock lock(&shard.mu);
-    for (const auto& [name, s] : shard.skus) emit_sku(*s);
-  }
+  if (!generation().kits().empty()) ForEachKitPublished(chans, skus, emit);
 }
 
 }  // namespace stockd::engine

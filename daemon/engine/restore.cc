@@ -129,6 +129,7 @@ absl::Status Engine::Impl::Restore(const Snapshot& snap,
   if (static_cast<int64_t>(snap.sequence) > mutations_.load()) mutations_.store(snap.sequence);
   if (while_locked) while_locked();
   UnlockEverything();
+  if (kit_announcer_) kit_announcer_->MarkAll();  // every component may have moved
   return absl::OkStatus();
 }
 
@@ -163,6 +164,7 @@ bool Engine::Impl::AdoptDurable(
     if (record->order) {
       for (ChangeListener* l : listeners_) l->OnOrderApplied(*record->order);
     }
+    if (kit_announcer_) MarkKits(*record);
   }
   return true;
 }

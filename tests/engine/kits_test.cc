@@ -5,7 +5,9 @@
 // a kit cannot do is refused and changes nothing. The fixture is engine_fixture.h.
 #include "daemon/engine/kits.h"
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <set>
 #include <string>
 #include <thread>
@@ -38,6 +40,27 @@ class KitsTest : public EngineTest {
               {"SET", {{"FRAME", 1}, {"PEDAL", 2}, {"BELL", 1}}, "t.yaml:4"},
               {"3PACK", {{"SOCK", 3}}, "t.yaml:7"}};
     return m;
+  }
+  // The kit changes the announcer has sent since the last call, waiting up to 5 s for at
+  // least `want` of them, then 50 ms more for any that should not come.
+  std::vector<std::string> KitChanges(const std::string& kit, size_t want) {
+    std::vector<std::string> out;
+    auto collect = [&] {
+      for (const PublishedChange& c : listener_.Take()) {
+        if (c.sku == kit) {
+          out.push_back(
+              absl::StrCat(c.channel, " ", c.previous, "->", c.published, " r", c.reservable));
+        }
+      }
+    };
+    for (int i = 0; i < 1000 && out.size() < want; ++i) {
+      collect();
+      if (out.size() < want) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    collect();
+    std::sort(out.begin(), out.end());
+    return out;
   }
   void ExpectInvariants() {
     InvariantReport report = engine_->CheckInvariants();
@@ -279,6 +302,32 @@ TEST_F(KitsTest, ConcurrentKitAndComponentReservesNeverOversell) {
   EXPECT_EQ(held_pedals, 2 * (bikes + sets));
   EXPECT_EQ(held_bells, sets.load());
   EXPECT_GT(refused.load(), 0) << "demand must outrun the stock for this to test anything";
+}
+
+TEST_F(KitsTest, AComponentsChangeAnnouncesTheKitOnEveryChannelItMoves) {
+  SetStock("wh", "FRAME", 5);
+  EXPECT_EQ(KitChanges("BIKE", 0), std::vector<std::string>{}) << "no pedals: still 0";
+  SetStock("wh", "PEDAL", 6);
+  // web: 3 bikes at wh; amazon: floor((3 - 2) x 50%) = 0, unchanged; the stores: none.
+  EXPECT_EQ(KitChanges("BIKE", 1), std::vector<std::string>{"web 0->3 r3"});
+  Hold("web", {L("PEDAL", 2, "wh")});  // a component held on its own
+  EXPECT_EQ(KitChanges("BIKE", 1), std::vector<std::string>{"web 3->2 r2"});
+  Ok(t::Reserve("web", {L("BIKE", 1)}));  // the kit itself
+  EXPECT_EQ(KitChanges("BIKE", 1), std::vector<std::string>{"web 2->1 r1"});
+  SetStock("wh", "FRAME", 40);  // pedals still limit: 1 bike, no change
+  SetStock("wh", "PEDAL", 40);  // 36 free: 18 bikes; amazon floor((18 - 2) x 50%) = 8
+  EXPECT_EQ(KitChanges("BIKE", 2), (std::vector<std::string>{"amazon 0->8 r18", "web 1->18 r18"}));
+  EXPECT_EQ(KitChanges("SET", 0), std::vector<std::string>{});
+}
+
+TEST_F(KitsTest, AWatchSnapshotListsKitsWithTheirCurrentQuantity) {
+  SetStock("wh", "SOCK", 31);
+  std::vector<std::string> items;
+  engine_->ForEachPublished({"web", "amazon"}, {"3PACK", "SOCK"}, [&](const PublishedChange& c) {
+    items.push_back(absl::StrCat(c.sku, " ", c.channel, " ", c.published, " r", c.reservable));
+  });
+  EXPECT_EQ(items, (std::vector<std::string>{"SOCK web 31 r31", "SOCK amazon 14 r31",
+                                             "3PACK web 4 r10", "3PACK amazon 4 r10"}));
 }
 
 TEST(KitRulesTest, EveryStructuralRuleIsInvalidArgument) {
