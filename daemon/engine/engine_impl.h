@@ -68,7 +68,10 @@ class Engine::Impl {
   const Model& model() const { return generation().model(); }
   std::shared_ptr<const Model> shared_model() const { return generation().shared_model(); }
   const EngineOptions& options() const { return options_; }
-  void AddListener(ChangeListener* l) { listeners_.push_back(l); }
+  void AddListener(ChangeListener* l) {
+    absl::MutexLock lock(&listeners_mu_);  // the kit announcer may be reading them
+    listeners_.push_back(l);
+  }
 
   // ---- engine.cc
   void Execute(Command command, Done done);
@@ -243,7 +246,10 @@ class Engine::Impl {
   std::atomic<const ModelGeneration*> current_{nullptr};
   EngineOptions options_;  // options_.clock is never null
   SystemClock system_clock_;
-  std::vector<ChangeListener*> listeners_;  // set before serving, then read-only
+  // Set before serving, then read-only; AddListener and the kit announcer (which may run
+  // from the first Restore on, before every listener is added) take listeners_mu_.
+  absl::Mutex listeners_mu_;
+  std::vector<ChangeListener*> listeners_;
 
   std::vector<Shard> shards_;
   const LockSet all_shards_;  // every shards_[i].mu, in index order

@@ -149,7 +149,12 @@ void Engine::Impl::AnnounceKit(int k) {
     last[c] = published;
   }
   if (changes.empty()) return;
-  for (ChangeListener* l : listeners_) l->OnPublishedChanges(changes);
+  std::vector<ChangeListener*> listeners;
+  {
+    absl::MutexLock lock(&listeners_mu_);
+    listeners = listeners_;
+  }
+  for (ChangeListener* l : listeners) l->OnPublishedChanges(changes);
 }
 
 void Engine::Impl::ForEachKitPublished(
