@@ -315,4 +315,6 @@ absl::StatusOr<ReconfigureResult> Engine::Reconfigure(Model next,
 const EngineOptions& Engine::options() const { return impl_->options(); }
 void Engine::AddListener(ChangeListener* listener) { impl_->AddListener(listener); }
 
+void Engine::StopAnnouncing() { impl_->StopAnnouncing(); }
+
 }  // namespace stockd::engine

@@ -318,6 +318,10 @@ class Engine {
 
   // Listeners receive published changes after durability. Add before serving; not owned.
   void AddListener(ChangeListener* listener);
+  // Stops announcing kit quantities (kit_announcer.h) and joins the thread that does:
+  // call once the last mutation has completed and before a listener is destroyed.
+  // Idempotent; the engine's destructor does it too.
+  void StopAnnouncing();
 
  private:
   class Impl;

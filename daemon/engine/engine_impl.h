@@ -68,6 +68,9 @@ class Engine::Impl {
   const Model& model() const { return generation().model(); }
   std::shared_ptr<const Model> shared_model() const { return generation().shared_model(); }
   const EngineOptions& options() const { return options_; }
+  void StopAnnouncing() {
+    if (kit_announcer_) kit_announcer_->Stop();
+  }
   void AddListener(ChangeListener* l) {
     absl::MutexLock lock(&listeners_mu_);  // the kit announcer may be reading them
     listeners_.push_back(l);

@@ -55,6 +55,8 @@ void Daemon::Impl::Shutdown() {
   stop_reaper_.Notify();
   if (reaper_.joinable()) reaper_.join();
   if (store_) store_->Stop();  // after the server: in-flight writes were flushed
+  // The last kit announcements, before the push engine and the Watch hub it calls go.
+  if (engine_) engine_->StopAnnouncing();
   log::Info("stopped");
   stopped_.Notify();
 }
