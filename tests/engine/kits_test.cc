@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <set>
 #include <string>
 #include <thread>
@@ -62,6 +63,22 @@ class KitsTest : public EngineTest {
     std::sort(out.begin(), out.end());
     return out;
   }
+  // Waits (up to 5 s) until the announcer has told the listener that `kit` shows `value`
+  // on `channel`, dropping everything recorded until then. Announcements are
+  // asynchronous: a test that checks "no change announced" (EXPECT_REJECTED) must not
+  // catch the ones its earlier mutations caused.
+  void AwaitKit(const std::string& kit, const std::string& channel, int64_t value) {
+    for (int i = 0; i < 1000; ++i) {
+      for (const PublishedChange& c : listener_.Take()) {
+        announced_[c.sku + " " + c.channel] = c.published;
+      }
+      auto it = announced_.find(kit + " " + channel);
+      if (it != announced_.end() && it->second == value) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    ADD_FAILURE() << kit << " never announced " << value << " on " << channel;
+  }
+  std::map<std::string, int64_t> announced_;  // "<sku> <channel>" -> last announced
   void ExpectInvariants() {
     InvariantReport report = engine_->CheckInvariants();
     EXPECT_TRUE(report.ok()) << absl::StrJoin(report.violations, "\n");
@@ -141,6 +158,7 @@ TEST_F(KitsTest, ExplainNamesTheLimitingComponentAndLocation) {
 TEST_F(KitsTest, WhatAKitCannotDoIsRefusedAndChangesNothing) {
   SetStock("wh", "FRAME", 5);
   SetStock("wh", "PEDAL", 6);
+  AwaitKit("BIKE", "web", 3);
   const std::string before = Observe();
   EXPECT_REJECTED(kInvalid, t::Count("wh", "BIKE", 3));
   EXPECT_REJECTED(kInvalid, t::Adjust("wh", "BIKE", 1, AdjustReason::kReceipt));
@@ -196,6 +214,7 @@ TEST_F(KitsTest, AKitNoSingleSourceCoversIsRefusedAndChangesNothing) {
   SetStock("wh", "PEDAL", 2);
   SetStock("s1", "FRAME", 1);
   SetStock("s1", "PEDAL", 2);  // 2 bikes in all, 1 per location
+  AwaitKit("BIKE", "web", 2);
   const std::string before = Observe();
   EXPECT_REJECTED(kPrecondition, t::Reserve("web", {L("BIKE", 2)}));
   absl::StatusOr<Outcome> r = Run(t::Reserve("web", {L("BIKE", 2)}));
@@ -211,6 +230,8 @@ TEST_F(KitsTest, AKitAndItsComponentsInOneRequestAreCheckedTogether) {
   SetStock("wh", "FRAME", 2);
   SetStock("wh", "PEDAL", 4);
   SetStock("wh", "BELL", 1);
+  AwaitKit("BIKE", "web", 2);
+  AwaitKit("SET", "web", 1);
   // A bike, a set and an extra frame: 3 frames at wh for 2 there -> refused whole.
   const std::string before = Observe();
   EXPECT_REJECTED(kPrecondition,
