@@ -98,6 +98,8 @@ class Engine::Impl {
   // ---- kit_queries.cc, kit_commands.cc (kits.h)
   // Each component's rows and policies, read under its shard's lock one at a time.
   std::vector<ComponentState> ReadKit(const Kit& kit) const;
+  // A kit's reservable and published quantity on each of `channels` (in that order), from
+  // its components now: GetAvailability, the announcer and Watch snapshots all use it.
   void KitAvailability(const Kit& kit, const std::vector<int>& channels,
                        std::vector<AvailabilityItem>* items) const;
   Explanation ExplainKit(const Kit& kit, int channel, const ExplainQuery& query) const;

@@ -135,18 +135,19 @@ void Engine::Impl::MarkKits(const MutationRecord& record) {
 void Engine::Impl::AnnounceKit(int k) {
   const Model& m = model();
   const Kit& kit = m.kits[k];
-  const std::vector<ComponentState> components = ReadKit(kit);
-  const std::shared_ptr<const PolicySet> own = generation().PoliciesFor(kit.sku);
+  std::vector<int> channels(m.channels.size());
+  for (size_t c = 0; c < channels.size(); ++c) channels[c] = static_cast<int>(c);
+  std::vector<AvailabilityItem> items;
+  KitAvailability(kit, channels, &items);
   std::vector<int64_t>& last = kit_published_[k];
   last.resize(m.channels.size(), 0);  // a channel added by a reload starts at 0
   std::vector<PublishedChange> changes;
   const int64_t now = NowMs();
-  for (size_t c = 0; c < m.channels.size(); ++c) {
-    const int64_t reservable = KitReservable(m, components, static_cast<int>(c));
-    const int64_t published = Publish(own->channels[c], reservable);
-    if (published == last[c]) continue;
-    changes.push_back({m.channels[c].id, kit.sku, last[c], published, reservable, now});
-    last[c] = published;
+  for (size_t c = 0; c < items.size(); ++c) {
+    const AvailabilityItem& a = items[c];
+    if (a.published == last[c]) continue;
+    changes.push_back({a.channel, kit.sku, last[c], a.published, a.reservable, now});
+    last[c] = a.published;
   }
   if (changes.empty()) return;
   std::vector<ChangeListener*> listeners;
@@ -164,12 +165,10 @@ void Engine::Impl::ForEachKitPublished(
   const int64_t now = NowMs();
   for (const Kit& kit : m.kits) {
     if (!skus.empty() && std::find(skus.begin(), skus.end(), kit.sku) == skus.end()) continue;
-    const std::vector<ComponentState> components = ReadKit(kit);
-    const std::shared_ptr<const PolicySet> own = generation().PoliciesFor(kit.sku);
-    for (int c : channels) {
-      const int64_t reservable = KitReservable(m, components, c);
-      const int64_t published = Publish(own->channels[c], reservable);
-      emit({m.channels[c].id, kit.sku, published, published, reservable, now});
+    std::vector<AvailabilityItem> items;
+    KitAvailability(kit, channels, &items);
+    for (const AvailabilityItem& a : items) {
+      emit({a.channel, kit.sku, a.published, a.published, a.reservable, now});
     }
   }
 }

@@ -94,8 +94,8 @@ absl::Status KeepHold(const std::string& key, const std::string& id, const std::
 
 // The movement history (moves:* buckets) into snap->movements, in apply order: by the
 // sequence that names each group commit's field, then as the commit wrote them.
-absl::StatusOr<engine::Snapshot> LoadMovements(RedisConnection& redis, const KeyLayout& keys,
-                                               int page, engine::Snapshot* snap) {
+absl::Status LoadMovements(RedisConnection& redis, const KeyLayout& keys, int page,
+                           engine::Snapshot* snap) {
   std::vector<std::pair<uint64_t, std::vector<engine::MovementRecord>>> batches;
   absl::Status st = ForEachFieldOfKeys(
       redis, keys.MovementsPattern(), page,
@@ -117,7 +117,7 @@ absl::StatusOr<engine::Snapshot> LoadMovements(RedisConnection& redis, const Key
     if (i > 0 && batches[i].first == batches[i - 1].first) continue;
     for (engine::MovementRecord& m : batches[i].second) snap->movements.push_back(std::move(m));
   }
-  return std::move(*snap);
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -239,7 +239,8 @@ absl::StatusOr<engine::Snapshot> LoadSnapshot(RedisConnection& redis, const KeyL
   if (!st.ok()) return st;
   snap.orders.reserve(orders.size());
   for (auto& [key, order] : orders) snap.orders.push_back(std::move(order));
-  return LoadMovements(redis, keys, page, &snap);
+  if (absl::Status st = LoadMovements(redis, keys, page, &snap); !st.ok()) return st;
+  return snap;
 }
 
 }  // namespace stockd::storage

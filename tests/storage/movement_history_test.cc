@@ -9,6 +9,8 @@
 #include <chrono>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -138,6 +140,21 @@ TEST_F(MovementHistoryTest, ALongerWindowStartsTheHistoryAnewAShorterOneKeepsIt)
   o = c.CountAt("wh", 5, later);
   ASSERT_TRUE(o.ok()) << o.status();
   EXPECT_EQ(o->after[0].counters.on_hand, 4);
+}
+
+// A movement bucket that does not decode refuses the start, naming the key and field
+// (like every other stored record: docs/storage.md).
+TEST_F(MovementHistoryTest, AnUndecodableMovementBucketRefusesTheStart) {
+  for (const auto& [field, value] :
+       std::vector<std::pair<std::string, std::string>>{{"not-a-sequence", ""}, {"7", "junk"}}) {
+    ASSERT_TRUE(RedisCommand(redis_.socket_path(), {"DEL", "{stockd}:moves:1"}).ok());
+    ASSERT_TRUE(
+        RedisCommand(redis_.socket_path(), {"HSET", "{stockd}:moves:1", field, value}).ok());
+    Node a;
+    absl::Status st = a.Open(redis_.address());
+    EXPECT_EQ(st.code(), absl::StatusCode::kDataLoss) << st;
+    EXPECT_TRUE(absl::StrContains(st.message(), "'{stockd}:moves:1' field '" + field + "'")) << st;
+  }
 }
 
 TEST_F(MovementHistoryTest, WithoutAHistoryNoMovementIsStored) {
