@@ -87,13 +87,7 @@ void Engine::Impl::Complete(const std::shared_ptr<Pending>& pending,
     waiters = idempotency_.Finish(*pending, record.get(), status.ok());
   }
   if (status.ok()) {
-    if (record && !record->changes.empty()) {
-      for (ChangeListener* l : listeners_) l->OnPublishedChanges(record->changes);
-    }
-    if (record && record->order) {
-      for (ChangeListener* l : listeners_) l->OnOrderApplied(*record->order);
-    }
-    if (record && kit_announcer_) MarkKits(*record);
+    if (record) Announce(*pending, *record, /*tell=*/true);
     if (!waiters.empty()) {
       Outcome replay = pending->outcome;  // the waiters sent the same request id again
       replay.replayed = true;
@@ -101,9 +95,35 @@ void Engine::Impl::Complete(const std::shared_ptr<Pending>& pending,
     }
     pending->done(std::move(pending->outcome));
   } else {
+    if (record) Announce(*pending, *record, /*tell=*/false);  // takes its turn all the same
     for (Done& w : waiters) w(status);
     pending->done(status);
   }
+}
+
+void Engine::Impl::Announce(const Pending& pending, const MutationRecord& record, bool tell) {
+  const auto tell_listeners = [this, &record] {
+    if (!record.changes.empty()) {
+      for (ChangeListener* l : listeners_) l->OnPublishedChanges(record.changes);
+    }
+    if (record.order) {
+      for (ChangeListener* l : listeners_) l->OnOrderApplied(*record.order);
+    }
+    if (kit_announcer_) MarkKits(record);
+  };
+  // With a journal, completions come in sequence order already (one committer thread).
+  if (options_.journal != nullptr || record.sequence == 0) {
+    if (tell) tell_listeners();
+    return;
+  }
+  absl::MutexLock lock(&announce_mu_);
+  const uint64_t after = pending.announce_after;
+  const auto my_turn = [this, after]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(announce_mu_) {
+    return last_announced_ == after;
+  };
+  announce_mu_.Await(absl::Condition(&my_turn));
+  if (tell) tell_listeners();
+  last_announced_ = record.sequence;
 }
 
 int Engine::Impl::ExpireDue(int64_t* next_due_ms) {

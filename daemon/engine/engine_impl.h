@@ -190,6 +190,11 @@ class Engine::Impl {
   // Finishes a mutation: records the idempotent result, announces changes, answers.
   void Complete(const std::shared_ptr<Pending>& pending,
                 const std::shared_ptr<const MutationRecord>& record, absl::Status status);
+  // Tells the listeners about `record` if `tell` (a successful mutation's). Without a
+  // journal the caller runs after every engine lock is released, so two mutations of one
+  // SKU could get here in the other order: it waits until the record sealed before has
+  // had its turn (pending.announce_after), and then takes its own, told or not.
+  void Announce(const Pending& pending, const MutationRecord& record, bool tell);
   // Recomputes published quantities of the touched SKUs, builds the record and the audit
   // entry, and hands the record to the journal. Called with every touched lock held (the
   // SKUs' shards through a ShardLocks or a MutexLock, and the hold's stripe).
@@ -276,6 +281,11 @@ class Engine::Impl {
   // Held while a record takes its sequence number and is appended to the journal (a leaf
   // but for the journal's own queue lock): numbers reach the journal in order.
   absl::Mutex sequence_mu_;
+  // Without a journal, the last record sealed; Announce makes listeners hear records in
+  // that order, as the journal's completions do (taken after no other engine lock).
+  uint64_t last_sealed_ ABSL_GUARDED_BY(sequence_mu_) = 0;
+  absl::Mutex announce_mu_;
+  uint64_t last_announced_ ABSL_GUARDED_BY(announce_mu_) = 0;
   mutable absl::Mutex breach_mu_;
   std::map<std::string, int64_t> breaches_by_channel_ ABSL_GUARDED_BY(breach_mu_);
   std::deque<BreachView> recent_breaches_ ABSL_GUARDED_BY(breach_mu_);  // newest first

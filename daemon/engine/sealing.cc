@@ -1,5 +1,7 @@
 #include "daemon/engine/sealing.h"
 
+#include <utility>
+
 #include "daemon/engine/availability.h"
 #include "daemon/engine/count_history.h"
 #include "daemon/engine/engine_impl.h"
@@ -98,6 +100,8 @@ void Engine::Impl::SequenceAndAppend(const std::shared_ptr<MutationRecord>& reco
     options_.journal->Append(record, [this, pending, record](absl::Status st) {
       Complete(pending, record, std::move(st));
     });
+  } else {
+    pending->announce_after = std::exchange(last_sealed_, record->sequence);
   }
 }
 

@@ -134,6 +134,9 @@ struct Pending {
   uint64_t fingerprint = 0;
   Engine::Done done;
   Outcome outcome;
+  // Without a journal: the sequence of the record sealed just before this one's. Its
+  // listeners hear this record only after that one's (Engine::Impl::Announce).
+  uint64_t announce_after = 0;
 };
 
 // The position of each key's first Add among the keys added so far: a linear scan while

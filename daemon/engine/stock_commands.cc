@@ -101,9 +101,11 @@ RecordOr Engine::Impl::Apply(CountCmd& cmd, const CommandMeta& meta,
   if (absl::Status st = CheckId("sku", cmd.sku); !st.ok()) return st;
   if (absl::Status st = NotAKit(cmd.sku, "count", true); !st.ok()) return st;
   if (absl::Status st = CheckCount(cmd); !st.ok()) return st;
-  // When the units were counted: now, or a time in the past (count_history.h).
+  // When the units were counted: now (read under the SKU's lock below), or a time in the
+  // past (count_history.h).
+  const bool past = cmd.observed_at_ms != 0;
   const int64_t now = NowMs();
-  int64_t observed_at = cmd.observed_at_ms == 0 ? now : cmd.observed_at_ms;
+  int64_t observed_at = past ? cmd.observed_at_ms : now;
   if (observed_at > now + kCountClockSlackMs) {
     return absl::InvalidArgumentError(absl::StrCat("observed_at ", FormatUtcMs(observed_at),
                                                    " is in the future (now ", FormatUtcMs(now),
@@ -112,8 +114,7 @@ RecordOr Engine::Impl::Apply(CountCmd& cmd, const CommandMeta& meta,
   observed_at = std::min(observed_at, now);
   // A count of now nets nothing: it needs no history (and the history's start, stamped by
   // the storage layer's clock, must not refuse it).
-  if (const int64_t oldest = OldestCountableMs(now);
-      cmd.observed_at_ms != 0 && observed_at < oldest) {
+  if (const int64_t oldest = OldestCountableMs(now); past && observed_at < oldest) {
     return absl::FailedPreconditionError(absl::StrCat(
         "observed_at ", FormatUtcMs(observed_at), " is older than the movement history stockd ",
         "keeps: the oldest count it can net was observed at ", FormatUtcMs(oldest), " (", oldest,
@@ -129,9 +130,13 @@ RecordOr Engine::Impl::Apply(CountCmd& cmd, const CommandMeta& meta,
     return absl::AbortedError(absl::StrCat("sku '", cmd.sku, "': on_hand at '", cmd.location,
                                            "' is ", current, ", expected ", *cmd.expected));
   }
+  // A count of now is what is on the shelf as it is applied: it nets nothing and no
+  // count is newer. Its time is read here, under the lock, so the movements of one SKU
+  // keep the order they were applied in (two tills counting at once both succeed).
+  if (!past) observed_at = NowMs();
   // Every movement at the location after the count was taken moves the counted units
   // too: sales and fulfilments out, receipts, returns and transfers in.
-  const CountNetting net = s ? NetAfter(*s, l, observed_at) : CountNetting{};
+  const CountNetting net = s && past ? NetAfter(*s, l, observed_at) : CountNetting{};
   if (net.newer_count_ms != 0) {
     return absl::FailedPreconditionError(absl::StrCat(
         "sku '", cmd.sku, "': a count at '", cmd.location, "' observed at ",
@@ -145,7 +150,7 @@ RecordOr Engine::Impl::Apply(CountCmd& cmd, const CommandMeta& meta,
   change.Touch(s, l);
   s->rows[l].on_hand = on_hand;
   change.count_observed_at_ms = observed_at;
-  if (cmd.observed_at_ms == 0) {
+  if (!past) {
     change.reason = absl::StrCat("count", cmd.note.empty() ? "" : ": ", cmd.note);
   } else {
     change.reason =

@@ -117,6 +117,40 @@ TEST_F(CountAtTest, ConcurrentSalesDuringTheCountAreEachNettedOnce) {
   EXPECT_EQ(o.after[0].counters.on_hand, 900 - sold_before_count);
 }
 
+TEST_F(CountAtTest, TillsCountingOneShelfAtOnceAllSucceedAndNetNothing) {
+  // Counts of now while the clock ticks: each is the shelf as it is applied. One read its
+  // time, another read a later one and was applied first; the first must not be refused
+  // as "older than a count applied already", nor net the sale between them.
+  StockUp();
+  std::atomic<bool> stop{false};
+  std::thread ticker([&] {
+    while (!stop.load()) clock_.Advance(1);
+  });
+  constexpr int kThreads = 8, kCounts = 300;
+  std::atomic<int> failures{0}, netted{0};
+  std::vector<std::thread> tills;
+  for (int i = 0; i < kThreads; ++i) {
+    tills.emplace_back([&, i] {
+      for (int n = 0; n < kCounts; ++n) {
+        const int64_t counted = 20 + (i * kCounts + n) % 50;
+        absl::StatusOr<Outcome> r = Run(t::Count("wh", "A", counted));
+        if (!r.ok()) {
+          ADD_FAILURE() << r.status();
+          failures.fetch_add(1);
+        } else if (r->after[0].counters.on_hand != counted) {
+          netted.fetch_add(1);
+        }
+        if (n % 10 == 0 && !Run(t::Sell("amazon", "wh", "A", 1)).ok()) failures.fetch_add(1);
+      }
+    });
+  }
+  for (std::thread& till : tills) till.join();
+  stop.store(true);
+  ticker.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(netted.load(), 0) << "a count of now set on_hand to something other than counted";
+}
+
 TEST_F(CountAtTest, AFutureTimeIsInvalidAndALittleClockSlackIsNow) {
   StockUp();
   clock_.Advance(kMinute);
