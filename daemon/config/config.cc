@@ -164,6 +164,8 @@ void ConfigParser::ParseRoot(const Value& root) {
   if (auto v = map.Require("channels")) ParseChannels(*v);
   if (auto v = map.Get("overrides")) ParseOverrides(*v);
   if (auto v = map.Get("kits")) ParseKits(*v);
+  if (auto v = map.Get("alerts")) ParseAlerts(*v);
+  if (auto v = map.Get("reorder")) ParseReorder(*v);
   if (auto v = map.Get("orders")) ParseOrders(*v);
   if (auto v = map.Get("metrics")) ParseMetrics(*v);
   if (auto v = map.Get("log")) ParseLog(*v);

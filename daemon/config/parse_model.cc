@@ -24,8 +24,9 @@ using yaml::ReadString;
 using yaml::Truncated;
 using Value = yaml::Value;
 
-// "" when `pattern` is a well-formed SKU glob, else what is wrong.
-std::string CheckSkuPattern(absl::string_view pattern) {
+}  // namespace
+
+std::string ConfigParser::CheckSkuPattern(absl::string_view pattern) {
   if (pattern.empty()) return "the pattern is empty";
   bool in_set = false;
   size_t set_size = 0;
@@ -57,8 +58,6 @@ std::string CheckSkuPattern(absl::string_view pattern) {
   if (in_set) return "'[' without a matching ']'";
   return "";
 }
-
-}  // namespace
 
 std::optional<std::string> ConfigParser::ReadId(const Value& v) {
   std::optional<std::string> s = ReadString(v, errors_);

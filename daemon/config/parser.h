@@ -108,8 +108,14 @@ class ConfigParser {
   void ParseProtect(const Value& v, const engine::Channel& channel, const SourceSet& sources,
                     std::vector<std::pair<int, int64_t>>* out);
   void ParseOverrides(const Value& v);
+  // "" when `pattern` is a well-formed SKU glob (overrides, reorder rules), else what is
+  // wrong.
+  static std::string CheckSkuPattern(absl::string_view pattern);
   // parse_kits.cc
   void ParseKits(const Value& v);
+  // parse_alerts.cc
+  void ParseAlerts(const Value& v);
+  void ParseReorder(const Value& v);
   void CheckOverridePublishBounds(const yaml::MapReader& map, const engine::PolicyOverride& o,
                                   const engine::Channel* channel);
   void CheckCount(const Value& v, size_t count, int64_t max, const char* what);

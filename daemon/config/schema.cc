@@ -12,6 +12,7 @@ namespace stockd::config::schema {
 namespace {
 
 using yaml::kMsPerDay;
+using yaml::kMsPerHour;
 using yaml::kMsPerMinute;
 using yaml::kMsPerSecond;
 constexpr Reload kLive = Reload::kLive;
@@ -51,6 +52,10 @@ const Field<Config> kRoot[] = {
       "per-SKU changes to one channel's policy"}},
     {{"kits", Kind::kList, kRestart, false, 0, 100'000, 0, "",
       "kit SKUs made of other SKUs (docs/kits.md)"}},
+    {{"alerts", Kind::kSection, kLive, false, 0, 0, 0, "",
+      "stock alerts: velocity weighting and hysteresis (docs/alerts.md)"}},
+    {{"reorder", Kind::kList, kLive, false, 0, 10'000, 0, "",
+      "reorder points per SKU pattern (docs/alerts.md)"}},
     {{"orders", Kind::kSection, kRestart, false, 0, 0, 0, "",
       "the webhook receiver of channel orders (docs/orders.md)"}},
     {{"log", Kind::kSection, kLive, false, 0, 0, 0, "", "the JSON log on stderr"}},
@@ -325,6 +330,36 @@ const Field<engine::KitComponent> kKitComponents[] = {
      STOCKD_TARGET(engine::KitComponent, qty)},
 };
 
+const Field<Config> kAlerts[] = {
+    {{"velocity_half_life", Kind::kDuration, kLive, false, kMsPerHour, 365 * kMsPerDay,
+      7 * kMsPerDay, "7d", "a sale's weight in the sales velocity halves this often"},
+     STOCKD_TARGET(Config, model.alerts.velocity_half_life_ms)},
+    {{"hysteresis_percent", Kind::kInt, kLive, false, 0, 100, 20, "20",
+      "a raised reorder alert re-arms at point + this share of it (at least 1 unit)"},
+     STOCKD_TARGET(Config, model.alerts.hysteresis_percent)},
+    {{"back_in_stock_at", Kind::kInt, kLive, false, 1, kMaxUnits, 1, "1",
+      "published units that end a sold-out (back_in_stock)"},
+     STOCKD_TARGET(Config, model.alerts.back_in_stock_at)},
+};
+
+const Field<engine::ReorderRule> kReorder[] = {
+    {{"skus", Kind::kString, kLive, true, 0, 0, 0, "", "SKU pattern, as overrides[].sku"}},
+    {{"point", Kind::kInt, kLive, false, 1, kMaxUnits, 0, "",
+      "fixed reorder point at each location"},
+     STOCKD_SET_ONLY(engine::ReorderRule, point)},
+    {{"total_point", Kind::kInt, kLive, false, 1, kMaxUnits, 0, "",
+      "fixed reorder point of the SKU over every location"},
+     STOCKD_SET_ONLY(engine::ReorderRule, total_point)},
+    {{"lead_time_days", Kind::kInt, kLive, false, 0, 3650, 0, "0",
+      "days a reorder takes to arrive (point = velocity x (lead_time_days + cover_days))"},
+     STOCKD_TARGET(engine::ReorderRule, lead_time_days)},
+    {{"cover_days", Kind::kInt, kLive, false, 0, 3650, 0, "0",
+      "days of sales wanted in stock on top of the lead time"},
+     STOCKD_TARGET(engine::ReorderRule, cover_days)},
+    {{"locations", Kind::kIdList, kLive, false, 1, 0, 0, "",
+      "the locations the per-location point applies to; default every location"}},
+};
+
 const Field<engine::PolicyOverride> kOverrides[] = {
     {{"sku", Kind::kString, kRestart, true, 0, 0, 0, "", "SKU pattern: * ? [set] and id bytes"}},
     {{"channel", Kind::kId, kRestart, true, 0, 0, 0, "", "the channel whose policy changes"}},
@@ -378,6 +413,8 @@ STOCKD_TABLE(Locations, engine::Location, "locations[]", kLocations)
 STOCKD_TABLE(Channels, engine::Channel, "channels[]", kChannels)
 STOCKD_TABLE(Adapter, AdapterConfig, "channels[].adapter", kAdapter)
 STOCKD_TABLE(Overrides, engine::PolicyOverride, "overrides[]", kOverrides)
+STOCKD_TABLE(Alerts, Config, "alerts", kAlerts)
+STOCKD_TABLE(Reorder, engine::ReorderRule, "reorder[]", kReorder)
 STOCKD_TABLE(Kits, engine::Kit, "kits[]", kKits)
 STOCKD_TABLE(KitComponents, engine::KitComponent, "kits[].components[]", kKitComponents)
 STOCKD_TABLE(Orders, Config, "orders", kOrders)
@@ -403,6 +440,8 @@ std::vector<KeyView> AllKeys() {
   AddKeys(Channels(), &out);
   AddKeys(Adapter(), &out);
   AddKeys(Overrides(), &out);
+  AddKeys(Alerts(), &out);
+  AddKeys(Reorder(), &out);
   AddKeys(Kits(), &out);
   AddKeys(KitComponents(), &out);
   AddKeys(Orders(), &out);

@@ -105,6 +105,8 @@ const Table<engine::Location>& Locations();
 const Table<engine::Channel>& Channels();
 const Table<AdapterConfig>& Adapter();
 const Table<engine::PolicyOverride>& Overrides();
+const Table<Config>& Alerts();
+const Table<engine::ReorderRule>& Reorder();
 const Table<engine::Kit>& Kits();
 const Table<engine::KitComponent>& KitComponents();
 const Table<Config>& Orders();

@@ -40,6 +40,20 @@ const char* AdjustReasonName(AdjustReason reason) {
   return "?";
 }
 
+const char* AlertKindName(AlertKind kind) {
+  switch (kind) {
+    case AlertKind::kReorder:
+      return "reorder";
+    case AlertKind::kSoldOut:
+      return "sold_out";
+    case AlertKind::kBackInStock:
+      return "back_in_stock";
+    case AlertKind::kUncovered:
+      return "uncovered";
+  }
+  return "unknown";
+}
+
 const char* OrderStatusName(OrderStatus status) {
   switch (status) {
     case OrderStatus::kPending:

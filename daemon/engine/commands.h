@@ -268,6 +268,27 @@ struct PublishedChange {
   int64_t time_ms = 0;
 };
 
+// A stock alert a mutation raised (docs/alerts.md).
+enum class AlertKind { kReorder = 1, kSoldOut, kBackInStock, kUncovered };
+const char* AlertKindName(AlertKind kind);  // "reorder", "sold_out", ...
+
+struct AlertEvent {
+  AlertKind kind = AlertKind::kReorder;
+  std::string sku;
+  std::string location;  // reorder at a location, uncovered; "" for a SKU overall
+  std::string channel;   // sold_out, back_in_stock
+  int64_t time_ms = 0;
+  uint64_t sequence = 0;  // the mutation's
+  // reorder, uncovered: the free units (on_hand - held - committed) at the location, or
+  // summed over every location; the reorder point; the velocity in units per day.
+  int64_t free = 0;
+  int64_t point = 0;
+  double velocity = 0;
+  // sold_out, back_in_stock: the channel's published quantity before and after.
+  int64_t previous_published = 0;
+  int64_t published = 0;
+};
+
 }  // namespace stockd::engine
 
 #endif  // STOCKD_DAEMON_ENGINE_COMMANDS_H_

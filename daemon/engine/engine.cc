@@ -101,19 +101,24 @@ void Engine::Impl::Complete(const std::shared_ptr<Pending>& pending,
   }
 }
 
+void Engine::Impl::TellListeners(const MutationRecord& record) {
+  if (!record.changes.empty()) {
+    for (ChangeListener* l : listeners_) l->OnPublishedChanges(record.changes);
+  }
+  if (record.order) {
+    for (ChangeListener* l : listeners_) l->OnOrderApplied(*record.order);
+  }
+  if (!record.alerts.empty()) {
+    RememberAlerts(record.alerts);
+    for (ChangeListener* l : listeners_) l->OnAlerts(record.alerts);
+  }
+  if (kit_announcer_) MarkKits(record);
+}
+
 void Engine::Impl::Announce(const Pending& pending, const MutationRecord& record, bool tell) {
-  const auto tell_listeners = [this, &record] {
-    if (!record.changes.empty()) {
-      for (ChangeListener* l : listeners_) l->OnPublishedChanges(record.changes);
-    }
-    if (record.order) {
-      for (ChangeListener* l : listeners_) l->OnOrderApplied(*record.order);
-    }
-    if (kit_announcer_) MarkKits(record);
-  };
   // With a journal, completions come in sequence order already (one committer thread).
   if (options_.journal != nullptr || record.sequence == 0) {
-    if (tell) tell_listeners();
+    if (tell) TellListeners(record);
     return;
   }
   absl::MutexLock lock(&announce_mu_);
@@ -122,7 +127,7 @@ void Engine::Impl::Announce(const Pending& pending, const MutationRecord& record
     return last_announced_ == after;
   };
   announce_mu_.Await(absl::Condition(&my_turn));
-  if (tell) tell_listeners();
+  if (tell) TellListeners(record);
   last_announced_ = record.sequence;
 }
 
@@ -324,6 +329,16 @@ bool Engine::AdoptDurable(
 EngineStats Engine::Stats() const { return impl_->Stats(); }
 absl::Status Engine::Probe(int64_t bound_ms) const { return impl_->Probe(bound_ms); }
 std::vector<BreachView> Engine::RecentBreaches() const { return impl_->RecentBreaches(); }
+std::vector<AlertEvent> Engine::RecentAlerts(const AlertFilter& filter) const {
+  return impl_->RecentAlerts(filter);
+}
+std::vector<AlertEvent> Engine::ActiveAlerts(const AlertFilter& filter) const {
+  return impl_->ActiveAlerts(filter);
+}
+absl::StatusOr<std::vector<std::pair<std::string, double>>> Engine::SalesVelocity(
+    const std::string& sku) const {
+  return impl_->SalesVelocity(sku);
+}
 std::shared_ptr<const Model> Engine::model() const { return impl_->shared_model(); }
 absl::StatusOr<ModelDiff> Engine::PreviewModel(const Model& next, int top_n) const {
   return impl_->PreviewModel(next, top_n);

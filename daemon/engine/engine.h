@@ -174,6 +174,15 @@ struct BreachView {
   int64_t units = 0;      // units beyond avail
 };
 
+// Which alerts ListAlerts-like queries return (docs/alerts.md); empty fields match all.
+struct AlertFilter {
+  std::vector<AlertKind> kinds;
+  std::string sku;
+  std::string location;
+  std::string channel;
+  size_t limit = 100;
+};
+
 struct EngineStats {
   int64_t skus = 0;
   int64_t rows = 0;
@@ -259,6 +268,21 @@ class Engine {
   // bound (a deadlock, or a call stuck while holding it); OK otherwise. Cheap: 64 + N
   // uncontended lock pairs. Thread-safe; never blocks past the bound.
   absl::Status Probe(int64_t bound_ms) const;
+  // Stock alerts (docs/alerts.md). The latest alerts raised by durable mutations (at
+  // most kRecentAlerts kept), newest first, that match `filter`.
+  static constexpr size_t kRecentAlerts = 1000;
+  std::vector<AlertEvent> RecentAlerts(const AlertFilter& filter) const;
+  // The alert keys raised now (re-armed ones are not), with the numbers as they are now
+  // (time_ms and sequence 0): reorder and uncovered with free, point and velocity;
+  // sold_out with the published quantity. Sorted by days of cover (free / velocity),
+  // fast movers first; then by SKU. Reads one shard at a time under its lock.
+  std::vector<AlertEvent> ActiveAlerts(const AlertFilter& filter) const;
+  // The sales velocity of `sku` at each location it has a row at, in units per day as of
+  // now (units sold or committed, exponentially weighted: docs/alerts.md), in location
+  // order. NOT_FOUND for an unknown SKU.
+  absl::StatusOr<std::vector<std::pair<std::string, double>>> SalesVelocity(
+      const std::string& sku) const;
+
   // The latest breaches (at most kRecentBreaches), newest first.
   static constexpr size_t kRecentBreaches = 50;
   std::vector<BreachView> RecentBreaches() const;

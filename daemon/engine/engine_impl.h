@@ -83,6 +83,13 @@ class Engine::Impl {
   bool writable() const { return writable_.load(std::memory_order_acquire); }
   EngineStats Stats() const;
   // Counts a breach by its channel and keeps it among the recent ones (rare: a mutex).
+  // Alerts (alert_queries.cc): the ring of recent ones, filled as mutations are announced.
+  void RememberAlerts(const std::vector<AlertEvent>& alerts) ABSL_LOCKS_EXCLUDED(alerts_mu_);
+  std::vector<AlertEvent> RecentAlerts(const AlertFilter& filter) const
+      ABSL_LOCKS_EXCLUDED(alerts_mu_);
+  std::vector<AlertEvent> ActiveAlerts(const AlertFilter& filter) const;
+  absl::StatusOr<std::vector<std::pair<std::string, double>>> SalesVelocity(
+      const std::string& sku) const;
   void RecordBreach(BreachView breach) ABSL_LOCKS_EXCLUDED(breach_mu_);
   std::vector<BreachView> RecentBreaches() const ABSL_LOCKS_EXCLUDED(breach_mu_);
 
@@ -195,6 +202,8 @@ class Engine::Impl {
   // SKU could get here in the other order: it waits until the record sealed before has
   // had its turn (pending.announce_after), and then takes its own, told or not.
   void Announce(const Pending& pending, const MutationRecord& record, bool tell);
+  // Tells every listener what a durable mutation changed (and the kit announcer).
+  void TellListeners(const MutationRecord& record);
   // Recomputes published quantities of the touched SKUs, builds the record and the audit
   // entry, and hands the record to the journal. Called with every touched lock held (the
   // SKUs' shards through a ShardLocks or a MutexLock, and the hold's stripe).
@@ -286,6 +295,8 @@ class Engine::Impl {
   uint64_t last_sealed_ ABSL_GUARDED_BY(sequence_mu_) = 0;
   absl::Mutex announce_mu_;
   uint64_t last_announced_ ABSL_GUARDED_BY(announce_mu_) = 0;
+  mutable absl::Mutex alerts_mu_;
+  std::deque<AlertEvent> recent_alerts_ ABSL_GUARDED_BY(alerts_mu_);  // newest first
   mutable absl::Mutex breach_mu_;
   std::map<std::string, int64_t> breaches_by_channel_ ABSL_GUARDED_BY(breach_mu_);
   std::deque<BreachView> recent_breaches_ ABSL_GUARDED_BY(breach_mu_);  // newest first

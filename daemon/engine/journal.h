@@ -39,6 +39,7 @@ struct MutationRecord {
   // (rows, holds, idempotency copies) of the last audit_capacity mutations. Never null.
   std::shared_ptr<const AuditEntry> audit;
   std::vector<PublishedChange> changes;
+  std::vector<AlertEvent> alerts;  // the alerts the mutation raised (docs/alerts.md)
 
   // The rows the mutation touched, absolute counters after it: the audit entry's `after`
   // (kept once, not copied into the record).
@@ -63,6 +64,9 @@ class ChangeListener {
   // An order revision was applied and is durable (stale revisions are not announced).
   // After OnPublishedChanges of the same mutation.
   virtual void OnOrderApplied(const OrderEvent& event) {}
+  // The alerts a mutation raised (docs/alerts.md), durable, after its
+  // OnPublishedChanges and OnOrderApplied.
+  virtual void OnAlerts(const std::vector<AlertEvent>& alerts) {}
 };
 
 }  // namespace stockd::engine

@@ -81,11 +81,37 @@ struct Kit {
   std::string origin;                    // where it was defined, e.g. "stockd.yaml:120"
 };
 
+// Stock alerts (docs/alerts.md): how velocity is weighted and how wide the hysteresis
+// bands are.
+struct AlertOptions {
+  int64_t velocity_half_life_ms = 7LL * 24 * 3600 * 1000;  // > 0
+  int32_t hysteresis_percent = 20;                          // 0..100
+  int64_t back_in_stock_at = 1;                             // >= 1
+};
+
+// When a SKU should be reordered (docs/alerts.md, "Reorder points"). The last rule whose
+// pattern matches a SKU applies. Either the fixed points (point, total_point: either may
+// be unset) or the demand over lead_time_days + cover_days at the SKU's velocity.
+struct ReorderRule {
+  std::string pattern;  // glob over the SKU, as PolicyOverride::pattern
+  std::optional<int64_t> point;        // per location, >= 1
+  std::optional<int64_t> total_point;  // the SKU over every location, >= 1
+  double lead_time_days = 0;           // >= 0; with cover_days, when no fixed point is set
+  double cover_days = 0;               // >= 0
+  std::vector<int> locations;          // location indices the per-location point applies
+                                       // to; empty = every location
+  std::string origin;                  // where it was defined, e.g. "stockd.yaml:140"
+
+  bool fixed() const { return point.has_value() || total_point.has_value(); }
+};
+
 struct Model {
   std::vector<Location> locations;
   std::vector<Channel> channels;
   std::vector<PolicyOverride> overrides;
   std::vector<Kit> kits;
+  AlertOptions alerts;
+  std::vector<ReorderRule> reorder;
 
   // Index lookups; -1 when unknown. Linear: models have tens of entries.
   int LocationIndex(std::string_view id) const;

@@ -121,6 +121,12 @@ absl::StatusOr<Model> CanonicalizeModel(const Model& current, const Model& next)
     o.channel = channel_at[o.channel];
     for (auto& [l, units] : o.protect) l = location_at[l];
   }
+  // Alert options and reorder rules apply from the next mutation on (docs/alerts.md).
+  out.alerts = next.alerts;
+  out.reorder = next.reorder;
+  for (ReorderRule& r : out.reorder) {
+    for (int& l : r.locations) l = location_at[l];
+  }
   // A remapped valid model stays valid; checked anyway, the engine relies on it.
   if (absl::Status st = ValidateModel(out); !st.ok()) return st;
   return out;

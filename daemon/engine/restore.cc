@@ -157,15 +157,7 @@ bool Engine::Impl::AdoptDurable(
   if (adopted) idempotency_.AdoptLocked(records);
   UnlockEverything();
   if (!adopted) return false;
-  for (const auto& record : records) {
-    if (!record->changes.empty()) {
-      for (ChangeListener* l : listeners_) l->OnPublishedChanges(record->changes);
-    }
-    if (record->order) {
-      for (ChangeListener* l : listeners_) l->OnOrderApplied(*record->order);
-    }
-    if (kit_announcer_) MarkKits(*record);
-  }
+  for (const auto& record : records) TellListeners(*record);
   return true;
 }
 

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "daemon/engine/alerts.h"
 #include "daemon/engine/availability.h"
 #include "daemon/engine/count_history.h"
 #include "daemon/engine/engine_impl.h"
@@ -44,10 +45,13 @@ int64_t SealRecord(const Model& model, const Change& change, const CommandMeta& 
       if (published != s->published[c]) {
         record->changes.push_back(
             {model.channels[c].id, s->sku, s->published[c], published, reservable, now});
+        EvaluatePublished(model, s, static_cast<int>(c), s->published[c], published, now,
+                          &record->alerts);
         s->published[c] = published;
       }
     }
   }
+  EvaluateAlerts(model, change, operation, now, *skus, &record->alerts);
   record->order = change.order;
   if (change.hold != nullptr) {
     audit->hold_id = change.hold->view.hold_id;
@@ -96,6 +100,7 @@ void Engine::Impl::SequenceAndAppend(const std::shared_ptr<MutationRecord>& reco
   absl::MutexLock lock(&sequence_mu_);
   record->sequence = mutations_.fetch_add(1) + 1;
   audit->sequence = record->sequence;
+  for (AlertEvent& a : record->alerts) a.sequence = record->sequence;
   if (options_.journal != nullptr) {
     options_.journal->Append(record, [this, pending, record](absl::Status st) {
       Complete(pending, record, std::move(st));

@@ -54,6 +54,14 @@ struct Movement {
 
 // One SKU: its counters at every location, its effective policies and the published
 // quantity last announced per channel. Guarded by its shard's mutex.
+// A row's sales velocity and alert state (docs/alerts.md).
+struct RowAlertState {
+  double velocity = 0;         // units per day, as of velocity_at_ms
+  int64_t velocity_at_ms = 0;  // 0: never sold
+  bool reorder_raised = false;
+  bool uncovered_raised = false;
+};
+
 struct SkuState {
   std::string sku;
   std::shared_ptr<const PolicySet> policies;
@@ -63,6 +71,11 @@ struct SkuState {
   // on_hand movements of the last count_history_ms at every location, in apply order
   // (so by time but for counts, stamped when they were observed). Trimmed in bulk.
   std::vector<Movement> movements;
+  // Alerts (alerts.h): by location index, sized when an alert first looks at the SKU
+  // (empty until then); the SKU's overall reorder state; by channel, sold out raised.
+  std::vector<RowAlertState> alerts;
+  bool total_reorder_raised = false;
+  std::vector<bool> sold_out;
   // Reconfigure's scratch (reconfigure.cc): the SKU's policies under the model being
   // installed, resolved before every lock is taken; null otherwise.
   std::shared_ptr<const PolicySet> staged_policies;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "daemon/engine/alerts.h"
 #include "daemon/engine/kits.h"
 #include "daemon/engine/state.h"
 
@@ -244,6 +245,7 @@ absl::Status ValidateModel(const Model& m) {
       return bad("override ", o.origin, ": value out of bounds");
     }
   }
+  if (absl::Status st = ValidateAlerts(m); !st.ok()) return st;
   return ValidateKits(m);
 }
 

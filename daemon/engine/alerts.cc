@@ -1,0 +1,201 @@
+#include "daemon/engine/alerts.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace stockd::engine {
+
+namespace {
+
+constexpr double kMsPerDay = 24.0 * 3600 * 1000;
+
+// Raises (true) when `free` dropped below `point` while armed; re-arms at point + band.
+bool Crossed(bool* raised, int64_t free, int64_t point, int32_t hysteresis_percent) {
+  if (point <= 0) return false;  // no point: the state stays as it is
+  if (!*raised && free < point) {
+    *raised = true;
+    return true;
+  }
+  if (*raised && free >= point + HysteresisBand(point, hysteresis_percent)) *raised = false;
+  return false;
+}
+
+bool AppliesAt(const ReorderRule& rule, int location) {
+  return rule.locations.empty() ||
+         std::find(rule.locations.begin(), rule.locations.end(), location) != rule.locations.end();
+}
+
+// Units a touched row's change took as demand: units committed, and units that left the
+// shelf without having been committed (a till sale, an order shipped before stockd saw it
+// accepted). Fulfilling committed units counts nothing (they counted when committed);
+// adjustments, counts and transfers are not demand.
+int64_t Demand(const Touched& t, const Counters& after, bool leaves_as_sale) {
+  const int64_t committed = std::max<int64_t>(0, after.committed - t.before.committed);
+  if (!leaves_as_sale) return committed;
+  const int64_t left = t.before.on_hand - after.on_hand;
+  const int64_t uncommitted = std::max<int64_t>(0, t.before.committed - after.committed);
+  return committed + std::max<int64_t>(0, left - uncommitted);
+}
+
+void SizeFor(const Model& model, SkuState* s) {
+  if (s->alerts.size() < model.locations.size()) s->alerts.resize(model.locations.size());
+}
+
+}  // namespace
+
+absl::Status ValidateAlerts(const Model& m) {
+  auto bad = [](auto&&... parts) { return absl::InvalidArgumentError(absl::StrCat(parts...)); };
+  const AlertOptions& o = m.alerts;
+  if (o.velocity_half_life_ms <= 0) return bad("alerts: velocity_half_life must be > 0");
+  if (o.hysteresis_percent < 0 || o.hysteresis_percent > 100) {
+    return bad("alerts: hysteresis_percent outside 0..100");
+  }
+  if (o.back_in_stock_at < 1) return bad("alerts: back_in_stock_at must be >= 1");
+  for (const ReorderRule& r : m.reorder) {
+    const std::string who = absl::StrCat("reorder rule ", r.origin);
+    if (r.pattern.empty()) return bad(who, ": empty pattern");
+    if ((r.point && (*r.point < 1 || *r.point > kMaxQuantity)) ||
+        (r.total_point && (*r.total_point < 1 || *r.total_point > kMaxQuantity))) {
+      return bad(who, ": point and total_point must be 1..", kMaxQuantity);
+    }
+    for (double d : {r.lead_time_days, r.cover_days}) {
+      if (!std::isfinite(d) || d < 0 || d > 3650) return bad(who, ": days outside 0..3650");
+    }
+    const bool days = r.lead_time_days > 0 || r.cover_days > 0;
+    if (r.fixed() && days) {
+      return bad(who, ": a fixed point and lead_time_days/cover_days exclude each other");
+    }
+    if (!r.fixed() && !days) {
+      return bad(who, ": needs point, total_point, or lead_time_days + cover_days > 0");
+    }
+    for (int l : r.locations) {
+      if (l < 0 || static_cast<size_t>(l) >= m.locations.size()) return bad(who, ": bad location");
+    }
+  }
+  return absl::OkStatus();
+}
+
+double VelocityAt(const RowAlertState& row, int64_t now, int64_t half_life_ms) {
+  if (row.velocity_at_ms == 0 || row.velocity == 0) return 0;
+  const double elapsed = static_cast<double>(std::max<int64_t>(0, now - row.velocity_at_ms));
+  return row.velocity * std::exp2(-elapsed / static_cast<double>(half_life_ms));
+}
+
+void AddDemand(RowAlertState* row, int64_t units, int64_t now, int64_t half_life_ms) {
+  const double half_life_days = static_cast<double>(half_life_ms) / kMsPerDay;
+  row->velocity =
+      VelocityAt(*row, now, half_life_ms) + static_cast<double>(units) * M_LN2 / half_life_days;
+  row->velocity_at_ms = now;
+}
+
+const ReorderRule* ReorderRuleFor(const Model& model, std::string_view sku) {
+  for (auto it = model.reorder.rbegin(); it != model.reorder.rend(); ++it) {
+    if (GlobMatch(it->pattern, sku)) return &*it;
+  }
+  return nullptr;
+}
+
+int64_t ReorderPoint(const ReorderRule& rule, bool total, double velocity) {
+  if (rule.fixed()) return (total ? rule.total_point : rule.point).value_or(0);
+  const double units = velocity * (rule.lead_time_days + rule.cover_days);
+  // A hair above an integer (150.0000001 from rounding) stays that integer.
+  return std::clamp<int64_t>(static_cast<int64_t>(std::ceil(units - 1e-6)), 0, kMaxQuantity);
+}
+
+int64_t HysteresisBand(int64_t point, int32_t percent) {
+  return std::max<int64_t>(1, (point * percent + 99) / 100);
+}
+
+void EvaluateAlerts(const Model& model, const Change& change, const char* operation, int64_t now,
+                    const std::vector<SkuState*>& skus, std::vector<AlertEvent>* out) {
+  const AlertOptions& o = model.alerts;
+  const bool leaves_as_sale = std::strcmp(operation, "sell") == 0 ||
+                              std::strcmp(operation, "order") == 0 ||
+                              std::strcmp(operation, "fulfill") == 0;
+  const SkuState* rule_of = nullptr;
+  const ReorderRule* rule = nullptr;
+  for (const Touched& t : change.rows) {
+    SkuState* s = t.sku;
+    SizeFor(model, s);
+    const Counters& counters = s->rows[t.location];
+    RowAlertState& a = s->alerts[t.location];
+    if (const int64_t demand = Demand(t, counters, leaves_as_sale); demand > 0) {
+      AddDemand(&a, demand, now, o.velocity_half_life_ms);
+    }
+    const int64_t free = counters.free();
+    AlertEvent base;
+    base.sku = s->sku;
+    base.location = model.locations[t.location].id;
+    base.time_ms = now;
+    base.free = free;
+    if (free < 0 && !a.uncovered_raised) {
+      AlertEvent e = base;
+      e.kind = AlertKind::kUncovered;
+      out->push_back(std::move(e));
+    }
+    a.uncovered_raised = free < 0;
+    if (rule_of != s) {
+      rule_of = s;
+      rule = ReorderRuleFor(model, s->sku);
+    }
+    if (rule == nullptr || !AppliesAt(*rule, t.location)) continue;
+    const double velocity = VelocityAt(a, now, o.velocity_half_life_ms);
+    const int64_t point = ReorderPoint(*rule, /*total=*/false, velocity);
+    if (Crossed(&a.reorder_raised, free, point, o.hysteresis_percent)) {
+      AlertEvent e = base;
+      e.kind = AlertKind::kReorder;
+      e.point = point;
+      e.velocity = velocity;
+      out->push_back(std::move(e));
+    }
+  }
+  // The SKUs overall: free and velocity summed over every location.
+  for (SkuState* s : skus) {
+    const ReorderRule* r = ReorderRuleFor(model, s->sku);
+    if (r == nullptr) continue;
+    int64_t free = 0;
+    double velocity = 0;
+    for (size_t l = 0; l < s->rows.size(); ++l) {
+      free += s->rows[l].free();
+      if (l < s->alerts.size()) velocity += VelocityAt(s->alerts[l], now, o.velocity_half_life_ms);
+    }
+    const int64_t point = ReorderPoint(*r, /*total=*/true, velocity);
+    if (Crossed(&s->total_reorder_raised, free, point, o.hysteresis_percent)) {
+      AlertEvent e;
+      e.kind = AlertKind::kReorder;
+      e.sku = s->sku;
+      e.time_ms = now;
+      e.free = free;
+      e.point = point;
+      e.velocity = velocity;
+      out->push_back(std::move(e));
+    }
+  }
+}
+
+void EvaluatePublished(const Model& model, SkuState* s, int channel, int64_t previous,
+                       int64_t published, int64_t now, std::vector<AlertEvent>* out) {
+  if (s->sold_out.size() < model.channels.size()) s->sold_out.resize(model.channels.size());
+  AlertKind kind;
+  if (!s->sold_out[channel] && previous > 0 && published == 0) {
+    kind = AlertKind::kSoldOut;
+  } else if (s->sold_out[channel] && published >= model.alerts.back_in_stock_at) {
+    kind = AlertKind::kBackInStock;
+  } else {
+    return;
+  }
+  s->sold_out[channel] = kind == AlertKind::kSoldOut;
+  AlertEvent e;
+  e.kind = kind;
+  e.sku = s->sku;
+  e.channel = model.channels[channel].id;
+  e.time_ms = now;
+  e.previous_published = previous;
+  e.published = published;
+  out->push_back(std::move(e));
+}
+
+}  // namespace stockd::engine

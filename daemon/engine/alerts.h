@@ -1,0 +1,51 @@
+// Stock alerts (docs/alerts.md): sales velocity, reorder points, and the once-per-crossing
+// state of each alert key. Internal to daemon/engine: SealRecord (sealing.cc) calls
+// EvaluateAlerts and EvaluatePublished with every touched SKU's shard held; these
+// functions read and write that SKU's state only.
+#ifndef STOCKD_DAEMON_ENGINE_ALERTS_H_
+#define STOCKD_DAEMON_ENGINE_ALERTS_H_
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "daemon/engine/model.h"
+#include "daemon/engine/sealing.h"
+#include "daemon/engine/state.h"
+
+namespace stockd::engine {
+
+// The model's alert options and reorder rules: INVALID_ARGUMENT naming the rule's origin.
+absl::Status ValidateAlerts(const Model& model);
+
+// A row's velocity in units per day at `now`: its stored rate halved every half life.
+double VelocityAt(const RowAlertState& row, int64_t now, int64_t half_life_ms);
+// Adds `units` of demand at `now` to a row's velocity (a rate of q units a day, kept up,
+// converges to q).
+void AddDemand(RowAlertState* row, int64_t units, int64_t now, int64_t half_life_ms);
+
+// The rule that applies to `sku`: the last whose pattern matches it; null for none.
+const ReorderRule* ReorderRuleFor(const Model& model, std::string_view sku);
+// The reorder point a rule gives at a location (`total` false) or for the SKU overall,
+// at `velocity` units per day; 0 when it gives none.
+int64_t ReorderPoint(const ReorderRule& rule, bool total, double velocity);
+// How far above `point` free stock must come back before a raised reorder alert re-arms
+// (at least 1 unit).
+int64_t HysteresisBand(int64_t point, int32_t percent);
+
+// What a sealed change did to the alert state of its SKUs (`skus`, its touched SKUs):
+// adds the demand of a sale or commit to the rows' velocities, and raises reorder and
+// uncovered alerts that crossed. `operation` is the audit operation ("sell", "commit",
+// ...). Appends the alerts raised to `out`.
+void EvaluateAlerts(const Model& model, const Change& change, const char* operation, int64_t now,
+                    const std::vector<SkuState*>& skus, std::vector<AlertEvent>* out);
+
+// A channel's published quantity of `s` moved from `previous` to `published`: raises
+// sold_out at 0 and back_in_stock at AlertOptions::back_in_stock_at, once each.
+void EvaluatePublished(const Model& model, SkuState* s, int channel, int64_t previous,
+                       int64_t published, int64_t now, std::vector<AlertEvent>* out);
+
+}  // namespace stockd::engine
+
+#endif  // STOCKD_DAEMON_ENGINE_ALERTS_H_
