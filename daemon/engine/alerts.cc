@@ -110,7 +110,7 @@ int64_t HysteresisBand(int64_t point, int32_t percent) {
 }
 
 void EvaluateAlerts(const Model& model, const Change& change, const char* operation, int64_t now,
-                    const std::vector<SkuState*>& skus, std::vector<AlertEvent>* out) {
+                    const std::vector<SkuState*>& skus, AlertOutput* out) {
   const AlertOptions& o = model.alerts;
   const bool leaves_as_sale = std::strcmp(operation, "sell") == 0 ||
                               std::strcmp(operation, "order") == 0 ||
@@ -122,6 +122,7 @@ void EvaluateAlerts(const Model& model, const Change& change, const char* operat
     SizeFor(model, s);
     const Counters& counters = s->rows[t.location];
     RowAlertState& a = s->alerts[t.location];
+    const RowAlertState was = a;
     if (const int64_t demand = Demand(t, counters, leaves_as_sale); demand > 0) {
       AddDemand(&a, demand, now, o.velocity_half_life_ms);
     }
@@ -134,22 +135,27 @@ void EvaluateAlerts(const Model& model, const Change& change, const char* operat
     if (free < 0 && !a.uncovered_raised) {
       AlertEvent e = base;
       e.kind = AlertKind::kUncovered;
-      out->push_back(std::move(e));
+      out->alerts->push_back(std::move(e));
     }
     a.uncovered_raised = free < 0;
     if (rule_of != s) {
       rule_of = s;
       rule = ReorderRuleFor(model, s->sku);
     }
-    if (rule == nullptr || !AppliesAt(*rule, t.location)) continue;
-    const double velocity = VelocityAt(a, now, o.velocity_half_life_ms);
-    const int64_t point = ReorderPoint(*rule, /*total=*/false, velocity);
-    if (Crossed(&a.reorder_raised, free, point, o.hysteresis_percent)) {
-      AlertEvent e = base;
-      e.kind = AlertKind::kReorder;
-      e.point = point;
-      e.velocity = velocity;
-      out->push_back(std::move(e));
+    if (rule != nullptr && AppliesAt(*rule, t.location)) {
+      const double velocity = VelocityAt(a, now, o.velocity_half_life_ms);
+      const int64_t point = ReorderPoint(*rule, /*total=*/false, velocity);
+      if (Crossed(&a.reorder_raised, free, point, o.hysteresis_percent)) {
+        AlertEvent e = base;
+        e.kind = AlertKind::kReorder;
+        e.point = point;
+        e.velocity = velocity;
+        out->alerts->push_back(std::move(e));
+      }
+    }
+    if (a.velocity_at_ms != was.velocity_at_ms || a.velocity != was.velocity ||
+        a.reorder_raised != was.reorder_raised || a.uncovered_raised != was.uncovered_raised) {
+      out->Changed(s);
     }
   }
   // The SKUs overall: free and velocity summed over every location.
@@ -163,7 +169,10 @@ void EvaluateAlerts(const Model& model, const Change& change, const char* operat
       if (l < s->alerts.size()) velocity += VelocityAt(s->alerts[l], now, o.velocity_half_life_ms);
     }
     const int64_t point = ReorderPoint(*r, /*total=*/true, velocity);
-    if (Crossed(&s->total_reorder_raised, free, point, o.hysteresis_percent)) {
+    const bool was = s->total_reorder_raised;
+    const bool raised = Crossed(&s->total_reorder_raised, free, point, o.hysteresis_percent);
+    if (s->total_reorder_raised != was) out->Changed(s);
+    if (raised) {
       AlertEvent e;
       e.kind = AlertKind::kReorder;
       e.sku = s->sku;
@@ -171,13 +180,13 @@ void EvaluateAlerts(const Model& model, const Change& change, const char* operat
       e.free = free;
       e.point = point;
       e.velocity = velocity;
-      out->push_back(std::move(e));
+      out->alerts->push_back(std::move(e));
     }
   }
 }
 
 void EvaluatePublished(const Model& model, SkuState* s, int channel, int64_t previous,
-                       int64_t published, int64_t now, std::vector<AlertEvent>* out) {
+                       int64_t published, int64_t now, AlertOutput* out) {
   if (s->sold_out.size() < model.channels.size()) s->sold_out.resize(model.channels.size());
   AlertKind kind;
   if (!s->sold_out[channel] && previous > 0 && published == 0) {
@@ -188,6 +197,7 @@ void EvaluatePublished(const Model& model, SkuState* s, int channel, int64_t pre
     return;
   }
   s->sold_out[channel] = kind == AlertKind::kSoldOut;
+  out->Changed(s);
   AlertEvent e;
   e.kind = kind;
   e.sku = s->sku;
@@ -195,7 +205,41 @@ void EvaluatePublished(const Model& model, SkuState* s, int channel, int64_t pre
   e.time_ms = now;
   e.previous_published = previous;
   e.published = published;
-  out->push_back(std::move(e));
+  out->alerts->push_back(std::move(e));
+}
+
+void AlertOutput::Changed(SkuState* s) {
+  if (std::find(changed.begin(), changed.end(), s) == changed.end()) changed.push_back(s);
+}
+
+AlertStateView AlertStateOf(const Model& model, const SkuState& s) {
+  AlertStateView v;
+  v.sku = s.sku;
+  for (size_t l = 0; l < s.alerts.size() && l < model.locations.size(); ++l) {
+    const RowAlertState& a = s.alerts[l];
+    if (a.velocity_at_ms == 0 && !a.reorder_raised && !a.uncovered_raised) continue;
+    v.rows.push_back({model.locations[l].id, a.velocity, a.velocity_at_ms, a.reorder_raised,
+                      a.uncovered_raised});
+  }
+  v.total_reorder_raised = s.total_reorder_raised;
+  for (size_t c = 0; c < s.sold_out.size() && c < model.channels.size(); ++c) {
+    if (s.sold_out[c]) v.sold_out.push_back(model.channels[c].id);
+  }
+  return v;
+}
+
+void ApplyAlertState(const Model& model, const AlertStateView& view, SkuState* s) {
+  s->alerts.assign(model.locations.size(), RowAlertState{});
+  for (const AlertRowStateView& r : view.rows) {
+    const int l = model.LocationIndex(r.location);
+    if (l < 0) continue;
+    s->alerts[l] = {r.velocity, r.velocity_at_ms, r.reorder_raised, r.uncovered_raised};
+  }
+  s->total_reorder_raised = view.total_reorder_raised;
+  s->sold_out.assign(model.channels.size(), false);
+  for (const std::string& channel : view.sold_out) {
+    if (const int c = model.ChannelIndex(channel); c >= 0) s->sold_out[c] = true;
+  }
 }
 
 }  // namespace stockd::engine

@@ -34,17 +34,30 @@ int64_t ReorderPoint(const ReorderRule& rule, bool total, double velocity);
 // (at least 1 unit).
 int64_t HysteresisBand(int64_t point, int32_t percent);
 
+// Where the evaluation puts what it found: the alerts raised, and the SKUs whose alert
+// state changed (each once), whose state the journal stores.
+struct AlertOutput {
+  std::vector<AlertEvent>* alerts;
+  std::vector<SkuState*> changed;
+  void Changed(SkuState* s);
+};
+
 // What a sealed change did to the alert state of its SKUs (`skus`, its touched SKUs):
 // adds the demand of a sale or commit to the rows' velocities, and raises reorder and
 // uncovered alerts that crossed. `operation` is the audit operation ("sell", "commit",
-// ...). Appends the alerts raised to `out`.
+// ...).
 void EvaluateAlerts(const Model& model, const Change& change, const char* operation, int64_t now,
-                    const std::vector<SkuState*>& skus, std::vector<AlertEvent>* out);
+                    const std::vector<SkuState*>& skus, AlertOutput* out);
 
 // A channel's published quantity of `s` moved from `previous` to `published`: raises
 // sold_out at 0 and back_in_stock at AlertOptions::back_in_stock_at, once each.
 void EvaluatePublished(const Model& model, SkuState* s, int channel, int64_t previous,
-                       int64_t published, int64_t now, std::vector<AlertEvent>* out);
+                       int64_t published, int64_t now, AlertOutput* out);
+
+// A SKU's alert state as stored, and back (rows of locations and channels the model no
+// longer has are dropped).
+AlertStateView AlertStateOf(const Model& model, const SkuState& s);
+void ApplyAlertState(const Model& model, const AlertStateView& view, SkuState* s);
 
 }  // namespace stockd::engine
 

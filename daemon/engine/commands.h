@@ -289,6 +289,22 @@ struct AlertEvent {
   int64_t published = 0;
 };
 
+// A SKU's alert state as it is stored (docs/alerts.md): each row's velocity and raised
+// keys, the overall reorder key, and the channels it is sold out on.
+struct AlertRowStateView {
+  std::string location;
+  double velocity = 0;  // units per day as of velocity_at_ms
+  int64_t velocity_at_ms = 0;
+  bool reorder_raised = false;
+  bool uncovered_raised = false;
+};
+struct AlertStateView {
+  std::string sku;
+  std::vector<AlertRowStateView> rows;  // rows with a velocity or a raised key
+  bool total_reorder_raised = false;
+  std::vector<std::string> sold_out;  // channel ids
+};
+
 }  // namespace stockd::engine
 
 #endif  // STOCKD_DAEMON_ENGINE_COMMANDS_H_

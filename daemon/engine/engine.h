@@ -50,7 +50,7 @@ struct EngineOptions {
   // limited. The records loaded at start may exceed it (the cap was lowered): then new
   // ids wait until enough expire.
   int64_t max_idempotency_records = 10'000'000;
-  int max_lines = 500;             // lines per Reserve/Commit/Fulfill
+  int max_lines = 500;  // lines per Reserve/Commit/Fulfill
   // How long on_hand movements are kept for Counts observed in the past: the oldest
   // observed_at a Count may carry is now minus this (or the engine's start, whichever
   // is later: the history is in memory). 0 = only counts of now.
@@ -143,8 +143,8 @@ struct InvariantReport {
 struct MovementRecord {
   std::string sku;
   std::string location;
-  int64_t at_ms = 0;  // when it was recorded; a count's: when its units were counted
-  int64_t delta = 0;  // on_hand after minus before
+  int64_t at_ms = 0;   // when it was recorded; a count's: when its units were counted
+  int64_t delta = 0;   // on_hand after minus before
   bool count = false;  // a count's own correction: marks a count at at_ms, never netted
 };
 
@@ -160,6 +160,10 @@ struct Snapshot {
   // netted. 0: none stored, the history begins at the Restore.
   std::vector<MovementRecord> movements;
   int64_t history_since_ms = 0;
+  // Stock alerts (docs/alerts.md): the stored alert state of each SKU that has one, and
+  // the recent alerts, newest first (at most Engine::kRecentAlerts are kept).
+  std::vector<AlertStateView> alert_states;
+  std::vector<AlertEvent> recent_alerts;
 };
 
 // A sale or an order revision that took units beyond the channel's avail (a breach of

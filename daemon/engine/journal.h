@@ -27,7 +27,7 @@ struct IdempotencyRecord {
 };
 
 struct MutationRecord {
-  uint64_t sequence = 0;  // engine-wide, increasing in apply order
+  uint64_t sequence = 0;        // engine-wide, increasing in apply order
   std::vector<HoldView> holds;  // holds after the mutation (any state)
   // ApplyOrder: the order after the mutation and what this revision changed of its
   // problems. Null for every other command.
@@ -40,6 +40,10 @@ struct MutationRecord {
   std::shared_ptr<const AuditEntry> audit;
   std::vector<PublishedChange> changes;
   std::vector<AlertEvent> alerts;  // the alerts the mutation raised (docs/alerts.md)
+  // The whole alert state of each SKU whose state the mutation changed (a velocity, a
+  // raised or re-armed key): what the journal stores so a restart neither forgets a
+  // velocity nor raises an alert twice.
+  std::vector<AlertStateView> alert_states;
 
   // The rows the mutation touched, absolute counters after it: the audit entry's `after`
   // (kept once, not copied into the record).

@@ -85,15 +85,15 @@ struct Kit {
 // bands are.
 struct AlertOptions {
   int64_t velocity_half_life_ms = 7LL * 24 * 3600 * 1000;  // > 0
-  int32_t hysteresis_percent = 20;                          // 0..100
-  int64_t back_in_stock_at = 1;                             // >= 1
+  int32_t hysteresis_percent = 20;                         // 0..100
+  int64_t back_in_stock_at = 1;                            // >= 1
 };
 
 // When a SKU should be reordered (docs/alerts.md, "Reorder points"). The last rule whose
 // pattern matches a SKU applies. Either the fixed points (point, total_point: either may
 // be unset) or the demand over lead_time_days + cover_days at the SKU's velocity.
 struct ReorderRule {
-  std::string pattern;  // glob over the SKU, as PolicyOverride::pattern
+  std::string pattern;                 // glob over the SKU, as PolicyOverride::pattern
   std::optional<int64_t> point;        // per location, >= 1
   std::optional<int64_t> total_point;  // the SKU over every location, >= 1
   double lead_time_days = 0;           // >= 0; with cover_days, when no fixed point is set

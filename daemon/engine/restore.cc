@@ -4,6 +4,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "daemon/engine/alerts.h"
 #include "daemon/engine/availability.h"
 #include "daemon/engine/engine_impl.h"
 
@@ -32,10 +33,10 @@ absl::Status Engine::Impl::Restore(const Snapshot& snap,
     if (!IsValidId(row.sku)) return absl::FailedPreconditionError("stored row with invalid sku");
     if (const Kit* kit = generation().kits().Find(row.sku);
         kit != nullptr && row.counters != Counters{}) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "stored stock of '", row.sku, "' at location '", row.location, "' (on_hand ",
-          row.counters.on_hand, ") but the config defines it as a kit (", kit->origin,
-          "), which has no stock of its own: count it to 0 before making it a kit"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("stored stock of '", row.sku, "' at location '", row.location, "' (on_hand ",
+                       row.counters.on_hand, ") but the config defines it as a kit (", kit->origin,
+                       "), which has no stock of its own: count it to 0 before making it a kit"));
     }
     SkuState* s = sku_state(row.sku);
     s->rows[l] = row.counters;
@@ -107,12 +108,17 @@ absl::Status Engine::Impl::Restore(const Snapshot& snap,
     auto& stripe = holds.holds[HoldTable::StripeIndex(o.hold_id)];
     auto it = stripe.find(o.hold_id);
     if (it == stripe.end() || !IsOpen(it->second->view.state)) {
-      return absl::FailedPreconditionError(absl::StrCat("stored open order '", o.order_id,
-                                                        "' of channel '", o.channel,
-                                                        "' but its hold '", o.hold_id,
-                                                        "' is not an open stored hold"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("stored open order '", o.order_id, "' of channel '", o.channel,
+                       "' but its hold '", o.hold_id, "' is not an open stored hold"));
     }
     it->second->order_key = OrderTable::Key(o.channel, o.order_id);
+  }
+  // Alert state (docs/alerts.md): only SKUs with stored rows have one to take back.
+  for (const AlertStateView& v : snap.alert_states) {
+    auto& shard = skus[ShardIndex(v.sku)];
+    auto it = shard.find(v.sku);
+    if (it != shard.end()) ApplyAlertState(model(), v, it->second.get());
   }
   IdempotencyTable::Contents idem = IdempotencyTable::Build(snap.idempotency);
   const int64_t now = NowMs();
@@ -130,6 +136,11 @@ absl::Status Engine::Impl::Restore(const Snapshot& snap,
   if (while_locked) while_locked();
   UnlockEverything();
   if (kit_announcer_) kit_announcer_->MarkAll();  // every component may have moved
+  {
+    absl::MutexLock lock(&alerts_mu_);
+    recent_alerts_.assign(snap.recent_alerts.begin(), snap.recent_alerts.end());
+    while (recent_alerts_.size() > Engine::kRecentAlerts) recent_alerts_.pop_back();
+  }
   return absl::OkStatus();
 }
 
@@ -243,8 +254,8 @@ InvariantReport Engine::Impl::CheckInvariants() const {
     }
   }
   for (const auto& [key, sums] : from_holds) {
-    report.violations.push_back(absl::StrCat("holds reference ", key.first, "@",
-                                             model().locations[key.second].id, " which has no row"));
+    report.violations.push_back(absl::StrCat(
+        "holds reference ", key.first, "@", model().locations[key.second].id, " which has no row"));
   }
   if (open != holds_.open()) {
     report.violations.push_back(

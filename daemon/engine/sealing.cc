@@ -38,6 +38,7 @@ int64_t SealRecord(const Model& model, const Change& change, const CommandMeta& 
     if (seen.Add(t.sku) == skus->size()) skus->push_back(t.sku);
   }
 
+  AlertOutput alerts{&record->alerts, {}};
   for (SkuState* s : *skus) {
     for (size_t c = 0; c < model.channels.size(); ++c) {
       int64_t reservable = Reservable(model, *s->policies, static_cast<int>(c), s->rows);
@@ -45,13 +46,13 @@ int64_t SealRecord(const Model& model, const Change& change, const CommandMeta& 
       if (published != s->published[c]) {
         record->changes.push_back(
             {model.channels[c].id, s->sku, s->published[c], published, reservable, now});
-        EvaluatePublished(model, s, static_cast<int>(c), s->published[c], published, now,
-                          &record->alerts);
+        EvaluatePublished(model, s, static_cast<int>(c), s->published[c], published, now, &alerts);
         s->published[c] = published;
       }
     }
   }
-  EvaluateAlerts(model, change, operation, now, *skus, &record->alerts);
+  EvaluateAlerts(model, change, operation, now, *skus, &alerts);
+  for (const SkuState* s : alerts.changed) record->alert_states.push_back(AlertStateOf(model, *s));
   record->order = change.order;
   if (change.hold != nullptr) {
     audit->hold_id = change.hold->view.hold_id;

@@ -39,8 +39,7 @@ std::string KeyLayout::RowField(const std::string& sku, const std::string& locat
   return field;
 }
 
-bool KeyLayout::SplitRowField(const std::string& field, std::string* sku,
-                              std::string* location) {
+bool KeyLayout::SplitRowField(const std::string& field, std::string* sku, std::string* location) {
   const size_t space = field.find(' ');
   if (space == std::string::npos || space == 0 || space + 1 == field.size() ||
       field.find(' ', space + 1) != std::string::npos) {
@@ -188,7 +187,7 @@ std::string EncodeIdempotency(const engine::IdempotencyRecord& record) {
 }
 
 absl::StatusOr<engine::IdempotencyRecord> DecodeIdempotency(const std::string& request_id,
-                                                           const std::string& bytes) {
+                                                            const std::string& bytes) {
   records::v1::StoredOutcome s;
   if (!s.ParseFromString(bytes)) return absl::DataLossError("undecodable idempotency record");
   return FromStored(s, request_id);
@@ -249,8 +248,7 @@ bool AppendBatchCommands(const KeyLayout& keys, const WriteOptions& options,
                          std::vector<Args>* out) {
   // Last value wins: rows and holds are absolute, so only the newest of a batch is written.
   // Keys are views of the records' own strings: no copy until a field is written.
-  absl::flat_hash_map<std::pair<absl::string_view, absl::string_view>, const engine::RowView*>
-      rows;
+  absl::flat_hash_map<std::pair<absl::string_view, absl::string_view>, const engine::RowView*> rows;
   absl::flat_hash_map<absl::string_view, const engine::HoldView*> holds;
   for (const engine::MutationRecord* record : records) {
     for (const engine::RowView& row : record->rows()) rows[{row.sku, row.location}] = &row;
@@ -279,8 +277,8 @@ bool AppendBatchCommands(const KeyLayout& keys, const WriteOptions& options,
       open.Add(hold->hold_id, EncodeHold(*hold));
     } else {
       resolved_ids.push_back(hold->hold_id);
-      AppendResolvedHold(*hold, &resolved[KeyLayout::Bucket(hold->updated_ms +
-                                                            options.hold_retention_ms)]);
+      AppendResolvedHold(
+          *hold, &resolved[KeyLayout::Bucket(hold->updated_ms + options.hold_retention_ms)]);
     }
   }
   for (auto& [bucket, value] : resolved) {
@@ -305,8 +303,9 @@ bool AppendBatchCommands(const KeyLayout& keys, const WriteOptions& options,
   absl::flat_hash_map<std::pair<absl::string_view, absl::string_view>, const engine::OrderView*>
       orders;
   for (const engine::MutationRecord* record : records) {
-    if (record->order) orders[{record->order->order.channel, record->order->order.order_id}] =
-        &record->order->order;
+    if (record->order) {
+      orders[{record->order->order.channel, record->order->order.order_id}] = &record->order->order;
+    }
   }
   HashWrite open_orders{{"HSET", keys.OpenOrders()}};
   Args closed_ids = {"HDEL", keys.OpenOrders()};
@@ -342,6 +341,24 @@ bool AppendBatchCommands(const KeyLayout& keys, const WriteOptions& options,
   for (auto& [key, write] : buckets) {
     out->push_back(std::move(write.args));
     out->push_back({"PEXPIREAT", key, absl::StrCat(KeyLayout::BucketEndMs(write.bucket))});
+  }
+
+  // Stock alerts (docs/alerts.md): each changed SKU's whole alert state (the batch's last
+  // wins), and the alerts raised, one entry for the batch.
+  absl::flat_hash_map<absl::string_view, const engine::AlertStateView*> alert_states;
+  std::string alerts;
+  for (const engine::MutationRecord* record : records) {
+    for (const engine::AlertStateView& v : record->alert_states) alert_states[v.sku] = &v;
+    AppendAlerts(record->alerts, &alerts);
+  }
+  if (!alert_states.empty()) {
+    HashWrite state{{"HSET", keys.AlertState()}};
+    for (const auto& [sku, v] : alert_states) state.Add(v->sku, EncodeAlertState(*v));
+    out->push_back(std::move(state.args));
+  }
+  if (!alerts.empty()) {
+    out->push_back({"XADD", keys.Alerts(), "MAXLEN", "~", absl::StrCat(kAlertStreamEntries), "*",
+                    "a", std::move(alerts)});
   }
 
   if (options.audit_max_len <= 0 || records.empty()) return false;

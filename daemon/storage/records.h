@@ -26,6 +26,11 @@
 //                                 at its end
 //   {<p>}:audit            stream one entry per group commit: field = mutation sequence,
 //                                 value = stockd.records.v1.StoredAuditEntry
+//   {<p>}:alert-state      hash   sku -> stockd.records.v1.StoredAlertState: its rows'
+//                                 sales velocity and raised alert keys (docs/alerts.md)
+//   {<p>}:alerts           stream one entry per group commit that raised alerts: field
+//                                 "a" = stockd.records.v1.StoredAlerts; about the last
+//                                 kAlertStreamEntries entries are kept (XADD MAXLEN ~)
 //   {<p>}:meta             hash   schema, sequence (last durable mutation),
 //                                 history_since and history_window (since when the
 //                                 moves:* buckets are complete, and the window they are
@@ -83,6 +88,8 @@ class KeyLayout {
   std::string ClosedOrders(int64_t bucket) const;
   std::string Movements(int64_t bucket) const;
   std::string Audit() const { return tag_ + "audit"; }
+  std::string AlertState() const { return tag_ + "alert-state"; }
+  std::string Alerts() const { return tag_ + "alerts"; }
   std::string Meta() const { return tag_ + "meta"; }
   // SCAN patterns of the per-bucket and per-channel keys.
   std::string ResolvedPattern() const { return tag_ + "resolved:*"; }
@@ -146,6 +153,16 @@ absl::StatusOr<std::vector<engine::OrderView>> DecodeClosedOrders(const std::str
 int64_t AppendMovements(const engine::AuditEntry& entry, std::string* movements);
 // A StoredMovements value, in apply order; every movement must name its SKU and location.
 absl::StatusOr<std::vector<engine::MovementRecord>> DecodeMovements(const std::string& bytes);
+
+// Stock alerts (docs/alerts.md): a SKU's alert state (a StoredAlertState), and the alerts
+// of a group commit (a StoredAlerts value; AppendAlerts adds to one).
+std::string EncodeAlertState(const engine::AlertStateView& state);
+absl::StatusOr<engine::AlertStateView> DecodeAlertState(const std::string& sku,
+                                                       const std::string& bytes);
+void AppendAlerts(const std::vector<engine::AlertEvent>& alerts, std::string* value);
+absl::StatusOr<std::vector<engine::AlertEvent>> DecodeAlerts(const std::string& bytes);
+// The alerts stream keeps about this many entries (group commits): XADD MAXLEN ~.
+inline constexpr int64_t kAlertStreamEntries = 1000;
 
 // Appends the commands that persist a group commit of `records` (in apply order) to `out`:
 // the last value of every row and hold wins (values are absolute), one HSET per hash, one

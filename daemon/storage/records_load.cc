@@ -120,6 +120,45 @@ absl::Status LoadMovements(RedisConnection& redis, const KeyLayout& keys, int pa
   return absl::OkStatus();
 }
 
+// Stock alerts (docs/alerts.md): every SKU's alert state, and the newest alerts of the
+// alerts stream (at most engine::Engine::kRecentAlerts, newest first).
+absl::Status LoadAlerts(RedisConnection& redis, const KeyLayout& keys, int page,
+                        engine::Snapshot* snap) {
+  absl::flat_hash_map<std::string, engine::AlertStateView> states;
+  const std::string state_key = keys.AlertState();
+  absl::Status st = ScanHash(redis, state_key, page, [&](std::string& sku, std::string& value) {
+    absl::StatusOr<engine::AlertStateView> v = DecodeAlertState(sku, value);
+    if (!v.ok()) return Corrupt(state_key, sku, v.status());
+    states[sku] = std::move(*v);
+    return absl::OkStatus();
+  });
+  if (!st.ok()) return st;
+  for (auto& [sku, v] : states) snap->alert_states.push_back(std::move(v));
+
+  const std::string stream = keys.Alerts();
+  absl::StatusOr<Reply> read =
+      redis.Command({"XREVRANGE", stream, "+", "-", "COUNT", absl::StrCat(kAlertStreamEntries)});
+  if (!read.ok()) return read.status();
+  if (read->is_error()) {
+    return absl::UnavailableError(absl::StrCat("XREVRANGE ", stream, ": ", read->str));
+  }
+  for (const Reply& entry : read->elements) {
+    if (entry.elements.size() != 2 || entry.elements[1].elements.size() != 2) {
+      return absl::DataLossError(absl::StrCat("redis key '", stream, "': malformed entry"));
+    }
+    const std::string& id = entry.elements[0].str;
+    absl::StatusOr<std::vector<engine::AlertEvent>> alerts =
+        DecodeAlerts(entry.elements[1].elements[1].str);
+    if (!alerts.ok()) return Corrupt(stream, id, alerts.status());
+    // Newest entry first; within an entry the newest alert is last.
+    for (auto it = alerts->rbegin(); it != alerts->rend(); ++it) {
+      if (snap->recent_alerts.size() >= engine::Engine::kRecentAlerts) return absl::OkStatus();
+      snap->recent_alerts.push_back(std::move(*it));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<engine::Snapshot> LoadSnapshot(RedisConnection& redis, const KeyLayout& keys,
@@ -240,6 +279,7 @@ absl::StatusOr<engine::Snapshot> LoadSnapshot(RedisConnection& redis, const KeyL
   snap.orders.reserve(orders.size());
   for (auto& [key, order] : orders) snap.orders.push_back(std::move(order));
   if (absl::Status st = LoadMovements(redis, keys, page, &snap); !st.ok()) return st;
+  if (absl::Status st = LoadAlerts(redis, keys, page, &snap); !st.ok()) return st;
   return snap;
 }
 
