@@ -69,6 +69,12 @@ std::vector<v1::OrderProblem> ToWatchProblems(const engine::OrderEvent& e);
 // A Watch event that is an order problem (published fields 0).
 v1::WatchEvent ToWatchEvent(uint64_t sequence, const v1::OrderProblem& p);
 
+// Stock alerts (docs/alerts.md), both ways for the kind (UNSPECIFIED and unknown values
+// map to nothing: false).
+v1::AlertKind ToProto(engine::AlertKind k);
+bool FromProto(v1::AlertKind k, engine::AlertKind* out);
+void ToProto(const engine::AlertEvent& a, v1::Alert* out);
+
 // Push engine reports (engine/push_report.h) -> messages.
 void ToProto(const engine::PusherStats& s, v1::PushStatus* out);
 void ToProto(const std::string& channel, const engine::DriftReport& r, v1::ResyncResponse* out);

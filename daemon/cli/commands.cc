@@ -249,6 +249,21 @@ const std::vector<CommandSpec>& CommandTable() {
                  {"problems", "", "only orders with a problem (list)"},
                  {"open", "", "only orders not closed (list)"}},
        .run = RunOrders},
+      {.name = "alerts",
+       .usage = "[--active] [--kind K]... [--sku S] [--location L] [--channel C] [--limit N]",
+       .summary = "stock alerts: reorder points crossed, sold out, back in stock, uncovered",
+       .details = "Without --active: the alerts raised recently, newest first (the last\n"
+                  "1,000 are kept across restarts). --active: the alerts raised now, with\n"
+                  "today's numbers, by days of cover (fast movers first). --json prints one\n"
+                  "object per alert (docs/alerts.md).",
+       .flags = {{"active", "", "the alerts raised now instead of the recent ones"},
+                 {"kind", "K", "reorder | sold_out | back_in_stock | uncovered (repeatable)",
+                  true},
+                 {"sku", "S", "only this SKU"},
+                 {"location", "L", "only this location"},
+                 {"channel", "C", "only this channel's (sold_out, back_in_stock)"},
+                 {"limit", "N", "at most N alerts, 1..1000 (default 100)"}},
+       .run = RunAlerts},
       {.name = "push-status",
        .usage = "[CHANNEL]",
        .summary = "sync state per channel: backlog, pushes, failures, latency",

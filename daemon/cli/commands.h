@@ -98,6 +98,8 @@ int RunReconcile(Invocation& invocation);
 int RunPushStatus(Invocation& invocation);
 // order_commands.cc
 int RunOrders(Invocation& invocation);
+// alert_commands.cc
+int RunAlerts(Invocation& invocation);
 // commands.cc
 int RunHelp(Invocation& invocation);
 

@@ -33,7 +33,10 @@ double DaysOfCover(const AlertEvent& e) {
 
 void Engine::Impl::RememberAlerts(const std::vector<AlertEvent>& alerts) {
   absl::MutexLock lock(&alerts_mu_);
-  for (const AlertEvent& a : alerts) recent_alerts_.push_front(a);
+  for (const AlertEvent& a : alerts) {
+    recent_alerts_.push_front(a);
+    ++alerts_raised_[a.kind];
+  }
   while (recent_alerts_.size() > Engine::kRecentAlerts) recent_alerts_.pop_back();
 }
 

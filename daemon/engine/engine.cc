@@ -170,6 +170,14 @@ EngineStats Engine::Impl::Stats() const {
   s.orders = orders_.size();
   s.order_breaches = order_breaches_.load();
   s.order_backorders = order_backorders_.load();
+  {
+    absl::MutexLock lock(&alerts_mu_);
+    for (AlertKind k : {AlertKind::kReorder, AlertKind::kSoldOut, AlertKind::kBackInStock,
+                        AlertKind::kUncovered}) {
+      auto it = alerts_raised_.find(k);
+      s.alerts_raised.emplace_back(k, it == alerts_raised_.end() ? 0 : it->second);
+    }
+  }
   absl::MutexLock lock(&breach_mu_);
   s.breaches_by_channel.assign(breaches_by_channel_.begin(), breaches_by_channel_.end());
   return s;

@@ -199,6 +199,8 @@ struct EngineStats {
   int64_t order_backorders = 0;  // order revisions applied leaving a backorder (since start)
   // breaches by the channel that sold (since start; channels without one are absent)
   std::vector<std::pair<std::string, int64_t>> breaches_by_channel;
+  // stock alerts raised since start (durable ones), by kind (docs/alerts.md)
+  std::vector<std::pair<AlertKind, int64_t>> alerts_raised;
 };
 
 class Engine {

@@ -297,6 +297,7 @@ class Engine::Impl {
   uint64_t last_announced_ ABSL_GUARDED_BY(announce_mu_) = 0;
   mutable absl::Mutex alerts_mu_;
   std::deque<AlertEvent> recent_alerts_ ABSL_GUARDED_BY(alerts_mu_);  // newest first
+  std::map<AlertKind, int64_t> alerts_raised_ ABSL_GUARDED_BY(alerts_mu_);  // since start
   mutable absl::Mutex breach_mu_;
   std::map<std::string, int64_t> breaches_by_channel_ ABSL_GUARDED_BY(breach_mu_);
   std::deque<BreachView> recent_breaches_ ABSL_GUARDED_BY(breach_mu_);  // newest first

@@ -43,17 +43,16 @@ void Engine(const Sources& s, Families* out) {
   one("stockd_mutations_total", "Mutations applied since start", kCounter, D(e.mutations));
   one("stockd_hold_expiries_total", "Holds expired by their deadline since start", kCounter,
       D(e.expired_holds));
-  one("stockd_order_breaches_total", "Order revisions applied with a breach since start",
-      kCounter, D(e.order_breaches));
-  one("stockd_order_backorders_total",
-      "Order revisions applied leaving a backorder since start", kCounter,
-      D(e.order_backorders));
+  one("stockd_order_breaches_total", "Order revisions applied with a breach since start", kCounter,
+      D(e.order_breaches));
+  one("stockd_order_backorders_total", "Order revisions applied leaving a backorder since start",
+      kCounter, D(e.order_backorders));
   // Every channel has a series (0 until its first breach), so increase() sees the first.
-  MetricFamily& breaches = AddFamily(
-      out, "stockd_breaches_total",
-      "Sales and order revisions that took units beyond the selling channel's avail "
-      "(protected units of other channels), by that channel, since start",
-      kCounter);
+  MetricFamily& breaches =
+      AddFamily(out, "stockd_breaches_total",
+                "Sales and order revisions that took units beyond the selling channel's avail "
+                "(protected units of other channels), by that channel, since start",
+                kCounter);
   const std::shared_ptr<const engine::Model> model = s.engine->model();
   for (const engine::Channel& c : model->channels) {
     int64_t n = 0;
@@ -61,6 +60,14 @@ void Engine(const Sources& s, Families* out) {
       if (channel == c.id) n = count;
     }
     AddValue(&breaches, {{"channel", c.id}}, D(n));
+  }
+  MetricFamily& alerts = AddFamily(
+      out, "stockd_alerts_raised_total",
+      "Stock alerts raised since start (durable), by kind: reorder, sold_out, back_in_stock, "
+      "uncovered (docs/alerts.md)",
+      kCounter);
+  for (const auto& [kind, count] : e.alerts_raised) {
+    AddValue(&alerts, {{"kind", engine::AlertKindName(kind)}}, D(count));
   }
   const bool serving = s.write_serving ? s.write_serving() : s.engine->writable();
   one("stockd_write_path_serving",
@@ -108,9 +115,9 @@ void Push(const Sources& s, int64_t now, Families* out) {
                                 kGauge);
   MetricFamily& acked = AddFamily(out, "stockd_channel_acknowledged_skus",
                                   "SKUs the channel has acknowledged a quantity of", kGauge);
-  MetricFamily& paused = AddFamily(
-      out, "stockd_channel_paused",
-      "1 while the channel's pushes are paused after a batch that wholly failed", kGauge);
+  MetricFamily& paused =
+      AddFamily(out, "stockd_channel_paused",
+                "1 while the channel's pushes are paused after a batch that wholly failed", kGauge);
   MetricFamily& pushed = AddFamily(out, "stockd_channel_pushed_items_total",
                                    "SKU quantities the channel acknowledged", kCounter);
   MetricFamily& calls = AddFamily(out, "stockd_channel_push_batches_total",
@@ -129,11 +136,10 @@ void Push(const Sources& s, int64_t now, Families* out) {
       kCounter);
   MetricFamily& drift = AddFamily(
       out, "stockd_channel_drifted_skus_total",
-      "SKUs a resync or reconciliation found showing another quantity than they should",
-      kCounter);
-  MetricFamily& latency = AddFamily(out, "stockd_channel_push_latency_seconds",
-                                    "First dirty to acknowledged by the channel, per SKU push",
-                                    MetricType::Histogram);
+      "SKUs a resync or reconciliation found showing another quantity than they should", kCounter);
+  MetricFamily& latency =
+      AddFamily(out, "stockd_channel_push_latency_seconds",
+                "First dirty to acknowledged by the channel, per SKU push", MetricType::Histogram);
   std::vector<double> bounds;
   for (int64_t ms : engine::kPushLatencyBoundsMs) bounds.push_back(D(ms) / 1000);
   for (const push::PusherStats& p : stats) {
@@ -164,11 +170,11 @@ void Orders(const Sources& s, Families* out) {
   if (stats.empty()) return;
   MetricFamily& polls = AddFamily(out, "stockd_channel_order_polls_total",
                                   "Polls of the channel's orders, by result", kCounter);
-  MetricFamily& revisions = AddFamily(
-      out, "stockd_channel_order_revisions_total",
-      "Order revisions polled from the channel, by outcome: applied (changed stock), "
-      "replayed (already applied), parked (unmapped listing), bad (malformed or refused)",
-      kCounter);
+  MetricFamily& revisions =
+      AddFamily(out, "stockd_channel_order_revisions_total",
+                "Order revisions polled from the channel, by outcome: applied (changed stock), "
+                "replayed (already applied), parked (unmapped listing), bad (malformed or refused)",
+                kCounter);
   for (const orders::WorkerStats& w : stats) {
     AddValue(&polls, {{"channel", w.channel}, {"result", "ok"}}, D(w.polls));
     AddValue(&polls, {{"channel", w.channel}, {"result", "failed"}}, D(w.failed_polls));
@@ -208,11 +214,11 @@ void Reconcile(const Sources& s, Families* out) {
     }
   }
   if (reports.empty()) return;
-  MetricFamily& skus = AddFamily(
-      out, "stockd_channel_reconcile_skus",
-      "SKUs of the channel's latest reconciliation, by class (ok, in_flight, drift, "
-      "unknown_listing)",
-      kGauge);
+  MetricFamily& skus =
+      AddFamily(out, "stockd_channel_reconcile_skus",
+                "SKUs of the channel's latest reconciliation, by class (ok, in_flight, drift, "
+                "unknown_listing)",
+                kGauge);
   MetricFamily& when = AddFamily(out, "stockd_channel_reconcile_timestamp_seconds",
                                  "When the channel's latest reconciliation ran", kGauge);
   for (const auto& [channel, r] : reports) {

@@ -143,6 +143,10 @@ class StockService final : public v1::Stock::CallbackService {
   grpc::ServerUnaryReactor* ListOrderProblems(grpc::CallbackServerContext* ctx,
                                               const v1::ListOrderProblemsRequest* req,
                                               v1::ListOrderProblemsResponse* resp) override;
+  // stock_service_alerts.cc
+  grpc::ServerUnaryReactor* ListAlerts(grpc::CallbackServerContext* ctx,
+                                       const v1::ListAlertsRequest* req,
+                                       v1::ListAlertsResponse* resp) override;
   // stock_service_push.cc
   grpc::ServerUnaryReactor* Resync(grpc::CallbackServerContext* ctx, const v1::ResyncRequest* req,
                                    v1::ResyncResponse* resp) override;

@@ -358,6 +358,13 @@ TEST_F(AuthTest, EveryRpcByIdentityAndChannel) {
          v1::ListOrderProblemsResponse out;
          return s->ListOrderProblems(c, r, &out);
        }},
+      {"ListAlerts", "read", true, StatusCode::OK,
+       [&](AuthTest*, Stub* s, Ctx* c, bool own) {
+         v1::ListAlertsRequest r;
+         r.set_channel(channel(own));
+         v1::ListAlertsResponse out;
+         return s->ListAlerts(c, r, &out);
+       }},
       {"Resync", "operate", true, StatusCode::FAILED_PRECONDITION,  // no adapter
        [&](AuthTest*, Stub* s, Ctx* c, bool own) {
          v1::ResyncRequest r;

@@ -1,0 +1,61 @@
+// The stock alert conversions of convert.h (docs/alerts.md): engine::AlertEvent as
+// ListAlerts shows it.
+#include "daemon/api/convert.h"
+
+namespace stockd::api {
+
+v1::AlertKind ToProto(engine::AlertKind k) {
+  switch (k) {
+    case engine::AlertKind::kReorder:
+      return v1::ALERT_REORDER;
+    case engine::AlertKind::kSoldOut:
+      return v1::ALERT_SOLD_OUT;
+    case engine::AlertKind::kBackInStock:
+      return v1::ALERT_BACK_IN_STOCK;
+    case engine::AlertKind::kUncovered:
+      return v1::ALERT_UNCOVERED;
+  }
+  return v1::ALERT_KIND_UNSPECIFIED;
+}
+
+bool FromProto(v1::AlertKind k, engine::AlertKind* out) {
+  switch (k) {
+    case v1::ALERT_REORDER:
+      *out = engine::AlertKind::kReorder;
+      return true;
+    case v1::ALERT_SOLD_OUT:
+      *out = engine::AlertKind::kSoldOut;
+      return true;
+    case v1::ALERT_BACK_IN_STOCK:
+      *out = engine::AlertKind::kBackInStock;
+      return true;
+    case v1::ALERT_UNCOVERED:
+      *out = engine::AlertKind::kUncovered;
+      return true;
+    default:
+      return false;
+  }
+}
+
+void ToProto(const engine::AlertEvent& a, v1::Alert* out) {
+  out->set_kind(ToProto(a.kind));
+  out->set_sku(a.sku);
+  out->set_location(a.location);
+  out->set_channel(a.channel);
+  out->set_time_ms(a.time_ms);
+  out->set_sequence(a.sequence);
+  out->set_free(a.free);
+  out->set_point(a.point);
+  out->set_velocity(a.velocity);
+  double cover = -1;  // no sales: no end in sight
+  if (a.free <= 0) {
+    cover = 0;
+  } else if (a.velocity > 0) {
+    cover = static_cast<double>(a.free) / a.velocity;
+  }
+  out->set_days_of_cover(cover);
+  out->set_previous_published(a.previous_published);
+  out->set_published(a.published);
+}
+
+}  // namespace stockd::api
