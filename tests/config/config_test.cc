@@ -62,6 +62,14 @@ TEST(ConfigExampleTest, ParsesIntoTheDocumentedRetailer) {
   EXPECT_EQ(model.locations[3].id, "store-munich");
   for (int i = 1; i <= 3; ++i) EXPECT_EQ(model.locations[i].type, LocationType::kStore);
 
+  // Stock alerts: hoodies at a fixed point, sneakers by velocity (docs/alerts.md).
+  ASSERT_EQ(model.reorder.size(), 2u);
+  EXPECT_EQ(model.reorder[0].pattern, "HOODIE-*");
+  EXPECT_EQ(model.reorder[0].point, 3);
+  EXPECT_EQ(model.reorder[1].lead_time_days, 14);
+  EXPECT_EQ(model.reorder[1].cover_days, 7);
+  EXPECT_EQ(model.alerts.hysteresis_percent, 20);
+
   ASSERT_EQ(model.channels.size(), 8u);
   const engine::Channel& webshop = model.channels[0];
   EXPECT_EQ(webshop.id, "webshop");
