@@ -119,14 +119,24 @@ void EvaluateAlerts(const Model& model, const Change& change, const char* operat
   const ReorderRule* rule = nullptr;
   for (const Touched& t : change.rows) {
     SkuState* s = t.sku;
-    SizeFor(model, s);
     const Counters& counters = s->rows[t.location];
+    const int64_t demand = Demand(t, counters, leaves_as_sale);
+    const int64_t free = counters.free();
+    if (rule_of != s) {
+      rule_of = s;
+      rule = ReorderRuleFor(model, s->sku);
+    }
+    const bool ruled = rule != nullptr && AppliesAt(*rule, t.location);
+    // A row that never sold, was never uncovered and has no rule has no state: the
+    // vector is only allocated for SKUs that need it (most of a big catalogue sells
+    // rarely, and the rows are what the engine's memory is made of).
+    if (static_cast<size_t>(t.location) >= s->alerts.size() && demand == 0 && free >= 0 && !ruled) {
+      continue;
+    }
+    SizeFor(model, s);
     RowAlertState& a = s->alerts[t.location];
     const RowAlertState was = a;
-    if (const int64_t demand = Demand(t, counters, leaves_as_sale); demand > 0) {
-      AddDemand(&a, demand, now, o.velocity_half_life_ms);
-    }
-    const int64_t free = counters.free();
+    if (demand > 0) AddDemand(&a, demand, now, o.velocity_half_life_ms);
     AlertEvent base;
     base.sku = s->sku;
     base.location = model.locations[t.location].id;
@@ -138,11 +148,7 @@ void EvaluateAlerts(const Model& model, const Change& change, const char* operat
       out->alerts->push_back(std::move(e));
     }
     a.uncovered_raised = free < 0;
-    if (rule_of != s) {
-      rule_of = s;
-      rule = ReorderRuleFor(model, s->sku);
-    }
-    if (rule != nullptr && AppliesAt(*rule, t.location)) {
+    if (ruled) {
       const double velocity = VelocityAt(a, now, o.velocity_half_life_ms);
       const int64_t point = ReorderPoint(*rule, /*total=*/false, velocity);
       if (Crossed(&a.reorder_raised, free, point, o.hysteresis_percent)) {
@@ -152,6 +158,8 @@ void EvaluateAlerts(const Model& model, const Change& change, const char* operat
         e.velocity = velocity;
         out->alerts->push_back(std::move(e));
       }
+    } else {
+      a.reorder_raised = false;  // the rule went (a reload): nothing stays raised for it
     }
     if (a.velocity_at_ms != was.velocity_at_ms || a.velocity != was.velocity ||
         a.reorder_raised != was.reorder_raised || a.uncovered_raised != was.uncovered_raised) {
@@ -161,7 +169,13 @@ void EvaluateAlerts(const Model& model, const Change& change, const char* operat
   // The SKUs overall: free and velocity summed over every location.
   for (SkuState* s : skus) {
     const ReorderRule* r = ReorderRuleFor(model, s->sku);
-    if (r == nullptr) continue;
+    if (r == nullptr) {
+      if (s->total_reorder_raised) {  // the rule went (a reload)
+        s->total_reorder_raised = false;
+        out->Changed(s);
+      }
+      continue;
+    }
     int64_t free = 0;
     double velocity = 0;
     for (size_t l = 0; l < s->rows.size(); ++l) {
@@ -187,15 +201,16 @@ void EvaluateAlerts(const Model& model, const Change& change, const char* operat
 
 void EvaluatePublished(const Model& model, SkuState* s, int channel, int64_t previous,
                        int64_t published, int64_t now, AlertOutput* out) {
-  if (s->sold_out.size() < model.channels.size()) s->sold_out.resize(model.channels.size());
+  const bool raised = static_cast<size_t>(channel) < s->sold_out.size() && s->sold_out[channel];
   AlertKind kind;
-  if (!s->sold_out[channel] && previous > 0 && published == 0) {
+  if (!raised && previous > 0 && published == 0) {
     kind = AlertKind::kSoldOut;
-  } else if (s->sold_out[channel] && published >= model.alerts.back_in_stock_at) {
+  } else if (raised && published >= model.alerts.back_in_stock_at) {
     kind = AlertKind::kBackInStock;
   } else {
     return;
   }
+  if (s->sold_out.size() < model.channels.size()) s->sold_out.resize(model.channels.size());
   s->sold_out[channel] = kind == AlertKind::kSoldOut;
   out->Changed(s);
   AlertEvent e;
@@ -229,14 +244,16 @@ AlertStateView AlertStateOf(const Model& model, const SkuState& s) {
 }
 
 void ApplyAlertState(const Model& model, const AlertStateView& view, SkuState* s) {
-  s->alerts.assign(model.locations.size(), RowAlertState{});
+  s->alerts.clear();
+  if (!view.rows.empty()) s->alerts.assign(model.locations.size(), RowAlertState{});
   for (const AlertRowStateView& r : view.rows) {
     const int l = model.LocationIndex(r.location);
     if (l < 0) continue;
     s->alerts[l] = {r.velocity, r.velocity_at_ms, r.reorder_raised, r.uncovered_raised};
   }
   s->total_reorder_raised = view.total_reorder_raised;
-  s->sold_out.assign(model.channels.size(), false);
+  s->sold_out.clear();
+  if (!view.sold_out.empty()) s->sold_out.assign(model.channels.size(), false);
   for (const std::string& channel : view.sold_out) {
     if (const int c = model.ChannelIndex(channel); c >= 0) s->sold_out[c] = true;
   }

@@ -315,6 +315,22 @@ TEST_F(AlertsTest, RaisedKeysAreListedByDaysOfCoverFastMoversFirst) {
   for (size_t i = 1; i < recent.size(); ++i) EXPECT_GE(recent[i - 1].sequence, recent[i].sequence);
 }
 
+TEST_F(AlertsTest, ARuleRemovedByAReloadLeavesNothingRaisedAndQuietRowsKeepNoState) {
+  SetStock("wh", "MUG-3", 4);  // below MUG-*'s 12 at once
+  EXPECT_EQ(alerts_.Take(), Alerts{"reorder MUG-3@wh free 4 point 12"});
+  ASSERT_EQ(engine_->ActiveAlerts({{AlertKind::kReorder}, "MUG-3"}).size(), 1u);
+  Model next = FixtureModel();
+  next.reorder.clear();
+  ASSERT_TRUE(engine_->Reconfigure(next, ReconfigureOptions()).ok());
+  Ok(t::Sell("amazon", "wh", "MUG-3", 1));
+  EXPECT_TRUE(engine_->ActiveAlerts({{AlertKind::kReorder}, "MUG-3"}).empty());
+  EXPECT_EQ(alerts_.Take(), Alerts{"sold_out MUG-3 amazon 1->0"}) << "no reorder alert";
+  // A SKU that only ever was counted and reserved has no velocity to report.
+  SetStock("wh", "QUIET-1", 5);
+  Hold("amazon", {L("QUIET-1", 1, "wh")});
+  EXPECT_EQ(VelocityAtLocation("QUIET-1", "wh"), 0.0);
+}
+
 TEST(AlertRulesTest, AnInvalidRuleOrOptionIsRefused) {
   auto create = [](const std::function<void(Model*)>& change) {
     Model m = TestModel();
