@@ -52,8 +52,6 @@ struct Movement {
   bool count = false;
 };
 
-// One SKU: its counters at every location, its effective policies and the published
-// quantity last announced per channel. Guarded by its shard's mutex.
 // A row's sales velocity and alert state (docs/alerts.md).
 struct RowAlertState {
   double velocity = 0;         // units per day, as of velocity_at_ms
@@ -62,6 +60,8 @@ struct RowAlertState {
   bool uncovered_raised = false;
 };
 
+// One SKU: its counters at every location, its effective policies and the published
+// quantity last announced per channel. Guarded by its shard's mutex.
 struct SkuState {
   std::string sku;
   std::shared_ptr<const PolicySet> policies;
@@ -71,8 +71,9 @@ struct SkuState {
   // on_hand movements of the last count_history_ms at every location, in apply order
   // (so by time but for counts, stamped when they were observed). Trimmed in bulk.
   std::vector<Movement> movements;
-  // Alerts (alerts.h): by location index, sized when an alert first looks at the SKU
-  // (empty until then); the SKU's overall reorder state; by channel, sold out raised.
+  // Alerts (alerts.h): by location index, sized once the SKU sells, goes uncovered or
+  // has a reorder rule (empty until then); the SKU's overall reorder state; by channel,
+  // sold out raised (sized at the first sold out).
   std::vector<RowAlertState> alerts;
   bool total_reorder_raised = false;
   std::vector<bool> sold_out;
