@@ -90,7 +90,10 @@ int RunAlerts(Invocation& invocation) {
                   channel ? a.channel() : (a.location().empty() ? "(all)" : a.location()),
                   published ? "-" : absl::StrCat(a.free()),
                   a.kind() == v1::ALERT_REORDER ? absl::StrCat(a.point()) : "-",
-                  absl::StrFormat("%.2f", a.velocity()), Cover(a),
+                  // A sold out raised by a mutation carries no velocity; listed as
+                  // active it shows the SKU's (fast movers first).
+                  published && a.velocity() == 0 ? "-" : absl::StrFormat("%.2f", a.velocity()),
+                  Cover(a),
                   published ? absl::StrCat(a.previous_published(), " -> ", a.published()) : "-",
                   a.time_ms() > 0 ? FormatTime(a.time_ms()) : "(now)"});
   }
