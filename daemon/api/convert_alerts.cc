@@ -1,5 +1,7 @@
 // The stock alert conversions of convert.h (docs/alerts.md): engine::AlertEvent as
 // ListAlerts shows it.
+#include <cmath>
+
 #include "daemon/api/convert.h"
 
 namespace stockd::api {
@@ -47,13 +49,8 @@ void ToProto(const engine::AlertEvent& a, v1::Alert* out) {
   out->set_free(a.free);
   out->set_point(a.point);
   out->set_velocity(a.velocity);
-  double cover = -1;  // no sales: no end in sight
-  if (a.free <= 0) {
-    cover = 0;
-  } else if (a.velocity > 0) {
-    cover = static_cast<double>(a.free) / a.velocity;
-  }
-  out->set_days_of_cover(cover);
+  const double cover = engine::DaysOfCover(a);
+  out->set_days_of_cover(std::isinf(cover) ? -1 : cover);  // no sales: no end in sight
   out->set_previous_published(a.previous_published);
   out->set_published(a.published);
 }

@@ -2,8 +2,6 @@
 // durable mutations are announced, and the alert keys raised now, read from the SKUs'
 // state one shard at a time.
 #include <algorithm>
-#include <cmath>
-#include <limits>
 #include <tuple>
 
 #include "daemon/engine/alerts.h"
@@ -20,13 +18,6 @@ bool Matches(const AlertFilter& f, const AlertEvent& e) {
   }
   return (f.sku.empty() || f.sku == e.sku) && (f.location.empty() || f.location == e.location) &&
          (f.channel.empty() || f.channel == e.channel);
-}
-
-// Days the free units last at the velocity: 0 when none are free, infinite without sales.
-double DaysOfCover(const AlertEvent& e) {
-  if (e.free <= 0) return 0;
-  if (e.velocity <= 0) return std::numeric_limits<double>::infinity();
-  return static_cast<double>(e.free) / e.velocity;
 }
 
 }  // namespace

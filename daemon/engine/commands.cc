@@ -1,5 +1,6 @@
 #include "daemon/engine/commands.h"
 
+#include <limits>
 #include <type_traits>
 
 namespace stockd::engine {
@@ -52,6 +53,12 @@ const char* AlertKindName(AlertKind kind) {
       return "uncovered";
   }
   return "unknown";
+}
+
+double DaysOfCover(const AlertEvent& a) {
+  if (a.free <= 0) return 0;
+  if (a.velocity <= 0) return std::numeric_limits<double>::infinity();
+  return static_cast<double>(a.free) / a.velocity;
 }
 
 const char* OrderStatusName(OrderStatus status) {

@@ -288,6 +288,9 @@ struct AlertEvent {
   int64_t previous_published = 0;
   int64_t published = 0;
 };
+// Days the free units last at the velocity: 0 when none are free, infinity when the SKU
+// has not sold (ListAlerts' order; the API shows infinity as -1).
+double DaysOfCover(const AlertEvent& a);
 
 // A SKU's alert state as it is stored (docs/alerts.md): each row's velocity and raised
 // keys, the overall reorder key, and the channels it is sold out on.
