@@ -244,6 +244,7 @@ void ToProto(const engine::AvailabilityItem& i, v1::Availability* out) {
 void ToProto(const engine::InvariantReport& r, v1::CheckInvariantsResponse* out) {
   out->set_ok(r.ok());
   for (const std::string& v : r.violations) out->add_violations(v);
+  for (const std::string& u : r.uncovered) out->add_uncovered(u);
   out->set_rows_checked(r.rows_checked);
   out->set_holds_checked(r.holds_checked);
 }

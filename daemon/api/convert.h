@@ -66,8 +66,10 @@ v1::OrderProblem UnmappedProblem(const std::string& channel, const std::string& 
 // `resolved`). Each names the first line carrying its kind (a resolved backorder: the
 // first line). Empty when the revision raised no problem.
 std::vector<v1::OrderProblem> ToWatchProblems(const engine::OrderEvent& e);
-// A Watch event that is an order problem (published fields 0).
-v1::WatchEvent ToWatchEvent(uint64_t sequence, const v1::OrderProblem& p);
+// A Watch event that is an order problem or a stock alert (published fields 0; the
+// sequence is set when the event is written).
+v1::WatchEvent ToWatchNotice(const v1::OrderProblem& p);
+v1::WatchEvent ToWatchNotice(const engine::AlertEvent& a);
 
 // Stock alerts (docs/alerts.md), both ways for the kind (UNSPECIFIED and unknown values
 // map to nothing: false).

@@ -16,6 +16,8 @@ v1::AlertKind ToProto(engine::AlertKind k) {
       return v1::ALERT_BACK_IN_STOCK;
     case engine::AlertKind::kUncovered:
       return v1::ALERT_UNCOVERED;
+    case engine::AlertKind::kBreach:
+      return v1::ALERT_BREACH;
   }
   return v1::ALERT_KIND_UNSPECIFIED;
 }
@@ -33,6 +35,9 @@ bool FromProto(v1::AlertKind k, engine::AlertKind* out) {
       return true;
     case v1::ALERT_UNCOVERED:
       *out = engine::AlertKind::kUncovered;
+      return true;
+    case v1::ALERT_BREACH:
+      *out = engine::AlertKind::kBreach;
       return true;
     default:
       return false;
@@ -53,6 +58,19 @@ void ToProto(const engine::AlertEvent& a, v1::Alert* out) {
   out->set_days_of_cover(std::isinf(cover) ? -1 : cover);  // no sales: no end in sight
   out->set_previous_published(a.previous_published);
   out->set_published(a.published);
+  out->set_units(a.units);
+  out->set_order_id(a.order_id);
+  for (const std::string& id : a.hold_ids) out->add_hold_ids(id);
+  out->set_holds_at_risk(a.holds_at_risk);
+}
+
+v1::WatchEvent ToWatchNotice(const engine::AlertEvent& a) {
+  v1::WatchEvent e;
+  e.set_channel(a.channel);
+  e.set_sku(a.sku);
+  e.set_time_ms(a.time_ms);
+  ToProto(a, e.mutable_alert());
+  return e;
 }
 
 }  // namespace stockd::api

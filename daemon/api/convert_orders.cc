@@ -108,9 +108,8 @@ std::vector<v1::OrderProblem> ToWatchProblems(const engine::OrderEvent& e) {
   return out;
 }
 
-v1::WatchEvent ToWatchEvent(uint64_t sequence, const v1::OrderProblem& p) {
+v1::WatchEvent ToWatchNotice(const v1::OrderProblem& p) {
   v1::WatchEvent e;
-  e.set_sequence(sequence);
   e.set_channel(p.channel());
   e.set_sku(p.sku());
   e.set_time_ms(p.updated_ms());

@@ -130,6 +130,11 @@ int RunCheck(Invocation& invocation) {
       invocation.out << "  " << violation << "\n";
     }
   }
+  if (!invocation.json() && response.uncovered_size() > 0) {
+    invocation.out << "uncovered (" << response.uncovered_size()
+                   << "): free < 0, open holds at risk (stockctl alerts --kind uncovered):\n";
+    for (const std::string& row : response.uncovered()) invocation.out << "  " << row << "\n";
+  }
   return response.ok() ? kExitOk : kExitFailed;
 }
 

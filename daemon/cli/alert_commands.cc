@@ -1,5 +1,6 @@
 // `stockctl alerts` (docs/alerts.md): the recent stock alerts, or the keys raised now by
 // days of cover.
+#include <algorithm>
 #include <optional>
 #include <string>
 
@@ -20,7 +21,8 @@ struct KindNames {
 constexpr KindNames kKinds[] = {{v1::ALERT_REORDER, "reorder"},
                                 {v1::ALERT_SOLD_OUT, "sold_out"},
                                 {v1::ALERT_BACK_IN_STOCK, "back_in_stock"},
-                                {v1::ALERT_UNCOVERED, "uncovered"}};
+                                {v1::ALERT_UNCOVERED, "uncovered"},
+                                {v1::ALERT_BREACH, "breach"}};
 
 std::string KindName(v1::AlertKind kind) {
   for (const KindNames& k : kKinds) {
@@ -38,9 +40,30 @@ std::optional<v1::AlertKind> ParseKind(const std::string& name) {
 
 // "12.5" days; "-" when it does not apply (sold out, back in stock) or never ends.
 std::string Cover(const v1::Alert& a) {
-  if (a.kind() == v1::ALERT_SOLD_OUT || a.kind() == v1::ALERT_BACK_IN_STOCK) return "-";
+  if (a.kind() == v1::ALERT_SOLD_OUT || a.kind() == v1::ALERT_BACK_IN_STOCK ||
+      a.kind() == v1::ALERT_BREACH) {
+    return "-";
+  }
   if (a.days_of_cover() < 0) return "no sales";
   return absl::StrFormat("%.1f", a.days_of_cover());
+}
+
+// What a breach took and which holds an uncovered row puts at risk; "-" otherwise.
+std::string Detail(const v1::Alert& a) {
+  if (a.kind() == v1::ALERT_BREACH) {
+    return absl::StrCat(a.units(), " beyond avail",
+                        a.order_id().empty() ? "" : absl::StrCat(", order ", a.order_id()));
+  }
+  if (a.kind() != v1::ALERT_UNCOVERED) return "-";
+  if (a.holds_at_risk() == 0) return "no hold at risk";
+  std::string out = "at risk: ";
+  constexpr int kShown = 3;
+  for (int i = 0; i < a.hold_ids_size() && i < kShown; ++i) {
+    absl::StrAppend(&out, i > 0 ? ", " : "", a.hold_ids(i));
+  }
+  const int64_t shown = std::min<int64_t>(kShown, a.hold_ids_size());
+  if (a.holds_at_risk() > shown) absl::StrAppend(&out, " (+", a.holds_at_risk() - shown, ")");
+  return out;
 }
 
 }  // namespace
@@ -52,8 +75,9 @@ int RunAlerts(Invocation& invocation) {
   for (const std::string& name : args.Values("kind")) {
     std::optional<v1::AlertKind> kind = ParseKind(name);
     if (!kind) {
-      args.Fail(absl::StrCat("--kind: '", name,
-                             "' is not one of reorder, sold_out, back_in_stock, uncovered"));
+      args.Fail(
+          absl::StrCat("--kind: '", name,
+                       "' is not one of reorder, sold_out, back_in_stock, uncovered, breach"));
       break;
     }
     request.add_kinds(*kind);
@@ -82,20 +106,24 @@ int RunAlerts(Invocation& invocation) {
                Num("PER DAY"),
                Num("COVER DAYS"),
                {"PUBLISHED"},
+               {"DETAIL"},
                {"RAISED"}});
   for (const v1::Alert& a : response.alerts()) {
     const bool channel = !a.channel().empty();
     const bool published = a.kind() == v1::ALERT_SOLD_OUT || a.kind() == v1::ALERT_BACK_IN_STOCK;
-    table.AddRow({KindName(a.kind()), a.sku(),
-                  channel ? a.channel() : (a.location().empty() ? "(all)" : a.location()),
-                  published ? "-" : absl::StrCat(a.free()),
-                  a.kind() == v1::ALERT_REORDER ? absl::StrCat(a.point()) : "-",
-                  // A sold out raised by a mutation carries no velocity; listed as
-                  // active it shows the SKU's (fast movers first).
-                  published && a.velocity() == 0 ? "-" : absl::StrFormat("%.2f", a.velocity()),
-                  Cover(a),
-                  published ? absl::StrCat(a.previous_published(), " -> ", a.published()) : "-",
-                  a.time_ms() > 0 ? FormatTime(a.time_ms()) : "(now)"});
+    const bool breach = a.kind() == v1::ALERT_BREACH;
+    table.AddRow(
+        {KindName(a.kind()), a.sku(),
+         breach    ? absl::StrCat(a.channel(), "@", a.location())
+         : channel ? a.channel()
+                   : (a.location().empty() ? "(all)" : a.location()),
+         published || breach ? "-" : absl::StrCat(a.free()),
+         a.kind() == v1::ALERT_REORDER ? absl::StrCat(a.point()) : "-",
+         // A sold out raised by a mutation carries no velocity; listed as
+         // active it shows the SKU's (fast movers first).
+         (published || breach) && a.velocity() == 0 ? "-" : absl::StrFormat("%.2f", a.velocity()),
+         Cover(a), published ? absl::StrCat(a.previous_published(), " -> ", a.published()) : "-",
+         Detail(a), a.time_ms() > 0 ? FormatTime(a.time_ms()) : "(now)"});
   }
   table.Print(invocation.out);
   if (response.truncated()) invocation.out << "(more alerts matched: use --limit)\n";

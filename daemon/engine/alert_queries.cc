@@ -70,8 +70,10 @@ std::vector<AlertEvent> Engine::Impl::ActiveAlerts(const AlertFilter& filter) co
         e.free = s.rows[l].free();
         e.velocity = velocity;
         if (a.uncovered_raised) {
-          e.kind = AlertKind::kUncovered;
-          keep(e);
+          AlertEvent u = e;
+          u.kind = AlertKind::kUncovered;
+          NameHoldsAtRisk(s, static_cast<int>(l), &u);
+          keep(std::move(u));
         }
         if (a.reorder_raised) {
           e.kind = AlertKind::kReorder;

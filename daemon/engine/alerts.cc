@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <memory>
+#include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 
 namespace stockd::engine {
@@ -145,6 +148,7 @@ void EvaluateAlerts(const Model& model, const Change& change, const char* operat
     if (free < 0 && !a.uncovered_raised) {
       AlertEvent e = base;
       e.kind = AlertKind::kUncovered;
+      NameHoldsAtRisk(*s, t.location, &e);
       out->alerts->push_back(std::move(e));
     }
     a.uncovered_raised = free < 0;
@@ -221,6 +225,45 @@ void EvaluatePublished(const Model& model, SkuState* s, int channel, int64_t pre
   e.previous_published = previous;
   e.published = published;
   out->alerts->push_back(std::move(e));
+}
+
+void TrackOpenHolds(const HoldRec& hold, const std::vector<SkuState*>& skus) {
+  const bool open = hold.view.state == HoldState::kHeld || hold.view.state == HoldState::kCommitted;
+  const std::vector<Line>& lines = hold.view.lines;
+  for (SkuState* s : skus) {
+    std::vector<int> at;
+    bool has_line = false;
+    for (size_t i = 0; i < lines.size() && i < hold.locations.size(); ++i) {
+      if (lines[i].sku != s->sku) continue;
+      has_line = true;
+      if (open && lines[i].qty > lines[i].fulfilled) at.push_back(hold.locations[i]);
+    }
+    if (!has_line) continue;
+    if (!at.empty()) {
+      if (s->open_holds == nullptr) {
+        s->open_holds = std::make_unique<absl::flat_hash_map<std::string, std::vector<int>>>();
+      }
+      (*s->open_holds)[hold.view.hold_id] = std::move(at);
+    } else if (s->open_holds != nullptr) {
+      s->open_holds->erase(hold.view.hold_id);
+      if (s->open_holds->empty()) s->open_holds.reset();
+    }
+  }
+}
+
+void NameHoldsAtRisk(const SkuState& s, int l, AlertEvent* alert) {
+  alert->hold_ids.clear();
+  alert->holds_at_risk = 0;
+  if (s.open_holds == nullptr) return;
+  for (const auto& [id, locations] : *s.open_holds) {
+    if (std::find(locations.begin(), locations.end(), l) == locations.end()) continue;
+    ++alert->holds_at_risk;
+    alert->hold_ids.push_back(id);
+  }
+  std::sort(alert->hold_ids.begin(), alert->hold_ids.end());
+  if (alert->hold_ids.size() > AlertEvent::kMaxHoldsNamed) {
+    alert->hold_ids.resize(AlertEvent::kMaxHoldsNamed);
+  }
 }
 
 void AlertOutput::Changed(SkuState* s) {

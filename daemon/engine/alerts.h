@@ -54,6 +54,14 @@ void EvaluateAlerts(const Model& model, const Change& change, const char* operat
 void EvaluatePublished(const Model& model, SkuState* s, int channel, int64_t previous,
                        int64_t published, int64_t now, AlertOutput* out);
 
+// After `hold` was sealed: the open-hold index (SkuState::open_holds) of every SKU of
+// `skus` that has a line in it learns the lines' locations, or forgets the hold when it
+// has no open units there left.
+void TrackOpenHolds(const HoldRec& hold, const std::vector<SkuState*>& skus);
+// The holds with open units of `s` at location `l`, sorted by id: sets the alert's
+// hold_ids (at most AlertEvent::kMaxHoldsNamed) and holds_at_risk.
+void NameHoldsAtRisk(const SkuState& s, int l, AlertEvent* alert);
+
 // A SKU's alert state as stored, and back (rows of locations and channels the model no
 // longer has are dropped).
 AlertStateView AlertStateOf(const Model& model, const SkuState& s);

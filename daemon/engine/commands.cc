@@ -51,6 +51,8 @@ const char* AlertKindName(AlertKind kind) {
       return "back_in_stock";
     case AlertKind::kUncovered:
       return "uncovered";
+    case AlertKind::kBreach:
+      return "breach";
   }
   return "unknown";
 }

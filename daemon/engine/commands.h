@@ -269,14 +269,17 @@ struct PublishedChange {
 };
 
 // A stock alert a mutation raised (docs/alerts.md).
-enum class AlertKind { kReorder = 1, kSoldOut, kBackInStock, kUncovered };
+enum class AlertKind { kReorder = 1, kSoldOut, kBackInStock, kUncovered, kBreach };
+inline constexpr AlertKind kAlertKinds[] = {AlertKind::kReorder, AlertKind::kSoldOut,
+                                            AlertKind::kBackInStock, AlertKind::kUncovered,
+                                            AlertKind::kBreach};
 const char* AlertKindName(AlertKind kind);  // "reorder", "sold_out", ...
 
 struct AlertEvent {
   AlertKind kind = AlertKind::kReorder;
   std::string sku;
   std::string location;  // reorder at a location, uncovered; "" for a SKU overall
-  std::string channel;   // sold_out, back_in_stock
+  std::string channel;   // sold_out, back_in_stock, breach (the channel that sold)
   int64_t time_ms = 0;
   uint64_t sequence = 0;  // the mutation's
   // reorder, uncovered: the free units (on_hand - held - committed) at the location, or
@@ -287,6 +290,14 @@ struct AlertEvent {
   // sold_out, back_in_stock: the channel's published quantity before and after.
   int64_t previous_published = 0;
   int64_t published = 0;
+  // breach: the units taken beyond the channel's avail; the order, for an inbound order.
+  int64_t units = 0;
+  std::string order_id;
+  // uncovered: the open holds with units at the location, the holds at risk (sorted, at
+  // most kMaxHoldsNamed), and how many there are in all.
+  static constexpr size_t kMaxHoldsNamed = 100;
+  std::vector<std::string> hold_ids;
+  int64_t holds_at_risk = 0;
 };
 // Days the free units last at the velocity: 0 when none are free, infinity when the SKU
 // has not sold (ListAlerts' order; the API shows infinity as -1).

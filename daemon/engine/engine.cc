@@ -172,8 +172,7 @@ EngineStats Engine::Impl::Stats() const {
   s.order_backorders = order_backorders_.load();
   {
     absl::MutexLock lock(&alerts_mu_);
-    for (AlertKind k : {AlertKind::kReorder, AlertKind::kSoldOut, AlertKind::kBackInStock,
-                        AlertKind::kUncovered}) {
+    for (AlertKind k : kAlertKinds) {
       auto it = alerts_raised_.find(k);
       s.alerts_raised.emplace_back(k, it == alerts_raised_.end() ? 0 : it->second);
     }

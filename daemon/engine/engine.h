@@ -133,6 +133,10 @@ struct OrderFilter {
 
 struct InvariantReport {
   std::vector<std::string> violations;
+  // Not violations: rows where free < 0 (an override sale or a count took units open
+  // holds wait for), each with the holds at risk there, e.g. "SKU@store: free -1, holds
+  // at risk: h1, h2". Each raised an `uncovered` alert (docs/alerts.md).
+  std::vector<std::string> uncovered;
   int64_t rows_checked = 0;
   int64_t holds_checked = 0;
   bool ok() const { return violations.empty(); }

@@ -114,6 +114,7 @@ RecordOr Engine::Impl::SellKit(const Kit& kit, SellCmd& cmd, int c, int l, const
     p->outcome.breach_units = cmd.qty - kits;  // kits beyond what the channel could sell
     breaches_.fetch_add(1);
     RecordBreach({NowMs(), cmd.channel, "sell", kit.sku, cmd.location, "", cmd.qty - kits});
+    change.Breach(kit.sku, cmd.location, cmd.qty - kits);  // in kits
     change.reason =
         absl::StrCat("BREACH: ", cmd.qty - kits, " kits of '", kit.sku, "' beyond avail ", kits,
                      cmd.reference.empty() ? "" : "; ", cmd.reference);

@@ -226,11 +226,12 @@ RecordOr Engine::Impl::Apply(ApplyOrderCmd& cmd, const CommandMeta& meta,
     std::string skus;
     for (const OrderEvent::LineChange& l : event->lines) {
       if (l.new_breach > 0 && l.line < order.lines.size()) {
-        absl::StrAppend(&skus, skus.empty() ? "" : " ", order.lines[l.line].sku);
+        const OrderLineView& line = order.lines[l.line];
+        absl::StrAppend(&skus, skus.empty() ? "" : " ", line.sku);
+        change.Breach(line.sku, line.location, l.new_breach, cmd.order_id);
       }
     }
-    RecordBreach({now, cmd.channel, "order", std::move(skus), "", cmd.order_id,
-                  event->new_breach});
+    RecordBreach({now, cmd.channel, "order", std::move(skus), "", cmd.order_id, event->new_breach});
   }
   if (event->backorder > 0) order_backorders_.fetch_add(1);
   change.order = std::move(event);

@@ -4,6 +4,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "daemon/engine/alerts.h"
 #include "daemon/engine/availability.h"
 #include "daemon/engine/engine_impl.h"
@@ -95,6 +96,22 @@ absl::Status Engine::Impl::Restore(const Snapshot& snap,
     if (c.held != 0 || c.committed != 0) {
       return absl::FailedPreconditionError(
           absl::StrCat("stored open holds reference '", key.first, "' which has no stored row"));
+    }
+  }
+  // Each SKU's index of its open holds (SkuState::open_holds), as sealing keeps it.
+  for (const auto& stripe : holds.holds) {
+    for (const auto& [id, rec] : stripe) {
+      if (!IsOpen(rec->view.state)) continue;
+      std::vector<SkuState*> lines_of;
+      for (const Line& line : rec->view.lines) {
+        SkuMap& shard = skus[ShardIndex(line.sku)];
+        auto it = shard.find(line.sku);
+        if (it == shard.end()) continue;  // a line with no open units left and no row
+        if (std::find(lines_of.begin(), lines_of.end(), it->second.get()) == lines_of.end()) {
+          lines_of.push_back(it->second.get());
+        }
+      }
+      TrackOpenHolds(*rec, lines_of);
     }
   }
   // An open order's hold is open and follows the order only.
@@ -189,6 +206,8 @@ InvariantReport Engine::Impl::CheckInvariants() const {
 
   // (sku, location) -> {held, committed} summed from the open holds.
   absl::flat_hash_map<std::pair<std::string, int>, std::pair<int64_t, int64_t>> from_holds;
+  // sku -> the open-hold index the open holds imply (SkuState::open_holds).
+  absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, std::vector<int>>> index;
   int64_t open = 0;
   for (const HoldStripe& stripe : holds_.stripes()) {
     holds_.all_stripes().AssertMemberHeld(stripe.mu);
@@ -199,6 +218,9 @@ InvariantReport Engine::Impl::CheckInvariants() const {
       ++open;
       for (size_t i = 0; i < v.lines.size(); ++i) {
         auto& sums = from_holds[{v.lines[i].sku, rec->locations[i]}];
+        if (v.lines[i].qty > v.lines[i].fulfilled) {
+          index[v.lines[i].sku][id].push_back(rec->locations[i]);
+        }
         if (v.state == HoldState::kHeld) {
           sums.first += v.lines[i].qty;
         } else {
@@ -241,6 +263,30 @@ InvariantReport Engine::Impl::CheckInvariants() const {
         if (c.on_hand < 0) {
           report.violations.push_back(absl::StrCat(where, ": on_hand ", c.on_hand, " < 0"));
         }
+        if (c.free() < 0) {
+          AlertEvent at_risk;
+          NameHoldsAtRisk(*s, static_cast<int>(l), &at_risk);
+          report.uncovered.push_back(absl::StrCat(
+              where, ": free ", c.free(), ", holds at risk: ",
+              at_risk.hold_ids.empty() ? "none" : absl::StrJoin(at_risk.hold_ids, ", ")));
+        }
+      }
+      const auto want = index.find(sku);
+      const size_t indexed = s->open_holds == nullptr ? 0 : s->open_holds->size();
+      const size_t expected = want == index.end() ? 0 : want->second.size();
+      bool same = indexed == expected;
+      if (same && want != index.end()) {
+        for (const auto& [id, locations] : want->second) {
+          auto it = s->open_holds->find(id);
+          if (it == s->open_holds->end() || it->second != locations) {
+            same = false;
+            break;
+          }
+        }
+      }
+      if (!same) {
+        report.violations.push_back(absl::StrCat(sku, ": the open-hold index names ", indexed,
+                                                 " holds, the open holds ", expected));
       }
       for (size_t ch = 0; ch < model().channels.size(); ++ch) {
         int64_t want = Publish(s->policies->channels[ch],

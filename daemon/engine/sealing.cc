@@ -51,7 +51,12 @@ int64_t SealRecord(const Model& model, const Change& change, const CommandMeta& 
       }
     }
   }
+  if (change.hold != nullptr) TrackOpenHolds(*change.hold, *skus);
   EvaluateAlerts(model, change, operation, now, *skus, &alerts);
+  for (const AlertEvent& b : change.breaches) {
+    record->alerts.push_back(b);
+    record->alerts.back().time_ms = now;
+  }
   for (const SkuState* s : alerts.changed) record->alert_states.push_back(AlertStateOf(model, *s));
   record->order = change.order;
   if (change.hold != nullptr) {

@@ -44,6 +44,19 @@ struct Change {
   std::string reason;
   // A Count: when its units were counted (its movement is stamped with it); 0 otherwise.
   int64_t count_observed_at_ms = 0;
+  // A sale or an order revision that took units beyond the channel's avail: a breach
+  // alert per SKU x location (kind, sku, location, channel, units, order id set; the time
+  // and sequence are the mutation's).
+  std::vector<AlertEvent> breaches;
+  void Breach(std::string sku, std::string location, int64_t units, std::string order_id = "") {
+    AlertEvent& e = breaches.emplace_back();
+    e.kind = AlertKind::kBreach;
+    e.sku = std::move(sku);
+    e.location = std::move(location);
+    e.channel = channel;
+    e.units = units;
+    e.order_id = std::move(order_id);
+  }
 
   // (SKU, location) of each entry of `rows`, in the same order.
   FirstSeen<std::pair<const SkuState*, int>> touched;

@@ -77,6 +77,11 @@ struct SkuState {
   std::vector<RowAlertState> alerts;
   bool total_reorder_raised = false;
   std::vector<bool> sold_out;
+  // The open holds (HELD or COMMITTED) with open units of this SKU: hold id -> the
+  // location indices of those lines. Kept by SealRecord from every sealed hold (a hold's
+  // lines of this SKU change only under this SKU's shard) and rebuilt by Restore; what an
+  // `uncovered` alert names as the holds at risk. Null while the SKU has none.
+  std::unique_ptr<absl::flat_hash_map<std::string, std::vector<int>>> open_holds;
   // Reconfigure's scratch (reconfigure.cc): the SKU's policies under the model being
   // installed, resolved before every lock is taken; null otherwise.
   std::shared_ptr<const PolicySet> staged_policies;

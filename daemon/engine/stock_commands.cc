@@ -52,6 +52,7 @@ RecordOr Engine::Impl::Apply(SellCmd& cmd, const CommandMeta& meta,
     p->outcome.breach_units = cmd.qty - avail;
     breaches_.fetch_add(1);
     RecordBreach({NowMs(), cmd.channel, "sell", cmd.sku, cmd.location, "", cmd.qty - avail});
+    change.Breach(cmd.sku, cmd.location, cmd.qty - avail);
     change.reason = absl::StrCat("BREACH: ", cmd.qty - avail, " units beyond avail ", avail,
                                  cmd.reference.empty() ? "" : "; ", cmd.reference);
   }

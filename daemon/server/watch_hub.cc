@@ -24,12 +24,22 @@ void WatchHub::OnOrderApplied(const engine::OrderEvent& event) {
   std::vector<std::string> skus;
   for (const engine::OrderLineView& l : event.order.lines) skus.push_back(l.sku);
   absl::MutexLock lock(&mu_);
-  for (v1::OrderProblem& p : problems) {
-    const uint64_t seq = ++sequence_;
-    OrderNotice notice{std::make_shared<const v1::OrderProblem>(std::move(p)), skus};
-    for (Subscriber* s : subscribers_) s->OfferProblem(notice, seq);
-    RememberLocked(Announced{seq, {}, std::move(notice)});
+  for (const v1::OrderProblem& p : problems) {
+    AnnounceLocked({std::make_shared<const v1::WatchEvent>(api::ToWatchNotice(p)), skus});
   }
+}
+
+void WatchHub::OnAlerts(const std::vector<engine::AlertEvent>& alerts) {
+  absl::MutexLock lock(&mu_);
+  for (const engine::AlertEvent& a : alerts) {
+    AnnounceLocked({std::make_shared<const v1::WatchEvent>(api::ToWatchNotice(a)), {a.sku}});
+  }
+}
+
+void WatchHub::AnnounceLocked(Notice notice) {
+  const uint64_t seq = ++sequence_;
+  for (Subscriber* s : subscribers_) s->OfferNotice(notice, seq);
+  RememberLocked(Announced{seq, {}, std::move(notice)});
 }
 
 void WatchHub::RememberLocked(Announced a) {
@@ -54,8 +64,8 @@ WatchHub::Registration WatchHub::Add(Subscriber* s, uint64_t resume_after) {
       r.resumed = true;
       for (const Announced& a : history_) {
         if (a.sequence <= resume_after) continue;
-        if (a.notice.problem != nullptr) {
-          s->OfferProblem(a.notice, a.sequence);
+        if (a.notice.event != nullptr) {
+          s->OfferNotice(a.notice, a.sequence);
         } else {
           s->Offer(a.change, a.sequence);
         }

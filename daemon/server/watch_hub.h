@@ -3,8 +3,9 @@
 // daemon-wide sequence and offers it to every subscriber. Subscribers must take it
 // without blocking (Watch streams coalesce per (channel, sku) into their own queue), so a
 // slow watcher never slows the engine or the other watchers. OnOrderApplied turns an
-// applied order revision's new problems (api::ToWatchProblems) into notices numbered in
-// the same sequence, offered and kept in the history the same way.
+// applied order revision's new problems (api::ToWatchProblems), and OnAlerts a
+// mutation's stock alerts, into notices numbered in the same sequence, offered and kept
+// in the history the same way.
 //
 // Thread safety: all methods are thread-safe. Lock order: hub -> subscriber.
 #ifndef STOCKD_DAEMON_SERVER_WATCH_HUB_H_
@@ -23,10 +24,13 @@
 
 namespace stockd::server {
 
-// An order problem as watchers get it: the problem and every SKU of its order (a
-// watcher's sku filter matches any of them). Immutable once made.
-struct OrderNotice {
-  std::shared_ptr<const v1::OrderProblem> problem;
+// An order problem or a stock alert as watchers get it: the event without its sequence,
+// and the SKUs a watcher's sku filter matches (every SKU of a problem's order; an
+// alert's SKU). A watcher's channel filter matches the event's channel (an alert of a
+// location, with no channel, reaches only watchers of every channel). Immutable once
+// made.
+struct Notice {
+  std::shared_ptr<const v1::WatchEvent> event;
   std::vector<std::string> skus;
 };
 
@@ -37,8 +41,8 @@ class WatchHub final : public engine::ChangeListener {
     virtual ~Subscriber() = default;
     // Called with the hub lock held: must not block and must not call the hub.
     virtual void Offer(const engine::PublishedChange& change, uint64_t sequence) = 0;
-    // Likewise for an order problem (default: not interested).
-    virtual void OfferProblem(const OrderNotice& notice, uint64_t sequence) {}
+    // Likewise for a notice (default: not interested).
+    virtual void OfferNotice(const Notice& notice, uint64_t sequence) {}
     // The daemon is shutting down: finish the stream.
     virtual void Close() = 0;
   };
@@ -50,6 +54,7 @@ class WatchHub final : public engine::ChangeListener {
 
   void OnPublishedChanges(const std::vector<engine::PublishedChange>& changes) override;
   void OnOrderApplied(const engine::OrderEvent& event) override;
+  void OnAlerts(const std::vector<engine::AlertEvent>& alerts) override;
 
   struct Registration {
     uint64_t sequence = 0;  // last change announced before the subscriber was added
@@ -78,10 +83,11 @@ class WatchHub final : public engine::ChangeListener {
   const size_t history_limit_;
   struct Announced {
     uint64_t sequence = 0;
-    engine::PublishedChange change;  // when notice.problem is null
-    OrderNotice notice;
+    engine::PublishedChange change;  // when notice.event is null
+    Notice notice;
   };
   void RememberLocked(Announced a) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void AnnounceLocked(Notice notice) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::deque<Announced> history_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };

@@ -24,8 +24,8 @@ void WatchQueue::Push(const engine::PublishedChange& change, uint64_t sequence) 
   order_.emplace(sequence, it->first);
 }
 
-void WatchQueue::PushProblem(std::shared_ptr<const v1::OrderProblem> problem, uint64_t sequence) {
-  problems_.emplace(sequence, std::move(problem));
+void WatchQueue::PushNotice(std::shared_ptr<const v1::WatchEvent> notice, uint64_t sequence) {
+  notices_.emplace(sequence, std::move(notice));
 }
 
 std::optional<WatchItem> WatchQueue::Pop() {
@@ -47,11 +47,11 @@ std::optional<WatchItem> WatchQueue::Pop() {
     marker_pending_ = false;
     return item;
   }
-  if (!problems_.empty() && (order_.empty() || problems_.begin()->first < order_.begin()->first)) {
-    auto problem = problems_.begin();
-    item.sequence = problem->first;
-    item.problem = std::move(problem->second);
-    problems_.erase(problem);
+  if (!notices_.empty() && (order_.empty() || notices_.begin()->first < order_.begin()->first)) {
+    auto notice = notices_.begin();
+    item.sequence = notice->first;
+    item.notice = std::move(notice->second);
+    notices_.erase(notice);
     return item;
   }
   if (order_.empty()) return std::nullopt;
@@ -66,12 +66,12 @@ std::optional<WatchItem> WatchQueue::Pop() {
 
 bool WatchQueue::empty() const {
   return snapshot_next_ >= snapshot_.size() && !marker_pending_ && order_.empty() &&
-         problems_.empty();
+         notices_.empty();
 }
 
 size_t WatchQueue::size() const {
   return (snapshot_.size() - snapshot_next_) + (marker_pending_ ? 1 : 0) + order_.size() +
-         problems_.size();
+         notices_.size();
 }
 
 void WatchQueue::Clear() {
@@ -80,7 +80,7 @@ void WatchQueue::Clear() {
   marker_pending_ = false;
   pending_.clear();
   order_.clear();
-  problems_.clear();
+  notices_.clear();
 }
 
 }  // namespace stockd::server

@@ -8,8 +8,9 @@
 //    queued replaces the queued value and moves the key to the position of its newest
 //    sequence, so the queue is always sorted by sequence: a client that records the last
 //    sequence it saw and resumes after it misses nothing.
-//  * Order problems (an order revision's breach, backorder, unstocked shipment) are
-//    never coalesced: each is written once, in sequence order among the changes.
+//  * Notices, the order problems (an order revision's breach, backorder, unstocked
+//    shipment) and the stock alerts, are never coalesced: each is written once, in
+//    sequence order among the changes.
 //  * The key is the pair (channel, sku) itself, not a joined string, so no two distinct
 //    keys can collide.
 //
@@ -36,7 +37,9 @@ struct WatchItem {
   engine::PublishedChange change;  // empty for the snapshot-done marker
   bool snapshot = false;
   bool snapshot_done = false;
-  std::shared_ptr<const v1::OrderProblem> problem;  // set: an order problem, not a change
+  // Set: a notice (an order problem or a stock alert), not a change; written as it is
+  // with the item's sequence.
+  std::shared_ptr<const v1::WatchEvent> notice;
 };
 
 class WatchQueue {
@@ -46,13 +49,13 @@ class WatchQueue {
   void SetSnapshot(std::vector<engine::PublishedChange> items, uint64_t sequence);
   // Queues a live change; sequences must increase from call to call.
   void Push(const engine::PublishedChange& change, uint64_t sequence);
-  // Queues an order problem (kept as is); sequences increase as for Push.
-  void PushProblem(std::shared_ptr<const v1::OrderProblem> problem, uint64_t sequence);
+  // Queues a notice (kept as is); sequences increase as for Push.
+  void PushNotice(std::shared_ptr<const v1::WatchEvent> notice, uint64_t sequence);
 
   // The next item to write, or nullopt when nothing is queued.
   std::optional<WatchItem> Pop();
   bool empty() const;
-  // Keys, problems (and snapshot items) waiting to be written.
+  // Keys, notices (and snapshot items) waiting to be written.
   size_t size() const;
   void Clear();
 
@@ -70,7 +73,7 @@ class WatchQueue {
 
   absl::flat_hash_map<Key, Pending> pending_;
   std::map<uint64_t, Key> order_;  // newest sequence of each pending key -> key
-  std::map<uint64_t, std::shared_ptr<const v1::OrderProblem>> problems_;
+  std::map<uint64_t, std::shared_ptr<const v1::WatchEvent>> notices_;
 };
 
 }  // namespace stockd::server

@@ -15,7 +15,11 @@ namespace stockd::server {
 namespace {
 
 v1::WatchEvent ToEvent(const WatchItem& item) {
-  if (item.problem != nullptr) return api::ToWatchEvent(item.sequence, *item.problem);
+  if (item.notice != nullptr) {
+    v1::WatchEvent e = *item.notice;
+    e.set_sequence(item.sequence);
+    return e;
+  }
   return item.snapshot_done ? api::SnapshotDoneEvent(item.sequence)
                             : api::ToWatchEvent(item.sequence, item.change, item.snapshot);
 }
@@ -66,8 +70,8 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchEvent>,
     MaybeWriteLocked();
   }
 
-  void OfferProblem(const OrderNotice& notice, uint64_t sequence) override {
-    if (!channels_.empty() && !channels_.contains(notice.problem->channel())) return;
+  void OfferNotice(const Notice& notice, uint64_t sequence) override {
+    if (!channels_.empty() && !channels_.contains(notice.event->channel())) return;
     if (!skus_.empty() &&
         std::none_of(notice.skus.begin(), notice.skus.end(),
                      [this](const std::string& s) { return skus_.contains(s); })) {
@@ -75,7 +79,7 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchEvent>,
     }
     absl::MutexLock lock(&mu_);
     if (finished_) return;
-    queue_.PushProblem(notice.problem, sequence);
+    queue_.PushNotice(notice.event, sequence);
     MaybeWriteLocked();
   }
 

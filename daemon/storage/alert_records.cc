@@ -14,8 +14,7 @@ namespace stockd::storage {
 namespace {
 
 absl::StatusOr<engine::AlertKind> KindOf(const std::string& name) {
-  for (engine::AlertKind k : {engine::AlertKind::kReorder, engine::AlertKind::kSoldOut,
-                              engine::AlertKind::kBackInStock, engine::AlertKind::kUncovered}) {
+  for (engine::AlertKind k : engine::kAlertKinds) {
     if (name == engine::AlertKindName(k)) return k;
   }
   return absl::DataLossError(absl::StrCat("unknown alert kind '", name, "'"));
@@ -70,6 +69,10 @@ void AppendAlerts(const std::vector<engine::AlertEvent>& alerts, std::string* va
     s->set_velocity(a.velocity);
     s->set_previous_published(a.previous_published);
     s->set_published(a.published);
+    s->set_units(a.units);
+    s->set_order_id(a.order_id);
+    for (const std::string& id : a.hold_ids) s->add_hold_ids(id);
+    s->set_holds_at_risk(a.holds_at_risk);
   }
   batch.AppendToString(value);  // repeated fields merge
 }
@@ -95,6 +98,10 @@ absl::StatusOr<std::vector<engine::AlertEvent>> DecodeAlerts(const std::string& 
     a.velocity = s.velocity();
     a.previous_published = s.previous_published();
     a.published = s.published();
+    a.units = s.units();
+    a.order_id = s.order_id();
+    a.hold_ids.assign(s.hold_ids().begin(), s.hold_ids().end());
+    a.holds_at_risk = s.holds_at_risk();
     out.push_back(std::move(a));
   }
   return out;

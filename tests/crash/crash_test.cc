@@ -104,7 +104,9 @@ class CrashTest : public ::testing::Test {
                 process_.dir().c_str());
     const int64_t run_start = NowUs();
 
-    process_.WriteConfig(appendfsync);
+    YamlExtras extras;
+    extras.whole_audit = target == Target::kRedis;  // FindLostAcks reads every request_id
+    process_.WriteConfig(appendfsync, extras);
     ASSERT_NO_FATAL_FAILURE(StartStockd());
     ASSERT_NO_FATAL_FAILURE(SeedStock(oracle_, rng, &run_));
     StartLoad(threads, seed, target == Target::kRedis);

@@ -40,9 +40,15 @@ class AlertListener : public ChangeListener {
     switch (a.kind) {
       case AlertKind::kReorder:
       case AlertKind::kUncovered:
-        return absl::StrCat(AlertKindName(a.kind), " ", a.sku, "@",
-                            a.location.empty() ? "*" : a.location, " free ", a.free, " point ",
-                            a.point);
+        return absl::StrCat(
+            AlertKindName(a.kind), " ", a.sku, "@", a.location.empty() ? "*" : a.location, " free ",
+            a.free, " point ", a.point,
+            a.holds_at_risk == 0
+                ? ""
+                : absl::StrCat(" at risk ", a.holds_at_risk, ": ", absl::StrJoin(a.hold_ids, ",")));
+      case AlertKind::kBreach:
+        return absl::StrCat("breach ", a.sku, "@", a.location, " ", a.channel, " ", a.units,
+                            a.order_id.empty() ? "" : " order " + a.order_id);
       case AlertKind::kSoldOut:
       case AlertKind::kBackInStock:
         return absl::StrCat(AlertKindName(a.kind), " ", a.sku, " ", a.channel, " ",
@@ -239,21 +245,112 @@ TEST_F(AlertsTest, AnOverrideSaleUncoveringAHoldAlertsAtThatLocation) {
   const std::string hold = Hold("web", {L("C-1", 2, "s1")});  // click & collect
   alerts_.Take();
   Ok(t::Sell("pos1", "s1", "C-1", 3, /*override_limit=*/true));  // free 3 - 2 - 3 = -2
+  const std::string at_risk = " at risk 1: " + hold;
   Alerts got = alerts_.Take();
-  EXPECT_NE(std::find(got.begin(), got.end(), "uncovered C-1@s1 free -2 point 0"), got.end())
+  EXPECT_NE(std::find(got.begin(), got.end(), "uncovered C-1@s1 free -2 point 0" + at_risk),
+            got.end())
       << absl::StrJoin(got, "; ");
   Ok(t::Adjust("s1", "C-1", 1, AdjustReason::kReceipt));  // -1: still uncovered
   EXPECT_EQ(alerts_.Take(), Alerts{});
   std::vector<AlertEvent> active = engine_->ActiveAlerts({{AlertKind::kUncovered}});
   ASSERT_EQ(active.size(), 1u);
-  EXPECT_EQ(AlertListener::Describe(active[0]), "uncovered C-1@s1 free -1 point 0");
+  EXPECT_EQ(AlertListener::Describe(active[0]), "uncovered C-1@s1 free -1 point 0" + at_risk);
   Ok(t::Adjust("s1", "C-1", 1, AdjustReason::kReceipt));  // 0: covered, re-armed
   EXPECT_TRUE(engine_->ActiveAlerts({{AlertKind::kUncovered}}).empty());
   Ok(t::Sell("pos1", "s1", "C-1", 1, /*override_limit=*/true));
   got = alerts_.Take();
-  EXPECT_NE(std::find(got.begin(), got.end(), "uncovered C-1@s1 free -1 point 0"), got.end())
+  EXPECT_NE(std::find(got.begin(), got.end(), "uncovered C-1@s1 free -1 point 0" + at_risk),
+            got.end())
       << absl::StrJoin(got, "; ");
   Ok(t::Release(hold));
+}
+
+// Issue 16 part 5: the alert names the open holds (held or committed) with units at that
+// location, and only those; CheckInvariants lists the row with them (not a violation);
+// the index they come from is rebuilt by a restore.
+TEST_F(AlertsTest, AnUncoveredAlertNamesTheOpenHoldsAtThatLocationOnly) {
+  SetStock("s1", "C-2", 4);
+  SetStock("wh", "C-2", 5);
+  const std::string held = Hold("web", {L("C-2", 1, "s1")});
+  const std::string committed = Hold("web", {L("C-2", 2, "s1")});
+  Ok(t::Commit(committed));
+  const std::string elsewhere = Hold("web", {L("C-2", 2, "wh")});
+  const std::string shipped = Hold("web", {L("C-2", 1, "s1")});
+  Ok(t::Commit(shipped));
+  Ok(t::Fulfill(shipped, {L("C-2", 1, "s1")}));  // s1: on_hand 3, held 1, committed 2
+  alerts_.Take();
+  Ok(t::Sell("pos1", "s1", "C-2", 2, /*override_limit=*/true));  // free 3 - 1 - 2 - 2 = -2
+  std::vector<std::string> ids = {held, committed};
+  std::sort(ids.begin(), ids.end());
+  const std::string both = " at risk 2: " + absl::StrJoin(ids, ",");
+  Alerts got = alerts_.Take();
+  EXPECT_NE(std::find(got.begin(), got.end(), "uncovered C-2@s1 free -2 point 0" + both), got.end())
+      << absl::StrJoin(got, "; ");
+  std::vector<AlertEvent> active = engine_->ActiveAlerts({{AlertKind::kUncovered}});
+  ASSERT_EQ(active.size(), 1u);
+  EXPECT_EQ(AlertListener::Describe(active[0]), "uncovered C-2@s1 free -2 point 0" + both);
+  InvariantReport report = engine_->CheckInvariants();
+  EXPECT_TRUE(report.ok()) << absl::StrJoin(report.violations, "; ");
+  EXPECT_EQ(report.uncovered, std::vector<std::string>{"C-2@s1: free -2, holds at risk: " +
+                                                       absl::StrJoin(ids, ", ")});
+
+  Ok(t::Release(held));  // free -1: the committed hold is still at risk
+  report = engine_->CheckInvariants();
+  EXPECT_TRUE(report.ok()) << absl::StrJoin(report.violations, "; ");
+  EXPECT_EQ(report.uncovered,
+            std::vector<std::string>{"C-2@s1: free -1, holds at risk: " + committed});
+
+  // A restore rebuilds the index from the stored holds.
+  Snapshot snapshot;
+  snapshot.rows.push_back({"C-2", "s1", Row("C-2", "s1")});
+  snapshot.rows.push_back({"C-2", "wh", Row("C-2", "wh")});
+  HoldFilter open;
+  open.limit = 0;
+  snapshot.holds = engine_->ListHolds(open);
+  ASSERT_EQ(snapshot.holds.size(), 2u);  // committed, elsewhere
+  snapshot.sequence = 1000;
+  ASSERT_TRUE(engine_->Restore(snapshot).ok());
+  report = engine_->CheckInvariants();
+  EXPECT_TRUE(report.ok()) << absl::StrJoin(report.violations, "; ");
+  EXPECT_EQ(report.uncovered,
+            std::vector<std::string>{"C-2@s1: free -1, holds at risk: " + committed});
+  Ok(t::Cancel(committed));
+  Ok(t::Release(elsewhere));
+  report = engine_->CheckInvariants();
+  EXPECT_TRUE(report.ok()) << absl::StrJoin(report.violations, "; ");
+  EXPECT_TRUE(report.uncovered.empty()) << absl::StrJoin(report.uncovered, "; ");
+}
+
+// Every breach is its own alert (no crossing state): a sale with override beyond the
+// channel's avail, and each breaching line of an inbound order.
+TEST_F(AlertsTest, EveryBreachIsAnAlertNamingTheChannelLocationAndUnits) {
+  SetStock("s1", "C-3", 6);  // web protects 2 at s1: pos1 may sell 4
+  alerts_.Take();
+  Ok(t::Sell("pos1", "s1", "C-3", 5, /*override_limit=*/true));
+  Alerts got = alerts_.Take();
+  EXPECT_NE(std::find(got.begin(), got.end(), "breach C-3@s1 pos1 1"), got.end())
+      << absl::StrJoin(got, "; ");
+  Ok(t::Sell("pos1", "s1", "C-3", 1, /*override_limit=*/true));  // avail 0: 1 beyond again
+  got = alerts_.Take();
+  EXPECT_NE(std::find(got.begin(), got.end(), "breach C-3@s1 pos1 1"), got.end())
+      << absl::StrJoin(got, "; ");
+  // An order on pos1 whose line takes 2 where pos1 may sell 1: one breach of 1 unit.
+  SetStock("s1", "C-4", 3);
+  alerts_.Take();
+  ApplyOrderCmd order;
+  order.channel = "pos1";
+  order.order_id = "o-1";
+  order.revision = 1;
+  order.status = OrderStatus::kAccepted;
+  order.lines = {OrderLineCmd{"C-4", "s1", 2, 0, 0}};
+  EXPECT_EQ(Ok(order).breach_units, 1);
+  got = alerts_.Take();
+  EXPECT_NE(std::find(got.begin(), got.end(), "breach C-4@s1 pos1 1 order o-1"), got.end())
+      << absl::StrJoin(got, "; ");
+  std::vector<AlertEvent> recent = engine_->RecentAlerts({{AlertKind::kBreach}});
+  ASSERT_EQ(recent.size(), 3u);
+  EXPECT_EQ(AlertListener::Describe(recent[0]), "breach C-4@s1 pos1 1 order o-1");
+  EXPECT_TRUE(engine_->ActiveAlerts({{AlertKind::kBreach}}).empty()) << "a fact, not a state";
 }
 
 TEST_F(AlertsTest, SalesAndCommitsAreDemandAndNothingElseIs) {

@@ -12,6 +12,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "daemon/config/config.h"
 #include "daemon/server/daemon.h"
 #include "stockd/v1/stockd.grpc.pb.h"
@@ -179,6 +180,112 @@ TEST_F(AlertsRpcTest, RecentAndActiveAlertsSurviveARestartAndNothingIsRaisedTwic
   out = Stockctl("alerts --kind nonsense");
   EXPECT_EQ(WEXITSTATUS(exit_), 2) << out;
   EXPECT_TRUE(absl::StrContains(out, "--kind: 'nonsense'")) << out;
+}
+
+// Issue 16 parts 3 and 5 on Watch: every alert is an event in sequence order after its
+// mutation's published changes, never coalesced; a watcher of a channel gets that
+// channel's alerts, one of every channel the location alerts too. An override sale that
+// takes a click & collect hold's units raises a breach and an uncovered alert naming the
+// hold; ListAlerts, stockctl alerts and stockctl check name it too.
+TEST_F(AlertsRpcTest, WatchCarriesAlertsInOrderAndTheUncoveredAlertNamesTheHoldAtRisk) {
+  auto open = [this](grpc::ClientContext* ctx, const std::string& channel) {
+    v1::WatchRequest req;
+    if (!channel.empty()) req.add_channels(channel);
+    req.set_snapshot(true);  // the snapshot-done marker says the stream is registered
+    std::unique_ptr<grpc::ClientReader<v1::WatchEvent>> reader = stub_->Watch(ctx, req);
+    v1::WatchEvent e;
+    while (reader->Read(&e) && !e.snapshot_done()) {
+    }
+    return reader;
+  };
+  grpc::ClientContext all_ctx, pos_ctx;
+  auto all = open(&all_ctx, "");
+  auto pos = open(&pos_ctx, "pos");
+
+  Count("store", "MUG-3", 2);  // pos 0 -> 2; below MUG-*'s point 10: reorder
+  std::string hold;
+  {
+    grpc::ClientContext ctx;
+    v1::ReserveRequest req;
+    req.set_channel("pos");
+    v1::HoldLine* line = req.add_lines();
+    line->set_sku("MUG-3");
+    line->set_location("store");
+    line->set_qty(1);
+    v1::ReserveResponse resp;
+    grpc::Status st = stub_->Reserve(&ctx, req, &resp);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    hold = resp.hold().hold_id();
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::SellRequest req;
+    req.set_channel("pos");
+    req.set_location("store");
+    req.set_sku("MUG-3");
+    req.set_qty(2);
+    req.set_override(true);  // avail 1: a breach of 1; free 2 - 1 - 2 = -1: the hold uncovered
+    v1::SellResponse resp;
+    grpc::Status st = stub_->Sell(&ctx, req, &resp);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+  }
+  Count("wh", "MUG-END", 50);  // a last change every watcher sees (webshop; not pos)
+  Count("store", "MUG-END", 50);
+
+  auto read = [](grpc::ClientReader<v1::WatchEvent>* reader) {
+    std::vector<std::string> out;
+    v1::WatchEvent e;
+    uint64_t last = 0;
+    while (reader->Read(&e)) {
+      EXPECT_GT(e.sequence(), last);
+      last = e.sequence();
+      if (e.has_alert()) {
+        const v1::Alert& a = e.alert();
+        std::string what = absl::StrCat(v1::AlertKind_Name(a.kind()), " ", e.sku(), " ",
+                                        a.channel().empty() ? a.location() : a.channel());
+        if (a.kind() == v1::ALERT_UNCOVERED) {
+          absl::StrAppend(&what, " free ", a.free(), " holds ", a.holds_at_risk(), ":",
+                          absl::StrJoin(a.hold_ids(), ","));
+        }
+        if (a.kind() == v1::ALERT_BREACH) absl::StrAppend(&what, " units ", a.units());
+        EXPECT_EQ(e.published(), 0) << what;
+        out.push_back(what);
+      } else {
+        out.push_back(absl::StrCat(e.channel(), " ", e.sku(), " ", e.previous_published(), "->",
+                                   e.published()));
+      }
+      if (e.sku() == "MUG-END" && !e.has_alert() && e.channel() == "pos") break;
+    }
+    return out;
+  };
+  EXPECT_EQ(read(all.get()),
+            (std::vector<std::string>{
+                "pos MUG-3 0->2", "ALERT_REORDER MUG-3 store", "pos MUG-3 2->1", "pos MUG-3 1->0",
+                "ALERT_SOLD_OUT MUG-3 pos", "ALERT_UNCOVERED MUG-3 store free -1 holds 1:" + hold,
+                "ALERT_BREACH MUG-3 pos units 1", "webshop MUG-END 0->50", "pos MUG-END 0->50"}));
+  EXPECT_EQ(read(pos.get()),
+            (std::vector<std::string>{"pos MUG-3 0->2", "pos MUG-3 2->1", "pos MUG-3 1->0",
+                                      "ALERT_SOLD_OUT MUG-3 pos", "ALERT_BREACH MUG-3 pos units 1",
+                                      "pos MUG-END 0->50"}));
+  all_ctx.TryCancel();
+  pos_ctx.TryCancel();
+
+  v1::ListAlertsRequest req;
+  req.add_kinds(v1::ALERT_UNCOVERED);
+  req.set_active(true);
+  v1::ListAlertsResponse resp;
+  ASSERT_TRUE(List(req, &resp).ok());
+  ASSERT_EQ(resp.alerts_size(), 1);
+  EXPECT_EQ(resp.alerts(0).holds_at_risk(), 1);
+  ASSERT_EQ(resp.alerts(0).hold_ids_size(), 1);
+  EXPECT_EQ(resp.alerts(0).hold_ids(0), hold);
+  std::string out = Stockctl("alerts --kind uncovered --kind breach");
+  EXPECT_EQ(exit_, 0) << out;
+  EXPECT_TRUE(absl::StrContains(out, "at risk: " + hold)) << out;
+  EXPECT_TRUE(absl::StrContains(out, "1 beyond avail")) << out;
+  out = Stockctl("check");
+  EXPECT_EQ(exit_, 0) << out;
+  EXPECT_TRUE(absl::StrContains(out, "MUG-3@store: free -1, holds at risk: " + hold)) << out;
 }
 
 TEST_F(AlertsRpcTest, BadRequestsGetPreciseStatuses) {

@@ -280,15 +280,21 @@ TEST_F(OrdersTest, WatchDeliversProblemsInSequenceAndHonoursFilters) {
       events.push_back(absl::StrCat(v1::OrderProblemKind_Name(e.order_problem().kind()), " ",
                                     e.channel(), " ", e.sku(), " ", e.order_problem().units(), " ",
                                     e.order_problem().order_id(), " p", e.published()));
+    } else if (e.has_alert()) {
+      events.push_back(absl::StrCat(v1::AlertKind_Name(e.alert().kind()), " ", e.channel(), " ",
+                                    e.sku(), " ", e.alert().units()));
     } else {
       events.push_back(absl::StrCat(e.channel(), " ", e.sku(), " ", e.previous_published(), "->",
                                     e.published()));
     }
-    if (!e.has_order_problem() && e.sku() == "A") break;
+    if (!e.has_order_problem() && !e.has_alert() && e.sku() == "A") break;
   }
+  // The order's mutation: its published change, its order problems, then its alerts (the
+  // sold out of C on pos1 and the breach; a watcher of pos1 gets pos1's alerts).
   EXPECT_EQ(events,
             (std::vector<std::string>{"pos1 C 0->1", "pos1 C 1->0", "BREACH pos1 C 2 o-1 p0",
-                                      "BACKORDER pos1 C 2 o-1 p0", "pos1 A 0->2"}));
+                                      "BACKORDER pos1 C 2 o-1 p0", "ALERT_SOLD_OUT pos1 C 0",
+                                      "ALERT_BREACH pos1 C 2", "pos1 A 0->2"}));
 
   // The sku filter matches the order's lines: amazon's unstocked B reaches it.
   std::vector<std::string> sku_events;

@@ -123,34 +123,34 @@ TEST(WatchQueueTest, EmptySnapshotStillSendsTheMarker) {
 TEST(WatchQueueTest, OrderProblemsAreKeptInSequenceAndNeverCoalesced) {
   WatchQueue q;
   auto problem = [](v1::OrderProblemKind kind, int64_t units) {
-    auto p = std::make_shared<v1::OrderProblem>();
-    p->set_kind(kind);
-    p->set_channel("pos1");
-    p->set_sku("C");
-    p->set_units(units);
-    return std::shared_ptr<const v1::OrderProblem>(std::move(p));
+    auto e = std::make_shared<v1::WatchEvent>();
+    e->mutable_order_problem()->set_kind(kind);
+    e->mutable_order_problem()->set_channel("pos1");
+    e->mutable_order_problem()->set_sku("C");
+    e->mutable_order_problem()->set_units(units);
+    return std::shared_ptr<const v1::WatchEvent>(std::move(e));
   };
   q.Push(Change("pos1", "C", 0, 1), 1);
-  q.PushProblem(problem(v1::BREACH, 2), 2);
-  q.PushProblem(problem(v1::BACKORDER, 2), 3);
+  q.PushNotice(problem(v1::BREACH, 2), 2);
+  q.PushNotice(problem(v1::BACKORDER, 2), 3);
   q.Push(Change("pos1", "C", 1, 0), 4);  // replaces sequence 1: now at 4, from 0
-  q.PushProblem(problem(v1::BACKORDER, 3), 5);
+  q.PushNotice(problem(v1::BACKORDER, 3), 5);
   EXPECT_EQ(q.size(), 4u);
   std::vector<WatchItem> items = Drain(q);
   ASSERT_EQ(items.size(), 4u);
   EXPECT_EQ(items[0].sequence, 2u);
-  ASSERT_NE(items[0].problem, nullptr);
-  EXPECT_EQ(items[0].problem->kind(), v1::BREACH);
+  ASSERT_NE(items[0].notice, nullptr);
+  EXPECT_EQ(items[0].notice->order_problem().kind(), v1::BREACH);
   EXPECT_EQ(items[1].sequence, 3u);
-  ASSERT_NE(items[1].problem, nullptr);
-  EXPECT_EQ(items[1].problem->units(), 2);
+  ASSERT_NE(items[1].notice, nullptr);
+  EXPECT_EQ(items[1].notice->order_problem().units(), 2);
   EXPECT_EQ(items[2].sequence, 4u);
-  EXPECT_EQ(items[2].problem, nullptr);
+  EXPECT_EQ(items[2].notice, nullptr);
   EXPECT_EQ(items[2].change.previous, 0);
   EXPECT_EQ(items[2].change.published, 0);
   EXPECT_EQ(items[3].sequence, 5u);
-  ASSERT_NE(items[3].problem, nullptr);
-  EXPECT_EQ(items[3].problem->units(), 3);
+  ASSERT_NE(items[3].notice, nullptr);
+  EXPECT_EQ(items[3].notice->order_problem().units(), 3);
   EXPECT_TRUE(q.empty());
 }
 

@@ -146,14 +146,31 @@ TEST(AlertRecordsTest, StateAndAlertsRoundTrip) {
   a.kind = AlertKind::kUncovered;
   a.location = "wh";
   a.free = -2;
+  a.hold_ids = {"h-1", "h-2"};
+  a.holds_at_risk = 2;
   storage::AppendAlerts({a}, &value);
+  engine::AlertEvent breach;
+  breach.kind = AlertKind::kBreach;
+  breach.sku = "B";
+  breach.location = "store";
+  breach.channel = "amazon";
+  breach.units = 3;
+  breach.order_id = "o-9";
+  storage::AppendAlerts({breach}, &value);
   absl::StatusOr<std::vector<engine::AlertEvent>> alerts = storage::DecodeAlerts(value);
   ASSERT_TRUE(alerts.ok()) << alerts.status();
-  ASSERT_EQ(alerts->size(), 2u);
+  ASSERT_EQ(alerts->size(), 3u);
   EXPECT_EQ((*alerts)[0].kind, AlertKind::kBackInStock);
   EXPECT_EQ((*alerts)[0].published, 3);
   EXPECT_EQ((*alerts)[1].kind, AlertKind::kUncovered);
   EXPECT_EQ((*alerts)[1].free, -2);
+  EXPECT_EQ((*alerts)[1].hold_ids, (std::vector<std::string>{"h-1", "h-2"}));
+  EXPECT_EQ((*alerts)[1].holds_at_risk, 2);
+  EXPECT_EQ((*alerts)[2].kind, AlertKind::kBreach);
+  EXPECT_EQ((*alerts)[2].location, "store");
+  EXPECT_EQ((*alerts)[2].channel, "amazon");
+  EXPECT_EQ((*alerts)[2].units, 3);
+  EXPECT_EQ((*alerts)[2].order_id, "o-9");
   EXPECT_EQ(storage::DecodeAlerts("\xff").status().code(), absl::StatusCode::kDataLoss);
 }
 
