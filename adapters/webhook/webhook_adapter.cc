@@ -121,8 +121,8 @@ std::vector<std::string> ReadHeaders(const Json& config) {
 
 WebhookAdapter::Settings WebhookAdapter::ParseConfig(const Json& config) {
   stockd::sdk::RejectUnknownKeys(
-      config, {"url", "orders_url", "orders_page_size", "orders_max_pages", "secret_file",
-               "timeout_ms", "connect_timeout_ms", "max_batch", "headers"});
+      config, {"url", "orders_url", "orders_page_size", "orders_max_pages", "alerts_url",
+               "secret_file", "timeout_ms", "connect_timeout_ms", "max_batch", "headers"});
   Settings s;
   s.url = stockd::sdk::RequireString(config, "url");
   CheckUrl("url", s.url);
@@ -132,6 +132,8 @@ WebhookAdapter::Settings WebhookAdapter::ParseConfig(const Json& config) {
   } else {
     CheckUrl("orders_url", s.orders_url);
   }
+  s.alerts_url = stockd::sdk::GetString(config, "alerts_url", "");
+  if (!s.alerts_url.empty()) CheckUrl("alerts_url", s.alerts_url);
   s.orders_page_size = stockd::sdk::GetInt(config, "orders_page_size", 100, 1, 1000);
   s.orders_max_pages = stockd::sdk::GetInt(config, "orders_max_pages", 10, 1, 1000);
   const std::string secret_file = stockd::sdk::GetString(config, "secret_file", "");
@@ -150,6 +152,7 @@ WebhookAdapter::WebhookAdapter(const Json& config, stockd::sdk::Host host)
       settings_(ParseConfig(config)),
       shown_url_(stockd::sdk::RedactUrl(settings_.url)),
       shown_orders_url_(stockd::sdk::RedactUrl(settings_.orders_url)),
+      shown_alerts_url_(stockd::sdk::RedactUrl(settings_.alerts_url)),
       http_(settings_.http, host) {}
 
 std::vector<PushResult> WebhookAdapter::Push(const std::vector<Item>& items) {
@@ -234,6 +237,29 @@ bool WebhookAdapter::PushChunk(const std::vector<Item>& items, size_t start, siz
                                  " items: " + message);
   for (size_t i = start; i < end; ++i) results->push_back(PushResult::Permanent(message));
   return true;
+}
+
+void WebhookAdapter::NotifyAlerts(const Json& alerts) {
+  const int64_t sent_at_ms = host_.NowMs();
+  nlohmann::ordered_json body = {{"channel", settings_.channel}, {"sent_at_ms", sent_at_ms}};
+  body["alerts"] = alerts;
+  const Response r = Send(/*post=*/true, settings_.alerts_url, shown_alerts_url_,
+                          body.dump(-1, ' ', false, Json::error_handler_t::replace), sent_at_ms);
+  if (r.code != CURLE_OK) {
+    host_.Count("alert_failures");
+    throw Error(r.transport_error);
+  }
+  if (r.status >= 200 && r.status < 300) return;
+  const std::string message = "POST " + shown_alerts_url_ + ": " + HttpError(r);
+  if (IsRetryableStatus(r.status)) {
+    host_.Count("alert_failures");
+    throw Error(message);
+  }
+  // Refused for good (a 4xx other than 408 and 429): sending it again changes nothing, and
+  // the alerts after it must not wait behind it.
+  host_.Count("alerts_rejected");
+  host_.Log(LogLevel::kWarn, message + " (" + std::to_string(alerts.size()) +
+                                 " alerts refused, not sent again)");
 }
 
 Response WebhookAdapter::Send(bool post, const std::string& url, const std::string& shown_url,

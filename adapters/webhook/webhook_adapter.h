@@ -8,6 +8,8 @@
 //                       segment of its path replaced by `orders` (.../stock -> .../orders)
 //   orders_page_size    orders per page (the `limit` parameter), default 100, [1, 1000]
 //   orders_max_pages    pages one poll reads at most, default 10, [1, 1000]
+//   alerts_url          http(s) endpoint the channel's stock alerts are POSTed to (docs/alerts.md;
+//                       the body in adapters/README.md); without it the adapter takes none
 //   secret_file         file whose content (less trailing newlines) is the HMAC-SHA256 key;
 //                       without it requests are not signed
 //   timeout_ms          whole-request limit, default 5000, [1, 600000]
@@ -50,6 +52,7 @@ class WebhookAdapter final : public stockd::sdk::Adapter {
     std::string orders_url;
     int64_t orders_page_size = 100;
     int64_t orders_max_pages = 10;
+    std::string alerts_url;  // empty: no alerts
     size_t max_batch = 100;
     std::string channel;
     std::string secret;                      // HMAC key; empty: requests are not signed
@@ -68,6 +71,11 @@ class WebhookAdapter final : public stockd::sdk::Adapter {
   // orders.cc: GET orders_url page by page (at most orders_max_pages), every page checked
   // whole before any order of the poll reaches the sink.
   std::string PollOrders(std::string_view cursor, const stockd::sdk::OrderSink& sink) override;
+  bool TakesAlerts() const override { return !settings_.alerts_url.empty(); }
+  // POST {"channel", "sent_at_ms", "alerts": [...]} to alerts_url, signed as a push. A
+  // 2xx delivers; unreachable, 408, 429 or 5xx throws (the daemon sends it again); any
+  // other answer is logged and counted (alerts_rejected) and not sent again.
+  void NotifyAlerts(const stockd::sdk::Json& alerts) override;
 
  private:
   // One request for items[start, end), appending one result per item. Returns false when
@@ -85,6 +93,7 @@ class WebhookAdapter final : public stockd::sdk::Adapter {
   Settings settings_;
   std::string shown_url_;         // settings_.url for messages: RedactUrl
   std::string shown_orders_url_;  // settings_.orders_url for messages
+  std::string shown_alerts_url_;  // settings_.alerts_url for messages
   HttpClient http_;
 };
 

@@ -70,6 +70,9 @@ std::vector<v1::OrderProblem> ToWatchProblems(const engine::OrderEvent& e);
 // sequence is set when the event is written).
 v1::WatchEvent ToWatchNotice(const v1::OrderProblem& p);
 v1::WatchEvent ToWatchNotice(const engine::AlertEvent& a);
+// Alerts as an adapter gets them (adapter.h notify_alerts): a JSON array of
+// stockd.v1.Alert in the protobuf JSON mapping with the proto field names.
+std::string AlertsJson(const std::vector<engine::AlertEvent>& alerts);
 
 // Stock alerts (docs/alerts.md), both ways for the kind (UNSPECIFIED and unknown values
 // map to nothing: false).

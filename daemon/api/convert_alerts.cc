@@ -1,6 +1,10 @@
 // The stock alert conversions of convert.h (docs/alerts.md): engine::AlertEvent as
 // ListAlerts shows it.
 #include <cmath>
+#include <string>
+#include <vector>
+
+#include "google/protobuf/util/json_util.h"
 
 #include "daemon/api/convert.h"
 
@@ -62,6 +66,23 @@ void ToProto(const engine::AlertEvent& a, v1::Alert* out) {
   out->set_order_id(a.order_id);
   for (const std::string& id : a.hold_ids) out->add_hold_ids(id);
   out->set_holds_at_risk(a.holds_at_risk);
+}
+
+std::string AlertsJson(const std::vector<engine::AlertEvent>& alerts) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;  // "free": 0 is said, not left out
+  std::string out = "[";
+  for (const engine::AlertEvent& a : alerts) {
+    v1::Alert alert;
+    ToProto(a, &alert);
+    std::string json;
+    if (!google::protobuf::util::MessageToJsonString(alert, &json, options).ok()) continue;
+    if (out.size() > 1) out += ",";
+    out += json;
+  }
+  out += "]";
+  return out;
 }
 
 v1::WatchEvent ToWatchNotice(const engine::AlertEvent& a) {

@@ -80,6 +80,14 @@ class Adapter {
   virtual absl::StatusOr<std::string> PollOrders(const std::string& cursor, const OrderSink& sink) {
     return absl::UnimplementedError("this adapter cannot poll orders");
   }
+  // Whether this instance takes stock alerts (asked once, at creation: adapter.h
+  // notify_alerts).
+  virtual bool takes_alerts() const { return false; }
+  // Delivers a JSON array of alerts; UNAVAILABLE (the plugin's message) when it failed
+  // (send the same again later), UNIMPLEMENTED when !takes_alerts().
+  virtual absl::Status NotifyAlerts(const std::string& alerts_json) {
+    return absl::UnimplementedError("this adapter takes no alerts");
+  }
   // Asks the Push or Fetch in progress, and every later one, to give up promptly (the
   // daemon is stopping); irreversible. The ONE method that may be called from another
   // thread while a call is in progress. Adapters that cannot be interrupted ignore it.

@@ -60,6 +60,22 @@ class PluginAdapter final : public Adapter {
           absl::StrCat("adapter '", name_,
                        "' rejected its config: ", error[0] != '\0' ? error : "(no reason given)"));
     }
+    takes_alerts_ = STOCKD_API_HAS(api_, notify_alerts) &&
+                    api_->notify_alerts(instance_, nullptr, error, sizeof error) == 0;
+    return absl::OkStatus();
+  }
+
+  bool takes_alerts() const override { return takes_alerts_; }
+  absl::Status NotifyAlerts(const std::string& alerts_json) override {
+    if (!takes_alerts_) {
+      return absl::UnimplementedError(absl::StrCat("adapter '", name_, "' takes no alerts"));
+    }
+    char error[512] = {0};
+    if (api_->notify_alerts(instance_, alerts_json.c_str(), error, sizeof error) != 0) {
+      error[sizeof error - 1] = '\0';
+      return absl::UnavailableError(absl::StrCat("adapter '", name_, "' notify_alerts: ",
+                                                 error[0] != '\0' ? error : "(no reason given)"));
+    }
     return absl::OkStatus();
   }
 
@@ -181,6 +197,7 @@ class PluginAdapter final : public Adapter {
   std::unique_ptr<HostContext> host_;
   std::string name_;
   void* instance_ = nullptr;
+  bool takes_alerts_ = false;  // the instance said so at creation (notify_alerts(NULL))
 };
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <pthread.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "daemon/plugins/adapter.h"
@@ -107,22 +109,25 @@ absl::StatusOr<std::unique_ptr<PushEngine>> PushEngine::Create(
   absl::MutexLock lock(&pe->mu_);
   absl::MutexLock pushers_lock(&pe->pushers_mu_);
   for (const config::AdapterConfig& a : config.adapters) {
-    absl::StatusOr<std::unique_ptr<ChannelPusher>> pusher = pe->Build(a);
-    if (!pusher.ok()) return pusher.status();
+    absl::StatusOr<AdapterPlan::Built> built = pe->Build(a);
+    if (!built.ok()) return built.status();
     pe->reconcile_interval_ms_[a.channel] = a.reconcile_interval_ms;
-    pe->pushers_[a.channel] = Running{std::move(*pusher), a};
+    pe->pushers_[a.channel] = Running{std::move(built->pusher), std::move(built->alerts), a};
   }
   return pe;
 }
 
-absl::StatusOr<std::unique_ptr<ChannelPusher>> PushEngine::Build(
-    const config::AdapterConfig& a) const {
+plugins::HostCallbacks PushEngine::Host(const std::string& channel) const {
   plugins::HostCallbacks host;
-  host.log = [log = log_, channel = a.channel](int level, const std::string& msg) {
+  host.log = [log = log_, channel](int level, const std::string& msg) {
     if (log) log(plugins::HostLogLevel(level), absl::StrCat("adapter[", channel, "]: ", msg));
   };
   host.now_ms = [clock = clock_] { return clock->NowMs(); };
-  host.count = adapter_counters_->Callback(a.channel);
+  host.count = adapter_counters_->Callback(channel);
+  return host;
+}
+
+absl::StatusOr<AdapterPlan::Built> PushEngine::Build(const config::AdapterConfig& a) const {
   absl::StatusOr<std::string> config_json =
       plugins::AdapterConfigWithChannel(a.config_json, a.channel);
   if (!config_json.ok()) {
@@ -130,10 +135,23 @@ absl::StatusOr<std::unique_ptr<ChannelPusher>> PushEngine::Build(
         absl::StrCat(a.origin, ": channel '", a.channel, "': ", config_json.status().message()));
   }
   absl::StatusOr<std::unique_ptr<Adapter>> adapter =
-      plugins::LoadPlugin(plugin_dir_, a.plugin, *config_json, std::move(host));
+      plugins::LoadPlugin(plugin_dir_, a.plugin, *config_json, Host(a.channel));
   if (!adapter.ok()) {
     return absl::Status(adapter.status().code(), absl::StrCat(a.origin, ": channel '", a.channel,
                                                               "': ", adapter.status().message()));
+  }
+  AdapterPlan::Built built;
+  built.config = a;
+  if ((*adapter)->takes_alerts()) {
+    // An instance of its own: alerts go out on their own thread, never behind pushes.
+    absl::StatusOr<std::unique_ptr<Adapter>> sender =
+        plugins::LoadPlugin(plugin_dir_, a.plugin, *config_json, Host(a.channel));
+    if (!sender.ok()) {
+      return absl::Status(sender.status().code(), absl::StrCat(a.origin, ": channel '", a.channel,
+                                                               "': ", sender.status().message()));
+    }
+    built.alerts = std::make_unique<AlertSender>(a.channel, std::move(*sender), a.retry_initial_ms,
+                                                 a.retry_max_ms, clock_, log_);
   }
   PusherOptions po;
   po.channel = a.channel;
@@ -152,7 +170,8 @@ absl::StatusOr<std::unique_ptr<ChannelPusher>> PushEngine::Build(
   absl::StatusOr<absl::flat_hash_map<std::string, std::string>> listings = Listings(a);
   if (!listings.ok()) return listings.status();
   po.listings = *std::move(listings);
-  return std::make_unique<ChannelPusher>(std::move(po), std::move(*adapter), acks_, clock_);
+  built.pusher = std::make_unique<ChannelPusher>(std::move(po), std::move(*adapter), acks_, clock_);
+  return built;
 }
 
 std::vector<std::pair<std::string, int64_t>> PushEngine::Desired(const std::string& channel) const {
@@ -193,6 +212,7 @@ absl::Status PushEngine::Start() {
       if (auto it = acked->find(channel); it != acked->end()) mine = std::move(it->second);
       const size_t acknowledged = mine.size();
       const int64_t queued = Fill(running.pusher.get(), std::move(mine));
+      if (running.alerts) running.alerts->Start();
       if (log_) {
         log_(log::Level::kInfo, absl::StrCat("push[", channel, "]: ", acknowledged,
                                              " acknowledged, ", queued, " to push at start"));
@@ -214,6 +234,45 @@ void PushEngine::Stop() {
   }
   if (reconciler_.joinable()) reconciler_.join();
   for (const std::shared_ptr<ChannelPusher>& pusher : Snapshot()) pusher->Stop();
+  for (const std::shared_ptr<AlertSender>& sender : AlertSenders()) sender->Stop();
+}
+
+std::vector<std::shared_ptr<AlertSender>> PushEngine::AlertSenders() const {
+  std::vector<std::shared_ptr<AlertSender>> out;
+  absl::ReaderMutexLock lock(&pushers_mu_);
+  for (const auto& [channel, r] : pushers_) {
+    if (r.alerts) out.push_back(r.alerts);
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, AlertSenderStats>> PushEngine::AlertStats() const {
+  std::vector<std::pair<std::string, AlertSenderStats>> out;
+  for (const std::shared_ptr<AlertSender>& s : AlertSenders()) {
+    out.emplace_back(s->channel(), s->Stats());
+  }
+  return out;
+}
+
+void PushEngine::OnAlerts(const std::vector<engine::AlertEvent>& alerts) {
+  if (!alert_format_) return;
+  const std::shared_ptr<const engine::Model> model = engine_->model();
+  absl::ReaderMutexLock lock(&pushers_mu_);
+  for (const auto& [channel, running] : pushers_) {
+    if (!running.alerts) continue;
+    const int c = model->ChannelIndex(channel);
+    std::vector<engine::AlertEvent> mine;
+    for (const engine::AlertEvent& a : alerts) {
+      bool concerns = a.channel.empty() ? a.location.empty() : a.channel == channel;
+      if (!concerns && a.channel.empty() && c >= 0) {
+        const int l = model->LocationIndex(a.location);
+        const std::vector<int>& sources = model->channels[c].sources;
+        concerns = std::find(sources.begin(), sources.end(), l) != sources.end();
+      }
+      if (concerns) mine.push_back(a);
+    }
+    if (!mine.empty()) running.alerts->Offer(alert_format_(mine));
+  }
 }
 
 std::vector<std::shared_ptr<ChannelPusher>> PushEngine::Snapshot() const {

@@ -23,6 +23,7 @@
 #include "daemon/config/slices.h"
 #include "daemon/engine/engine.h"
 #include "daemon/push/ack_store.h"
+#include "daemon/push/alert_sender.h"
 #include "daemon/plugins/adapter_config.h"
 #include "daemon/plugins/adapter_counters.h"
 #include "daemon/push/channel_pusher.h"
@@ -43,6 +44,7 @@ class AdapterPlan {
   friend class PushEngine;
   struct Built {
     std::unique_ptr<ChannelPusher> pusher;
+    std::unique_ptr<AlertSender> alerts;  // null: the adapter takes no alerts
     config::AdapterConfig config;
     bool replaces = false;  // the channel has a pusher now: the new one takes its acks
   };
@@ -87,6 +89,17 @@ class PushEngine final : public engine::ChangeListener {
 
   // Called on the journal's thread, in durability order.
   void OnPublishedChanges(const std::vector<engine::PublishedChange>& changes) override;
+  // A mutation's stock alerts, to every adapter that takes alerts (docs/alerts.md): those
+  // of its channel (sold out, back in stock, breach), those of a location it sells from
+  // (reorder, uncovered) and the SKU-wide reorder alerts, as one JSON array each.
+  void OnAlerts(const std::vector<engine::AlertEvent>& alerts) override;
+  // How an AlertSender's JSON array is written (the daemon passes the API's encoding,
+  // stockd.v1.Alert in the protobuf JSON mapping). Set before Start; without it no alert
+  // is sent.
+  using AlertFormat = std::function<std::string(const std::vector<engine::AlertEvent>&)>;
+  void set_alert_format(AlertFormat format) { alert_format_ = std::move(format); }
+  // Delivery counters of every channel whose adapter takes alerts.
+  std::vector<std::pair<std::string, AlertSenderStats>> AlertStats() const;
   // Offers every SKU's published quantity to every channel again (after a re-sync from
   // Redis, when changes may have happened without events); pushers skip what the channel
   // already acknowledged.
@@ -109,13 +122,16 @@ class PushEngine final : public engine::ChangeListener {
  private:
   struct Running {
     std::shared_ptr<ChannelPusher> pusher;
+    std::shared_ptr<AlertSender> alerts;  // null: the adapter takes no alerts
     config::AdapterConfig config;
   };
   PushEngine(engine::Engine* engine, AckStore* acks, const engine::Clock* clock,
              std::string plugin_dir, log::Sink log,
              std::function<int64_t(const std::string&)> orders_ingested_until);
-  // The channel's pusher, its plugin and listings loaded; not started.
-  absl::StatusOr<std::unique_ptr<ChannelPusher>> Build(const config::AdapterConfig& a) const;
+  // The channel's pusher, its plugin and listings loaded, and its alert sender (an
+  // instance of its own) when the adapter takes alerts; neither started.
+  absl::StatusOr<AdapterPlan::Built> Build(const config::AdapterConfig& a) const;
+  plugins::HostCallbacks Host(const std::string& channel) const;
   std::vector<std::pair<std::string, int64_t>> Desired(const std::string& channel) const;
   // Gives `pusher` what the channel acknowledged and queues every SKU whose published
   // quantity differs, then starts it; returns how many were queued. Holding pushers_mu_
@@ -124,6 +140,7 @@ class PushEngine final : public engine::ChangeListener {
   int64_t Fill(ChannelPusher* pusher, const ShownMap& acked)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(pushers_mu_);
   std::vector<std::shared_ptr<ChannelPusher>> Snapshot() const ABSL_LOCKS_EXCLUDED(pushers_mu_);
+  std::vector<std::shared_ptr<AlertSender>> AlertSenders() const ABSL_LOCKS_EXCLUDED(pushers_mu_);
   void ReconcileLoop();
 
   engine::Engine* const engine_;
@@ -132,6 +149,7 @@ class PushEngine final : public engine::ChangeListener {
   const std::string plugin_dir_;
   const log::Sink log_;
   const std::function<int64_t(const std::string&)> orders_ingested_until_;
+  AlertFormat alert_format_;  // set before Start, then read-only
   // Before pushers_: outlives every plugin instance that counts into it.
   const std::unique_ptr<plugins::AdapterCounters> adapter_counters_ =
       std::make_unique<plugins::AdapterCounters>();

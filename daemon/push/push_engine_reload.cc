@@ -32,9 +32,10 @@ absl::StatusOr<AdapterPlan> PushEngine::Prepare(const config::PushConfig& next) 
       running.erase(it);
       continue;
     }
-    absl::StatusOr<std::unique_ptr<ChannelPusher>> pusher = Build(a);
-    if (!pusher.ok()) return pusher.status();
-    plan.built_[a.channel] = AdapterPlan::Built{std::move(*pusher), a, exists};
+    absl::StatusOr<AdapterPlan::Built> built = Build(a);
+    if (!built.ok()) return built.status();
+    built->replaces = exists;
+    plan.built_[a.channel] = *std::move(built);
     any_added = any_added || !exists;
     if (exists) running.erase(it);
   }
@@ -73,6 +74,7 @@ void PushEngine::Commit(AdapterPlan plan) {
   // reaching them), then stopped without the lock (a hung channel cannot hold offers up).
   std::vector<std::shared_ptr<ChannelPusher>> gone;
   std::map<std::string, std::shared_ptr<ChannelPusher>> replaced;
+  std::vector<std::shared_ptr<AlertSender>> senders_gone;  // removed and replaced channels'
   {
     absl::MutexLock lock(&pushers_mu_);
     for (const auto& [channel, a] : plan.periods_) {
@@ -81,12 +83,14 @@ void PushEngine::Commit(AdapterPlan plan) {
     for (const std::string& channel : plan.stopped_) {
       if (auto it = pushers_.find(channel); it != pushers_.end()) {
         gone.push_back(std::move(it->second.pusher));
+        if (it->second.alerts) senders_gone.push_back(std::move(it->second.alerts));
         pushers_.erase(it);
       }
     }
     for (const auto& [channel, built] : plan.built_) {
       if (auto it = pushers_.find(channel); it != pushers_.end()) {
         replaced[channel] = std::move(it->second.pusher);
+        if (it->second.alerts) senders_gone.push_back(std::move(it->second.alerts));
         pushers_.erase(it);
       }
     }
@@ -96,6 +100,7 @@ void PushEngine::Commit(AdapterPlan plan) {
     if (log_) log_(log::Level::kInfo, absl::StrCat("push[", p->channel(), "]: adapter removed"));
   }
   for (auto& [channel, p] : replaced) p->Stop();
+  for (const std::shared_ptr<AlertSender>& s : senders_gone) s->Stop();
   std::vector<std::string> installed;  // logged once the lock is released
   {
     absl::MutexLock lock(&pushers_mu_);
@@ -112,7 +117,9 @@ void PushEngine::Commit(AdapterPlan plan) {
       const absl::Time fill_start = absl::Now();
       const int64_t queued = Fill(pusher.get(), acked);
       const int64_t fill_ms = absl::ToInt64Milliseconds(absl::Now() - fill_start);
-      pushers_[channel] = Running{std::move(pusher), built.config};
+      std::shared_ptr<AlertSender> alerts = std::move(built.alerts);
+      if (alerts) alerts->Start();
+      pushers_[channel] = Running{std::move(pusher), std::move(alerts), built.config};
       // The fill held the journal's offers this long (docs/reload.md).
       installed.push_back(absl::StrCat("push[", channel, "]: adapter ",
                                        old != replaced.end() ? "changed" : "added", " (",

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "daemon/api/convert.h"
 #include "daemon/config/listen.h"
 #include "daemon/observe/http_endpoint.h"
 #include "daemon/observe/observer.h"
@@ -225,6 +226,7 @@ absl::Status Daemon::Impl::StartChannels() {
       });
   if (!push.ok()) return push.status();
   push_ = std::move(*push);
+  push_->set_alert_format(&api::AlertsJson);
   engine_->AddListener(push_.get());
   if (absl::Status st = push_->Start(); !st.ok()) return st;
   push_ready_.store(push_.get());

@@ -111,7 +111,7 @@ HttpAnswer FakeChannelServer::Serve(const Request& request) {
 
 FakeChannelServer::Answer FakeChannelServer::Handle(const Request& request,
                                                     const Behaviour& behaviour) {
-  if (request.path != "/stock" && request.path != "/orders") {
+  if (request.path != "/stock" && request.path != "/orders" && request.path != "/alerts") {
     return {404, ErrorBody("no such path: " + request.path), ""};
   }
   switch (behaviour.kind) {
@@ -142,6 +142,10 @@ FakeChannelServer::Answer FakeChannelServer::Handle(const Request& request,
   }
   if (request.path == "/orders") {
     if (request.method == "GET") return HandleOrders(request);
+    return {405, ErrorBody("method not allowed: " + request.method), ""};
+  }
+  if (request.path == "/alerts") {
+    if (request.method == "POST") return HandleAlerts(request);
     return {405, ErrorBody("method not allowed: " + request.method), ""};
   }
   if (request.method == "POST") return HandlePush(request, behaviour);
@@ -223,6 +227,43 @@ FakeChannelServer::Answer FakeChannelServer::HandlePush(const Request& request,
     return {200, Json{{"results", results}}.dump(), ""};
   }
   return {200, Json{{"accepted", batch.items.size()}}.dump(), ""};
+}
+
+FakeChannelServer::Answer FakeChannelServer::HandleAlerts(const Request& request) {
+  const Json body = Json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  const auto bad = [](const std::string& message) { return Answer{400, ErrorBody(message), ""}; };
+  if (!body.is_object()) return bad("the body is not a JSON object");
+  if (!body.contains("channel") || !body["channel"].is_string()) {
+    return bad("no string \"channel\"");
+  }
+  if (!body.contains("sent_at_ms") || !body["sent_at_ms"].is_number_integer()) {
+    return bad("no integer \"sent_at_ms\"");
+  }
+  if (!body.contains("alerts") || !body["alerts"].is_array() || body["alerts"].empty()) {
+    return bad("no non-empty array \"alerts\"");
+  }
+  for (const Json& a : body["alerts"]) {
+    if (!a.is_object() || !a.contains("kind") || !a["kind"].is_string() ||
+        a["kind"].get<std::string>().rfind("ALERT_", 0) != 0 || !a.contains("sku") ||
+        !a["sku"].is_string() || a["sku"].get<std::string>().empty()) {
+      return bad("an alert without a \"kind\" ALERT_* or a \"sku\"");
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  for (Json a : body["alerts"]) {
+    a["batch_channel"] = body["channel"];
+    alerts_.push_back(a.dump());
+  }
+  return {200, "{}", ""};
+}
+
+std::vector<std::string> FakeChannelServer::Alerts() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return alerts_;
+}
+
+std::string FakeChannelServer::alerts_url() const {
+  return "http://127.0.0.1:" + std::to_string(port()) + "/alerts";
 }
 
 FakeChannelServer::Answer FakeChannelServer::HandleFetch(const Request& request) {

@@ -6,6 +6,8 @@
 //                                     placements lower channel c's listing quantities)
 //   POST /stock                       a batch of quantities (stores them under the batch's
 //                                     channel, answers 200)
+//   POST /alerts                      a batch of stock alerts ({"channel", "sent_at_ms",
+//                                     "alerts": [{"kind", "sku", ...}]}): stored, 200
 //   GET  /stock?channel=c&listing_ids=a,b,c
 //                                     {"quantities": {"a": 5, "b": null}}: channel c's own
 //                                     quantities (without `channel`: the latest stored for
@@ -174,6 +176,7 @@ class FakeChannelServer {
   uint16_t port() const;
   std::string url() const;         // http://127.0.0.1:<port>/stock
   std::string orders_url() const;  // http://127.0.0.1:<port>/orders
+  std::string alerts_url() const;  // http://127.0.0.1:<port>/alerts
 
   // The marketplace's orders, per channel (GET /orders). Placing and cancelling change the
   // channel's own listing quantities (SetChannelQuantity's table).
@@ -206,6 +209,9 @@ class FakeChannelServer {
   std::map<std::string, int64_t> ChannelQuantities(const std::string& channel) const;
 
   std::vector<ReceivedBatch> Batches() const;
+  // Every alert received (POST /alerts, answered 200), in arrival order, each the alert
+  // object (JSON text) with the batch's "channel" added as "batch_channel".
+  std::vector<std::string> Alerts() const;
   std::map<std::string, int64_t> PushCounts() const;  // stored pushes per listing id
   int64_t PushCount(const std::string& listing_id) const;
   // Pushed items refused as compare-and-set conflicts (Options::compare_and_set).
@@ -241,6 +247,7 @@ class FakeChannelServer {
   Answer HandlePush(const Request& request, const Behaviour& behaviour);
   Answer HandleFetch(const Request& request);
   Answer HandleOrders(const Request& request);
+  Answer HandleAlerts(const Request& request);
   Behaviour NextBehaviour();
   void Record(const Request& request, Behaviour::Kind kind, int status);
   // What `channel` shows for `listing_id`; requires mu_.
@@ -260,6 +267,7 @@ class FakeChannelServer {
   int64_t served_revisions_ = 0;
   std::set<std::string> served_distinct_;  // "<channel> <order id> <revision>"
   std::vector<ReceivedBatch> batches_;
+  std::vector<std::string> alerts_;
   std::vector<RequestRecord> requests_;
   int64_t signature_failures_ = 0;
   std::function<void(const ReceivedBatch&)> on_batch_;

@@ -7,6 +7,7 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -64,7 +65,8 @@ channels:
       plugin: webhook
       config: {url: ")yaml" +
            fake_->url() + R"yaml(", secret_file: ")yaml" + dir_ +
-           R"yaml(/secret", timeout_ms: 300, connect_timeout_ms: 200}
+           R"yaml(/secret", timeout_ms: 300, connect_timeout_ms: 200)yaml" + adapter_config_ +
+           R"yaml(}
       retry_initial: 20ms
       retry_max: 300ms
       coalesce_window: 50ms
@@ -85,6 +87,9 @@ channels:
                                    grpc::InsecureChannelCredentials());
     stub_ = v1::Stock::NewStub(channel_);
   }
+
+  // More keys of the webhook adapter's config, each with a leading ", ".
+  std::string adapter_config_;
 
   void Count(const std::string& sku, int64_t n) {
     grpc::ClientContext ctx;
@@ -219,6 +224,59 @@ TEST_F(PushE2ETest, ResyncRepairsDriftOnTheChannel) {
   grpc::ClientContext bad;
   req.set_channel("webshop");  // no adapter
   EXPECT_EQ(stub_->Resync(&bad, req, &resp).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+// Issue 16 part 3: an adapter that takes alerts (the webhook adapter with alerts_url)
+// gets its channel's alerts and those of its sources, at least once through faults, on a
+// thread of their own; the fake checks the body as a receiver would (signature, shape).
+TEST_F(PushE2ETest, AlertsReachTheAlertsUrlThroughFaultsWithTheChannelsOwnOnly) {
+  adapter_config_ = ", alerts_url: \"" + fake_->alerts_url() + "\"";
+  Start();
+  fake_->Enqueue({Behaviour::ServerError(), Behaviour::Reset(), Behaviour::ServerError()});
+  Count("AL-1", 5);  // amazon (80% of 5 - 2) shows 2
+  Count("AL-1", 0);  // amazon and the webshop sold out: amazon's adapter gets amazon's
+  Count("AL-2", 5);
+  std::string hold;
+  {
+    grpc::ClientContext ctx;
+    v1::ReserveRequest req;
+    req.set_channel("amazon");
+    v1::HoldLine* line = req.add_lines();
+    line->set_sku("AL-2");
+    line->set_qty(1);
+    v1::ReserveResponse resp;
+    ASSERT_TRUE(stub_->Reserve(&ctx, req, &resp).ok());
+    hold = resp.hold().hold_id();
+  }
+  Count("AL-2", 0);  // free -1 at wh (amazon's source): uncovered, naming the hold
+
+  std::vector<std::string> got;
+  const auto deadline = std::chrono::steady_clock::now() + 15s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    got = fake_->Alerts();
+    if (got.size() >= 3) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  auto has = [&got](const std::vector<std::string>& parts) {
+    return std::any_of(got.begin(), got.end(), [&parts](const std::string& a) {
+      return std::all_of(parts.begin(), parts.end(),
+                         [&a](const std::string& p) { return a.find(p) != std::string::npos; });
+    });
+  };
+  std::string all;
+  for (const std::string& a : got) all += a + "\n";
+  EXPECT_TRUE(has({"\"kind\":\"ALERT_SOLD_OUT\"", "\"sku\":\"AL-1\"", "\"channel\":\"amazon\""}))
+      << all;
+  EXPECT_TRUE(has({"\"kind\":\"ALERT_SOLD_OUT\"", "\"sku\":\"AL-2\"", "\"channel\":\"amazon\""}))
+      << all;
+  EXPECT_TRUE(has({"\"kind\":\"ALERT_UNCOVERED\"", "\"sku\":\"AL-2\"", "\"location\":\"wh\"",
+                   "\"hold_ids\":[\"" + hold + "\"]"}))
+      << all;
+  for (const std::string& a : got) {
+    EXPECT_EQ(a.find("\"channel\":\"webshop\""), std::string::npos) << "not amazon's: " << a;
+    EXPECT_NE(a.find("\"batch_channel\":\"amazon\""), std::string::npos) << a;
+  }
+  EXPECT_EQ(fake_->SignatureFailures(), 0);
 }
 
 TEST_F(PushE2ETest, StalledWatcherDoesNotSlowOthersAndWatchersResume) {

@@ -228,6 +228,20 @@ typedef struct stockd_adapter_api {
                               stockd_order_revision_sink sink, void* sink_data,
                               char* next_cursor, size_t next_cursor_len, char* error,
                               size_t error_len);
+
+  /* OPTIONAL. Stock alerts (docs/alerts.md) for whoever the channel's adapter reports to.
+   * The daemon first calls it with `alerts_json` NULL on a new instance: return 0 when
+   * this instance takes alerts (its config says where to send them), non-zero when not
+   * (it is then never called again). After that, on an instance of its own used by one
+   * thread: `alerts_json` is a JSON array of alert objects (stockd.v1.Alert in the
+   * protobuf JSON mapping with the proto field names: "kind": "ALERT_SOLD_OUT", "sku",
+   * "location", "channel", "time_ms", "sequence", ..., 64-bit integers as strings).
+   * Return 0 once they are delivered; non-zero with a NUL-terminated reason in `error`
+   * (capacity `error_len`) to have the daemon send the same array again after its push
+   * backoff. Delivery is at least once: an array may arrive twice (dedupe by "sequence"
+   * with kind, sku, location and channel). Must return: use timeouts. OWNERSHIP:
+   * `alerts_json` borrowed for the call; `error` owned by the daemon. */
+  int (*notify_alerts)(void* instance, const char* alerts_json, char* error, size_t error_len);
 } stockd_adapter_api;
 
 /* Non-zero when `api` (a const stockd_adapter_api*) was built with `field` and sets it. */

@@ -207,6 +207,15 @@ class Adapter {
     (void)sink;
     throw Error("this adapter cannot poll orders");
   }
+
+  // Whether this instance takes stock alerts (its config says where to send them).
+  virtual bool TakesAlerts() const { return false; }
+  // Delivers `alerts` (a JSON array of stockd.v1.Alert objects, adapter.h notify_alerts);
+  // throw to have the daemon send them again later. Only called when TakesAlerts().
+  virtual void NotifyAlerts(const Json& alerts) {
+    (void)alerts;
+    throw Error("this adapter takes no alerts");
+  }
 };
 
 // ---------------------------------------------------------------- config helpers

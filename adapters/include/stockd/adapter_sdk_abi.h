@@ -211,6 +211,26 @@ struct Trampolines {
     return Poll(instance, cursor, to_daemon, next_cursor, next_cursor_len, error, error_len);
   }
 
+  static int NotifyAlerts(void* instance, const char* alerts_json, char* error,
+                          size_t error_len) noexcept {
+    if (instance == nullptr) {
+      CopyOut("invalid arguments", error, error_len);
+      return 1;
+    }
+    try {
+      Adapter* adapter = static_cast<Adapter*>(instance);
+      if (alerts_json == nullptr) return adapter->TakesAlerts() ? 0 : 1;
+      if (!adapter->TakesAlerts()) throw Error("this adapter takes no alerts");
+      const Json alerts = Json::parse(alerts_json);
+      if (!alerts.is_array()) throw Error("alerts must be a JSON array");
+      adapter->NotifyAlerts(alerts);
+      return 0;
+    } catch (...) {
+      CopyOut(CurrentExceptionMessage(), error, error_len);
+      return 1;
+    }
+  }
+
  private:
   static int32_t OrderStatusCode(const Order& order) {
     if (order.status == "pending") return STOCKD_ORDER_PENDING;
@@ -276,6 +296,7 @@ constexpr stockd_adapter_api MakeApi(const char* name, uint32_t max_batch, bool 
       has_poll ? &Trampolines<T>::PollOrders : nullptr,
       ValidateFor<T>(),
       has_poll ? &Trampolines<T>::PollOrderRevisions : nullptr,
+      &Trampolines<T>::NotifyAlerts,
   };
 }
 
