@@ -85,6 +85,10 @@ void PrintDiff(std::ostream& out, const v1::ConfigDiff& diff) {
   fields.push_back(
       {"overrides", absl::StrCat("+", diff.overrides_added(), " -", diff.overrides_removed(), " ~",
                                  diff.overrides_changed())});
+  fields.push_back({"reorder rules",
+                    absl::StrCat("+", diff.reorder_rules_added(), " -", diff.reorder_rules_removed(),
+                                 " ~", diff.reorder_rules_changed(),
+                                 diff.alert_options_changed() ? "; alert options changed" : "")});
   fields.push_back({"adapters added", list(diff.adapters_added())});
   fields.push_back({"adapters removed", list(diff.adapters_removed())});
   fields.push_back({"adapters changed", list(diff.adapters_changed())});

@@ -231,14 +231,13 @@ void TrackOpenHolds(const HoldRec& hold, const std::vector<SkuState*>& skus) {
   const bool open = hold.view.state == HoldState::kHeld || hold.view.state == HoldState::kCommitted;
   const std::vector<Line>& lines = hold.view.lines;
   for (SkuState* s : skus) {
+    // A touched SKU the hold has no open line of any more (a partial commit released
+    // it, an order revision dropped it) leaves its index too.
     std::vector<int> at;
-    bool has_line = false;
     for (size_t i = 0; i < lines.size() && i < hold.locations.size(); ++i) {
       if (lines[i].sku != s->sku) continue;
-      has_line = true;
       if (open && lines[i].qty > lines[i].fulfilled) at.push_back(hold.locations[i]);
     }
-    if (!has_line) continue;
     if (!at.empty()) {
       if (s->open_holds == nullptr) {
         s->open_holds = std::make_unique<absl::flat_hash_map<std::string, std::vector<int>>>();

@@ -55,8 +55,8 @@ void EvaluatePublished(const Model& model, SkuState* s, int channel, int64_t pre
                        int64_t published, int64_t now, AlertOutput* out);
 
 // After `hold` was sealed: the open-hold index (SkuState::open_holds) of every SKU of
-// `skus` that has a line in it learns the lines' locations, or forgets the hold when it
-// has no open units there left.
+// `skus` (the SKUs the hold's mutation touched) learns the locations of the hold's open
+// lines of it, or forgets the hold when it has none left.
 void TrackOpenHolds(const HoldRec& hold, const std::vector<SkuState*>& skus);
 // The holds with open units of `s` at location `l`, sorted by id: sets the alert's
 // hold_ids (at most AlertEvent::kMaxHoldsNamed) and holds_at_risk.

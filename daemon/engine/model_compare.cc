@@ -164,6 +164,29 @@ ModelDiff CompareModels(const Model& current, const Model& next) {
     if (!found) ++diff.overrides_removed;
   }
   diff.overrides_added = static_cast<int>(std::count(matched.begin(), matched.end(), false));
+
+  std::vector<bool> rule_matched(next.reorder.size(), false);
+  for (const ReorderRule& was : current.reorder) {
+    bool found = false;
+    for (size_t j = 0; j < next.reorder.size() && !found; ++j) {
+      const ReorderRule& now = next.reorder[j];
+      if (rule_matched[j] || now.pattern != was.pattern) continue;
+      rule_matched[j] = found = true;
+      // Location indices are stable across a reload (locations are only appended).
+      if (was.point != now.point || was.total_point != now.total_point ||
+          was.lead_time_days != now.lead_time_days || was.cover_days != now.cover_days ||
+          was.locations != now.locations) {
+        ++diff.reorder_rules_changed;
+      }
+    }
+    if (!found) ++diff.reorder_rules_removed;
+  }
+  diff.reorder_rules_added =
+      static_cast<int>(std::count(rule_matched.begin(), rule_matched.end(), false));
+  diff.alert_options_changed =
+      current.alerts.velocity_half_life_ms != next.alerts.velocity_half_life_ms ||
+      current.alerts.hysteresis_percent != next.alerts.hysteresis_percent ||
+      current.alerts.back_in_stock_at != next.alerts.back_in_stock_at;
   return diff;
 }
 

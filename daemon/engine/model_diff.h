@@ -46,6 +46,12 @@ struct ModelDiff {
   int overrides_added = 0;
   int overrides_removed = 0;
   int overrides_changed = 0;
+  // Reorder rules (docs/alerts.md) are matched by pattern, in model order for repeated
+  // patterns; a changed rule has the same pattern and other points, days or locations.
+  int reorder_rules_added = 0;
+  int reorder_rules_removed = 0;
+  int reorder_rules_changed = 0;
+  bool alert_options_changed = false;  // alerts: half life, hysteresis, back_in_stock_at
   int64_t skus = 0;  // SKUs compared
   bool operator==(const ModelDiff&) const = default;
 };

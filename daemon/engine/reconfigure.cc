@@ -44,6 +44,11 @@ std::string Summary(const ModelDiff& d, size_t published_changes) {
     parts.push_back(absl::StrCat("overrides +", d.overrides_added, " -", d.overrides_removed, " ~",
                                  d.overrides_changed));
   }
+  if (d.reorder_rules_added + d.reorder_rules_removed + d.reorder_rules_changed > 0) {
+    parts.push_back(absl::StrCat("reorder rules +", d.reorder_rules_added, " -",
+                                 d.reorder_rules_removed, " ~", d.reorder_rules_changed));
+  }
+  if (d.alert_options_changed) parts.push_back("alert options changed");
   if (parts.empty()) parts.push_back("model unchanged");
   parts.push_back(absl::StrCat(published_changes, " published quantities changed"));
   return absl::StrJoin(parts, "; ");

@@ -38,6 +38,10 @@ void ToProto(const ReloadReport& r, v1::ConfigDiff* out) {
   out->set_overrides_added(r.model.overrides_added);
   out->set_overrides_removed(r.model.overrides_removed);
   out->set_overrides_changed(r.model.overrides_changed);
+  out->set_reorder_rules_added(r.model.reorder_rules_added);
+  out->set_reorder_rules_removed(r.model.reorder_rules_removed);
+  out->set_reorder_rules_changed(r.model.reorder_rules_changed);
+  out->set_alert_options_changed(r.model.alert_options_changed);
   out->set_skus(r.model.skus);
   for (const std::string& key : r.restart_required) out->add_restart_required(key);
   out->set_clients(static_cast<int32_t>(r.clients));

@@ -475,8 +475,12 @@ TEST_F(WebhookPluginTest, RejectsBadConfigClearly) {
             "config: \"headers\": \"X-Key\" holds a line break");
   EXPECT_EQ(CreateError(R"({"url": "http://x/", "timeout": 5})"),
             "config: unknown key \"timeout\" (this adapter takes: url, orders_url, "
-            "orders_page_size, orders_max_pages, secret_file, timeout_ms, connect_timeout_ms, "
-            "max_batch, headers)");
+            "orders_page_size, orders_max_pages, alerts_url, secret_file, timeout_ms, "
+            "connect_timeout_ms, max_batch, headers)");
+  EXPECT_EQ(CreateError(R"({"url": "http://x/", "alerts_url": "ftp://x/a"})").rfind(
+                "config: \"alerts_url\"", 0),
+            0u)
+      << "a bad alerts_url names the key";
 }
 
 TEST_F(WebhookPluginTest, ManyInstancesAndReloadsOfThePlugin) {

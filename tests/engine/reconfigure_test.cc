@@ -412,6 +412,41 @@ TEST_F(ReconfigureTest, PreviewEqualsWhatReconfigureThenDoes) {
             "locations+ [] channels+ [] changed [] overrides +0 -0 ~0 skus 300");
 }
 
+// Issue 16 part 3: the diff lists the reorder rules a reload adds, removes and changes
+// (matched by pattern) and whether the alert options change.
+TEST_F(ReconfigureTest, TheDiffListsReorderRuleAndAlertOptionChanges) {
+  auto rule = [](const std::string& pattern, std::optional<int64_t> point, double lead) {
+    ReorderRule r;
+    r.pattern = pattern;
+    r.point = point;
+    r.lead_time_days = lead;
+    r.cover_days = point ? 0 : 10;
+    r.origin = "n.yaml:1";
+    return r;
+  };
+  auto rules = [](const ModelDiff& d) {
+    return absl::StrCat("+", d.reorder_rules_added, " -", d.reorder_rules_removed, " ~",
+                        d.reorder_rules_changed, d.alert_options_changed ? " options" : "");
+  };
+  Model next = Base().Build();
+  next.reorder = {rule("A*", 5, 0), rule("B*", std::nullopt, 5)};
+  next.alerts.hysteresis_percent = 30;
+  absl::StatusOr<ModelDiff> preview = engine_->PreviewModel(next);
+  ASSERT_TRUE(preview.ok()) << preview.status();
+  EXPECT_EQ(rules(*preview), "+2 -0 ~0 options");
+  EXPECT_EQ(rules(Reload(next).diff), "+2 -0 ~0 options");
+
+  Model after = next;
+  after.reorder = {rule("C*", 3, 0), rule("A*", 6, 0)};  // A changed, B removed, C added
+  preview = engine_->PreviewModel(after);
+  ASSERT_TRUE(preview.ok()) << preview.status();
+  EXPECT_EQ(rules(*preview), "+1 -1 ~1");
+  EXPECT_EQ(rules(Reload(after).diff), "+1 -1 ~1");
+  preview = engine_->PreviewModel(after);
+  ASSERT_TRUE(preview.ok());
+  EXPECT_EQ(rules(*preview), "+0 -0 ~0");
+}
+
 TEST_F(ReconfigureTest, TopSkusAreTheLargestChangesTiesBySku) {
   SetStock("wh", "K3", 8);
   SetStock("wh", "K1", 8);
