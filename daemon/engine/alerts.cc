@@ -233,14 +233,14 @@ void TrackOpenHolds(const HoldRec& hold, const std::vector<SkuState*>& skus) {
   for (SkuState* s : skus) {
     // A touched SKU the hold has no open line of any more (a partial commit released
     // it, an order revision dropped it) leaves its index too.
-    std::vector<int> at;
+    HoldLocations at;
     for (size_t i = 0; i < lines.size() && i < hold.locations.size(); ++i) {
       if (lines[i].sku != s->sku) continue;
       if (open && lines[i].qty > lines[i].fulfilled) at.push_back(hold.locations[i]);
     }
     if (!at.empty()) {
       if (s->open_holds == nullptr) {
-        s->open_holds = std::make_unique<absl::flat_hash_map<std::string, std::vector<int>>>();
+        s->open_holds = std::make_unique<absl::flat_hash_map<std::string, HoldLocations>>();
       }
       (*s->open_holds)[hold.view.hold_id] = std::move(at);
     } else if (s->open_holds != nullptr) {

@@ -69,6 +69,20 @@ absl::Status Engine::Impl::Restore(const Snapshot& snap,
         sums[{line.sku, l}].committed += line.qty - line.fulfilled;
       }
     }
+    // Each SKU's index of its open holds (SkuState::open_holds), as sealing keeps it. A
+
+    if (IsOpen(v.state)) {
+      std::vector<SkuState*> lines_of;
+      for (const Line& line : v.lines) {
+        SkuMap& shard = skus[ShardIndex(line.sku)];
+        auto it = shard.find(line.sku);
+        if (it == shard.end()) continue;
+        if (std::find(lines_of.begin(), lines_of.end(), it->second.get()) == lines_of.end()) {
+          lines_of.push_back(it->second.get());
+        }
+      }
+      TrackOpenHolds(*rec, lines_of);
+    }
     HoldTable::AddTo(&holds, std::move(rec));
   }
   // held/committed must equal the open holds exactly: they were written atomically.
@@ -96,22 +110,6 @@ absl::Status Engine::Impl::Restore(const Snapshot& snap,
     if (c.held != 0 || c.committed != 0) {
       return absl::FailedPreconditionError(
           absl::StrCat("stored open holds reference '", key.first, "' which has no stored row"));
-    }
-  }
-  // Each SKU's index of its open holds (SkuState::open_holds), as sealing keeps it.
-  for (const auto& stripe : holds.holds) {
-    for (const auto& [id, rec] : stripe) {
-      if (!IsOpen(rec->view.state)) continue;
-      std::vector<SkuState*> lines_of;
-      for (const Line& line : rec->view.lines) {
-        SkuMap& shard = skus[ShardIndex(line.sku)];
-        auto it = shard.find(line.sku);
-        if (it == shard.end()) continue;  // a line with no open units left and no row
-        if (std::find(lines_of.begin(), lines_of.end(), it->second.get()) == lines_of.end()) {
-          lines_of.push_back(it->second.get());
-        }
-      }
-      TrackOpenHolds(*rec, lines_of);
     }
   }
   // An open order's hold is open and follows the order only.
@@ -207,7 +205,7 @@ InvariantReport Engine::Impl::CheckInvariants() const {
   // (sku, location) -> {held, committed} summed from the open holds.
   absl::flat_hash_map<std::pair<std::string, int>, std::pair<int64_t, int64_t>> from_holds;
   // sku -> the open-hold index the open holds imply (SkuState::open_holds).
-  absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, std::vector<int>>> index;
+  absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, HoldLocations>> index;
   int64_t open = 0;
   for (const HoldStripe& stripe : holds_.stripes()) {
     holds_.all_stripes().AssertMemberHeld(stripe.mu);

@@ -31,6 +31,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "daemon/engine/availability.h"
@@ -62,6 +63,10 @@ struct RowAlertState {
 
 // One SKU: its counters at every location, its effective policies and the published
 // quantity last announced per channel. Guarded by its shard's mutex.
+// The location indices of one hold's open lines of one SKU: one, or a few for a split
+// line, kept inline (no allocation per open hold on the reserve path).
+using HoldLocations = absl::InlinedVector<int, 2>;
+
 struct SkuState {
   std::string sku;
   std::shared_ptr<const PolicySet> policies;
@@ -81,7 +86,7 @@ struct SkuState {
   // location indices of those lines. Kept by SealRecord from every sealed hold (a hold's
   // lines of this SKU change only under this SKU's shard) and rebuilt by Restore; what an
   // `uncovered` alert names as the holds at risk. Null while the SKU has none.
-  std::unique_ptr<absl::flat_hash_map<std::string, std::vector<int>>> open_holds;
+  std::unique_ptr<absl::flat_hash_map<std::string, HoldLocations>> open_holds;
   // Reconfigure's scratch (reconfigure.cc): the SKU's policies under the model being
   // installed, resolved before every lock is taken; null otherwise.
   std::shared_ptr<const PolicySet> staged_policies;
