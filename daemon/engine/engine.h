@@ -156,7 +156,10 @@ struct MovementRecord {
 struct Snapshot {
   std::vector<RowView> rows;    // absolute counters
   std::vector<HoldView> holds;  // any state; resolved ones stay queryable
-  std::vector<IdempotencyRecord> idempotency;
+  // Shared, not copied, into the engine's request-id table. A request id stored twice
+  // (used again after its record expired, the old bucket not gone yet): the record that
+  // expires last wins.
+  std::vector<std::shared_ptr<const IdempotencyRecord>> idempotency;
   std::vector<OrderView> orders;  // the order table (docs/orders.md)
   uint64_t sequence = 0;          // last durable mutation sequence
   // The stored on_hand movements, in apply order (older than count_history_ms are

@@ -169,9 +169,7 @@ class Engine::Impl {
   }
 
   // ---- SKU shards (engine.cc)
-  size_t ShardIndex(absl::string_view sku) const {
-    return absl::Hash<absl::string_view>{}(sku) & (shards_.size() - 1);
-  }
+  size_t ShardIndex(absl::string_view sku) const { return StripeOf(sku, shards_.size()); }
   Shard& ShardFor(absl::string_view sku) { return shards_[ShardIndex(sku)]; }
   const Shard& ShardFor(absl::string_view sku) const { return shards_[ShardIndex(sku)]; }
   // Sorted unique shard pointers for a set of SKUs (for ShardLocks).

@@ -3,16 +3,13 @@
 #include <algorithm>
 #include <limits>
 
-#include "absl/hash/hash.h"
 #include "daemon/engine/validation.h"
 
 namespace stockd::engine {
 
 HoldTable::HoldTable() : all_stripes_(MutexesOf(stripes_)) {}
 
-size_t HoldTable::StripeIndex(absl::string_view hold_id) {
-  return absl::Hash<absl::string_view>{}(hold_id) % kHoldStripes;
-}
+size_t HoldTable::StripeIndex(absl::string_view hold_id) { return StripeOf(hold_id, kHoldStripes); }
 
 absl::StatusOr<HoldRec*> HoldTable::Find(HoldStripe& stripe, const std::string& id) {
   auto it = stripe.holds.find(id);

@@ -2,13 +2,12 @@
 
 #include <algorithm>
 
-#include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 
 namespace stockd::engine {
 
 size_t IdempotencyTable::StripeIndex(const std::string& request_id) {
-  return absl::Hash<std::string>{}(request_id) % kIdemStripes;
+  return StripeOf(request_id, kIdemStripes);
 }
 
 IdempotencyTable::Lookup IdempotencyTable::LookUp(const std::shared_ptr<Pending>& pending,
@@ -125,21 +124,32 @@ std::vector<Engine::Done> IdempotencyTable::Finish(const Pending& pending,
   return waiters;
 }
 
-IdempotencyTable::Contents IdempotencyTable::Build(const std::vector<IdempotencyRecord>& records) {
+IdempotencyTable::Contents IdempotencyTable::Build(
+    const std::vector<std::shared_ptr<const IdempotencyRecord>>& records) {
   Contents out;
-  std::vector<const IdempotencyRecord*> sorted;
-  sorted.reserve(records.size());
-  for (const IdempotencyRecord& r : records) sorted.push_back(&r);
-  std::sort(sorted.begin(), sorted.end(),
-            [](const auto* a, const auto* b) { return a->expires_ms < b->expires_ms; });
-  for (const IdempotencyRecord* rp : sorted) {
-    const IdempotencyRecord& r = *rp;
-    const size_t stripe = StripeIndex(r.request_id);
-    IdemEntry& e = out.entries[stripe][r.request_id];
-    e.fingerprint = r.fingerprint;
+  // Stripe of each record, computed once; each stripe's map sized once.
+  static_assert(kIdemStripes <= 256, "a stripe index is kept in a byte");
+  std::vector<uint8_t> stripe_of(records.size());
+  std::array<size_t, kIdemStripes> per_stripe{};
+  for (size_t i = 0; i < records.size(); ++i) {
+    stripe_of[i] = static_cast<uint8_t>(StripeIndex(records[i]->request_id));
+    ++per_stripe[stripe_of[i]];
+  }
+  for (size_t s = 0; s < kIdemStripes; ++s) out.entries[s].reserve(per_stripe[s]);
+  std::vector<uint32_t> order(records.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<uint32_t>(i);
+  std::sort(order.begin(), order.end(), [&records](uint32_t a, uint32_t b) {
+    return records[a]->expires_ms < records[b]->expires_ms;
+  });
+  // In expiry order, so a request id's later record replaces its earlier one; the earlier
+  // one's expiry entry stays and is skipped by PurgeExpired (the entry expires later).
+  for (const uint32_t i : order) {
+    const std::shared_ptr<const IdempotencyRecord>& r = records[i];
+    IdemEntry& e = out.entries[stripe_of[i]][r->request_id];
+    e.fingerprint = r->fingerprint;
     e.done = true;
-    e.record = std::make_shared<const IdempotencyRecord>(r);
-    out.expiry[stripe].emplace_back(r.expires_ms, r.request_id);
+    e.record = r;
+    out.expiry[stripe_of[i]].emplace_back(r->expires_ms, r->request_id);
   }
   return out;
 }

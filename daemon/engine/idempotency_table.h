@@ -77,8 +77,9 @@ class IdempotencyTable {
     std::array<absl::flat_hash_map<std::string, IdemEntry>, kIdemStripes> entries;
     std::array<std::deque<std::pair<int64_t, std::string>>, kIdemStripes> expiry;
   };
-  // Builds the table of `records` off-lock, expiry queues in expiry order.
-  static Contents Build(const std::vector<IdempotencyRecord>& records);
+  // Builds the table of `records` off-lock, expiry queues in expiry order; of a request
+  // id recorded twice, the record that expires last. Shares the records, copies none.
+  static Contents Build(const std::vector<std::shared_ptr<const IdempotencyRecord>>& records);
 
   // The capability "every stripe is locked" (see lock_set.h).
   const LockSet& all_stripes() const ABSL_LOCK_RETURNED(all_stripes_) { return all_stripes_; }

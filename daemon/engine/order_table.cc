@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
+#include "daemon/engine/stripe.h"
 
 namespace stockd::engine {
 
@@ -14,11 +14,11 @@ std::string OrderTable::Key(const std::string& channel, const std::string& order
 }
 
 OrderStripe& OrderTable::StripeFor(const std::string& key) {
-  return stripes_[absl::Hash<std::string>{}(key) % kOrderStripes];
+  return stripes_[StripeOf(key, kOrderStripes)];
 }
 
 const OrderStripe& OrderTable::StripeFor(const std::string& key) const {
-  return stripes_[absl::Hash<std::string>{}(key) % kOrderStripes];
+  return stripes_[StripeOf(key, kOrderStripes)];
 }
 
 OrderView* OrderTable::Find(OrderStripe& stripe, const std::string& key) {

@@ -37,6 +37,7 @@
 #include "daemon/engine/availability.h"
 #include "daemon/engine/commands.h"
 #include "daemon/engine/engine.h"
+#include "daemon/engine/stripe.h"
 
 namespace stockd::engine {
 

@@ -2,6 +2,7 @@
 // layout and the encoding are in records.cc.
 #include <algorithm>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -221,12 +222,12 @@ absl::StatusOr<engine::Snapshot> LoadSnapshot(RedisConnection& redis, const KeyL
   for (auto& [id, hold] : holds) snap.holds.push_back(std::move(hold));
 
   // Idempotency records: per group commit (schema 3), then per request (schema 2 data not
-  // yet expired). Should one request id be stored twice (used again after its record
-  // expired, the old bucket not gone yet), the record that expires last wins.
-  absl::flat_hash_map<std::string, engine::IdempotencyRecord> idem;
-  auto keep = [&idem](engine::IdempotencyRecord r) {
-    auto [it, inserted] = idem.try_emplace(r.request_id);
-    if (inserted || r.expires_ms >= it->second.expires_ms) it->second = std::move(r);
+  // yet expired). A request id stored twice (used again after its record expired, the old
+  // bucket not gone yet) is left to engine::Restore, which keeps the record that expires
+  // last: a restart reads every request id of the idempotency window, and one record
+  // each, shared with the engine, is what keeps that cheap (docs/storage.md).
+  auto keep = [&snap](engine::IdempotencyRecord r) {
+    snap.idempotency.push_back(std::make_shared<const engine::IdempotencyRecord>(std::move(r)));
   };
   st = ForEachFieldOfKeys(redis, keys.RequestsPattern(), page,
                           [&](const std::string& key, std::string& field, std::string& value) {
@@ -246,8 +247,6 @@ absl::StatusOr<engine::Snapshot> LoadSnapshot(RedisConnection& redis, const KeyL
                             return absl::OkStatus();
                           });
   if (!st.ok()) return st;
-  snap.idempotency.reserve(idem.size());
-  for (auto& [id, record] : idem) snap.idempotency.push_back(std::move(record));
 
   // Orders: the open hash and every closed bucket; the latest revision wins (a closed
   // order revised again is in two buckets).

@@ -151,7 +151,15 @@ TEST_F(EngineTest, RestoreReplacesTheWholeState) {
   Snapshot snapshot;
   snapshot.rows = {RowView{"A", "wh", Counters{10, 2, 0}}};
   snapshot.holds = {hold};
-  snapshot.idempotency = {IdempotencyRecord{"rq-r", Fingerprint(reserve), outcome, now + kMinute}};
+  // rq-r stored twice (used again after its first record expired, the old bucket not yet
+  // gone): the record that expires last answers, wherever it is in the snapshot.
+  Outcome stale;
+  stale.hold = hold;
+  stale.hold->hold_id = "h-stale";
+  snapshot.idempotency = {std::make_shared<const IdempotencyRecord>(IdempotencyRecord{
+                              "rq-r", Fingerprint(reserve), outcome, now + kMinute}),
+                          std::make_shared<const IdempotencyRecord>(IdempotencyRecord{
+                              "rq-r", Fingerprint(reserve), stale, now + 30'000})};
   snapshot.sequence = 1000;
   listener_.Take();
   absl::Status st = engine_->Restore(snapshot);
@@ -184,6 +192,15 @@ TEST_F(EngineTest, RestoreReplacesTheWholeState) {
   std::vector<AuditEntry> audit = engine_->ListAudit("A", 1);
   ASSERT_EQ(audit.size(), 1u);
   EXPECT_GT(audit[0].sequence, 1000u);
+
+  // The stale record's expiry passing does not forget the request id: its own record
+  // expires later.
+  clock_.Advance(30'000);
+  engine_->ExpireDue();
+  replay = Run(reserve, "rq-r");
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  ASSERT_TRUE(replay->hold.has_value());
+  EXPECT_EQ(replay->hold->hold_id, "h-restored");
 }
 
 TEST_F(EngineTest, RestoreRejectsAnInconsistentSnapshot) {

@@ -60,7 +60,9 @@ class QueueJournal : public Journal {
     Snapshot snapshot;
     for (const auto& [key, row] : rows_) snapshot.rows.push_back(row);
     for (const auto& [id, hold] : holds_) snapshot.holds.push_back(hold);
-    for (const auto& [id, record] : idempotency_) snapshot.idempotency.push_back(record);
+    for (const auto& [id, record] : idempotency_) {
+      snapshot.idempotency.push_back(std::make_shared<const IdempotencyRecord>(record));
+    }
     snapshot.sequence = sequence_;
     return snapshot;
   }

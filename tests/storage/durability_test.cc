@@ -5,10 +5,15 @@
 // The commands a batch writes and the codecs, without Redis, are in records_test.cc.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <string>
 #include <thread>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "daemon/engine/engine.h"
 #include "daemon/storage/durable_store.h"
 #include "daemon/storage/records.h"
@@ -454,9 +459,10 @@ TEST_F(DurabilityTest, Schema2IdempotencyRecordsStillLoad) {
 }
 
 // One request id stored twice (used again after its record expired, the old bucket not
-// gone yet; or once per schema across an upgrade): the record that expires last is kept,
-// whichever key it is in.
-TEST_F(DurabilityTest, TheLaterOfTwoRecordsOfOneRequestIdIsLoaded) {
+// gone yet; or once per schema across an upgrade): both records are loaded, whichever key
+// each is in, with their expiry; Restore keeps the one that expires last
+// (EngineTest.RestoreReplacesTheWholeState).
+TEST_F(DurabilityTest, BothRecordsOfOneRequestIdAreLoaded) {
   auto put = [&](bool schema2, uint64_t fingerprint, int64_t expires_ms) {
     engine::IdempotencyRecord r{"rid-twice", fingerprint, {}, expires_ms};
     const std::string bucket = std::to_string(storage::KeyLayout::Bucket(expires_ms));
@@ -472,20 +478,26 @@ TEST_F(DurabilityTest, TheLaterOfTwoRecordsOfOneRequestIdIsLoaded) {
                         {"HSET", "{stockd}:requests:" + bucket, std::to_string(fingerprint), value})
         .ok();
   };
-  auto loaded_fingerprint = [&]() -> uint64_t {
+  // "fingerprint@expires" of every loaded record, sorted.
+  auto loaded = [&]() {
     absl::StatusOr<std::unique_ptr<storage::RedisConnection>> conn =
         storage::RedisConnection::Connect(redis_.address(), 2000);
     EXPECT_TRUE(conn.ok());
     absl::StatusOr<engine::Snapshot> snap = storage::LoadSnapshot(**conn, storage::KeyLayout());
     EXPECT_TRUE(snap.ok()) << snap.status();
-    EXPECT_EQ(snap->idempotency.size(), 1u);
-    return snap->idempotency.empty() ? 0 : snap->idempotency[0].fingerprint;
+    std::vector<std::string> out;
+    for (const auto& r : snap->idempotency) {
+      EXPECT_EQ(r->request_id, "rid-twice");
+      out.push_back(absl::StrCat(r->fingerprint, "@", r->expires_ms));
+    }
+    std::sort(out.begin(), out.end());
+    return absl::StrJoin(out, " ");
   };
   ASSERT_TRUE(put(/*schema2=*/true, 1, 400'000));
   ASSERT_TRUE(put(/*schema2=*/false, 2, 100'000));
-  EXPECT_EQ(loaded_fingerprint(), 1u) << "the schema-2 record expires last";
+  EXPECT_EQ(loaded(), "1@400000 2@100000");
   ASSERT_TRUE(put(/*schema2=*/false, 3, 500'000));
-  EXPECT_EQ(loaded_fingerprint(), 3u) << "now the schema-3 one does";
+  EXPECT_EQ(loaded(), "1@400000 2@100000 3@500000");
 }
 
 TEST_F(DurabilityTest, AuditStreamIsTrimmedByMutationsNotEntries) {
