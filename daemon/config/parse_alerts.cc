@@ -18,7 +18,9 @@ using yaml::Truncated;
 using Value = yaml::Value;
 
 void ConfigParser::ParseAlerts(const Value& v) {
-  ReadFields(MapReader(v, schema::Alerts().names(), errors_), schema::Alerts(), config_);
+  MapReader map(v, schema::Alerts().names(), errors_);
+  ReadFields(map, schema::Alerts(), config_);
+  if (std::optional<bool> enabled = map.Bool("enabled")) config_.model.alerts.enabled = *enabled;
 }
 
 void ConfigParser::ParseReorder(const Value& v) {

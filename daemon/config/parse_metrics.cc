@@ -29,15 +29,7 @@ void ConfigParser::ParseMetrics(const Value& v) {
       }
     }
   }
-  if (std::optional<std::string> page = metrics.String("status_page")) {
-    if (*page == "true" || *page == "false") {
-      config_.metrics.status_page = *page == "true";
-    } else {
-      const Value field = *metrics.Get("status_page");
-      errors_.Add(field.mark, field.path,
-                  absl::StrCat("'", Truncated(*page), "': expected true or false"));
-    }
-  }
+  if (std::optional<bool> page = metrics.Bool("status_page")) config_.metrics.status_page = *page;
 }
 
 }  // namespace stockd::config::internal

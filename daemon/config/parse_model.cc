@@ -152,15 +152,7 @@ void ConfigParser::ParseChannels(const Value& v) {
       errors_.Add(field.mark, field.path,
                   absl::StrCat(*max_publish, " is below min_publish (", *min_publish, ")"));
     }
-    if (std::optional<std::string> split = map.String("split_lines")) {
-      if (*split == "true" || *split == "false") {
-        channel.split_lines = *split == "true";
-      } else {
-        const Value field = *map.Get("split_lines");
-        errors_.Add(field.mark, field.path,
-                    absl::StrCat("'", Truncated(*split), "': expected true or false"));
-      }
-    }
+    if (std::optional<bool> split = map.Bool("split_lines")) channel.split_lines = *split;
     if (auto adapter = map.Get("adapter")) ParseAdapter(*adapter, channel.id);
     const schema::KeyInfo& every = schema::Channels().Key("reconcile_every");
     if (std::optional<int64_t> ms = map.Duration(every.name, every.min, every.max);

@@ -41,6 +41,7 @@ std::vector<std::string> RestartOnlyChanges(const Config& running, const Config&
   check(running.engine.shards != next.engine.shards, "engine.shards");
   check(running.engine.audit_capacity != next.engine.audit_capacity, "audit.memory_entries");
   check(running.plugin_dir != next.plugin_dir, "plugin_dir");
+  check(running.model.alerts.enabled != next.model.alerts.enabled, "alerts.enabled");
   check(running.orders_listen != next.orders_listen, "orders.listen");
   check(running.metrics.listen != next.metrics.listen ||
             running.metrics.status_page != next.metrics.status_page,

@@ -331,6 +331,11 @@ const Field<engine::KitComponent> kKitComponents[] = {
 };
 
 const Field<Config> kAlerts[] = {
+    {{"enabled", Kind::kEnum, kRestart, false, 0, 0, 0, "true",
+      "true | false: keep sales velocities, raise alerts and index the open holds per SKU"},
+     nullptr,
+     nullptr,
+     [](const Config& c) { return std::string(c.model.alerts.enabled ? "true" : "false"); }},
     {{"velocity_half_life", Kind::kDuration, kLive, false, kMsPerHour, 365 * kMsPerDay,
       7 * kMsPerDay, "7d", "a sale's weight in the sales velocity halves this often"},
      STOCKD_TARGET(Config, model.alerts.velocity_half_life_ms)},

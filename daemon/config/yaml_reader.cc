@@ -302,6 +302,16 @@ std::optional<std::string> MapReader::String(absl::string_view key) const {
   return v.has_value() ? ReadString(*v, errors_) : std::nullopt;
 }
 
+std::optional<bool> MapReader::Bool(absl::string_view key) const {
+  std::optional<std::string> word = String(key);
+  if (!word.has_value()) return std::nullopt;
+  if (*word == "true" || *word == "false") return *word == "true";
+  const Value field = *Get(key);
+  errors_.Add(field.mark, field.path,
+              absl::StrCat("'", Truncated(*word), "': expected true or false"));
+  return std::nullopt;
+}
+
 std::string MapReader::Child(absl::string_view key) const {
   return map_.path.empty() ? std::string(key) : absl::StrCat(map_.path, ".", key);
 }

@@ -129,6 +129,8 @@ class MapReader {
   std::optional<int64_t> Int(absl::string_view key, int64_t min, int64_t max) const;
   std::optional<int64_t> Duration(absl::string_view key, int64_t min_ms, int64_t max_ms) const;
   std::optional<std::string> String(absl::string_view key) const;
+  // The words true or false (config booleans are written as those two words only).
+  std::optional<bool> Bool(absl::string_view key) const;
 
   std::string Child(absl::string_view key) const;
   const Value& value() const { return map_; }

@@ -84,6 +84,10 @@ struct Kit {
 // Stock alerts (docs/alerts.md): how velocity is weighted and how wide the hysteresis
 // bands are.
 struct AlertOptions {
+  // false: the engine keeps no sales velocity, raises no alert and keeps no open-hold
+  // index (alerts.enabled; its cost: docs/alerts.md "Cost"). Fixed at start: a reload
+  // keeps the running value (config::RestartOnlyChanges names it).
+  bool enabled = true;
   int64_t velocity_half_life_ms = 7LL * 24 * 3600 * 1000;  // > 0
   int32_t hysteresis_percent = 20;                         // 0..100
   int64_t back_in_stock_at = 1;                            // >= 1

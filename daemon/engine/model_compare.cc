@@ -123,6 +123,7 @@ absl::StatusOr<Model> CanonicalizeModel(const Model& current, const Model& next)
   }
   // Alert options and reorder rules apply from the next mutation on (docs/alerts.md).
   out.alerts = next.alerts;
+  out.alerts.enabled = current.alerts.enabled;  // a restart's (RestartOnlyChanges)
   out.reorder = next.reorder;
   for (ReorderRule& r : out.reorder) {
     for (int& l : r.locations) l = location_at[l];

@@ -69,9 +69,9 @@ absl::Status Engine::Impl::Restore(const Snapshot& snap,
         sums[{line.sku, l}].committed += line.qty - line.fulfilled;
       }
     }
-    // Each SKU's index of its open holds (SkuState::open_holds), as sealing keeps it. A
-
-    if (IsOpen(v.state)) {
+    // Each SKU's index of its open holds (SkuState::open_holds), as sealing keeps it (a
+    // line with no open units left may have no row: skipped). None with alerts off.
+    if (IsOpen(v.state) && model().alerts.enabled) {
       std::vector<SkuState*> lines_of;
       for (const Line& line : v.lines) {
         SkuMap& shard = skus[ShardIndex(line.sku)];
@@ -133,7 +133,7 @@ absl::Status Engine::Impl::Restore(const Snapshot& snap,
   for (const AlertStateView& v : snap.alert_states) {
     auto& shard = skus[ShardIndex(v.sku)];
     auto it = shard.find(v.sku);
-    if (it != shard.end()) ApplyAlertState(model(), v, it->second.get());
+    if (it != shard.end() && model().alerts.enabled) ApplyAlertState(model(), v, it->second.get());
   }
   IdempotencyTable::Contents idem = IdempotencyTable::Build(snap.idempotency);
   const int64_t now = NowMs();
@@ -264,12 +264,14 @@ InvariantReport Engine::Impl::CheckInvariants() const {
         if (c.free() < 0) {
           AlertEvent at_risk;
           NameHoldsAtRisk(*s, static_cast<int>(l), &at_risk);
-          report.uncovered.push_back(absl::StrCat(
-              where, ": free ", c.free(), ", holds at risk: ",
-              at_risk.hold_ids.empty() ? "none" : absl::StrJoin(at_risk.hold_ids, ", ")));
+          report.uncovered.push_back(
+              absl::StrCat(where, ": free ", c.free(), ", holds at risk: ",
+                           !model().alerts.enabled    ? "not indexed (alerts.enabled: false)"
+                           : at_risk.hold_ids.empty() ? "none"
+                                                      : absl::StrJoin(at_risk.hold_ids, ", ")));
         }
       }
-      const auto want = index.find(sku);
+      const auto want = model().alerts.enabled ? index.find(sku) : index.end();
       const size_t indexed = s->open_holds == nullptr ? 0 : s->open_holds->size();
       const size_t expected = want == index.end() ? 0 : want->second.size();
       bool same = indexed == expected;

@@ -38,6 +38,8 @@ int64_t SealRecord(const Model& model, const Change& change, const CommandMeta& 
     if (seen.Add(t.sku) == skus->size()) skus->push_back(t.sku);
   }
 
+  // alerts.enabled: false skips every piece of alert bookkeeping (docs/alerts.md, "Cost").
+  const bool alerting = model.alerts.enabled;
   AlertOutput alerts{&record->alerts, {}};
   for (SkuState* s : *skus) {
     for (size_t c = 0; c < model.channels.size(); ++c) {
@@ -46,16 +48,21 @@ int64_t SealRecord(const Model& model, const Change& change, const CommandMeta& 
       if (published != s->published[c]) {
         record->changes.push_back(
             {model.channels[c].id, s->sku, s->published[c], published, reservable, now});
-        EvaluatePublished(model, s, static_cast<int>(c), s->published[c], published, now, &alerts);
+        if (alerting) {
+          EvaluatePublished(model, s, static_cast<int>(c), s->published[c], published, now,
+                            &alerts);
+        }
         s->published[c] = published;
       }
     }
   }
-  if (change.hold != nullptr) TrackOpenHolds(*change.hold, *skus);
-  EvaluateAlerts(model, change, operation, now, *skus, &alerts);
-  for (const AlertEvent& b : change.breaches) {
-    record->alerts.push_back(b);
-    record->alerts.back().time_ms = now;
+  if (alerting) {
+    if (change.hold != nullptr) TrackOpenHolds(*change.hold, *skus);
+    EvaluateAlerts(model, change, operation, now, *skus, &alerts);
+    for (const AlertEvent& b : change.breaches) {
+      record->alerts.push_back(b);
+      record->alerts.back().time_ms = now;
+    }
   }
   for (const SkuState* s : alerts.changed) record->alert_states.push_back(AlertStateOf(model, *s));
   record->order = change.order;

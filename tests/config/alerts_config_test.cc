@@ -12,6 +12,7 @@ namespace {
 
 TEST(AlertsConfigTest, OptionsAndRulesAreRead) {
   absl::StatusOr<Config> config = ParseConfig(Base(R"(alerts:
+  enabled: false
   velocity_half_life: 14d
   hysteresis_percent: 10
   back_in_stock_at: 5
@@ -22,6 +23,7 @@ reorder:
                                               "test.yaml");
   ASSERT_TRUE(config.ok()) << config.status();
   const engine::Model& m = config->model;
+  EXPECT_FALSE(m.alerts.enabled);
   EXPECT_EQ(m.alerts.velocity_half_life_ms, 14LL * 24 * 3600 * 1000);
   EXPECT_EQ(m.alerts.hysteresis_percent, 10);
   EXPECT_EQ(m.alerts.back_in_stock_at, 5);
@@ -31,7 +33,7 @@ reorder:
   EXPECT_EQ(m.reorder[0].cover_days, 10);
   EXPECT_FALSE(m.reorder[0].fixed());
   EXPECT_EQ(m.reorder[0].locations, std::vector<int>{1});
-  EXPECT_EQ(m.reorder[0].origin, "test.yaml:15");
+  EXPECT_EQ(m.reorder[0].origin, "test.yaml:16");
   EXPECT_EQ(m.reorder[1].point, 12);
   EXPECT_EQ(m.reorder[1].total_point, 40);
   EXPECT_TRUE(m.reorder[1].locations.empty());
@@ -40,6 +42,7 @@ reorder:
 TEST(AlertsConfigTest, WithoutTheSectionsTheDefaultsHold) {
   absl::StatusOr<Config> config = ParseConfig(Base(""), "test.yaml");
   ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->model.alerts.enabled);
   EXPECT_EQ(config->model.alerts.velocity_half_life_ms, 7LL * 24 * 3600 * 1000);
   EXPECT_EQ(config->model.alerts.hysteresis_percent, 20);
   EXPECT_EQ(config->model.alerts.back_in_stock_at, 1);
@@ -50,6 +53,7 @@ TEST(AlertsConfigTest, EveryRuleIsAnErrorAtItsLineAllAtOnce) {
   const std::string message = ErrorOf(Base(R"(alerts:
   hysteresis_percent: 101
   velocity_half_life: 10m
+  enabled: yes
 reorder:
   - {skus: "TEE-*", point: 3, cover_days: 10}
   - {skus: "MUG-*"}
@@ -59,21 +63,23 @@ reorder:
 )"));
   EXPECT_TRUE(Contains(message, "test.yaml:11:23: alerts.hysteresis_percent:")) << message;
   EXPECT_TRUE(Contains(message, "test.yaml:12:23: alerts.velocity_half_life:")) << message;
+  EXPECT_TRUE(Contains(message, "test.yaml:13:12: alerts.enabled: 'yes': expected true or false"))
+      << message;
   EXPECT_TRUE(Contains(message,
-                       "test.yaml:14:5: reorder[0]: give either a fixed point (point, "
+                       "test.yaml:15:5: reorder[0]: give either a fixed point (point, "
                        "total_point) or lead_time_days and cover_days, not both"))
       << message;
-  EXPECT_TRUE(Contains(message, "test.yaml:15:5: reorder[1]: the rule gives no reorder point"))
+  EXPECT_TRUE(Contains(message, "test.yaml:16:5: reorder[1]: the rule gives no reorder point"))
       << message;
   EXPECT_TRUE(
-      Contains(message, "test.yaml:16:40: reorder[2].locations[0]: unknown location 'nowhere'"))
+      Contains(message, "test.yaml:17:40: reorder[2].locations[0]: unknown location 'nowhere'"))
       << message;
-  EXPECT_TRUE(Contains(message, "test.yaml:17:12: reorder[3].skus: invalid SKU pattern 'B['"))
+  EXPECT_TRUE(Contains(message, "test.yaml:18:12: reorder[3].skus: invalid SKU pattern 'B['"))
       << message;
-  EXPECT_TRUE(Contains(message, "test.yaml:17:25: reorder[3].point:")) << message;
-  EXPECT_TRUE(Contains(message, "test.yaml:18:5: reorder[4].skus: required key is missing"))
+  EXPECT_TRUE(Contains(message, "test.yaml:18:25: reorder[3].point:")) << message;
+  EXPECT_TRUE(Contains(message, "test.yaml:19:5: reorder[4].skus: required key is missing"))
       << message;
-  EXPECT_FALSE(Contains(message, "17:5: reorder[3]: the rule gives no reorder point"))
+  EXPECT_FALSE(Contains(message, "18:5: reorder[3]: the rule gives no reorder point"))
       << "an invalid point is reported once, as invalid\n"
       << message;
 }

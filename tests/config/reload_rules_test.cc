@@ -26,6 +26,13 @@ TEST(ReloadRulesTest, NamesWhatAReloadDoesNotApply) {
                                       "holds"}));
 }
 
+TEST(ReloadRulesTest, AlertsEnabledIsRestartOnlyAndTheOtherAlertOptionsAreApplied) {
+  const Config running = Parse("");
+  EXPECT_EQ(RestartOnlyChanges(running, Parse("alerts: {enabled: false}\n")),
+            (std::vector<std::string>{"alerts.enabled"}));
+  EXPECT_TRUE(RestartOnlyChanges(running, Parse("alerts: {hysteresis_percent: 5}\n")).empty());
+}
+
 TEST(ReloadRulesTest, TheModelClientsAndLogLevelAreApplied) {
   const Config running = Parse("");
   absl::StatusOr<Config> next = ParseConfig(

@@ -140,6 +140,7 @@ TEST(ConfigSchemaTest, SchemaDefaultsAreTheStructsDefaults) {
   ExpectDefaults(schema::Adapter(), config->adapters[0]);
   ExpectDefaults(schema::Orders(), *config);
   ExpectDefaults(schema::Metrics(), *config);
+  ExpectDefaults(schema::Alerts(), *config);
   const OrdersConfig orders = config->OrdersSlice();
   ASSERT_EQ(orders.channels.size(), 1u);  // the channel with an adapter
   ExpectDefaults(schema::ChannelOrders(), orders.channels[0]);

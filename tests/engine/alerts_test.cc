@@ -428,6 +428,42 @@ TEST_F(AlertsTest, ARuleRemovedByAReloadLeavesNothingRaisedAndQuietRowsKeepNoSta
   EXPECT_EQ(VelocityAtLocation("QUIET-1", "wh"), 0.0);
 }
 
+// alerts.enabled: false (docs/alerts.md, "Cost"): the same rules, and nothing is kept or
+// raised; a reload cannot turn it on (restart only).
+class AlertsOffTest : public AlertsTest {
+ protected:
+  Model FixtureModel() override {
+    Model m = AlertsTest::FixtureModel();
+    m.alerts.enabled = false;
+    return m;
+  }
+};
+
+TEST_F(AlertsOffTest, NothingIsRaisedKeptOrIndexedAndAReloadDoesNotTurnThemOn) {
+  SetStock("wh", "MUG-3", 4);  // below MUG-*'s 12
+  Ok(t::Sell("amazon", "wh", "MUG-3", 4));
+  SetStock("s1", "C-1", 3);
+  const std::string hold = Hold("web", {L("C-1", 2, "s1")});
+  Ok(t::Sell("pos1", "s1", "C-1", 3, /*override_limit=*/true));  // breach, free -2
+  EXPECT_EQ(alerts_.Take(), Alerts{});
+  EXPECT_TRUE(engine_->ActiveAlerts({}).empty());
+  EXPECT_EQ(VelocityAtLocation("MUG-3", "wh"), 0.0);
+  InvariantReport report = engine_->CheckInvariants();
+  EXPECT_TRUE(report.ok()) << absl::StrJoin(report.violations, "; ");
+  EXPECT_EQ(report.uncovered,
+            std::vector<std::string>{"C-1@s1: free -2, holds at risk: not indexed (alerts.enabled: "
+                                     "false)"});
+
+  Model next = FixtureModel();
+  next.alerts.enabled = true;
+  ASSERT_TRUE(engine_->Reconfigure(next, ReconfigureOptions()).ok());
+  Ok(t::Adjust("wh", "MUG-3", 1, AdjustReason::kReceipt));
+  Ok(t::Sell("amazon", "wh", "MUG-3", 1));
+  EXPECT_EQ(alerts_.Take(), Alerts{}) << "still off until a restart";
+  EXPECT_TRUE(engine_->CheckInvariants().ok());
+  Ok(t::Release(hold));
+}
+
 TEST(AlertRulesTest, AnInvalidRuleOrOptionIsRefused) {
   auto create = [](const std::function<void(Model*)>& change) {
     Model m = TestModel();
