@@ -15,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "bench/echo.grpc.pb.h"
 #include "bench/pacing.h"
+#include "bench/proc_cpu.h"
 #include "daemon/util/status_names.h"
 #include "stockd/v1/stockd.grpc.pb.h"
 
@@ -621,6 +622,8 @@ std::unique_ptr<RunResult> Driver::Drive(bool setup) {
   shared->phase.store(warm_up ? kWarmup : kMeasure);
   absl::Time begin = absl::Now();
   double cpu_begin = ProcessCpuSeconds();
+  const bool server_cpu = !options_.server_pids.empty();
+  double server_begin = server_cpu ? TreeCpuSeconds(options_.server_pids) : 0;
   std::thread pacer;
   if (shared->paced) {
     {
@@ -643,17 +646,24 @@ std::unique_ptr<RunResult> Driver::Drive(bool setup) {
     }
     end = absl::Now();
     cpu_end = ProcessCpuSeconds();
+    if (server_cpu) {
+      result->server_cpu_seconds = TreeCpuSeconds(options_.server_pids) - server_begin;
+    }
   } else {
     if (warm_up) {
       SleepWithProgress(*shared, begin + options_.warmup, "warmup", options_.progress);
       begin = absl::Now();
       cpu_begin = ProcessCpuSeconds();
+      if (server_cpu) server_begin = TreeCpuSeconds(options_.server_pids);
       shared->phase.store(kMeasure);
     }
     SleepWithProgress(*shared, begin + options_.duration, "measure", options_.progress);
     shared->phase.store(kStop);
     end = absl::Now();
     cpu_end = ProcessCpuSeconds();
+    if (server_cpu) {
+      result->server_cpu_seconds = TreeCpuSeconds(options_.server_pids) - server_begin;
+    }
     if (pacer.joinable()) {
       pacer.join();
       shared->CloseSlots();

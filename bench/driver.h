@@ -71,7 +71,9 @@ struct RunResult {
   uint64_t failed_lines = 0;      // setup: Count ops that did not apply
   double seconds = 0;             // length of the measurement window
   double client_cpu_seconds = 0;  // CPU time of this process in the window (user + sys)
-  bool drained = true;            // every call completed after the stop
+  // CPU time of the --server-pids trees in the window; < 0 when not measured.
+  double server_cpu_seconds = -1;
+  bool drained = true;  // every call completed after the stop
 
   // Open loop (--rate) only: the schedule's issues that fell due in the window.
   struct Pacing {

@@ -68,6 +68,8 @@ Setup and checks
                            exit 1 on a violation
 
 Output
+  --server-pids P,...      server process trees (daemon + its redis-server, postmaster, ...):
+                           their CPU in the window, reported per op (server_cpu_us_per_op)
   --json FILE              write parameters and results as JSON
   --label TEXT             free text carried into the report
 
@@ -229,6 +231,18 @@ absl::StatusOr<BenchOptions> ParseOptions(int argc, char** argv) {
       {"--locations",
        [&o](absl::string_view v) {
          o.locations = absl::StrSplit(v, ',', absl::SkipEmpty());
+         return absl::OkStatus();
+       }},
+      {"--server-pids",
+       [&o](absl::string_view v) {
+         o.server_pids.clear();
+         for (absl::string_view p : absl::StrSplit(v, ',', absl::SkipEmpty())) {
+           int pid = 0;
+           if (!absl::SimpleAtoi(p, &pid) || pid <= 0) {
+             return Invalid("--server-pids", v, "a comma-separated list of process ids");
+           }
+           o.server_pids.push_back(pid);
+         }
          return absl::OkStatus();
        }},
       {"--channel-name", text(&o.channel_name)},

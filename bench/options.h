@@ -75,6 +75,10 @@ struct BenchOptions {
   int setup_batch = 1000;  // Count ops per Batch call
   int setup_inflight = 4;  // Batch calls outstanding
 
+  // Root pids of the server side (a daemon, its redis-server is its child; a postmaster;
+  // a redis-server): the CPU of their process trees in the window is reported per op.
+  std::vector<int> server_pids;
+
   bool check = false;  // zero-oversell check of SKU 0 + CheckInvariants at the end
   std::string json_path;
   std::string label;      // free text carried into the report

@@ -15,6 +15,12 @@ double Ms(uint64_t nanos) { return nanos / 1e6; }
 
 double PerSecond(uint64_t count, double seconds) { return seconds > 0 ? count / seconds : 0.0; }
 
+// Server CPU (the --server-pids trees) per completed op, in microseconds.
+double ServerCpuUsPerOp(const RunResult& r) {
+  const uint64_t ops = r.primary().ok();
+  return ops > 0 ? r.server_cpu_seconds * 1e6 / static_cast<double>(ops) : 0.0;
+}
+
 std::string ErrorsText(const RunResult& run) {
   std::vector<std::string> parts;
   for (int code = 0; code < kStatusCodes; ++code) {
@@ -164,6 +170,10 @@ void JsonResult(Json& j, const RunResult& r) {
   j.Key("rpcs_ok").Int(r.rpcs_ok);
   j.Key("rpcs_per_s").Num(PerSecond(r.rpcs_ok, r.seconds));
   j.Key("client_cpu_cores").Num(r.seconds > 0 ? r.client_cpu_seconds / r.seconds : 0);
+  if (r.server_cpu_seconds >= 0) {
+    j.Key("server_cpu_seconds").Num(r.server_cpu_seconds);
+    j.Key("server_cpu_us_per_op").Num(ServerCpuUsPerOp(r));
+  }
   j.Key("drained").Bool(r.drained);
   j.Key("errors_total").Int(r.total_errors());
   j.Key("errors").Open('{');
@@ -236,6 +246,11 @@ void PrintRun(std::ostream& out, const BenchOptions& o, const RunInfo& info, con
   out << absl::StrFormat("ops/s %.1f   lines/s %.1f   rpcs/s %.1f   errors %s\n",
                          PerSecond(op.ok(), run.seconds), PerSecond(op.lines(), run.seconds),
                          PerSecond(run.rpcs_ok, run.seconds), ErrorsText(run));
+  if (run.server_cpu_seconds >= 0) {
+    out << absl::StrFormat("server CPU %.2f cores, %.1f us per op (pids %s)\n",
+                           run.seconds > 0 ? run.server_cpu_seconds / run.seconds : 0.0,
+                           ServerCpuUsPerOp(run), absl::StrJoin(o.server_pids, ","));
+  }
   if (run.pacing.rate > 0) {
     const RunResult::Pacing& p = run.pacing;
     out << absl::StrFormat(
@@ -265,6 +280,9 @@ std::string ResultLine(const BenchOptions& o, const RunResult& run) {
   if (run.pacing.rate > 0) {
     paced = absl::StrFormat(" rate=%d issued=%d skipped=%d late=%d", run.pacing.rate,
                             run.pacing.issued, run.pacing.skipped, run.pacing.late);
+  }
+  if (run.server_cpu_seconds >= 0) {
+    paced += absl::StrFormat(" server_cpu_us_per_op=%.1f", ServerCpuUsPerOp(run));
   }
   return absl::StrFormat(
       "RESULT op=%s skew=%s lines=%d inflight=%d channels=%d seconds=%.2f ops=%d "

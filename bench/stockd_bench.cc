@@ -10,9 +10,9 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 #include <optional>
 #include <random>
+#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
