@@ -70,6 +70,7 @@ Setup and checks
 Output
   --server-pids P,...      server process trees (daemon + its redis-server, postmaster, ...):
                            their CPU in the window, reported per op (server_cpu_us_per_op)
+  --tree-cpu               print the CPU seconds the --server-pids trees used so far; exit
   --json FILE              write parameters and results as JSON
   --label TEXT             free text carried into the report
 
@@ -292,9 +293,13 @@ absl::StatusOr<BenchOptions> ParseOptions(int argc, char** argv) {
       {"--label", text(&o.label)},
   };
   const std::map<std::string, bool*, std::less<>> switches = {
-      {"--setup", &o.setup}, {"--setup-and-run", &o.setup_and_run},
-      {"--check", &o.check}, {"--progress", &o.progress},
-      {"--help", &o.help},   {"-h", &o.help},
+      {"--setup", &o.setup},
+      {"--setup-and-run", &o.setup_and_run},
+      {"--check", &o.check},
+      {"--progress", &o.progress},
+      {"--tree-cpu", &o.tree_cpu},
+      {"--help", &o.help},
+      {"-h", &o.help},
   };
 
   for (int i = 1; i < argc; ++i) {

@@ -78,6 +78,9 @@ struct BenchOptions {
   // Root pids of the server side (a daemon, its redis-server is its child; a postmaster;
   // a redis-server): the CPU of their process trees in the window is reported per op.
   std::vector<int> server_pids;
+  // --tree-cpu: print the CPU seconds the --server-pids trees have used so far, and exit
+  // (scripts/bench reads the other systems' servers with it around their own clients).
+  bool tree_cpu = false;
 
   bool check = false;  // zero-oversell check of SKU 0 + CheckInvariants at the end
   std::string json_path;

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -22,6 +23,7 @@
 #include "bench/driver.h"
 #include "bench/echo.grpc.pb.h"
 #include "bench/options.h"
+#include "bench/proc_cpu.h"
 #include "bench/report.h"
 #include "bench/workload.h"
 #include "stockd/v1/stockd.grpc.pb.h"
@@ -271,6 +273,14 @@ int Main(int argc, char** argv) {
   BenchOptions options = *std::move(parsed);
   if (options.help) {
     std::cout << Usage();
+    return kExitOk;
+  }
+  if (options.tree_cpu) {
+    if (options.server_pids.empty()) {
+      std::cerr << "stockd-bench: --tree-cpu needs --server-pids\n";
+      return kExitUsage;
+    }
+    std::printf("%.3f\n", TreeCpuSeconds(options.server_pids));
     return kExitOk;
   }
   if (!options.token_file.empty()) {

@@ -124,7 +124,19 @@ def parse_stockd_bench(raw, name):
             "p999_ms": float(kv["p999_ms"]), "max_ms": float(kv["max_ms"]),
             "errors": run.get("errors", {}), "errors_total": int(kv["errors"]),
             "client_cpu_cores": run.get("client_cpu_cores"), "check": check,
+            "server_cpu_us_per_op": (float(kv["server_cpu_us_per_op"])
+                                     if "server_cpu_us_per_op" in kv else None),
             "raw": "raw/" + name + ".txt"}
+
+
+def server_cpu(raw, name, ops):
+    """raw/NAME.cpu (cpu_seconds=S: the server trees' CPU around the client run, written by
+    scripts/bench with stockd-bench --tree-cpu) per op of `ops`, in microseconds; None
+    when there is no such file."""
+    path = os.path.join(raw, name + ".cpu")
+    if not os.path.exists(path) or not ops:
+        return None
+    return float(read_key_values(path)["cpu_seconds"]) * 1e6 / ops
 
 
 def parse_redis_benchmark(raw, name):
@@ -138,6 +150,7 @@ def parse_redis_benchmark(raw, name):
             "reserved": int(verify["reserved"]), "oversold_rows": int(verify["oversold_rows"]),
             "check": "ok" if verify["oversold_rows"] == "0" else "FAILED",
             "errors_total": max(0, int(verify["requests"]) - int(verify["reserved"])),
+            "server_cpu_us_per_op": server_cpu(raw, name, int(verify["requests"])),
             "raw": "raw/" + name + ".csv"}
 
 
@@ -155,6 +168,7 @@ def parse_pgbench(raw, name):
                             + max(0, int(verify["transactions"]) - int(verify["reserved"])),
             "rows_reserved": int(verify["reserved"]),
             "check": "ok" if len(check) > 1 and check[1] == "0" else "FAILED",
+            "server_cpu_us_per_op": server_cpu(raw, name, int(verify["transactions"])),
             "raw": "raw/" + name + ".txt"}
 
 
@@ -179,6 +193,11 @@ def load_runs(raw):
 
 # ---- aggregation and targets --------------------------------------------------------------
 
+def median_or_none(values):
+    present = [v for v in values if v is not None]
+    return statistics.median(present) if present else None
+
+
 def aggregate(groups):
     """One row per (scenario, system): medians over the runs, in table order."""
     scenarios = []
@@ -194,6 +213,7 @@ def aggregate(groups):
             "ops_per_s": statistics.median(r["ops_per_s"] for r in rs),
             "p50_ms": statistics.median(r["p50_ms"] for r in rs),
             "p99_ms": statistics.median(r["p99_ms"] for r in rs),
+            "server_cpu_us_per_op": median_or_none(r.get("server_cpu_us_per_op") for r in rs),
             "errors_total": sum(r.get("errors_total", 0) for r in rs),
             "check": "FAILED" if any(r.get("check") == "FAILED" for r in rs)
                      else ("ok" if any(r.get("check") == "ok" for r in rs) else None),
@@ -208,7 +228,7 @@ def targets(scenarios, restart, oversold):
 
     def v(sid, system, field="value"):
         s = by.get((sid, system))
-        return s[field] if s else None
+        return s.get(field) if s else None
 
     ratios = []
 
@@ -282,6 +302,13 @@ def targets(scenarios, restart, oversold):
               v("reserve-64", f"stockd-{f}"), v("reserve-64", f"floor-{f}"), None)
         ratio(f"info: stockd / durable floor, batch lines/s (AOF {f}; cost of the stored state)",
               v("batch-100-16", f"stockd-{f}"), v("batch-100-16", f"floor-{f}"), None)
+    # Server CPU per operation (issue 17): the server side's CPU (stockd + its redis-server;
+    # redis-server; every PostgreSQL process) per op, whoever else shares the cores.
+    cpu = lambda sid, system: v(sid, system, "server_cpu_us_per_op")
+    ratio("server CPU per reserve: stockd (+ its Redis, AOF always) / PostgreSQL UPDATE, uniform",
+          cpu("reserve-64", "stockd-always"), cpu("pg-uniform", "postgresql"), 0.5, kind="<=")
+    ratio("info: server CPU per reserve: stockd (AOF always) / Redis+Lua EVALSHA, pipeline 1",
+          cpu("reserve-64", "stockd-always"), cpu("lua-uniform-p1", "redis-always"), None)
     ratio("info: gRPC echo@64 / PostgreSQL uniform (ceiling of any gRPC daemon vs the 4x goal)",
           v("echo-64", "grpc-echo"), v("pg-uniform", "postgresql"), None)
     ratio("info: gRPC echo@64 / PostgreSQL hot SKU (ceiling of any gRPC daemon vs the 15x goal)",
@@ -318,7 +345,8 @@ def markdown_table(rows, right):
 
 
 def scenario_rows(scenarios):
-    rows = [["scenario", "system", "ops/s", "min–max", "p50 ms", "p99 ms", "notes"]]
+    rows = [["scenario", "system", "ops/s", "min–max", "p50 ms", "p99 ms", "server CPU µs/op",
+             "notes"]]
     for s in scenarios:
         notes = []
         if s["unit"] == "lines/s":
@@ -341,7 +369,7 @@ def scenario_rows(scenarios):
             notes.append("one key")
         rng = f"{fmt(s['min'])}–{fmt(s['max'])}" if s["n_runs"] > 1 else "1 run"
         rows.append([s["scenario"], s["system_label"], fmt(s["value"]), rng, fmt_lat(s["p50_ms"]),
-                     fmt_lat(s["p99_ms"]), "; ".join(notes)])
+                     fmt_lat(s["p99_ms"]), fmt(s["server_cpu_us_per_op"], 1), "; ".join(notes)])
     return rows
 
 
@@ -381,7 +409,7 @@ def report_text(run, machine, scenarios, ratios, restart):
               f"Redis+Lua: one run of ~{run['lua_seconds']} s after a calibration run; "
               f"PostgreSQL: one {run['pg_seconds']} s run after a warm-up.\n")
     rs_s = restart["restart_to_serving_ms"] / 1000.0
-    return (header + "\n" + markdown_table(scenario_rows(scenarios), {2, 4, 5}) + "\n\n"
+    return (header + "\n" + markdown_table(scenario_rows(scenarios), {2, 4, 5, 6}) + "\n\n"
             + markdown_table(target_rows(ratios), {1, 2}) + "\n\n"
             f"Memory/start-up: {restart['rows']:,} rows, RSS {restart['rss_kb']:,} KiB "
             f"(empty daemon {restart['baseline_rss_kb']:,} KiB) → {restart['bytes_per_row']} bytes/row; "
