@@ -162,6 +162,28 @@ void Push(const Sources& s, int64_t now, Families* out) {
                  std::vector<int64_t>(p.latency_buckets.begin(), p.latency_buckets.end()),
                  D(p.latency_sum_ms) / 1000);
   }
+  // Stock alerts delivered through adapters that take them (docs/alerts.md).
+  const std::vector<std::pair<std::string, push::AlertSenderStats>> senders = s.push->AlertStats();
+  if (senders.empty()) return;
+  MetricFamily& delivered =
+      AddFamily(out, "stockd_channel_alert_deliveries_total",
+                "Arrays of stock alerts the channel's adapter took (notify_alerts)", kCounter);
+  MetricFamily& alert_failures = AddFamily(
+      out, "stockd_channel_alert_delivery_failures_total",
+      "Attempts to hand the channel's adapter an array of alerts that failed (each retried)",
+      kCounter);
+  MetricFamily& dropped = AddFamily(
+      out, "stockd_channel_alerts_dropped_total",
+      "Arrays of alerts dropped because 1,000 were already waiting for the channel", kCounter);
+  MetricFamily& queued = AddFamily(out, "stockd_channel_alert_queue",
+                                   "Arrays of alerts waiting for the channel's adapter", kGauge);
+  for (const auto& [channel, a] : senders) {
+    const Labels ch = {{"channel", channel}};
+    AddValue(&delivered, ch, D(a.delivered));
+    AddValue(&alert_failures, ch, D(a.failures));
+    AddValue(&dropped, ch, D(a.dropped));
+    AddValue(&queued, ch, D(a.queued));
+  }
 }
 
 void Orders(const Sources& s, Families* out) {

@@ -13,10 +13,13 @@
 #include <random>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "daemon/config/config.h"
 #include "daemon/server/daemon.h"
+#include "httplib.h"
 #include "stockd/v1/stockd.grpc.pb.h"
 #include "tests/fakes/fake_channel_server.h"
+#include "tests/support/prom_text.h"
 
 namespace stockd {
 namespace {
@@ -24,6 +27,9 @@ namespace {
 using namespace std::chrono_literals;
 using fakes::Behaviour;
 using fakes::FakeChannelServer;
+using testing::ParsePromText;
+using testing::PromKey;
+using testing::PromText;
 
 class PushE2ETest : public ::testing::Test {
  protected:
@@ -47,6 +53,7 @@ class PushE2ETest : public ::testing::Test {
   std::string Yaml(const std::string& extra_adapter = "") {
     return R"yaml(
 server: {listen: "127.0.0.1:0", drain_timeout: 2s}
+metrics: {listen: "127.0.0.1:0"}
 data_dir: )yaml" +
            dir_ + R"yaml(/data
 plugin_dir: )yaml" +
@@ -277,6 +284,32 @@ TEST_F(PushE2ETest, AlertsReachTheAlertsUrlThroughFaultsWithTheChannelsOwnOnly) 
     EXPECT_NE(a.find("\"batch_channel\":\"amazon\""), std::string::npos) << a;
   }
   EXPECT_EQ(fake_->SignatureFailures(), 0);
+
+  // The metrics count what the sender did: what the fake stored was delivered, nothing
+  // waits, nothing was dropped; the webshop has no alert sender, so no alert series.
+  // (The sender's books are updated just after the adapter returns: scrape until they
+  // show the last delivery.)
+  const auto amazon = [](const std::string& name) {
+    return PromKey(name, {{"channel", "amazon"}});
+  };
+  httplib::Client metrics(absl::StrCat("http://127.0.0.1:", daemon_->metrics_port()));
+  PromText prom;
+  for (int i = 0; i < 250; ++i) {  // 5 s
+    httplib::Result res = metrics.Get("/metrics");
+    ASSERT_TRUE(res && res->status == 200);
+    prom = ParsePromText(res->body);
+    if (prom.Get(amazon("stockd_channel_alert_deliveries_total")) >= 1 &&
+        prom.Get(amazon("stockd_channel_alert_queue")) == 0) {
+      break;
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_GE(prom.Get(amazon("stockd_channel_alert_deliveries_total")), 1);
+  EXPECT_TRUE(prom.Has(amazon("stockd_channel_alert_delivery_failures_total")));
+  EXPECT_EQ(prom.Get(amazon("stockd_channel_alerts_dropped_total")), 0);
+  EXPECT_EQ(prom.Get(amazon("stockd_channel_alert_queue")), 0);
+  EXPECT_FALSE(
+      prom.Has(PromKey("stockd_channel_alert_deliveries_total", {{"channel", "webshop"}})));
 }
 
 TEST_F(PushE2ETest, StalledWatcherDoesNotSlowOthersAndWatchersResume) {
