@@ -184,7 +184,7 @@ std::string Shop::Yaml(int port, const std::string& data_dir, const std::string&
   if (!extras.webhook_urls.empty()) y << "plugin_dir: \"" << STOCKD_BINARY_DIR << "/plugins\"\n";
   y << "redis:\n  appendfsync: " << appendfsync << "\n";
   if (extras.whole_audit) y << "  audit_entries: 100000000\n";
-  y << "holds:\n  default_ttl: 15m\n  max_ttl: 7d\n"
+  y << "holds:\n  default_ttl: 15m\n  max_ttl: 7d\n  retention: 24h\n"
     << "idempotency:\n  ttl: 24h\n"
     << "locations:\n";
   for (const auto& [id, type] : locations) y << "  - {id: " << id << ", type: " << type << "}\n";

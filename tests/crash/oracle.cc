@@ -126,8 +126,8 @@ Snapshot Oracle::TakeSnapshot() {
     grpc::Status st = Call(
         [&](grpc::ClientContext* ctx) { return Stub()->GetStock(ctx, sreq, &snap.stock[sku]); });
     EXPECT_TRUE(st.ok()) << "GetStock " << sku << ": " << st.error_message();
-    // Open holds of the SKU, by channel and state (each part stays below the 1000 a
-    // ListHolds returns at most), merged in hold-id order.
+    // Open holds of the SKU, by channel and state, page by page (a long run leaves more
+    // than the 1000 a page holds), merged in hold-id order.
     std::vector<v1::Hold> open;
     for (const ChannelSpec& channel : TheShop().channels) {
       for (v1::HoldState state : {v1::HELD, v1::COMMITTED}) {
@@ -136,13 +136,16 @@ Snapshot Oracle::TakeSnapshot() {
         hreq.set_channel(channel.id);
         hreq.set_state(state);
         hreq.set_limit(1000);
-        v1::ListHoldsResponse part;
-        st = Call([&](grpc::ClientContext* ctx) { return Stub()->ListHolds(ctx, hreq, &part); });
-        EXPECT_TRUE(st.ok()) << "ListHolds " << hreq.ShortDebugString() << ": "
-                             << st.error_message();
-        EXPECT_LT(part.holds_size(), 1000)
-            << "ListHolds " << hreq.ShortDebugString() << " truncated";
-        open.insert(open.end(), part.holds().begin(), part.holds().end());
+        for (;;) {
+          v1::ListHoldsResponse part;
+          st = Call([&](grpc::ClientContext* ctx) { return Stub()->ListHolds(ctx, hreq, &part); });
+          EXPECT_TRUE(st.ok()) << "ListHolds " << hreq.ShortDebugString() << ": "
+                               << st.error_message();
+          if (!st.ok()) break;
+          open.insert(open.end(), part.holds().begin(), part.holds().end());
+          if (part.next_page_token().empty()) break;
+          hreq.set_page_token(part.next_page_token());
+        }
       }
     }
     std::sort(open.begin(), open.end(),
