@@ -35,6 +35,8 @@ class AlertAdapter final : public plugins::Adapter {
   bool takes_alerts() const override { return true; }
   absl::Status NotifyAlerts(const std::string& alerts_json) override {
     std::unique_lock<std::mutex> lock(mu_);
+    entered_.push_back(alerts_json);
+    cv_.notify_all();
     cv_.wait(lock, [this] { return open_ || interrupted_; });
     attempts_.push_back(alerts_json);
     cv_.notify_all();
@@ -63,6 +65,8 @@ class AlertAdapter final : public plugins::Adapter {
   // Waits until `n` arrays were delivered (or attempted); returns them.
   std::vector<std::string> WaitDelivered(size_t n) { return Wait(&delivered_, n); }
   std::vector<std::string> WaitAttempts(size_t n) { return Wait(&attempts_, n); }
+  // Waits until `n` calls have entered NotifyAlerts (held ones too).
+  std::vector<std::string> WaitEntered(size_t n) { return Wait(&entered_, n); }
 
  private:
   std::vector<std::string> Wait(const std::vector<std::string>* v, size_t n) {
@@ -76,7 +80,7 @@ class AlertAdapter final : public plugins::Adapter {
   int failures_;
   bool open_ = true;
   bool interrupted_ = false;
-  std::vector<std::string> attempts_, delivered_;
+  std::vector<std::string> entered_, attempts_, delivered_;
 };
 
 TEST(AlertSenderTest, AFailedArrayIsSentAgainBeforeTheNextInOrder) {
@@ -110,7 +114,7 @@ TEST(AlertSenderTest, ADeadEndpointDropsTheOldestWaitingNeverTheOneInFlight) {
   adapter->Hold();
   sender.Start();
   sender.Offer("first");
-  std::this_thread::sleep_for(50ms);  // "first" is in flight, held by the endpoint
+  ASSERT_EQ(adapter->WaitEntered(1).size(), 1u);  // "first" is in flight, held by the endpoint
   for (size_t i = 0; i < AlertSender::kMaxQueued + 2; ++i) sender.Offer(std::to_string(i));
   AlertSenderStats stats = sender.Stats();
   EXPECT_EQ(stats.dropped, 3);
@@ -131,10 +135,12 @@ TEST(AlertSenderTest, StopInterruptsADeliveryInFlight) {
   adapter->Hold();
   sender.Start();
   sender.Offer("[1]");
-  std::this_thread::sleep_for(20ms);
+  // In flight and held: only the interrupt can end it (without it Stop would wait forever).
+  ASSERT_EQ(adapter->WaitEntered(1).size(), 1u);
   const auto start = std::chrono::steady_clock::now();
   sender.Stop();
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  EXPECT_EQ(adapter->WaitAttempts(1), std::vector<std::string>{"[1]"}) << "returned interrupted";
   sender.Offer("[2]");  // after Stop: ignored
   EXPECT_EQ(sender.Stats().delivered, 0);
 }
