@@ -35,6 +35,8 @@ std::vector<std::string> RestartOnlyChanges(const Config& running, const Config&
   check(a.max_request_bytes != b.max_request_bytes, "server.max_request_bytes");
   check(a.max_concurrent_streams != b.max_concurrent_streams, "server.max_concurrent_streams");
   check(a.max_threads != b.max_threads, "server.max_threads");
+  check(a.max_sessions != b.max_sessions, "server.max_sessions");
+  check(a.session_inflight != b.session_inflight, "server.session_inflight");
   check(TlsKey(a.tls) != TlsKey(b.tls), "server.tls");
   check(running.data_dir != next.data_dir, "data_dir");
   check(RedisKey(running.redis) != RedisKey(next.redis), "redis");

@@ -68,6 +68,8 @@ struct ServerConfig {
   int64_t max_request_bytes = 4 << 20;   // largest request message accepted
   int64_t max_response_bytes = 4 << 20;  // largest response a call may produce
   int max_watch_streams = 1000;          // Watch streams open at once
+  int max_sessions = 1000;               // Session streams open at once
+  int session_inflight = 256;            // a Session stream's window of unanswered ops
   int max_concurrent_streams = 1000;     // calls in flight per client connection
   int max_threads = 256;                 // gRPC server threads (resource quota)
   std::optional<ServerTlsConfig> tls;    // server.tls; none = plaintext (loopback/unix only)

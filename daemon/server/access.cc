@@ -80,45 +80,43 @@ Need NeedOf(const v1::TransferRequest& r) {
   return AtLocations("Transfer", {r.from_location(), r.to_location()});
 }
 
+Need NeedOf(const v1::BatchOperation& op) {
+  switch (op.op_case()) {
+    case v1::BatchOperation::kReserve:
+      return NeedOf(op.reserve());
+    case v1::BatchOperation::kExtend:
+      return NeedOf(op.extend());
+    case v1::BatchOperation::kCommit:
+      return NeedOf(op.commit());
+    case v1::BatchOperation::kRelease:
+      return NeedOf(op.release());
+    case v1::BatchOperation::kFulfill:
+      return NeedOf(op.fulfill());
+    case v1::BatchOperation::kCancel:
+      return NeedOf(op.cancel());
+    case v1::BatchOperation::kSell:
+      return NeedOf(op.sell());
+    case v1::BatchOperation::kAdjust:
+      return NeedOf(op.adjust());
+    case v1::BatchOperation::kCount:
+      return NeedOf(op.count());
+    case v1::BatchOperation::kTransfer:
+      return NeedOf(op.transfer());
+    case v1::BatchOperation::OP_NOT_SET:
+      break;
+  }
+  Need none;  // answered INVALID_ARGUMENT by the caller; asks nothing of anyone
+  none.method = "Batch";
+  none.role = Role::kRead;
+  return none;
+}
+
 Need NeedOf(const v1::BatchRequest& r) {
   Need all;
   all.method = "Batch";
   all.role = Role::kRead;
   for (const v1::BatchOperation& op : r.ops()) {
-    switch (op.op_case()) {
-      case v1::BatchOperation::kReserve:
-        Merge(NeedOf(op.reserve()), &all);
-        break;
-      case v1::BatchOperation::kExtend:
-        Merge(NeedOf(op.extend()), &all);
-        break;
-      case v1::BatchOperation::kCommit:
-        Merge(NeedOf(op.commit()), &all);
-        break;
-      case v1::BatchOperation::kRelease:
-        Merge(NeedOf(op.release()), &all);
-        break;
-      case v1::BatchOperation::kFulfill:
-        Merge(NeedOf(op.fulfill()), &all);
-        break;
-      case v1::BatchOperation::kCancel:
-        Merge(NeedOf(op.cancel()), &all);
-        break;
-      case v1::BatchOperation::kSell:
-        Merge(NeedOf(op.sell()), &all);
-        break;
-      case v1::BatchOperation::kAdjust:
-        Merge(NeedOf(op.adjust()), &all);
-        break;
-      case v1::BatchOperation::kCount:
-        Merge(NeedOf(op.count()), &all);
-        break;
-      case v1::BatchOperation::kTransfer:
-        Merge(NeedOf(op.transfer()), &all);
-        break;
-      case v1::BatchOperation::OP_NOT_SET:
-        break;
-    }
+    if (op.op_case() != v1::BatchOperation::OP_NOT_SET) Merge(NeedOf(op), &all);
   }
   return all;
 }
@@ -140,9 +138,9 @@ grpc::Status Check(const Caller& caller, const Need& need, const engine::Engine&
     const engine::Model& model = *snapshot;
     for (absl::string_view location : need.locations) {
       if (!SellsFrom(caller, model, location)) {
-        return NotYours(caller, need.method,
-                        absl::StrCat("location '", location,
-                                     "' (not a source of any of its channels)"));
+        return NotYours(
+            caller, need.method,
+            absl::StrCat("location '", location, "' (not a source of any of its channels)"));
       }
     }
   }

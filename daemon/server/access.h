@@ -40,6 +40,8 @@ Need NeedOf(const v1::SellRequest& r);
 Need NeedOf(const v1::AdjustRequest& r);
 Need NeedOf(const v1::CountRequest& r);
 Need NeedOf(const v1::TransferRequest& r);
+// One Batch (or Session) operation's needs: those of its unary call.
+Need NeedOf(const v1::BatchOperation& op);
 // Every operation's needs, merged (role: the highest; method: "Batch").
 Need NeedOf(const v1::BatchRequest& r);
 

@@ -44,6 +44,7 @@ void Daemon::Impl::Shutdown() {
   if (server_) {
     server_->GetHealthCheckService()->Shutdown();
     hub_.CloseAll();
+    if (service_) service_->DrainSessions();
     server_->Shutdown(std::chrono::system_clock::now() +
                       std::chrono::milliseconds(config_.server.drain_timeout_ms));
     server_->Wait();

@@ -276,6 +276,8 @@ absl::Status Daemon::Impl::StartServer() {
   service_options.listen = config_.server.listen;
   service_options.write_timeout_ms = store_ ? config_.redis.timeout_ms : 0;
   service_options.max_watch_streams = config_.server.max_watch_streams;
+  service_options.max_sessions = config_.server.max_sessions;
+  service_options.session_inflight = config_.server.session_inflight;
   service_options.max_response_bytes = config_.server.max_response_bytes;
   service_options.audit_ledger = audit_ledger_.get();
   auth_ = std::make_unique<Authenticator>(config_.clients);

@@ -21,7 +21,8 @@ StockService::StockService(engine::Engine* engine, WatchHub* hub, push::PushEngi
                            ServiceOptions options, UnmappedOrdersFn unmapped_orders,
                            reconcile::Reconciler* reconciler, const Authenticator* auth,
                            ConfigAdmin* config_admin)
-    : engine_(engine),
+    : sessions_(options.max_sessions),
+      engine_(engine),
       hub_(hub),
       push_(push),
       options_(std::move(options)),

@@ -21,6 +21,7 @@
 #include "daemon/server/auth.h"
 #include "daemon/server/config_reloader.h"
 #include "daemon/server/deadline_timer.h"
+#include "daemon/server/session_stream.h"
 #include "daemon/server/watch_hub.h"
 #include "stockd/v1/stockd.grpc.pb.h"
 
@@ -44,6 +45,10 @@ struct ServiceOptions {
   // Watch streams open at once; beyond it a new Watch gets RESOURCE_EXHAUSTED. Each
   // stream buffers its snapshot until the client reads it.
   int max_watch_streams = 1000;
+  // Session streams open at once (beyond it RESOURCE_EXHAUSTED), and each one's window:
+  // operations unanswered at once (docs/session-stream.md).
+  int max_sessions = 1000;
+  int session_inflight = 256;
   // The largest response a call may produce (gRPC clients refuse messages over 4 MiB by
   // default): a Batch whose results could exceed it is refused before anything is
   // applied, and lists are paged to stay under it.
@@ -100,6 +105,12 @@ class StockService final : public v1::Stock::CallbackService {
                                      v1::TransferResponse* resp) override;
   grpc::ServerUnaryReactor* Batch(grpc::CallbackServerContext* ctx, const v1::BatchRequest* req,
                                   v1::BatchResponse* resp) override;
+  // stock_service_session.cc
+  grpc::ServerBidiReactor<v1::SessionRequest, v1::SessionResponse>* Session(
+      grpc::CallbackServerContext* ctx) override;
+  // The daemon's drain: every Session stream answers what it has in flight and ends
+  // (UNAVAILABLE); new ones are refused. Call before the gRPC server's Shutdown.
+  void DrainSessions() { sessions_.DrainAll(); }
 
   grpc::ServerUnaryReactor* GetStock(grpc::CallbackServerContext* ctx,
                                      const v1::GetStockRequest* req,
@@ -185,6 +196,7 @@ class StockService final : public v1::Stock::CallbackService {
 
   DeadlineTimer timer_;
   std::atomic<int> watch_streams_{0};
+  SessionRegistry sessions_;
   engine::Engine* const engine_;
   WatchHub* const hub_;
   push::PushEngine* const push_;

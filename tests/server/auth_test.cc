@@ -469,6 +469,69 @@ TEST_F(AuthTest, AuditWhoIsTheClientName) {
   EXPECT_EQ(AuditHead().second, "sell-w");
 }
 
+// A Session stream is admitted once (a token, the sell role at least) and each of its
+// operations is checked as its unary call would be; a refused op changes nothing and
+// the stream goes on. The audit's "who" is the client's name.
+TEST_F(AuthTest, ASessionChecksEachOperationAsItsUnaryCall) {
+  for (const auto& [token, want] :
+       std::vector<std::pair<std::string, StatusCode>>{
+           {"", StatusCode::UNAUTHENTICATED},
+           {"not-a-token", StatusCode::UNAUTHENTICATED},
+           {TokenOf("read"), StatusCode::PERMISSION_DENIED}}) {
+    grpc::ClientContext ctx;
+    Authorize(&ctx, token);
+    auto stream = stub_->Session(&ctx);
+    v1::SessionResponse r;
+    EXPECT_FALSE(stream->Read(&r));
+    EXPECT_EQ(stream->Finish().error_code(), want) << "token '" << token << "'";
+  }
+
+  grpc::ClientContext ctx;
+  Authorize(&ctx, TokenOf("sell"));
+  auto stream = stub_->Session(&ctx);
+  v1::SessionResponse first;
+  ASSERT_TRUE(stream->Read(&first));
+  const auto before = AuditHead();
+  v1::SessionRequest req;
+  auto reserve = [&req](uint64_t tag, const std::string& channel) {
+    v1::SessionOp* op = req.add_ops();
+    op->set_tag(tag);
+    v1::ReserveRequest* r = op->mutable_op()->mutable_reserve();
+    r->set_channel(channel);
+    v1::HoldLine* line = r->add_lines();
+    line->set_sku("S1");
+    line->set_qty(1);
+  };
+  reserve(1, "amazon");  // not the caller's channel
+  v1::SessionOp* adjust = req.add_ops();
+  adjust->set_tag(2);
+  adjust->mutable_op()->mutable_adjust()->set_location("wh");  // needs operate
+  adjust->mutable_op()->mutable_adjust()->set_sku("S1");
+  adjust->mutable_op()->mutable_adjust()->set_delta(1);
+  ASSERT_TRUE(stream->Write(req));
+  std::map<uint64_t, v1::BatchResult> results;
+  v1::SessionResponse resp;
+  while (results.size() < 2 && stream->Read(&resp)) {
+    for (const v1::SessionResult& r : resp.results()) results[r.tag()] = r.result();
+  }
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[1].code(), static_cast<int>(StatusCode::PERMISSION_DENIED))
+      << results[1].message();
+  EXPECT_EQ(results[2].code(), static_cast<int>(StatusCode::PERMISSION_DENIED))
+      << results[2].message();
+  EXPECT_EQ(AuditHead(), before) << "a refused op changed state";
+
+  req.Clear();
+  reserve(3, "webshop");
+  ASSERT_TRUE(stream->Write(req));
+  ASSERT_TRUE(stream->Read(&resp));
+  ASSERT_EQ(resp.results_size(), 1);
+  EXPECT_EQ(resp.results(0).result().code(), 0) << resp.results(0).result().message();
+  EXPECT_EQ(AuditHead().second, "sell-w");
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+}
+
 TEST_F(AuthTest, ScopedReadsWithoutAFilterSeeOnlyTheirOwnChannels) {
   grpc::ClientContext ctx;
   Authorize(&ctx, TokenOf("read"));
