@@ -1,8 +1,8 @@
-// stockd-echo-server: the gRPC ceiling for stockd-bench. One unary service,
-// stockd.bench.v1.Echo, on a callback server built like the daemon's (default server
-// options and threads, the same max message size, the health service on), answering from
-// the gRPC thread at once. No engine, no storage: what it serves per second is the most
-// any gRPC daemon on this machine can serve with the same client.
+// stockd-echo-server: the gRPC ceiling for stockd-bench. One service,
+// stockd.bench.v1.Echo (a unary call and a stream shaped like stockd's Session), on a callback
+// server built like the daemon's (default server options and threads, the same max message size,
+// the health service on), answering from the gRPC thread at once. No engine, no storage: what it
+// serves per second is the most any gRPC daemon on this machine can serve with the same client.
 //
 //   stockd-echo-server [--listen 127.0.0.1:50552]
 //
@@ -40,6 +40,78 @@ class EchoService final : public stockd::bench::v1::Echo::CallbackService {
     reactor->Finish(grpc::Status::OK);
     return reactor;
   }
+
+  grpc::ServerBidiReactor<stockd::bench::v1::EchoBatch, stockd::bench::v1::EchoBatch>* EchoStream(
+      grpc::CallbackServerContext* /*context*/) override {
+    return new EchoStreamReactor();
+  }
+
+ private:
+  // Reads continuously; items read while a write is on the wire go out together in the
+  // next write, as stockd's Session stream batches results.
+  class EchoStreamReactor final
+      : public grpc::ServerBidiReactor<stockd::bench::v1::EchoBatch, stockd::bench::v1::EchoBatch> {
+   public:
+    EchoStreamReactor() {
+      absl::MutexLock lock(&mu_);
+      writing_ = true;  // the first reply: empty, like stockd's window announcement
+      StartWrite(&current_);
+      StartRead(&request_);
+    }
+    void OnReadDone(bool ok) override {
+      absl::MutexLock lock(&mu_);
+      if (!ok) {
+        half_closed_ = true;
+        MaybeFinishLocked();
+        return;
+      }
+      for (stockd::bench::v1::EchoItem& item : *request_.mutable_items()) {
+        stockd::bench::v1::EchoItem* out = pending_.add_items();
+        out->set_tag(item.tag());
+        if (request_.reply_bytes() > 0) {
+          out->mutable_payload()->assign(std::min(request_.reply_bytes(), kMaxReplyBytes), 'x');
+        } else {
+          out->mutable_payload()->swap(*item.mutable_payload());
+        }
+      }
+      MaybeWriteLocked();
+      StartRead(&request_);
+    }
+    void OnWriteDone(bool ok) override {
+      absl::MutexLock lock(&mu_);
+      writing_ = false;
+      if (!ok) {
+        Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "write failed"));
+        finished_ = true;
+        return;
+      }
+      MaybeWriteLocked();
+      MaybeFinishLocked();
+    }
+    void OnDone() override { delete this; }
+
+   private:
+    void MaybeWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      if (writing_ || finished_ || pending_.items_size() == 0) return;
+      current_.Clear();
+      current_.Swap(&pending_);
+      writing_ = true;
+      StartWrite(&current_);
+    }
+    void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      if (finished_ || !half_closed_ || writing_ || pending_.items_size() > 0) return;
+      finished_ = true;
+      Finish(grpc::Status::OK);
+    }
+
+    absl::Mutex mu_;
+    stockd::bench::v1::EchoBatch request_;  // the read buffer
+    stockd::bench::v1::EchoBatch pending_ ABSL_GUARDED_BY(mu_);
+    stockd::bench::v1::EchoBatch current_ ABSL_GUARDED_BY(mu_);
+    bool writing_ ABSL_GUARDED_BY(mu_) = false;
+    bool half_closed_ ABSL_GUARDED_BY(mu_) = false;
+    bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  };
 };
 
 }  // namespace

@@ -39,6 +39,9 @@ Run
   --rate N                 ops per second, evenly spaced (open loop); 0 = closed loop
                                                                      [0]
   --progress               print ops/s every second to stderr
+  --session                reserve / sell over Session streams (echo over EchoStream),
+                           one stream per channel, --inflight ops outstanding in all;
+                           each result is answered by the next op on its stream
 
 Workload
   --skus N                 SKUs in the data set                      [100000]
@@ -148,6 +151,16 @@ absl::Status Validate(const BenchOptions& o) {
   if (o.locations.empty()) return absl::InvalidArgumentError("--locations: empty");
   if (o.op == Op::kEcho && (o.setup || o.setup_and_run || o.check)) {
     return absl::InvalidArgumentError("--op echo talks to stockd-echo-server: no --setup/--check");
+  }
+  if (o.session && o.op != Op::kReserve && o.op != Op::kSell && o.op != Op::kEcho) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--session: --op reserve, sell or echo (not ", OpName(o.op), ")"));
+  }
+  if (o.session && o.rate > 0) {
+    return absl::InvalidArgumentError("--session: closed loop only (no --rate)");
+  }
+  if (o.session && o.inflight < o.channels) {
+    return absl::InvalidArgumentError("--session: --inflight must be >= --channels (streams)");
   }
   if (o.setup && o.setup_and_run) {
     return absl::InvalidArgumentError("--setup and --setup-and-run: pick one");
@@ -293,13 +306,10 @@ absl::StatusOr<BenchOptions> ParseOptions(int argc, char** argv) {
       {"--label", text(&o.label)},
   };
   const std::map<std::string, bool*, std::less<>> switches = {
-      {"--setup", &o.setup},
-      {"--setup-and-run", &o.setup_and_run},
-      {"--check", &o.check},
-      {"--progress", &o.progress},
-      {"--tree-cpu", &o.tree_cpu},
-      {"--help", &o.help},
-      {"-h", &o.help},
+      {"--setup", &o.setup},     {"--setup-and-run", &o.setup_and_run},
+      {"--check", &o.check},     {"--progress", &o.progress},
+      {"--session", &o.session}, {"--tree-cpu", &o.tree_cpu},
+      {"--help", &o.help},       {"-h", &o.help},
   };
 
   for (int i = 1; i < argc; ++i) {

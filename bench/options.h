@@ -40,6 +40,9 @@ struct BenchOptions {
   int inflight = 64;  // closed loop: calls outstanding at every moment; paced: at most
   int64_t rate = 0;   // ops per second on a fixed schedule (open loop); 0 = closed loop
   int channels = 1;   // gRPC channels (one TCP connection each)
+  // --session: reserve and sell go over Session streams (echo over EchoStream), one per
+  // channel; --inflight ops outstanding in all, spread over the streams.
+  bool session = false;
   absl::Duration duration = absl::Seconds(10);
   absl::Duration warmup = absl::Seconds(2);
   absl::Duration timeout = absl::Seconds(10);  // deadline of every call

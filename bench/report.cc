@@ -134,6 +134,7 @@ void JsonParams(Json& j, const BenchOptions& o, const RunInfo& info) {
   j.Key("inflight").Int(o.inflight);
   j.Key("rate").Int(o.rate);
   j.Key("channels").Int(o.channels);
+  j.Key("session").Bool(o.session);
   j.Key("duration_s").Num(absl::ToDoubleSeconds(o.duration));
   j.Key("warmup_s").Num(absl::ToDoubleSeconds(o.warmup));
   j.Key("timeout_s").Num(absl::ToDoubleSeconds(o.timeout));
@@ -281,6 +282,7 @@ std::string ResultLine(const BenchOptions& o, const RunResult& run) {
     paced = absl::StrFormat(" rate=%d issued=%d skipped=%d late=%d", run.pacing.rate,
                             run.pacing.issued, run.pacing.skipped, run.pacing.late);
   }
+  if (o.session) paced += " session=1";
   if (run.server_cpu_seconds >= 0) {
     paced += absl::StrFormat(" server_cpu_us_per_op=%.1f", ServerCpuUsPerOp(run));
   }

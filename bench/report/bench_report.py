@@ -37,6 +37,11 @@ SCENARIOS = {
     "lua-hot-p16": (11, "Lua reserve, hot key, 50 clients, pipeline 16", "ops/s"),
     "pg-uniform": (12, "UPDATE reserve, uniform, 16 clients", "ops/s"),
     "pg-hot": (13, "UPDATE reserve, hot SKU, 16 clients", "ops/s"),
+    "session-256": (2.5, "reserve 1 line over the session stream, uniform, 256 in flight",
+                    "ops/s"),
+    "session-hot-256": (3.5, "reserve 1 line over the session stream, hot SKU, 256 in flight",
+                        "ops/s"),
+    "echo-stream-256": (7.5, "gRPC echo stream, 256 in flight", "ops/s"),
 }
 # system -> (order, label, chart color)
 SYSTEMS = {
@@ -57,6 +62,8 @@ SHORT_LABELS = {
     "echo-1": "echo@1", "echo-64": "echo@64", "lua-uniform-p1": "Lua P1",
     "lua-uniform-p16": "Lua P16", "lua-hot-p1": "Lua P1 hot", "lua-hot-p16": "Lua P16 hot",
     "pg-uniform": "UPDATE x16", "pg-hot": "UPDATE x16 hot",
+    "session-256": "session@256", "session-hot-256": "session@256 hot",
+    "echo-stream-256": "echo stream@256",
 }
 DOCS_BEGIN = "<!-- bench:latest:begin -->"
 DOCS_END = "<!-- bench:latest:end -->"
@@ -260,6 +267,20 @@ def targets(scenarios, restart, oversold):
                            "status": "n/a" if value is None else (
                                "PASS" if value <= 5.0 else "MISS"),
                            "note": ""})
+    # The session stream (issue 17): single-line durable reserves, same data, same run.
+    ratio("stockd session@256 / stockd unary reserve@64, uniform (AOF always)",
+          v("session-256", "stockd-always"), v("reserve-64", "stockd-always"), 3)
+    ratio("stockd session@256 / PostgreSQL, uniform (AOF always vs synchronous_commit on)",
+          v("session-256", "stockd-always"), v("pg-uniform", "postgresql"), 2)
+    ratio("stockd session@256 / PostgreSQL, hot SKU (AOF always vs synchronous_commit on)",
+          v("session-hot-256", "stockd-always"), v("pg-hot", "postgresql"), 8)
+    for sid, what in (("session-256", "uniform"), ("session-hot-256", "hot SKU")):
+        value = v(sid, "stockd-always", "p99_ms")
+        ratios.append({"name": f"stockd p99 ms, session@256 {what} (AOF always)", "value": value,
+                       "goal": 10.0, "kind": "<=",
+                       "status": "n/a" if value is None else (
+                           "PASS" if value <= 10.0 else "MISS"),
+                       "note": ""})
     checks = [s for s in scenarios if s["check"] is not None]
     ratios.append({"name": "zero oversell (stockd --check on every run; Redis and PostgreSQL rows scanned)",
                    "value": len(oversold), "goal": 0, "kind": "<=",
@@ -307,8 +328,16 @@ def targets(scenarios, restart, oversold):
     cpu = lambda sid, system: v(sid, system, "server_cpu_us_per_op")
     ratio("server CPU per reserve: stockd (+ its Redis, AOF always) / PostgreSQL UPDATE, uniform",
           cpu("reserve-64", "stockd-always"), cpu("pg-uniform", "postgresql"), 0.5, kind="<=")
+    ratio("server CPU per reserve: stockd session@256 (+ its Redis, AOF always) / PostgreSQL UPDATE, uniform",
+          cpu("session-256", "stockd-always"), cpu("pg-uniform", "postgresql"), 0.5, kind="<=")
     ratio("info: server CPU per reserve: stockd (AOF always) / Redis+Lua EVALSHA, pipeline 1",
           cpu("reserve-64", "stockd-always"), cpu("lua-uniform-p1", "redis-always"), None)
+    ratio("info: server CPU per reserve: stockd session@256 (AOF always) / Redis+Lua EVALSHA, pipeline 1",
+          cpu("session-256", "stockd-always"), cpu("lua-uniform-p1", "redis-always"), None)
+    ratio("info: gRPC echo stream@256 / gRPC echo@64 (the transport's per-call cost)",
+          v("echo-stream-256", "grpc-echo"), v("echo-64", "grpc-echo"), None)
+    ratio("info: stockd session@256 / gRPC echo stream@256 (AOF always)",
+          v("session-256", "stockd-always"), v("echo-stream-256", "grpc-echo"), None)
     ratio("info: gRPC echo@64 / PostgreSQL uniform (ceiling of any gRPC daemon vs the 4x goal)",
           v("echo-64", "grpc-echo"), v("pg-uniform", "postgresql"), None)
     ratio("info: gRPC echo@64 / PostgreSQL hot SKU (ceiling of any gRPC daemon vs the 15x goal)",

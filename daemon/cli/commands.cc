@@ -166,12 +166,13 @@ const std::vector<CommandSpec>& CommandTable() {
        .summary = "set on_hand from a CSV file of sku,location,on_hand[,observed_at]",
        .details = "The header line is optional; blank lines and lines starting with # are\n"
                   "skipped. The whole file is checked before anything is sent; then the\n"
-                  "rows are sent as counts in batches. observed_at (RFC 3339, a local\n"
-                  "time, or how long ago: 2h; empty = now) is when the row was counted:\n"
+                  "rows are sent as counts over one Session stream. observed_at (RFC 3339,\n"
+                  "a local time, or how long ago: 2h; empty = now) is when the row was counted:\n"
                   "stockd adds the movements since to the counted units.",
        .min_args = 1,
        .max_args = 1,
-       .flags = {{"batch", "N", "rows per Batch call (default 500)"}},
+       .flags = {{"batch", "N", "rows per stream message (default 500; never more than the "
+                                 "daemon's window in flight)"}},
        .run = RunImport},
       // ---------------------------------------------------------------- admin
       {.name = "config",

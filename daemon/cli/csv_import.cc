@@ -16,13 +16,14 @@
 #include "absl/time/time.h"
 #include "daemon/cli/commands.h"
 #include "daemon/cli/format.h"
+#include "daemon/cli/session_sender.h"
 
 namespace stockd::cli {
 namespace {
 
 namespace v1 = stockd::v1;
 
-constexpr int64_t kDefaultBatchSize = 500;
+constexpr int64_t kDefaultBatchSize = 500;  // rows per message, within the window
 constexpr size_t kMaxProblemsShown = 20;
 constexpr size_t kMaxIdLength = 128;
 
@@ -96,9 +97,10 @@ ParsedStockCsv ParseStockCsv(absl::string_view text, int64_t now_ms) {
     seen_data = true;
     if (first_data_line && IsHeader(fields)) continue;
     if (fields.size() != 3 && fields.size() != 4) {
-      problem(absl::StrCat("expected 3 fields sku,location,on_hand (and optionally observed_at), "
-                           "found ",
-                           fields.size()));
+      problem(
+          absl::StrCat("expected 3 fields sku,location,on_hand (and optionally observed_at), "
+                       "found ",
+                       fields.size()));
       continue;
     }
     CsvStockRow row{line_number, std::string(fields[0]), std::string(fields[1]), 0};
@@ -157,52 +159,54 @@ int RunImport(Invocation& invocation) {
 
   // Short run id: unique per run, readable in the audit log.
   std::string run_id = NewRequestId().substr(0, 16);
+  std::vector<v1::BatchOperation> ops(csv.rows.size());
+  for (size_t i = 0; i < csv.rows.size(); ++i) {
+    const CsvStockRow& row = csv.rows[i];
+    v1::CountRequest* count = ops[i].mutable_count();
+    count->set_request_id(absl::StrCat("import-", run_id, "-", row.line));
+    count->set_location(row.location);
+    count->set_sku(row.sku);
+    count->set_on_hand(row.on_hand);
+    count->set_observed_at_ms(row.observed_at_ms);
+    count->set_note(absl::StrCat("import ", path, ":", row.line));
+  }
+  const auto op_deadline_ms =
+      static_cast<int64_t>(invocation.client.options().timeout_seconds * 1000);
+  SessionSendReport report;
+  grpc::Status status = SendOverSession(invocation.client, ops, static_cast<int>(batch_size),
+                                        op_deadline_ms, &report);
   std::vector<Failure> failures;
-  size_t batches = 0;
   size_t applied = 0;
-  for (size_t start = 0; start < csv.rows.size(); start += batch_size) {
-    size_t end = std::min(csv.rows.size(), start + static_cast<size_t>(batch_size));
-    v1::BatchRequest request;
-    for (size_t i = start; i < end; ++i) {
-      const CsvStockRow& row = csv.rows[i];
-      v1::CountRequest* count = request.add_ops()->mutable_count();
-      count->set_request_id(absl::StrCat("import-", run_id, "-", row.line));
-      count->set_location(row.location);
-      count->set_sku(row.sku);
-      count->set_on_hand(row.on_hand);
-      count->set_observed_at_ms(row.observed_at_ms);
-      count->set_note(absl::StrCat("import ", path, ":", row.line));
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (!report.answered[i]) continue;
+    const v1::BatchResult& result = report.results[i];
+    if (result.code() == 0) {
+      ++applied;
+    } else {
+      failures.push_back(
+          {&csv.rows[i], std::string(StatusCodeName(result.code())), result.message()});
     }
-    v1::BatchResponse response;
-    grpc::Status status = invocation.client.Call(&Stub::Batch, request, &response);
-    if (!status.ok()) {
-      std::cerr << "stockctl import: batch " << batches + 1 << " (" << path << " lines "
-                << csv.rows[start].line << ".." << csv.rows[end - 1].line << ") failed; " << applied
-                << " of " << csv.rows.size() << " rows were applied before it\n";
-      return ReportRpcError(status);
-    }
-    if (response.results_size() != request.ops_size()) {
-      std::cerr << "stockctl import: the daemon answered " << response.results_size()
-                << " results for " << request.ops_size() << " operations\n";
-      return kExitFailed;
-    }
-    ++batches;
-    if (invocation.json()) PrintJson(invocation.out, response);
-    for (int i = 0; i < response.results_size(); ++i) {
-      const v1::BatchResult& result = response.results(i);
-      if (result.code() == 0) {
-        ++applied;
-      } else {
-        failures.push_back(
-            {&csv.rows[start + i], std::string(StatusCodeName(result.code())), result.message()});
-      }
-    }
+  }
+  if (report.answered_count < ops.size()) {
+    std::cerr << "stockctl import: the stream ended with " << ops.size() - report.answered_count
+              << " of " << ops.size() << " rows unanswered (their outcome is unknown; " << applied
+              << " rows were applied); running the import again is safe: it sets the same "
+                 "levels\n";
+    return ReportRpcError(
+        status.ok() ? grpc::Status(grpc::StatusCode::UNKNOWN, "the daemon ended the stream early")
+                    : status);
+  }
+  if (invocation.json()) {
+    v1::BatchResponse response;  // the results in file order, as one Batch would answer
+    for (v1::BatchResult& r : report.results) response.add_results()->Swap(&r);
+    PrintJson(invocation.out, response);
   }
 
   if (!invocation.json()) {
-    invocation.out << "imported " << path << ": " << csv.rows.size() << " rows in " << batches
-                   << (batches == 1 ? " batch" : " batches") << ", " << applied << " ok, "
-                   << failures.size() << " failed\n";
+    invocation.out << "imported " << path << ": " << csv.rows.size()
+                   << " rows over a Session stream (" << report.messages
+                   << (report.messages == 1 ? " message" : " messages") << "), " << applied
+                   << " ok, " << failures.size() << " failed\n";
   }
   for (const Failure& failure : failures) {
     std::cerr << path << ":" << failure.row->line << ": " << failure.row->sku << " at "

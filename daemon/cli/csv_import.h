@@ -3,10 +3,10 @@
 // take that arrives late; the daemon nets the movements since, docs/design.md).
 //
 // The whole file is parsed and checked first (every problem is reported with its
-// line); only a clean file is sent, as Count operations in Batch calls. Each Count
-// carries the request id "import-<run id>-<line>", so a batch whose outcome is unknown
-// can be retried without applying it twice, and a second run of the same file simply
-// sets the same levels again.
+// line); only a clean file is sent, as Count operations over one Session stream
+// (session_sender.h): the daemon's window stays full and each row is answered as soon as
+// it is durable. Each Count carries the request id "import-<run id>-<line>", and a
+// second run of the same file simply sets the same levels again.
 //
 // Single-threaded.
 #ifndef STOCKD_DAEMON_CLI_CSV_IMPORT_H_

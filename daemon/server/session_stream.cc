@@ -151,11 +151,12 @@ class SessionStream final : public SessionReactor {
       const int64_t location_bytes = MaxLocationBytes(*engine_);
       const Clock::time_point now = Clock::now();
       int room = std::max(0, options_.inflight - OccupiedLocked());
+      std::vector<v1::SessionResult> refused;  // answered at once, after the loop
       for (int i = 0; i < n; ++i) {
         const v1::SessionOp& op = request_.ops(i);
         const uint64_t tag = op.tag();
-        auto refuse = [&](absl::StatusCode code, std::string message) {
-          outgoing_.push_back(Refusal(tag, code, std::move(message)));
+        auto refuse = [&refused, tag](absl::StatusCode code, std::string message) {
+          refused.push_back(Refusal(tag, code, std::move(message)));
         };
         if (draining_) {
           refuse(absl::StatusCode::kUnavailable,
@@ -217,6 +218,7 @@ class SessionStream final : public SessionReactor {
         --room;
         accepted.push_back(Accepted{tag, serial, std::move(*item), deadline});
       }
+      for (v1::SessionResult& r : refused) outgoing_.push_back(std::move(r));
     }
     for (Accepted& a : accepted) {
       ArmDeadline(a.tag, a.serial, a.deadline);
@@ -233,8 +235,10 @@ class SessionStream final : public SessionReactor {
                            api::ToBatchError(r.status(), result.mutable_result());
                          }
                          absl::MutexLock lock(&core->mu);
-                         if (core->stream != nullptr)
-                           core->stream->AnswerLocked(tag, serial, std::move(result));
+                         if (SessionStream* s = core->stream; s != nullptr) {
+                           s->core_->mu.AssertHeld();  // the same mutex: s->core_ is `core`
+                           s->AnswerLocked(tag, serial, std::move(result));
+                         }
                        });
     }
     absl::MutexLock lock(&core_->mu);
@@ -256,8 +260,10 @@ class SessionStream final : public SessionReactor {
             std::chrono::duration_cast<DeadlineTimer::Clock::duration>(remaining - margin),
         [core = core_, tag, serial] {
           absl::MutexLock lock(&core->mu);
-          if (core->stream == nullptr) return;
-          core->stream->AnswerLocked(
+          SessionStream* s = core->stream;
+          if (s == nullptr) return;
+          s->core_->mu.AssertHeld();  // the same mutex: s->core_ is `core`
+          s->AnswerLocked(
               tag, serial,
               Refusal(tag, absl::StatusCode::kUnavailable,
                       "not confirmed durable within the operation's deadline; the outcome is "
