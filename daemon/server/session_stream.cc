@@ -120,9 +120,17 @@ class SessionStream final : public SessionReactor {
     DeadlineTimer::Id timer = 0;
   };
 
-  // Unanswered operations: in the engine, queued, or in the write on the wire.
+  // Operations the client cannot have an answer to yet: in the engine or queued. This is
+  // what the window admits against: results in the write on the wire may already have
+  // reached the client (gRPC reports the write done later), which then counts them as
+  // answered and may send as many new ops.
+  int UnansweredLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(core_->mu) {
+    return static_cast<int>(in_flight_.size() + outgoing_.size());
+  }
+  // ... and the results in the write on the wire: the stream reads more only below the
+  // window, so what it holds stays bounded.
   int OccupiedLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(core_->mu) {
-    return static_cast<int>(in_flight_.size() + outgoing_.size()) + written_;
+    return UnansweredLocked() + written_;
   }
 
   // Handles one message: every op is answered, by a refusal at once or by the engine.
@@ -150,7 +158,7 @@ class SessionStream final : public SessionReactor {
       }
       const int64_t location_bytes = MaxLocationBytes(*engine_);
       const Clock::time_point now = Clock::now();
-      int room = std::max(0, options_.inflight - OccupiedLocked());
+      int room = std::max(0, options_.inflight - UnansweredLocked());
       std::vector<v1::SessionResult> refused;  // answered at once, after the loop
       for (int i = 0; i < n; ++i) {
         const v1::SessionOp& op = request_.ops(i);
@@ -309,8 +317,7 @@ class SessionStream final : public SessionReactor {
     written_ = static_cast<int>(taken);
     announce_ = false;
     // The credit once this message is read: what is still unanswered stays counted.
-    current_.set_credit(
-        static_cast<uint32_t>(std::max(0, options_.inflight - OccupiedLocked() + written_)));
+    current_.set_credit(static_cast<uint32_t>(std::max(0, options_.inflight - UnansweredLocked())));
     writing_ = true;
     StartWrite(&current_);
   }

@@ -358,6 +358,47 @@ TEST_F(SessionTest, TheWindowHoldsBackAndRefusesWhatDoesNotFit) {
   EXPECT_TRUE(s.Close().ok());
 }
 
+// A client that sends a new op for every result it reads keeps (sent - received) at the
+// window and is never refused, although gRPC may report a write done after the client
+// has read it (the results on the wire do not count against the client). This client
+// is slow to answer (a thread hand-off per response); tests/clients drives the same at
+// full speed, where the race shows every run.
+TEST_F(SessionTest, AClientThatKeepsItsWindowFullIsNeverRefused) {
+  Start(/*durable=*/true, ", session_inflight: 8");
+  TestSession s(stub_.get());
+  std::optional<v1::SessionResponse> first = s.Next();
+  ASSERT_TRUE(first.has_value());
+  ASSERT_TRUE(s.Send({CountOp(0, "W", 1'000'000)}));
+  ASSERT_EQ(s.Results(1)[0].code(), 0);
+  constexpr int kOps = 4000;
+  std::vector<v1::SessionOp> initial;
+  for (uint64_t t = 0; t < 8; ++t) initial.push_back(ReserveOp(t, "W", 1));
+  ASSERT_TRUE(s.Send(initial));
+  int sent = 8, ok = 0, refused = 0;
+  while (ok + refused < kOps) {
+    std::optional<v1::SessionResponse> r = s.Next();
+    ASSERT_TRUE(r.has_value()) << ok << " ok, " << refused << " refused";
+    std::vector<v1::SessionOp> more;
+    for (const v1::SessionResult& res : r->results()) {
+      if (res.result().code() == 0) {
+        ++ok;
+      } else {
+        ++refused;
+        ADD_FAILURE() << res.result().message();
+      }
+      if (sent < kOps) {
+        more.push_back(ReserveOp(res.tag(), "W", 1));
+        ++sent;
+      }
+    }
+    if (!more.empty()) ASSERT_TRUE(s.Send(more));
+  }
+  EXPECT_EQ(ok, kOps);
+  EXPECT_EQ(refused, 0);
+  EXPECT_EQ(Row("wh", "W").held(), kOps);
+  EXPECT_TRUE(s.Close().ok());
+}
+
 TEST_F(SessionTest, ManyStreamsOnOneSkuNeverOversell) {
   Start(/*durable=*/true, ", session_inflight: 64");  // each stream keeps within its window
   {
