@@ -15,7 +15,10 @@
 #include <chrono>
 #include <cstring>
 #include <iostream>
+#include <cstdlib>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "bench/echo.grpc.pb.h"
@@ -23,7 +26,11 @@
 namespace {
 
 constexpr char kUsage[] =
-    "usage: stockd-echo-server [--listen HOST:PORT]   (default 127.0.0.1:50552)\n";
+    "usage: stockd-echo-server [--listen HOST:PORT] [--arg NAME=VALUE ...]\n"
+    "  --listen   default 127.0.0.1:50552\n"
+    "  --arg      a gRPC server channel argument (an integer value, else a string), e.g.\n"
+    "             grpc.optimization_target=throughput, grpc.http2.bdp_probe=0: the\n"
+    "             transport options docs/benchmarks.md compares\n";
 constexpr int kMaxReplyBytes = 4 << 20;
 
 class EchoService final : public stockd::bench::v1::Echo::CallbackService {
@@ -120,7 +127,18 @@ int main(int argc, char** argv) {
   // Like stockd (daemon/main.cc): Debian's absl records every lock in a deadlock graph.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   std::string listen = "127.0.0.1:50552";
+  std::vector<std::pair<std::string, std::string>> args;
   for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--arg") == 0 && i + 1 < argc) {
+      const std::string arg = argv[++i];
+      const size_t eq = arg.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        std::cerr << "stockd-echo-server: --arg wants NAME=VALUE, got '" << arg << "'\n";
+        return 2;
+      }
+      args.emplace_back(arg.substr(0, eq), arg.substr(eq + 1));
+      continue;
+    }
     if (std::strcmp(argv[i], "--listen") == 0 && i + 1 < argc) {
       listen = argv[++i];
     } else if (std::strncmp(argv[i], "--listen=", 9) == 0) {
@@ -149,6 +167,16 @@ int main(int argc, char** argv) {
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(&service);
   builder.SetMaxReceiveMessageSize(64 << 20);
+  for (const auto& [name, value] : args) {
+    char* end = nullptr;
+    const long number = std::strtol(value.c_str(), &end, 10);
+    if (!value.empty() && end != nullptr && *end == '\0') {
+      builder.AddChannelArgument(name, static_cast<int>(number));
+    } else {
+      builder.AddChannelArgument(name, value);
+    }
+    std::cerr << "stockd-echo-server: channel argument " << name << "=" << value << "\n";
+  }
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || (port == 0 && listen.rfind("unix:", 0) != 0)) {
     std::cerr << "stockd-echo-server: cannot listen on '" << listen << "' (address in use?)\n";
