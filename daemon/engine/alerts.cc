@@ -269,6 +269,17 @@ void AlertOutput::Changed(SkuState* s) {
   if (std::find(changed.begin(), changed.end(), s) == changed.end()) changed.push_back(s);
 }
 
+RaisedCounts RaisedOf(const SkuState& s) {
+  RaisedCounts n;
+  for (const RowAlertState& a : s.alerts) {
+    n.reorder += a.reorder_raised ? 1 : 0;
+    n.uncovered += a.uncovered_raised ? 1 : 0;
+  }
+  n.reorder += s.total_reorder_raised ? 1 : 0;
+  for (const bool b : s.sold_out) n.sold_out += b ? 1 : 0;
+  return n;
+}
+
 AlertStateView AlertStateOf(const Model& model, const SkuState& s) {
   AlertStateView v;
   v.sku = s.sku;

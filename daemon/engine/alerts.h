@@ -62,6 +62,29 @@ void TrackOpenHolds(const HoldRec& hold, const std::vector<SkuState*>& skus);
 // hold_ids (at most AlertEvent::kMaxHoldsNamed) and holds_at_risk.
 void NameHoldsAtRisk(const SkuState& s, int l, AlertEvent* alert);
 
+// The alert keys a SKU has raised now, by kind: reorder (each location's and the SKU
+// overall), uncovered, sold_out (per channel). What the engine's gauge of raised keys
+// (EngineStats::alerts_active) adds up: sealing adds the difference a mutation makes,
+// Restore the whole state.
+struct RaisedCounts {
+  int64_t reorder = 0;
+  int64_t uncovered = 0;
+  int64_t sold_out = 0;
+  RaisedCounts& operator+=(const RaisedCounts& o) {
+    reorder += o.reorder;
+    uncovered += o.uncovered;
+    sold_out += o.sold_out;
+    return *this;
+  }
+  RaisedCounts& operator-=(const RaisedCounts& o) {
+    reorder -= o.reorder;
+    uncovered -= o.uncovered;
+    sold_out -= o.sold_out;
+    return *this;
+  }
+};
+RaisedCounts RaisedOf(const SkuState& s);
+
 // A SKU's alert state as stored, and back (rows of locations and channels the model no
 // longer has are dropped).
 AlertStateView AlertStateOf(const Model& model, const SkuState& s);

@@ -177,6 +177,9 @@ EngineStats Engine::Impl::Stats() const {
       s.alerts_raised.emplace_back(k, it == alerts_raised_.end() ? 0 : it->second);
     }
   }
+  s.alerts_active = {{AlertKind::kReorder, active_reorder_.load()},
+                     {AlertKind::kUncovered, active_uncovered_.load()},
+                     {AlertKind::kSoldOut, active_sold_out_.load()}};
   absl::MutexLock lock(&breach_mu_);
   s.breaches_by_channel.assign(breaches_by_channel_.begin(), breaches_by_channel_.end());
   return s;

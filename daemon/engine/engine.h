@@ -208,6 +208,8 @@ struct EngineStats {
   std::vector<std::pair<std::string, int64_t>> breaches_by_channel;
   // stock alerts raised since start (durable ones), by kind (docs/alerts.md)
   std::vector<std::pair<AlertKind, int64_t>> alerts_raised;
+  // alert keys raised now, by kind (reorder, uncovered, sold_out; docs/alerts.md)
+  std::vector<std::pair<AlertKind, int64_t>> alerts_active;
 };
 
 class Engine {

@@ -296,6 +296,11 @@ class Engine::Impl {
   mutable absl::Mutex alerts_mu_;
   std::deque<AlertEvent> recent_alerts_ ABSL_GUARDED_BY(alerts_mu_);  // newest first
   std::map<AlertKind, int64_t> alerts_raised_ ABSL_GUARDED_BY(alerts_mu_);  // since start
+  // Alert keys raised now (alerts.h RaisedCounts): sealing adds each mutation's
+  // difference, Restore sets them from the whole state.
+  std::atomic<int64_t> active_reorder_{0};
+  std::atomic<int64_t> active_uncovered_{0};
+  std::atomic<int64_t> active_sold_out_{0};
   mutable absl::Mutex breach_mu_;
   std::map<std::string, int64_t> breaches_by_channel_ ABSL_GUARDED_BY(breach_mu_);
   std::deque<BreachView> recent_breaches_ ABSL_GUARDED_BY(breach_mu_);  // newest first

@@ -130,10 +130,14 @@ absl::Status Engine::Impl::Restore(const Snapshot& snap,
     it->second->order_key = OrderTable::Key(o.channel, o.order_id);
   }
   // Alert state (docs/alerts.md): only SKUs with stored rows have one to take back.
+  RaisedCounts raised;
   for (const AlertStateView& v : snap.alert_states) {
     auto& shard = skus[ShardIndex(v.sku)];
     auto it = shard.find(v.sku);
-    if (it != shard.end() && model().alerts.enabled) ApplyAlertState(model(), v, it->second.get());
+    if (it != shard.end() && model().alerts.enabled) {
+      ApplyAlertState(model(), v, it->second.get());
+      raised += RaisedOf(*it->second);
+    }
   }
   IdempotencyTable::Contents idem = IdempotencyTable::Build(snap.idempotency);
   const int64_t now = NowMs();
@@ -145,6 +149,9 @@ absl::Status Engine::Impl::Restore(const Snapshot& snap,
   holds_.InstallLocked(std::move(holds));
   idempotency_.InstallLocked(std::move(idem));
   rows_.store(num_rows);
+  active_reorder_.store(raised.reorder);
+  active_uncovered_.store(raised.uncovered);
+  active_sold_out_.store(raised.sold_out);
   // Counts observed before the stored history began cannot be netted.
   history_since_ms_.store(snap.history_since_ms > 0 ? snap.history_since_ms : now);
   if (static_cast<int64_t>(snap.sequence) > mutations_.load()) mutations_.store(snap.sequence);

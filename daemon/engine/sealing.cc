@@ -1,5 +1,6 @@
 #include "daemon/engine/sealing.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "daemon/engine/alerts.h"
@@ -11,7 +12,7 @@ namespace stockd::engine {
 
 int64_t SealRecord(const Model& model, const Change& change, const CommandMeta& meta,
                    const char* operation, int64_t now, MutationRecord* record, AuditEntry* audit,
-                   std::vector<SkuState*>* skus) {
+                   std::vector<SkuState*>* skus, RaisedCounts* raised_delta) {
   // audit->sequence: with the record's, when it is appended (SequenceAndAppend).
   audit->time_ms = now;
   audit->actor = meta.actor;
@@ -41,6 +42,12 @@ int64_t SealRecord(const Model& model, const Change& change, const CommandMeta& 
   // alerts.enabled: false skips every piece of alert bookkeeping (docs/alerts.md, "Cost").
   const bool alerting = model.alerts.enabled;
   AlertOutput alerts{&record->alerts, {}};
+  // The keys raised before, to add what this mutation changed to the engine's gauge.
+  std::vector<RaisedCounts> raised_before;
+  if (alerting) {
+    raised_before.reserve(skus->size());
+    for (const SkuState* s : *skus) raised_before.push_back(RaisedOf(*s));
+  }
   for (SkuState* s : *skus) {
     for (size_t c = 0; c < model.channels.size(); ++c) {
       int64_t reservable = Reservable(model, *s->policies, static_cast<int>(c), s->rows);
@@ -64,7 +71,15 @@ int64_t SealRecord(const Model& model, const Change& change, const CommandMeta& 
       record->alerts.back().time_ms = now;
     }
   }
-  for (const SkuState* s : alerts.changed) record->alert_states.push_back(AlertStateOf(model, *s));
+  for (const SkuState* s : alerts.changed) {
+    record->alert_states.push_back(AlertStateOf(model, *s));
+    // Only touched SKUs change state; the first touch order is skus's.
+    const size_t i = static_cast<size_t>(std::find(skus->begin(), skus->end(), s) - skus->begin());
+    if (i < raised_before.size()) {
+      *raised_delta += RaisedOf(*s);
+      *raised_delta -= raised_before[i];
+    }
+  }
   record->order = change.order;
   if (change.hold != nullptr) {
     audit->hold_id = change.hold->view.hold_id;
@@ -81,11 +96,15 @@ std::shared_ptr<const MutationRecord> Engine::Impl::Seal(Change& change, const C
   auto audit = std::make_shared<AuditEntry>();
   record->audit = audit;
   std::vector<SkuState*> skus;
-  if (int64_t new_rows =
-          SealRecord(model(), change, meta, operation, now, record.get(), audit.get(), &skus);
+  RaisedCounts raised_delta;
+  if (int64_t new_rows = SealRecord(model(), change, meta, operation, now, record.get(),
+                                    audit.get(), &skus, &raised_delta);
       new_rows > 0) {
     rows_.fetch_add(new_rows);
   }
+  if (raised_delta.reorder != 0) active_reorder_.fetch_add(raised_delta.reorder);
+  if (raised_delta.uncovered != 0) active_uncovered_.fetch_add(raised_delta.uncovered);
+  if (raised_delta.sold_out != 0) active_sold_out_.fetch_add(raised_delta.sold_out);
   if (!meta.request_id.empty()) {
     record->idempotency = std::make_shared<const IdempotencyRecord>(
         IdempotencyRecord{meta.request_id, pending->fingerprint, pending->outcome,

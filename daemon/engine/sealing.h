@@ -20,6 +20,8 @@
 
 namespace stockd::engine {
 
+struct RaisedCounts;  // alerts.h
+
 // A row touched by one mutation, with its counters before it.
 struct Touched {
   SkuState* sku;
@@ -71,11 +73,11 @@ struct Change {
 // Fills `record` (whose sequence is set) and its `audit` entry from `change`: marks the
 // touched rows present, records them before and after, recomputes the published
 // quantities of the touched SKUs (updating SkuState::published) and lists the changes.
-// Sets `*skus` to the touched SKUs in first-touch order; returns how many rows came into
-// existence.
+// Sets `*skus` to the touched SKUs in first-touch order; adds to `*raised_delta` how the
+// alert keys raised changed (alerts.h); returns how many rows came into existence.
 int64_t SealRecord(const Model& model, const Change& change, const CommandMeta& meta,
                    const char* operation, int64_t now, MutationRecord* record, AuditEntry* audit,
-                   std::vector<SkuState*>* skus);
+                   std::vector<SkuState*>* skus, RaisedCounts* raised_delta);
 
 }  // namespace stockd::engine
 

@@ -69,6 +69,14 @@ void Engine(const Sources& s, Families* out) {
   for (const auto& [kind, count] : e.alerts_raised) {
     AddValue(&alerts, {{"kind", engine::AlertKindName(kind)}}, D(count));
   }
+  MetricFamily& active = AddFamily(
+      out, "stockd_alerts_active",
+      "Alert keys raised now, by kind: reorder (a location's or a SKU's overall), uncovered, "
+      "sold_out (a channel's); they re-arm when the condition clears (docs/alerts.md)",
+      kGauge);
+  for (const auto& [kind, count] : e.alerts_active) {
+    AddValue(&active, {{"kind", engine::AlertKindName(kind)}}, D(count));
+  }
   const bool serving = s.write_serving ? s.write_serving() : s.engine->writable();
   one("stockd_write_path_serving",
       "1 when writes are accepted (health stockd.v1.Stock.Write SERVING), else 0", kGauge,

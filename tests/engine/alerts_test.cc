@@ -255,8 +255,12 @@ TEST_F(AlertsTest, AnOverrideSaleUncoveringAHoldAlertsAtThatLocation) {
   std::vector<AlertEvent> active = engine_->ActiveAlerts({{AlertKind::kUncovered}});
   ASSERT_EQ(active.size(), 1u);
   EXPECT_EQ(AlertListener::Describe(active[0]), "uncovered C-1@s1 free -1 point 0" + at_risk);
+  EXPECT_EQ(engine_->Stats().alerts_active[1],
+            (std::pair<AlertKind, int64_t>{AlertKind::kUncovered, 1}));
   Ok(t::Adjust("s1", "C-1", 1, AdjustReason::kReceipt));  // 0: covered, re-armed
   EXPECT_TRUE(engine_->ActiveAlerts({{AlertKind::kUncovered}}).empty());
+  EXPECT_EQ(engine_->Stats().alerts_active[1],
+            (std::pair<AlertKind, int64_t>{AlertKind::kUncovered, 0}));
   Ok(t::Sell("pos1", "s1", "C-1", 1, /*override_limit=*/true));
   got = alerts_.Take();
   EXPECT_NE(std::find(got.begin(), got.end(), "uncovered C-1@s1 free -1 point 0" + at_risk),
@@ -402,6 +406,21 @@ TEST_F(AlertsTest, RaisedKeysAreListedByDaysOfCoverFastMoversFirst) {
                                              "reorder TEE-SLOW@wh"}));
   EXPECT_EQ(engine_->ActiveAlerts({{}, "TEE-SLOW"}).size(), 2u);
   EXPECT_EQ(engine_->ActiveAlerts({{AlertKind::kSoldOut}}).size(), 1u);
+  // The gauge of raised keys (stockd_alerts_active) agrees with the scan, and follows a
+  // re-arm (TEE-FAST back above its band, here and overall) and a back in stock.
+  using Active = std::vector<std::pair<AlertKind, int64_t>>;
+  EXPECT_EQ(
+      engine_->Stats().alerts_active,
+      (Active{{AlertKind::kReorder, 4}, {AlertKind::kUncovered, 0}, {AlertKind::kSoldOut, 1}}));
+  Ok(t::Count("wh", "TEE-FAST", 1000));
+  Ok(t::Count("s2", "X-2", 10));
+  EXPECT_EQ(
+      engine_->Stats().alerts_active,
+      (Active{{AlertKind::kReorder, 2}, {AlertKind::kUncovered, 0}, {AlertKind::kSoldOut, 0}}));
+  EXPECT_EQ(engine_->ActiveAlerts({}).size(), 2u);
+  Ok(t::Count("s2", "X-2", 0));  // sold out again: the key is raised again
+  EXPECT_EQ(engine_->Stats().alerts_active[2],
+            (std::pair<AlertKind, int64_t>{AlertKind::kSoldOut, 1}));
   AlertFilter one;
   one.limit = 1;
   EXPECT_EQ(engine_->ActiveAlerts(one).size(), 1u);

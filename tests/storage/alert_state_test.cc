@@ -96,8 +96,17 @@ TEST_F(AlertStateTest, ARestartKeepsVelocitiesRaisedKeysAndRecentAlerts) {
   ASSERT_TRUE(b.Run(engine::SellCmd{"webshop", "wh", "A", 1}).ok());
   EXPECT_EQ(b.engine->RecentAlerts({}).size(), 3u);
   EXPECT_EQ(b.engine->ActiveAlerts({}).size(), 3u);
+  // The gauge of raised keys came back with them (counted at start, not from zero).
+  using Active = std::vector<std::pair<AlertKind, int64_t>>;
+  EXPECT_EQ(
+      b.engine->Stats().alerts_active,
+      (Active{{AlertKind::kReorder, 2}, {AlertKind::kUncovered, 0}, {AlertKind::kSoldOut, 1}}));
   // A re-armed key is stored re-armed: back above the band at wh, then below again.
   ASSERT_TRUE(b.Run(engine::AdjustCmd{"wh", "A", 10, engine::AdjustReason::kReceipt, ""}).ok());
+  EXPECT_EQ(
+      b.engine->Stats().alerts_active,
+      (Active{{AlertKind::kReorder, 1}, {AlertKind::kUncovered, 0}, {AlertKind::kSoldOut, 1}}))
+      << "wh re-armed above its band";
   b.Close();
   Node c;
   ASSERT_TRUE(c.Open(redis_.address(), &clock_).ok());

@@ -44,8 +44,9 @@ engine::Model RetailModel() {
 
 // An engine on `RetailModel()` wired to a DurableStore on `redis`.
 struct Node : testing::DurableNode {
-  absl::Status Open(const std::string& address, engine::EngineOptions options = {}) {
-    return DurableNode::Open(address, RetailModel(), options);
+  absl::Status Open(const std::string& address, engine::EngineOptions options = {},
+                    int64_t timeout_ms = 1000) {
+    return DurableNode::Open(address, RetailModel(), options, timeout_ms);
   }
 };
 
@@ -112,7 +113,10 @@ TEST_F(DurabilityTest, AcknowledgedStateSurvivesRestartExactly) {
 
 TEST_F(DurabilityTest, ConcurrentWritesAreGroupCommitted) {
   Node a;
-  ASSERT_TRUE(a.Open(redis_.address()).ok());
+  // A write timeout no loaded machine reaches: this test is about batching, and under a
+  // sanitized build beside other work one fsync over 1 s once closed the write path
+  // (UNAVAILABLE for the rest: 49 of 3,200 acknowledged, CI on a loaded box).
+  ASSERT_TRUE(a.Open(redis_.address(), {}, /*timeout_ms=*/30'000).ok());
   constexpr int kThreads = 16, kPerThread = 200;
   std::atomic<int> acked{0};
   std::vector<std::thread> threads;
