@@ -36,6 +36,8 @@ void ToProto(const engine::OrderView& v, v1::Order* out) {
     line->set_breach(l.breach);
     line->set_backorder(l.backorder);
     line->set_unstocked(l.unstocked);
+    line->set_kit(l.kit);
+    line->set_per_kit(l.per_kit);
   }
   out->set_created_ms(v.created_ms);
   out->set_updated_ms(v.updated_ms);

@@ -192,7 +192,9 @@ int RunGetOrder(Invocation& invocation) {
                Num("BACKORDER"),
                Num("UNSTOCKED")});
   for (const v1::OrderLine& l : order.lines()) {
-    table.AddRow({l.sku(), l.location(), absl::StrCat(l.qty()), absl::StrCat(l.shipped()),
+    // A kit's component line: "PEDAL (BIKE)", in component units.
+    table.AddRow({l.kit().empty() ? l.sku() : absl::StrCat(l.sku(), " (", l.kit(), ")"),
+                  l.location(), absl::StrCat(l.qty()), absl::StrCat(l.shipped()),
                   absl::StrCat(l.cancelled()), absl::StrCat(l.open()), absl::StrCat(l.fulfilled()),
                   absl::StrCat(l.breach()), absl::StrCat(l.backorder()),
                   absl::StrCat(l.unstocked())});

@@ -113,13 +113,19 @@ struct ExpireCmd {
 enum class OrderStatus { kPending = 1, kAccepted, kShipped, kCancelled };
 const char* OrderStatusName(OrderStatus status);  // "pending", "accepted", ...
 
-// One line of an order revision, its listing already mapped to a SKU.
+// One line of an order revision, its listing already mapped to a SKU. A line naming a
+// kit (docs/kits.md, "Orders") counts kits; the engine applies it as one line per
+// component, in component units, every component from one location.
 struct OrderLineCmd {
   std::string sku;
   std::string location;   // where the channel ships it from; "" = the channel's sources
   int64_t qty = 0;        // ordered, >= 1
   int64_t shipped = 0;    // 0..qty
   int64_t cancelled = 0;  // 0..qty - shipped
+  // Set by the engine on the component lines it makes of a kit line (callers leave them
+  // empty: the engine overwrites them): the kit's SKU and this component's units per kit.
+  std::string kit;
+  int64_t per_kit = 0;
 };
 
 // Applies one revision of a channel's order: the engine moves the order's one hold to
@@ -187,6 +193,10 @@ struct OrderLineView {
   int64_t breach = 0;     // units taken beyond the channel's avail, over the order's life
   int64_t backorder = 0;  // open units no stock covers now
   int64_t unstocked = 0;  // shipped units that were never in stock here (count needed)
+  // A component line of a kit the channel's line named: the kit's SKU and this
+  // component's units per kit (qty and the counts above are in component units).
+  std::string kit;
+  int64_t per_kit = 0;
 };
 
 // An order as stockd applied it: the engine's order table entry (durable, restored).

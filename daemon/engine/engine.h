@@ -238,8 +238,9 @@ class Engine {
   // ---- Queries: read committed-in-memory state; never block on the journal.
   absl::StatusOr<std::vector<RowView>> GetStock(const std::string& sku,
                                                 const std::vector<std::string>& locations) const;
-  // Whether the engine has the SKU (it was counted or received somewhere); a cheap check
-  // for callers that only need that (the order intake, per line).
+  // Whether the engine has the SKU (it was counted or received somewhere; a kit: every
+  // one of its components); a cheap check for callers that only need that (the order
+  // intake, per line).
   bool HasSku(const std::string& sku) const;
   // Empty `channels` = all channels. sku-major order.
   absl::StatusOr<std::vector<AvailabilityItem>> GetAvailability(

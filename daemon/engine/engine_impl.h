@@ -254,6 +254,18 @@ class Engine::Impl {
   // sources whose avail covers it, else the first whose free stock does, else the one
   // with the most free stock. The caller holds the SKU's shard.
   int ChooseOrderSource(int channel, const SkuState& s, int64_t need) const;
+  // Order lines naming a kit (kit_commands.cc): each becomes one line per component, in
+  // component units (`kit` and `per_kit` set), the components of one kit line sharing a
+  // group in `groups` (by line; -1 for a SKU's own line). INVALID_ARGUMENT when a
+  // component's units exceed kMaxQuantity or the lines max_lines.
+  absl::Status ExpandKitOrderLines(ApplyOrderCmd* cmd, std::vector<int>* groups) const;
+  // Gives the new lines of each kit group of `targets` one location (locs[line] and the
+  // line's location): the one its applied lines have, else the first of the channel's
+  // sources where every component's avail covers the line, else where free stock does,
+  // else the one with the most kits' worth of free stock. The caller holds the shards.
+  void PlaceKitOrderLines(int channel, const std::vector<OrderTarget>& targets,
+                          bool order_cancelled, const std::vector<SkuState*>& states,
+                          OrderView* order, std::vector<int>* locs, std::string* reason) const;
 
   // Serialises Restore, PreviewModel and Reconfigure: the model does not change while one
   // runs. Taken before every other engine lock.

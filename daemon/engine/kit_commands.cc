@@ -1,6 +1,12 @@
 // Kit mutations (kits.h, docs/kits.md): a Reserve line of kits (every component at one
-// location, planned against what the request's earlier lines take: PlanningRows) and the
-// Sell of kits at a till (every component at the till's location, in one mutation).
+// location, planned against what the request's earlier lines take: PlanningRows), the
+// Sell of kits at a till (every component at the till's location, in one mutation), and
+// an order's kit lines (one line per component, every component of a line at one
+// location; ApplyOrder in order_commands.cc applies them).
+#include <algorithm>
+#include <limits>
+#include <map>
+
 #include "absl/strings/str_cat.h"
 #include "daemon/engine/engine_impl.h"
 #include "daemon/engine/kits.h"
@@ -127,6 +133,115 @@ RecordOr Engine::Impl::SellKit(const Kit& kit, SellCmd& cmd, int c, int l, const
     p->outcome.after.push_back(View(*states[i], l));
   }
   return Seal(change, meta, "sell", p);
+}
+
+absl::Status Engine::Impl::ExpandKitOrderLines(ApplyOrderCmd* cmd, std::vector<int>* groups) const {
+  const KitIndex& kits = generation().kits();
+  std::vector<OrderLineCmd> out;
+  out.reserve(cmd->lines.size());
+  groups->clear();
+  int next_group = 0;
+  for (size_t i = 0; i < cmd->lines.size(); ++i) {
+    OrderLineCmd& line = cmd->lines[i];
+    const Kit* kit = kits.Find(line.sku);
+    if (kit == nullptr) {
+      line.kit.clear();
+      line.per_kit = 0;
+      out.push_back(std::move(line));
+      groups->push_back(-1);
+      continue;
+    }
+    for (const KitComponent& k : kit->components) {
+      if (line.qty > kMaxQuantity / k.qty) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "lines[", i, "].qty: ", line.qty, " kits of '", kit->sku, "' need more than ",
+            kMaxQuantity, " units of '", k.sku, "' (", k.qty, " per kit)"));
+      }
+      out.push_back(OrderLineCmd{k.sku, line.location, line.qty * k.qty, line.shipped * k.qty,
+                                 line.cancelled * k.qty, kit->sku, k.qty});
+      groups->push_back(next_group);
+    }
+    ++next_group;
+  }
+  if (out.size() > static_cast<size_t>(options_.max_lines)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("lines: the order's ", cmd->lines.size(), " lines make ", out.size(),
+                     " once its kits are split into their components, over the maximum of ",
+                     options_.max_lines));
+  }
+  cmd->lines = std::move(out);
+  return absl::OkStatus();
+}
+
+void Engine::Impl::PlaceKitOrderLines(int c, const std::vector<OrderTarget>& targets,
+                                      bool order_cancelled, const std::vector<SkuState*>& states,
+                                      OrderView* order, std::vector<int>* locs,
+                                      std::string* reason) const {
+  std::map<int, std::vector<const OrderTarget*>> groups;
+  for (const OrderTarget& t : targets) {
+    if (t.group >= 0) groups[t.group].push_back(&t);
+  }
+  const Model& m = model();
+  const std::vector<int>& sources = m.channels[c].sources;
+  for (const auto& [group, members] : groups) {
+    int l = -1;
+    bool placed = true;
+    for (const OrderTarget* t : members) {
+      if ((*locs)[t->line] >= 0 && l < 0) l = (*locs)[t->line];
+      placed = placed && (*locs)[t->line] >= 0;
+    }
+    if (placed) continue;
+    const OrderLineView& first = order->lines[members.front()->line];
+    if (l < 0) {
+      if (!first.location.empty()) {
+        absl::StrAppend(reason, "; location '", first.location, "' of kit ", first.kit,
+                        " is unknown: taken from the channel's sources");
+      }
+      // What each new component line takes now: its open units and what it ships.
+      std::vector<int64_t> need(members.size());
+      for (size_t i = 0; i < members.size(); ++i) {
+        const OrderTarget& t = *members[i];
+        const int64_t shipped = std::max(order->lines[t.line].shipped, t.shipped);
+        need[i] = TargetOpen(t, shipped, order_cancelled) + shipped - order->lines[t.line].shipped;
+      }
+      auto covers = [&](int at, bool by_avail) {
+        for (size_t i = 0; i < members.size(); ++i) {
+          const SkuState& s = *states[members[i]->line];
+          const int64_t have = by_avail ? Avail(*s.policies, c, at, s.rows[at]) : s.rows[at].free();
+          if (have < need[i]) return false;
+        }
+        return true;
+      };
+      for (int pass = 0; pass < 2 && l < 0; ++pass) {
+        for (int at : sources) {
+          if (covers(at, pass == 0)) {
+            l = at;
+            break;
+          }
+        }
+      }
+      if (l < 0) {  // none covers it: the most whole kits' worth of free stock
+        int64_t best = -1;
+        for (int at : sources) {
+          int64_t kits = std::numeric_limits<int64_t>::max();
+          for (size_t i = 0; i < members.size(); ++i) {
+            const OrderLineView& line = order->lines[members[i]->line];
+            const int64_t free = std::max<int64_t>(0, states[members[i]->line]->rows[at].free());
+            kits = std::min(kits, free / std::max<int64_t>(1, line.per_kit));
+          }
+          if (kits > best) {
+            best = kits;
+            l = at;
+          }
+        }
+      }
+    }
+    for (const OrderTarget* t : members) {
+      if ((*locs)[t->line] >= 0) continue;
+      (*locs)[t->line] = l;
+      order->lines[t->line].location = m.locations[l].id;
+    }
+  }
 }
 
 }  // namespace stockd::engine

@@ -62,14 +62,19 @@ absl::Status CheckOrder(const ApplyOrderCmd& cmd, size_t max_lines) {
   return absl::OkStatus();
 }
 
+bool SameLine(const OrderLineView& applied, const OrderLineCmd& line) {
+  return applied.sku == line.sku && applied.kit == line.kit;
+}
+
 // Which applied line each line of the revision continues: the one at the same index when
-// it has the same SKU, else the first unclaimed one with that SKU; -1 = a new line.
+// it has the same SKU (and is a component of the same kit, or of none), else the first
+// unclaimed such one; -1 = a new line.
 std::vector<int> MatchLines(const std::vector<OrderLineView>& applied,
                             const std::vector<OrderLineCmd>& lines) {
   std::vector<int> match(lines.size(), -1);
   std::vector<bool> claimed(applied.size(), false);
   for (size_t i = 0; i < lines.size() && i < applied.size(); ++i) {
-    if (applied[i].sku == lines[i].sku) {
+    if (SameLine(applied[i], lines[i])) {
       match[i] = static_cast<int>(i);
       claimed[i] = true;
     }
@@ -77,7 +82,7 @@ std::vector<int> MatchLines(const std::vector<OrderLineView>& applied,
   for (size_t i = 0; i < lines.size(); ++i) {
     if (match[i] >= 0) continue;
     for (size_t j = 0; j < applied.size(); ++j) {
-      if (!claimed[j] && applied[j].sku == lines[i].sku) {
+      if (!claimed[j] && SameLine(applied[j], lines[i])) {
         match[i] = static_cast<int>(j);
         claimed[j] = true;
         break;
@@ -89,7 +94,9 @@ std::vector<int> MatchLines(const std::vector<OrderLineView>& applied,
 
 // The lines of `order` as revision `cmd` continues them (the revision's lines in its
 // order, then applied lines it no longer has, cancelled whole), and what each should be.
-std::vector<OrderTarget> MergeRevision(const ApplyOrderCmd& cmd, OrderView* order) {
+// `groups`: each of the revision's lines' kit group (Engine::Impl::ExpandKitOrderLines).
+std::vector<OrderTarget> MergeRevision(const ApplyOrderCmd& cmd, const std::vector<int>& groups,
+                                       OrderView* order) {
   const std::vector<int> match = MatchLines(order->lines, cmd.lines);
   std::vector<OrderTarget> targets;
   std::vector<bool> kept(order->lines.size(), false);
@@ -103,9 +110,12 @@ std::vector<OrderTarget> MergeRevision(const ApplyOrderCmd& cmd, OrderView* orde
       OrderLineView fresh;
       fresh.sku = in.sku;
       fresh.location = in.location;  // resolved below, once the shards are locked
+      fresh.kit = in.kit;
+      fresh.per_kit = in.per_kit;
       lines.push_back(std::move(fresh));
     }
-    targets.push_back({static_cast<int>(lines.size() - 1), in.qty, in.shipped, in.cancelled});
+    targets.push_back(
+        {static_cast<int>(lines.size() - 1), in.qty, in.shipped, in.cancelled, groups[i]});
   }
   for (size_t j = 0; j < order->lines.size(); ++j) {
     if (kept[j]) continue;
@@ -142,9 +152,8 @@ RecordOr Engine::Impl::Apply(ApplyOrderCmd& cmd, const CommandMeta& meta,
   if (!channel.ok()) return channel.status();
   const int c = *channel;
   if (absl::Status st = CheckOrder(cmd, options_.max_lines); !st.ok()) return st;
-  for (const OrderLineCmd& line : cmd.lines) {
-    if (absl::Status st = NotAKit(line.sku, "order", false); !st.ok()) return st;
-  }
+  std::vector<int> groups;  // by line: its kit group, -1 for a SKU's own line
+  if (absl::Status st = ExpandKitOrderLines(&cmd, &groups); !st.ok()) return st;
 
   const std::string key = OrderTable::Key(cmd.channel, cmd.order_id);
   OrderStripe& order_stripe = orders_.StripeFor(key);
@@ -188,7 +197,7 @@ RecordOr Engine::Impl::Apply(ApplyOrderCmd& cmd, const CommandMeta& meta,
   std::vector<OrderTarget> targets;
   std::vector<absl::string_view> skus;
   if (!order.closed) {
-    targets = MergeRevision(cmd, &order);
+    targets = MergeRevision(cmd, groups, &order);
     for (const OrderLineView& l : order.lines) skus.push_back(l.sku);
   }
   // Held until the record is sealed (Seal reads the touched shards).
@@ -281,6 +290,8 @@ absl::Status Engine::Impl::ApplyOrderLines(const ApplyOrderCmd& cmd, int c,
     }
   }
 
+  PlaceKitOrderLines(c, targets, cancelled, states, order, &locs, reason);
+
   int64_t breach = 0, backorder = 0, unstocked = 0;
   for (const OrderTarget& t : targets) {
     OrderLineView& line = order->lines[t.line];
@@ -288,7 +299,7 @@ absl::Status Engine::Impl::ApplyOrderLines(const ApplyOrderCmd& cmd, int c,
     // Shipped units never come back: a revision saying fewer than applied keeps the more.
     const int64_t shipped = std::max(line.shipped, t.shipped);
     const int64_t ship = shipped - line.shipped;
-    const int64_t target_open = cancelled ? 0 : std::max<int64_t>(0, t.qty - shipped - t.cancelled);
+    const int64_t target_open = TargetOpen(t, shipped, cancelled);
     const int64_t breach_before = line.breach, unstocked_before = line.unstocked;
     const int64_t backorder_before = line.backorder;
     int& l = locs[t.line];

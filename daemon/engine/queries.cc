@@ -38,6 +38,12 @@ absl::StatusOr<std::vector<RowView>> Engine::Impl::GetStock(
 }
 
 bool Engine::Impl::HasSku(const std::string& sku) const {
+  if (const Kit* kit = generation().kits().Find(sku)) {
+    for (const KitComponent& k : kit->components) {
+      if (!HasSku(k.sku)) return false;
+    }
+    return true;
+  }
   const Shard& shard = ShardFor(sku);
   absl::MutexLock lock(&shard.mu);
   return FindSku(shard, sku) != nullptr;

@@ -9,6 +9,7 @@
 #ifndef STOCKD_DAEMON_ENGINE_SEALING_H_
 #define STOCKD_DAEMON_ENGINE_SEALING_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -35,7 +36,16 @@ struct Touched {
 struct OrderTarget {
   int line = 0;
   int64_t qty = 0, shipped = 0, cancelled = 0;
+  // The component lines of one kit line of the revision share a group (>= 0) and one
+  // location; -1: a SKU's own line.
+  int group = -1;
 };
+
+// The units a line of the revision should keep open: ordered less shipped (`shipped`, the
+// line's after the revision) and cancelled; none once the order is cancelled.
+inline int64_t TargetOpen(const OrderTarget& t, int64_t shipped, bool order_cancelled) {
+  return order_cancelled ? 0 : std::max<int64_t>(0, t.qty - shipped - t.cancelled);
+}
 
 // Everything one mutation collects before it is sealed into a record.
 struct Change {

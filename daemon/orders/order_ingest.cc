@@ -98,8 +98,12 @@ std::vector<std::string> OrderIngest::Map(const std::string& channel, const plug
       }
       continue;
     }
-    cmd->lines.push_back({*std::move(sku), line.location, line.quantity, line.quantity_shipped,
-                          line.quantity_cancelled});
+    engine::OrderLineCmd& out = cmd->lines.emplace_back();
+    out.sku = *std::move(sku);
+    out.location = line.location;
+    out.qty = line.quantity;
+    out.shipped = line.quantity_shipped;
+    out.cancelled = line.quantity_cancelled;
   }
   return missing;
 }

@@ -1,5 +1,7 @@
 #include "daemon/reconcile/classify.h"
 
+#include <algorithm>
+
 namespace stockd::reconcile {
 
 const char* SkuClassName(SkuClass c) {
@@ -69,8 +71,22 @@ std::map<std::string, int64_t> Uningested(const std::vector<plugins::Order>& pol
 AppliedOrder FromView(const engine::OrderView& view) {
   AppliedOrder a;
   a.revision = view.revision;
-  for (const engine::OrderLineView& line : view.lines)
-    a.taken[line.sku] += line.open + line.fulfilled;
+  // A kit line is applied as its components' lines (docs/kits.md, "Orders") and the
+  // channel counts kits: the kits taken are the most whole kits' worth any component's
+  // units make.
+  std::map<std::string, std::map<std::string, int64_t>> kits;  // kit -> component -> kits
+  for (const engine::OrderLineView& line : view.lines) {
+    if (line.kit.empty() || line.per_kit <= 0) {
+      a.taken[line.sku] += line.open + line.fulfilled;
+    } else {
+      kits[line.kit][line.sku] += (line.open + line.fulfilled) / line.per_kit;
+    }
+  }
+  for (const auto& [kit, components] : kits) {
+    int64_t most = 0;
+    for (const auto& [sku, n] : components) most = std::max(most, n);
+    a.taken[kit] += most;
+  }
   return a;
 }
 

@@ -29,6 +29,8 @@ void ToStored(const engine::OrderView& o, StoredOrder* s) {
     sl->set_breach(l.breach);
     sl->set_backorder(l.backorder);
     sl->set_unstocked(l.unstocked);
+    sl->set_kit(l.kit);
+    sl->set_per_kit(l.per_kit);
   }
   s->set_created_ms(o.created_ms);
   s->set_updated_ms(o.updated_ms);
@@ -49,11 +51,23 @@ absl::StatusOr<engine::OrderView> FromStored(const StoredOrder& s) {
   o.hold_id = s.hold_id();
   o.lines.reserve(s.lines_size());
   for (const StoredOrderLine& sl : s.lines()) {
-    if (sl.open() < 0 || sl.fulfilled() < 0 || sl.backorder() < 0) {
-      return absl::DataLossError(absl::StrCat("order '", s.order_id(), "': negative line"));
+    if (sl.open() < 0 || sl.fulfilled() < 0 || sl.backorder() < 0 || sl.per_kit() < 0 ||
+        sl.kit().empty() != (sl.per_kit() == 0)) {
+      return absl::DataLossError(absl::StrCat("order '", s.order_id(), "': undecodable line"));
     }
-    o.lines.push_back({sl.sku(), sl.location(), sl.qty(), sl.shipped(), sl.cancelled(), sl.open(),
-                       sl.fulfilled(), sl.breach(), sl.backorder(), sl.unstocked()});
+    engine::OrderLineView& line = o.lines.emplace_back();
+    line.sku = sl.sku();
+    line.location = sl.location();
+    line.qty = sl.qty();
+    line.shipped = sl.shipped();
+    line.cancelled = sl.cancelled();
+    line.open = sl.open();
+    line.fulfilled = sl.fulfilled();
+    line.breach = sl.breach();
+    line.backorder = sl.backorder();
+    line.unstocked = sl.unstocked();
+    line.kit = sl.kit();
+    line.per_kit = sl.per_kit();
   }
   o.created_ms = s.created_ms();
   o.updated_ms = s.updated_ms();

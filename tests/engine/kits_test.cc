@@ -165,13 +165,7 @@ TEST_F(KitsTest, WhatAKitCannotDoIsRefusedAndChangesNothing) {
   EXPECT_REJECTED(kInvalid, t::Transfer("wh", "s1", "BIKE", 1));
   absl::StatusOr<Outcome> r = Run(t::Count("wh", "BIKE", 3));
   EXPECT_TRUE(absl::StrContains(r.status().message(), "FRAME x1, PEDAL x2")) << r.status();
-  // Not built yet: an order line naming a kit (docs/kits.md).
-  ApplyOrderCmd order;
-  order.channel = "amazon";
-  order.order_id = "O-1";
-  order.revision = 1;
-  order.lines.push_back(OrderLineCmd{"BIKE", "", 1, 0, 0});
-  EXPECT_REJECTED(absl::StatusCode::kUnimplemented, order);
+  // Order lines naming a kit are applied as their components: kit_orders_test.cc.
   EXPECT_EQ(Observe(), before);
   EXPECT_EQ(Reservable("web", "BIKE"), 3);
 }

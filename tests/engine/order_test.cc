@@ -7,25 +7,10 @@
 #include <vector>
 
 #include "tests/engine/engine_fixture.h"
+#include "tests/engine/order_helpers.h"
 
 namespace stockd::engine {
 namespace {
-
-OrderLineCmd OL(const std::string& sku, int64_t qty, int64_t shipped = 0, int64_t cancelled = 0,
-                const std::string& location = "") {
-  return OrderLineCmd{sku, location, qty, shipped, cancelled};
-}
-
-ApplyOrderCmd Order(const std::string& channel, const std::string& id, int64_t revision,
-                    OrderStatus status, std::vector<OrderLineCmd> lines) {
-  ApplyOrderCmd cmd;
-  cmd.channel = channel;
-  cmd.order_id = id;
-  cmd.revision = revision;
-  cmd.status = status;
-  cmd.lines = std::move(lines);
-  return cmd;
-}
 
 // Records every applied order revision the engine announces.
 class OrderListener : public ChangeListener {

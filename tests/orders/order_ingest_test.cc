@@ -179,6 +179,32 @@ TEST_F(OrderIngestTest, UnmappedOrdersAreParkedDurablyAndAppliedOnceMapped) {
   EXPECT_TRUE(ingest_->ListUnmapped().empty());
 }
 
+TEST_F(OrderIngestTest, AListingOfAKitIsParkedUntilEveryComponentIsKnownThenAppliedAsThem) {
+  MapListings("sku,listing_id\nSKU-1,L-1\nPAIR,L-P\n");
+  absl::StatusOr<IngestResult> r =
+      Submit("amazon", MakeOrder("O-K", 1, Status::kAccepted, {Line("L-P", 2)}));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(*r, IngestResult::kParked) << "SKU-3, a component, is not known yet";
+  ASSERT_EQ(ingest_->ListUnmapped().size(), 1u);
+  EXPECT_EQ(ingest_->ListUnmapped()[0].listing_ids, std::vector<std::string>{"L-P"});
+
+  testing::Stock(engine_.get(), "SKU-3", 10);
+  EXPECT_EQ(ingest_->RetryUnmapped(), 1);
+  EXPECT_EQ(Counters(engine_.get(), "SKU-1"), "10/0/2");  // 2 pairs: 2 x SKU-1, committed
+  EXPECT_EQ(Counters(engine_.get(), "SKU-3"), "10/0/4");  // and 2 x 2 of SKU-3
+  absl::StatusOr<engine::OrderView> order = engine_->GetOrder("amazon", "O-K");
+  ASSERT_TRUE(order.ok()) << order.status();
+  ASSERT_EQ(order->lines.size(), 2u);
+  EXPECT_EQ(order->lines[1].kit, "PAIR");
+  EXPECT_EQ(order->lines[1].per_kit, 2);
+  // One pair shipped on the channel: both components leave the shelf.
+  r = Submit("amazon", MakeOrder("O-K", 2, Status::kShipped, {Line("L-P", 2, 1)}));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(*r, IngestResult::kApplied);
+  EXPECT_EQ(Counters(engine_.get(), "SKU-1"), "9/0/1");
+  EXPECT_EQ(Counters(engine_.get(), "SKU-3"), "8/0/2");
+}
+
 // The same revision applied before under another mapping: the engine refuses the request
 // id with another body; the order table shows it is in, so the intake answers OK.
 TEST_F(OrderIngestTest, ARevisionAppliedUnderAnotherMappingIsAReplay) {

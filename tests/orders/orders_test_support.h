@@ -33,6 +33,8 @@ inline std::unique_ptr<engine::Engine> MakeEngine(const engine::Clock* clock) {
                             .Channel("amazon", engine::ChannelType::kMarketplace, {"wh"})
                             .Channel("web", engine::ChannelType::kWebshop, {"wh"})
                             .Build();
+  // A kit (docs/kits.md, "Orders"): PAIR = SKU-1 x1 + SKU-3 x2.
+  model.kits = {{"PAIR", {{"SKU-1", 1}, {"SKU-3", 2}}, "t.yaml:1"}};
   engine::EngineOptions options;
   options.clock = clock;
   absl::StatusOr<std::unique_ptr<engine::Engine>> e = engine::Engine::Create(model, options);

@@ -131,5 +131,30 @@ TEST(UningestedTest, FromViewAddsOpenAndFulfilledPerSku) {
   EXPECT_EQ(a.taken, (std::map<std::string, int64_t>{{"A", 5}, {"B", 0}}));
 }
 
+TEST(UningestedTest, FromViewCountsAKitLineInKitsAsTheChannelDoes) {
+  // 3 bikes (FRAME x1 + PEDAL x2) ordered, 2 kits' worth of pedals taken and 3 frames;
+  // and a frame of its own.
+  engine::OrderView view;
+  view.revision = 2;
+  auto component = [](const std::string& sku, int64_t per_kit, int64_t open) {
+    engine::OrderLineView l;
+    l.sku = sku;
+    l.location = "wh";
+    l.qty = 3 * per_kit;
+    l.open = open;
+    l.kit = "BIKE";
+    l.per_kit = per_kit;
+    return l;
+  };
+  view.lines.push_back(component("FRAME", 1, 3));
+  view.lines.push_back(component("PEDAL", 2, 4));
+  engine::OrderLineView frame;
+  frame.sku = "FRAME";
+  frame.qty = 1;
+  frame.open = 1;
+  view.lines.push_back(frame);
+  EXPECT_EQ(FromView(view).taken, (std::map<std::string, int64_t>{{"BIKE", 3}, {"FRAME", 1}}));
+}
+
 }  // namespace
 }  // namespace stockd::reconcile

@@ -115,6 +115,67 @@ TEST_F(OrderDurabilityTest, AppliedOrdersSurviveARestartAndNothingCountsTwice) {
   EXPECT_TRUE(b.engine->CheckInvariants().ok());
 }
 
+TEST_F(OrderDurabilityTest, AKitOrderKeepsItsComponentLinesAcrossARestart) {
+  auto kit_model = [] {
+    engine::Model m = ShopModel();
+    m.kits = {{"BIKE", {{"FRAME", 1}, {"PEDAL", 2}}, "t.yaml:1"}};
+    return m;
+  };
+  auto bikes = [](int64_t revision, OrderStatus status, int64_t shipped) {
+    engine::ApplyOrderCmd cmd;
+    cmd.channel = "amazon";
+    cmd.order_id = "k1";
+    cmd.revision = revision;
+    cmd.status = status;
+    cmd.lines.resize(1);
+    cmd.lines[0].sku = "BIKE";
+    cmd.lines[0].qty = 2;
+    cmd.lines[0].shipped = shipped;
+    return Command{{"order/amazon/k1/" + std::to_string(revision), "orders:amazon"}, cmd};
+  };
+  auto rows = [](engine::Engine& e) {
+    std::string out;
+    for (const char* sku : {"FRAME", "PEDAL"}) {
+      absl::StatusOr<std::vector<engine::RowView>> r = e.GetStock(sku, {"wh"});
+      if (!r.ok() || r->size() != 1) return std::string("?");
+      const engine::Counters& c = (*r)[0].counters;
+      out += std::string(sku) + " " + std::to_string(c.on_hand) + "/" + std::to_string(c.held) +
+             "/" + std::to_string(c.committed) + " ";
+    }
+    return out;
+  };
+  {
+    DurableNode a;
+    ASSERT_TRUE(a.Open(redis_.address(), kit_model()).ok());
+    for (const char* sku : {"FRAME", "PEDAL"}) {
+      ASSERT_TRUE(
+          a.engine->ExecuteAndWait({{"", "t"}, engine::CountCmd{"wh", sku, 10, {}, ""}}).ok());
+    }
+    absl::StatusOr<Outcome> r = a.engine->ExecuteAndWait(bikes(1, OrderStatus::kAccepted, 0));
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(rows(*a.engine), "FRAME 10/0/2 PEDAL 10/0/4 ");
+  }
+  DurableNode b;
+  ASSERT_TRUE(b.Open(redis_.address(), kit_model()).ok());
+  absl::StatusOr<engine::OrderView> o = b.engine->GetOrder("amazon", "k1");
+  ASSERT_TRUE(o.ok()) << o.status();
+  ASSERT_EQ(o->lines.size(), 2u);
+  EXPECT_EQ(o->lines[1].sku, "PEDAL");
+  EXPECT_EQ(o->lines[1].kit, "BIKE");
+  EXPECT_EQ(o->lines[1].per_kit, 2);
+  EXPECT_EQ(o->lines[1].qty, 4);
+  // The replayed revision changes nothing; the next one continues the same lines.
+  ASSERT_TRUE(b.engine->ExecuteAndWait(bikes(1, OrderStatus::kAccepted, 0)).ok());
+  EXPECT_EQ(rows(*b.engine), "FRAME 10/0/2 PEDAL 10/0/4 ");
+  absl::StatusOr<Outcome> r = b.engine->ExecuteAndWait(bikes(2, OrderStatus::kShipped, 2));
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_TRUE(r->order);
+  EXPECT_EQ(r->order->lines.size(), 2u);
+  EXPECT_TRUE(r->order->closed);
+  EXPECT_EQ(rows(*b.engine), "FRAME 8/0/0 PEDAL 6/0/0 ");
+  EXPECT_TRUE(b.engine->CheckInvariants().ok());
+}
+
 TEST_F(OrderDurabilityTest, OpenOrdersInOneHashClosedOnesInExpiringBuckets) {
   DurableNode a;
   ASSERT_TRUE(a.Open(redis_.address(), ShopModel()).ok());
