@@ -6,11 +6,13 @@
 //   hold_commands.cc   Reserve, Extend, Commit, Release, Expire, Fulfill, Cancel
 //   stock_commands.cc  Sell, Adjust, Count, Transfer
 //   order_commands.cc  ApplyOrder (the order table: order_table.h)
+//   order_lines.cc     ApplyOrderLines, ChooseOrderSource (one revision's lines)
 //   queries.cc         GetStock, HasSku, GetAvailability, Explain, GetHold, ListHolds, ListAudit,
 //                      HoldLineCount, ForEachPublished
 //   kit_queries.cc     a kit's GetAvailability and Explain, NotAKit, the announcements of
 //                      kit quantities (kits.h, kit_announcer.h)
-//   kit_commands.cc    PlanKitLine (a Reserve line of kits), SellKit
+//   kit_commands.cc    PlanKitLine (a Reserve line of kits), SellKit, an order's kit lines
+//                      (ExpandKitOrderLines, PlaceKitOrderLines)
 //   restore.cc         Restore, AdoptDurable, CheckInvariants
 //   probe.cc           Probe (the watchdog's proof that every lock is still taken and given back)
 //   reconfigure.cc     PreviewModel, Reconfigure (model_compare.h: canonicalising and
