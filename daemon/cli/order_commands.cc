@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <initializer_list>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "daemon/cli/commands.h"
@@ -42,12 +43,26 @@ std::string StatusName(v1::OrderStatus status) {
   }
 }
 
-// "A:3 B:1/2" : sku:qty, then shipped/cancelled when any.
+// "A:3@wh BIKE:2@s1": sku:qty@location per line; the component lines of one kit line
+// (docs/kits.md, "Orders naming a kit") as the kit and its count, as the channel sold it.
 std::string OrderLines(const v1::Order& order) {
   std::string out;
+  std::string kit;                  // the kit whose component lines are being passed
+  std::vector<std::string> passed;  // its components seen so far: a repeat starts a new line
   for (const v1::OrderLine& l : order.lines()) {
+    if (!l.kit().empty() && l.kit() == kit &&
+        std::find(passed.begin(), passed.end(), l.sku()) == passed.end()) {
+      passed.push_back(l.sku());
+      continue;
+    }
+    kit = l.kit();
+    passed = {l.sku()};
     if (!out.empty()) out += " ";
-    absl::StrAppend(&out, l.sku(), ":", l.qty());
+    if (kit.empty() || l.per_kit() <= 0) {
+      absl::StrAppend(&out, l.sku(), ":", l.qty());
+    } else {
+      absl::StrAppend(&out, kit, ":", l.qty() / l.per_kit());
+    }
     if (!l.location().empty()) absl::StrAppend(&out, "@", l.location());
   }
   return out;

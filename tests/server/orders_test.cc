@@ -39,6 +39,9 @@ channels:
   - {id: web, type: webshop, sources: [wh, s1], protect: {s1: 2}}
   - {id: pos1, type: store, sources: [s1]}
   - {id: amazon, type: marketplace, sources: [wh]}
+kits:
+  - sku: BIKE
+    components: [{sku: FRAME}, {sku: PEDAL, qty: 2}]
 )yaml";
 
 engine::OrderLineCmd Line(const std::string& sku, int64_t qty, int64_t shipped = 0) {
@@ -357,6 +360,32 @@ TEST_F(OrdersTest, StockctlPrintsTheSameProblemsAsTableAndJson) {
   EXPECT_EQ(WEXITSTATUS(last_exit_), 2) << bad_flag;
   EXPECT_NE(bad_flag.find("--open does not apply to 'orders problems'"), std::string::npos)
       << bad_flag;
+}
+
+TEST_F(OrdersTest, AKitOrderShowsItsComponentLinesAndStockctlTheKit) {
+  Count("wh", "FRAME", 5);
+  Count("wh", "PEDAL", 10);
+  Apply("amazon", "k-1", 1, engine::OrderStatus::kAccepted, {Line("BIKE", 2), Line("FRAME", 1)});
+  grpc::ClientContext ctx;
+  v1::GetOrderRequest req;
+  req.set_channel("amazon");
+  req.set_order_id("k-1");
+  v1::Order order;
+  grpc::Status st = stub_->GetOrder(&ctx, req, &order);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_EQ(order.lines_size(), 3);
+  EXPECT_EQ(absl::StrCat(order.lines(1).sku(), " ", order.lines(1).kit(), " ",
+                         order.lines(1).per_kit(), " ", order.lines(1).qty(), " ",
+                         order.lines(1).open(), " ", order.lines(1).location()),
+            "PEDAL BIKE 2 4 4 wh");
+  EXPECT_EQ(order.lines(2).kit(), "");
+
+  const std::string list = Stockctl("orders list --channel amazon");
+  EXPECT_EQ(last_exit_, 0) << list;
+  EXPECT_NE(list.find("BIKE:2@wh FRAME:1@wh"), std::string::npos) << list;
+  const std::string got = Stockctl("orders get amazon k-1");
+  EXPECT_EQ(last_exit_, 0) << got;
+  EXPECT_NE(got.find("PEDAL (BIKE)"), std::string::npos) << got;
 }
 
 }  // namespace
