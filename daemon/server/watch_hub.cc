@@ -22,7 +22,10 @@ void WatchHub::OnOrderApplied(const engine::OrderEvent& event) {
   std::vector<v1::OrderProblem> problems = api::ToWatchProblems(event);
   if (problems.empty()) return;
   std::vector<std::string> skus;
-  for (const engine::OrderLineView& l : event.order.lines) skus.push_back(l.sku);
+  for (const engine::OrderLineView& l : event.order.lines) {
+    skus.push_back(l.sku);
+    if (!l.kit.empty()) skus.push_back(l.kit);  // a watcher of the kit hears of its orders too
+  }
   absl::MutexLock lock(&mu_);
   for (const v1::OrderProblem& p : problems) {
     AnnounceLocked({std::make_shared<const v1::WatchEvent>(api::ToWatchNotice(p)), skus});

@@ -386,6 +386,28 @@ TEST_F(OrdersTest, AKitOrderShowsItsComponentLinesAndStockctlTheKit) {
   const std::string got = Stockctl("orders get amazon k-1");
   EXPECT_EQ(last_exit_, 0) << got;
   EXPECT_NE(got.find("PEDAL (BIKE)"), std::string::npos) << got;
+
+  // A watcher of the kit's SKU hears of the kit order's problems (a backorder of pedals).
+  grpc::ClientContext watch_ctx;
+  v1::WatchRequest watch;
+  watch.add_skus("BIKE");
+  watch.set_snapshot(true);
+  std::unique_ptr<grpc::ClientReader<v1::WatchEvent>> stream = stub_->Watch(&watch_ctx, watch);
+  v1::WatchEvent e;
+  do {
+    ASSERT_TRUE(stream->Read(&e));
+  } while (!e.snapshot_done());
+  Apply("amazon", "k-2", 1, engine::OrderStatus::kAccepted, {Line("BIKE", 5)});
+  std::string problem;
+  while (problem.empty() && stream->Read(&e)) {
+    if (e.has_order_problem()) {
+      problem = absl::StrCat(v1::OrderProblemKind_Name(e.order_problem().kind()), " ", e.sku(), " ",
+                             e.order_problem().units(), " ", e.order_problem().order_id());
+    }
+  }
+  // 5 bikes want 5 frames and 10 pedals; 2 frames and 6 pedals are free after k-1.
+  EXPECT_EQ(problem, "BACKORDER FRAME 3 k-2");
+  watch_ctx.TryCancel();
 }
 
 }  // namespace
