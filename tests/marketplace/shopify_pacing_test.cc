@@ -119,17 +119,25 @@ TEST_P(ShopifyPacingTest, AStoppingDaemonIsNotHeldUpByAWaitForTheBucket) {
   // Throttled once, the adapter waits (10 + 80 kept free) / 50 = 1.8 s for the bucket.
   auto shopify = CreateMapped(1, {{"min_available_cost", 80}});
   fake_->SetAvailablePoints(0);
-  std::thread stopper([this] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // The daemon stops once the throttled request is in, while the adapter waits (a fixed
+  // 100 ms came before the request on a loaded CI machine: nothing was sent at all).
+  std::chrono::steady_clock::time_point cancelled_at;
+  std::thread stopper([this, &cancelled_at] {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (fake_->ThrottledCount() < 1 && std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    cancelled_at = std::chrono::steady_clock::now();
     host_.SetCancelled(true);
   });
-  const auto start = std::chrono::steady_clock::now();
   const PushOutcome out = shopify->Push({{"a", "A0", 5, 1}});
-  const auto elapsed = std::chrono::steady_clock::now() - start;
+  const auto returned_at = std::chrono::steady_clock::now();
   stopper.join();
   EXPECT_EQ(out.results[0].status, STOCKD_PUSH_RETRY);
   EXPECT_TRUE(Contains(out.results[0].message, "abandoned, stockd is stopping"));
-  EXPECT_LT(elapsed, std::chrono::milliseconds(1000));
+  EXPECT_LT(returned_at - cancelled_at, std::chrono::milliseconds(1000))
+      << "the stop must cut the 1.8 s wait short";
+  EXPECT_EQ(fake_->ThrottledCount(), 1);
   EXPECT_EQ(RequestsOf("inventorySetQuantities").size(), 1u);
 }
 
