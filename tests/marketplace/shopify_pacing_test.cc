@@ -34,20 +34,23 @@ class ShopifyPacingTest : public ShopifyTest, public ::testing::WithParamInterfa
   std::vector<int64_t> items_;
 };
 
-// The short throttle with the bucket refilling at 12 points a second: the mutation's 10
-// points are 833 ms away (the adapter waits up to 2 s), so the request is throttled even
-// when a loaded machine takes several hundred ms to send it. At 50 a second the window was
-// 200 ms, and a sanitized CI run under a load of 8 sent it after the bucket had refilled.
-class ShopifyShortThrottleTest : public ShopifyPacingTest {
+// Fixtures whose bucket refills slowly, so that a request sent right after the bucket was
+// drained is throttled even when a loaded machine takes hundreds of ms to send it (at 50
+// points a second a mutation's 10 points were back in 200 ms, and sanitized CI runs under
+// a load of 8 sent the request after that: no throttle to see).
+template <int kPointsPerSecond>
+class SlowBucketTest : public ShopifyPacingTest {
  protected:
   FakeShopify::Options FakeOptions() override {
     FakeShopify::Options o = ShopifyPacingTest::FakeOptions();
-    o.restore_rate = 12;
+    o.restore_rate = kPointsPerSecond;
     return o;
   }
 };
+using ShopifyThrottleTest = SlowBucketTest<12>;  // a mutation's 10 points: 833 ms
+using ShopifyStopTest = SlowBucketTest<6>;       // 1,667 ms: waited for, and cut short
 
-TEST_P(ShopifyShortThrottleTest, AShortThrottleIsWaitedOutOnceUnderTheSameKey) {
+TEST_P(ShopifyThrottleTest, AShortThrottleIsWaitedOutOnceUnderTheSameKey) {
   auto shopify = CreateMapped(1);
   fake_->SetAvailablePoints(0);  // another app of the shop drained the bucket
   const auto start = std::chrono::steady_clock::now();
@@ -76,15 +79,21 @@ TEST_P(ShopifyShortThrottleTest, AShortThrottleIsWaitedOutOnceUnderTheSameKey) {
   EXPECT_EQ(mutations[0].body, mutations[1].body);
 }
 
-TEST_P(ShopifyPacingTest, ALongThrottleIsARetryAfterTheTimeTheBucketNeeds) {
-  // The adapter keeps 150 points free: it needs 160 and the bucket holds none, so the
-  // answer is 160 / 50 = 3.2 s away: too long to wait within a push.
+TEST_P(ShopifyThrottleTest, ALongThrottleIsARetryAfterTheTimeTheBucketNeeds) {
+  // The adapter keeps 150 points free: it needs 160 and the bucket held none, so the
+  // answer is (160 - what had come back when the request landed) / 12 s away, over 12 s:
+  // too long to wait within a push.
   auto reserving = CreateMapped(1, {{"min_available_cost", 150}});
   fake_->SetAvailablePoints(0);
   PushOutcome out = reserving->Push({{"a", "A0", 5, 1}});
   // The first call goes out (the adapter has not seen the bucket yet) and is throttled.
   EXPECT_EQ(out.results[0].status, STOCKD_PUSH_RETRY);
-  EXPECT_NEAR(out.results[0].retry_after_ms, 3200, 300);
+  const auto throttled = RequestsOf("inventorySetQuantities");
+  ASSERT_EQ(throttled.size(), 1u);
+  const double available =
+      Json::parse(throttled[0].answer)["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"]
+          .get<double>();
+  EXPECT_NEAR(out.results[0].retry_after_ms, (160 - available) / 12 * 1000, 100) << available;
   EXPECT_TRUE(Contains(out.results[0].message, "waiting for Shopify's rate limit"));
   EXPECT_EQ(host_.Counter("throttled"), 1);
   // Now it knows: the next push waits for nothing and asks nothing.
@@ -115,9 +124,9 @@ TEST_P(ShopifyPacingTest, ThePushIsPacedByTheObservedBucketAndNeverThrottled) {
   EXPECT_EQ(RequestsOf("inventorySetQuantities").size(), 20u);
 }
 
-TEST_P(ShopifyPacingTest, AStoppingDaemonIsNotHeldUpByAWaitForTheBucket) {
-  // Throttled once, the adapter waits (10 + 80 kept free) / 50 = 1.8 s for the bucket.
-  auto shopify = CreateMapped(1, {{"min_available_cost", 80}});
+TEST_P(ShopifyStopTest, AStoppingDaemonIsNotHeldUpByAWaitForTheBucket) {
+  // Throttled once, the adapter waits up to 10 / 6 = 1.7 s for the bucket.
+  auto shopify = CreateMapped(1);
   fake_->SetAvailablePoints(0);
   // The daemon stops once the throttled request is in, while the adapter waits (a fixed
   // 100 ms came before the request on a loaded CI machine: nothing was sent at all).
@@ -136,13 +145,14 @@ TEST_P(ShopifyPacingTest, AStoppingDaemonIsNotHeldUpByAWaitForTheBucket) {
   EXPECT_EQ(out.results[0].status, STOCKD_PUSH_RETRY);
   EXPECT_TRUE(Contains(out.results[0].message, "abandoned, stockd is stopping"));
   EXPECT_LT(returned_at - cancelled_at, std::chrono::milliseconds(1000))
-      << "the stop must cut the 1.8 s wait short";
+      << "the stop must cut the 1.7 s wait short";
   EXPECT_EQ(fake_->ThrottledCount(), 1);
   EXPECT_EQ(RequestsOf("inventorySetQuantities").size(), 1u);
 }
 
 INSTANTIATE_TEST_SUITE_P(ThrottleStatus, ShopifyPacingTest, ::testing::Values(200, 429));
-INSTANTIATE_TEST_SUITE_P(ThrottleStatus, ShopifyShortThrottleTest, ::testing::Values(200, 429));
+INSTANTIATE_TEST_SUITE_P(ThrottleStatus, ShopifyThrottleTest, ::testing::Values(200, 429));
+INSTANTIATE_TEST_SUITE_P(ThrottleStatus, ShopifyStopTest, ::testing::Values(200, 429));
 
 }  // namespace
 }  // namespace stockd::shopify_test
