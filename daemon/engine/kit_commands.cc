@@ -184,7 +184,8 @@ void Engine::Impl::PlaceKitOrderLines(int c, const std::vector<OrderTarget>& tar
   const Model& m = model();
   const std::vector<int>& sources = m.channels[c].sources;
   for (const auto& entry : groups) {
-    const std::vector<const OrderTarget*>& members = entry.second;  // a lambda captures it
+    // Not a structured binding: the lambda below captures it (clang 14 refuses those).
+    const std::vector<const OrderTarget*>& members = entry.second;
     int l = -1;
     bool placed = true;
     for (const OrderTarget* t : members) {

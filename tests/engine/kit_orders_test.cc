@@ -99,6 +99,20 @@ TEST_F(KitOrdersTest, AKitLineIsAppliedAsItsComponentsAtOneLocationThroughShippi
   ExpectInvariants();
 }
 
+TEST_F(KitOrdersTest, AKitLineAtALocationStockdDoesNotKnowIsTakenFromTheSourcesAndSaysSo) {
+  SetStock("wh", "FRAME", 5);
+  SetStock("wh", "PEDAL", 10);
+  Outcome o = Ok(Order("amazon", "A-9", 1, OrderStatus::kPending, {OL("BIKE", 1, 0, 0, "mars")}));
+  ASSERT_TRUE(o.order);
+  EXPECT_EQ(Lines(*o.order),
+            "FRAME(BIKE x1)@wh qty 1 open 1 fulfilled 0 backorder 0; "
+            "PEDAL(BIKE x2)@wh qty 2 open 2 fulfilled 0 backorder 0");
+  const std::vector<AuditEntry> audit = engine_->ListAudit("FRAME", 1);
+  ASSERT_EQ(audit.size(), 1u);
+  EXPECT_TRUE(absl::StrContains(audit[0].reason, "location 'mars' of kit BIKE is unknown"))
+      << audit[0].reason;
+}
+
 TEST_F(KitOrdersTest, CancelledKitsReleaseEveryComponent) {
   SetStock("wh", "FRAME", 5);
   SetStock("wh", "PEDAL", 10);
