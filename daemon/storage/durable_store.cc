@@ -3,12 +3,36 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <string>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/util/clock.h"
 
 namespace stockd::storage {
+
+namespace {
+
+// Where one re-sync's time went (milliseconds), for its log line: waiting for the
+// journal to fail its records back, then each attempt's reconnect and catch-up, the
+// engine adopting the durable state (or loading and restoring it); the rest is backoff.
+struct ResyncTimings {
+  int64_t drain_ms = 0;
+  int attempts = 0;
+  int64_t connect_ms = 0, catch_up_ms = 0, adopt_ms = 0, load_ms = 0, restore_ms = 0;
+  std::string Describe() const {
+    std::string out = absl::StrCat("[drain ", drain_ms, " ms, ", attempts,
+                                   attempts == 1 ? " attempt" : " attempts", ": connect ",
+                                   connect_ms, " ms, catch-up ", catch_up_ms, " ms");
+    if (adopt_ms > 0) absl::StrAppend(&out, ", adopt ", adopt_ms, " ms");
+    if (load_ms > 0 || restore_ms > 0) {
+      absl::StrAppend(&out, ", load ", load_ms, " ms, restore ", restore_ms, " ms");
+    }
+    return out + "]";
+  }
+};
+
+}  // namespace
 
 int64_t DurableStore::journal_stalled_ms() const {
   return journal_->StalledMs(util::MonotonicMs());
@@ -218,6 +242,9 @@ void DurableStore::RecoveryLoop() {
     }
     const int64_t started = util::MonotonicMs();
     journal_->Drain();  // every record of the old state has failed back to its caller
+    // Where the time went, for the log line (docs/storage.md, "Re-sync").
+    ResyncTimings t;
+    t.drain_ms = util::MonotonicMs() - started;
     int64_t backoff_ms = 50;
     std::string last_refusal;
     CatchUpResult caught_up;
@@ -230,9 +257,14 @@ void DurableStore::RecoveryLoop() {
         }
       }
       backoff_ms = std::clamp<int64_t>(backoff_ms * 2, 50, 500);
+      ++t.attempts;
+      int64_t at = util::MonotonicMs();
       absl::Status st = journal_->Reconnect();
+      t.connect_ms += util::MonotonicMs() - at;
+      at = util::MonotonicMs();
       absl::StatusOr<CatchUpResult> result =
           st.ok() ? journal_->CatchUp() : absl::StatusOr<CatchUpResult>(st);
+      t.catch_up_ms += util::MonotonicMs() - at;
       if (!result.ok()) {
         st = result.status();
         // Refused credentials or certificate: retrying alone will not help; say why, once.
@@ -245,12 +277,13 @@ void DurableStore::RecoveryLoop() {
       if (!result->reload) {
         caught_up.landed += result->landed;
         caught_up.resent += result->resent;
-        if (engine_->AdoptDurable(
-                [this](std::vector<std::shared_ptr<const engine::MutationRecord>>* records) {
-                  return journal_->Rearm(records);
-                })) {
-          break;
-        }
+        at = util::MonotonicMs();
+        const bool adopted = engine_->AdoptDurable(
+            [this](std::vector<std::shared_ptr<const engine::MutationRecord>>* records) {
+              return journal_->Rearm(records);
+            });
+        t.adopt_ms += util::MonotonicMs() - at;
+        if (adopted) break;
         // A mutation admitted just before the gate closed failed meanwhile: catch it up.
         journal_->Drain();
         backoff_ms = 0;
@@ -258,14 +291,18 @@ void DurableStore::RecoveryLoop() {
       }
       Log(log::Level::kWarn,
           absl::StrCat("re-sync: reloading the whole state from redis: ", result->why));
+      at = util::MonotonicMs();
       absl::StatusOr<engine::Snapshot> snap = Load();
+      t.load_ms += util::MonotonicMs() - at;
       if (!snap.ok()) {
         Log(log::Level::kWarn, absl::StrCat("re-sync: ", snap.status().message()));
         continue;
       }
       const uint64_t stored_sequence = snap->sequence;
+      at = util::MonotonicMs();
       st = engine_->Restore(*snap,
                             [this, stored_sequence] { journal_->MarkHealthy(stored_sequence); });
+      t.restore_ms += util::MonotonicMs() - at;
       if (!st.ok()) {
         Log(log::Level::kError, absl::StrCat("re-sync: stored state rejected: ", st.message()));
         backoff_ms = 5000;
@@ -290,12 +327,12 @@ void DurableStore::RecoveryLoop() {
     if (caught_up.reload) {
       Log(log::Level::kInfo,
           absl::StrCat("re-synced with redis in ", elapsed_ms, " ms by a full reload (",
-                       load_stats_.rows, " rows, ", load_stats_.holds, " holds)"));
+                       load_stats_.rows, " rows, ", load_stats_.holds, " holds) ", t.Describe()));
     } else {
       Log(log::Level::kInfo,
           absl::StrCat("re-synced with redis in ", elapsed_ms,
                        " ms without a reload (failed records: ", caught_up.landed, " had landed, ",
-                       caught_up.resent, " written again)"));
+                       caught_up.resent, " written again) ", t.Describe()));
     }
   }
 }
