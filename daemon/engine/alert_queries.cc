@@ -102,6 +102,9 @@ std::vector<AlertEvent> Engine::Impl::ActiveAlerts(const AlertFilter& filter) co
       }
     }
   }
+  std::vector<AlertEvent> kits;  // a kit's sold_out keys (kit_alerts.cc)
+  ActiveKitAlerts(&kits);
+  for (AlertEvent& e : kits) keep(std::move(e));
   std::sort(out.begin(), out.end(), [](const AlertEvent& a, const AlertEvent& b) {
     const double da = DaysOfCover(a), db = DaysOfCover(b);
     if (da != db) return da < db;

@@ -87,7 +87,8 @@ bool OrderView::has_problem() const {
 const char* CommandName(const CommandBody& body) {
   static constexpr const char* kNames[] = {"reserve", "extend",   "commit", "release",
                                            "fulfill", "cancel",   "sell",   "adjust",
-                                           "count",   "transfer", "expire", "order"};
+                                           "count",   "transfer", "expire", "order",
+                                           "alert"};
   static_assert(std::size(kNames) == std::variant_size_v<CommandBody>);
   return kNames[body.index()];
 }
@@ -191,6 +192,12 @@ uint64_t Fingerprint(const CommandBody& body) {
             f.Int(l.cancelled);
           }
           f.Int(c.recheck ? 1 : 0);
+        } else if constexpr (std::is_same_v<T, KitAlertCmd>) {
+          f.Int(c.kit);
+          f.Int(c.channel);
+          f.Int(c.sold_out ? 1 : 0);
+          f.Int(c.previous);
+          f.Int(c.published);
         }
       },
       body);

@@ -106,6 +106,16 @@ struct TransferCmd {
 struct ExpireCmd {
   std::string hold_id;
 };
+// Internal: a kit's published quantity on a channel dropped to 0 (sold out) or came back
+// to AlertOptions::back_in_stock_at (docs/kits.md, "Alerts"). Raised by the kit
+// announcer, sealed as a mutation without rows (a kit has no stock of its own).
+struct KitAlertCmd {
+  int kit = -1;      // index into the model's kits (fixed until a restart)
+  int channel = -1;  // index into the model's channels (a reload only appends)
+  bool sold_out = false;  // false: back in stock
+  int64_t previous = 0;   // the published quantity it had (sold out: the last above 0)
+  int64_t published = 0;
+};
 
 // ---------------------------------------------------------------- orders (docs/orders.md)
 
@@ -147,7 +157,7 @@ struct ApplyOrderCmd {
 
 using CommandBody =
     std::variant<ReserveCmd, ExtendCmd, CommitCmd, ReleaseCmd, FulfillCmd, CancelCmd, SellCmd,
-                 AdjustCmd, CountCmd, TransferCmd, ExpireCmd, ApplyOrderCmd>;
+                 AdjustCmd, CountCmd, TransferCmd, ExpireCmd, ApplyOrderCmd, KitAlertCmd>;
 
 struct Command {
   CommandMeta meta;

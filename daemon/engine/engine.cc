@@ -30,6 +30,11 @@ Engine::Impl::Impl(Model model, EngineOptions options)
   history_since_ms_.store(options_.clock->NowMs());
   if (const size_t kits = generations_.back()->model().kits.size(); kits > 0) {
     kit_published_.assign(kits, {});
+    kit_last_stock_.assign(kits, {});
+    {
+      absl::MutexLock kit_lock(&kit_alerts_mu_);
+      kit_sold_out_.assign(kits, {});
+    }
     kit_announcer_ = std::make_unique<KitAnnouncer>(kits, [this](int k) { AnnounceKit(k); });
   }
   audit_per_shard_ = options_.audit_capacity == 0
@@ -154,9 +159,16 @@ int Engine::Impl::ExpireDue(int64_t* next_due_ms) {
 }
 
 void Engine::Impl::SetWritable(bool writable, const std::string& reason) {
-  absl::MutexLock lock(&gate_mu_);
-  gate_reason_ = reason;
-  writable_.store(writable, std::memory_order_release);
+  bool opened = false;
+  {
+    absl::MutexLock lock(&gate_mu_);
+    gate_reason_ = reason;
+    opened = writable && !writable_.load(std::memory_order_acquire);
+    writable_.store(writable, std::memory_order_release);
+  }
+  // A kit alert refused while the gate was shut is still wanted: every kit is looked at
+  // again now, not at its next sale (docs/kits.md, "Alerts").
+  if (opened && kit_announcer_) kit_announcer_->MarkAll();
 }
 
 EngineStats Engine::Impl::Stats() const {

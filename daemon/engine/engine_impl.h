@@ -13,6 +13,7 @@
 //                      kit quantities (kits.h, kit_announcer.h)
 //   kit_commands.cc    PlanKitLine (a Reserve line of kits), SellKit, an order's kit lines
 //                      (ExpandKitOrderLines, PlaceKitOrderLines)
+//   kit_alerts.cc      a kit's sold out / back in stock alerts (KitAlertCmd)
 //   restore.cc         Restore, AdoptDurable, CheckInvariants
 //   probe.cc           Probe (the watchdog's proof that every lock is still taken and given back)
 //   reconfigure.cc     PreviewModel, Reconfigure (model_compare.h: canonicalising and
@@ -117,6 +118,19 @@ class Engine::Impl {
   // The announcer's work: recomputes kit `k` (an index into the model's kits) and tells
   // the listeners what changed since its last announcement.
   void AnnounceKit(int k);
+  // ---- kit_alerts.cc (docs/kits.md, "Alerts")
+  // The announcer's part: submits the sold out / back in stock alerts kit `k` wants now,
+  // `items` its availability per channel (by channel index), `previous` the quantities
+  // announced before this announcement. Announcer thread only.
+  void WantKitAlerts(int k, const std::vector<AvailabilityItem>& items,
+                     const std::vector<int64_t>& previous);
+  RecordOr Apply(KitAlertCmd& cmd, const CommandMeta& meta, const std::shared_ptr<Pending>& p);
+  // The kits' raised sold_out keys, as ActiveAlerts lists them.
+  void ActiveKitAlerts(std::vector<AlertEvent>* out) const ABSL_LOCKS_EXCLUDED(kit_alerts_mu_);
+  // Restore's part: the kits' stored alert states (`states`, SKUs that are kits) replace
+  // the raised flags; returns how many sold_out keys are raised.
+  int64_t RestoreKitAlerts(const std::vector<const AlertStateView*>& states)
+      ABSL_LOCKS_EXCLUDED(kit_alerts_mu_);
   // ForEachPublished's part for kits: each kit's current quantity on `channels`.
   void ForEachKitPublished(const std::vector<int>& channels, const std::vector<std::string>& skus,
                            const std::function<void(const PublishedChange&)>& emit) const;
@@ -319,6 +333,14 @@ class Engine::Impl {
   std::map<std::string, int64_t> breaches_by_channel_ ABSL_GUARDED_BY(breach_mu_);
   std::deque<BreachView> recent_breaches_ ABSL_GUARDED_BY(breach_mu_);  // newest first
 
+  // Kit alerts (kit_alerts.cc): per kit and channel, whether sold_out is raised (stored as
+  // the kit's alert state, like a SKU's SkuState::sold_out). A leaf lock.
+  mutable absl::Mutex kit_alerts_mu_;
+  std::vector<std::vector<bool>> kit_sold_out_ ABSL_GUARDED_BY(kit_alerts_mu_);
+  // Per kit and channel, the last published quantity above 0 the announcer saw since the
+  // start (0: none yet): a kit that never had stock since the start raises no sold out.
+  // Announcer thread only.
+  std::vector<std::vector<int64_t>> kit_last_stock_;
   // Kits (kit_announcer.h): the published quantity last announced per kit and channel,
   // read and written by the announcer's thread only. Declared last: the announcer's
   // thread stops before anything it reads is destroyed. Null without kits.

@@ -141,6 +141,7 @@ void Engine::Impl::AnnounceKit(int k) {
   KitAvailability(kit, channels, &items);
   std::vector<int64_t>& last = kit_published_[k];
   last.resize(m.channels.size(), 0);  // a channel added by a reload starts at 0
+  const std::vector<int64_t> previous = last;
   std::vector<PublishedChange> changes;
   const int64_t now = NowMs();
   for (size_t c = 0; c < items.size(); ++c) {
@@ -149,13 +150,16 @@ void Engine::Impl::AnnounceKit(int k) {
     changes.push_back({a.channel, kit.sku, last[c], a.published, a.reservable, now});
     last[c] = a.published;
   }
-  if (changes.empty()) return;
-  std::vector<ChangeListener*> listeners;
-  {
-    absl::MutexLock lock(&listeners_mu_);
-    listeners = listeners_;
+  if (!changes.empty()) {
+    std::vector<ChangeListener*> listeners;
+    {
+      absl::MutexLock lock(&listeners_mu_);
+      listeners = listeners_;
+    }
+    for (ChangeListener* l : listeners) l->OnPublishedChanges(changes);
   }
-  for (ChangeListener* l : listeners) l->OnPublishedChanges(changes);
+  // Also when nothing moved: an alert the write gate refused is still wanted.
+  if (m.alerts.enabled) WantKitAlerts(k, items, previous);
 }
 
 void Engine::Impl::ForEachKitPublished(

@@ -167,6 +167,9 @@ absl::StatusOr<ReconfigureResult> Engine::Impl::Reconfigure(Model next,
   was.DropCache();        // no SKU asks the old generation again
   reload_lock.Release();  // listeners run without engine locks
   if (options_.journal == nullptr) Complete(pending, record, absl::OkStatus());
+  // A kit's published quantity follows its own policy and its channels' sources, which
+  // the new model may change without any component moving.
+  if (kit_announcer_) kit_announcer_->MarkAll();
 
   absl::flat_hash_map<absl::string_view, int> channel_index;
   for (size_t c = 0; c < num_channels; ++c) channel_index[m.channels[c].id] = static_cast<int>(c);

@@ -129,14 +129,19 @@ absl::Status Engine::Impl::Restore(const Snapshot& snap,
     }
     it->second->order_key = OrderTable::Key(o.channel, o.order_id);
   }
-  // Alert state (docs/alerts.md): only SKUs with stored rows have one to take back.
+  // Alert state (docs/alerts.md): only SKUs with stored rows, and kits (docs/kits.md,
+  // "Alerts"), have one to take back.
   RaisedCounts raised;
+  std::vector<const AlertStateView*> kit_states;
   for (const AlertStateView& v : snap.alert_states) {
+    if (!model().alerts.enabled) break;
     auto& shard = skus[ShardIndex(v.sku)];
     auto it = shard.find(v.sku);
-    if (it != shard.end() && model().alerts.enabled) {
+    if (it != shard.end()) {
       ApplyAlertState(model(), v, it->second.get());
       raised += RaisedOf(*it->second);
+    } else {
+      kit_states.push_back(&v);  // RestoreKitAlerts keeps the kits'
     }
   }
   IdempotencyTable::Contents idem = IdempotencyTable::Build(snap.idempotency);
@@ -151,7 +156,7 @@ absl::Status Engine::Impl::Restore(const Snapshot& snap,
   rows_.store(num_rows);
   active_reorder_.store(raised.reorder);
   active_uncovered_.store(raised.uncovered);
-  active_sold_out_.store(raised.sold_out);
+  active_sold_out_.store(raised.sold_out + RestoreKitAlerts(kit_states));
   // Counts observed before the stored history began cannot be netted.
   history_since_ms_.store(snap.history_since_ms > 0 ? snap.history_since_ms : now);
   if (static_cast<int64_t>(snap.sequence) > mutations_.load()) mutations_.store(snap.sequence);

@@ -71,6 +71,11 @@ int64_t SealRecord(const Model& model, const Change& change, const CommandMeta& 
       record->alerts.back().time_ms = now;
     }
   }
+  for (const AlertEvent& a : change.kit_alerts) {
+    record->alerts.push_back(a);
+    record->alerts.back().time_ms = now;
+  }
+  record->alert_states = change.kit_alert_states;
   for (const SkuState* s : alerts.changed) {
     record->alert_states.push_back(AlertStateOf(model, *s));
     // Only touched SKUs change state; the first touch order is skus's.
@@ -111,8 +116,12 @@ std::shared_ptr<const MutationRecord> Engine::Impl::Seal(Change& change, const C
                           now + options_.idempotency_ttl_ms});
   }
   RecordMovements(change, now, options_.count_history_ms);
-  if (audit_per_shard_ > 0 && !skus.empty()) {
-    Shard& shard = ShardFor(skus.front()->sku);
+  // A kit's alert has no rows: its entry goes to the kit SKU's shard (held by its Apply).
+  const std::string* ring_sku = !skus.empty()                       ? &skus.front()->sku
+                                : !change.kit_alert_states.empty() ? &change.kit_alert_states[0].sku
+                                                                    : nullptr;
+  if (audit_per_shard_ > 0 && ring_sku != nullptr) {
+    Shard& shard = ShardFor(*ring_sku);
     LockedByShardLocks(shard);  // or by the command's MutexLock: every touched shard is held
     shard.audit.push_back(record->audit);
     while (shard.audit.size() > audit_per_shard_) shard.audit.pop_front();

@@ -70,6 +70,11 @@ struct Change {
     e.order_id = std::move(order_id);
   }
 
+  // An internal kit alert (KitAlertCmd, kit_alerts.cc): the alert (its time and sequence
+  // are the mutation's) and the kit's whole alert state, sealed as they are.
+  std::vector<AlertEvent> kit_alerts;
+  std::vector<AlertStateView> kit_alert_states;
+
   // (SKU, location) of each entry of `rows`, in the same order.
   FirstSeen<std::pair<const SkuState*, int>> touched;
 

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
+#include "tests/engine/alert_listener.h"
 #include "tests/engine/engine_fixture.h"
 
 namespace stockd::engine {
@@ -19,48 +20,6 @@ namespace {
 
 constexpr int64_t kDay = 24 * 60 * kMinute;
 constexpr int64_t kWeek = 7 * kDay;
-
-// Records every alert the engine announces, in order.
-class AlertListener : public ChangeListener {
- public:
-  void OnPublishedChanges(const std::vector<PublishedChange>&) override {}
-  void OnAlerts(const std::vector<AlertEvent>& alerts) override {
-    absl::MutexLock lock(&mu_);
-    alerts_.insert(alerts_.end(), alerts.begin(), alerts.end());
-  }
-  // The alerts since the last call, one "kind sku@location/channel ..." string each.
-  std::vector<std::string> Take() {
-    absl::MutexLock lock(&mu_);
-    std::vector<std::string> out;
-    for (const AlertEvent& a : alerts_) out.push_back(Describe(a));
-    alerts_.clear();
-    return out;
-  }
-  static std::string Describe(const AlertEvent& a) {
-    switch (a.kind) {
-      case AlertKind::kReorder:
-      case AlertKind::kUncovered:
-        return absl::StrCat(
-            AlertKindName(a.kind), " ", a.sku, "@", a.location.empty() ? "*" : a.location, " free ",
-            a.free, " point ", a.point,
-            a.holds_at_risk == 0
-                ? ""
-                : absl::StrCat(" at risk ", a.holds_at_risk, ": ", absl::StrJoin(a.hold_ids, ",")));
-      case AlertKind::kBreach:
-        return absl::StrCat("breach ", a.sku, "@", a.location, " ", a.channel, " ", a.units,
-                            a.order_id.empty() ? "" : " order " + a.order_id);
-      case AlertKind::kSoldOut:
-      case AlertKind::kBackInStock:
-        return absl::StrCat(AlertKindName(a.kind), " ", a.sku, " ", a.channel, " ",
-                            a.previous_published, "->", a.published);
-    }
-    return "?";
-  }
-
- private:
-  absl::Mutex mu_;
-  std::vector<AlertEvent> alerts_ ABSL_GUARDED_BY(mu_);
-};
 
 ReorderRule Fixed(const std::string& pattern, std::optional<int64_t> point,
                   std::optional<int64_t> total, std::vector<int> locations = {}) {

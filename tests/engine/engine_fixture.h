@@ -58,6 +58,17 @@ inline Model TestModel() {
       .Build();
 }
 
+// An override that shows at most `max` of the SKUs matching `pattern` on `channel`.
+inline PolicyOverride CapOverride(const Model& m, const std::string& pattern,
+                                  const std::string& channel, int64_t max) {
+  PolicyOverride cap;
+  cap.pattern = pattern;
+  cap.channel = m.ChannelIndex(channel);
+  cap.origin = "t.yaml:9";
+  cap.max_publish = max;
+  return cap;
+}
+
 inline std::string Str(const Counters& c) {
   return absl::StrCat(c.on_hand, "/", c.held, "/", c.committed);
 }

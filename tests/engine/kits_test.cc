@@ -31,12 +31,10 @@ class KitsTest : public EngineTest {
  protected:
   Model FixtureModel() override {
     Model m = TestModel();
-    PolicyOverride cap;  // web shows at most 4 three-packs
-    cap.pattern = "3PACK";
-    cap.channel = m.ChannelIndex("web");
-    cap.origin = "t.yaml:9";
-    cap.max_publish = 4;
-    m.overrides.push_back(cap);
+    // A kit's alerts are mutations of their own, raised a moment after the component's
+    // (kit_alerts_test.cc): these tests compare everything observable before and after.
+    m.alerts.enabled = false;
+    m.overrides.push_back(CapOverride(m, "3PACK", "web", 4));  // web shows at most 4
     m.kits = {{"BIKE", {{"FRAME", 1}, {"PEDAL", 2}}, "t.yaml:1"},
               {"SET", {{"FRAME", 1}, {"PEDAL", 2}, {"BELL", 1}}, "t.yaml:4"},
               {"3PACK", {{"SOCK", 3}}, "t.yaml:7"}};
@@ -333,6 +331,16 @@ TEST_F(KitsTest, AComponentsChangeAnnouncesTheKitOnEveryChannelItMoves) {
   SetStock("wh", "PEDAL", 40);  // 36 free: 18 bikes; amazon floor((18 - 2) x 50%) = 8
   EXPECT_EQ(KitChanges("BIKE", 2), (std::vector<std::string>{"amazon 0->8 r18", "web 1->18 r18"}));
   EXPECT_EQ(KitChanges("SET", 0), std::vector<std::string>{});
+}
+
+TEST_F(KitsTest, AReloadThatMovesAKitsOwnPolicyAnnouncesTheKit) {
+  SetStock("wh", "SOCK", 31);  // 10 packs: web capped at 4, amazon (10 - 2) x 50% = 4
+  EXPECT_EQ(KitChanges("3PACK", 2), (std::vector<std::string>{"amazon 0->4 r10", "web 0->4 r10"}));
+  Model next = FixtureModel();
+  next.overrides.back().max_publish = 2;  // no component moves, the kit's cap does
+  ASSERT_TRUE(engine_->Reconfigure(next).ok());
+  EXPECT_EQ(KitChanges("3PACK", 1), std::vector<std::string>{"web 4->2 r10"});
+  EXPECT_EQ(Published("web", "3PACK"), 2);
 }
 
 TEST_F(KitsTest, AWatchSnapshotListsKitsWithTheirCurrentQuantity) {

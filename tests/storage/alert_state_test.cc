@@ -13,6 +13,7 @@
 #include "daemon/engine/engine.h"
 #include "daemon/storage/records.h"
 #include "daemon/util/clock.h"
+#include "tests/engine/alert_listener.h"
 #include "tests/support/durable_node.h"
 #include "tests/support/redis_fixture.h"
 #include "tests/support/test_model.h"
@@ -28,7 +29,8 @@ using testing::TestRedis;
 struct Node : testing::DurableNode {
   // On `clock` (velocities are read as of the engine's now: a manual clock keeps them
   // comparable across restarts); the system clock when null.
-  absl::Status Open(const std::string& address, const engine::Clock* clock = nullptr) {
+  absl::Status Open(const std::string& address, const engine::Clock* clock = nullptr,
+                    bool with_kit = false) {
     engine::Model model = testing::ModelBuilder()
                               .Location("wh")
                               .Location("store", engine::LocationType::kStore)
@@ -40,6 +42,7 @@ struct Node : testing::DurableNode {
     rule.point = 10;
     rule.origin = "test";
     model.reorder = {rule};
+    if (with_kit) model.kits = {{"BIKE", {{"FRAME", 1}, {"PEDAL", 2}}, "test:1"}};
     engine::EngineOptions options;
     if (clock != nullptr) options.clock = clock;
     return DurableNode::Open(address, std::move(model), options);
@@ -115,6 +118,54 @@ TEST_F(AlertStateTest, ARestartKeepsVelocitiesRaisedKeysAndRecentAlerts) {
   ASSERT_EQ(after.size(), 4u);
   EXPECT_EQ(after[0].kind, AlertKind::kReorder);
   EXPECT_EQ(after[0].free, 8);
+}
+
+// A kit has no stock row: its sold_out key is stored as the kit's alert state by a
+// mutation of its own (docs/kits.md, "Alerts"), taken back at a restart.
+TEST_F(AlertStateTest, AKitsSoldOutKeySurvivesACrashAndComesBackInStockOnce) {
+  using Alerts = std::vector<std::string>;
+  auto sold_out_gauge = [](engine::Engine& e) {
+    for (const auto& [kind, n] : e.Stats().alerts_active) {
+      if (kind == AlertKind::kSoldOut) return n;
+    }
+    return int64_t{-1};
+  };
+  engine::AlertFilter bike;
+  bike.sku = "BIKE";
+  {
+    Node a;
+    ASSERT_TRUE(a.Open(redis_.address(), &clock_, /*with_kit=*/true).ok());
+    engine::AlertListener heard;
+    a.engine->AddListener(&heard);
+    ASSERT_TRUE(a.Run(engine::CountCmd{"wh", "FRAME", 2, std::nullopt, ""}).ok());
+    ASSERT_TRUE(a.Run(engine::CountCmd{"wh", "PEDAL", 4, std::nullopt, ""}).ok());
+    ASSERT_TRUE(heard.AwaitPublished("BIKE", "webshop", 2));
+    ASSERT_TRUE(a.Run(engine::SellCmd{"webshop", "wh", "FRAME", 2}).ok());
+    // Told only once durable: what the listener heard, a restart finds.
+    EXPECT_EQ(heard.Await("BIKE", 1), Alerts{"sold_out BIKE webshop 2->0"});
+    EXPECT_EQ(sold_out_gauge(*a.engine), 2) << "FRAME's own and the kit's";
+  }  // a crash as far as Redis can tell
+  Node b;
+  ASSERT_TRUE(b.Open(redis_.address(), &clock_, /*with_kit=*/true).ok());
+  engine::AlertListener heard;
+  b.engine->AddListener(&heard);
+  std::vector<engine::AlertEvent> active = b.engine->ActiveAlerts(bike);
+  ASSERT_EQ(active.size(), 1u);
+  EXPECT_EQ(active[0].kind, AlertKind::kSoldOut);
+  EXPECT_EQ(active[0].channel, "webshop");
+  EXPECT_EQ(sold_out_gauge(*b.engine), 2) << "counted at start, kits too";
+  std::vector<engine::AlertEvent> recent = b.engine->RecentAlerts(bike);
+  ASSERT_EQ(recent.size(), 1u) << "the kit's alert is in the stored stream";
+  EXPECT_EQ(recent[0].previous_published, 2);
+  EXPECT_EQ(heard.Await("BIKE", 0), Alerts{}) << "still sold out: nothing raised twice";
+  ASSERT_TRUE(b.Run(engine::AdjustCmd{"wh", "FRAME", 1, engine::AdjustReason::kReceipt, ""}).ok());
+  EXPECT_EQ(heard.Await("BIKE", 1), Alerts{"back_in_stock BIKE webshop 0->1"});
+  EXPECT_EQ(sold_out_gauge(*b.engine), 0) << "FRAME came back too";
+  b.Close();
+  Node c;
+  ASSERT_TRUE(c.Open(redis_.address(), &clock_, /*with_kit=*/true).ok());
+  EXPECT_EQ(c.engine->ActiveAlerts(bike).size(), 0u) << "stored back in stock";
+  EXPECT_EQ(sold_out_gauge(*c.engine), 0);
 }
 
 TEST_F(AlertStateTest, AnUndecodableAlertStateRefusesTheStart) {
