@@ -53,14 +53,16 @@ std::vector<AlertEvent> Engine::Impl::ActiveAlerts(const AlertFilter& filter) co
     absl::MutexLock lock(&shard.mu);
     for (const auto& [name, sp] : shard.skus) {
       const SkuState& s = *sp;
+      if (s.extras == nullptr) continue;  // nothing raised, never sold
+      const SkuExtras& x = *s.extras;
       const ReorderRule* rule = nullptr;
-      if (s.total_reorder_raised || !s.alerts.empty()) rule = ReorderRuleFor(m, s.sku);
+      if (x.total_reorder_raised || !x.alerts.empty()) rule = ReorderRuleFor(m, s.sku);
       double total_velocity = 0;
       int64_t total_free = 0;
       for (size_t l = 0; l < s.rows.size(); ++l) {
         total_free += s.rows[l].free();
-        if (l >= s.alerts.size()) continue;
-        const RowAlertState& a = s.alerts[l];
+        if (l >= x.alerts.size()) continue;
+        const RowAlertState& a = x.alerts[l];
         const double velocity = VelocityAt(a, now, half_life);
         total_velocity += velocity;
         if (!a.reorder_raised && !a.uncovered_raised) continue;
@@ -81,7 +83,7 @@ std::vector<AlertEvent> Engine::Impl::ActiveAlerts(const AlertFilter& filter) co
           keep(std::move(e));
         }
       }
-      if (s.total_reorder_raised) {
+      if (x.total_reorder_raised) {
         AlertEvent e;
         e.kind = AlertKind::kReorder;
         e.sku = s.sku;
@@ -90,8 +92,8 @@ std::vector<AlertEvent> Engine::Impl::ActiveAlerts(const AlertFilter& filter) co
         e.point = rule != nullptr ? ReorderPoint(*rule, /*total=*/true, total_velocity) : 0;
         keep(std::move(e));
       }
-      for (size_t c = 0; c < s.sold_out.size() && c < m.channels.size(); ++c) {
-        if (!s.sold_out[c]) continue;
+      for (size_t c = 0; c < x.sold_out.size() && c < m.channels.size(); ++c) {
+        if (!x.sold_out[c]) continue;
         AlertEvent e;
         e.kind = AlertKind::kSoldOut;
         e.sku = s.sku;
@@ -125,10 +127,11 @@ absl::StatusOr<std::vector<std::pair<std::string, double>>> Engine::Impl::SalesV
   const SkuState* s = FindSku(shard, sku);
   if (s == nullptr) return UnknownSku(sku);
   std::vector<std::pair<std::string, double>> out;
+  const std::vector<RowAlertState>& rows = s->ReadExtras().alerts;
   for (size_t l = 0; l < s->rows.size(); ++l) {
     if (!s->present[l]) continue;
     const double v =
-        l < s->alerts.size() ? VelocityAt(s->alerts[l], now, m.alerts.velocity_half_life_ms) : 0;
+        l < rows.size() ? VelocityAt(rows[l], now, m.alerts.velocity_half_life_ms) : 0;
     out.emplace_back(m.locations[l].id, v);
   }
   return out;

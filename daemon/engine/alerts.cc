@@ -43,8 +43,11 @@ int64_t Demand(const Touched& t, const Counters& after, bool leaves_as_sale) {
   return committed + std::max<int64_t>(0, left - uncommitted);
 }
 
-void SizeFor(const Model& model, SkuState* s) {
-  if (s->alerts.size() < model.locations.size()) s->alerts.resize(model.locations.size());
+// The SKU's alert rows, sized for every location.
+std::vector<RowAlertState>& SizeFor(const Model& model, SkuState* s) {
+  std::vector<RowAlertState>& rows = s->Extras().alerts;
+  if (rows.size() < model.locations.size()) rows.resize(model.locations.size());
+  return rows;
 }
 
 }  // namespace
@@ -133,11 +136,11 @@ void EvaluateAlerts(const Model& model, const Change& change, const char* operat
     // A row that never sold, was never uncovered and has no rule has no state: the
     // vector is only allocated for SKUs that need it (most of a big catalogue sells
     // rarely, and the rows are what the engine's memory is made of).
-    if (static_cast<size_t>(t.location) >= s->alerts.size() && demand == 0 && free >= 0 && !ruled) {
+    if (static_cast<size_t>(t.location) >= s->ReadExtras().alerts.size() && demand == 0 &&
+        free >= 0 && !ruled) {
       continue;
     }
-    SizeFor(model, s);
-    RowAlertState& a = s->alerts[t.location];
+    RowAlertState& a = SizeFor(model, s)[t.location];
     const RowAlertState was = a;
     if (demand > 0) AddDemand(&a, demand, now, o.velocity_half_life_ms);
     AlertEvent base;
@@ -174,22 +177,23 @@ void EvaluateAlerts(const Model& model, const Change& change, const char* operat
   for (SkuState* s : skus) {
     const ReorderRule* r = ReorderRuleFor(model, s->sku);
     if (r == nullptr) {
-      if (s->total_reorder_raised) {  // the rule went (a reload)
-        s->total_reorder_raised = false;
+      if (s->ReadExtras().total_reorder_raised) {  // the rule went (a reload)
+        s->extras->total_reorder_raised = false;
         out->Changed(s);
       }
       continue;
     }
     int64_t free = 0;
     double velocity = 0;
+    SkuExtras& x = s->Extras();  // a SKU with a rule keeps its overall state
     for (size_t l = 0; l < s->rows.size(); ++l) {
       free += s->rows[l].free();
-      if (l < s->alerts.size()) velocity += VelocityAt(s->alerts[l], now, o.velocity_half_life_ms);
+      if (l < x.alerts.size()) velocity += VelocityAt(x.alerts[l], now, o.velocity_half_life_ms);
     }
     const int64_t point = ReorderPoint(*r, /*total=*/true, velocity);
-    const bool was = s->total_reorder_raised;
-    const bool raised = Crossed(&s->total_reorder_raised, free, point, o.hysteresis_percent);
-    if (s->total_reorder_raised != was) out->Changed(s);
+    const bool was = x.total_reorder_raised;
+    const bool raised = Crossed(&x.total_reorder_raised, free, point, o.hysteresis_percent);
+    if (x.total_reorder_raised != was) out->Changed(s);
     if (raised) {
       AlertEvent e;
       e.kind = AlertKind::kReorder;
@@ -205,7 +209,8 @@ void EvaluateAlerts(const Model& model, const Change& change, const char* operat
 
 void EvaluatePublished(const Model& model, SkuState* s, int channel, int64_t previous,
                        int64_t published, int64_t now, AlertOutput* out) {
-  const bool raised = static_cast<size_t>(channel) < s->sold_out.size() && s->sold_out[channel];
+  const std::vector<bool>& sold_out = s->ReadExtras().sold_out;
+  const bool raised = static_cast<size_t>(channel) < sold_out.size() && sold_out[channel];
   AlertKind kind;
   if (!raised && previous > 0 && published == 0) {
     kind = AlertKind::kSoldOut;
@@ -214,8 +219,9 @@ void EvaluatePublished(const Model& model, SkuState* s, int channel, int64_t pre
   } else {
     return;
   }
-  if (s->sold_out.size() < model.channels.size()) s->sold_out.resize(model.channels.size());
-  s->sold_out[channel] = kind == AlertKind::kSoldOut;
+  std::vector<bool>& flags = s->Extras().sold_out;
+  if (flags.size() < model.channels.size()) flags.resize(model.channels.size());
+  flags[channel] = kind == AlertKind::kSoldOut;
   out->Changed(s);
   AlertEvent e;
   e.kind = kind;
@@ -239,13 +245,11 @@ void TrackOpenHolds(const HoldRec& hold, const std::vector<SkuState*>& skus) {
       if (open && lines[i].qty > lines[i].fulfilled) at.push_back(hold.locations[i]);
     }
     if (!at.empty()) {
-      if (s->open_holds == nullptr) {
-        s->open_holds = std::make_unique<absl::flat_hash_map<std::string, HoldLocations>>();
-      }
-      (*s->open_holds)[hold.view.hold_id] = std::move(at);
-    } else if (s->open_holds != nullptr) {
-      s->open_holds->erase(hold.view.hold_id);
-      if (s->open_holds->empty()) s->open_holds.reset();
+      s->Extras().open_holds[hold.view.hold_id] = std::move(at);
+    } else if (s->extras != nullptr) {
+      auto& open = s->extras->open_holds;
+      open.erase(hold.view.hold_id);
+      if (open.empty()) open = {};  // gives its table back
     }
   }
 }
@@ -253,8 +257,7 @@ void TrackOpenHolds(const HoldRec& hold, const std::vector<SkuState*>& skus) {
 void NameHoldsAtRisk(const SkuState& s, int l, AlertEvent* alert) {
   alert->hold_ids.clear();
   alert->holds_at_risk = 0;
-  if (s.open_holds == nullptr) return;
-  for (const auto& [id, locations] : *s.open_holds) {
+  for (const auto& [id, locations] : s.ReadExtras().open_holds) {
     if (std::find(locations.begin(), locations.end(), l) == locations.end()) continue;
     ++alert->holds_at_risk;
     alert->hold_ids.push_back(id);
@@ -271,44 +274,47 @@ void AlertOutput::Changed(SkuState* s) {
 
 RaisedCounts RaisedOf(const SkuState& s) {
   RaisedCounts n;
-  for (const RowAlertState& a : s.alerts) {
+  const SkuExtras& x = s.ReadExtras();
+  for (const RowAlertState& a : x.alerts) {
     n.reorder += a.reorder_raised ? 1 : 0;
     n.uncovered += a.uncovered_raised ? 1 : 0;
   }
-  n.reorder += s.total_reorder_raised ? 1 : 0;
-  for (const bool b : s.sold_out) n.sold_out += b ? 1 : 0;
+  n.reorder += x.total_reorder_raised ? 1 : 0;
+  for (const bool b : x.sold_out) n.sold_out += b ? 1 : 0;
   return n;
 }
 
 AlertStateView AlertStateOf(const Model& model, const SkuState& s) {
   AlertStateView v;
   v.sku = s.sku;
-  for (size_t l = 0; l < s.alerts.size() && l < model.locations.size(); ++l) {
-    const RowAlertState& a = s.alerts[l];
+  const SkuExtras& x = s.ReadExtras();
+  for (size_t l = 0; l < x.alerts.size() && l < model.locations.size(); ++l) {
+    const RowAlertState& a = x.alerts[l];
     if (a.velocity_at_ms == 0 && !a.reorder_raised && !a.uncovered_raised) continue;
     v.rows.push_back({model.locations[l].id, a.velocity, a.velocity_at_ms, a.reorder_raised,
                       a.uncovered_raised});
   }
-  v.total_reorder_raised = s.total_reorder_raised;
-  for (size_t c = 0; c < s.sold_out.size() && c < model.channels.size(); ++c) {
-    if (s.sold_out[c]) v.sold_out.push_back(model.channels[c].id);
+  v.total_reorder_raised = x.total_reorder_raised;
+  for (size_t c = 0; c < x.sold_out.size() && c < model.channels.size(); ++c) {
+    if (x.sold_out[c]) v.sold_out.push_back(model.channels[c].id);
   }
   return v;
 }
 
 void ApplyAlertState(const Model& model, const AlertStateView& view, SkuState* s) {
-  s->alerts.clear();
-  if (!view.rows.empty()) s->alerts.assign(model.locations.size(), RowAlertState{});
+  SkuExtras& x = s->Extras();
+  x.alerts.clear();
+  if (!view.rows.empty()) x.alerts.assign(model.locations.size(), RowAlertState{});
   for (const AlertRowStateView& r : view.rows) {
     const int l = model.LocationIndex(r.location);
     if (l < 0) continue;
-    s->alerts[l] = {r.velocity, r.velocity_at_ms, r.reorder_raised, r.uncovered_raised};
+    x.alerts[l] = {r.velocity, r.velocity_at_ms, r.reorder_raised, r.uncovered_raised};
   }
-  s->total_reorder_raised = view.total_reorder_raised;
-  s->sold_out.clear();
-  if (!view.sold_out.empty()) s->sold_out.assign(model.channels.size(), false);
+  x.total_reorder_raised = view.total_reorder_raised;
+  x.sold_out.clear();
+  if (!view.sold_out.empty()) x.sold_out.assign(model.channels.size(), false);
   for (const std::string& channel : view.sold_out) {
-    if (const int c = model.ChannelIndex(channel); c >= 0) s->sold_out[c] = true;
+    if (const int c = model.ChannelIndex(channel); c >= 0) x.sold_out[c] = true;
   }
 }
 

@@ -14,7 +14,7 @@ void RecordMovements(const Change& change, int64_t now, int64_t history_ms) {
   for (const Touched& t : change.rows) {
     const int64_t delta = t.sku->rows[t.location].on_hand - t.before.on_hand;
     if (delta == 0 && !count) continue;
-    std::vector<Movement>& m = t.sku->movements;
+    std::vector<Movement>& m = t.sku->Extras().movements;
     // In bulk: a SKU that moves all day drops its old movements once per tenth of the
     // window, not one per append (an erase moves the rest).
     if (!m.empty() && m.front().at_ms < cutoff - history_ms / 10) {
@@ -26,7 +26,7 @@ void RecordMovements(const Change& change, int64_t now, int64_t history_ms) {
 
 CountNetting NetAfter(const SkuState& s, int location, int64_t observed_at) {
   CountNetting out;
-  for (const Movement& m : s.movements) {
+  for (const Movement& m : s.ReadExtras().movements) {
     if (m.location != location || m.at_ms <= observed_at) continue;
     if (m.count) {
       out.newer_count_ms = std::max(out.newer_count_ms, m.at_ms);

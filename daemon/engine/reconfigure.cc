@@ -1,6 +1,7 @@
 // Live reconfiguration: PreviewModel (what a new model would change, one shard at a time)
 // and Reconfigure (install it under every lock). docs/reload.md has the rules;
 // model_compare.h canonicalises and compares the models.
+#include <algorithm>
 #include <chrono>
 
 #include "absl/container/flat_hash_map.h"
@@ -117,10 +118,13 @@ absl::StatusOr<ReconfigureResult> Engine::Impl::Reconfigure(Model next,
   pending->done = [](const absl::StatusOr<Outcome>&) {};  // nobody waits for the announcement
 
   // Resolve every SKU's new policies (glob matching) before the locks are all taken, one
-  // shard at a time; a SKU created meanwhile resolves its own below.
+  // shard at a time; a SKU created meanwhile resolves its own below. (A SKU's state is
+  // never freed or moved while the engine runs: its address is its key here.)
+  absl::flat_hash_map<const SkuState*, std::shared_ptr<const PolicySet>> staged;
+  staged.reserve(static_cast<size_t>(std::max<int64_t>(0, skus_.load())));
   for (Shard& shard : shards_) {
     absl::MutexLock lock(&shard.mu);
-    for (auto& [sku, s] : shard.skus) s->staged_policies = g.PoliciesFor(sku);
+    for (auto& [sku, s] : shard.skus) staged.emplace(s.get(), g.PoliciesFor(sku));
   }
 
   LockEverything();
@@ -132,8 +136,8 @@ absl::StatusOr<ReconfigureResult> Engine::Impl::Reconfigure(Model next,
       s->rows.resize(num_locations);
       s->present.resize(num_locations, false);
       s->published.resize(num_channels, 0);
-      s->policies = s->staged_policies ? std::move(s->staged_policies) : g.PoliciesFor(sku);
-      s->staged_policies = nullptr;
+      auto it = staged.find(s.get());
+      s->policies = it != staged.end() ? std::move(it->second) : g.PoliciesFor(sku);
       for (size_t c = 0; c < num_channels; ++c) {
         const int64_t reservable = Reservable(m, *s->policies, static_cast<int>(c), s->rows);
         const int64_t published = Publish(s->policies->channels[c], reservable);

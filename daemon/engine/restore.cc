@@ -182,7 +182,7 @@ void Engine::Impl::RestoreMovements(const Snapshot& snap, int64_t now,
     auto it = shard.find(m.sku);
     // A removed location's, or a SKU without stored rows (nothing to net on).
     if (l < 0 || it == shard.end()) continue;
-    it->second->movements.push_back(Movement{m.at_ms, m.delta, l, m.count});
+    it->second->Extras().movements.push_back(Movement{m.at_ms, m.delta, l, m.count});
   }
 }
 
@@ -284,13 +284,14 @@ InvariantReport Engine::Impl::CheckInvariants() const {
         }
       }
       const auto want = model().alerts.enabled ? index.find(sku) : index.end();
-      const size_t indexed = s->open_holds == nullptr ? 0 : s->open_holds->size();
+      const auto& open_holds = s->ReadExtras().open_holds;
+      const size_t indexed = open_holds.size();
       const size_t expected = want == index.end() ? 0 : want->second.size();
       bool same = indexed == expected;
       if (same && want != index.end()) {
         for (const auto& [id, locations] : want->second) {
-          auto it = s->open_holds->find(id);
-          if (it == s->open_holds->end() || it->second != locations) {
+          auto it = open_holds.find(id);
+          if (it == open_holds.end() || it->second != locations) {
             same = false;
             break;
           }

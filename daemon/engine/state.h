@@ -62,18 +62,15 @@ struct RowAlertState {
   bool uncovered_raised = false;
 };
 
-// One SKU: its counters at every location, its effective policies and the published
-// quantity last announced per channel. Guarded by its shard's mutex.
 // The location indices of one hold's open lines of one SKU: one, or a few for a split
 // line, kept inline (no allocation per open hold on the reserve path).
 using HoldLocations = absl::InlinedVector<int, 2>;
 
-struct SkuState {
-  std::string sku;
-  std::shared_ptr<const PolicySet> policies;
-  std::vector<Counters> rows;      // by location index
-  std::vector<bool> present;       // by location index: the row exists
-  std::vector<int64_t> published;  // by channel index
+// What a SKU keeps beyond its counters, policies and published quantities, allocated the
+// first time it needs any of it: most of a big catalogue sells rarely, and the SKUs are
+// what the engine's memory is made of (about 110 bytes a SKU saved: docs/benchmarks.md,
+// "RSS per row").
+struct SkuExtras {
   // on_hand movements of the last count_history_ms at every location, in apply order
   // (so by time but for counts, stamped when they were observed). Trimmed in bulk.
   std::vector<Movement> movements;
@@ -86,11 +83,30 @@ struct SkuState {
   // The open holds (HELD or COMMITTED) with open units of this SKU: hold id -> the
   // location indices of those lines. Kept by SealRecord from every sealed hold (a hold's
   // lines of this SKU change only under this SKU's shard) and rebuilt by Restore; what an
-  // `uncovered` alert names as the holds at risk. Null while the SKU has none.
-  std::unique_ptr<absl::flat_hash_map<std::string, HoldLocations>> open_holds;
-  // Reconfigure's scratch (reconfigure.cc): the SKU's policies under the model being
-  // installed, resolved before every lock is taken; null otherwise.
-  std::shared_ptr<const PolicySet> staged_policies;
+  // `uncovered` alert names as the holds at risk.
+  absl::flat_hash_map<std::string, HoldLocations> open_holds;
+};
+
+// One SKU: its counters at every location, its effective policies and the published
+// quantity last announced per channel. Guarded by its shard's mutex.
+struct SkuState {
+  std::string sku;
+  std::shared_ptr<const PolicySet> policies;
+  std::vector<Counters> rows;      // by location index
+  std::vector<bool> present;       // by location index: the row exists
+  std::vector<int64_t> published;  // by channel index
+  std::unique_ptr<SkuExtras> extras;  // null until needed
+
+  // The extras, allocated now if they were not.
+  SkuExtras& Extras() {
+    if (extras == nullptr) extras = std::make_unique<SkuExtras>();
+    return *extras;
+  }
+  // The extras to read: empty ones when there are none (nothing is allocated).
+  const SkuExtras& ReadExtras() const {
+    static const SkuExtras kNone;
+    return extras != nullptr ? *extras : kNone;
+  }
 };
 
 using SkuMap = absl::flat_hash_map<std::string, std::unique_ptr<SkuState>>;
