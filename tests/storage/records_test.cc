@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/engine/engine.h"
+#include "stockd/storage/v1/records.pb.h"
 
 namespace stockd {
 namespace {
@@ -205,6 +206,52 @@ TEST(RecordsTest, CodecsRoundTrip) {
   EXPECT_FALSE(storage::KeyLayout::SplitRowField("nospace", &sku, &location));
   EXPECT_FALSE(storage::KeyLayout::SplitRowField("a b c", &sku, &location));
   EXPECT_FALSE(storage::KeyLayout::SplitRowField(" b", &sku, &location));
+}
+
+// An order's kit component lines (docs/kits.md, "Orders naming a kit") keep the kit and
+// its units per kit; a stored line whose kit and per_kit disagree is not taken as a line
+// of either kind: the start refuses it (DATA_LOSS), nothing is guessed.
+TEST(RecordsTest, AKitLineRoundTripsAndAnInconsistentOneIsDataLoss) {
+  engine::OrderView o;
+  o.channel = "amazon";
+  o.order_id = "A-1";
+  o.revision = 2;
+  o.status = engine::OrderStatus::kAccepted;
+  o.hold_id = "h1";
+  engine::OrderLineView pedal;
+  pedal.sku = "PEDAL";
+  pedal.location = "wh";
+  pedal.qty = 4;
+  pedal.open = 4;
+  pedal.kit = "BIKE";
+  pedal.per_kit = 2;
+  engine::OrderLineView own;
+  own.sku = "BELL";
+  own.location = "wh";
+  own.qty = 1;
+  own.open = 1;
+  o.lines = {pedal, own};
+  absl::StatusOr<engine::OrderView> back = storage::DecodeOrder(storage::EncodeOrder(o));
+  ASSERT_TRUE(back.ok()) << back.status();
+  ASSERT_EQ(back->lines.size(), 2u);
+  EXPECT_EQ(back->lines[0].kit, "BIKE");
+  EXPECT_EQ(back->lines[0].per_kit, 2);
+  EXPECT_EQ(back->lines[1].kit, "");
+  EXPECT_EQ(back->lines[1].per_kit, 0);
+
+  auto corrupt = [&](auto&& change) {
+    records::v1::StoredOrder stored;
+    EXPECT_TRUE(stored.ParseFromString(storage::EncodeOrder(o)));
+    change(stored.mutable_lines(0));
+    return storage::DecodeOrder(stored.SerializeAsString()).status();
+  };
+  for (const absl::Status& st :
+       {corrupt([](records::v1::StoredOrderLine* l) { l->set_per_kit(0); }),
+        corrupt([](records::v1::StoredOrderLine* l) { l->clear_kit(); }),
+        corrupt([](records::v1::StoredOrderLine* l) { l->set_per_kit(-2); })}) {
+    EXPECT_EQ(st.code(), absl::StatusCode::kDataLoss) << st;
+    EXPECT_NE(st.message().find("order 'A-1': undecodable line"), std::string::npos) << st;
+  }
 }
 
 }  // namespace
