@@ -55,6 +55,9 @@ absl::StatusOr<std::unique_ptr<DurableStore>> DurableStore::Open(DurableStoreOpt
     eo.data_dir = o.data_dir;
     eo.appendfsync = o.appendfsync;
     eo.log = o.log;
+    // The store outlives the supervisor's thread: Stop (also from the destructor) stops
+    // the embedded redis-server, and with it the thread, first.
+    eo.on_restarted = [s = store.get()] { s->Nudge(); };
     absl::StatusOr<std::unique_ptr<EmbeddedRedis>> embedded = EmbeddedRedis::Start(eo);
     if (!embedded.ok()) return embedded.status();
     store->embedded_ = std::move(*embedded);
@@ -223,6 +226,11 @@ absl::Status DurableStore::Attach(engine::Engine* engine) {
   return absl::OkStatus();
 }
 
+void DurableStore::Nudge() {
+  absl::MutexLock lock(&mu_);
+  nudged_ = true;
+}
+
 void DurableStore::OnJournalFailure(const absl::Status& status) {
   // Close the gate first: nothing more is applied to a state about to be replaced.
   if (engine_ != nullptr) engine_->SetWritable(false, std::string(status.message()));
@@ -251,9 +259,12 @@ void DurableStore::RecoveryLoop() {
     for (;;) {
       {
         absl::MutexLock lock(&mu_);
-        if (mu_.AwaitWithTimeout(absl::Condition(this, &DurableStore::Stopping),
-                                 absl::Milliseconds(backoff_ms))) {
-          return;
+        mu_.AwaitWithTimeout(absl::Condition(this, &DurableStore::StoppingOrNudged),
+                             absl::Milliseconds(backoff_ms));
+        if (stopping_) return;
+        if (nudged_) {  // the embedded redis-server is back: try now, and soon again
+          nudged_ = false;
+          backoff_ms = 0;
         }
       }
       backoff_ms = std::clamp<int64_t>(backoff_ms * 2, 50, 500);

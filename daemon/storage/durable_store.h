@@ -105,6 +105,12 @@ class DurableStore {
   // Conditions of RecoveryLoop (absl::Condition calls them with mu_ held).
   bool BrokenOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return broken_ || stopping_; }
   bool Stopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; }
+  bool StoppingOrNudged() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stopping_ || nudged_;
+  }
+  // The embedded redis-server answers again after a restart: the re-sync's next attempt
+  // need not wait for its backoff.
+  void Nudge() ABSL_LOCKS_EXCLUDED(mu_);
   void Log(log::Level level, const std::string& msg) const;
 
   DurableStoreOptions options_;
@@ -118,6 +124,7 @@ class DurableStore {
   mutable absl::Mutex mu_;
   bool broken_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool nudged_ ABSL_GUARDED_BY(mu_) = false;
   ResyncStats resync_ ABSL_GUARDED_BY(mu_);
   std::thread recovery_;
 };

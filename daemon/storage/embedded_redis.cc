@@ -348,6 +348,7 @@ void EmbeddedRedis::Supervise() {
         ready_ = true;
         started_ = true;
       }
+      if (!first && options_.on_restarted) options_.on_restarted();
       RewriteAofIfGrown();
     }
 

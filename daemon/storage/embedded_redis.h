@@ -77,6 +77,11 @@ struct EmbeddedRedisOptions {
   // so restarts that come faster than Redis's own doubling rule do not let the replay
   // grow without bound. 0 = leave it to Redis's rule alone.
   int64_t rewrite_increments_over_bytes = 64LL << 20;
+  // Called on the supervisor's thread each time a restarted redis-server answers PING
+  // (not after the first start), with no internal lock held: the durable store then
+  // re-syncs at once instead of at its next retry (docs/storage.md, "Re-sync"). Must not
+  // call back into this EmbeddedRedis.
+  std::function<void()> on_restarted;
   // Receives the supervisor's log lines (kInfo, kWarn, kError). Called from Start's and
   // the supervisor's threads, never with internal locks held. Empty = one JSON line per
   // message on stderr (log::ComponentSink("embedded_redis")).

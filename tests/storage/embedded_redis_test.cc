@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -216,8 +217,12 @@ TEST(EmbeddedRedisTest, SupervisorRestartsAfterSigkillAndAofKeepsData) {
   // but still replies. `always` writes and fsyncs before every reply.
   options.appendfsync = "always";
   options.log = sink.Fn();
+  // Told once per restart (the durable store re-syncs then), not at the first start.
+  std::atomic<int> restarted{0};
+  options.on_restarted = [&restarted] { restarted.fetch_add(1); };
   TestRedis redis(options);
   ASSERT_TRUE(redis.ok());
+  EXPECT_EQ(restarted.load(), 0);
   ASSERT_THAT(redis.Command({"SET", "k", "v1"}).value(), ElementsAre("OK"));
   ASSERT_THAT(redis.Command({"INCRBY", "n", "7"}).value(), ElementsAre("7"));
 
@@ -225,6 +230,7 @@ TEST(EmbeddedRedisTest, SupervisorRestartsAfterSigkillAndAofKeepsData) {
   ASSERT_GT(killed, 0);
   ASSERT_TRUE(redis.WaitReady(10'000));
   EXPECT_EQ(redis.redis()->restarts(), 1);
+  EXPECT_TRUE(Eventually([&] { return restarted.load() == 1; }));
   EXPECT_NE(redis.redis()->pid(), killed);
   EXPECT_GT(redis.redis()->pid(), 0);
   EXPECT_THAT(redis.Command({"GET", "k"}).value(), ElementsAre("v1"));
@@ -237,6 +243,7 @@ TEST(EmbeddedRedisTest, SupervisorRestartsAfterSigkillAndAofKeepsData) {
   redis.KillHard();
   ASSERT_TRUE(redis.WaitReady(10'000));
   EXPECT_EQ(redis.redis()->restarts(), 2);
+  EXPECT_TRUE(Eventually([&] { return restarted.load() == 2; }));
   EXPECT_THAT(redis.Command({"GET", "n"}).value(), ElementsAre("8"));
 }
 
