@@ -3,7 +3,7 @@
 // shared by 1,000 kits changes; all 1,000 kits' new published quantities reach the push
 // engine within 50 ms p99; docs/kits.md "Pushing kits").
 //
-//   stockd-kit-bench [--kits 1000] [--changes 200] [--gap-ms 20] [--writers 0]
+//   stockd-kit-bench [--kits 1000] [--changes 200] [--gap-ms 20] [--writers 0] [--sellout]
 //
 // The engine in memory (no journal: the durable write that precedes every announcement
 // is the same for a kit as for any SKU, and scripts/bench measures it) with two
@@ -13,7 +13,10 @@
 // the `kits` webshop changes to that quantity arrives. The latency is from the Count's
 // call to that moment. `gap-ms` apart, so every change is measured alone; `writers`
 // threads reserve and release other SKUs meanwhile (the announcer shares the cores with
-// them, as in a busy daemon). Prints p50, p90, p99 and max.
+// them, as in a busy daemon). `--sellout` alternates PART between 0 and stock, so every
+// change makes every kit sell out or come back in stock: each announcement is followed by
+// the kit's alert (a mutation of its own, docs/kits.md "Alerts"), on the same announcer
+// thread. Prints p50, p90, p99 and max, and the kit alerts raised.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -50,6 +53,14 @@ class KitListener final : public engine::ChangeListener {
       if (c.channel == "webshop" && c.sku.rfind("KIT-", 0) == 0 && c.published == want_) ++seen_;
     }
   }
+  void OnAlerts(const std::vector<engine::AlertEvent>& alerts) override {
+    absl::MutexLock lock(&mu_);
+    for (const engine::AlertEvent& a : alerts) kit_alerts_ += a.sku.rfind("KIT-", 0) == 0;
+  }
+  int64_t kit_alerts() {
+    absl::MutexLock lock(&mu_);
+    return kit_alerts_;
+  }
   // True when every kit arrived within `timeout`.
   bool Wait(absl::Duration timeout) {
     absl::MutexLock lock(&mu_);
@@ -62,6 +73,7 @@ class KitListener final : public engine::ChangeListener {
   absl::Mutex mu_;
   int64_t want_ ABSL_GUARDED_BY(mu_) = -1;
   int seen_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t kit_alerts_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 double Ms(int64_t us) { return static_cast<double>(us) / 1000.0; }
@@ -71,17 +83,22 @@ double Ms(int64_t us) { return static_cast<double>(us) / 1000.0; }
 int main(int argc, char** argv) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);  // as daemon/main.cc
   int kits = 1000, changes = 200, gap_ms = 20, writers = 0;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--kits")) {
-      kits = std::atoi(argv[i + 1]);
-    } else if (!std::strcmp(argv[i], "--changes")) {
-      changes = std::atoi(argv[i + 1]);
-    } else if (!std::strcmp(argv[i], "--gap-ms")) {
-      gap_ms = std::atoi(argv[i + 1]);
-    } else if (!std::strcmp(argv[i], "--writers")) {
-      writers = std::atoi(argv[i + 1]);
+  bool sellout = false;
+  for (int i = 1; i < argc; ++i) {
+    const bool has_value = i + 1 < argc;
+    if (!std::strcmp(argv[i], "--sellout")) {
+      sellout = true;
+    } else if (has_value && !std::strcmp(argv[i], "--kits")) {
+      kits = std::atoi(argv[++i]);
+    } else if (has_value && !std::strcmp(argv[i], "--changes")) {
+      changes = std::atoi(argv[++i]);
+    } else if (has_value && !std::strcmp(argv[i], "--gap-ms")) {
+      gap_ms = std::atoi(argv[++i]);
+    } else if (has_value && !std::strcmp(argv[i], "--writers")) {
+      writers = std::atoi(argv[++i]);
     } else {
-      std::fprintf(stderr, "usage: %s [--kits N] [--changes N] [--gap-ms N] [--writers N]\n",
+      std::fprintf(stderr,
+                   "usage: %s [--kits N] [--changes N] [--gap-ms N] [--writers N] [--sellout]\n",
                    argv[0]);
       return 2;
     }
@@ -129,10 +146,16 @@ kits:
   };
   for (int k = 0; k < kits; ++k) count(absl::StrCat("OWN-", k), 1'000'000);
   for (int w = 0; w < writers; ++w) count(absl::StrCat("WRITER-", w), 1'000'000);
-  count("PART", 1000);
-
+  // Every kit announced at its starting quantity before the first measured change (else
+  // the announcer may coalesce the two: a first change to 0 then moves nothing).
   KitListener listener(kits);
   eng.AddListener(&listener);
+  listener.Expect(1000);
+  count("PART", 1000);
+  if (!listener.Wait(absl::Seconds(10))) {
+    std::fprintf(stderr, "the kits never showed their starting quantity\n");
+    return 1;
+  }
   std::atomic<bool> stop{false};
   std::atomic<int64_t> written{0};
   std::vector<std::thread> threads;
@@ -157,7 +180,8 @@ kits:
   int missed = 0;
   const Clock::time_point run_start = Clock::now();
   for (int i = 0; i < changes; ++i) {
-    const int64_t quantity = 500 + (i % 2) * 100 + i % 7;  // a new number every time
+    // A new number every time; with --sellout, 0 and back.
+    const int64_t quantity = sellout ? (i % 2 == 0 ? 0 : 500 + i % 7) : 500 + (i % 2) * 100 + i % 7;
     listener.Expect(quantity);
     const Clock::time_point start = Clock::now();
     count("PART", quantity);
@@ -182,9 +206,11 @@ kits:
   };
   std::printf(
       "kits=%d changes=%d writers=%d writer_ops_per_s=%.0f: all %d kits' new quantity reached "
-      "the listener after p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms; missed %d\n",
-      kits, changes, writers, static_cast<double>(written.load()) / seconds, kits,
-      Ms(at(0.5)), Ms(at(0.9)), Ms(at(0.99)), Ms(latency_us.back()), missed);
+      "the listener after p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms; missed %d; kit "
+      "alerts %lld\n",
+      kits, changes, writers, static_cast<double>(written.load()) / seconds, kits, Ms(at(0.5)),
+      Ms(at(0.9)), Ms(at(0.99)), Ms(latency_us.back()), missed,
+      static_cast<long long>(listener.kit_alerts()));
   std::printf("RESULT kits=%d writers=%d p50_ms=%.3f p99_ms=%.3f max_ms=%.3f missed=%d target=%s\n",
               kits, writers, Ms(at(0.5)), Ms(at(0.99)), Ms(latency_us.back()), missed,
               at(0.99) <= 50'000 && missed == 0 ? "ok" : "MISS");

@@ -35,7 +35,8 @@ Engine::Impl::Impl(Model model, EngineOptions options)
       absl::MutexLock kit_lock(&kit_alerts_mu_);
       kit_sold_out_.assign(kits, {});
     }
-    kit_announcer_ = std::make_unique<KitAnnouncer>(kits, [this](int k) { AnnounceKit(k); });
+    kit_announcer_ = std::make_unique<KitAnnouncer>(
+        kits, [this](int k) { AnnounceKit(k); }, [this] { SubmitKitAlerts(); });
   }
   audit_per_shard_ = options_.audit_capacity == 0
                          ? 0

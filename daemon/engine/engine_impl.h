@@ -119,11 +119,14 @@ class Engine::Impl {
   // the listeners what changed since its last announcement.
   void AnnounceKit(int k);
   // ---- kit_alerts.cc (docs/kits.md, "Alerts")
-  // The announcer's part: submits the sold out / back in stock alerts kit `k` wants now,
+  // The announcer's part: queues the sold out / back in stock alerts kit `k` wants now,
   // `items` its availability per channel (by channel index), `previous` the quantities
-  // announced before this announcement. Announcer thread only.
+  // announced before this announcement; SubmitKitAlerts executes them once every kit
+  // marked with it has been announced (quantities first: they keep channels from
+  // overselling). Announcer thread only.
   void WantKitAlerts(int k, const std::vector<AvailabilityItem>& items,
                      const std::vector<int64_t>& previous);
+  void SubmitKitAlerts();
   RecordOr Apply(KitAlertCmd& cmd, const CommandMeta& meta, const std::shared_ptr<Pending>& p);
   // The kits' raised sold_out keys, as ActiveAlerts lists them.
   void ActiveKitAlerts(std::vector<AlertEvent>* out) const ABSL_LOCKS_EXCLUDED(kit_alerts_mu_);
@@ -341,6 +344,7 @@ class Engine::Impl {
   // start (0: none yet): a kit that never had stock since the start raises no sold out.
   // Announcer thread only.
   std::vector<std::vector<int64_t>> kit_last_stock_;
+  std::vector<KitAlertCmd> kit_alerts_wanted_;  // announcer thread only
   // Kits (kit_announcer.h): the published quantity last announced per kit and channel,
   // read and written by the announcer's thread only. Declared last: the announcer's
   // thread stops before anything it reads is destroyed. Null without kits.

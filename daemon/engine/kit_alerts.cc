@@ -41,10 +41,17 @@ void Engine::Impl::WantKitAlerts(int k, const std::vector<AvailabilityItem>& ite
       continue;
     }
     if (published > 0) stock[c] = published;
+    kit_alerts_wanted_.push_back(cmd);
+  }
+}
+
+void Engine::Impl::SubmitKitAlerts() {
+  for (KitAlertCmd& cmd : kit_alerts_wanted_) {
     // Refused (UNAVAILABLE: the write gate is shut during a Redis outage) it is wanted
     // again at the kit's next announcement; SetWritable(true) marks every kit.
-    Execute(Command{{"", "stockd"}, cmd}, [](const absl::StatusOr<Outcome>&) {});
+    Execute(Command{{"", "stockd"}, std::move(cmd)}, [](const absl::StatusOr<Outcome>&) {});
   }
+  kit_alerts_wanted_.clear();
 }
 
 RecordOr Engine::Impl::Apply(KitAlertCmd& cmd, const CommandMeta& meta,

@@ -6,8 +6,9 @@
 
 namespace stockd::engine {
 
-KitAnnouncer::KitAnnouncer(size_t kits, std::function<void(int kit)> announce)
-    : announce_(std::move(announce)) {
+KitAnnouncer::KitAnnouncer(size_t kits, std::function<void(int kit)> announce,
+                           std::function<void()> after_batch)
+    : announce_(std::move(announce)), after_batch_(std::move(after_batch)) {
   {
     absl::MutexLock lock(&mu_);
     marked_.assign(kits, false);
@@ -57,6 +58,7 @@ void KitAnnouncer::Loop() {
     }
     for (int k : work) announce_(k);
     work.clear();
+    if (after_batch_) after_batch_();
   }
 }
 

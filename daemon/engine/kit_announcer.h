@@ -24,8 +24,11 @@ namespace stockd::engine {
 class KitAnnouncer {
  public:
   // `announce(kit)`: recompute kit `kit` (an index into the model's kits) and announce
-  // what changed. Called on the announcer's thread only.
-  KitAnnouncer(size_t kits, std::function<void(int kit)> announce);
+  // what changed. `after_batch()`, when set: called once the kits marked together have
+  // all been announced (the kits' alerts go then, after every quantity: kit_alerts.cc).
+  // Both called on the announcer's thread only.
+  KitAnnouncer(size_t kits, std::function<void(int kit)> announce,
+               std::function<void()> after_batch = {});
   ~KitAnnouncer();  // Stop()
   KitAnnouncer(const KitAnnouncer&) = delete;
   KitAnnouncer& operator=(const KitAnnouncer&) = delete;
@@ -39,6 +42,7 @@ class KitAnnouncer {
   bool HasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || !queue_.empty(); }
 
   const std::function<void(int)> announce_;
+  const std::function<void()> after_batch_;
   absl::Mutex mu_;
   std::vector<bool> marked_ ABSL_GUARDED_BY(mu_);  // by kit: queued, not yet taken
   std::vector<int> queue_ ABSL_GUARDED_BY(mu_);
