@@ -235,7 +235,13 @@ absl::StatusOr<OpenedPlugin> OpenPlugin(const std::string& plugin_dir, const std
     return absl::NotFoundError(
         absl::StrCat("adapter plugin '", plugin, "': ", path, ": ", std::strerror(errno)));
   }
-  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  // RTLD_NODELETE: a plugin's code, and the libraries it pulls in (libcurl -> GnuTLS,
+  // Kerberos, LDAP), stay mapped until exit even after its last adapter is gone. An
+  // unloaded library leaves its thread-local block in every thread's DTV; the sanitizer
+  // build's LeakSanitizer walked such a stale entry and crashed at exit (2026-12-05), and
+  // nothing stockd does needs a plugin's memory back: a reload that drops an adapter
+  // and adds it again gets the same mapping.
+  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
   if (handle == nullptr) {
     return absl::FailedPreconditionError(
         absl::StrCat("adapter plugin '", plugin, "': cannot load ", path, ": ", dlerror()));
