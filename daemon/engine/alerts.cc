@@ -207,18 +207,21 @@ void EvaluateAlerts(const Model& model, const Change& change, const char* operat
   }
 }
 
+std::optional<AlertKind> PublishedCrossing(bool raised, int64_t previous, int64_t published,
+                                           int64_t back_in_stock_at) {
+  if (!raised && previous > 0 && published == 0) return AlertKind::kSoldOut;
+  if (raised && published >= back_in_stock_at) return AlertKind::kBackInStock;
+  return std::nullopt;
+}
+
 void EvaluatePublished(const Model& model, SkuState* s, int channel, int64_t previous,
                        int64_t published, int64_t now, AlertOutput* out) {
   const std::vector<bool>& sold_out = s->ReadExtras().sold_out;
   const bool raised = static_cast<size_t>(channel) < sold_out.size() && sold_out[channel];
-  AlertKind kind;
-  if (!raised && previous > 0 && published == 0) {
-    kind = AlertKind::kSoldOut;
-  } else if (raised && published >= model.alerts.back_in_stock_at) {
-    kind = AlertKind::kBackInStock;
-  } else {
-    return;
-  }
+  const std::optional<AlertKind> crossing =
+      PublishedCrossing(raised, previous, published, model.alerts.back_in_stock_at);
+  if (!crossing) return;
+  const AlertKind kind = *crossing;
   std::vector<bool>& flags = s->Extras().sold_out;
   if (flags.size() < model.channels.size()) flags.resize(model.channels.size());
   flags[channel] = kind == AlertKind::kSoldOut;

@@ -6,6 +6,7 @@
 #define STOCKD_DAEMON_ENGINE_ALERTS_H_
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -48,6 +49,13 @@ struct AlertOutput {
 // ...).
 void EvaluateAlerts(const Model& model, const Change& change, const char* operation, int64_t now,
                     const std::vector<SkuState*>& skus, AlertOutput* out);
+
+// The crossing of one channel's published quantity, from `previous` to `published`, for
+// a key `raised` or not: sold_out when it drops from above 0 to 0, back_in_stock when a
+// raised key comes back to `back_in_stock_at` or more; nullopt for neither. A SKU's
+// alerts (EvaluatePublished) and a kit's (kit_alerts.cc) follow this one rule.
+std::optional<AlertKind> PublishedCrossing(bool raised, int64_t previous, int64_t published,
+                                           int64_t back_in_stock_at);
 
 // A channel's published quantity of `s` moved from `previous` to `published`: raises
 // sold_out at 0 and back_in_stock at AlertOptions::back_in_stock_at, once each.

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "daemon/engine/alerts.h"
 #include "daemon/engine/engine_impl.h"
 #include "daemon/engine/kits.h"
 
@@ -27,21 +28,19 @@ void Engine::Impl::WantKitAlerts(int k, const std::vector<AvailabilityItem>& ite
   raised.resize(items.size(), false);
   for (size_t c = 0; c < items.size(); ++c) {
     const int64_t published = items[c].published;
-    KitAlertCmd cmd;
-    cmd.kit = k;
-    cmd.channel = static_cast<int>(c);
-    cmd.published = published;
-    if (!raised[c] && published == 0 && stock[c] > 0) {
-      cmd.sold_out = true;
-      cmd.previous = stock[c];
-    } else if (raised[c] && published >= m.alerts.back_in_stock_at) {
-      cmd.previous = c < previous.size() ? previous[c] : 0;
-    } else {
-      if (published > 0) stock[c] = published;
-      continue;
+    // Against the last quantity above 0 shown since the start, not only the last
+    // announcement: an alert refused at the write gate is still wanted at the next one.
+    const std::optional<AlertKind> crossing =
+        PublishedCrossing(raised[c], stock[c], published, m.alerts.back_in_stock_at);
+    if (crossing) {
+      KitAlertCmd& cmd = kit_alerts_wanted_.emplace_back();
+      cmd.kit = k;
+      cmd.channel = static_cast<int>(c);
+      cmd.sold_out = *crossing == AlertKind::kSoldOut;
+      cmd.previous = cmd.sold_out ? stock[c] : c < previous.size() ? previous[c] : 0;
+      cmd.published = published;
     }
     if (published > 0) stock[c] = published;
-    kit_alerts_wanted_.push_back(cmd);
   }
 }
 

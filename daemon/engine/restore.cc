@@ -133,8 +133,8 @@ absl::Status Engine::Impl::Restore(const Snapshot& snap,
   // "Alerts"), have one to take back.
   RaisedCounts raised;
   std::vector<const AlertStateView*> kit_states;
-  for (const AlertStateView& v : snap.alert_states) {
-    if (!model().alerts.enabled) break;
+  const std::vector<AlertStateView> none;
+  for (const AlertStateView& v : model().alerts.enabled ? snap.alert_states : none) {
     auto& shard = skus[ShardIndex(v.sku)];
     auto it = shard.find(v.sku);
     if (it != shard.end()) {

@@ -104,7 +104,6 @@ class DurableStore {
   void RecoveryLoop();
   // Conditions of RecoveryLoop (absl::Condition calls them with mu_ held).
   bool BrokenOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return broken_ || stopping_; }
-  bool Stopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; }
   bool StoppingOrNudged() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return stopping_ || nudged_;
   }
