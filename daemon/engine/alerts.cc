@@ -248,10 +248,10 @@ void TrackOpenHolds(const HoldRec& hold, const std::vector<SkuState*>& skus) {
       if (open && lines[i].qty > lines[i].fulfilled) at.push_back(hold.locations[i]);
     }
     if (!at.empty()) {
-      s->Extras().open_holds[hold.view.hold_id] = std::move(at);
+      s->Extras().open_holds[&hold] = std::move(at);
     } else if (s->extras != nullptr) {
       auto& open = s->extras->open_holds;
-      open.erase(hold.view.hold_id);
+      open.erase(&hold);
       if (open.empty()) open = {};  // gives its table back
     }
   }
@@ -260,10 +260,10 @@ void TrackOpenHolds(const HoldRec& hold, const std::vector<SkuState*>& skus) {
 void NameHoldsAtRisk(const SkuState& s, int l, AlertEvent* alert) {
   alert->hold_ids.clear();
   alert->holds_at_risk = 0;
-  for (const auto& [id, locations] : s.ReadExtras().open_holds) {
+  for (const auto& [hold, locations] : s.ReadExtras().open_holds) {
     if (std::find(locations.begin(), locations.end(), l) == locations.end()) continue;
     ++alert->holds_at_risk;
-    alert->hold_ids.push_back(id);
+    alert->hold_ids.push_back(hold->view.hold_id);  // set at creation, never changed
   }
   std::sort(alert->hold_ids.begin(), alert->hold_ids.end());
   if (alert->hold_ids.size() > AlertEvent::kMaxHoldsNamed) {

@@ -217,7 +217,7 @@ InvariantReport Engine::Impl::CheckInvariants() const {
   // (sku, location) -> {held, committed} summed from the open holds.
   absl::flat_hash_map<std::pair<std::string, int>, std::pair<int64_t, int64_t>> from_holds;
   // sku -> the open-hold index the open holds imply (SkuState::open_holds).
-  absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, HoldLocations>> index;
+  absl::flat_hash_map<std::string, absl::flat_hash_map<const HoldRec*, HoldLocations>> index;
   int64_t open = 0;
   for (const HoldStripe& stripe : holds_.stripes()) {
     holds_.all_stripes().AssertMemberHeld(stripe.mu);
@@ -229,7 +229,7 @@ InvariantReport Engine::Impl::CheckInvariants() const {
       for (size_t i = 0; i < v.lines.size(); ++i) {
         auto& sums = from_holds[{v.lines[i].sku, rec->locations[i]}];
         if (v.lines[i].qty > v.lines[i].fulfilled) {
-          index[v.lines[i].sku][id].push_back(rec->locations[i]);
+          index[v.lines[i].sku][rec.get()].push_back(rec->locations[i]);
         }
         if (v.state == HoldState::kHeld) {
           sums.first += v.lines[i].qty;
@@ -289,8 +289,8 @@ InvariantReport Engine::Impl::CheckInvariants() const {
       const size_t expected = want == index.end() ? 0 : want->second.size();
       bool same = indexed == expected;
       if (same && want != index.end()) {
-        for (const auto& [id, locations] : want->second) {
-          auto it = open_holds.find(id);
+        for (const auto& [hold, locations] : want->second) {
+          auto it = open_holds.find(hold);
           if (it == open_holds.end() || it->second != locations) {
             same = false;
             break;

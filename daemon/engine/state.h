@@ -62,6 +62,8 @@ struct RowAlertState {
   bool uncovered_raised = false;
 };
 
+struct HoldRec;
+
 // The location indices of one hold's open lines of one SKU: one, or a few for a split
 // line, kept inline (no allocation per open hold on the reserve path).
 using HoldLocations = absl::InlinedVector<int, 2>;
@@ -80,11 +82,16 @@ struct SkuExtras {
   std::vector<RowAlertState> alerts;
   bool total_reorder_raised = false;
   std::vector<bool> sold_out;
-  // The open holds (HELD or COMMITTED) with open units of this SKU: hold id -> the
-  // location indices of those lines. Kept by SealRecord from every sealed hold (a hold's
-  // lines of this SKU change only under this SKU's shard) and rebuilt by Restore; what an
-  // `uncovered` alert names as the holds at risk.
-  absl::flat_hash_map<std::string, HoldLocations> open_holds;
+  // The open holds (HELD or COMMITTED) with open units of this SKU: the hold's record
+  // (its entry in the HoldTable) -> the location indices of those lines. Kept by
+  // SealRecord from every sealed hold (a hold's lines of this SKU change only under this
+  // SKU's shard) and rebuilt by Restore; what an `uncovered` alert names as the holds at
+  // risk. Keyed by the record, not its id: a hot SKU's index holds every open hold of it,
+  // and a pointer costs no string copy or string hash per reserve. A record leaves the
+  // index in the mutation that closes its last open line of this SKU, and the HoldTable
+  // frees only records that are not open, so no key outlives its record
+  // (CheckInvariants compares the index with the open holds).
+  absl::flat_hash_map<const HoldRec*, HoldLocations> open_holds;
 };
 
 // One SKU: its counters at every location, its effective policies and the published
