@@ -284,6 +284,32 @@ TEST_F(AlertsTest, AnUncoveredAlertNamesTheOpenHoldsAtThatLocationOnly) {
   EXPECT_TRUE(report.uncovered.empty()) << absl::StrJoin(report.uncovered, "; ");
 }
 
+// A stored alert state is taken back for a SKU with stored rows or a kit of the config;
+// one that names neither (a kit the config no longer has, a SKU whose rows are not in the
+// snapshot) is dropped: nothing listed, nothing counted, the start goes on.
+TEST_F(AlertsTest, AStoredAlertStateNamingNeitherASkuNorAKitIsDropped) {
+  Snapshot snapshot;
+  snapshot.rows.push_back({"MUG-1", "wh", Counters{}});
+  snapshot.sequence = 10;
+  AlertStateView known;
+  known.sku = "MUG-1";
+  known.sold_out = {"web"};
+  AlertStateView gone;
+  gone.sku = "OLD-KIT";
+  gone.sold_out = {"web", "amazon"};
+  gone.total_reorder_raised = true;
+  snapshot.alert_states = {gone, known};
+  ASSERT_TRUE(engine_->Restore(snapshot).ok());
+  std::vector<std::string> listed;
+  for (const AlertEvent& e : engine_->ActiveAlerts({})) {
+    listed.push_back(absl::StrCat(AlertKindName(e.kind), " ", e.sku, " ", e.channel));
+  }
+  EXPECT_EQ(listed, std::vector<std::string>{"sold_out MUG-1 web"});
+  for (const auto& [kind, n] : engine_->Stats().alerts_active) {
+    EXPECT_EQ(n, kind == AlertKind::kSoldOut ? 1 : 0) << AlertKindName(kind);
+  }
+}
+
 // Every breach is its own alert (no crossing state): a sale with override beyond the
 // channel's avail, and each breaching line of an inbound order.
 TEST_F(AlertsTest, EveryBreachIsAnAlertNamingTheChannelLocationAndUnits) {

@@ -109,6 +109,33 @@ TEST_F(KitAlertsTest, TheKitsOwnPolicyDecidesWhatSellsOutOnEachChannel) {
   ExpectGaugeMatchesList();
 }
 
+// The announcer is the only submitter of a kit's alert, and Apply still checks the raised
+// flag: an alert that crosses nothing (already raised) seals nothing: no alert, no audit
+// entry, and the gauge does not move.
+TEST_F(KitAlertsTest, AnAlertAlreadyRaisedSealsNothing) {
+  SetStock("wh", "FRAME", 5);
+  SetStock("wh", "PEDAL", 6);
+  ASSERT_TRUE(alerts_.AwaitPublished("BIKE", "web", 3));
+  Ok(t::Sell("web", "wh", "PEDAL", 6));
+  ASSERT_EQ(alerts_.Await("BIKE", 1), Alerts{"sold_out BIKE web 3->0"});
+  const size_t audit_before = engine_->ListAudit("", 0).size();
+  AlertFilter bike;
+  bike.sku = "BIKE";
+  const size_t recent_before = engine_->RecentAlerts(bike).size();
+  KitAlertCmd again;
+  again.kit = 0;  // BIKE
+  again.channel = engine_->model()->ChannelIndex("web");
+  again.sold_out = true;
+  again.previous = 3;
+  absl::StatusOr<Outcome> r = engine_->ExecuteAndWait(Command{{"", "stockd"}, again});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(alerts_.Await("BIKE", 0), Alerts{});
+  EXPECT_EQ(engine_->ListAudit("", 0).size(), audit_before);
+  EXPECT_EQ(engine_->RecentAlerts(bike).size(), recent_before);
+  EXPECT_EQ(Active("BIKE"), Alerts{"sold_out BIKE web 0"});
+  ExpectGaugeMatchesList();
+}
+
 // Shuts the write gate from the announcer's thread the moment a kit shows 0 somewhere:
 // the kit's alert, submitted right after, is refused (UNAVAILABLE).
 class GateShutter : public ChangeListener {
