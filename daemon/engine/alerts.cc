@@ -236,23 +236,39 @@ void EvaluatePublished(const Model& model, SkuState* s, int channel, int64_t pre
   out->alerts->push_back(std::move(e));
 }
 
-void TrackOpenHolds(const HoldRec& hold, const std::vector<SkuState*>& skus) {
+void TrackOpenHolds(HoldRec& hold, const std::vector<SkuState*>& skus) {
   const bool open = hold.view.state == HoldState::kHeld || hold.view.state == HoldState::kCommitted;
   const std::vector<Line>& lines = hold.view.lines;
   for (SkuState* s : skus) {
     // A touched SKU the hold has no open line of any more (a partial commit released
-    // it, an order revision dropped it) leaves its index too.
+    // it, an order revision dropped it) leaves the list too.
     HoldLocations at;
     for (size_t i = 0; i < lines.size() && i < hold.locations.size(); ++i) {
       if (lines[i].sku != s->sku) continue;
       if (open && lines[i].qty > lines[i].fulfilled) at.push_back(hold.locations[i]);
     }
-    if (!at.empty()) {
-      s->Extras().open_holds[&hold] = std::move(at);
-    } else if (s->extras != nullptr) {
-      auto& open = s->extras->open_holds;
-      open.erase(&hold);
-      if (open.empty()) open = {};  // gives its table back
+    auto linked = std::find_if(hold.open_links.begin(), hold.open_links.end(),
+                               [s](const std::unique_ptr<OpenHoldLink>& l) { return l->sku == s; });
+    if (!at.empty() && linked != hold.open_links.end()) {
+      (*linked)->at = std::move(at);
+    } else if (!at.empty()) {
+      SkuExtras& x = s->Extras();
+      auto link = std::make_unique<OpenHoldLink>();
+      link->hold = &hold;
+      link->sku = s;
+      link->at = std::move(at);
+      link->next = x.open_holds;
+      if (x.open_holds != nullptr) x.open_holds->prev = link.get();
+      x.open_holds = link.get();
+      ++x.open_hold_count;
+      hold.open_links.push_back(std::move(link));
+    } else if (linked != hold.open_links.end()) {
+      OpenHoldLink* l = linked->get();
+      SkuExtras& x = *s->extras;  // a SKU with a node has its extras
+      (l->prev != nullptr ? l->prev->next : x.open_holds) = l->next;
+      if (l->next != nullptr) l->next->prev = l->prev;
+      --x.open_hold_count;
+      hold.open_links.erase(linked);
     }
   }
 }
@@ -260,10 +276,10 @@ void TrackOpenHolds(const HoldRec& hold, const std::vector<SkuState*>& skus) {
 void NameHoldsAtRisk(const SkuState& s, int l, AlertEvent* alert) {
   alert->hold_ids.clear();
   alert->holds_at_risk = 0;
-  for (const auto& [hold, locations] : s.ReadExtras().open_holds) {
-    if (std::find(locations.begin(), locations.end(), l) == locations.end()) continue;
+  for (const OpenHoldLink* h = s.ReadExtras().open_holds; h != nullptr; h = h->next) {
+    if (std::find(h->at.begin(), h->at.end(), l) == h->at.end()) continue;
     ++alert->holds_at_risk;
-    alert->hold_ids.push_back(hold->view.hold_id);  // set at creation, never changed
+    alert->hold_ids.push_back(h->hold->view.hold_id);  // set at creation, never changed
   }
   std::sort(alert->hold_ids.begin(), alert->hold_ids.end());
   if (alert->hold_ids.size() > AlertEvent::kMaxHoldsNamed) {

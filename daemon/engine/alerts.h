@@ -62,10 +62,11 @@ std::optional<AlertKind> PublishedCrossing(bool raised, int64_t previous, int64_
 void EvaluatePublished(const Model& model, SkuState* s, int channel, int64_t previous,
                        int64_t published, int64_t now, AlertOutput* out);
 
-// After `hold` was sealed: the open-hold index (SkuState::open_holds) of every SKU of
+// After `hold` was sealed: the open-hold list (SkuExtras::open_holds) of every SKU of
 // `skus` (the SKUs the hold's mutation touched) learns the locations of the hold's open
-// lines of it, or forgets the hold when it has none left.
-void TrackOpenHolds(const HoldRec& hold, const std::vector<SkuState*>& skus);
+// lines of it, or drops the hold when it has none left. The caller holds the hold's
+// stripe and the shards of `skus`.
+void TrackOpenHolds(HoldRec& hold, const std::vector<SkuState*>& skus);
 // The holds with open units of `s` at location `l`, sorted by id: sets the alert's
 // hold_ids (at most AlertEvent::kMaxHoldsNamed) and holds_at_risk.
 void NameHoldsAtRisk(const SkuState& s, int l, AlertEvent* alert);

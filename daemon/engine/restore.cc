@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "daemon/engine/alerts.h"
@@ -209,7 +210,12 @@ void Engine::Impl::InstallLocked(std::vector<SkuMap> skus) {
   skus_.store(num_skus);
 }
 
+// A SKU's open holds, as the open holds imply them: hold -> the locations of its open
+// units of the SKU (CheckInvariants compares each SKU's open-hold list with it).
+using ImpliedOpenHolds = absl::flat_hash_map<const HoldRec*, HoldLocations>;
+
 InvariantReport Engine::Impl::CheckInvariants() const {
+  static const ImpliedOpenHolds kNoOpenHolds;
   InvariantReport report;
   holds_.LockAll();
   all_shards_.Lock();
@@ -217,14 +223,20 @@ InvariantReport Engine::Impl::CheckInvariants() const {
   // (sku, location) -> {held, committed} summed from the open holds.
   absl::flat_hash_map<std::pair<std::string, int>, std::pair<int64_t, int64_t>> from_holds;
   // sku -> the open-hold index the open holds imply (SkuState::open_holds).
-  absl::flat_hash_map<std::string, absl::flat_hash_map<const HoldRec*, HoldLocations>> index;
+  absl::flat_hash_map<std::string, ImpliedOpenHolds> index;
   int64_t open = 0;
   for (const HoldStripe& stripe : holds_.stripes()) {
     holds_.all_stripes().AssertMemberHeld(stripe.mu);
     for (const auto& [id, rec] : stripe.holds) {
       ++report.holds_checked;
       const HoldView& v = rec->view;
-      if (!IsOpen(v.state)) continue;
+      if (!IsOpen(v.state)) {
+        if (!rec->open_links.empty()) {
+          report.violations.push_back(absl::StrCat("closed hold ", id, " is still in ",
+                                                   rec->open_links.size(), " open-hold lists"));
+        }
+        continue;
+      }
       ++open;
       for (size_t i = 0; i < v.lines.size(); ++i) {
         auto& sums = from_holds[{v.lines[i].sku, rec->locations[i]}];
@@ -283,23 +295,29 @@ InvariantReport Engine::Impl::CheckInvariants() const {
                                                       : absl::StrJoin(at_risk.hold_ids, ", ")));
         }
       }
+      // The SKU's open-hold list: each open hold with open units of it once, with the
+      // locations of those units, linked both ways, its length counted.
       const auto want = model().alerts.enabled ? index.find(sku) : index.end();
-      const auto& open_holds = s->ReadExtras().open_holds;
-      const size_t indexed = open_holds.size();
+      const SkuExtras& x = s->ReadExtras();
       const size_t expected = want == index.end() ? 0 : want->second.size();
-      bool same = indexed == expected;
-      if (same && want != index.end()) {
-        for (const auto& [hold, locations] : want->second) {
-          auto it = open_holds.find(hold);
-          if (it == open_holds.end() || it->second != locations) {
-            same = false;
-            break;
-          }
+      const auto& wanted = want == index.end() ? kNoOpenHolds : want->second;
+      size_t listed = 0;
+      bool same = true;
+      absl::flat_hash_set<const HoldRec*> seen;
+      const OpenHoldLink* prev = nullptr;
+      for (const OpenHoldLink* h = x.open_holds; h != nullptr && listed <= expected;
+           prev = h, h = h->next) {
+        ++listed;
+        const auto it = wanted.find(h->hold);
+        if (it == wanted.end() || it->second != h->at || h->sku != s.get() || h->prev != prev ||
+            !seen.insert(h->hold).second) {
+          same = false;
         }
       }
-      if (!same) {
-        report.violations.push_back(absl::StrCat(sku, ": the open-hold index names ", indexed,
-                                                 " holds, the open holds ", expected));
+      if (!same || listed != expected || x.open_hold_count != static_cast<int64_t>(listed)) {
+        report.violations.push_back(absl::StrCat(sku, ": the open-hold list names ", listed,
+                                                 " holds (counted ", x.open_hold_count,
+                                                 "), the open holds ", expected));
       }
       for (size_t ch = 0; ch < model().channels.size(); ++ch) {
         int64_t want = Publish(s->policies->channels[ch],

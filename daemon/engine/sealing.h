@@ -50,7 +50,7 @@ inline int64_t TargetOpen(const OrderTarget& t, int64_t shipped, bool order_canc
 // Everything one mutation collects before it is sealed into a record.
 struct Change {
   std::vector<Touched> rows;
-  const HoldRec* hold = nullptr;
+  HoldRec* hold = nullptr;
   std::shared_ptr<const OrderEvent> order;  // ApplyOrder only
   std::string channel;
   std::string reason;

@@ -63,10 +63,25 @@ struct RowAlertState {
 };
 
 struct HoldRec;
+struct SkuState;
 
 // The location indices of one hold's open lines of one SKU: one, or a few for a split
 // line, kept inline (no allocation per open hold on the reserve path).
 using HoldLocations = absl::InlinedVector<int, 2>;
+
+// One open hold in one SKU's list of its open holds (SkuExtras::open_holds): the node is
+// owned by the hold's record (HoldRec::open_links) and linked into the SKU's list, so
+// adding or dropping a hold is a few pointer writes: no hash, no table that grows under
+// the shard lock of a hot SKU (docs/alerts.md, "Cost"). prev, next and `at` belong to
+// the SKU's list, written under the SKU's shard; the record adds and drops its nodes
+// under its hold stripe and that shard (TrackOpenHolds, from SealRecord).
+struct OpenHoldLink {
+  OpenHoldLink* prev = nullptr;
+  OpenHoldLink* next = nullptr;
+  const HoldRec* hold = nullptr;
+  const SkuState* sku = nullptr;
+  HoldLocations at;  // the locations of the hold's open lines of the SKU
+};
 
 // What a SKU keeps beyond its counters, policies and published quantities, allocated the
 // first time it needs any of it: most of a big catalogue sells rarely, and the SKUs are
@@ -82,16 +97,15 @@ struct SkuExtras {
   std::vector<RowAlertState> alerts;
   bool total_reorder_raised = false;
   std::vector<bool> sold_out;
-  // The open holds (HELD or COMMITTED) with open units of this SKU: the hold's record
-  // (its entry in the HoldTable) -> the location indices of those lines. Kept by
-  // SealRecord from every sealed hold (a hold's lines of this SKU change only under this
-  // SKU's shard) and rebuilt by Restore; what an `uncovered` alert names as the holds at
-  // risk. Keyed by the record, not its id: a hot SKU's index holds every open hold of it,
-  // and a pointer costs no string copy or string hash per reserve. A record leaves the
-  // index in the mutation that closes its last open line of this SKU, and the HoldTable
-  // frees only records that are not open, so no key outlives its record
-  // (CheckInvariants compares the index with the open holds).
-  absl::flat_hash_map<const HoldRec*, HoldLocations> open_holds;
+  // The open holds (HELD or COMMITTED) with open units of this SKU, newest first, and
+  // how many: what an `uncovered` alert names as the holds at risk. Kept by SealRecord
+  // from every sealed hold (a hold's lines of this SKU change only under this SKU's
+  // shard) and rebuilt by Restore. A hold leaves the list in the mutation that closes
+  // its last open line of this SKU, and the HoldTable frees only records that are not
+  // open, so no node outlives its record (CheckInvariants compares the list with the
+  // open holds, and checks that no closed hold keeps a node).
+  OpenHoldLink* open_holds = nullptr;
+  int64_t open_hold_count = 0;
 };
 
 // One SKU: its counters at every location, its effective policies and the published
@@ -99,9 +113,9 @@ struct SkuExtras {
 struct SkuState {
   std::string sku;
   std::shared_ptr<const PolicySet> policies;
-  std::vector<Counters> rows;      // by location index
-  std::vector<bool> present;       // by location index: the row exists
-  std::vector<int64_t> published;  // by channel index
+  std::vector<Counters> rows;         // by location index
+  std::vector<bool> present;          // by location index: the row exists
+  std::vector<int64_t> published;     // by channel index
   std::unique_ptr<SkuExtras> extras;  // null until needed
 
   // The extras, allocated now if they were not.
@@ -151,6 +165,9 @@ struct HoldRec {
   // Non-empty: the hold of this order (OrderTable::Key). It follows the order's revisions
   // only; the hold commands refuse it.
   std::string order_key;
+  // Open, with alerts on: the hold's node in the open-hold list of each SKU it has open
+  // units of (SkuExtras::open_holds); empty once it is closed.
+  absl::InlinedVector<std::unique_ptr<OpenHoldLink>, 1> open_links;
 };
 
 // An order's HELD hold has no deadline of its own: the channel decides when a pending
