@@ -17,7 +17,8 @@
 // operation (the calling thread's and the engine's own threads': the announcer that
 // hands published changes and alerts to listeners), so other processes on a shared
 // machine lengthen the wall time, not the figure. Prints the
-// median CPU ns per op of each arm and the median of the per-block on/off ratios.
+// median CPU ns per op of each arm, and the median of the per-block differences and
+// on/off ratios.
 //
 // Thread-safety: a single-threaded tool.
 #include <time.h>
@@ -181,12 +182,14 @@ int main(int argc, char** argv) {
       {"hot-reserve", HotReserve},
       {"uniform-reserve", UniformReserve},
       {"reserve-commit", ReserveCommit}};
-  std::printf("| scenario | off ns/op | on ns/op | on/off, median of %d blocks (range) |\n",
-              blocks);
-  std::printf("|---|---:|---:|---|\n");
+  std::printf(
+      "| scenario | off ns/op | on ns/op | on - off ns/op, median of %d blocks | on/off, median "
+      "of blocks (range) |\n",
+      blocks);
+  std::printf("|---|---:|---:|---:|---|\n");
   for (const auto& [name, scenario] : scenarios) {
     if (!only.empty() && only != name) continue;
-    std::vector<double> off, on, ratio;
+    std::vector<double> off, on, ratio, extra;
     for (int b = 0; b < blocks; ++b) {
       double first, second;
       if (b % 2 == 0) {
@@ -201,9 +204,10 @@ int main(int argc, char** argv) {
         off.push_back(second);
       }
       ratio.push_back(on.back() / off.back());
+      extra.push_back(on.back() - off.back());
     }
-    std::printf("| %s | %.0f | %.0f | %.3f (%.3f-%.3f) |\n", name, Median(off), Median(on),
-                Median(ratio), *std::min_element(ratio.begin(), ratio.end()),
+    std::printf("| %s | %.0f | %.0f | %.0f | %.3f (%.3f-%.3f) |\n", name, Median(off), Median(on),
+                Median(extra), Median(ratio), *std::min_element(ratio.begin(), ratio.end()),
                 *std::max_element(ratio.begin(), ratio.end()));
     std::fflush(stdout);
   }
