@@ -319,7 +319,9 @@ TEST_F(WebhookPluginTest, AResultNeverClaimsWhatTheChannelDoesNotHave) {
   ASSERT_NE(impatient, nullptr);
   ExpectAll(impatient->Push({{"A", "A", 3, 2}}), STOCKD_PUSH_RETRY);
   EXPECT_EQ(server_->Quantity("A"), 3);
-  ExpectAll(impatient->Push({{"A", "A", 3, 2}}), STOCKD_PUSH_OK);
+  // The resend through the patient instance: the 200 ms one can miss an answer on a
+  // loaded machine (CI beside crash runs did), and what is tested is the resend's result.
+  ExpectAll(webhook->Push({{"A", "A", 3, 2}}), STOCKD_PUSH_OK);
   EXPECT_EQ(server_->Quantity("A"), 3);
 }
 
