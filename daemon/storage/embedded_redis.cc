@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "daemon/storage/aof_compaction.h"
 #include "daemon/storage/aof_repair.h"
+#include "daemon/storage/data_dir_lock.h"
 #include "daemon/storage/private_dir.h"
 #include "daemon/storage/redis_client.h"
 #include "daemon/storage/redis_conf.h"
@@ -39,7 +40,6 @@ constexpr int64_t kStableUptimeMs = 30'000;  // a child up this long resets the 
 constexpr int kLogTailLines = 10;
 // BGREWRITEAOF only forks; it answers at once.
 constexpr int64_t kRewriteCommandTimeoutMs = 2'000;
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<EmbeddedRedis>> EmbeddedRedis::Start(EmbeddedRedisOptions options) {
@@ -53,9 +53,10 @@ absl::StatusOr<std::unique_ptr<EmbeddedRedis>> EmbeddedRedis::Start(EmbeddedRedi
         absl::StrCat("embedded redis: appendfsync must be always, everysec or no, not \"",
                      options.appendfsync, "\""));
   }
-  if (options.start_timeout_ms <= 0 || options.restart_backoff_ms < 0) {
+  if (options.start_timeout_ms <= 0 || options.restart_backoff_ms < 0 || options.lock_wait_ms < 0) {
     return absl::InvalidArgumentError(
-        "embedded redis: start_timeout_ms must be > 0 and restart_backoff_ms >= 0");
+        "embedded redis: start_timeout_ms must be > 0, restart_backoff_ms and lock_wait_ms >= "
+        "0");
   }
   absl::StatusOr<std::string> dir = AbsoluteDir(options.data_dir);
   if (!dir.ok()) return dir.status();
@@ -80,17 +81,10 @@ absl::StatusOr<std::unique_ptr<EmbeddedRedis>> EmbeddedRedis::Start(EmbeddedRedi
     return absl::FailedPreconditionError(
         absl::StrCat("cannot open ", lock_path, ": ", ErrnoString(errno)));
   }
-  if (::flock(lock_fd.get(), LOCK_EX | LOCK_NB) != 0) {
-    const int err = errno;
-    if (err == EWOULDBLOCK) {
-      std::string owner;
-      util::ReadWholeFile(lock_path, &owner);
-      return absl::FailedPreconditionError(absl::StrCat("redis data_dir ", options.data_dir,
-                                                        " is in use by another stockd (pid ",
-                                                        absl::StripAsciiWhitespace(owner), ")"));
-    }
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot lock ", lock_path, ": ", ErrnoString(err)));
+  if (absl::Status s =
+          LockDataDir(lock_fd.get(), lock_path, options.data_dir, options.lock_wait_ms);
+      !s.ok()) {
+    return s;
   }
   const std::string owner = absl::StrCat(::getpid(), "\n");
   if (::ftruncate(lock_fd.get(), 0) == 0) {
@@ -286,11 +280,11 @@ void EmbeddedRedis::RewriteAofIfGrown() {
   if (!ShouldRewriteAtStart(sizes, options_.rewrite_increments_over_bytes)) return;
   absl::StatusOr<std::unique_ptr<RedisConnection>> redis =
       RedisConnection::Connect("unix:" + socket_path_, kRewriteCommandTimeoutMs);
-  absl::StatusOr<Reply> reply = redis.ok() ? (*redis)->Command({"BGREWRITEAOF"})
-                                           : absl::StatusOr<Reply>(redis.status());
-  const std::string what = absl::StrCat("the AOF has ", sizes.incr >> 20,
-                                        " MiB of increments over a ", sizes.base >> 20,
-                                        " MiB base");
+  absl::StatusOr<Reply> reply =
+      redis.ok() ? (*redis)->Command({"BGREWRITEAOF"}) : absl::StatusOr<Reply>(redis.status());
+  const std::string what =
+      absl::StrCat("the AOF has ", sizes.incr >> 20, " MiB of increments over a ", sizes.base >> 20,
+                   " MiB base");
   if (!reply.ok() || reply->is_error()) {
     // Not fatal: Redis's own rule still applies, and the next start tries again.
     Log(log::Level::kWarn, absl::StrCat(what, "; BGREWRITEAOF failed: ",

@@ -69,6 +69,11 @@ struct EmbeddedRedisOptions {
   // every such answer gives it start_timeout_ms more: a large AOF delays the start, it
   // does not fail it. Applies to every (re)start.
   int64_t start_timeout_ms = 10'000;
+  // How long the data dir's lock is waited for while the stockd its lock file names has
+  // exited: a stockd SIGKILLed while it forks its redis-server leaves the child holding
+  // the lock until the child runs and exits (redis_process.cc, ExecChild), a moment that
+  // a loaded machine can stretch. A lock whose stockd still runs is refused at once.
+  int64_t lock_wait_ms = 5'000;
   // Delay before the first restart after an unexpected exit; doubles per consecutive
   // failure up to 5 s, and resets once a child has stayed up for 30 s.
   int64_t restart_backoff_ms = 200;
