@@ -215,7 +215,7 @@ void Engine::Impl::InstallLocked(std::vector<SkuMap> skus) {
 using ImpliedOpenHolds = absl::flat_hash_map<const HoldRec*, HoldLocations>;
 
 InvariantReport Engine::Impl::CheckInvariants() const {
-  static const ImpliedOpenHolds kNoOpenHolds;
+  const ImpliedOpenHolds no_open_holds;
   InvariantReport report;
   holds_.LockAll();
   all_shards_.Lock();
@@ -300,7 +300,7 @@ InvariantReport Engine::Impl::CheckInvariants() const {
       const auto want = model().alerts.enabled ? index.find(sku) : index.end();
       const SkuExtras& x = s->ReadExtras();
       const size_t expected = want == index.end() ? 0 : want->second.size();
-      const auto& wanted = want == index.end() ? kNoOpenHolds : want->second;
+      const auto& wanted = want == index.end() ? no_open_holds : want->second;
       size_t listed = 0;
       bool same = true;
       absl::flat_hash_set<const HoldRec*> seen;

@@ -40,6 +40,7 @@ constexpr int64_t kStableUptimeMs = 30'000;  // a child up this long resets the 
 constexpr int kLogTailLines = 10;
 // BGREWRITEAOF only forks; it answers at once.
 constexpr int64_t kRewriteCommandTimeoutMs = 2'000;
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<EmbeddedRedis>> EmbeddedRedis::Start(EmbeddedRedisOptions options) {
