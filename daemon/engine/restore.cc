@@ -70,7 +70,7 @@ absl::Status Engine::Impl::Restore(const Snapshot& snap,
         sums[{line.sku, l}].committed += line.qty - line.fulfilled;
       }
     }
-    // Each SKU's index of its open holds (SkuState::open_holds), as sealing keeps it (a
+    // Each SKU's list of its open holds (SkuExtras::open_holds), as sealing keeps it (a
     // line with no open units left may have no row: skipped). None with alerts off.
     if (IsOpen(v.state) && model().alerts.enabled) {
       std::vector<SkuState*> lines_of;
@@ -222,7 +222,7 @@ InvariantReport Engine::Impl::CheckInvariants() const {
 
   // (sku, location) -> {held, committed} summed from the open holds.
   absl::flat_hash_map<std::pair<std::string, int>, std::pair<int64_t, int64_t>> from_holds;
-  // sku -> the open-hold index the open holds imply (SkuState::open_holds).
+  // sku -> the open holds of it, as the open holds imply them (SkuExtras::open_holds).
   absl::flat_hash_map<std::string, ImpliedOpenHolds> index;
   int64_t open = 0;
   for (const HoldStripe& stripe : holds_.stripes()) {

@@ -28,18 +28,24 @@ absl::Status LockDataDir(int fd, const std::string& lock_path, const std::string
       return absl::FailedPreconditionError(
           absl::StrCat("cannot lock ", lock_path, ": ", util::ErrnoString(err)));
     }
+    // The pid the lock file names: written by the holder right after it took the lock,
+    // so empty (or a previous holder's) for the moment in between.
     std::string content;
     util::ReadWholeFile(lock_path, &content);
-    const absl::string_view owner = absl::StripAsciiWhitespace(content);
     int pid = 0;
-    const bool owner_runs =
-        absl::SimpleAtoi(owner, &pid) && pid > 0 && !util::ProcessGone(static_cast<pid_t>(pid));
-    if (owner_runs || util::MonotonicMs() >= give_up) {
+    const bool named = absl::SimpleAtoi(absl::StripAsciiWhitespace(content), &pid) && pid > 0;
+    const bool owner_runs = named && !util::ProcessGone(static_cast<pid_t>(pid));
+    if (owner_runs) {
       return absl::FailedPreconditionError(absl::StrCat(
-          "redis data_dir ", data_dir, " is in use by another stockd (pid ", owner, ")",
-          owner_runs ? ""
-                     : absl::StrCat(", which has exited; something it started still holds ",
-                                    lock_path, " after ", wait_ms, " ms")));
+          "redis data_dir ", data_dir, " is in use by another stockd (pid ", pid, ")"));
+    }
+    if (util::MonotonicMs() >= give_up) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("redis data_dir ", data_dir, " is in use: ", lock_path,
+                       " is still held after ", wait_ms, " ms, ",
+                       named ? absl::StrCat("and the stockd it names (pid ", pid,
+                                            ") has exited: something it started holds it")
+                             : "and names no pid"));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(kLockPollMs));
   }

@@ -15,8 +15,9 @@ namespace stockd::storage {
 // that still runs (the pid the file names): FAILED_PRECONDITION at once. Held while that
 // stockd has exited: something it started holds the lock for a moment (a stockd SIGKILLed
 // while it forks its redis-server leaves the child holding it until the child runs and
-// exits, redis_process.cc), so it is tried again for up to `wait_ms`, then refused the
-// same way, saying so.
+// exits, redis_process.cc), and while it names no pid yet (its holder writes it right
+// after locking), so it is tried again for up to `wait_ms`, then refused saying which.
+// Any other flock failure: FAILED_PRECONDITION naming errno.
 absl::Status LockDataDir(int fd, const std::string& lock_path, const std::string& data_dir,
                          int64_t wait_ms);
 

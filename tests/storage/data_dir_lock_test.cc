@@ -21,9 +21,9 @@
 namespace stockd::storage {
 namespace {
 
+using ::stockd::testing::TempDir;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using ::stockd::testing::TempDir;
 
 // No process has this pid (above any pid_max Linux allows).
 constexpr char kExitedStockd[] = "2147483000";
@@ -53,6 +53,14 @@ class HeldLock {
 
 int OpenLock(const std::string& path) { return ::open(path.c_str(), O_RDWR | O_CLOEXEC); }
 
+// Lets `held` go after 200 ms, as a leftover child does once it runs.
+std::thread ReleaseLater(HeldLock& held) {
+  return std::thread([&held] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    held.Release();
+  });
+}
+
 TEST(DataDirLockTest, AStockdThatStillRunsIsRefusedAtOnce) {
   TempDir dir;
   HeldLock held(dir.path(), absl::StrCat(::getpid()));  // this process: it runs
@@ -73,10 +81,7 @@ TEST(DataDirLockTest, ALockWhoseStockdExitedIsWaitedFor) {
   HeldLock held(dir.path(), kExitedStockd);
   const int fd = OpenLock(held.path());
   ASSERT_GE(fd, 0);
-  std::thread release([&held] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    held.Release();  // the leftover child exits
-  });
+  std::thread release = ReleaseLater(held);
   absl::Status st = LockDataDir(fd, held.path(), dir.path(), /*wait_ms=*/600'000);
   release.join();
   EXPECT_TRUE(st.ok()) << st;
@@ -95,20 +100,44 @@ TEST(DataDirLockTest, ALockHeldPastTheWaitIsRefusedSayingItsStockdExited) {
   absl::Status st = LockDataDir(fd, held.path(), dir.path(), /*wait_ms=*/100);
   EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(st.message(),
-            absl::StrCat("redis data_dir ", dir.path(), " is in use by another stockd (pid ",
-                         kExitedStockd, "), which has exited; something it started still holds ",
-                         held.path(), " after 100 ms"));
+            absl::StrCat("redis data_dir ", dir.path(), " is in use: ", held.path(),
+                         " is still held after 100 ms, and the "
+                         "stockd it names (pid ",
+                         kExitedStockd, ") has exited: something it started holds it"));
   ::close(fd);
+}
+
+// A holder that has not written its pid yet (or never will) is waited for the same way,
+// and the refusal says the file names none.
+TEST(DataDirLockTest, ALockFileNamingNoPidIsWaitedForThenRefused) {
+  TempDir dir;
+  HeldLock held(dir.path(), "");
+  const int fd = OpenLock(held.path());
+  ASSERT_GE(fd, 0);
+  absl::Status st = LockDataDir(fd, held.path(), dir.path(), /*wait_ms=*/100);
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(st.message(), absl::StrCat("redis data_dir ", dir.path(), " is in use: ", held.path(),
+                                       " is still held after 100 ms, and names no pid"));
+  std::thread release = ReleaseLater(held);
+  st = LockDataDir(fd, held.path(), dir.path(), /*wait_ms=*/600'000);
+  release.join();
+  EXPECT_TRUE(st.ok()) << st;
+  ::close(fd);
+}
+
+// A descriptor flock cannot take at all is refused naming the error, without waiting.
+TEST(DataDirLockTest, AnUnusableDescriptorIsRefusedNamingTheError) {
+  TempDir dir;
+  absl::Status st = LockDataDir(-1, dir.path() + "/redis.lock", dir.path(), /*wait_ms=*/600'000);
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(st.message(), HasSubstr("cannot lock " + dir.path() + "/redis.lock: "));
 }
 
 // Through the embedded Redis's start: the lock comes free while it waits, and it starts.
 TEST(DataDirLockTest, TheEmbeddedRedisStartsOnceTheLeftoverLetsGo) {
   TempDir dir;
   HeldLock held(dir.path(), kExitedStockd);
-  std::thread release([&held] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    held.Release();
-  });
+  std::thread release = ReleaseLater(held);
   EmbeddedRedisOptions options;
   options.data_dir = dir.path();
   options.log = [](log::Level, const std::string&) {};
