@@ -1,6 +1,7 @@
 // The facade and the Execute pipeline: the write gate, the idempotency check, dispatch to
-// the command (hold_commands.cc, stock_commands.cc), and completion once the journal has
-// the record (Seal in sealing.cc hands it over). See engine_impl.h for the other parts.
+// the command (reserve_command.cc, hold_commands.cc, stock_commands.cc, ...), and
+// completion once the journal has the record (Seal in sealing.cc hands it over). See
+// engine_impl.h for the other parts.
 #include "daemon/engine/engine.h"
 
 #include <algorithm>

@@ -3,7 +3,8 @@
 //   engine.cc          the facade, construction and the Execute pipeline (gate,
 //                      idempotency check, dispatch, completion), ExpireDue, SKU lookup
 //   sealing.cc         Seal: the record, audit entry, published changes, journal hand-off
-//   hold_commands.cc   Reserve, Extend, Commit, Release, Expire, Fulfill, Cancel
+//   reserve_command.cc Reserve (its lines planned against the locked rows)
+//   hold_commands.cc   Extend, Commit, Release, Expire, Fulfill, Cancel
 //   stock_commands.cc  Sell, Adjust, Count, Transfer
 //   order_commands.cc  ApplyOrder (the order table: order_table.h)
 //   order_lines.cc     ApplyOrderLines, ChooseOrderSource (one revision's lines)
