@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "daemon/config/parser.h"
+#include "daemon/config/yaml_json.h"
 
 namespace stockd::config::internal {
 
