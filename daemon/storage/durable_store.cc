@@ -20,10 +20,12 @@ struct ResyncTimings {
   int64_t drain_ms = 0;
   int attempts = 0;
   int64_t connect_ms = 0, catch_up_ms = 0, adopt_ms = 0, load_ms = 0, restore_ms = 0;
+  bool woken = false;  // an attempt ran when the embedded redis-server was back, not on backoff
   std::string Describe() const {
     std::string out = absl::StrCat("[drain ", drain_ms, " ms, ", attempts,
                                    attempts == 1 ? " attempt" : " attempts", ": connect ",
                                    connect_ms, " ms, catch-up ", catch_up_ms, " ms");
+    if (woken) absl::StrAppend(&out, ", woken by the redis-server's restart");
     if (adopt_ms > 0) absl::StrAppend(&out, ", adopt ", adopt_ms, " ms");
     if (load_ms > 0 || restore_ms > 0) {
       absl::StrAppend(&out, ", load ", load_ms, " ms, restore ", restore_ms, " ms");
@@ -228,7 +230,9 @@ absl::Status DurableStore::Attach(engine::Engine* engine) {
 
 void DurableStore::Nudge() {
   absl::MutexLock lock(&mu_);
-  nudged_ = true;
+  // Only a re-sync waiting on its backoff has use for it: a restart while writes go
+  // through must not make a later outage's first attempt look woken.
+  if (broken_) nudged_ = true;
 }
 
 void DurableStore::OnJournalFailure(const absl::Status& status) {
@@ -253,7 +257,7 @@ void DurableStore::RecoveryLoop() {
     // Where the time went, for the log line (docs/storage.md, "Re-sync").
     ResyncTimings t;
     t.drain_ms = util::MonotonicMs() - started;
-    int64_t backoff_ms = 50;
+    int64_t backoff_ms = options_.resync_backoff_initial_ms;
     std::string last_refusal;
     CatchUpResult caught_up;
     for (;;) {
@@ -265,9 +269,11 @@ void DurableStore::RecoveryLoop() {
         if (nudged_) {  // the embedded redis-server is back: try now, and soon again
           nudged_ = false;
           backoff_ms = 0;
+          t.woken = true;
         }
       }
-      backoff_ms = std::clamp<int64_t>(backoff_ms * 2, 50, 500);
+      backoff_ms = std::clamp<int64_t>(backoff_ms * 2, options_.resync_backoff_initial_ms,
+                                        options_.resync_backoff_max_ms);
       ++t.attempts;
       int64_t at = util::MonotonicMs();
       absl::Status st = journal_->Reconnect();
@@ -326,8 +332,10 @@ void DurableStore::RecoveryLoop() {
     {
       absl::MutexLock lock(&mu_);
       broken_ = false;
+      nudged_ = false;  // a restart during the last attempt: nothing left to wake
       ++resync_.recoveries;
       if (!caught_up.reload) ++resync_.recoveries_without_reload;
+      if (t.woken) ++resync_.woken_by_restart;
       resync_.landed_records += caught_up.landed;
       resync_.resent_records += caught_up.resent;
       resync_.last_resync_ms = elapsed_ms;

@@ -50,11 +50,18 @@ struct DurableStoreOptions {
   std::function<void()> on_resynced;
   // Each group commit that landed (JournalOptions::on_commit): metrics.
   std::function<void(size_t records, int64_t commit_ns)> on_commit;
+  // The re-sync's wait between attempts, doubling from the first to the cap; an embedded
+  // redis-server answering after its restart cuts it short. Tests lengthen it.
+  int64_t resync_backoff_initial_ms = 50;
+  int64_t resync_backoff_max_ms = 500;
 };
 
 struct ResyncStats {
   int recoveries = 0;                 // outages re-synced
   int recoveries_without_reload = 0;  // of which without Load + Restore
+  // Of which an attempt was made at once when the embedded redis-server answered after
+  // its restart (its supervisor's on_restarted), not at the next backoff step.
+  int woken_by_restart = 0;
   int64_t landed_records = 0;         // failed records found in Redis after all
   int64_t resent_records = 0;         // failed records written again
   int64_t last_resync_ms = 0;         // first reconnect attempt to writes reopened

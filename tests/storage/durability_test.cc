@@ -4,10 +4,12 @@
 // documented key layout (schema 2: a few hashes, expiring buckets, audit trimmed by count).
 // The commands a batch writes and the codecs, without Redis, are in records_test.cc.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,6 +21,7 @@
 #include "daemon/storage/records.h"
 #include "tests/support/durable_node.h"
 #include "tests/support/redis_fixture.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/test_model.h"
 
 namespace stockd {
@@ -246,6 +249,59 @@ TEST_F(DurabilityTest, RedisKilledWritesFailUnavailableThenResync) {
   ASSERT_EQ(loaded.size(), live.size());
   EXPECT_EQ(loaded[0].counters, live[0].counters);
   EXPECT_EQ(loaded[0].counters.held, 5);
+}
+
+// The daemon's own arrangement: no address, so the store starts its embedded
+// redis-server itself. When that server is SIGKILLed, its supervisor brings it back
+// after a backoff and tells the store, and the re-sync tries at once instead of at its
+// next backoff step (docs/storage.md, "Re-sync"). The re-sync's backoff here is a
+// minute, so only that wake-up can bring writes back within the 30 s the test waits.
+// The write that met the outage, retried under its request id, is applied once.
+TEST(EmbeddedDurabilityTest, TheEmbeddedRedisRestartWakesTheResync) {
+  testing::TempDir dir("stockd-nudge");
+  Node a;
+  a.data_dir = dir.path();
+  a.resync_backoff_ms = 60'000;
+  ASSERT_TRUE(a.Open("").ok());
+  ASSERT_TRUE(a.engine->ExecuteAndWait(Count("wh", "SKU-N", 10, "seed")).ok());
+  pid_t redis_pid = 0;
+  std::ifstream(dir.path() + "/redis.pid") >> redis_pid;
+  ASSERT_GT(redis_pid, 0);
+  ASSERT_EQ(::kill(redis_pid, SIGKILL), 0);
+
+  int unavailable = 0;
+  absl::StatusOr<Outcome> r;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    r = a.engine->ExecuteAndWait(Reserve("SKU-N", 1, "n-1"));
+    if (r.ok()) break;
+    ASSERT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
+    ++unavailable;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_GE(unavailable, 1);
+  const storage::ResyncStats stats = a.store->resync_stats();
+  EXPECT_EQ(stats.recoveries, 1);
+  EXPECT_EQ(stats.woken_by_restart, 1);
+  EXPECT_TRUE(a.Logged("woken by the redis-server's restart"));
+  EXPECT_EQ(Rows(*a.engine, "SKU-N")[0].counters.held, 1);
+  EXPECT_TRUE(a.engine->CheckInvariants().ok());
+}
+
+// An outage of a Redis the store did not start (an address) has no supervisor to wake
+// it: the re-sync runs on its backoff alone.
+TEST_F(DurabilityTest, AnExternalRedisRestartIsFoundByTheBackoff) {
+  Node a;
+  ASSERT_TRUE(a.Open(redis_.address()).ok());
+  ASSERT_TRUE(a.engine->ExecuteAndWait(Count("wh", "SKU-X", 10, "seed")).ok());
+  redis_.KillHard();
+  ASSERT_FALSE(a.engine->ExecuteAndWait(Reserve("SKU-X", 1, "x-1")).ok());
+  ASSERT_TRUE(a.WaitWritable());
+  const storage::ResyncStats stats = a.store->resync_stats();
+  EXPECT_EQ(stats.recoveries, 1);
+  EXPECT_EQ(stats.woken_by_restart, 0);
+  EXPECT_FALSE(a.Logged("woken by"));
 }
 
 TEST_F(DurabilityTest, ResyncRejectingStoredStateKeepsWritesClosedUntilRepaired) {

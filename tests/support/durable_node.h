@@ -26,12 +26,21 @@ struct DurableNode {
   std::unique_ptr<engine::Engine> engine;
   std::mutex logs_mu;
   std::vector<std::string> logs;
+  // With address "": the store starts its own embedded redis-server here, as the daemon
+  // does with no redis.address.
+  std::string data_dir;
+  // > 0: the re-sync's wait between attempts, first and cap (the store's default otherwise).
+  int64_t resync_backoff_ms = 0;
 
   absl::Status Open(const std::string& address, engine::Model model,
                     engine::EngineOptions options = {}, int64_t timeout_ms = 1000,
                     storage::WriteOptions write = {}) {
     storage::DurableStoreOptions so;
     so.address = address;
+    so.data_dir = data_dir;
+    if (resync_backoff_ms > 0) {
+      so.resync_backoff_initial_ms = so.resync_backoff_max_ms = resync_backoff_ms;
+    }
     so.timeout_ms = timeout_ms;
     so.write = write;
     so.write.count_history_ms = options.count_history_ms;  // one setting, as in the daemon
