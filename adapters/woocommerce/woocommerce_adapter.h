@@ -58,6 +58,10 @@ constexpr uint32_t kMaxBatch = 100;      // WooCommerce's batch limit, and the d
 constexpr size_t kMaxLookupSkus = 100;   // SKUs per products?sku= (per_page is at most 100)
 constexpr size_t kMaxQueryBytes = 2000;  // keeps GET URLs within common server limits
 
+// A failed answer in words: "HTTP 400: code: message" for a WP_Error body, else the
+// transport error or the bare HTTP status (common/http_client.h).
+std::string Describe(const Response& r);
+
 class WooCommerceAdapter final : public stockd::sdk::Adapter {
  public:
   struct Settings {
