@@ -10,17 +10,14 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/api/convert.h"
-#include "daemon/server/access.h"
 #include "daemon/server/batch_ops.h"
 #include "daemon/server/call_helpers.h"
+#include "daemon/server/session_admission.h"
 
 namespace stockd::server {
 namespace {
 
 using Clock = std::chrono::system_clock;
-
-constexpr int64_t kResponseFraming = 64;  // a SessionResponse's credit and framing
-constexpr int64_t kResultFraming = 16;    // a repeated field's tag and length
 
 v1::SessionResult Refusal(uint64_t tag, absl::StatusCode code, std::string message) {
   v1::SessionResult r;
@@ -156,8 +153,12 @@ class SessionStream final : public SessionReactor {
                                       " (server.max_batch); nothing of that message was applied")));
         return;
       }
-      const int64_t location_bytes = MaxLocationBytes(*engine_);
-      const Clock::time_point now = Clock::now();
+      SessionAdmission admission{*engine_, *caller_};
+      admission.check_access = options_.check_access;
+      admission.max_response_bytes = options_.max_response_bytes;
+      admission.location_bytes = MaxLocationBytes(*engine_);
+      admission.now = Clock::now();
+      if (ctx_->deadline() != Clock::time_point::max()) admission.call_deadline = ctx_->deadline();
       int room = std::max(0, options_.inflight - UnansweredLocked());
       std::vector<v1::SessionResult> refused;  // answered at once, after the loop
       for (int i = 0; i < n; ++i) {
@@ -184,47 +185,15 @@ class SessionStream final : public SessionReactor {
                  absl::StrCat("tag ", tag, " is already in flight on this stream"));
           continue;
         }
-        if (op.deadline_ms() < 0) {
-          refuse(absl::StatusCode::kInvalidArgument,
-                 absl::StrCat("deadline_ms: ", op.deadline_ms(), " is negative"));
-          continue;
-        }
-        std::optional<BatchItem> item = ToItem(op.op());
-        if (!item) {
-          refuse(absl::StatusCode::kInvalidArgument, "op: no operation set");
-          continue;
-        }
-        if (options_.check_access) {
-          grpc::Status st = Check(*caller_, NeedOf(op.op()), *engine_);
-          if (!st.ok()) {
-            refuse(static_cast<absl::StatusCode>(st.error_code()), st.error_message());
-            continue;
-          }
-        }
-        const int64_t bound = MaxResultBytes(op.op(), *engine_, location_bytes);
-        if (bound + kResponseFraming + kResultFraming > options_.max_response_bytes) {
-          refuse(absl::StatusCode::kInvalidArgument,
-                 absl::StrCat("the result of this operation could take up to ", bound,
-                              " bytes, over the response limit of ", options_.max_response_bytes,
-                              " bytes (server.max_response_bytes); nothing was applied"));
-          continue;
-        }
-        std::optional<Clock::time_point> deadline;
-        if (ctx_->deadline() != Clock::time_point::max()) deadline = ctx_->deadline();
-        if (op.deadline_ms() > 0) {
-          const Clock::time_point own = now + std::chrono::milliseconds(op.deadline_ms());
-          deadline = deadline ? std::min(*deadline, own) : own;
-        }
-        if (deadline && *deadline <= now) {
-          refuse(absl::StatusCode::kDeadlineExceeded,
-                 "the deadline passed before the operation reached the engine; nothing was "
-                 "done");
+        absl::StatusOr<AdmittedOp> admitted = AdmitSessionOp(op, admission);
+        if (!admitted.ok()) {
+          refuse(admitted.status().code(), std::string(admitted.status().message()));
           continue;
         }
         const uint64_t serial = ++serial_;
         in_flight_[tag] = InFlight{serial, 0};
         --room;
-        accepted.push_back(Accepted{tag, serial, std::move(*item), deadline});
+        accepted.push_back(Accepted{tag, serial, std::move(admitted->item), admitted->deadline});
       }
       for (v1::SessionResult& r : refused) outgoing_.push_back(std::move(r));
     }
@@ -305,10 +274,11 @@ class SessionStream final : public SessionReactor {
   void MaybeWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(core_->mu) {
     if (writing_ || finished_ || (outgoing_.empty() && !announce_)) return;
     current_.Clear();
-    int64_t bytes = kResponseFraming;
+    int64_t bytes = kSessionResponseFraming;
     size_t taken = 0;
     for (; taken < outgoing_.size(); ++taken) {
-      const int64_t size = static_cast<int64_t>(outgoing_[taken].ByteSizeLong()) + kResultFraming;
+      const int64_t size =
+          static_cast<int64_t>(outgoing_[taken].ByteSizeLong()) + kSessionResultFraming;
       if (taken > 0 && bytes + size > options_.max_response_bytes) break;
       bytes += size;
       current_.add_results()->Swap(&outgoing_[taken]);
