@@ -138,6 +138,7 @@ class CrashTest : public ::testing::Test {
               cycle, load_ms, static_cast<long long>(killed_at),
               static_cast<long long>(reaped_at - killed_at),
               static_cast<long long>(WallMs() - killed_at));
+          std::fflush(stdout);  // a long run's log is read while it runs
         }
       } else {
         ASSERT_NO_FATAL_FAILURE(process_.KillRedis(
@@ -151,6 +152,7 @@ class CrashTest : public ::testing::Test {
               "+%.0f ms, answers again +%.0f ms, first write +%.0f ms\n",
               cycle, load_ms, Ms(o.first_down_us - o.kill_us), Ms(o.up_us - o.kill_us),
               Ms(o.first_write_us - o.kill_us));
+          std::fflush(stdout);
         }
       }
     }
