@@ -191,9 +191,6 @@ absl::Status Daemon::Impl::StartState() {
     const storage::LoadStats& ls = store_->load_stats();
     ReportStatus(absl::StrCat("restoring ", ls.rows, " rows, ", ls.holds, " holds (loaded in ",
                               ls.load_ms, " ms)"));
-    durability_ =
-        absl::StrCat("redis ", store_->address(), " (loaded ", ls.rows, " rows, ", ls.holds,
-                     " holds, ", ls.idempotency, " request ids in ", ls.load_ms, " ms)");
   }
   absl::StatusOr<std::unique_ptr<engine::Engine>> engine =
       engine::Engine::Create(config_.model, options);
@@ -202,6 +199,10 @@ absl::Status Daemon::Impl::StartState() {
   engine_->AddListener(&hub_);
   if (store_) {
     if (absl::Status st = store_->Attach(engine_.get()); !st.ok()) return st;
+    const storage::LoadStats& ls = store_->load_stats();
+    durability_ = absl::StrCat("redis ", store_->address(), " (loaded ", ls.rows, " rows, ",
+                               ls.holds, " holds, ", ls.idempotency, " request ids in ",
+                               ls.load_ms, " ms: ", ls.Describe(), ")");
   }
   return absl::OkStatus();
 }

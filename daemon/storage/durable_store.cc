@@ -36,6 +36,12 @@ struct ResyncTimings {
 
 }  // namespace
 
+std::string LoadStats::Describe() const {
+  return absl::StrCat("rows ", phases.rows_ms, " ms, holds ", phases.holds_ms,
+                      " ms, request ids ", phases.requests_ms, " ms, orders ", phases.orders_ms,
+                      " ms, history ", phases.history_ms, " ms; restored in ", restore_ms, " ms");
+}
+
 int64_t DurableStore::journal_stalled_ms() const {
   return journal_->StalledMs(util::MonotonicMs());
 }
@@ -160,7 +166,8 @@ absl::StatusOr<engine::Snapshot> DurableStore::Load() {
     }
   }
 
-  absl::StatusOr<engine::Snapshot> snap = LoadSnapshot(redis, keys_);
+  absl::StatusOr<engine::Snapshot> snap =
+      LoadSnapshot(redis, keys_, /*page=*/5000, &load_stats_.phases);
   if (!snap.ok()) return snap.status();
   absl::StatusOr<int64_t> since = HistorySince(redis);
   if (!since.ok()) return since.status();
@@ -218,8 +225,10 @@ engine::Journal* DurableStore::journal() { return journal_.get(); }
 
 absl::Status DurableStore::Attach(engine::Engine* engine) {
   engine_ = engine;
+  const int64_t restore_start = util::MonotonicMs();
   absl::Status st = engine_->Restore(initial_);
   initial_ = engine::Snapshot{};  // free the copy
+  load_stats_.restore_ms = util::MonotonicMs() - restore_start;
   if (!st.ok()) return st;
   recovery_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "stockd-resync");

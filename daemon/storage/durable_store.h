@@ -71,7 +71,12 @@ struct LoadStats {
   int64_t rows = 0;
   int64_t holds = 0;
   int64_t idempotency = 0;
-  int64_t load_ms = 0;
+  int64_t load_ms = 0;     // reading the state from Redis, all of it
+  LoadTimings phases;      // ... and by part
+  int64_t restore_ms = 0;  // Attach: the engine built from it
+  // "rows 1 ms, holds 20 ms, request ids 40 ms, orders 0 ms, history 2 ms; restored in
+  // 30 ms": where a start's time went.
+  std::string Describe() const;
 };
 
 class DurableStore {

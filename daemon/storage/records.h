@@ -187,8 +187,18 @@ absl::Status ScanHash(RedisConnection& redis, const std::string& key, int page,
 // past their expiry (a bucket outlives them by up to a minute) are returned as they are:
 // the engine drops them by its own clock. DATA_LOSS on undecodable data (the message names the key and
 // field); UNAVAILABLE on transport errors.
+//
+// `timings`, when given, receives where the time went: each part's reading from Redis
+// and decoding (the start's log line, docs/storage.md).
+struct LoadTimings {
+  int64_t rows_ms = 0;
+  int64_t holds_ms = 0;     // the open hash and the resolved buckets
+  int64_t requests_ms = 0;  // the idempotency records
+  int64_t orders_ms = 0;
+  int64_t history_ms = 0;  // the count movements and the alerts
+};
 absl::StatusOr<engine::Snapshot> LoadSnapshot(RedisConnection& redis, const KeyLayout& keys,
-                                              int page = 5000);
+                                              int page = 5000, LoadTimings* timings = nullptr);
 
 }  // namespace stockd::storage
 

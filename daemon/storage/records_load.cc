@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/storage/records.h"
+#include "daemon/util/clock.h"
 
 namespace stockd::storage {
 
@@ -163,7 +164,17 @@ absl::Status LoadAlerts(RedisConnection& redis, const KeyLayout& keys, int page,
 }  // namespace
 
 absl::StatusOr<engine::Snapshot> LoadSnapshot(RedisConnection& redis, const KeyLayout& keys,
-                                              int page) {
+                                              int page, LoadTimings* timings) {
+  LoadTimings ignored;
+  LoadTimings& t = timings != nullptr ? *timings : ignored;
+  int64_t phase_start = util::MonotonicMs();
+  // The time since the last call (or the start): the phase that just ended.
+  auto lap = [&phase_start] {
+    const int64_t now = util::MonotonicMs();
+    const int64_t ms = now - phase_start;
+    phase_start = now;
+    return ms;
+  };
   engine::Snapshot snap;
   absl::StatusOr<Reply> meta = redis.Command({"HGET", keys.Meta(), "sequence"});
   if (!meta.ok()) return meta.status();
@@ -191,6 +202,7 @@ absl::StatusOr<engine::Snapshot> LoadSnapshot(RedisConnection& redis, const KeyL
     row.counters = counters;
     snap.rows.push_back(std::move(row));
   }
+  t.rows_ms = lap();
 
   // Holds: the open hash and every resolved bucket; should a hold be in two places (a
   // crash can't do that, a hand edit can), the most recently updated copy wins.
@@ -220,6 +232,7 @@ absl::StatusOr<engine::Snapshot> LoadSnapshot(RedisConnection& redis, const KeyL
   if (!st.ok()) return st;
   snap.holds.reserve(holds.size());
   for (auto& [id, hold] : holds) snap.holds.push_back(std::move(hold));
+  t.holds_ms = lap();
 
   // Idempotency records: per group commit (schema 3), then per request (schema 2 data not
   // yet expired). A request id stored twice (used again after its record expired, the old
@@ -247,6 +260,7 @@ absl::StatusOr<engine::Snapshot> LoadSnapshot(RedisConnection& redis, const KeyL
                             return absl::OkStatus();
                           });
   if (!st.ok()) return st;
+  t.requests_ms = lap();
 
   // Orders: the open hash and every closed bucket; the latest revision wins (a closed
   // order revised again is in two buckets).
@@ -277,8 +291,10 @@ absl::StatusOr<engine::Snapshot> LoadSnapshot(RedisConnection& redis, const KeyL
   if (!st.ok()) return st;
   snap.orders.reserve(orders.size());
   for (auto& [key, order] : orders) snap.orders.push_back(std::move(order));
+  t.orders_ms = lap();
   if (absl::Status st = LoadMovements(redis, keys, page, &snap); !st.ok()) return st;
   if (absl::Status st = LoadAlerts(redis, keys, page, &snap); !st.ok()) return st;
+  t.history_ms = lap();
   return snap;
 }
 

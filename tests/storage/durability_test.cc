@@ -102,6 +102,8 @@ TEST_F(DurabilityTest, AcknowledgedStateSurvivesRestartExactly) {
   EXPECT_EQ(hold->lines[0].qty, 2);
   EXPECT_TRUE(b.engine->CheckInvariants().ok());
   EXPECT_EQ(b.store->load_stats().rows, 2);
+  // Where the start's time went, each part named (the "stockd serving" line).
+  EXPECT_NE(b.store->load_stats().Describe().find(" ms; restored in "), std::string::npos);
 
   // A replay after the restart returns the first result and changes nothing.
   absl::StatusOr<Outcome> replay = b.engine->ExecuteAndWait(Reserve("SKU-A", 3, "order-1"));
@@ -112,6 +114,19 @@ TEST_F(DurabilityTest, AcknowledgedStateSurvivesRestartExactly) {
   // ... and the same id with a different request is refused.
   EXPECT_EQ(b.engine->ExecuteAndWait(Reserve("SKU-A", 1, "order-1")).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+TEST(LoadStatsTest, DescribeNamesEveryPartOfAStart) {
+  storage::LoadStats ls;
+  ls.phases.rows_ms = 1;
+  ls.phases.holds_ms = 20;
+  ls.phases.requests_ms = 40;
+  ls.phases.orders_ms = 3;
+  ls.phases.history_ms = 2;
+  ls.restore_ms = 30;
+  EXPECT_EQ(ls.Describe(),
+            "rows 1 ms, holds 20 ms, request ids 40 ms, orders 3 ms, history 2 ms; restored in "
+            "30 ms");
 }
 
 TEST_F(DurabilityTest, ConcurrentWritesAreGroupCommitted) {
