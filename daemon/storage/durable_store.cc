@@ -74,7 +74,7 @@ absl::StatusOr<std::unique_ptr<DurableStore>> DurableStore::Open(DurableStoreOpt
                                                " (appendfsync ", o.appendfsync, ")"));
   }
 
-  absl::StatusOr<engine::Snapshot> snap = store->Load();
+  absl::StatusOr<engine::Snapshot> snap = store->Load(&store->load_stats_);
   if (!snap.ok()) return snap.status();
   store->initial_ = std::move(*snap);
 
@@ -94,7 +94,7 @@ absl::StatusOr<std::unique_ptr<DurableStore>> DurableStore::Open(DurableStoreOpt
   return store;
 }
 
-absl::StatusOr<engine::Snapshot> DurableStore::Load() {
+absl::StatusOr<engine::Snapshot> DurableStore::Load(LoadStats* stats) {
   const int64_t start = util::MonotonicMs();
   absl::StatusOr<std::unique_ptr<RedisConnection>> conn =
       RedisConnection::Connect(options_.address, options_.timeout_ms, options_.security);
@@ -167,15 +167,15 @@ absl::StatusOr<engine::Snapshot> DurableStore::Load() {
   }
 
   absl::StatusOr<engine::Snapshot> snap =
-      LoadSnapshot(redis, keys_, /*page=*/5000, &load_stats_.phases);
+      LoadSnapshot(redis, keys_, /*page=*/5000, &stats->phases);
   if (!snap.ok()) return snap.status();
   absl::StatusOr<int64_t> since = HistorySince(redis);
   if (!since.ok()) return since.status();
   snap->history_since_ms = *since;
-  load_stats_.rows = static_cast<int64_t>(snap->rows.size());
-  load_stats_.holds = static_cast<int64_t>(snap->holds.size());
-  load_stats_.idempotency = static_cast<int64_t>(snap->idempotency.size());
-  load_stats_.load_ms = util::MonotonicMs() - start;
+  stats->rows = static_cast<int64_t>(snap->rows.size());
+  stats->holds = static_cast<int64_t>(snap->holds.size());
+  stats->idempotency = static_cast<int64_t>(snap->idempotency.size());
+  stats->load_ms = util::MonotonicMs() - start;
   return snap;
 }
 
@@ -269,6 +269,7 @@ void DurableStore::RecoveryLoop() {
     int64_t backoff_ms = options_.resync_backoff_initial_ms;
     std::string last_refusal;
     CatchUpResult caught_up;
+    LoadStats reloaded;
     for (;;) {
       {
         absl::MutexLock lock(&mu_);
@@ -318,7 +319,7 @@ void DurableStore::RecoveryLoop() {
       Log(log::Level::kWarn,
           absl::StrCat("re-sync: reloading the whole state from redis: ", result->why));
       at = util::MonotonicMs();
-      absl::StatusOr<engine::Snapshot> snap = Load();
+      absl::StatusOr<engine::Snapshot> snap = Load(&reloaded);
       t.load_ms += util::MonotonicMs() - at;
       if (!snap.ok()) {
         Log(log::Level::kWarn, absl::StrCat("re-sync: ", snap.status().message()));
@@ -355,7 +356,7 @@ void DurableStore::RecoveryLoop() {
     if (caught_up.reload) {
       Log(log::Level::kInfo,
           absl::StrCat("re-synced with redis in ", elapsed_ms, " ms by a full reload (",
-                       load_stats_.rows, " rows, ", load_stats_.holds, " holds) ", t.Describe()));
+                       reloaded.rows, " rows, ", reloaded.holds, " holds) ", t.Describe()));
     } else {
       Log(log::Level::kInfo,
           absl::StrCat("re-synced with redis in ", elapsed_ms,

@@ -94,6 +94,7 @@ class DurableStore {
   // embedded Redis. Idempotent. Call after the server stopped taking calls.
   void Stop();
 
+  // The start's load and restore (complete once Attach has returned).
   const LoadStats& load_stats() const { return load_stats_; }
   std::string address() const { return options_.address; }
   int recoveries() const;
@@ -107,7 +108,9 @@ class DurableStore {
 
  private:
   explicit DurableStore(DurableStoreOptions options);
-  absl::StatusOr<engine::Snapshot> Load();
+  // Reads the whole state; `stats` receives its counts and timings (the start's are
+  // load_stats_, written only before Attach returns; a re-sync's are its own).
+  absl::StatusOr<engine::Snapshot> Load(LoadStats* stats);
   // Since when the stored movement history is complete (Snapshot::history_since_ms); a
   // new history starts now when there is none or it was kept for a shorter window.
   // Records the answer in `meta`.

@@ -189,7 +189,7 @@ absl::Status ScanHash(RedisConnection& redis, const std::string& key, int page,
 // field); UNAVAILABLE on transport errors.
 //
 // `timings`, when given, receives where the time went: each part's reading from Redis
-// and decoding (the start's log line, docs/storage.md).
+// and decoding (the start's log line, docs/operations.md).
 struct LoadTimings {
   int64_t rows_ms = 0;
   int64_t holds_ms = 0;     // the open hash and the resolved buckets
