@@ -56,6 +56,13 @@ void DurableStore::Log(log::Level level, const std::string& msg) const {
 }
 
 absl::StatusOr<std::unique_ptr<DurableStore>> DurableStore::Open(DurableStoreOptions options) {
+  if (options.resync_backoff_initial_ms <= 0 ||
+      options.resync_backoff_max_ms < options.resync_backoff_initial_ms) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "durable store: resync_backoff_initial_ms must be > 0 and resync_backoff_max_ms >= it, "
+        "not ",
+        options.resync_backoff_initial_ms, " and ", options.resync_backoff_max_ms));
+  }
   std::unique_ptr<DurableStore> store(new DurableStore(std::move(options)));
   DurableStoreOptions& o = store->options_;
   if (o.address.empty()) {

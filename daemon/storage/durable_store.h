@@ -51,7 +51,8 @@ struct DurableStoreOptions {
   // Each group commit that landed (JournalOptions::on_commit): metrics.
   std::function<void(size_t records, int64_t commit_ns)> on_commit;
   // The re-sync's wait between attempts, doubling from the first to the cap; an embedded
-  // redis-server answering after its restart cuts it short. Tests lengthen it.
+  // redis-server answering after its restart cuts it short. Tests lengthen it. Open
+  // refuses (INVALID_ARGUMENT) a first wait <= 0 or a cap below it.
   int64_t resync_backoff_initial_ms = 50;
   int64_t resync_backoff_max_ms = 500;
 };

@@ -10,8 +10,10 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -104,6 +106,12 @@ TEST_F(DurabilityTest, AcknowledgedStateSurvivesRestartExactly) {
   EXPECT_EQ(b.store->load_stats().rows, 2);
   // Where the start's time went, each part named (the "stockd serving" line).
   EXPECT_NE(b.store->load_stats().Describe().find(" ms; restored in "), std::string::npos);
+  // The parts are laps of one clock inside the whole load: they never add up to more.
+  const storage::LoadStats& ls = b.store->load_stats();
+  EXPECT_LE(ls.phases.rows_ms + ls.phases.holds_ms + ls.phases.requests_ms + ls.phases.orders_ms +
+                ls.phases.history_ms,
+            ls.load_ms);
+  EXPECT_GE(ls.restore_ms, 0);
 
   // A replay after the restart returns the first result and changes nothing.
   absl::StatusOr<Outcome> replay = b.engine->ExecuteAndWait(Reserve("SKU-A", 3, "order-1"));
@@ -127,6 +135,22 @@ TEST(LoadStatsTest, DescribeNamesEveryPartOfAStart) {
   EXPECT_EQ(ls.Describe(),
             "rows 1 ms, holds 20 ms, request ids 40 ms, orders 3 ms, history 2 ms; restored in "
             "30 ms");
+}
+
+// A re-sync backoff that would spin (no first wait) or that std::clamp cannot take (a
+// cap below the first wait) is refused before anything starts.
+TEST_F(DurabilityTest, AnUnusableResyncBackoffIsInvalidArgument) {
+  for (const auto& [initial, max] : {std::pair<int64_t, int64_t>{0, 500}, {-1, 500}, {600, 500}}) {
+    storage::DurableStoreOptions so;
+    so.address = redis_.address();
+    so.resync_backoff_initial_ms = initial;
+    so.resync_backoff_max_ms = max;
+    absl::StatusOr<std::unique_ptr<DurableStore>> store = DurableStore::Open(so);
+    EXPECT_EQ(store.status(), absl::InvalidArgumentError(absl::StrCat(
+                                  "durable store: resync_backoff_initial_ms must be > 0 and "
+                                  "resync_backoff_max_ms >= it, not ",
+                                  initial, " and ", max)));
+  }
 }
 
 TEST_F(DurabilityTest, ConcurrentWritesAreGroupCommitted) {

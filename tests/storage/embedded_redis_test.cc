@@ -395,6 +395,16 @@ TEST(EmbeddedRedisTest, RedisFollowsASigkilledOwnerAndKeepsItsData) {
   EXPECT_THAT(RedisCommand((*redis)->socket_path(), {"GET", "acked"}).value(), ElementsAre("1"));
 }
 
+TEST(EmbeddedRedisTest, ANegativeLockWaitIsInvalidArgument) {
+  TempDir dir;
+  EmbeddedRedisOptions options = OptionsFor(dir.path());
+  options.lock_wait_ms = -1;
+  auto redis = EmbeddedRedis::Start(options);
+  EXPECT_EQ(redis.status(),
+            absl::InvalidArgumentError("embedded redis: start_timeout_ms must be > 0, "
+                                       "restart_backoff_ms and lock_wait_ms >= 0"));
+}
+
 TEST(EmbeddedRedisTest, MissingBinaryIsFailedPrecondition) {
   for (const char* binary : {"stockd-no-such-redis-server", "/nonexistent/redis-server"}) {
     TempDir dir;
