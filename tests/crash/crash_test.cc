@@ -20,7 +20,9 @@
 //
 // Environment: STOCKD_CRASH_CYCLES (default 10), STOCKD_CRASH_THREADS (default 8),
 // STOCKD_CRASH_SEED (default random; printed), STOCKD_CRASH_KEEP=1 keeps the temp dir
-// (it is always kept when the test fails), STOCKD_CRASH_VERBOSE=1 prints every cycle.
+// (it is always kept when the test fails), STOCKD_CRASH_VERBOSE=1 prints every cycle,
+// STOCKD_CRASH_LOAD_MS=MIN-MAX the load before each kill (default 100-800 ms, drawn
+// uniformly per cycle).
 // `scripts/crash-test` sets them.
 //
 // This file holds the cases (the variants and one run's cycles); the parts are
@@ -50,6 +52,19 @@ namespace stockd::crash {
 namespace {
 
 enum class Target { kStockd, kRedis };
+
+// STOCKD_CRASH_LOAD_MS=MIN-MAX, when set; false when it is set and not such a window.
+bool LoadWindow(int* min_ms, int* max_ms) {
+  const char* v = std::getenv("STOCKD_CRASH_LOAD_MS");
+  if (v == nullptr) return true;
+  int lo = 0, hi = 0, used = 0;
+  if (std::sscanf(v, "%d-%d%n", &lo, &hi, &used) != 2 || v[used] != '\0' || lo <= 0 || hi < lo) {
+    return false;
+  }
+  *min_ms = lo;
+  *max_ms = hi;
+  return true;
+}
 
 class CrashTest : public ::testing::Test {
  protected:
@@ -98,10 +113,15 @@ class CrashTest : public ::testing::Test {
                               ? std::strtoull(std::getenv("STOCKD_CRASH_SEED"), nullptr, 10)
                               : std::random_device{}();
     std::mt19937_64 rng(seed);
+    int load_min_ms = 100, load_max_ms = 800;
+    ASSERT_TRUE(LoadWindow(&load_min_ms, &load_max_ms))
+        << "STOCKD_CRASH_LOAD_MS must be MIN-MAX with 0 < MIN <= MAX, e.g. 100-800";
     const char* victim = target == Target::kStockd ? "stockd" : "redis-server";
-    std::printf("[crash] SIGKILL %s, appendfsync %s, %d cycles, %d clients, seed %llu, dir %s\n",
-                victim, appendfsync.c_str(), cycles, threads, static_cast<unsigned long long>(seed),
-                process_.dir().c_str());
+    std::printf(
+        "[crash] SIGKILL %s, appendfsync %s, %d cycles, %d clients, %d-%d ms of load a cycle, "
+        "seed %llu, dir %s\n",
+        victim, appendfsync.c_str(), cycles, threads, load_min_ms, load_max_ms,
+        static_cast<unsigned long long>(seed), process_.dir().c_str());
     const int64_t run_start = NowUs();
 
     YamlExtras extras;
@@ -113,7 +133,7 @@ class CrashTest : public ::testing::Test {
 
     const bool verbose = EnvInt("STOCKD_CRASH_VERBOSE", 0) != 0;
     for (int cycle = 1; cycle <= cycles; ++cycle) {
-      const int load_ms = std::uniform_int_distribution<int>(100, 800)(rng);
+      const int load_ms = std::uniform_int_distribution<int>(load_min_ms, load_max_ms)(rng);
       SleepMs(load_ms);
       if (target == Target::kStockd) {
         control_.serving = false;
@@ -157,7 +177,7 @@ class CrashTest : public ::testing::Test {
       }
     }
     if (target == Target::kRedis) {
-      SleepMs(std::uniform_int_distribution<int>(100, 800)(rng));
+      SleepMs(std::uniform_int_distribution<int>(load_min_ms, load_max_ms)(rng));
       StopLoad();
     }
     const double load_s = Ms(NowUs() - run_start) / 1000.0;
