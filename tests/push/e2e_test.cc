@@ -242,8 +242,8 @@ TEST_F(PushE2ETest, RestartMidBacklogFinishesItAndResendsNothingAcknowledged) {
       unacknowledged_first_pushes += first_run;
     }
   }
-  // At most the batch the stop abandoned (the fake answers at once; a push is one item
-  // at 10/s) was applied without its answer reaching stockd.
+  // Only the batch the stop abandoned can have been applied without its answer reaching
+  // stockd: at 10 items/s with a burst of 10, at most 10 items.
   EXPECT_LE(unacknowledged_first_pushes, 10) << "of " << before.size() << " first-run pushes";
 }
 
