@@ -465,8 +465,17 @@ TEST_F(DurabilityTest, LayoutIsAFewHashesWithExpiringBuckets) {
     buckets.push_back(k);
   }
   EXPECT_EQ(keys->size(), 4u + buckets.size());
-  // One resolved-hold bucket, one idempotency bucket, one of the counts' on_hand movements.
-  ASSERT_EQ(buckets.size(), 3u);
+  // One resolved-hold bucket (one hold), one idempotency bucket (one request id), and the
+  // counts' on_hand movements in the bucket of the minute they leave the history: one, or
+  // two when the 50 counts straddled a minute's end (CI met it).
+  auto of_kind = [&](const std::string& prefix) {
+    return std::count_if(buckets.begin(), buckets.end(),
+                         [&](const std::string& k) { return k.rfind(prefix, 0) == 0; });
+  };
+  EXPECT_EQ(of_kind("{stockd}:resolved:"), 1);
+  EXPECT_EQ(of_kind("{stockd}:requests:"), 1);
+  const auto moves = of_kind("{stockd}:moves:");
+  EXPECT_TRUE(moves == 1 || moves == 2) << moves << " movement buckets";
   for (const std::string& k : buckets) {
     absl::StatusOr<std::vector<std::string>> ttl = RedisCommand(redis_.socket_path(), {"PTTL", k});
     ASSERT_TRUE(ttl.ok());
