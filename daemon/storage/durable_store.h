@@ -12,6 +12,9 @@
 // way the journal cannot explain (restarted, flushed, unknown sequence) does it reload the
 // whole state, Engine::Restore() it, and re-arm. Then it re-opens the gate.
 //
+// Files: durable_store.cc (Open, Attach, the re-sync, Stop), durable_store_load.cc (Load:
+// reading the whole state, at start and for a re-sync's reload).
+//
 // Thread safety: Open/Attach/Stop from the owner thread; the rest is internal.
 #ifndef STOCKD_DAEMON_STORAGE_DURABLE_STORE_H_
 #define STOCKD_DAEMON_STORAGE_DURABLE_STORE_H_
